@@ -1,0 +1,51 @@
+//! Capture files: reading (pcap, pcapng), link layers, IP, and writing.
+//!
+//! * [`reader`] streams packets out of pcap/pcapng files.
+//! * [`link`] peels the link layer (Ethernet, VLAN, Linux SLL/SLL2, BSD
+//!   loopback, raw IP) off a frame.
+//! * [`decode`] turns a frame into a TCP segment, via [`defrag`] for IPv4/IPv6
+//!   fragments.
+//! * [`writer`], [`builder`] and [`samples`] write captures: the project's own
+//!   fixtures now, the simulator's recordings later.
+//! * `live` (cargo feature `live`) captures from a network interface.
+
+pub mod builder;
+pub mod decode;
+pub mod defrag;
+pub mod link;
+#[cfg(feature = "live")]
+pub mod live;
+pub mod reader;
+pub mod samples;
+pub mod writer;
+
+pub use decode::{DecodeOutcome, Decoder, TcpFlags, TcpSegment};
+pub use reader::{CaptureError, CaptureFormat, CaptureReader, CaptureStats, CaptureWarning, Packet};
+
+/// A point in time as nanoseconds since the Unix epoch (UTC).
+///
+/// Nanoseconds in an `i64` reach the year 2262, more than any capture needs,
+/// and integer time keeps ordering and differences exact (no float drift).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub const fn from_nanos(nanos: i64) -> Self {
+        Timestamp(nanos)
+    }
+
+    pub const fn as_nanos(self) -> i64 {
+        self.0
+    }
+
+    /// Seconds as a float, the form of `first_ts`/`start` in the JSON output.
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_secs_f64())
+    }
+}

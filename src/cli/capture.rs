@@ -1,0 +1,96 @@
+//! `mailscope capture -i IFACE [-w out.pcapng] [-f FILTER] [-c COUNT]`
+
+use std::path::Path;
+
+use super::Failure;
+
+#[cfg(not(feature = "live"))]
+pub fn run(
+    _interface: &str,
+    _write: Option<&Path>,
+    _filter: Option<&str>,
+    _count: Option<u64>,
+    _quiet: bool,
+) -> Result<(), Failure> {
+    Err(Failure {
+        code: 2,
+        message: "live capture is not built in: install libpcap-dev and rebuild with \
+                  `cargo build --release --features live` (then run as root or with cap_net_raw)"
+            .to_string(),
+    })
+}
+
+#[cfg(feature = "live")]
+pub fn run(
+    interface: &str,
+    write: Option<&Path>,
+    filter: Option<&str>,
+    count: Option<u64>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use std::io::{self, BufWriter, Write};
+
+    use crate::capture::live::{LiveCapture, MAIL_PORTS_FILTER};
+    use crate::capture::writer::PcapNgWriter;
+    use crate::capture::{DecodeOutcome, Decoder};
+    use crate::flow::{FlowConfig, FlowTable};
+    use crate::proto::detect::ProtocolSniffer;
+    use crate::report::flows::{FlowRecord, write_json_line};
+
+    let filter = filter.unwrap_or(MAIL_PORTS_FILTER);
+    let mut live = LiveCapture::open(interface, filter).map_err(Failure::input)?;
+    let mut writer = match write {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| Failure::input(format!("cannot create {}: {e}", path.display())))?;
+            let mut w = PcapNgWriter::new(BufWriter::new(file))?;
+            w.add_interface(live.linktype(), 262_144, Some(interface))?;
+            Some(w)
+        }
+        None => None,
+    };
+    if !quiet {
+        eprintln!("mailscope: capturing on {interface} ({filter}); Ctrl-C to stop");
+    }
+    // Flows are printed as JSON lines as soon as they end.
+    let mut decoder = Decoder::new();
+    let mut table = FlowTable::new(FlowConfig::default(), |_, _, server: std::net::SocketAddr| {
+        ProtocolSniffer::new(server.port())
+    });
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut print_error: Option<io::Error> = None;
+    let mut seen = 0u64;
+    loop {
+        if count.is_some_and(|c| seen >= c) {
+            break;
+        }
+        let Some(packet) = live.next_packet().map_err(Failure::input)? else {
+            continue;
+        };
+        seen += 1;
+        if let Some(w) = writer.as_mut() {
+            w.write_packet_truncated(0, packet.ts.as_nanos().max(0) as u64, packet.data, packet.orig_len)?;
+        }
+        let (index, ts) = (packet.index, packet.ts);
+        if let DecodeOutcome::Tcp(seg) = decoder.decode(&packet) {
+            table.process(index, ts, &seg, &mut |flow| {
+                let record = FlowRecord::from_finished(&flow);
+                if let Err(e) = write_json_line(&mut out, &record).and_then(|_| out.flush()) {
+                    print_error.get_or_insert(e);
+                }
+            });
+        }
+        if let Some(e) = print_error.take() {
+            return Err(super::output_error(e));
+        }
+    }
+    table.finish_all(&mut |flow| {
+        let record = FlowRecord::from_finished(&flow);
+        let _ = write_json_line(&mut out, &record);
+    });
+    if let Some(w) = writer.as_mut() {
+        w.flush()?;
+    }
+    Ok(())
+}

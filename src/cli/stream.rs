@@ -1,0 +1,77 @@
+//! `mailscope stream FILE --flow N [--raw]`
+
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+use super::{Failure, output_error, print_warnings, progress};
+use crate::pipeline::{Pipeline, PipelineOptions};
+use crate::proto::detect::ProtocolSniffer;
+use crate::report::flows::FlowRecord;
+use crate::report::stream::{StreamFormat, StreamPrinter};
+
+pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Failure> {
+    let mut pipeline = Pipeline::open(file, PipelineOptions::default())?;
+    let bar = progress::bar(pipeline.file_len(), quiet);
+    let stdout = io::stdout();
+    let color = stdout.is_terminal();
+    let format = if raw { StreamFormat::Hex } else { StreamFormat::Text };
+    let mut found: Option<FlowRecord> = None;
+    let mut header_result: io::Result<()> = Ok(());
+    let mut result: io::Result<()> = Ok(());
+    pipeline.run_with_progress(
+        |id, client, server| {
+            let printer = (id == flow_id).then(|| {
+                let mut out = io::BufWriter::new(io::stdout());
+                if let Err(e) = writeln!(out, "== flow {id}: client {client} → server {server} ==") {
+                    header_result = Err(e);
+                }
+                StreamPrinter::new(out, format, color)
+            });
+            (ProtocolSniffer::new(server.port()), printer)
+        },
+        |flow| {
+            let record = FlowRecord::new(&flow.summary, &flow.handler.0.verdict());
+            if let Some(printer) = flow.handler.1 {
+                let footer = (|| -> io::Result<()> {
+                    let mut out = printer.finish()?;
+                    writeln!(
+                        out,
+                        "== {}: {} bytes client→server, {} bytes server→client, {} gap(s), {} ==",
+                        record.protocol.as_str(),
+                        record.bytes_c2s,
+                        record.bytes_s2c,
+                        record.gaps,
+                        record.state.as_str()
+                    )?;
+                    out.flush()
+                })();
+                if let Err(e) = footer {
+                    result = Err(e);
+                }
+                found = Some(record);
+            }
+        },
+        |done| {
+            if let Some(bar) = &bar {
+                bar.set_position(done);
+            }
+        },
+    )?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let warnings: Vec<String> = pipeline.reader().warnings().iter().map(|w| w.to_string()).collect();
+    print_warnings(&warnings, quiet);
+    header_result.and(result).map_err(output_error)?;
+    if found.is_none() {
+        let has = match pipeline.flows_seen() {
+            0 => "it has no TCP flow".to_string(),
+            n => format!("it has flows 0 to {}; see `mailscope flows`", n - 1),
+        };
+        return Err(Failure {
+            code: 2,
+            message: format!("no flow {flow_id} in {} ({has})", file.display()),
+        });
+    }
+    Ok(())
+}

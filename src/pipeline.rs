@@ -1,0 +1,152 @@
+//! The analyzer's main loop: capture packets → TCP segments → flow table.
+//!
+//! ```no_run
+//! use mailscope::pipeline::{Pipeline, PipelineOptions};
+//! use mailscope::proto::detect::ProtocolSniffer;
+//!
+//! let mut pipeline = Pipeline::open("captures/smtp-crepes-hamburger.pcapng", PipelineOptions::default())?;
+//! pipeline.run(
+//!     |_id, _client, server| ProtocolSniffer::new(server.port()),
+//!     |flow| println!("flow {} speaks {:?}", flow.summary.id, flow.handler.verdict().protocol),
+//! )?;
+//! # Ok::<(), mailscope::capture::CaptureError>(())
+//! ```
+
+use std::fs::File;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crate::capture::decode::Skipped;
+use crate::capture::{CaptureError, CaptureReader, DecodeOutcome, Decoder};
+use crate::flow::{FinishedFlow, FlowConfig, FlowTable, StreamHandler};
+
+/// Options of a run.
+#[derive(Clone, Debug, Default)]
+pub struct PipelineOptions {
+    pub flow: FlowConfig,
+}
+
+/// Packet counts by what became of them.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct DecodeStats {
+    pub tcp: u64,
+    pub not_tcp: u64,
+    /// Fragments held for reassembly (the datagram, once whole, counts as
+    /// one TCP packet).
+    pub fragments: u64,
+    pub fragments_dropped: u64,
+    /// Packets cut before the end of their TCP header.
+    pub truncated: u64,
+    pub malformed: u64,
+    pub unsupported_linktype: u64,
+}
+
+/// Reads one capture and feeds its TCP segments to a flow table.
+pub struct Pipeline<R> {
+    reader: CaptureReader<R>,
+    decoder: Decoder,
+    options: PipelineOptions,
+    decode_stats: DecodeStats,
+    file_len: Option<u64>,
+    flows_seen: u64,
+}
+
+impl Pipeline<File> {
+    pub fn open(path: impl AsRef<Path>, options: PipelineOptions) -> Result<Self, CaptureError> {
+        let reader = CaptureReader::open(&path)?;
+        let file_len = std::fs::metadata(path).ok().map(|m| m.len());
+        let mut p = Pipeline::new(reader, options);
+        p.file_len = file_len;
+        Ok(p)
+    }
+}
+
+impl<R: Read> Pipeline<R> {
+    pub fn new(reader: CaptureReader<R>, options: PipelineOptions) -> Self {
+        Pipeline {
+            reader,
+            decoder: Decoder::new(),
+            options,
+            decode_stats: DecodeStats::default(),
+            file_len: None,
+            flows_seen: 0,
+        }
+    }
+
+    pub fn reader(&self) -> &CaptureReader<R> {
+        &self.reader
+    }
+
+    pub fn decode_stats(&self) -> &DecodeStats {
+        &self.decode_stats
+    }
+
+    /// Number of TCP flows found by the last run.
+    pub fn flows_seen(&self) -> u64 {
+        self.flows_seen
+    }
+
+    /// Size of the input file, when known (for progress display).
+    pub fn file_len(&self) -> Option<u64> {
+        self.file_len
+    }
+
+    /// Runs to the end of the capture. `new_handler(id, client, server)`
+    /// makes the stream handler of each flow; `on_flow` receives every flow
+    /// once it is over.
+    pub fn run<H, F>(
+        &mut self,
+        new_handler: F,
+        on_flow: impl FnMut(FinishedFlow<H>),
+    ) -> Result<(), CaptureError>
+    where
+        H: StreamHandler,
+        F: FnMut(u64, SocketAddr, SocketAddr) -> H,
+    {
+        self.run_with_progress(new_handler, on_flow, |_| {})
+    }
+
+    /// Like [`run`](Self::run), calling `progress(bytes_read)` now and then.
+    pub fn run_with_progress<H, F>(
+        &mut self,
+        new_handler: F,
+        mut on_flow: impl FnMut(FinishedFlow<H>),
+        mut progress: impl FnMut(u64),
+    ) -> Result<(), CaptureError>
+    where
+        H: StreamHandler,
+        F: FnMut(u64, SocketAddr, SocketAddr) -> H,
+    {
+        let mut table = FlowTable::new(self.options.flow.clone(), new_handler);
+        let stats = &mut self.decode_stats;
+        let mut since_progress = 0u32;
+        while let Some(packet) = self.reader.next_packet()? {
+            let ts = packet.ts;
+            match self.decoder.decode(&packet) {
+                DecodeOutcome::Tcp(seg) => {
+                    stats.tcp += 1;
+                    table.process(packet.index, packet.ts, &seg, &mut on_flow);
+                }
+                DecodeOutcome::Skipped(why) => match why {
+                    Skipped::NotTcp => stats.not_tcp += 1,
+                    Skipped::FragmentHeld => stats.fragments += 1,
+                    Skipped::FragmentDropped => stats.fragments_dropped += 1,
+                    Skipped::Truncated => stats.truncated += 1,
+                    Skipped::Malformed => stats.malformed += 1,
+                    Skipped::UnsupportedLinktype(_) => stats.unsupported_linktype += 1,
+                },
+            }
+            since_progress += 1;
+            if since_progress == 1 << 16 {
+                since_progress = 0;
+                self.decoder.expire(ts);
+                progress(self.reader.stats().file_offset);
+            }
+        }
+        table.finish_all(&mut on_flow);
+        self.flows_seen = table.flows_seen();
+        progress(self.reader.stats().file_offset);
+        Ok(())
+    }
+}

@@ -1,0 +1,344 @@
+//! Which protocol does a flow speak?
+//!
+//! Ports are only a hint: mail servers run on odd ports, and other services
+//! (a Redis or a web server) sometimes sit on a mail port. So we look at the
+//! first bytes each side sends, and use the port where the bytes say nothing.
+//!
+//! SMTP, POP3 and IMAP are "server speaks first" protocols: the server
+//! greets before the client says anything (RFC 5321 §3.1, RFC 1939 §4,
+//! RFC 9051 §7.1). Their greetings are recognisable:
+//!
+//! | protocol | greeting (first server line)        |
+//! |----------|--------------------------------------|
+//! | SMTP     | `220 hamburger.edu ESMTP …`          |
+//! | POP3     | `+OK POP3 server ready`              |
+//! | IMAP     | `* OK [CAPABILITY IMAP4rev1 …] …`    |
+//!
+//! HTTP and Redis are "client speaks first": a flow where the client opened
+//! with `GET /` or `*1\r\n$4\r\nPING` is not mail, whatever its port.
+
+use super::{Protocol, TlsMode, tls};
+use crate::flow::{Direction, StreamEvent, StreamHandler};
+
+/// How many leading bytes of each direction are kept for the decision.
+pub const SNIFF_LEN: usize = 64;
+
+/// Standard ports: SMTP relay, submission (RFC 6409), SMTPS (RFC 8314) and
+/// the common alternative 2525; POP3 and POP3S; IMAP and IMAPS.
+pub fn port_protocol(port: u16) -> Option<Protocol> {
+    match port {
+        25 | 465 | 587 | 2525 => Some(Protocol::Smtp),
+        110 | 995 => Some(Protocol::Pop3),
+        143 | 993 => Some(Protocol::Imap),
+        _ => None,
+    }
+}
+
+pub fn is_mail_port(port: u16) -> bool {
+    port_protocol(port).is_some()
+}
+
+/// Ports where TLS starts with the first byte (RFC 8314 §3.3).
+pub fn is_implicit_tls_port(port: u16) -> bool {
+    matches!(port, 465 | 993 | 995)
+}
+
+/// The decision, with a short reason a person can check.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verdict {
+    pub protocol: Protocol,
+    pub tls: TlsMode,
+    pub reason: &'static str,
+}
+
+/// Keeps the first bytes of both directions and watches for a switch to TLS.
+/// Cheap enough to run on every flow: after the first [`SNIFF_LEN`] bytes it
+/// only looks at the first bytes of each later chunk.
+#[derive(Clone, Debug)]
+pub struct ProtocolSniffer {
+    server_port: u16,
+    prefix: [[u8; SNIFF_LEN]; 2],
+    prefix_len: [u8; 2],
+    /// Capture index of the first data packet of each direction.
+    first_packet: [Option<u64>; 2],
+    /// A TLS handshake record started a chunk after plaintext data.
+    tls_after_plaintext: bool,
+}
+
+impl ProtocolSniffer {
+    pub fn new(server_port: u16) -> Self {
+        ProtocolSniffer {
+            server_port,
+            prefix: [[0; SNIFF_LEN]; 2],
+            prefix_len: [0; 2],
+            first_packet: [None; 2],
+            tls_after_plaintext: false,
+        }
+    }
+
+    fn prefix(&self, dir: Direction) -> &[u8] {
+        let d = dir.index();
+        &self.prefix[d][..self.prefix_len[d] as usize]
+    }
+
+    /// Decides from what was seen so far.
+    pub fn verdict(&self) -> Verdict {
+        let client = self.prefix(Direction::ClientToServer);
+        let server = self.prefix(Direction::ServerToClient);
+        let by_port = port_protocol(self.server_port);
+        let server_first = match self.first_packet {
+            [Some(c), Some(s)] => s < c,
+            [None, Some(_)] => true,
+            _ => false,
+        };
+        let upgraded = if self.tls_after_plaintext {
+            TlsMode::Starttls
+        } else {
+            TlsMode::None
+        };
+        let verdict = |protocol, tls, reason| Verdict {
+            protocol,
+            tls,
+            reason,
+        };
+
+        if looks_like_tls_start(client) || looks_like_tls_start(server) {
+            return verdict(
+                by_port.unwrap_or(Protocol::Tls),
+                TlsMode::Implicit,
+                "TLS records from the first byte",
+            );
+        }
+        if let Some(p) = greeting(server, by_port, server_first) {
+            return verdict(p, upgraded, "server greeting");
+        }
+        if is_http(client) || is_http(server) {
+            return verdict(Protocol::Unknown, TlsMode::None, "HTTP, not mail");
+        }
+        if is_resp(client) {
+            return verdict(Protocol::Unknown, TlsMode::None, "Redis protocol, not mail");
+        }
+        if let Some(p) = by_port {
+            if client.is_empty() && server.is_empty() {
+                return verdict(p, TlsMode::None, "port (no payload)");
+            }
+            if looks_like_commands(p, client) || looks_like_replies(p, server) {
+                return verdict(p, upgraded, "commands and replies (greeting not captured)");
+            }
+            return verdict(
+                Protocol::Unknown,
+                TlsMode::None,
+                "payload does not match the port's protocol",
+            );
+        }
+        for p in [Protocol::Smtp, Protocol::Pop3, Protocol::Imap] {
+            if looks_like_commands(p, client) && looks_like_replies(p, server) {
+                return verdict(p, upgraded, "commands and replies (greeting not captured)");
+            }
+        }
+        verdict(Protocol::Unknown, TlsMode::None, "no mail protocol recognised")
+    }
+}
+
+impl StreamHandler for ProtocolSniffer {
+    fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
+        let StreamEvent::Data { bytes, packet, .. } = event else {
+            return;
+        };
+        let d = dir.index();
+        let first_chunk = self.first_packet[d].is_none();
+        if first_chunk {
+            self.first_packet[d] = Some(packet);
+        } else if !self.tls_after_plaintext
+            && tls::looks_like_handshake(bytes)
+            && !looks_like_tls_start(self.prefix(dir))
+        {
+            // STARTTLS (RFC 3207) / STLS (RFC 2595): after the plaintext
+            // "go ahead", the next thing on the wire is a TLS handshake.
+            self.tls_after_plaintext = true;
+        }
+        let have = self.prefix_len[d] as usize;
+        if have < SNIFF_LEN {
+            let take = (SNIFF_LEN - have).min(bytes.len());
+            self.prefix[d][have..have + take].copy_from_slice(&bytes[..take]);
+            self.prefix_len[d] = (have + take) as u8;
+        }
+    }
+}
+
+fn looks_like_tls_start(prefix: &[u8]) -> bool {
+    tls::looks_like_record(prefix, None)
+}
+
+fn first_line(bytes: &[u8]) -> &[u8] {
+    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    &bytes[..end]
+}
+
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes.len() >= prefix.len() && bytes[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// Recognises a server greeting. On a port of another (or no) mail protocol
+/// the greeting must name its protocol, since `220` is also FTP's greeting.
+fn greeting(server: &[u8], by_port: Option<Protocol>, server_first: bool) -> Option<Protocol> {
+    let line = first_line(server);
+    let on_port = |p| by_port == Some(p);
+    // RFC 5321 §4.2: "220" then SP or "-" (a multi-line greeting).
+    let smtp_code = line.len() >= 3
+        && &line[..3] == b"220"
+        && matches!(line.get(3), None | Some(b' ' | b'-' | b'\r'));
+    if smtp_code && (on_port(Protocol::Smtp) || (server_first && contains_ignore_case(line, b"SMTP")))
+    {
+        return Some(Protocol::Smtp);
+    }
+    if line.starts_with(b"+OK") && (on_port(Protocol::Pop3) || server_first) {
+        return Some(Protocol::Pop3);
+    }
+    let imap = line.starts_with(b"* OK") || line.starts_with(b"* PREAUTH");
+    if imap && (on_port(Protocol::Imap) || (server_first && contains_ignore_case(line, b"IMAP"))) {
+        return Some(Protocol::Imap);
+    }
+    None
+}
+
+fn is_http(bytes: &[u8]) -> bool {
+    const METHODS: [&[u8]; 9] = [
+        b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"PATCH ",
+        b"HTTP/1.",
+    ];
+    METHODS.iter().any(|m| bytes.starts_with(m))
+}
+
+/// Redis' RESP: a client command is an array `*<n>\r\n` or an inline PING.
+fn is_resp(bytes: &[u8]) -> bool {
+    matches!(bytes, [b'*', d, ..] if d.is_ascii_digit())
+}
+
+fn looks_like_commands(p: Protocol, client: &[u8]) -> bool {
+    let line = first_line(client);
+    let verbs: &[&[u8]] = match p {
+        Protocol::Smtp => &[
+            b"EHLO ", b"HELO ", b"MAIL FROM", b"RCPT TO", b"DATA", b"QUIT", b"RSET", b"NOOP",
+            b"AUTH ", b"STARTTLS", b"BDAT ", b"VRFY ", b"EXPN ", b"HELP",
+        ],
+        Protocol::Pop3 => &[
+            b"USER ", b"PASS ", b"APOP ", b"AUTH", b"CAPA", b"STAT", b"LIST", b"RETR ", b"TOP ",
+            b"DELE ", b"UIDL", b"QUIT", b"STLS", b"NOOP", b"RSET",
+        ],
+        Protocol::Imap => {
+            // "tag SP command" (RFC 9051 §2.2.1).
+            let Some(sp) = line.iter().position(|&b| b == b' ') else {
+                return false;
+            };
+            let rest = &line[sp + 1..];
+            const CMDS: [&[u8]; 16] = [
+                b"LOGIN ", b"CAPABILITY", b"AUTHENTICATE ", b"SELECT ", b"EXAMINE ", b"FETCH ",
+                b"UID ", b"LIST ", b"LSUB ", b"STARTTLS", b"LOGOUT", b"NOOP", b"APPEND ",
+                b"STORE ", b"SEARCH ", b"IDLE",
+            ];
+            return sp > 0 && CMDS.iter().any(|c| starts_with_ignore_case(rest, c));
+        }
+        _ => return false,
+    };
+    verbs.iter().any(|v| starts_with_ignore_case(line, v))
+}
+
+fn looks_like_replies(p: Protocol, server: &[u8]) -> bool {
+    let line = first_line(server);
+    match p {
+        Protocol::Smtp => {
+            matches!(line, [a @ b'2'..=b'5', b, c, d, ..]
+                if b.is_ascii_digit() && c.is_ascii_digit() && (*d == b' ' || *d == b'-') && *a != b'3' || matches!(line, [b'3', b'5', b'4', ..]))
+        }
+        Protocol::Pop3 => line.starts_with(b"+OK") || line.starts_with(b"-ERR"),
+        Protocol::Imap => line.starts_with(b"* ") || line.starts_with(b"+ "),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+
+    fn sniff(port: u16, script: &[(Direction, &[u8])]) -> Verdict {
+        let mut s = ProtocolSniffer::new(port);
+        let mut off = [0u64; 2];
+        for (i, (dir, bytes)) in script.iter().enumerate() {
+            s.on_event(
+                *dir,
+                StreamEvent::Data {
+                    offset: off[dir.index()],
+                    bytes,
+                    packet: i as u64,
+                    ts: Timestamp::default(),
+                },
+            );
+            off[dir.index()] += bytes.len() as u64;
+        }
+        s.verdict()
+    }
+
+    use Direction::{ClientToServer as C, ServerToClient as S};
+
+    #[test]
+    fn greetings_on_any_port() {
+        let v = sniff(8025, &[(S, b"220 mx.example ESMTP Postfix\r\n"), (C, b"EHLO x\r\n")]);
+        assert_eq!((v.protocol, v.tls), (Protocol::Smtp, TlsMode::None));
+        assert_eq!(sniff(8110, &[(S, b"+OK ready\r\n")]).protocol, Protocol::Pop3);
+        let v = sniff(8143, &[(S, b"* OK [CAPABILITY IMAP4rev1] hi\r\n")]);
+        assert_eq!(v.protocol, Protocol::Imap);
+        // FTP's 220 is not SMTP.
+        assert_eq!(sniff(21, &[(S, b"220 ProFTPD ready\r\n")]).protocol, Protocol::Unknown);
+    }
+
+    #[test]
+    fn non_mail_on_mail_ports() {
+        let http = sniff(25, &[(C, b"GET / HTTP/1.1\r\n"), (S, b"HTTP/1.1 200 OK\r\n")]);
+        assert_eq!(http.protocol, Protocol::Unknown);
+        let redis = sniff(110, &[(C, b"*1\r\n$4\r\nPING\r\n"), (S, b"+PONG\r\n")]);
+        assert_eq!(redis.protocol, Protocol::Unknown);
+        // Redis answering +OK to a client that spoke first is still not POP3.
+        let redis = sniff(
+            8110,
+            &[(C, b"*3\r\n$3\r\nSET\r\n"), (S, b"+OK\r\n")],
+        );
+        assert_eq!(redis.protocol, Protocol::Unknown);
+    }
+
+    #[test]
+    fn tls_implicit_and_starttls() {
+        let hello = [0x16, 3, 1, 0, 0x40, 1, 0, 0, 0x3c];
+        let v = sniff(993, &[(C, &hello)]);
+        assert_eq!((v.protocol, v.tls), (Protocol::Imap, TlsMode::Implicit));
+        assert_eq!(sniff(4443, &[(C, &hello)]).protocol, Protocol::Tls);
+        let v = sniff(
+            25,
+            &[
+                (S, b"220 mx ESMTP\r\n"),
+                (C, b"EHLO a.example\r\n"),
+                (S, b"250-mx\r\n250 STARTTLS\r\n"),
+                (C, b"STARTTLS\r\n"),
+                (S, b"220 go ahead\r\n"),
+                (C, &hello),
+            ],
+        );
+        assert_eq!((v.protocol, v.tls), (Protocol::Smtp, TlsMode::Starttls));
+    }
+
+    #[test]
+    fn midstream_and_port_only() {
+        let v = sniff(25, &[(C, b"RCPT TO:<bob@hamburger.edu>\r\n"), (S, b"250 ok\r\n")]);
+        assert_eq!(v.protocol, Protocol::Smtp);
+        assert_eq!(sniff(143, &[]).protocol, Protocol::Imap);
+        assert_eq!(sniff(143, &[]).reason, "port (no payload)");
+        assert_eq!(sniff(5555, &[]).protocol, Protocol::Unknown);
+    }
+}

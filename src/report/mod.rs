@@ -1,0 +1,7 @@
+//! Turning an analysis into output: tables and JSON Lines for people and
+//! scripts (`docs/output-schema.md` in the shared docs is the contract), and
+//! the followed stream of one flow.
+
+pub mod flows;
+pub mod ordered;
+pub mod stream;
