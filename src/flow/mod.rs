@@ -7,10 +7,12 @@
 //!   finished flows.
 
 pub mod assembler;
+pub mod collect;
 pub mod seq;
 pub mod table;
 
 pub use assembler::{Assembler, AssemblerStats, Delivery};
+pub use collect::CollectedStreams;
 pub use seq::SeqNumber;
 pub use table::{FlowConfig, FlowState, FlowSummary, FlowTable, FinishedFlow};
 

@@ -227,9 +227,12 @@ where
             // A new SYN on the same endpoints after the old connection ended
             // (or with another initial sequence number) is a new connection:
             // port reuse, common on busy clients.
-            let reused = flow.closed_at.is_some()
-                || flow.client_isn.is_some_and(|isn| isn != seg.seq)
-                || (flow.client_isn.is_none() && flow.summary.packets > 0 && !flow.summary.syn);
+            // The same SYN again (same initial sequence number) is a
+            // retransmission, even after a RST refused the first try.
+            let reused = match flow.client_isn {
+                Some(isn) => isn != seg.seq,
+                None => flow.closed_at.is_some() || !flow.summary.syn,
+            };
             if reused && let Some(old) = self.flows.remove(&key) {
                 done(old.finish());
             }

@@ -1,0 +1,61 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use mailscope::flow::{CollectedStreams, FlowSummary};
+use mailscope::pipeline::{Pipeline, PipelineOptions};
+
+/// `../shared/captures` beside the repository, when present.
+pub fn shared_captures_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures");
+    dir.is_dir().then_some(dir)
+}
+
+/// Every capture file under `dir`, sorted.
+pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng" | "cap")
+            ) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The project's own fixtures in `captures/`.
+pub fn own_captures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures")
+}
+
+/// Runs the analyzer over `path`, keeping every flow's bytes.
+pub fn collect_flows(path: &Path) -> Vec<(FlowSummary, CollectedStreams)> {
+    let mut pipeline = Pipeline::open(path, PipelineOptions::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut flows = Vec::new();
+    pipeline
+        .run(
+            |_, _, _| CollectedStreams::default(),
+            |f| flows.push((f.summary, f.handler)),
+        )
+        .unwrap();
+    flows.sort_by_key(|(s, _)| s.id);
+    flows
+}
+
+pub fn have_tool(name: &str) -> bool {
+    std::process::Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
