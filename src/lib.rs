@@ -14,8 +14,8 @@
 //! * [`report`] turns the analysis into text and JSON records.
 
 pub mod capture;
+pub mod cli;
 pub mod flow;
+pub mod pipeline;
 pub mod proto;
 pub mod report;
-pub mod pipeline;
-pub mod cli;

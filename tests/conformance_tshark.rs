@@ -26,7 +26,10 @@ fn parse_node(line: &str) -> Option<SocketAddr> {
     // "addr:port" in older ones.
     addr.parse().ok().or_else(|| {
         let (ip, port) = addr.rsplit_once(':')?;
-        Some(SocketAddr::new(ip.trim_matches(['[', ']']).parse().ok()?, port.parse().ok()?))
+        Some(SocketAddr::new(
+            ip.trim_matches(['[', ']']).parse().ok()?,
+            port.parse().ok()?,
+        ))
     })
 }
 
@@ -105,7 +108,11 @@ fn reassembled_bytes_match_tshark_follow() {
         return;
     }
     let files = capture_files(&dir);
-    assert!(files.len() >= 90, "expected the shared corpus, found {} files", files.len());
+    assert!(
+        files.len() >= 90,
+        "expected the shared corpus, found {} files",
+        files.len()
+    );
     let mut compared = 0;
     let mut explained = Vec::new();
     let mut failures = Vec::new();
@@ -115,7 +122,10 @@ fn reassembled_bytes_match_tshark_follow() {
         let follow = tshark_follow(path, flows.len() as u64);
         for (summary, ours) in &flows {
             let Some(theirs) = follow.get(&summary.id) else {
-                failures.push(format!("{rel} flow {}: tshark has no such stream", summary.id));
+                failures.push(format!(
+                    "{rel} flow {}: tshark has no such stream",
+                    summary.id
+                ));
                 continue;
             };
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
@@ -149,7 +159,10 @@ fn reassembled_bytes_match_tshark_follow() {
             }
         }
     }
-    println!("compared {compared} stream directions in {} captures", files.len());
+    println!(
+        "compared {compared} stream directions in {} captures",
+        files.len()
+    );
     println!("{} differences explained by policy:", explained.len());
     for e in &explained {
         println!("  {e}");

@@ -148,7 +148,12 @@ impl Decoder {
     }
 }
 
-fn tcp_segment<'a>(src: IpAddr, dst: IpAddr, bytes: &'a [u8], wire_len: usize) -> DecodeOutcome<'a> {
+fn tcp_segment<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    bytes: &'a [u8],
+    wire_len: usize,
+) -> DecodeOutcome<'a> {
     let tcp = match TcpSlice::from_slice(bytes) {
         Ok(tcp) => tcp,
         Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => {
@@ -187,7 +192,9 @@ fn wire_payload_len(ip: &LaxIpSlice<'_>) -> usize {
     match ip {
         LaxIpSlice::Ipv4(v4) => {
             let h = v4.header();
-            (h.total_len() as usize).saturating_sub(h.slice().len() + v4.extensions().auth.map_or(0, |a| a.slice().len()))
+            (h.total_len() as usize).saturating_sub(
+                h.slice().len() + v4.extensions().auth.map_or(0, |a| a.slice().len()),
+            )
         }
         LaxIpSlice::Ipv6(v6) => {
             (v6.header().payload_length() as usize).saturating_sub(v6.extensions().slice().len())
@@ -207,13 +214,17 @@ fn fragment_info(ip: &LaxIpSlice<'_>) -> Option<(u32, usize, bool)> {
                 h.more_fragments(),
             ))
         }
-        LaxIpSlice::Ipv6(v6) => v6.extensions().clone().into_iter().find_map(|ext| match ext {
-            etherparse::Ipv6ExtensionSlice::Fragment(f) => Some((
-                f.identification(),
-                f.fragment_offset().value() as usize * 8,
-                f.more_fragments(),
-            )),
-            _ => None,
-        }),
+        LaxIpSlice::Ipv6(v6) => v6
+            .extensions()
+            .clone()
+            .into_iter()
+            .find_map(|ext| match ext {
+                etherparse::Ipv6ExtensionSlice::Fragment(f) => Some((
+                    f.identification(),
+                    f.fragment_offset().value() as usize * 8,
+                    f.more_fragments(),
+                )),
+                _ => None,
+            }),
     }
 }

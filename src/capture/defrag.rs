@@ -193,8 +193,14 @@ mod tests {
     fn out_of_order_fragments_reassemble() {
         let mut pool = DefragPool::new();
         let t = Timestamp::from_nanos(0);
-        assert_eq!(pool.add(key(), frag(16, false, b"CCCC"), t), DefragResult::Held);
-        assert_eq!(pool.add(key(), frag(0, true, b"AAAAAAAA"), t), DefragResult::Held);
+        assert_eq!(
+            pool.add(key(), frag(16, false, b"CCCC"), t),
+            DefragResult::Held
+        );
+        assert_eq!(
+            pool.add(key(), frag(0, true, b"AAAAAAAA"), t),
+            DefragResult::Held
+        );
         assert_eq!(
             pool.add(key(), frag(8, true, b"BBBBBBBB"), t),
             DefragResult::Complete(b"AAAAAAAABBBBBBBBCCCC".to_vec())
@@ -217,7 +223,11 @@ mod tests {
     fn stale_and_impossible_fragments_are_dropped() {
         let mut pool = DefragPool::new();
         assert_eq!(
-            pool.add(key(), frag(65_530, false, b"0123456789"), Timestamp::from_nanos(0)),
+            pool.add(
+                key(),
+                frag(65_530, false, b"0123456789"),
+                Timestamp::from_nanos(0)
+            ),
             DefragResult::Dropped
         );
         pool.add(key(), frag(0, true, b"AAAAAAAA"), Timestamp::from_nanos(0));

@@ -4,7 +4,7 @@
 //! link-layer header types). We peel the link header off and say which
 //! network protocol follows, as an EtherType (0x0800 IPv4, 0x86DD IPv6).
 
-use etherparse::{Ethernet2HeaderSlice, EtherType, LinuxSllHeaderSlice, SingleVlanHeaderSlice};
+use etherparse::{EtherType, Ethernet2HeaderSlice, LinuxSllHeaderSlice, SingleVlanHeaderSlice};
 
 pub const LINKTYPE_NULL: u16 = 0;
 pub const LINKTYPE_ETHERNET: u16 = 1;
@@ -181,12 +181,27 @@ mod tests {
     fn loopback_families_both_orders() {
         let le = [2u8, 0, 0, 0, 0x45];
         let be = [0u8, 0, 0, 2, 0x45];
-        assert_eq!(network_packet(LINKTYPE_NULL, &le).unwrap().ether_type, 0x0800);
-        assert_eq!(network_packet(LINKTYPE_NULL, &be).unwrap().ether_type, 0x0800);
-        assert_eq!(network_packet(LINKTYPE_LOOP, &be).unwrap().ether_type, 0x0800);
+        assert_eq!(
+            network_packet(LINKTYPE_NULL, &le).unwrap().ether_type,
+            0x0800
+        );
+        assert_eq!(
+            network_packet(LINKTYPE_NULL, &be).unwrap().ether_type,
+            0x0800
+        );
+        assert_eq!(
+            network_packet(LINKTYPE_LOOP, &be).unwrap().ether_type,
+            0x0800
+        );
         let v6 = [0u8, 0, 0, 30, 0x60];
-        assert_eq!(network_packet(LINKTYPE_LOOP, &v6).unwrap().ether_type, 0x86dd);
-        assert_eq!(network_packet(LINKTYPE_NULL, &[2]), Err(LinkError::Truncated));
+        assert_eq!(
+            network_packet(LINKTYPE_LOOP, &v6).unwrap().ether_type,
+            0x86dd
+        );
+        assert_eq!(
+            network_packet(LINKTYPE_NULL, &[2]),
+            Err(LinkError::Truncated)
+        );
     }
 
     #[test]
@@ -195,7 +210,9 @@ mod tests {
         sll.extend_from_slice(&[0x60, 0]);
         let p = network_packet(LINKTYPE_LINUX_SLL, &sll).unwrap();
         assert_eq!((p.ether_type, p.data), (0x86dd, &[0x60u8, 0][..]));
-        let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0];
+        let mut sll2 = vec![
+            0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+        ];
         sll2.extend_from_slice(IP);
         let p = network_packet(LINKTYPE_LINUX_SLL2, &sll2).unwrap();
         assert_eq!((p.ether_type, p.data), (0x0800, IP));
@@ -204,7 +221,10 @@ mod tests {
     #[test]
     fn raw_and_unknown() {
         assert_eq!(network_packet(LINKTYPE_RAW, IP).unwrap().ether_type, 0x0800);
-        assert_eq!(network_packet(LINKTYPE_IPV6, &[0x60]).unwrap().ether_type, 0x86dd);
+        assert_eq!(
+            network_packet(LINKTYPE_IPV6, &[0x60]).unwrap().ether_type,
+            0x86dd
+        );
         assert_eq!(
             network_packet(147, IP),
             Err(LinkError::UnsupportedLinktype(147))

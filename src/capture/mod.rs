@@ -20,7 +20,9 @@ pub mod samples;
 pub mod writer;
 
 pub use decode::{DecodeOutcome, Decoder, TcpFlags, TcpSegment};
-pub use reader::{CaptureError, CaptureFormat, CaptureReader, CaptureStats, CaptureWarning, Packet};
+pub use reader::{
+    CaptureError, CaptureFormat, CaptureReader, CaptureStats, CaptureWarning, Packet,
+};
 
 /// A point in time as nanoseconds since the Unix epoch (UTC).
 ///

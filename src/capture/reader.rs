@@ -475,7 +475,7 @@ impl<R: Read> CaptureReader<R> {
             } else {
                 u32::from_le_bytes(raw_len)
             } as usize;
-            if block_len < 12 || block_len % 4 != 0 || block_len > MAX_RECORD_LEN {
+            if block_len < 12 || !block_len.is_multiple_of(4) || block_len > MAX_RECORD_LEN {
                 self.stop(WarningKind::CorruptRecord {
                     detail: format!("pcapng block length {block_len} is impossible"),
                 });
@@ -507,7 +507,9 @@ impl<R: Read> CaptureReader<R> {
                     caplen,
                     orig_len,
                 } => out = Some((interface, units, data_off, caplen, orig_len)),
-                NgAction::Unknown(block_type) => self.warn(WarningKind::UnknownBlock { block_type }),
+                NgAction::Unknown(block_type) => {
+                    self.warn(WarningKind::UnknownBlock { block_type })
+                }
                 NgAction::Damaged(detail) => self.warn(WarningKind::CorruptRecord {
                     detail: format!("{detail} (block type 0x{block_type:08x} skipped)"),
                 }),
@@ -557,7 +559,6 @@ impl<R: Read> CaptureReader<R> {
     }
 }
 
-
 impl<R> CaptureReader<R> {
     pub fn format(&self) -> CaptureFormat {
         self.format
@@ -578,6 +579,9 @@ impl<R> CaptureReader<R> {
     /// Only offsets are returned, so the buffer is free again afterwards.
     fn parse_ng_block(&self, block_type: u32, block_len: usize, big_endian: bool) -> NgAction {
         let input = &self.buf[self.start..self.start + block_len];
+        if block_type == OPB_TYPE || block_type == OPB_TYPE.swap_bytes() {
+            return obsolete_packet_block(input, big_endian);
+        }
         let parsed = if block_type == 0x0a0d_0d0a {
             parse_sectionheaderblock(input).map(|(r, shb)| (r, Block::SectionHeader(shb)))
         } else if big_endian {
@@ -637,6 +641,48 @@ impl<R> CaptureReader<R> {
             // NRB names and DSB key logs; they read them there.)
             _ => NgAction::Nothing,
         }
+    }
+}
+
+/// The obsolete Packet Block (type 2), written by old tools: like an EPB
+/// but with a 16-bit interface id and a drop counter (pcapng spec,
+/// appendix "Packet Block (obsolete!)"). pcap-parser does not decode it.
+const OPB_TYPE: u32 = 2;
+
+fn obsolete_packet_block(input: &[u8], big_endian: bool) -> NgAction {
+    const HEADER: usize = 8 + 20;
+    if input.len() < HEADER + 4 {
+        return NgAction::Damaged("obsolete packet block too short".into());
+    }
+    let u16_at = |i: usize| {
+        let b = [input[i], input[i + 1]];
+        if big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        }
+    };
+    let u32_at = |i: usize| {
+        let b = [input[i], input[i + 1], input[i + 2], input[i + 3]];
+        if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    };
+    let caplen = u32_at(20) as usize;
+    let room = input.len() - HEADER - 4;
+    if caplen > room {
+        return NgAction::Damaged(format!(
+            "obsolete packet block claims {caplen} captured bytes in a {room}-byte body"
+        ));
+    }
+    NgAction::Packet {
+        interface: u16_at(8) as u32,
+        units: ((u32_at(12) as u64) << 32) | u32_at(16) as u64,
+        data_off: HEADER,
+        caplen,
+        orig_len: u32_at(24),
     }
 }
 
@@ -802,10 +848,49 @@ mod tests {
 
     #[test]
     fn decimal_and_binary_resolutions() {
-        assert_eq!(TsResolution::from_option(6).to_nanos(1_500_000), 1_500_000_000);
+        assert_eq!(
+            TsResolution::from_option(6).to_nanos(1_500_000),
+            1_500_000_000
+        );
         assert_eq!(TsResolution::from_option(9).to_nanos(7), 7);
         assert_eq!(TsResolution::from_option(12).to_nanos(7_000), 7);
         // 2^-10 s units: 1024 units are one second.
-        assert_eq!(TsResolution::from_option(0x80 | 10).to_nanos(1024), 1_000_000_000);
+        assert_eq!(
+            TsResolution::from_option(0x80 | 10).to_nanos(1024),
+            1_000_000_000
+        );
+    }
+    #[test]
+    fn pcapng_obsolete_packet_block() {
+        fn block(t: u32, body: &[u8]) -> Vec<u8> {
+            let len = (12 + body.len()) as u32;
+            let mut v = t.to_le_bytes().to_vec();
+            v.extend(len.to_le_bytes());
+            v.extend_from_slice(body);
+            v.extend(len.to_le_bytes());
+            v
+        }
+        let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+        shb.extend([1, 0, 0, 0]);
+        shb.extend((-1i64).to_le_bytes());
+        let mut idb = vec![1, 0, 0, 0];
+        idb.extend(65535u32.to_le_bytes());
+        let mut opb = vec![0, 0, 0, 0];
+        opb.extend(0u32.to_le_bytes());
+        opb.extend(2_500_000u32.to_le_bytes()); // microseconds by default
+        opb.extend(4u32.to_le_bytes());
+        opb.extend(60u32.to_le_bytes());
+        opb.extend(b"abcd");
+        let mut f = block(0x0a0d_0d0a, &shb);
+        f.extend(block(1, &idb));
+        f.extend(block(2, &opb));
+        let mut r = CaptureReader::new(&f[..]).unwrap();
+        let p = r.next_packet().unwrap().unwrap();
+        assert_eq!(
+            (p.data, p.orig_len, p.ts.as_nanos()),
+            (&b"abcd"[..], 60, 2_500_000_000)
+        );
+        assert!(r.next_packet().unwrap().is_none());
+        assert!(r.warnings().is_empty());
     }
 }

@@ -54,9 +54,10 @@ pub fn run(
     }
     // Flows are printed as JSON lines as soon as they end.
     let mut decoder = Decoder::new();
-    let mut table = FlowTable::new(FlowConfig::default(), |_, _, server: std::net::SocketAddr| {
-        ProtocolSniffer::new(server.port())
-    });
+    let mut table = FlowTable::new(
+        FlowConfig::default(),
+        |_, _, server: std::net::SocketAddr| ProtocolSniffer::new(server.port()),
+    );
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut print_error: Option<io::Error> = None;
@@ -70,7 +71,12 @@ pub fn run(
         };
         seen += 1;
         if let Some(w) = writer.as_mut() {
-            w.write_packet_truncated(0, packet.ts.as_nanos().max(0) as u64, packet.data, packet.orig_len)?;
+            w.write_packet_truncated(
+                0,
+                packet.ts.as_nanos().max(0) as u64,
+                packet.data,
+                packet.orig_len,
+            )?;
         }
         let (index, ts) = (packet.index, packet.ts);
         if let DecodeOutcome::Tcp(seg) = decoder.decode(&packet) {

@@ -112,7 +112,13 @@ pub fn main() -> i32 {
             write,
             filter,
             count,
-        } => capture::run(&interface, write.as_deref(), filter.as_deref(), count, cli.quiet),
+        } => capture::run(
+            &interface,
+            write.as_deref(),
+            filter.as_deref(),
+            count,
+            cli.quiet,
+        ),
     };
     match result {
         Ok(()) => 0,

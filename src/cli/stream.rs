@@ -14,7 +14,11 @@ pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Fail
     let bar = progress::bar(pipeline.file_len(), quiet);
     let stdout = io::stdout();
     let color = stdout.is_terminal();
-    let format = if raw { StreamFormat::Hex } else { StreamFormat::Text };
+    let format = if raw {
+        StreamFormat::Hex
+    } else {
+        StreamFormat::Text
+    };
     let mut found: Option<FlowRecord> = None;
     let mut header_result: io::Result<()> = Ok(());
     let mut result: io::Result<()> = Ok(());
@@ -22,7 +26,8 @@ pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Fail
         |id, client, server| {
             let printer = (id == flow_id).then(|| {
                 let mut out = io::BufWriter::new(io::stdout());
-                if let Err(e) = writeln!(out, "== flow {id}: client {client} → server {server} ==") {
+                if let Err(e) = writeln!(out, "== flow {id}: client {client} → server {server} ==")
+                {
                     header_result = Err(e);
                 }
                 StreamPrinter::new(out, format, color)
@@ -60,7 +65,12 @@ pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Fail
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let warnings: Vec<String> = pipeline.reader().warnings().iter().map(|w| w.to_string()).collect();
+    let warnings: Vec<String> = pipeline
+        .reader()
+        .warnings()
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
     print_warnings(&warnings, quiet);
     header_result.and(result).map_err(output_error)?;
     if found.is_none() {

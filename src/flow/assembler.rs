@@ -150,7 +150,7 @@ impl Assembler {
     /// takes one sequence number). A repeated SYN changes nothing.
     pub fn syn(&mut self, isn: u32) {
         if self.next_seq.is_none() {
-            self.next_seq = Some(SeqNumber(isn).add(1));
+            self.next_seq = Some(SeqNumber(isn).wrapping_add(1));
         }
     }
 
@@ -162,6 +162,9 @@ impl Assembler {
 
     /// A segment from this side: `payload` is what the capture holds,
     /// `wire_len` its length on the wire (`>= payload.len()`).
+    // The arguments are the fields of a TCP segment as the capture gives
+    // them; bundling them in a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub fn segment(
         &mut self,
         seq: u32,
@@ -271,7 +274,7 @@ impl Assembler {
 
     fn advance(&mut self, n: u64) {
         self.next_off += n;
-        self.next_seq = self.next_seq.map(|s| s.add(n as u32));
+        self.next_seq = self.next_seq.map(|s| s.wrapping_add(n as u32));
     }
 
     /// Delivers a segment that starts at or before `next_off`, interleaved
@@ -301,7 +304,8 @@ impl Assembler {
             let stop = self.first_pending().map_or(end, |p| p.min(end));
             if self.next_off < captured_end {
                 let piece_end = stop.min(captured_end);
-                let bytes = &payload[(self.next_off - start) as usize..(piece_end - start) as usize];
+                let bytes =
+                    &payload[(self.next_off - start) as usize..(piece_end - start) as usize];
                 out(Delivery::Data {
                     offset: self.next_off,
                     bytes,
@@ -437,7 +441,6 @@ impl Assembler {
             );
         }
     }
-
 }
 
 /// Counts the bytes a new segment shares with a buffered one whose contents
@@ -493,7 +496,15 @@ mod tests {
     const ISN: u32 = 1000;
 
     fn seg(a: &mut Assembler, sink: &mut Sink, rel: u32, data: &[u8], packet: u64) {
-        a.segment(ISN + 1 + rel, data, data.len() as u32, false, packet, T, &mut sink.take());
+        a.segment(
+            ISN + 1 + rel,
+            data,
+            data.len() as u32,
+            false,
+            packet,
+            T,
+            &mut sink.take(),
+        );
     }
 
     #[test]
@@ -575,7 +586,15 @@ mod tests {
         let mut s = Sink::default();
         let isn = u32::MAX - 3;
         a.syn(isn);
-        a.segment(isn.wrapping_add(1), b"abcdef", 6, false, 1, T, &mut s.take());
+        a.segment(
+            isn.wrapping_add(1),
+            b"abcdef",
+            6,
+            false,
+            1,
+            T,
+            &mut s.take(),
+        );
         a.segment(isn.wrapping_add(10), b"jk", 2, false, 3, T, &mut s.take());
         a.segment(isn.wrapping_add(7), b"ghi", 3, false, 2, T, &mut s.take());
         assert_eq!(s.bytes, b"abcdefghijk");

@@ -14,7 +14,7 @@ pub mod table;
 pub use assembler::{Assembler, AssemblerStats, Delivery};
 pub use collect::CollectedStreams;
 pub use seq::SeqNumber;
-pub use table::{FlowConfig, FlowState, FlowSummary, FlowTable, FinishedFlow};
+pub use table::{FinishedFlow, FlowConfig, FlowState, FlowSummary, FlowTable};
 
 use crate::capture::Timestamp;
 

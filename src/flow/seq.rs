@@ -16,7 +16,7 @@ pub struct SeqNumber(pub u32);
 impl SeqNumber {
     /// The number `n` bytes later, wrapping at 2^32.
     #[inline]
-    pub fn add(self, n: u32) -> SeqNumber {
+    pub fn wrapping_add(self, n: u32) -> SeqNumber {
         SeqNumber(self.0.wrapping_add(n))
     }
 
@@ -44,7 +44,7 @@ mod tests {
     #[test]
     fn ordering_across_the_wrap() {
         let near_end = SeqNumber(0xffff_fff0);
-        let after_wrap = near_end.add(0x20);
+        let after_wrap = near_end.wrapping_add(0x20);
         assert_eq!(after_wrap, SeqNumber(0x10));
         assert!(after_wrap > near_end);
         assert!(near_end < after_wrap);
@@ -56,8 +56,8 @@ mod tests {
         #[test]
         fn distance_inverts_add(start: u32, n in 0u32..(1 << 31)) {
             let a = SeqNumber(start);
-            prop_assert_eq!(a.add(n).distance_from(a), n as i64);
-            prop_assert_eq!(a.distance_from(a.add(n)), -(n as i64));
+            prop_assert_eq!(a.wrapping_add(n).distance_from(a), n as i64);
+            prop_assert_eq!(a.distance_from(a.wrapping_add(n)), -(n as i64));
         }
 
         #[test]

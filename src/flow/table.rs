@@ -168,17 +168,22 @@ impl FlowKey {
 /// Groups segments into flows. `new_handler` makes the handler of each new
 /// flow (it may look at the endpoints to decide what to do with it).
 pub struct FlowTable<H, F> {
-    flows: HashMap<FlowKey, Flow<H>, FxBuildHasher>,
+    /// Boxed: a flow is moved in and out of the table once each, and a
+    /// pointer moves faster than the few hundred bytes of its state.
+    flows: HashMap<FlowKey, Box<Flow<H>>, FxBuildHasher>,
     new_handler: F,
     config: FlowConfig,
     next_id: u64,
     packets_since_sweep: u32,
+    last_sweep: Timestamp,
     /// Flows handed on before their time because the table was full.
     pub evicted_early: u64,
 }
 
 /// How often (in packets) the table looks for flows to hand on.
 const SWEEP_EVERY: u32 = 4096;
+/// … and at most once per this much capture time (one second).
+const SWEEP_INTERVAL_NANOS: i64 = 1_000_000_000;
 
 impl<H, F> FlowTable<H, F>
 where
@@ -192,6 +197,7 @@ where
             config,
             next_id: 0,
             packets_since_sweep: 0,
+            last_sweep: Timestamp::default(),
             evicted_early: 0,
         }
     }
@@ -221,9 +227,7 @@ where
     ) {
         let key = FlowKey::of(seg.src, seg.dst);
         let pure_syn = seg.flags.syn && !seg.flags.ack;
-        if pure_syn
-            && let Some(flow) = self.flows.get(&key)
-        {
+        if pure_syn && let Some(flow) = self.flows.get(&key) {
             // A new SYN on the same endpoints after the old connection ended
             // (or with another initial sequence number) is a new connection:
             // port reuse, common on busy clients.
@@ -234,7 +238,7 @@ where
                 None => flow.closed_at.is_some() || !flow.summary.syn,
             };
             if reused && let Some(old) = self.flows.remove(&key) {
-                done(old.finish());
+                done((*old).finish());
             }
         }
         let flow = match self.flows.get_mut(&key) {
@@ -246,19 +250,25 @@ where
         };
         Self::update(flow, packet, ts, seg);
 
+        // A sweep looks at every flow, so it runs only now and then: after
+        // some packets *and* some capture time (or when the table is full).
         self.packets_since_sweep += 1;
-        if self.packets_since_sweep >= SWEEP_EVERY {
+        if self.packets_since_sweep >= SWEEP_EVERY
+            && (ts.as_nanos() - self.last_sweep.as_nanos() >= SWEEP_INTERVAL_NANOS
+                || self.flows.len() > self.config.max_flows)
+        {
             self.packets_since_sweep = 0;
+            self.last_sweep = ts;
             self.sweep(ts, done);
         }
     }
 
-    fn new_flow(&mut self, packet: u64, ts: Timestamp, seg: &TcpSegment<'_>) -> Flow<H> {
+    fn new_flow(&mut self, packet: u64, ts: Timestamp, seg: &TcpSegment<'_>) -> Box<Flow<H>> {
         let (client, server, evidence) = orient(seg);
         let id = self.next_id;
         self.next_id += 1;
         let handler = (self.new_handler)(id, client, server);
-        Flow {
+        Box::new(Flow {
             summary: FlowSummary {
                 id,
                 client,
@@ -282,7 +292,7 @@ where
             client_isn: None,
             closed_at: None,
             handler,
-        }
+        })
     }
 
     fn update(flow: &mut Flow<H>, packet: u64, ts: Timestamp, seg: &TcpSegment<'_>) {
@@ -327,7 +337,9 @@ where
             );
         }
         if seg.flags.ack && !seg.flags.rst {
-            flow.asm[1 - d].ack(seg.ack, &mut |ev| handler_event(&mut flow.handler, dir.reverse(), ev));
+            flow.asm[1 - d].ack(seg.ack, &mut |ev| {
+                handler_event(&mut flow.handler, dir.reverse(), ev)
+            });
         }
         let both_done = flow.asm[0].is_finished() && flow.asm[1].is_finished();
         if flow.closed_at.is_none() && (flow.summary.rst || both_done) {
@@ -365,22 +377,22 @@ where
             self.evicted_early += expired.len() as u64;
         }
         // Hand on in id order, so output stays deterministic.
-        let mut finished: Vec<Flow<H>> = expired
+        let mut finished: Vec<Box<Flow<H>>> = expired
             .iter()
             .filter_map(|k| self.flows.remove(k))
             .collect();
         finished.sort_by_key(|f| f.summary.id);
         for flow in finished {
-            done(flow.finish());
+            done((*flow).finish());
         }
     }
 
     /// End of the capture: hands on every remaining flow, in id order.
     pub fn finish_all(&mut self, done: &mut impl FnMut(FinishedFlow<H>)) {
-        let mut rest: Vec<Flow<H>> = self.flows.drain().map(|(_, f)| f).collect();
+        let mut rest: Vec<Box<Flow<H>>> = self.flows.drain().map(|(_, f)| f).collect();
         rest.sort_by_key(|f| f.summary.id);
         for flow in rest {
-            done(flow.finish());
+            done((*flow).finish());
         }
     }
 }

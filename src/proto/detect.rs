@@ -136,7 +136,11 @@ impl ProtocolSniffer {
                 return verdict(p, upgraded, "commands and replies (greeting not captured)");
             }
         }
-        verdict(Protocol::Unknown, TlsMode::None, "no mail protocol recognised")
+        verdict(
+            Protocol::Unknown,
+            TlsMode::None,
+            "no mail protocol recognised",
+        )
     }
 }
 
@@ -171,7 +175,10 @@ fn looks_like_tls_start(prefix: &[u8]) -> bool {
 }
 
 fn first_line(bytes: &[u8]) -> &[u8] {
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
     &bytes[..end]
 }
 
@@ -194,7 +201,8 @@ fn greeting(server: &[u8], by_port: Option<Protocol>, server_first: bool) -> Opt
     let smtp_code = line.len() >= 3
         && &line[..3] == b"220"
         && matches!(line.get(3), None | Some(b' ' | b'-' | b'\r'));
-    if smtp_code && (on_port(Protocol::Smtp) || (server_first && contains_ignore_case(line, b"SMTP")))
+    if smtp_code
+        && (on_port(Protocol::Smtp) || (server_first && contains_ignore_case(line, b"SMTP")))
     {
         return Some(Protocol::Smtp);
     }
@@ -210,7 +218,14 @@ fn greeting(server: &[u8], by_port: Option<Protocol>, server_first: bool) -> Opt
 
 fn is_http(bytes: &[u8]) -> bool {
     const METHODS: [&[u8]; 9] = [
-        b"GET ", b"POST ", b"HEAD ", b"PUT ", b"DELETE ", b"OPTIONS ", b"CONNECT ", b"PATCH ",
+        b"GET ",
+        b"POST ",
+        b"HEAD ",
+        b"PUT ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"CONNECT ",
+        b"PATCH ",
         b"HTTP/1.",
     ];
     METHODS.iter().any(|m| bytes.starts_with(m))
@@ -225,8 +240,20 @@ fn looks_like_commands(p: Protocol, client: &[u8]) -> bool {
     let line = first_line(client);
     let verbs: &[&[u8]] = match p {
         Protocol::Smtp => &[
-            b"EHLO ", b"HELO ", b"MAIL FROM", b"RCPT TO", b"DATA", b"QUIT", b"RSET", b"NOOP",
-            b"AUTH ", b"STARTTLS", b"BDAT ", b"VRFY ", b"EXPN ", b"HELP",
+            b"EHLO ",
+            b"HELO ",
+            b"MAIL FROM",
+            b"RCPT TO",
+            b"DATA",
+            b"QUIT",
+            b"RSET",
+            b"NOOP",
+            b"AUTH ",
+            b"STARTTLS",
+            b"BDAT ",
+            b"VRFY ",
+            b"EXPN ",
+            b"HELP",
         ],
         Protocol::Pop3 => &[
             b"USER ", b"PASS ", b"APOP ", b"AUTH", b"CAPA", b"STAT", b"LIST", b"RETR ", b"TOP ",
@@ -239,9 +266,22 @@ fn looks_like_commands(p: Protocol, client: &[u8]) -> bool {
             };
             let rest = &line[sp + 1..];
             const CMDS: [&[u8]; 16] = [
-                b"LOGIN ", b"CAPABILITY", b"AUTHENTICATE ", b"SELECT ", b"EXAMINE ", b"FETCH ",
-                b"UID ", b"LIST ", b"LSUB ", b"STARTTLS", b"LOGOUT", b"NOOP", b"APPEND ",
-                b"STORE ", b"SEARCH ", b"IDLE",
+                b"LOGIN ",
+                b"CAPABILITY",
+                b"AUTHENTICATE ",
+                b"SELECT ",
+                b"EXAMINE ",
+                b"FETCH ",
+                b"UID ",
+                b"LIST ",
+                b"LSUB ",
+                b"STARTTLS",
+                b"LOGOUT",
+                b"NOOP",
+                b"APPEND ",
+                b"STORE ",
+                b"SEARCH ",
+                b"IDLE",
             ];
             return sp > 0 && CMDS.iter().any(|c| starts_with_ignore_case(rest, c));
         }
@@ -290,26 +330,35 @@ mod tests {
 
     #[test]
     fn greetings_on_any_port() {
-        let v = sniff(8025, &[(S, b"220 mx.example ESMTP Postfix\r\n"), (C, b"EHLO x\r\n")]);
+        let v = sniff(
+            8025,
+            &[(S, b"220 mx.example ESMTP Postfix\r\n"), (C, b"EHLO x\r\n")],
+        );
         assert_eq!((v.protocol, v.tls), (Protocol::Smtp, TlsMode::None));
-        assert_eq!(sniff(8110, &[(S, b"+OK ready\r\n")]).protocol, Protocol::Pop3);
+        assert_eq!(
+            sniff(8110, &[(S, b"+OK ready\r\n")]).protocol,
+            Protocol::Pop3
+        );
         let v = sniff(8143, &[(S, b"* OK [CAPABILITY IMAP4rev1] hi\r\n")]);
         assert_eq!(v.protocol, Protocol::Imap);
         // FTP's 220 is not SMTP.
-        assert_eq!(sniff(21, &[(S, b"220 ProFTPD ready\r\n")]).protocol, Protocol::Unknown);
+        assert_eq!(
+            sniff(21, &[(S, b"220 ProFTPD ready\r\n")]).protocol,
+            Protocol::Unknown
+        );
     }
 
     #[test]
     fn non_mail_on_mail_ports() {
-        let http = sniff(25, &[(C, b"GET / HTTP/1.1\r\n"), (S, b"HTTP/1.1 200 OK\r\n")]);
+        let http = sniff(
+            25,
+            &[(C, b"GET / HTTP/1.1\r\n"), (S, b"HTTP/1.1 200 OK\r\n")],
+        );
         assert_eq!(http.protocol, Protocol::Unknown);
         let redis = sniff(110, &[(C, b"*1\r\n$4\r\nPING\r\n"), (S, b"+PONG\r\n")]);
         assert_eq!(redis.protocol, Protocol::Unknown);
         // Redis answering +OK to a client that spoke first is still not POP3.
-        let redis = sniff(
-            8110,
-            &[(C, b"*3\r\n$3\r\nSET\r\n"), (S, b"+OK\r\n")],
-        );
+        let redis = sniff(8110, &[(C, b"*3\r\n$3\r\nSET\r\n"), (S, b"+OK\r\n")]);
         assert_eq!(redis.protocol, Protocol::Unknown);
     }
 
@@ -335,7 +384,10 @@ mod tests {
 
     #[test]
     fn midstream_and_port_only() {
-        let v = sniff(25, &[(C, b"RCPT TO:<bob@hamburger.edu>\r\n"), (S, b"250 ok\r\n")]);
+        let v = sniff(
+            25,
+            &[(C, b"RCPT TO:<bob@hamburger.edu>\r\n"), (S, b"250 ok\r\n")],
+        );
         assert_eq!(v.protocol, Protocol::Smtp);
         assert_eq!(sniff(143, &[]).protocol, Protocol::Imap);
         assert_eq!(sniff(143, &[]).reason, "port (no payload)");

@@ -52,7 +52,11 @@ impl CaptureRecord {
             tcp_flows,
             truncated_packets: s.truncated_packets,
             decode: decode.clone(),
-            warnings: reader.warnings().iter().map(CaptureWarning::to_string).collect(),
+            warnings: reader
+                .warnings()
+                .iter()
+                .map(CaptureWarning::to_string)
+                .collect(),
         }
     }
 }
@@ -154,8 +158,17 @@ pub fn write_table(
     writeln!(
         out,
         "{:>4}  {:<w_client$}  {:<w_server$}  {:<7}  {:<8}  {:>7}  {:>10}  {:>10}  {:>4}  {:<6}  {:>9}",
-        "id", "client", "server", "proto", "tls", "packets", "bytes c→s", "bytes s→c", "gaps",
-        "state", "duration"
+        "id",
+        "client",
+        "server",
+        "proto",
+        "tls",
+        "packets",
+        "bytes c→s",
+        "bytes s→c",
+        "gaps",
+        "state",
+        "duration"
     )?;
     for f in flows {
         writeln!(

@@ -142,7 +142,13 @@ impl<W: Write> StreamPrinter<W> {
                 }
                 let ascii: String = chunk
                     .iter()
-                    .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+                    .map(|&b| {
+                        if (0x20..0x7f).contains(&b) {
+                            b as char
+                        } else {
+                            '.'
+                        }
+                    })
                     .collect();
                 writeln!(
                     out,
@@ -218,7 +224,13 @@ mod tests {
         p.on_event(C, data(b"HELO cre"));
         p.on_event(C, data(b"pes.fr\r\n"));
         p.on_event(S, data(b"250 Hello \xc3\xb1\x01\xff\r\n"));
-        p.on_event(C, StreamEvent::Gap { offset: 17, len: 42 });
+        p.on_event(
+            C,
+            StreamEvent::Gap {
+                offset: 17,
+                len: 42,
+            },
+        );
         p.on_event(C, data(b"QUIT"));
         let out = String::from_utf8(p.finish().unwrap()).unwrap();
         assert_eq!(
@@ -234,7 +246,7 @@ mod tests {
         let out = String::from_utf8(p.finish().unwrap()).unwrap();
         assert_eq!(
             out,
-            "C→S 8 bytes at offset 0 (packet 1)\n  00000000  45 48 4c 4f 20 61 0d 0a                          |EHLO a..|\n"
+            "C→S 8 bytes at offset 0 (packet 1)\n  00000000  45 48 4c 4f 20 61 0d 0a                           |EHLO a..|\n"
         );
     }
 }

@@ -1,0 +1,320 @@
+//! The `flows` and `stream` commands on the project's own captures: golden
+//! JSON for every fixture, exact facts for the reassembly cases, and the
+//! errors of output-schema.md for bad inputs.
+//!
+//! Golden files live in `tests/golden/flows/`; after a deliberate change,
+//! regenerate them with `MAILSCOPE_UPDATE_GOLDEN=1 cargo test --test cli_flows`
+//! and review the diff.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn mailscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("mailscope runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn flows_json(capture: &str) -> Vec<Value> {
+    let out = mailscope(&["flows", "--json", capture]);
+    assert!(out.status.success(), "{capture}: {}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn golden_flows_json_for_every_fixture() {
+    let update = std::env::var_os("MAILSCOPE_UPDATE_GOLDEN").is_some();
+    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/flows");
+    let captures = common::capture_files(&common::own_captures_dir());
+    assert!(captures.len() >= 20, "fixtures missing: {captures:?}");
+    let mut mismatches = Vec::new();
+    for path in captures {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let rel = format!("captures/{name}");
+        let out = mailscope(&["flows", "--json", &rel]);
+        assert!(out.status.success(), "{rel}: {}", stderr(&out));
+        let actual = stdout(&out);
+        let golden = golden_dir.join(format!("{name}.jsonl"));
+        if update {
+            std::fs::write(&golden, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|_| panic!("no golden file {}", golden.display()));
+        if expected != actual {
+            mismatches.push(format!(
+                "{rel}:\n--- expected\n{expected}+++ actual\n{actual}"
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// The facts each reassembly fixture exists for (numbers from
+/// captures/README.md, computed by the builder that wrote the packets).
+#[test]
+fn reassembly_fixtures_give_exact_streams() {
+    let cases: &[(&str, u64, u64, u64, u64, &str)] = &[
+        // capture, bytes c2s, bytes s2c, gaps, gap bytes, state
+        (
+            "captures/smtp-crepes-hamburger.pcapng",
+            309,
+            259,
+            0,
+            0,
+            "closed",
+        ),
+        ("captures/tcp-reordered.pcapng", 1492, 213, 0, 0, "closed"),
+        (
+            "captures/tcp-retransmission.pcapng",
+            1492,
+            213,
+            0,
+            0,
+            "closed",
+        ),
+        ("captures/tcp-overlap.pcapng", 1492, 213, 0, 0, "closed"),
+        ("captures/tcp-loss.pcapng", 956, 213, 1, 536, "closed"),
+        ("captures/tcp-wraparound.pcapng", 2973, 2538, 0, 0, "closed"),
+        ("captures/tcp-rst.pcapng", 81, 82, 0, 0, "reset"),
+        ("captures/tcp-ipv6.pcapng", 309, 259, 0, 0, "closed"),
+        ("captures/ipv4-fragments.pcapng", 309, 259, 0, 0, "closed"),
+        (
+            "captures/smtp-classic-be-nsec.pcap",
+            309,
+            259,
+            0,
+            0,
+            "closed",
+        ),
+        (
+            "captures/smtp-classic-le-usec.pcap",
+            309,
+            259,
+            0,
+            0,
+            "closed",
+        ),
+        ("captures/bsd-null.pcap", 309, 259, 0, 0, "closed"),
+    ];
+    for &(capture, c2s, s2c, gaps, gap_bytes, state) in cases {
+        let records = flows_json(capture);
+        assert_eq!(records[0]["type"], "capture");
+        let flow = &records[1];
+        assert_eq!(records.len(), 2, "{capture}: one flow");
+        let got = (
+            flow["bytes_c2s"].as_u64().unwrap(),
+            flow["bytes_s2c"].as_u64().unwrap(),
+            flow["gaps"].as_u64().unwrap(),
+            flow["gap_bytes"].as_u64().unwrap(),
+            flow["state"].as_str().unwrap(),
+        );
+        assert_eq!(got, (c2s, s2c, gaps, gap_bytes, state), "{capture}");
+        assert_eq!(flow["protocol"], "smtp", "{capture}");
+    }
+}
+
+#[test]
+fn overlap_keeps_the_first_copy_and_wraparound_reassembles() {
+    let out = mailscope(&["stream", "captures/tcp-overlap.pcapng", "--flow", "0"]);
+    let text = stdout(&out);
+    assert!(out.status.success());
+    assert!(!text.contains("XXXX") && !text.contains("YYYY"), "{text}");
+    assert!(text.contains("C: MAIL FROM:<alice@crepes.fr>"), "{text}");
+    let wrap = mailscope(&["stream", "captures/tcp-wraparound.pcapng", "--flow", "0"]);
+    assert!(wrap.status.success());
+    assert!(stdout(&wrap).matches("S: 250-").count() >= 50);
+}
+
+#[test]
+fn textbook_smtp_session_followed() {
+    let out = mailscope(&[
+        "stream",
+        "captures/smtp-crepes-hamburger.pcapng",
+        "--flow",
+        "0",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "== flow 0: client 10.0.0.1:1035 → server 10.0.0.2:25 =="
+    );
+    assert_eq!(
+        &lines[1..8],
+        &[
+            "S: 220 hamburger.edu",
+            "C: HELO crepes.fr",
+            "S: 250 Hello crepes.fr, pleased to meet you",
+            "C: MAIL FROM: <alice@crepes.fr>",
+            "S: 250 alice@crepes.fr ... Sender ok",
+            "C: RCPT TO: <bob@hamburger.edu>",
+            "S: 250 bob@hamburger.edu ... Recipient ok",
+        ]
+    );
+    assert!(text.contains("C: Do you like ketchup?\nC: How about pickles?\nC: .\nS: 250 Message accepted for delivery\nC: QUIT\nS: 221 hamburger.edu closing connection\n"));
+    assert_eq!(
+        lines.last().unwrap(),
+        &"== smtp: 309 bytes client→server, 259 bytes server→client, 0 gap(s), closed =="
+    );
+}
+
+#[test]
+fn loss_is_shown_as_a_gap_and_later_data_follows() {
+    let out = mailscope(&["stream", "captures/tcp-loss.pcapng", "--flow", "0"]);
+    let text = stdout(&out);
+    let gap = text.find("C: [… 536 bytes missing …]").expect("gap marked");
+    assert!(
+        text[gap..].contains("S: 250"),
+        "data after the gap is delivered"
+    );
+    let raw = mailscope(&["stream", "captures/tcp-loss.pcapng", "--flow", "0", "--raw"]);
+    assert!(stdout(&raw).contains("[… 536 bytes missing at offset 623 …]"));
+}
+
+#[test]
+fn protocol_guess_by_banner_and_not_by_port_alone() {
+    let odd = flows_json("captures/smtp-on-odd-port.pcapng");
+    let protos: Vec<&str> = odd[1..]
+        .iter()
+        .map(|f| f["protocol"].as_str().unwrap())
+        .collect();
+    assert_eq!(protos, ["smtp", "pop3", "imap"]);
+    let not_mail = flows_json("captures/non-mail-on-mail-port.pcapng");
+    for f in &not_mail[1..] {
+        assert_eq!(f["protocol"], "unknown", "{f}");
+    }
+    let tls = flows_json("captures/tls-implicit-465.pcapng");
+    assert_eq!(
+        (tls[1]["protocol"].as_str(), tls[1]["tls"].as_str()),
+        (Some("smtp"), Some("implicit"))
+    );
+    let mid = flows_json("captures/tcp-midstream.pcapng");
+    assert_eq!(mid[1]["client"], "10.0.6.1:40006");
+    assert_eq!(mid[1]["client_evidence"], "port");
+}
+
+#[test]
+fn capture_record_and_link_layers() {
+    let multi = flows_json("captures/multi-interface.pcapng");
+    let cap = &multi[0];
+    assert_eq!(cap["format"], "pcapng");
+    assert_eq!(cap["linktypes"], serde_json::json!([1, 101]));
+    assert_eq!(
+        multi.len(),
+        5,
+        "four flows on two interfaces (plain, raw IP, VLAN, QinQ)"
+    );
+    let sll = flows_json("captures/linux-sll.pcapng");
+    assert_eq!(sll[0]["linktypes"], serde_json::json!([113]));
+    let sll2 = flows_json("captures/linux-sll2.pcapng");
+    assert_eq!(sll2[0]["linktypes"], serde_json::json!([276]));
+    let truncated = flows_json("captures/snaplen-truncated.pcapng");
+    assert!(truncated[0]["truncated_packets"].as_u64().unwrap() > 0);
+    assert!(truncated[1]["gaps"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("mailscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "S: 220 hamburger.edu\nC: HELO crepes.fr\n").unwrap();
+    let out = mailscope(&["flows", text.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "mailscope: not a pcap or pcapng capture (it looks like a text file)\n"
+    );
+
+    let empty = dir.join("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    let out = mailscope(&["flows", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "mailscope: the file is empty: not a pcap or pcapng capture\n"
+    );
+
+    let missing = mailscope(&["flows", "no/such/file.pcap"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).starts_with("mailscope: cannot read no/such/file.pcap:"));
+
+    // A capture cut in the middle of a record: what precedes is reported.
+    let whole = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/smtp-classic-le-usec.pcap"),
+    )
+    .unwrap();
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &whole[..whole.len() - 30]).unwrap();
+    let out = mailscope(&["flows", "--json", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("warning: capture truncated at byte"),
+        "{}",
+        stderr(&out)
+    );
+    let records: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records[0]["packets"], 34);
+    assert_eq!(records[0]["warnings"].as_array().unwrap().len(), 1);
+
+    let unknown = mailscope(&["flows", "captures/unknown-block.pcapng"]);
+    assert_eq!(unknown.status.code(), Some(0));
+    assert!(
+        stderr(&unknown).contains("unknown pcapng block type"),
+        "{}",
+        stderr(&unknown)
+    );
+    let quiet = mailscope(&["flows", "--quiet", "captures/unknown-block.pcapng"]);
+    assert_eq!(stderr(&quiet), "");
+
+    let no_flow = mailscope(&["stream", "captures/pop3-bob.pcapng", "--flow", "7"]);
+    assert_eq!(no_flow.status.code(), Some(2));
+    assert_eq!(
+        stderr(&no_flow),
+        "mailscope: no flow 7 in captures/pop3-bob.pcapng (it has flows 0 to 0; see `mailscope flows`)\n"
+    );
+
+    let usage = mailscope(&["flows"]);
+    assert_eq!(usage.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn live_capture_without_the_feature_explains_itself() {
+    let out = mailscope(&["capture", "-i", "lo", "-c", "1"]);
+    if cfg!(feature = "live") {
+        // Built with libpcap: either it captures (root) or names the fix.
+        if !out.status.success() {
+            let err = stderr(&out);
+            assert!(
+                err.contains("permission") || err.contains("cannot capture"),
+                "{err}"
+            );
+        }
+    } else {
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("--features live"));
+    }
+}
