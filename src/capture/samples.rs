@@ -40,18 +40,11 @@ use super::writer::{PcapNgWriter, PcapWriter, TSRESOL_MICROS};
 // Link types (tcpdump.org "LINK-LAYER HEADER TYPES").
 // ---------------------------------------------------------------------------
 
-/// BSD loopback, address family in the capturing host's byte order.
-pub const LINKTYPE_NULL: u16 = 0;
-/// Ethernet II (and 802.3).
-pub const LINKTYPE_ETHERNET: u16 = 1;
-/// Raw IP: the packet starts with the IPv4 or IPv6 header.
-pub const LINKTYPE_RAW: u16 = 101;
-/// OpenBSD loopback, address family in network byte order.
-pub const LINKTYPE_LOOP: u16 = 108;
-/// Linux "cooked" capture, version 1 (`tcpdump -i any`).
-pub const LINKTYPE_LINUX_SLL: u16 = 113;
-/// Linux "cooked" capture, version 2.
-pub const LINKTYPE_LINUX_SLL2: u16 = 276;
+// The link types the samples use, defined once in `link.rs`.
+pub use super::link::{
+    LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL,
+    LINKTYPE_RAW,
+};
 
 /// Snapshot length used for ordinary samples (tcpdump's default).
 const SNAPLEN: u32 = 262_144;
