@@ -68,7 +68,8 @@ impl LiveCapture {
         match self.cap.next_packet() {
             Ok(p) => {
                 let ts = Timestamp::from_nanos(
-                    p.header.ts.tv_sec as i64 * 1_000_000_000 + p.header.ts.tv_usec as i64 * 1000,
+                    i64::from(p.header.ts.tv_sec) * 1_000_000_000
+                        + i64::from(p.header.ts.tv_usec) * 1000,
                 );
                 let index = self.index;
                 self.index += 1;
