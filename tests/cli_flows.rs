@@ -278,6 +278,10 @@ fn bad_inputs_give_clear_errors() {
         .collect();
     assert_eq!(records[0]["packets"], 34);
     assert_eq!(records[0]["warnings"].as_array().unwrap().len(), 1);
+    assert_eq!(records[1]["type"], "finding");
+    assert_eq!(records[1]["code"], "capture-truncated");
+    assert_eq!(records[1]["flow"], Value::Null);
+    assert_eq!(records[2]["type"], "flow");
 
     let unknown = mailscope(&["flows", "captures/unknown-block.pcapng"]);
     assert_eq!(unknown.status.code(), Some(0));
@@ -308,6 +312,34 @@ fn live_capture_or_a_clear_explanation() {
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains("--features live"), "{}", stderr(&out));
         return;
+    }
+    // Without the right to capture, the error names the fix. As root we can
+    // check that by dropping to `nobody` with setpriv (util-linux).
+    if Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n")
+        && common::have_tool("setpriv")
+    {
+        let dir = std::env::temp_dir().join(format!("mailscope-nobody-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("mailscope");
+        std::fs::copy(env!("CARGO_BIN_EXE_mailscope"), &exe).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe)
+            .args(["capture", "-i", "lo", "-c", "1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("mailscope: no permission to capture on lo: run as root, or allow the binary once with `sudo setcap cap_net_raw,cap_net_admin=eip"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
     // Built with libpcap: capture real loopback traffic that this test
     // makes itself, or (without the right to capture) name the fix.

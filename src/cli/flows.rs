@@ -6,7 +6,9 @@ use std::path::Path;
 use super::{Failure, output_error, print_warnings, progress};
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::proto::detect::ProtocolSniffer;
-use crate::report::flows::{CaptureRecord, FlowRecord, write_json_line, write_table};
+use crate::report::flows::{
+    CaptureFinding, CaptureRecord, FlowRecord, write_json_line, write_table,
+};
 use crate::report::ordered::InOrder;
 
 pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
@@ -42,6 +44,9 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     let written = (|| -> io::Result<()> {
         if json {
             write_json_line(&mut out, &capture)?;
+            for w in pipeline.reader().warnings() {
+                write_json_line(&mut out, &CaptureFinding::from_warning(w))?;
+            }
             for f in &flows {
                 write_json_line(&mut out, f)?;
             }

@@ -61,6 +61,39 @@ impl CaptureRecord {
     }
 }
 
+/// A `finding` record about the capture itself (not about one flow):
+/// damage that was read past or stopped at.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaptureFinding {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub flow: Option<u64>,
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub offset: u64,
+}
+
+impl CaptureFinding {
+    pub fn from_warning(w: &CaptureWarning) -> Self {
+        use crate::capture::reader::WarningKind;
+        let (severity, code) = match w.kind {
+            WarningKind::TruncatedRecord { .. } => ("medium", "capture-truncated"),
+            WarningKind::CorruptRecord { .. } => ("medium", "capture-corrupt"),
+            WarningKind::UnknownBlock { .. } => ("info", "capture-unknown-block"),
+            WarningKind::UnknownInterface { .. } => ("medium", "capture-unknown-interface"),
+        };
+        CaptureFinding {
+            kind: "finding",
+            flow: None,
+            severity,
+            code,
+            message: w.to_string(),
+            offset: w.offset,
+        }
+    }
+}
+
 /// One `flow` record.
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowRecord {
