@@ -60,10 +60,8 @@ pub const DEFAULT_CLIENT_ISN: u32 = 0x1000_0000;
 /// See [`DEFAULT_CLIENT_ISN`].
 pub const DEFAULT_SERVER_ISN: u32 = 0x2000_0000;
 
-/// EtherType of IPv4 inside an Ethernet frame.
-pub const ETHERTYPE_IPV4: u16 = 0x0800;
-/// EtherType of IPv6 inside an Ethernet frame.
-pub const ETHERTYPE_IPV6: u16 = 0x86DD;
+// EtherTypes of IPv4 and IPv6 inside an Ethernet frame.
+pub use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 /// Length of an Ethernet II header: destination MAC, source MAC, EtherType.
 pub const ETHERNET_HEADER_LEN: usize = 14;
 /// IP protocol number of TCP.

@@ -92,7 +92,7 @@ impl Decoder {
                 return DecodeOutcome::Skipped(Skipped::UnsupportedLinktype(l));
             }
         };
-        if net.ether_type != 0x0800 && net.ether_type != 0x86dd {
+        if net.ether_type != link::ETHERTYPE_IPV4 && net.ether_type != link::ETHERTYPE_IPV6 {
             return DecodeOutcome::Skipped(Skipped::NotTcp);
         }
         let ip = match LaxIpSlice::from_slice(net.data) {

@@ -4,7 +4,7 @@
 //! link-layer header types). We peel the link header off and say which
 //! network protocol follows, as an EtherType (0x0800 IPv4, 0x86DD IPv6).
 
-use etherparse::{EtherType, Ethernet2HeaderSlice, LinuxSllHeaderSlice, SingleVlanHeaderSlice};
+use etherparse::{Ethernet2HeaderSlice, LinuxSllHeaderSlice, SingleVlanHeaderSlice};
 
 pub const LINKTYPE_NULL: u16 = 0;
 pub const LINKTYPE_ETHERNET: u16 = 1;
@@ -15,8 +15,10 @@ pub const LINKTYPE_IPV4: u16 = 228;
 pub const LINKTYPE_IPV6: u16 = 229;
 pub const LINKTYPE_LINUX_SLL2: u16 = 276;
 
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
+/// EtherType of IPv4 (RFC 894).
+pub const ETHERTYPE_IPV4: u16 = 0x0800;
+/// EtherType of IPv6 (RFC 2464).
+pub const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88a8;
 const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
@@ -132,7 +134,6 @@ fn bsd_loopback(frame: &[u8], network_order: bool) -> Result<NetworkPacket<'_>, 
 fn linux_sll(frame: &[u8]) -> Result<NetworkPacket<'_>, LinkError> {
     let sll = LinuxSllHeaderSlice::from_slice(frame).map_err(|_| LinkError::Truncated)?;
     let proto = u16::from_be_bytes([frame[14], frame[15]]);
-    let _ = EtherType(proto);
     Ok(NetworkPacket {
         ether_type: proto,
         data: &frame[sll.slice().len()..],
