@@ -67,6 +67,9 @@ impl LiveCapture {
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, LiveError> {
         match self.cap.next_packet() {
             Ok(p) => {
+                // time_t and suseconds_t are i64 here but narrower on some
+                // platforms, hence the (here useless) conversions.
+                #[allow(clippy::useless_conversion)]
                 let ts = Timestamp::from_nanos(
                     i64::from(p.header.ts.tv_sec) * 1_000_000_000
                         + i64::from(p.header.ts.tv_usec) * 1000,
