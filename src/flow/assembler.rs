@@ -427,8 +427,11 @@ impl Assembler {
         self.stats.retransmitted += covered;
         let captured_end = start + payload.len() as u64;
         for (s, e) in pieces {
-            let data_end = e.min(captured_end).max(s);
-            let data = payload[(s - start) as usize..(data_end - start) as usize].to_vec();
+            // Only the captured part is stored; past `captured_end` (a
+            // snaplen-cut segment) the piece is a known gap with no bytes.
+            let lo = s.min(captured_end) - start;
+            let hi = e.min(captured_end) - start;
+            let data = payload[lo as usize..hi as usize].to_vec();
             self.pending_bytes += data.len();
             self.pending.insert(
                 s,
@@ -641,6 +644,24 @@ mod tests {
         assert_eq!(s.bytes, b"__cdefghij");
         assert_eq!(a.stats().limit_hits, 1);
         assert_eq!(a.buffered(), 2);
+    }
+
+    #[test]
+    fn truncated_segment_beyond_its_captured_bytes_is_buffered_as_a_gap() {
+        // Found by tests/damaged_captures.rs: an out-of-order segment whose
+        // claimed length reaches far past its captured bytes, overlapped by
+        // one already buffered.
+        let mut a = Assembler::default();
+        let mut s = Sink::default();
+        a.syn(ISN);
+        a.segment(ISN + 11, b"abc", 3, false, 1, T, &mut s.take());
+        a.segment(ISN + 6, b"xyz", 400, false, 2, T, &mut s.take());
+        a.flush(&mut s.take());
+        // 5 missing, "xyz", 2 missing, the buffered "abc" (first copy wins
+        // over the uncaptured tail), then the rest of the claimed 400 bytes.
+        assert_eq!(s.bytes.len(), 405);
+        assert_eq!(&s.bytes[..14], b"_____xyz__abc_");
+        assert_eq!(s.gaps, vec![(0, 5), (8, 2), (13, 392)]);
     }
 
     proptest! {
