@@ -65,7 +65,7 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
             let mut mutant = original.clone();
             for _ in 0..=(rng.next() % 8) {
                 let i = (rng.next() % mutant.len() as u64) as usize;
-                if rng.next() % 4 == 0 {
+                if rng.next().is_multiple_of(4) {
                     // Sometimes a whole random byte: lengths, ports, flags.
                     mutant[i] = rng.next() as u8;
                 } else {
