@@ -25,6 +25,9 @@ use crate::flow::{FinishedFlow, FlowConfig, FlowTable, StreamHandler};
 #[derive(Clone, Debug, Default)]
 pub struct PipelineOptions {
     pub flow: FlowConfig,
+    /// Stop reading once this flow has been handed on (for commands that
+    /// want one flow of a big capture, like `stream --flow N`).
+    pub stop_after_flow: Option<u64>,
 }
 
 /// Packet counts by what became of them.
@@ -121,7 +124,17 @@ impl<R: Read> Pipeline<R> {
         let mut table = FlowTable::new(self.options.flow.clone(), new_handler);
         let stats = &mut self.decode_stats;
         let mut since_progress = 0u32;
-        while let Some(packet) = self.reader.next_packet()? {
+        let stop_after = self.options.stop_after_flow;
+        let done = std::cell::Cell::new(false);
+        let mut on_flow = |flow: FinishedFlow<H>| {
+            if Some(flow.summary.id) == stop_after {
+                done.set(true);
+            }
+            on_flow(flow);
+        };
+        while !done.get()
+            && let Some(packet) = self.reader.next_packet()?
+        {
             let ts = packet.ts;
             match self.decoder.decode(&packet) {
                 DecodeOutcome::Tcp(seg) => {
@@ -144,7 +157,9 @@ impl<R: Read> Pipeline<R> {
                 progress(self.reader.stats().file_offset);
             }
         }
-        table.finish_all(&mut on_flow);
+        if !done.get() {
+            table.finish_all(&mut on_flow);
+        }
         self.flows_seen = table.flows_seen();
         progress(self.reader.stats().file_offset);
         Ok(())

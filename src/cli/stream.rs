@@ -10,7 +10,11 @@ use crate::report::flows::FlowRecord;
 use crate::report::stream::{StreamFormat, StreamPrinter};
 
 pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Failure> {
-    let mut pipeline = Pipeline::open(file, PipelineOptions::default())?;
+    let options = PipelineOptions {
+        stop_after_flow: Some(flow_id),
+        ..PipelineOptions::default()
+    };
+    let mut pipeline = Pipeline::open(file, options)?;
     let bar = progress::bar(pipeline.file_len(), quiet);
     let stdout = io::stdout();
     let color = stdout.is_terminal();
