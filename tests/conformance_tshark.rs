@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{capture_files, collect_flows, have_tool, shared_captures_dir};
-use mailscope::flow::{CollectedStreams, Direction, FlowSummary};
+use mailscope::flow::{Direction, FlowSummary};
 
 /// One `-z follow,tcp,raw,N` block: the two nodes and their bytes.
 #[derive(Debug, Default)]
@@ -72,7 +72,7 @@ fn tshark_follow(path: &Path, streams: u64) -> BTreeMap<u64, Followed> {
 }
 
 /// Why our bytes may legitimately differ from tshark's for a flow, or None.
-fn explanation(s: &FlowSummary, ours: &CollectedStreams, dir: Direction) -> Option<String> {
+fn explanation(s: &FlowSummary, dir: Direction) -> Option<String> {
     let st = &s.streams[dir.index()];
     let mut why = Vec::new();
     if st.gaps > 0 {
@@ -93,7 +93,6 @@ fn explanation(s: &FlowSummary, ours: &CollectedStreams, dir: Direction) -> Opti
             st.before_start
         ));
     }
-    let _ = ours;
     (!why.is_empty()).then(|| why.join("; "))
 }
 
@@ -152,7 +151,7 @@ fn reassembled_bytes_match_tshark_follow() {
                     ours.bytes(dir).len(),
                     theirs.data[node].len()
                 );
-                match explanation(summary, ours, dir) {
+                match explanation(summary, dir) {
                     Some(why) => explained.push(format!("{what} — {why}")),
                     None => failures.push(what),
                 }

@@ -44,6 +44,32 @@ impl Rng {
     }
 }
 
+/// Analyzes `original` cut every `step` bytes, then `mutants` copies with
+/// 1 to 8 bytes damaged (a flipped bit, or sometimes a whole random byte:
+/// lengths, ports, flags). Returns how many damaged inputs were analyzed.
+fn damage(original: &[u8], step: usize, mutants: usize, seed: u64) -> usize {
+    let mut runs = 0;
+    for cut in (0..original.len()).step_by(step) {
+        analyze(&original[..cut]);
+        runs += 1;
+    }
+    let mut rng = Rng(seed ^ original.len() as u64);
+    for _ in 0..mutants {
+        let mut mutant = original.to_vec();
+        for _ in 0..=(rng.next() % 8) {
+            let i = (rng.next() % mutant.len() as u64) as usize;
+            if rng.next().is_multiple_of(4) {
+                mutant[i] = rng.next() as u8;
+            } else {
+                mutant[i] ^= 1 << (rng.next() % 8);
+            }
+        }
+        analyze(&mutant);
+        runs += 1;
+    }
+    runs
+}
+
 #[test]
 fn truncated_and_bit_flipped_fixtures_never_panic() {
     let files = common::capture_files(&common::own_captures_dir());
@@ -54,27 +80,8 @@ fn truncated_and_bit_flipped_fixtures_never_panic() {
         let intact = analyze(&original).expect("fixtures are valid");
         assert!(intact >= 1, "{}", path.display());
         // Cut at every 7th byte (covers header, block and record boundaries
-        // and their middles).
-        for cut in (0..original.len()).step_by(7) {
-            analyze(&original[..cut]);
-            runs += 1;
-        }
-        // Flip bits: 1 to 8 random bytes per mutant, 1500 mutants per file.
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ original.len() as u64);
-        for _ in 0..1500 {
-            let mut mutant = original.clone();
-            for _ in 0..=(rng.next() % 8) {
-                let i = (rng.next() % mutant.len() as u64) as usize;
-                if rng.next().is_multiple_of(4) {
-                    // Sometimes a whole random byte: lengths, ports, flags.
-                    mutant[i] = rng.next() as u8;
-                } else {
-                    mutant[i] ^= 1 << (rng.next() % 8);
-                }
-            }
-            analyze(&mutant);
-            runs += 1;
-        }
+        // and their middles), then 1500 mutants.
+        runs += damage(&original, 7, 1500, 0x9e37_79b9_7f4a_7c15);
     }
     println!("{runs} damaged captures analyzed without a panic");
 }
@@ -111,20 +118,7 @@ fn damaged_shared_corpus_never_panics() {
     for path in common::capture_files(&dir) {
         let original = std::fs::read(&path).unwrap();
         assert!(analyze(&original).is_some(), "{} reads", path.display());
-        for cut in (0..original.len()).step_by(97) {
-            analyze(&original[..cut]);
-            runs += 1;
-        }
-        let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ original.len() as u64);
-        for _ in 0..200 {
-            let mut mutant = original.clone();
-            for _ in 0..=(rng.next() % 8) {
-                let i = (rng.next() % mutant.len() as u64) as usize;
-                mutant[i] = rng.next() as u8;
-            }
-            analyze(&mutant);
-            runs += 1;
-        }
+        runs += damage(&original, 97, 200, 0x2545_f491_4f6c_dd1d);
     }
     println!("{runs} damaged copies of the shared corpus analyzed without a panic");
 }

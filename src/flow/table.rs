@@ -306,8 +306,6 @@ where
         s.last_packet = packet;
         s.end = s.end.max(ts);
         let d = dir.index();
-        let handler = &mut flow.handler;
-        let mut deliver = |ev: Delivery<'_>| handler.on_event(dir, event(ev));
 
         let mut seq = seg.seq;
         if seg.flags.syn {
@@ -333,7 +331,7 @@ where
                 seg.flags.fin,
                 packet,
                 ts,
-                &mut deliver,
+                &mut |ev| handler_event(&mut flow.handler, dir, ev),
             );
         }
         if seg.flags.ack && !seg.flags.rst {
