@@ -16,6 +16,8 @@
 pub mod capture;
 pub mod cli;
 pub mod flow;
+pub mod mail;
 pub mod pipeline;
 pub mod proto;
 pub mod report;
+pub mod trace;

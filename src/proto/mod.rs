@@ -1,10 +1,41 @@
 //! Application protocols on top of the reassembled streams.
 //!
 //! * [`detect`]: which protocol a flow speaks (port and first bytes).
-//! * [`tls`]: recognising TLS records.
+//! * [`lines`]: cutting a direction into protocol lines ("need more bytes").
+//! * [`smtp`], [`pop3`], [`imap`]: sans-IO dialogue parsers, one per
+//!   protocol, all implementing [`MailParser`].
+//! * [`sasl`]: what each authentication mechanism reveals.
+//! * [`tls`]: TLS records and the handshake's version, SNI and cipher.
 
 pub mod detect;
+pub mod imap;
+pub mod lines;
+pub mod pop3;
+pub mod sasl;
+pub mod smtp;
 pub mod tls;
+
+use crate::flow::Direction;
+use crate::trace::Dialogue;
+
+/// A sans-IO dialogue parser: fed each direction's reassembled bytes in
+/// order (the two directions interleaved as the packets were), it writes
+/// transcript lines, messages, credentials and findings into a
+/// [`Dialogue`]. It never touches a socket, so the embedded servers can
+/// reuse the same grammar.
+pub trait MailParser {
+    /// In-order bytes of `dir`, at the stream position after the previous
+    /// call (plus any gap reported in between).
+    fn feed(&mut self, dir: Direction, bytes: &[u8], out: &mut Dialogue);
+    /// `len` bytes of `dir` are missing from the capture.
+    fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue);
+    /// The flow is over: hand on unfinished messages (marked incomplete),
+    /// settle pending commands and add end-of-flow findings.
+    fn finish(&mut self, out: &mut Dialogue);
+    /// Whether the dialogue switched to TLS after a STARTTLS/STLS that the
+    /// server accepted.
+    fn upgraded_to_tls(&self) -> bool;
+}
 
 /// The protocols mailscope tells apart (the `protocol` of a `flow` record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]

@@ -1,0 +1,1 @@
+//! imap dialogue parser (in progress).

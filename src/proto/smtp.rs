@@ -1,0 +1,1 @@
+//! smtp dialogue parser (in progress).

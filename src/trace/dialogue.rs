@@ -1,0 +1,359 @@
+//! The sink a protocol parser writes into while it reads one flow.
+//!
+//! Parsers are sans-IO: they see bytes and call these methods; they never
+//! know whether the result goes to a JSON report, a transcript on a terminal,
+//! an extract directory or the GUI. The dialogue adds what the parser does
+//! not know: the flow id, capture timestamps, and which packets carried the
+//! bytes of each transcript line.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::records::{
+    Credential, Finding, LineKind, MessageRecord, RawMessage, Severity, Transaction, TranscriptLine,
+};
+use crate::capture::Timestamp;
+use crate::flow::Direction;
+use crate::proto::Protocol;
+use crate::proto::tls::TlsTracker;
+
+/// What to keep besides messages, credentials and findings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DialogueOptions {
+    /// Keep the transcript (`dialog`, the GUI). Off for `analyze`, where it
+    /// would cost an allocation per line for nothing.
+    pub transcript: bool,
+    /// Put every line of message content in the transcript instead of one
+    /// summary line per message (`dialog --full`).
+    pub full: bool,
+}
+
+/// Called with every finished message before its content is dropped:
+/// `extract` writes the `.eml` and attachments here and fills in the paths.
+/// The slices are the decoded attachments, in the order of
+/// `record.attachments`.
+pub type MessageHook = Rc<RefCell<dyn FnMut(&mut MessageRecord, &RawMessage, &[Vec<u8>])>>;
+
+/// Findings of one code kept per flow (a flood of garbage would otherwise
+/// become a flood of identical findings); the rest are counted.
+const MAX_FINDINGS_PER_CODE: usize = 20;
+
+/// Everything found in one flow so far.
+pub struct Dialogue {
+    pub flow: u64,
+    pub protocol: Protocol,
+    pub options: DialogueOptions,
+    pub transcript: Vec<TranscriptLine>,
+    pub messages: Vec<MessageRecord>,
+    pub credentials: Vec<Credential>,
+    pub findings: Vec<Finding>,
+    pub transactions: Vec<Transaction>,
+    /// TLS records after STARTTLS or on an implicit-TLS port.
+    pub tls: TlsTracker,
+    /// Findings dropped by [`MAX_FINDINGS_PER_CODE`].
+    pub findings_suppressed: u64,
+    /// `(stream offset, packet)` of the delivered pieces not yet behind
+    /// every emitted line, per direction.
+    pieces: [VecDeque<(u64, u64)>; 2],
+    /// Timestamp of the latest bytes of each direction.
+    ts: [Timestamp; 2],
+    hook: Option<MessageHook>,
+}
+
+impl Dialogue {
+    pub fn new(flow: u64, protocol: Protocol, options: DialogueOptions) -> Self {
+        Dialogue {
+            flow,
+            protocol,
+            options,
+            transcript: Vec::new(),
+            messages: Vec::new(),
+            credentials: Vec::new(),
+            findings: Vec::new(),
+            transactions: Vec::new(),
+            tls: TlsTracker::default(),
+            findings_suppressed: 0,
+            pieces: [VecDeque::new(), VecDeque::new()],
+            ts: [Timestamp::default(); 2],
+            hook: None,
+        }
+    }
+
+    pub fn set_message_hook(&mut self, hook: MessageHook) {
+        self.hook = Some(hook);
+    }
+
+    /// The analyzer says where the next bytes of `dir` come from.
+    pub fn data_arrived(&mut self, dir: Direction, offset: u64, packet: u64, ts: Timestamp) {
+        self.ts[dir.index()] = ts;
+        if self.options.transcript {
+            let p = &mut self.pieces[dir.index()];
+            if p.back().is_none_or(|&(_, last)| last != packet) {
+                p.push_back((offset, packet));
+            }
+        }
+    }
+
+    /// Time of the latest bytes seen in `dir`.
+    pub fn now(&self, dir: Direction) -> Timestamp {
+        self.ts[dir.index()]
+    }
+
+    /// Time of the latest bytes seen in either direction.
+    pub fn latest(&self) -> Timestamp {
+        self.ts[0].max(self.ts[1])
+    }
+
+    pub fn wants_transcript(&self) -> bool {
+        self.options.transcript
+    }
+
+    /// The packets that carried stream bytes `[start, end)` of `dir`, and
+    /// forgets the pieces that end before `start` (lines come in order).
+    fn packets(&mut self, dir: Direction, start: u64, end: u64) -> Vec<u64> {
+        let pieces = &mut self.pieces[dir.index()];
+        while pieces.len() > 1 && pieces[1].0 <= start {
+            pieces.pop_front();
+        }
+        let mut out = Vec::new();
+        for (i, &(from, packet)) in pieces.iter().enumerate() {
+            let to = pieces.get(i + 1).map_or(u64::MAX, |p| p.0);
+            if from >= end.max(start + 1) {
+                break;
+            }
+            if to > start && out.last() != Some(&packet) {
+                out.push(packet);
+            }
+        }
+        out
+    }
+
+    /// A command or reply line (`text` without its line ending), at stream
+    /// offsets `[start, end)` of `dir`.
+    pub fn line(&mut self, dir: Direction, kind: LineKind, text: &[u8], start: u64, end: u64) {
+        if self.options.transcript {
+            self.note(dir, kind, printable(text), start, end);
+        }
+    }
+
+    /// One line of message content: kept only with `full`.
+    pub fn data_line(&mut self, dir: Direction, text: &[u8], start: u64, end: u64) {
+        if self.options.transcript && self.options.full {
+            self.note(dir, LineKind::Data, printable(text), start, end);
+        }
+    }
+
+    /// A transcript entry made by the parser (a message summary such as
+    /// `[message: 218 bytes, 7 lines]`, a gap).
+    pub fn note(&mut self, dir: Direction, kind: LineKind, text: String, start: u64, end: u64) {
+        if !self.options.transcript {
+            return;
+        }
+        let packets = self.packets(dir, start, end);
+        self.transcript.push(TranscriptLine {
+            flow: self.flow,
+            ts: self.now(dir),
+            dir,
+            kind,
+            text,
+            packets,
+        });
+    }
+
+    /// Bytes missing from the capture in `dir` (shown as
+    /// `[… N bytes missing …]`).
+    pub fn gap(&mut self, dir: Direction, start: u64, len: u64) {
+        if self.options.transcript {
+            self.transcript.push(TranscriptLine {
+                flow: self.flow,
+                ts: self.now(dir),
+                dir,
+                kind: LineKind::Gap,
+                text: format!("[… {len} bytes missing …]"),
+                packets: Vec::new(),
+            });
+            let _ = start;
+        }
+    }
+
+    /// Encrypted bytes: counted by the TLS tracker, and shown as one
+    /// `[TLS: N bytes encrypted]` line per run of one direction.
+    pub fn tls_bytes(&mut self, dir: Direction, bytes: &[u8], start: u64) {
+        self.tls.feed(dir, bytes);
+        if !self.options.transcript || bytes.is_empty() {
+            return;
+        }
+        let end = start + bytes.len() as u64;
+        let packets = self.packets(dir, start, end);
+        if let Some(last) = self.transcript.last_mut()
+            && last.kind == LineKind::Tls
+            && last.dir == dir
+        {
+            let before: u64 = parse_tls_note(&last.text);
+            last.text = tls_note(before + bytes.len() as u64);
+            for p in packets {
+                if last.packets.last() != Some(&p) {
+                    last.packets.push(p);
+                }
+            }
+            last.ts = self.ts[dir.index()];
+            return;
+        }
+        self.transcript.push(TranscriptLine {
+            flow: self.flow,
+            ts: self.now(dir),
+            dir,
+            kind: LineKind::Tls,
+            text: tls_note(bytes.len() as u64),
+            packets,
+        });
+    }
+
+    /// A finished message: summarised (headers, attachments, hashes), passed
+    /// to the hook, and kept as a record. Returns its index in `messages`.
+    pub fn message(&mut self, raw: RawMessage) -> usize {
+        let want_contents = self.hook.is_some();
+        let mut contents = Vec::new();
+        let info = crate::mail::inspect(&raw.bytes, want_contents.then_some(&mut contents));
+        let mut record = MessageRecord::new(self.flow, self.protocol, &raw, info);
+        if let Some(hook) = &self.hook {
+            (hook.borrow_mut())(&mut record, &raw, &contents);
+        }
+        self.messages.push(record);
+        self.messages.len() - 1
+    }
+
+    /// A credential seen in clear. Returns its index in `credentials`, for
+    /// the parser to record the server's verdict later.
+    pub fn credential(&mut self, mut c: Credential) -> usize {
+        c.flow = self.flow;
+        c.protocol = self.protocol;
+        self.credentials.push(c);
+        self.credentials.len() - 1
+    }
+
+    /// Records the server's verdict on credential `index`.
+    pub fn credential_result(&mut self, index: usize, success: bool) {
+        if let Some(c) = self.credentials.get_mut(index) {
+            c.success = Some(success);
+        }
+    }
+
+    pub fn finding(&mut self, severity: Severity, code: &'static str, message: impl Into<String>) {
+        let same = self.findings.iter().filter(|f| f.code == code).count();
+        if same >= MAX_FINDINGS_PER_CODE {
+            self.findings_suppressed += 1;
+            return;
+        }
+        self.findings.push(Finding {
+            kind: "finding",
+            flow: self.flow,
+            severity,
+            code,
+            message: message.into(),
+            ts: Some(self.latest()),
+        });
+    }
+
+    /// True when a finding with this code was already recorded.
+    pub fn has_finding(&self, code: &str) -> bool {
+        self.findings.iter().any(|f| f.code == code)
+    }
+
+    pub fn transaction(&mut self, mut t: Transaction) {
+        t.flow = self.flow;
+        self.transactions.push(t);
+    }
+}
+
+impl Credential {
+    /// A credential of `mechanism` with nothing known yet.
+    pub fn new(mechanism: impl Into<String>) -> Self {
+        Credential {
+            kind: "credential",
+            flow: 0,
+            protocol: Protocol::Unknown,
+            mechanism: mechanism.into(),
+            username: None,
+            password: None,
+            success: None,
+            authzid: None,
+            note: None,
+            evidence: Vec::new(),
+            ts: Timestamp::default(),
+        }
+    }
+}
+
+fn tls_note(n: u64) -> String {
+    format!("[TLS: {n} bytes encrypted]")
+}
+
+fn parse_tls_note(text: &str) -> u64 {
+    text.strip_prefix("[TLS: ")
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Text for a transcript: valid UTF-8 kept (mail is often 8-bit), control
+/// characters and invalid bytes shown as `.`, tabs kept.
+pub fn printable(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for piece in bytes.utf8_chunks() {
+        for c in piece.valid().chars() {
+            s.push(if c == '\t' || !c.is_control() { c } else { '.' });
+        }
+        for _ in piece.invalid() {
+            s.push('.');
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_find_their_packets() {
+        let mut d = Dialogue::new(
+            3,
+            Protocol::Smtp,
+            DialogueOptions {
+                transcript: true,
+                full: false,
+            },
+        );
+        let c = Direction::ClientToServer;
+        d.data_arrived(c, 0, 10, Timestamp::from_nanos(1));
+        d.data_arrived(c, 5, 12, Timestamp::from_nanos(2));
+        d.data_arrived(c, 20, 14, Timestamp::from_nanos(3));
+        d.line(c, LineKind::Command, b"HELO crepes.fr", 0, 16);
+        d.line(c, LineKind::Command, b"QUIT", 20, 26);
+        assert_eq!(d.transcript[0].packets, vec![10, 12]);
+        assert_eq!(d.transcript[1].packets, vec![14]);
+        assert_eq!(d.transcript[1].flow, 3);
+    }
+
+    #[test]
+    fn tls_runs_are_merged() {
+        let mut d = Dialogue::new(
+            0,
+            Protocol::Smtp,
+            DialogueOptions {
+                transcript: true,
+                full: false,
+            },
+        );
+        let c = Direction::ClientToServer;
+        d.data_arrived(c, 0, 1, Timestamp::default());
+        d.tls_bytes(c, &[0u8; 10], 0);
+        d.data_arrived(c, 10, 2, Timestamp::default());
+        d.tls_bytes(c, &[0u8; 5], 10);
+        assert_eq!(d.transcript.len(), 1);
+        assert_eq!(d.transcript[0].text, "[TLS: 15 bytes encrypted]");
+        assert_eq!(d.transcript[0].packets, vec![1, 2]);
+    }
+}

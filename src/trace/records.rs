@@ -1,0 +1,223 @@
+//! Records of one flow's dialogue (see `docs/output-schema.md`).
+
+use serde::Serialize;
+
+use crate::capture::Timestamp;
+use crate::flow::Direction;
+use crate::mail::{AttachmentInfo, MessageInfo};
+use crate::proto::Protocol;
+
+/// What a transcript line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineKind {
+    /// A client command (`C:`), including continuation answers (SASL).
+    Command,
+    /// A server reply line (`S:`), untagged IMAP data included.
+    Reply,
+    /// Message content (SMTP DATA/BDAT, POP3 RETR/TOP, IMAP literals).
+    Data,
+    /// Encrypted bytes after STARTTLS or on an implicit-TLS port.
+    Tls,
+    /// Bytes missing from the capture.
+    Gap,
+}
+
+/// One line of the textbook transcript.
+#[derive(Clone, Debug, Serialize)]
+pub struct TranscriptLine {
+    pub flow: u64,
+    pub ts: Timestamp,
+    pub dir: Direction,
+    pub kind: LineKind,
+    pub text: String,
+    /// Capture indices (0-based, like `first_packet`) of the packets that
+    /// carried the line.
+    pub packets: Vec<u64>,
+}
+
+/// How a message travelled (the `via` of a `message` record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Via {
+    Data,
+    Bdat,
+    Retr,
+    Top,
+    Fetch,
+    Append,
+}
+
+/// A message as a parser hands it over: the exact bytes delivered (SMTP
+/// dot-unstuffed, BDAT chunks joined, POP3 dot-unstuffed, IMAP literal
+/// content) and what the protocol said around it.
+#[derive(Clone, Debug)]
+pub struct RawMessage {
+    pub via: Via,
+    /// `full`, or for partial retrievals `header`, `text`, a section like
+    /// `1.2`, or `top` (the `part` of the contract).
+    pub part: String,
+    /// SMTP envelope (None for POP3/IMAP).
+    pub helo: Option<String>,
+    pub mail_from: Option<String>,
+    pub rcpt_to: Option<Vec<String>>,
+    pub bytes: Vec<u8>,
+    /// No gap inside, and the end marker (`.` line, BDAT LAST, the whole
+    /// literal) was seen.
+    pub complete: bool,
+    /// When its last byte was seen.
+    pub ts: Timestamp,
+    /// The command that carried it, as a person would cite it
+    /// (`RETR 2`, `FETCH 1 (BODY[])`, `DATA`).
+    pub command: String,
+}
+
+/// The `message` record.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageRecord {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub flow: u64,
+    pub protocol: Protocol,
+    pub via: Via,
+    pub helo: Option<String>,
+    pub mail_from: Option<String>,
+    pub rcpt_to: Option<Vec<String>>,
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub from: Vec<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub date: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+    pub complete: bool,
+    pub part: String,
+    pub attachments: Vec<AttachmentInfo>,
+    // Extra keys (allowed by the contract):
+    pub ts: Timestamp,
+    pub command: String,
+    /// `Received:` headers, newest (top) first: the path the message took.
+    pub received: Vec<String>,
+    /// Display name of the From: header, RFC 2047-decoded.
+    pub from_name: Option<String>,
+    /// `extract` only: path of the `.eml` file, relative to the output dir.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eml: Option<String>,
+}
+
+impl MessageRecord {
+    pub fn new(flow: u64, protocol: Protocol, raw: &RawMessage, info: MessageInfo) -> Self {
+        MessageRecord {
+            kind: "message",
+            flow,
+            protocol,
+            via: raw.via,
+            helo: raw.helo.clone(),
+            mail_from: raw.mail_from.clone(),
+            rcpt_to: raw.rcpt_to.clone(),
+            message_id: info.message_id,
+            subject: info.subject,
+            from: info.from,
+            to: info.to,
+            cc: info.cc,
+            date: info.date,
+            size: raw.bytes.len() as u64,
+            sha256: crate::mail::sha256_hex(&raw.bytes),
+            complete: raw.complete,
+            part: raw.part.clone(),
+            attachments: info.attachments,
+            ts: raw.ts,
+            command: raw.command.clone(),
+            received: info.received,
+            from_name: info.from_name,
+            eml: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// The `finding` record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub flow: u64,
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub ts: Option<Timestamp>,
+}
+
+/// The `credential` record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Credential {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub flow: u64,
+    pub protocol: Protocol,
+    /// `PLAIN`, `LOGIN`, `CRAM-MD5`, `XOAUTH2`, `USER-PASS`, `APOP`,
+    /// `IMAP-LOGIN`, or another SASL mechanism name as sent.
+    pub mechanism: String,
+    pub username: Option<String>,
+    /// None when the mechanism does not reveal it (CRAM-MD5, APOP).
+    pub password: Option<String>,
+    /// Whether the server accepted it; None when its reply was not seen.
+    pub success: Option<bool>,
+    // Extra keys:
+    /// PLAIN's authorization identity, when it differs from the user.
+    pub authzid: Option<String>,
+    /// What an eavesdropper can do with it, when not obvious (CRAM-MD5 and
+    /// APOP: the digest can be attacked offline with a word list).
+    pub note: Option<String>,
+    /// The lines that carried it, as sent (base64 and all).
+    pub evidence: Vec<String>,
+    pub ts: Timestamp,
+}
+
+/// What became of an SMTP transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxStatus {
+    Delivered,
+    Rejected,
+    Aborted,
+}
+
+/// The `transaction` record (SMTP): one per MAIL FROM.
+#[derive(Clone, Debug, Serialize)]
+pub struct Transaction {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub flow: u64,
+    pub helo: Option<String>,
+    pub mail_from: Option<String>,
+    pub rcpt_to: Vec<String>,
+    pub rcpt_rejected: Vec<String>,
+    pub status: TxStatus,
+    /// Index of its `message` record in the output (set when the output is
+    /// written; inside a [`Dialogue`](super::Dialogue) it is the index in
+    /// that flow's messages).
+    pub message: Option<usize>,
+    // Extra keys:
+    pub ts: Timestamp,
+    /// The server's reply to the end of data (or the rejection), when seen.
+    pub reply: Option<String>,
+}
