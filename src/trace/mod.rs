@@ -12,6 +12,6 @@ pub mod records;
 
 pub use dialogue::{Dialogue, DialogueOptions, MessageHook};
 pub use records::{
-    Credential, Finding, LineKind, MessageRecord, RawMessage, Severity, Transaction,
-    TranscriptLine, TxStatus, Via,
+    Credential, Finding, LineKind, MAX_MESSAGE_BYTES, MessageRecord, RawMessage, Severity,
+    Transaction, TranscriptLine, TxStatus, Via,
 };

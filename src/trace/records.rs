@@ -48,6 +48,12 @@ pub enum Via {
     Append,
 }
 
+/// Largest message kept in memory for parsing and export. Bytes beyond it
+/// are counted (size, hash) but not kept, and the message is marked
+/// incomplete with a `message-truncated` finding: memory stays bounded
+/// whatever a capture claims (`{4294967295}`, `BDAT 1000000000000`).
+pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
 /// A message as a parser hands it over: the exact bytes delivered (SMTP
 /// dot-unstuffed, BDAT chunks joined, POP3 dot-unstuffed, IMAP literal
 /// content) and what the protocol said around it.
@@ -70,6 +76,30 @@ pub struct RawMessage {
     /// The command that carried it, as a person would cite it
     /// (`RETR 2`, `FETCH 1 (BODY[])`, `DATA`).
     pub command: String,
+    /// POP3 message number or IMAP sequence number, when the protocol
+    /// gave one.
+    pub number: Option<u64>,
+    /// IMAP UID, when the FETCH response gave one.
+    pub uid: Option<u64>,
+}
+
+impl RawMessage {
+    /// A message with nothing known but how it travelled.
+    pub fn new(via: Via, part: impl Into<String>, command: impl Into<String>) -> Self {
+        RawMessage {
+            via,
+            part: part.into(),
+            helo: None,
+            mail_from: None,
+            rcpt_to: None,
+            bytes: Vec::new(),
+            complete: false,
+            ts: Timestamp::default(),
+            command: command.into(),
+            number: None,
+            uid: None,
+        }
+    }
 }
 
 /// The `message` record.
@@ -101,6 +131,12 @@ pub struct MessageRecord {
     pub received: Vec<String>,
     /// Display name of the From: header, RFC 2047-decoded.
     pub from_name: Option<String>,
+    pub number: Option<u64>,
+    pub uid: Option<u64>,
+    /// POP3: DELE'd and the session ended with QUIT (the server deletes
+    /// it: "download and delete"); IMAP: flagged `\Deleted` and expunged.
+    /// None when the dialogue did not say.
+    pub deleted: Option<bool>,
     /// `extract` only: path of the `.eml` file, relative to the output dir.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eml: Option<String>,
@@ -131,6 +167,9 @@ impl MessageRecord {
             command: raw.command.clone(),
             received: info.received,
             from_name: info.from_name,
+            number: raw.number,
+            uid: raw.uid,
+            deleted: None,
             eml: None,
         }
     }
