@@ -13,6 +13,7 @@
 //! * [`proto`] guesses which protocol a flow speaks.
 //! * [`report`] turns the analysis into text and JSON records.
 
+pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod flow;

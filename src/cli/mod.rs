@@ -4,9 +4,15 @@
 //! input is unusable, 2 usage error. A closed stdout pipe (`| head`) ends the
 //! program quietly with 0.
 
+mod analyze;
 mod capture;
+mod creds;
+mod dialog;
+mod extract;
 mod flows;
 mod progress;
+mod run;
+mod spool;
 mod stream;
 
 use std::io;
@@ -19,7 +25,7 @@ use clap::{Parser, Subcommand};
     name = "mailscope",
     version,
     about = "See e-mail on the wire: SMTP, POP3 and IMAP in pcap/pcapng captures",
-    after_help = "Examples:\n  mailscope flows captures/smtp-crepes-hamburger.pcapng\n  mailscope stream captures/pop3-bob.pcapng --flow 0"
+    after_help = "Examples:\n  mailscope analyze captures/smtp-crepes-hamburger.pcapng\n  mailscope dialog captures/pop3-bob.pcapng\n  mailscope creds captures/imap-bob.pcapng\n  mailscope extract captures/smtp-crepes-hamburger.pcapng -o out/"
 )]
 pub struct Cli {
     /// No progress bar and no warnings on stderr (errors are still shown).
@@ -31,6 +37,42 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Analyse the mail in a capture: flows, messages, credentials sent in
+    /// clear, findings.
+    Analyze {
+        /// A pcap or pcapng file.
+        file: PathBuf,
+        /// JSON Lines (the records of docs/output-schema.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The textbook transcript (C:/S: lines) of each mail flow.
+    Dialog {
+        file: PathBuf,
+        /// Only this flow (ids as listed by `mailscope flows`).
+        #[arg(long)]
+        flow: Option<u64>,
+        /// Show every line of the messages instead of a summary line.
+        #[arg(long)]
+        full: bool,
+        /// JSON Lines: one object per transcript line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every message as .eml, its attachments decoded, and index.json.
+    Extract {
+        file: PathBuf,
+        /// Output directory (created if needed; nothing is written outside it).
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// The credentials that travelled in clear.
+    Creds {
+        file: PathBuf,
+        /// JSON Lines: one `credential` record per line.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the TCP flows of a capture (one row per connection).
     Flows {
         /// A pcap or pcapng file.
@@ -105,6 +147,15 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
+        Command::Analyze { file, json } => analyze::run(&file, json, cli.quiet),
+        Command::Dialog {
+            file,
+            flow,
+            full,
+            json,
+        } => dialog::run(&file, flow, full, json, cli.quiet),
+        Command::Extract { file, output } => extract::run(&file, &output, cli.quiet),
+        Command::Creds { file, json } => creds::run(&file, json, cli.quiet),
         Command::Flows { file, json } => flows::run(&file, json, cli.quiet),
         Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
         Command::Capture {

@@ -1,1 +1,19 @@
-//! pop3 dialogue parser (in progress).
+//! pop3 dialogue parser (placeholder until the real one lands: shows lines only).
+use super::MailParser;
+use crate::flow::Direction;
+use crate::trace::Dialogue;
+#[derive(Default)]
+pub struct Pop3Parser;
+impl Pop3Parser {
+    pub fn new() -> Self {
+        Pop3Parser
+    }
+}
+impl MailParser for Pop3Parser {
+    fn feed(&mut self, _: Direction, _: &[u8], _: &mut Dialogue) {}
+    fn gap(&mut self, _: Direction, _: u64, _: &mut Dialogue) {}
+    fn finish(&mut self, _: &mut Dialogue) {}
+    fn upgraded_to_tls(&self) -> bool {
+        false
+    }
+}

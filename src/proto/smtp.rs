@@ -1,1 +1,1130 @@
-//! smtp dialogue parser (in progress).
+//! SMTP and ESMTP as seen on the wire (RFC 5321), with its extensions:
+//! SIZE (RFC 1870), PIPELINING (RFC 2920), CHUNKING/BDAT (RFC 3030),
+//! STARTTLS (RFC 3207) and AUTH (RFC 4954).
+//!
+//! An SMTP session is a dialogue of commands and numbered replies:
+//!
+//! ```text
+//! S: 220 hamburger.edu                      greeting
+//! C: HELO crepes.fr                         who the client says it is
+//! S: 250 Hello crepes.fr, pleased to meet you
+//! C: MAIL FROM: <alice@crepes.fr>           a transaction starts: the envelope
+//! S: 250 alice@crepes.fr ... Sender ok
+//! C: RCPT TO: <bob@hamburger.edu>           one per recipient
+//! S: 250 bob@hamburger.edu ... Recipient ok
+//! C: DATA
+//! S: 354 Enter mail, end with "." on a line by itself
+//! C: …the message, dot-stuffed…
+//! C: .
+//! S: 250 Message accepted for delivery      the transaction ends
+//! C: QUIT
+//! S: 221 hamburger.edu closing connection
+//! ```
+//!
+//! How this parser reads it:
+//! * Every client command is queued; every complete reply (multi-line
+//!   replies end with `ddd SP`, RFC 5321 §4.2.1) answers the oldest queued
+//!   command. That one rule also covers PIPELINING, where a client sends
+//!   MAIL, RCPT, RCPT, DATA at once and the replies follow in order.
+//! * The envelope counts only what the server accepted (a rejected RCPT is
+//!   kept apart). When no reply is in the capture (one side captured), what
+//!   the client sent is used instead.
+//! * After DATA the client sends the message, a line `.` ends it and lines
+//!   starting with `.` lose that dot (RFC 5321 §4.5.2). The parser switches
+//!   to message mode as soon as the client says DATA (a capture may hold the
+//!   message before the 354, or no server side at all) and switches back,
+//!   reading those lines as commands again, if the server rejects DATA.
+//! * BDAT n carries exactly n bytes after its line, whatever they contain
+//!   (RFC 3030 §2); BDAT … LAST ends the message.
+//! * After `220` to STARTTLS both sides speak TLS (RFC 3207 §4): from then
+//!   on bytes go to the TLS tracker.
+
+use std::collections::VecDeque;
+
+use super::MailParser;
+use super::lines::{Ending, Line, LineReader};
+use super::sasl::SaslExchange;
+use crate::flow::Direction;
+use crate::trace::{
+    Dialogue, LineKind, MAX_MESSAGE_BYTES, RawMessage, Severity, Transaction, TxStatus, Via,
+};
+
+const C: Direction = Direction::ClientToServer;
+const S: Direction = Direction::ServerToClient;
+
+/// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with CRLF.
+const MAX_COMMAND_LINE: usize = 512;
+/// RFC 5321 §4.5.3.1.6: a text line of a message is at most 1000 octets.
+const MAX_TEXT_LINE: usize = 1000;
+/// Commands waiting for their reply; beyond this the oldest are forgotten
+/// (a client pipelining without end, or replies missing from the capture).
+const MAX_PENDING: usize = 1000;
+/// Message lines kept to be read again as commands if DATA is rejected.
+const MAX_REPLAY: usize = 64 * 1024;
+
+/// A command waiting for its reply.
+#[derive(Clone, Debug)]
+enum Pending {
+    Helo {
+        name: String,
+    },
+    Mail {
+        from: String,
+    },
+    Rcpt {
+        to: String,
+    },
+    /// DATA: the reply is 354 (go ahead) or a rejection.
+    Data,
+    /// The end of a message (`.` or BDAT LAST): the reply is the verdict.
+    /// `message` is the index in the dialogue's messages.
+    MessageEnd {
+        message: usize,
+    },
+    /// A BDAT chunk that is not the last.
+    Bdat,
+    Rset,
+    Starttls,
+    Auth,
+    Quit,
+    Other,
+}
+
+/// The transaction the server has accepted so far (RFC 5321 §3.3).
+#[derive(Clone, Debug, Default)]
+struct Envelope {
+    mail_from: Option<String>,
+    rcpt_to: Vec<String>,
+    rcpt_rejected: Vec<String>,
+    /// At least one reply to its commands was seen (otherwise the envelope
+    /// comes from the commands alone).
+    confirmed: bool,
+    /// Its message, once the end of data was seen.
+    message: Option<usize>,
+}
+
+/// What the client side is sending.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ClientMode {
+    Commands,
+    /// Message lines after DATA; `confirmed` once the 354 was seen.
+    Data {
+        confirmed: bool,
+    },
+    /// BDAT chunk bytes still to come; `last` for BDAT … LAST.
+    Chunk {
+        remaining: u64,
+        last: bool,
+    },
+}
+
+/// The message being received.
+#[derive(Debug)]
+struct Incoming {
+    raw: RawMessage,
+    /// Total size, also past [`MAX_MESSAGE_BYTES`].
+    size: u64,
+    lines: u64,
+    start: u64,
+    /// Wire bytes of the lines read in unconfirmed data mode, to be read
+    /// again as commands if the server rejects DATA.
+    replay: Vec<u8>,
+    replay_overflow: bool,
+    truncated: bool,
+}
+
+impl Incoming {
+    fn push(&mut self, bytes: &[u8], out: &mut Dialogue) {
+        self.size += bytes.len() as u64;
+        let room = MAX_MESSAGE_BYTES.saturating_sub(self.raw.bytes.len());
+        if bytes.len() > room && !self.truncated {
+            self.truncated = true;
+            self.raw.complete = false;
+            out.finding(
+                Severity::Medium,
+                "message-truncated",
+                format!(
+                    "message larger than {MAX_MESSAGE_BYTES} bytes: only the first {MAX_MESSAGE_BYTES} bytes are kept"
+                ),
+            );
+        }
+        self.raw
+            .bytes
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+}
+
+/// A multi-line reply being gathered.
+#[derive(Debug, Default)]
+struct Reply {
+    code: u16,
+    lines: Vec<String>,
+}
+
+/// The SMTP dialogue parser (see the module documentation).
+#[derive(Debug)]
+pub struct SmtpParser {
+    readers: [LineReader; 2],
+    state: State,
+}
+
+#[derive(Debug)]
+struct State {
+    mode: ClientMode,
+    pending: VecDeque<Pending>,
+    reply: Option<Reply>,
+    greeted: bool,
+    /// The server's name from its greeting (`220 hamburger.edu …`).
+    server_name: Option<String>,
+    /// HELO/EHLO name the server accepted, and the last one claimed.
+    helo: Option<String>,
+    helo_claimed: Option<String>,
+    /// EHLO keywords the server advertised (uppercase).
+    extensions: Vec<String>,
+    envelope: Option<Envelope>,
+    /// MAIL/RCPT as sent, for captures without replies.
+    sent_from: Option<String>,
+    sent_rcpt: Vec<String>,
+    incoming: Option<Incoming>,
+    sasl: Option<(SaslExchange, Option<usize>)>,
+    /// A 334 challenge was seen: the next client line is a SASL response.
+    sasl_awaiting_response: bool,
+    authenticated: bool,
+    starttls_asked: bool,
+    tls: bool,
+    /// Next stream offset of each direction once in TLS.
+    tls_pos: [u64; 2],
+    replies_seen: bool,
+    /// Stream offset after the last client line.
+    client_pos: u64,
+    /// Findings raised once per flow.
+    bare_lf: [bool; 2],
+    overlong: bool,
+}
+
+impl Default for SmtpParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SmtpParser {
+    pub fn new() -> Self {
+        SmtpParser {
+            readers: [LineReader::new(), LineReader::new()],
+            state: State {
+                mode: ClientMode::Commands,
+                pending: VecDeque::new(),
+                reply: None,
+                greeted: false,
+                server_name: None,
+                helo: None,
+                helo_claimed: None,
+                extensions: Vec::new(),
+                envelope: None,
+                sent_from: None,
+                sent_rcpt: Vec::new(),
+                incoming: None,
+                sasl: None,
+                sasl_awaiting_response: false,
+                authenticated: false,
+                starttls_asked: false,
+                tls: false,
+                tls_pos: [0; 2],
+                replies_seen: false,
+                client_pos: 0,
+                bare_lf: [false; 2],
+                overlong: false,
+            },
+        }
+    }
+
+    /// The extensions the server advertised in its EHLO reply.
+    pub fn extensions(&self) -> &[String] {
+        &self.state.extensions
+    }
+}
+
+impl MailParser for SmtpParser {
+    fn feed(&mut self, dir: Direction, mut input: &[u8], out: &mut Dialogue) {
+        let d = dir.index();
+        while !input.is_empty() {
+            let st = &mut self.state;
+            if st.tls {
+                let start = st.tls_pos[d];
+                st.tls_pos[d] += input.len() as u64;
+                out.tls_bytes(dir, input, start);
+                return;
+            }
+            if dir == C
+                && let ClientMode::Chunk { remaining, last } = st.mode
+            {
+                let taken = self.readers[d].take(&mut input, remaining);
+                st.chunk_bytes(taken.bytes, taken.start, last, out);
+                continue;
+            }
+            if dir == C
+                && st.starttls_asked
+                && st.mode == ClientMode::Commands
+                && self.readers[d].pending() == 0
+                && super::tls::looks_like_handshake(input)
+            {
+                // The client started TLS: the server's 220 is not in the
+                // capture (or came later), but the upgrade happened.
+                st.tls = true;
+            } else {
+                let continues_overlong = self.readers[d].in_overlong_line();
+                let Some(line) = self.readers[d].next_line(&mut input) else {
+                    break;
+                };
+                st.check_line(dir, &line, continues_overlong, out);
+                match dir {
+                    Direction::ClientToServer => st.client_line(line, continues_overlong, out),
+                    Direction::ServerToClient => st.server_line(line, out),
+                }
+            }
+            if self.state.tls {
+                // From here on both directions are TLS (RFC 3207 §4).
+                self.state.tls_pos = [self.readers[0].position(), self.readers[1].position()];
+            }
+        }
+    }
+
+    fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue) {
+        let st = &mut self.state;
+        if st.tls {
+            let start = st.tls_pos[dir.index()];
+            st.tls_pos[dir.index()] += len;
+            out.tls.gap(dir, len);
+            out.gap(dir, start, len);
+            return;
+        }
+        let reader = &mut self.readers[dir.index()];
+        let start = reader.position();
+        reader.gap(len);
+        out.gap(dir, start, len);
+        if dir == C {
+            if let Some(m) = st.incoming.as_mut() {
+                // The message goes on but is not what was sent.
+                m.raw.complete = false;
+                m.size += len;
+            }
+            if let ClientMode::Chunk { remaining, last } = st.mode {
+                let left = remaining.saturating_sub(len);
+                if left == 0 {
+                    st.chunk_bytes(&[], start + len, last, out);
+                } else {
+                    st.mode = ClientMode::Chunk {
+                        remaining: left,
+                        last,
+                    };
+                }
+            }
+        } else {
+            st.reply = None;
+        }
+    }
+
+    fn finish(&mut self, out: &mut Dialogue) {
+        let st = &mut self.state;
+        if !st.tls {
+            for dir in [C, S] {
+                let continues = self.readers[dir.index()].in_overlong_line();
+                if let Some(line) = self.readers[dir.index()].finish() {
+                    match dir {
+                        Direction::ClientToServer => st.client_line(line, continues, out),
+                        Direction::ServerToClient => st.server_line(line, out),
+                    }
+                }
+            }
+            if let Some(reply) = st.reply.take() {
+                st.reply_done(reply, out);
+            }
+        }
+        if st.incoming.is_some() {
+            // The flow ended inside a message: hand on what was seen.
+            let idx = st.end_message(false, out);
+            st.envelope.get_or_insert_with(Envelope::default).message = Some(idx);
+        }
+        if let Some((mut ex, idx)) = st.sasl.take()
+            && idx.is_none()
+            && let Some(c) = ex.take_credential()
+        {
+            st.add_credential(c, out);
+        }
+        st.close_transaction(TxStatus::Aborted, None, out);
+        let offered = st.extensions.iter().any(|e| e == "STARTTLS");
+        if offered && !st.tls && !st.starttls_asked {
+            out.finding(
+                Severity::Medium,
+                "starttls-not-used",
+                "the server offered STARTTLS but the client never used it: the whole session was in clear",
+            );
+        }
+    }
+
+    fn upgraded_to_tls(&self) -> bool {
+        self.state.tls
+    }
+}
+
+/// The address inside `FROM:<…>` / `TO:<…>`, as sent: with its brackets,
+/// without the parameters (SIZE=, BODY=, SMTPUTF8, NOTIFY=…).
+fn path_arg(rest: &str) -> String {
+    let rest = rest.trim_start();
+    if rest.starts_with('<') {
+        match rest.find('>') {
+            Some(end) => rest[..=end].to_string(),
+            None => rest.split_whitespace().next().unwrap_or("").to_string(),
+        }
+    } else {
+        // Without brackets (not RFC 5321, but seen): up to the first space.
+        rest.split_whitespace().next().unwrap_or("").to_string()
+    }
+}
+
+/// The domain of an address (`<alice@crepes.fr>` → `crepes.fr`), lowercase.
+fn domain_of(addr: &str) -> Option<String> {
+    let a = addr.trim().trim_start_matches('<').trim_end_matches('>');
+    let (_, d) = a.rsplit_once('@')?;
+    let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+    (!d.is_empty()).then_some(d)
+}
+
+/// Whether mail for `domain` is the server's own: its name is the domain
+/// or a host inside it (mx.hamburger.edu serves hamburger.edu), or the
+/// other way round.
+fn is_local_domain(server: &str, domain: &str) -> bool {
+    let server = server.to_ascii_lowercase();
+    server == domain
+        || server.ends_with(&format!(".{domain}"))
+        || domain.ends_with(&format!(".{server}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn quote(bytes: &[u8]) -> String {
+    let t = text(&bytes[..bytes.len().min(80)]);
+    if bytes.len() > 80 {
+        format!("{t:?}…")
+    } else {
+        format!("{t:?}")
+    }
+}
+
+impl State {
+    /// Line-level findings: bare LF and over-long lines.
+    fn check_line(&mut self, dir: Direction, line: &Line, continues: bool, out: &mut Dialogue) {
+        if line.ending == Ending::Lf && !self.bare_lf[dir.index()] {
+            self.bare_lf[dir.index()] = true;
+            let who = if dir == C { "client" } else { "server" };
+            out.finding(
+                Severity::Info,
+                "bare-lf",
+                format!("the {who} ends lines with a bare LF instead of CRLF (RFC 5321 §2.3.8)"),
+            );
+        }
+        let in_text = dir == C && matches!(self.mode, ClientMode::Data { .. });
+        let limit = if in_text {
+            MAX_TEXT_LINE
+        } else {
+            MAX_COMMAND_LINE
+        };
+        let too_long = line.overlong || continues || line.wire_len() as usize > limit;
+        if too_long && !self.overlong {
+            self.overlong = true;
+            let what = if in_text {
+                "message text"
+            } else {
+                "command/reply"
+            };
+            out.finding(
+                Severity::Medium,
+                "overlong-line",
+                format!(
+                    "a {what} line of {}{} bytes exceeds the {limit}-octet limit of RFC 5321 §4.5.3.1",
+                    line.wire_len(),
+                    if line.overlong { "+" } else { "" }
+                ),
+            );
+        }
+    }
+
+    // ---- client side ----------------------------------------------------
+
+    fn client_line(&mut self, line: Line, continues_overlong: bool, out: &mut Dialogue) {
+        self.client_pos = line.end;
+        if let ClientMode::Data { confirmed } = self.mode {
+            self.data_line(line, continues_overlong, confirmed, out);
+            return;
+        }
+        if continues_overlong {
+            // The rest of an over-long command: shown, not interpreted.
+            out.line(C, LineKind::Command, line.text, line.start, line.end);
+            return;
+        }
+        if self.sasl_awaiting_response && self.sasl.is_some() {
+            self.sasl_awaiting_response = false;
+            out.line(C, LineKind::Command, line.text, line.start, line.end);
+            self.sasl_response(line.text, out);
+            return;
+        }
+        out.line(C, LineKind::Command, line.text, line.start, line.end);
+        self.command(line, out);
+    }
+
+    fn command(&mut self, line: Line, out: &mut Dialogue) {
+        let cmd = text(line.text);
+        let trimmed = cmd.trim_end();
+        let (verb, rest) = match trimmed.split_once(' ') {
+            Some((v, r)) => (v, r),
+            None => (trimmed, ""),
+        };
+        let verb_up = verb.to_ascii_uppercase();
+        let pending = match verb_up.as_str() {
+            "HELO" | "EHLO" => {
+                let name = rest.split_whitespace().next().unwrap_or("").to_string();
+                self.helo_claimed = Some(name.clone());
+                Pending::Helo { name }
+            }
+            "MAIL" => {
+                let Some(arg) = strip_prefix_ci(rest, "FROM:") else {
+                    return self.anomaly(&line, "MAIL without FROM:", out);
+                };
+                if self.helo.is_none() && self.helo_claimed.is_none() {
+                    out.finding(
+                        Severity::Info,
+                        "protocol-anomaly",
+                        "MAIL FROM without a HELO/EHLO first (RFC 5321 §4.1.4)",
+                    );
+                }
+                let from = path_arg(arg);
+                self.sent_from = Some(from.clone());
+                self.sent_rcpt.clear();
+                Pending::Mail { from }
+            }
+            "RCPT" => {
+                let Some(arg) = strip_prefix_ci(rest, "TO:") else {
+                    return self.anomaly(&line, "RCPT without TO:", out);
+                };
+                let to = path_arg(arg);
+                self.sent_rcpt.push(to.clone());
+                Pending::Rcpt { to }
+            }
+            "DATA" => {
+                self.start_data(line.end, out);
+                Pending::Data
+            }
+            "BDAT" => return self.bdat(rest, line, out),
+            "RSET" => Pending::Rset,
+            "QUIT" => Pending::Quit,
+            "STARTTLS" => {
+                self.starttls_asked = true;
+                Pending::Starttls
+            }
+            "AUTH" => {
+                let mut parts = rest.split_whitespace();
+                let mech = parts.next().unwrap_or("");
+                let initial = parts.next();
+                let ex =
+                    SaslExchange::start(mech.as_bytes(), initial.map(str::as_bytes), line.text);
+                self.sasl = Some((ex, None));
+                self.sasl_awaiting_response = false;
+                self.maybe_credential(out);
+                Pending::Auth
+            }
+            "NOOP" | "VRFY" | "EXPN" | "HELP" | "ETRN" | "TURN" | "ATRN" | "XCLIENT"
+            | "XFORWARD" | "SEND" | "SOML" | "SAML" | "VERB" | "ONEX" | "XEXCH50"
+            | "X-LINK2STATE" | "XAUTH" => Pending::Other,
+            _ => {
+                let shaped =
+                    !verb.is_empty() && verb.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-');
+                let what = if shaped {
+                    "unknown SMTP command"
+                } else {
+                    "not an SMTP command"
+                };
+                self.anomaly(&line, what, out);
+                Pending::Other
+            }
+        };
+        self.push_pending(pending);
+    }
+
+    fn push_pending(&mut self, p: Pending) {
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.pop_front();
+        }
+        self.pending.push_back(p);
+    }
+
+    fn anomaly(&mut self, line: &Line, what: &str, out: &mut Dialogue) {
+        out.finding(
+            Severity::Info,
+            "protocol-anomaly",
+            format!("{what}: {} at offset {}", quote(line.text), line.start),
+        );
+    }
+
+    /// DATA: message lines follow. Unconfirmed until the 354 arrives.
+    fn start_data(&mut self, start: u64, out: &mut Dialogue) {
+        let env = self.envelope.as_ref();
+        let nobody = env.is_some_and(|e| e.confirmed && e.rcpt_to.is_empty())
+            && !self
+                .pending
+                .iter()
+                .any(|p| matches!(p, Pending::Rcpt { .. }));
+        if nobody {
+            // Every recipient was refused: the server will refuse DATA too,
+            // so wait for its reply before taking lines as message.
+            return;
+        }
+        self.begin_message(Via::Data, "DATA", start, out);
+        self.mode = ClientMode::Data { confirmed: false };
+    }
+
+    fn begin_message(&mut self, via: Via, command: &str, start: u64, out: &mut Dialogue) {
+        if self.incoming.is_some() {
+            return;
+        }
+        let mut raw = RawMessage::new(via, "full", command);
+        raw.complete = true;
+        raw.ts = out.now(C);
+        self.incoming = Some(Incoming {
+            raw,
+            size: 0,
+            lines: 0,
+            start,
+            replay: Vec::new(),
+            replay_overflow: false,
+            truncated: false,
+        });
+    }
+
+    fn data_line(&mut self, line: Line, continues: bool, confirmed: bool, out: &mut Dialogue) {
+        let Some(m) = self.incoming.as_mut() else {
+            self.mode = ClientMode::Commands;
+            return;
+        };
+        if !confirmed && !m.replay_overflow {
+            if m.replay.len() + line.wire_len() as usize <= MAX_REPLAY {
+                m.replay.extend_from_slice(line.text);
+                m.replay.extend_from_slice(match line.ending {
+                    Ending::CrLf => b"\r\n",
+                    Ending::Lf => b"\n",
+                    Ending::None => b"",
+                });
+            } else {
+                m.replay_overflow = true;
+                m.replay = Vec::new();
+            }
+        }
+        if !continues && line.text == b"." && line.ending != Ending::None {
+            // RFC 5321 §4.1.1.4: the end of mail data.
+            self.mode = ClientMode::Commands;
+            let idx = self.end_message(true, out);
+            out.line(C, LineKind::Command, line.text, line.start, line.end);
+            self.push_pending(Pending::MessageEnd { message: idx });
+            return;
+        }
+        out.data_line(C, line.text, line.start, line.end);
+        // RFC 5321 §4.5.2: a leading dot was doubled by the sender.
+        let body = if !continues && line.text.first() == Some(&b'.') {
+            &line.text[1..]
+        } else {
+            line.text
+        };
+        m.lines += 1;
+        m.push(body, out);
+        let ending: &[u8] = match line.ending {
+            Ending::CrLf => b"\r\n",
+            Ending::Lf => b"\n",
+            Ending::None => b"",
+        };
+        m.push(ending, out);
+    }
+
+    fn bdat(&mut self, rest: &str, line: Line, out: &mut Dialogue) {
+        let mut parts = rest.split_whitespace();
+        let size = parts.next().and_then(|s| s.parse::<u64>().ok());
+        let last = parts.next().is_some_and(|p| p.eq_ignore_ascii_case("LAST"));
+        let Some(size) = size else {
+            // Without a size nobody knows where the chunk ends; the server
+            // will reject it and the next line is read as a command.
+            self.anomaly(&line, "BDAT without a valid chunk size (RFC 3030 §2)", out);
+            self.push_pending(Pending::Other);
+            return;
+        };
+        self.begin_message(Via::Bdat, "BDAT", line.end, out);
+        if let Some(m) = self.incoming.as_mut()
+            && m.raw.via == Via::Data
+        {
+            m.raw.via = Via::Bdat;
+            m.raw.command = "BDAT".into();
+        }
+        self.mode = ClientMode::Chunk {
+            remaining: size,
+            last,
+        };
+        if size == 0 {
+            self.chunk_bytes(&[], line.end, last, out);
+        }
+    }
+
+    /// Bytes of a BDAT chunk (all of it may come in several pieces).
+    fn chunk_bytes(&mut self, bytes: &[u8], start: u64, last: bool, out: &mut Dialogue) {
+        let ClientMode::Chunk { remaining, .. } = self.mode else {
+            return;
+        };
+        let remaining = remaining - (bytes.len() as u64).min(remaining);
+        if let Some(m) = self.incoming.as_mut() {
+            m.push(bytes, out);
+        }
+        if out.wants_transcript() && out.options.full {
+            for (i, piece) in bytes.split(|&b| b == b'\n').enumerate() {
+                let piece = piece.strip_suffix(b"\r").unwrap_or(piece);
+                if piece.is_empty() && i > 0 {
+                    continue;
+                }
+                out.data_line(C, piece, start, start + bytes.len() as u64);
+            }
+        }
+        if remaining > 0 {
+            self.mode = ClientMode::Chunk { remaining, last };
+            return;
+        }
+        self.mode = ClientMode::Commands;
+        if last {
+            let idx = self.end_message(true, out);
+            self.push_pending(Pending::MessageEnd { message: idx });
+        } else {
+            self.push_pending(Pending::Bdat);
+        }
+    }
+
+    /// The message is over (`complete` when its end marker was seen).
+    fn end_message(&mut self, complete: bool, out: &mut Dialogue) -> usize {
+        let mut m = self.incoming.take().expect("a message is being received");
+        m.raw.complete &= complete;
+        m.raw.ts = out.now(C);
+        let env = self.envelope.as_ref().filter(|e| e.confirmed);
+        m.raw.helo = self.helo.clone().or_else(|| self.helo_claimed.clone());
+        m.raw.mail_from = match env {
+            Some(e) => e.mail_from.clone(),
+            None => self.sent_from.clone(),
+        };
+        m.raw.rcpt_to = Some(match env {
+            Some(e) => e.rcpt_to.clone(),
+            None => self.sent_rcpt.clone(),
+        });
+        let end = out_position(&m);
+        let size = m.size;
+        let lines = m.lines;
+        let start = m.start;
+        let idx = out.message(m.raw);
+        if !out.options.full {
+            let record = &out.messages[idx];
+            let subject = record
+                .subject
+                .as_deref()
+                .map(|s| format!(", Subject: {s}"))
+                .unwrap_or_default();
+            out.note(
+                C,
+                LineKind::Data,
+                format!("[message: {size} bytes, {lines} lines{subject}]"),
+                start,
+                end.max(start),
+            );
+        }
+        self.check_from(idx, out);
+        if let Some(e) = self.envelope.as_mut() {
+            e.message = Some(idx);
+        }
+        idx
+    }
+
+    /// `from-mismatch`: the envelope sender's domain is not the From:
+    /// header's (a classic sign of spoofing, also of mailing lists).
+    fn check_from(&mut self, idx: usize, out: &mut Dialogue) {
+        let record = &out.messages[idx];
+        let (Some(env_from), Some(hdr_from)) = (record.mail_from.as_deref(), record.from.first())
+        else {
+            return;
+        };
+        let (Some(a), Some(b)) = (domain_of(env_from), domain_of(hdr_from)) else {
+            return;
+        };
+        if a != b {
+            let msg = format!(
+                "MAIL FROM {env_from} (domain {a}) but the message says From: {hdr_from} (domain {b})"
+            );
+            out.finding(Severity::Medium, "from-mismatch", msg);
+        }
+    }
+
+    fn sasl_response(&mut self, line: &[u8], out: &mut Dialogue) {
+        if let Some((ex, _)) = self.sasl.as_mut() {
+            ex.response(line);
+        }
+        self.maybe_credential(out);
+    }
+
+    fn maybe_credential(&mut self, out: &mut Dialogue) {
+        let Some((ex, idx)) = self.sasl.as_mut() else {
+            return;
+        };
+        if idx.is_none()
+            && ex.client_done()
+            && let Some(c) = ex.take_credential()
+        {
+            let i = Self::report_credential(c, self.tls, out);
+            if let Some((_, idx)) = self.sasl.as_mut() {
+                *idx = Some(i);
+            }
+        }
+    }
+
+    fn add_credential(&mut self, c: crate::trace::Credential, out: &mut Dialogue) -> usize {
+        Self::report_credential(c, self.tls, out)
+    }
+
+    fn report_credential(mut c: crate::trace::Credential, tls: bool, out: &mut Dialogue) -> usize {
+        c.ts = out.now(C);
+        let who = c.username.clone().unwrap_or_else(|| "?".into());
+        let mech = c.mechanism.clone();
+        let idx = out.credential(c);
+        if !tls {
+            out.finding(
+                Severity::High,
+                "plaintext-auth",
+                format!(
+                    "SMTP AUTH {mech} for user {who:?} sent without TLS: anyone on the path can read it (base64 is not encryption)"
+                ),
+            );
+        }
+        idx
+    }
+
+    // ---- server side ----------------------------------------------------
+
+    fn server_line(&mut self, line: Line, out: &mut Dialogue) {
+        out.line(S, LineKind::Reply, line.text, line.start, line.end);
+        let t = line.text;
+        let code = match t {
+            [a, b, c, rest @ ..]
+                if a.is_ascii_digit()
+                    && b.is_ascii_digit()
+                    && c.is_ascii_digit()
+                    && matches!(rest.first(), None | Some(b' ' | b'-' | b'\t')) =>
+            {
+                u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+            }
+            _ => {
+                self.reply = None;
+                return self.anomaly(&line, "not an SMTP reply", out);
+            }
+        };
+        let more = t.get(3) == Some(&b'-');
+        let body = if t.len() > 4 {
+            text(&t[4..])
+        } else {
+            String::new()
+        };
+        let reply = self.reply.get_or_insert_with(|| Reply {
+            code,
+            lines: Vec::new(),
+        });
+        reply.lines.push(body);
+        if !more {
+            let reply = self.reply.take().unwrap_or_default();
+            self.reply_done(reply, out);
+        }
+    }
+
+    fn reply_done(&mut self, reply: Reply, out: &mut Dialogue) {
+        self.replies_seen = true;
+        let code = reply.code;
+        let ok = (200..400).contains(&code);
+        if code == 334 {
+            // RFC 4954 §4: a SASL challenge; the AUTH command is still open.
+            if let Some((ex, _)) = self.sasl.as_mut() {
+                ex.challenge(reply.lines.first().map_or(b"" as &[u8], |l| l.as_bytes()));
+                self.sasl_awaiting_response = true;
+            } else {
+                out.finding(
+                    Severity::Info,
+                    "protocol-anomaly",
+                    "334 challenge without an AUTH command",
+                );
+            }
+            return;
+        }
+        if !self.greeted && self.pending.is_empty() {
+            self.greeted = true;
+            if code == 220 {
+                self.server_name = reply
+                    .lines
+                    .first()
+                    .and_then(|l| l.split_whitespace().next())
+                    .map(str::to_string);
+            }
+            return;
+        }
+        self.greeted = true;
+        let Some(pending) = self.pending.pop_front() else {
+            if code != 421 {
+                out.finding(
+                    Severity::Info,
+                    "protocol-anomaly",
+                    format!("reply {code} without a command to answer"),
+                );
+            }
+            return;
+        };
+        match pending {
+            Pending::Helo { name } => {
+                if ok {
+                    // RFC 5321 §4.1.4: a new EHLO also resets the
+                    // transaction; a rejected one changes nothing.
+                    self.close_transaction(TxStatus::Aborted, None, out);
+                    self.helo = Some(name);
+                    self.extensions = reply
+                        .lines
+                        .iter()
+                        .skip(1)
+                        .filter_map(|l| l.split_whitespace().next())
+                        .map(str::to_ascii_uppercase)
+                        .collect();
+                }
+            }
+            Pending::Mail { from } => {
+                if ok {
+                    self.close_transaction(TxStatus::Aborted, None, out);
+                    self.envelope = Some(Envelope {
+                        mail_from: Some(from),
+                        confirmed: true,
+                        ..Envelope::default()
+                    });
+                } else if self.envelope.is_none() {
+                    out.transaction(Transaction {
+                        kind: "transaction",
+                        flow: 0,
+                        helo: self.helo.clone(),
+                        mail_from: Some(from),
+                        rcpt_to: Vec::new(),
+                        rcpt_rejected: Vec::new(),
+                        status: TxStatus::Rejected,
+                        message: None,
+                        ts: out.now(S),
+                        reply: Some(reply_text(&reply)),
+                    });
+                }
+            }
+            Pending::Rcpt { to } => {
+                let env = self.envelope.get_or_insert_with(|| Envelope {
+                    mail_from: self.sent_from.clone(),
+                    confirmed: true,
+                    ..Envelope::default()
+                });
+                if ok {
+                    self.check_relay(&to, out);
+                    let env = self.envelope.as_mut().expect("set above");
+                    env.rcpt_to.push(to);
+                } else {
+                    env.rcpt_rejected.push(to);
+                }
+            }
+            Pending::Data => {
+                if code == 354 {
+                    if self.incoming.is_none() {
+                        // We waited (no recipient was accepted, yet the
+                        // server says go ahead).
+                        self.begin_message(Via::Data, "DATA", self.client_pos, out);
+                    }
+                    self.mode = match self.mode {
+                        ClientMode::Data { .. } => ClientMode::Data { confirmed: true },
+                        ClientMode::Commands if self.incoming.is_some() => {
+                            ClientMode::Data { confirmed: true }
+                        }
+                        ref m => m.clone(),
+                    };
+                    if let Some(m) = self.incoming.as_mut() {
+                        m.replay = Vec::new();
+                    }
+                } else {
+                    self.data_rejected(&reply, out);
+                }
+            }
+            Pending::MessageEnd { message } => {
+                let status = if ok {
+                    TxStatus::Delivered
+                } else {
+                    TxStatus::Rejected
+                };
+                self.close_transaction(status, Some((message, reply_text(&reply))), out);
+            }
+            Pending::Bdat => {
+                if !ok {
+                    // A refused chunk ends the transaction (RFC 3030 §2).
+                    if self.incoming.is_some() {
+                        let idx = self.end_message(false, out);
+                        self.close_transaction(
+                            TxStatus::Rejected,
+                            Some((idx, reply_text(&reply))),
+                            out,
+                        );
+                    }
+                }
+            }
+            Pending::Rset => {
+                if ok {
+                    self.close_transaction(TxStatus::Aborted, None, out);
+                }
+            }
+            Pending::Starttls => {
+                if code == 220 {
+                    self.tls = true;
+                } else {
+                    out.finding(
+                        Severity::Medium,
+                        "starttls-refused",
+                        format!(
+                            "the server refused STARTTLS ({}): the session continues in clear",
+                            reply_text(&reply)
+                        ),
+                    );
+                }
+            }
+            Pending::Auth => {
+                self.sasl_awaiting_response = false;
+                if let Some((mut ex, idx)) = self.sasl.take() {
+                    let idx = match idx {
+                        Some(i) => Some(i),
+                        None => ex.take_credential().map(|c| self.add_credential(c, out)),
+                    };
+                    if let Some(i) = idx {
+                        out.credential_result(i, code == 235);
+                    }
+                }
+                if code == 235 {
+                    self.authenticated = true;
+                }
+            }
+            Pending::Quit | Pending::Other => {}
+        }
+    }
+
+    /// The server refused DATA: the lines taken as message were commands.
+    fn data_rejected(&mut self, reply: &Reply, out: &mut Dialogue) {
+        out.finding(
+            Severity::Info,
+            "data-rejected",
+            format!("the server rejected DATA ({})", reply_text(reply)),
+        );
+        let (replay, start) = match self.incoming.take() {
+            Some(m) if !m.replay_overflow => (m.replay, m.start),
+            _ => (Vec::new(), 0),
+        };
+        self.mode = ClientMode::Commands;
+        self.close_transaction(TxStatus::Rejected, None, out);
+        if !replay.is_empty() {
+            let mut reader = LineReader::new();
+            let mut input: &[u8] = &replay;
+            // Counting from the first message line keeps the offsets (and
+            // so the packets of each line) right.
+            reader.gap(start);
+            while let Some(line) = reader.next_line(&mut input) {
+                self.client_line(line, false, out);
+            }
+        }
+    }
+
+    fn check_relay(&mut self, to: &str, out: &mut Dialogue) {
+        if self.authenticated {
+            return;
+        }
+        let (Some(server), Some(domain)) = (self.server_name.as_deref(), domain_of(to)) else {
+            return;
+        };
+        // A server that names itself by address cannot be judged.
+        if server.parse::<std::net::IpAddr>().is_ok() || !server.contains('.') {
+            return;
+        }
+        if !is_local_domain(server, &domain) {
+            out.finding(
+                Severity::Medium,
+                "open-relay",
+                format!(
+                    "{server} accepted mail for {to} (a foreign domain) from a client that did not authenticate: an open relay, unless the client's address is trusted"
+                ),
+            );
+        }
+    }
+
+    /// Ends the current transaction (if any) with a `transaction` record.
+    fn close_transaction(
+        &mut self,
+        status: TxStatus,
+        end: Option<(usize, String)>,
+        out: &mut Dialogue,
+    ) {
+        let Some(env) = self.envelope.take() else {
+            if let Some((message, reply)) = end {
+                // One-sided or mid-stream capture: the transaction's start
+                // was not seen, its end was.
+                out.transaction(Transaction {
+                    kind: "transaction",
+                    flow: 0,
+                    helo: self.helo.clone(),
+                    mail_from: self.sent_from.clone(),
+                    rcpt_to: self.sent_rcpt.clone(),
+                    rcpt_rejected: Vec::new(),
+                    status,
+                    message: Some(message),
+                    ts: out.latest(),
+                    reply: Some(reply),
+                });
+            }
+            return;
+        };
+        let (message, reply) = match end {
+            Some((m, r)) => (Some(m), Some(r)),
+            None => (env.message, None),
+        };
+        out.transaction(Transaction {
+            kind: "transaction",
+            flow: 0,
+            helo: self.helo.clone().or_else(|| self.helo_claimed.clone()),
+            mail_from: env.mail_from,
+            rcpt_to: env.rcpt_to,
+            rcpt_rejected: env.rcpt_rejected,
+            status,
+            message,
+            ts: out.latest(),
+            reply,
+        });
+    }
+}
+
+fn out_position(m: &Incoming) -> u64 {
+    m.start + m.size
+}
+
+fn reply_text(reply: &Reply) -> String {
+    format!(
+        "{} {}",
+        reply.code,
+        reply.lines.last().map_or("", |l| l.as_str())
+    )
+    .trim_end()
+    .to_string()
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let s = s.trim_start();
+    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &s[prefix.len()..])
+}

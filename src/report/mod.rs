@@ -2,6 +2,9 @@
 //! scripts (`docs/output-schema.md` in the shared docs is the contract), and
 //! the followed stream of one flow.
 
+pub mod analysis;
 pub mod flows;
 pub mod ordered;
 pub mod stream;
+pub mod summary;
+pub mod transcript;

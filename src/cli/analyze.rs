@@ -1,0 +1,59 @@
+//! `mailscope analyze FILE [--json]`
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use super::run::{self, RunOptions};
+use super::spool::Spool;
+use super::{Failure, output_error};
+use crate::analysis::FlowAnalysis;
+use crate::report::analysis::{MessagePaths, write_flow_json};
+use crate::report::flows::{CaptureFinding, CaptureRecord, write_json_line};
+use crate::report::summary::Summary;
+
+pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
+    let mut paths = MessagePaths::default();
+    let mut flows_seen = 0u64;
+    let mut messages = 0usize;
+    let mut spool = Spool::new();
+    let mut spool_result: io::Result<()> = Ok(());
+    let mut summary = Summary::default();
+    let mut on_flow = |a: FlowAnalysis| {
+        flows_seen += 1;
+        for (i, m) in a.dialogue.messages.iter().enumerate() {
+            paths.add(m, messages + i, &a);
+        }
+        if json {
+            if spool_result.is_ok() {
+                spool_result = write_flow_json(&mut spool, &a, messages);
+            }
+        } else {
+            summary.add(&a, messages);
+        }
+        messages += a.dialogue.messages.len();
+    };
+    let pipeline = run::analyze(file, RunOptions::default(), quiet, &mut on_flow)?;
+    spool_result.map_err(|e| Failure::input(format!("cannot spool output: {e}")))?;
+    let capture = CaptureRecord::new(
+        file,
+        pipeline.reader(),
+        pipeline.decode_stats(),
+        pipeline.flows_seen(),
+    );
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = (|| -> io::Result<()> {
+        if json {
+            write_json_line(&mut out, &capture)?;
+            for w in pipeline.reader().warnings() {
+                write_json_line(&mut out, &CaptureFinding::from_warning(w))?;
+            }
+            spool.copy_to(&mut out)?;
+            paths.write_json(&mut out)?;
+        } else {
+            summary.write(&mut out, &capture, &mut paths)?;
+        }
+        out.flush()
+    })();
+    written.map_err(output_error)
+}

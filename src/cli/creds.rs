@@ -1,0 +1,37 @@
+//! `mailscope creds FILE [--json]`
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use super::run::{self, RunOptions};
+use super::{Failure, output_error};
+use crate::analysis::FlowAnalysis;
+use crate::report::flows::write_json_line;
+use crate::report::summary::write_credentials;
+use crate::trace::Credential;
+
+pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
+    let mut creds: Vec<(Credential, String)> = Vec::new();
+    run::analyze(file, RunOptions::default(), quiet, |a: FlowAnalysis| {
+        let server = a.summary.server.to_string();
+        creds.extend(
+            a.dialogue
+                .credentials
+                .into_iter()
+                .map(|c| (c, server.clone())),
+        );
+    })?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = (|| -> io::Result<()> {
+        if json {
+            for (c, _) in &creds {
+                write_json_line(&mut out, c)?;
+            }
+        } else {
+            write_credentials(&mut out, &creds)?;
+        }
+        out.flush()
+    })();
+    written.map_err(output_error)
+}

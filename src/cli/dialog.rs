@@ -1,0 +1,53 @@
+//! `mailscope dialog FILE [--flow N] [--full] [--json]`
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use super::run::{self, RunOptions};
+use super::{Failure, output_error};
+use crate::analysis::FlowAnalysis;
+use crate::report::flows::write_json_line;
+use crate::report::transcript::write_transcript;
+use crate::trace::DialogueOptions;
+
+pub fn run(
+    file: &Path,
+    flow: Option<u64>,
+    full: bool,
+    json: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let options = RunOptions {
+        dialogue: DialogueOptions {
+            transcript: true,
+            full,
+        },
+        only_flow: flow,
+        hook: None,
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut result: io::Result<()> = Ok(());
+    let mut found = false;
+    let pipeline = run::analyze(file, options, quiet, |a: FlowAnalysis| {
+        found = true;
+        if result.is_err() {
+            return;
+        }
+        result = if json {
+            a.dialogue
+                .transcript
+                .iter()
+                .try_for_each(|line| write_json_line(&mut out, line))
+        } else {
+            write_transcript(&mut out, &a)
+        };
+    })?;
+    result.and_then(|()| out.flush()).map_err(output_error)?;
+    if let Some(n) = flow
+        && !found
+    {
+        return Err(run::no_such_flow(file, n, pipeline.flows_seen()));
+    }
+    Ok(())
+}

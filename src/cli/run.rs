@@ -1,0 +1,96 @@
+//! The analysis loop shared by `analyze`, `dialog`, `extract` and `creds`:
+//! read the capture, analyse every flow, hand the flows on in id order.
+
+use std::fs::File;
+use std::path::Path;
+
+use super::{Failure, print_warnings, progress};
+use crate::analysis::{FlowAnalysis, FlowAnalyzer};
+use crate::pipeline::{Pipeline, PipelineOptions};
+use crate::report::ordered::InOrder;
+use crate::trace::{DialogueOptions, MessageHook};
+
+/// What to analyse and keep.
+#[derive(Clone, Default)]
+pub struct RunOptions {
+    pub dialogue: DialogueOptions,
+    /// Analyse only this flow (and stop reading once it is over).
+    pub only_flow: Option<u64>,
+    pub hook: Option<MessageHook>,
+}
+
+/// Runs the analysis; `on_flow` gets every analysed flow in id order.
+/// Returns the pipeline, whose reader knows the capture's statistics.
+pub fn analyze(
+    file: &Path,
+    options: RunOptions,
+    quiet: bool,
+    mut on_flow: impl FnMut(FlowAnalysis),
+) -> Result<Pipeline<File>, Failure> {
+    let pipeline_options = PipelineOptions {
+        stop_after_flow: options.only_flow,
+        ..PipelineOptions::default()
+    };
+    let mut pipeline = Pipeline::open(file, pipeline_options)?;
+    let bar = progress::bar(pipeline.file_len(), quiet);
+    let mut ordered = InOrder::new();
+    let only = options.only_flow;
+    pipeline.run_with_progress(
+        |id, _client, server| {
+            (only.is_none() || only == Some(id)).then(|| {
+                FlowAnalyzer::new(id, server.port(), options.dialogue, options.hook.clone())
+            })
+        },
+        |flow| {
+            let id = flow.summary.id;
+            match flow.handler {
+                Some(analyzer) => {
+                    let analysis = analyzer.finish(flow.summary);
+                    ordered.push(id, Some(analysis), |a| {
+                        if let Some(a) = a {
+                            on_flow(a)
+                        }
+                    });
+                }
+                None => ordered.push(id, None, |a| {
+                    if let Some(a) = a {
+                        on_flow(a)
+                    }
+                }),
+            }
+        },
+        |done| {
+            if let Some(bar) = &bar {
+                bar.set_position(done);
+            }
+        },
+    )?;
+    ordered.drain(|a| {
+        if let Some(a) = a {
+            on_flow(a)
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let warnings: Vec<String> = pipeline
+        .reader()
+        .warnings()
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    print_warnings(&warnings, quiet);
+    Ok(pipeline)
+}
+
+/// The error of `--flow N` when the capture has no flow N.
+pub fn no_such_flow(file: &Path, flow: u64, flows_seen: u64) -> Failure {
+    let has = match flows_seen {
+        0 => "it has no TCP flow".to_string(),
+        n => format!("it has flows 0 to {}; see `mailscope flows`", n - 1),
+    };
+    Failure {
+        code: 2,
+        message: format!("no flow {flow} in {} ({has})", file.display()),
+    }
+}

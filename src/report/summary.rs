@@ -1,0 +1,253 @@
+//! The human summary of `mailscope analyze`: flows, messages, credentials,
+//! findings and message paths, as tables for a terminal.
+
+use std::io::{self, Write};
+
+use super::analysis::{MessagePaths, cell};
+use super::flows::CaptureRecord;
+use crate::analysis::FlowAnalysis;
+use crate::trace::{Credential, Finding, MessageRecord};
+
+/// Rows gathered while the flows go by.
+#[derive(Default)]
+pub struct Summary {
+    flows: Vec<[String; 9]>,
+    messages: Vec<(usize, MessageRecord)>,
+    credentials: Vec<(Credential, String)>,
+    findings: Vec<Finding>,
+}
+
+impl Summary {
+    pub fn add(&mut self, a: &FlowAnalysis, messages_before: usize) {
+        let s = &a.summary;
+        let d = &a.dialogue;
+        if !a.verdict.protocol.is_mail() && d.findings.is_empty() {
+            // Not mail: counted in the header, not listed.
+        }
+        self.flows.push([
+            s.id.to_string(),
+            s.client.to_string(),
+            s.server.to_string(),
+            a.verdict.protocol.as_str().to_string(),
+            a.verdict.tls.as_str().to_string(),
+            s.state.as_str().to_string(),
+            d.messages.len().to_string(),
+            d.credentials.len().to_string(),
+            d.findings.len().to_string(),
+        ]);
+        for (i, m) in d.messages.iter().enumerate() {
+            self.messages.push((messages_before + i, m.clone()));
+        }
+        let server = s.server.to_string();
+        for c in &d.credentials {
+            self.credentials.push((c.clone(), server.clone()));
+        }
+        self.findings.extend(d.findings.iter().cloned());
+    }
+
+    pub fn write(
+        &self,
+        out: &mut impl Write,
+        capture: &CaptureRecord,
+        paths: &mut MessagePaths,
+    ) -> io::Result<()> {
+        writeln!(
+            out,
+            "{} ({}, {} packets, {} bytes, {} TCP flows)",
+            capture.file, capture.format, capture.packets, capture.bytes, capture.tcp_flows
+        )?;
+        writeln!(out, "\nFlows")?;
+        table(
+            out,
+            &[
+                "id", "client", "server", "proto", "tls", "state", "msgs", "creds", "findings",
+            ],
+            &self.flows,
+        )?;
+        if !self.messages.is_empty() {
+            writeln!(out, "\nMessages")?;
+            let rows: Vec<[String; 9]> = self
+                .messages
+                .iter()
+                .map(|(i, m)| {
+                    let from = m
+                        .mail_from
+                        .clone()
+                        .or_else(|| m.from.first().cloned())
+                        .unwrap_or_default();
+                    let to = match &m.rcpt_to {
+                        Some(r) => r.join(", "),
+                        None => m.to.join(", "),
+                    };
+                    let names: Vec<&str> = m
+                        .attachments
+                        .iter()
+                        .map(|a| a.filename.as_deref().unwrap_or("(unnamed)"))
+                        .collect();
+                    let mut how = m.via_label();
+                    if m.deleted == Some(true) {
+                        how.push_str(" +DELE");
+                    }
+                    [
+                        i.to_string(),
+                        m.flow.to_string(),
+                        how,
+                        cell(&from, 32),
+                        cell(&to, 32),
+                        cell(m.subject.as_deref().unwrap_or(""), 40),
+                        m.size.to_string(),
+                        if m.complete { "yes" } else { "NO" }.to_string(),
+                        cell(&names.join(", "), 40),
+                    ]
+                })
+                .collect();
+            table(
+                out,
+                &[
+                    "#",
+                    "flow",
+                    "via",
+                    "from",
+                    "to",
+                    "subject",
+                    "bytes",
+                    "complete",
+                    "attachments",
+                ],
+                &rows,
+            )?;
+        }
+        if !self.credentials.is_empty() {
+            writeln!(out, "\nCredentials (what anyone on the path could read)")?;
+            write_credentials(out, &self.credentials)?;
+        }
+        if !self.findings.is_empty() {
+            writeln!(out, "\nFindings")?;
+            let mut sorted: Vec<&Finding> = self.findings.iter().collect();
+            sorted.sort_by_key(|f| (std::cmp::Reverse(f.severity), f.flow));
+            for f in sorted {
+                writeln!(
+                    out,
+                    "  {:<6}  flow {:<4} {:<18} {}",
+                    f.severity.as_str(),
+                    f.flow,
+                    f.code,
+                    f.message
+                )?;
+            }
+        }
+        let multi = paths.multi_flow();
+        if !multi.is_empty() {
+            writeln!(out, "\nMessage paths (one Message-ID on several flows)")?;
+            for (id, subject, hops, total) in multi {
+                let steps: Vec<String> = hops
+                    .iter()
+                    .map(|h| format!("flow {} {:?} {}→{}", h.flow, h.via, h.client, h.server))
+                    .collect();
+                let more = if total as usize > hops.len() {
+                    format!(" (+{} more)", total as usize - hops.len())
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "  {id} {:?}\n    {}{more}",
+                    subject.unwrap_or(""),
+                    steps.join("\n    ")
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MessageRecord {
+    /// `DATA`, `RETR 2`, `FETCH header`… for a table.
+    pub fn via_label(&self) -> String {
+        let via = serde_json::to_value(self.via)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        match (&self.number, self.part.as_str()) {
+            (Some(n), "full") => format!("{via} {n}"),
+            (Some(n), part) => format!("{via} {n} {part}"),
+            (None, "full") => via,
+            (None, part) => format!("{via} {part}"),
+        }
+    }
+}
+
+/// The credentials table (also `mailscope creds`).
+pub fn write_credentials(out: &mut impl Write, creds: &[(Credential, String)]) -> io::Result<()> {
+    let rows: Vec<[String; 7]> = creds
+        .iter()
+        .map(|(c, server)| {
+            [
+                c.flow.to_string(),
+                c.protocol.as_str().to_string(),
+                server.clone(),
+                c.mechanism.clone(),
+                c.username.clone().unwrap_or_default(),
+                c.password
+                    .clone()
+                    .unwrap_or_else(|| "(not revealed)".to_string()),
+                match c.success {
+                    Some(true) => "accepted",
+                    Some(false) => "REJECTED",
+                    None => "?",
+                }
+                .to_string(),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &[
+            "flow",
+            "proto",
+            "server",
+            "mechanism",
+            "username",
+            "password",
+            "result",
+        ],
+        &rows,
+    )?;
+    for (c, _) in creds {
+        if let Some(note) = &c.note {
+            writeln!(out, "  flow {} {}: {note}", c.flow, c.mechanism)?;
+        }
+    }
+    Ok(())
+}
+
+/// A plain table with columns as wide as their widest cell.
+fn table<const N: usize>(
+    out: &mut impl Write,
+    header: &[&str; N],
+    rows: &[[String; N]],
+) -> io::Result<()> {
+    let mut width = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, c) in width.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let mut s = String::from(" ");
+        for (c, w) in cells.iter().zip(width) {
+            s.push(' ');
+            s.push_str(c);
+            for _ in c.chars().count()..w {
+                s.push(' ');
+            }
+            s.push(' ');
+        }
+        s.trim_end().to_string()
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for row in rows {
+        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}

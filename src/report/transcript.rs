@@ -1,0 +1,40 @@
+//! The textbook transcript of a flow (`mailscope dialog`):
+//!
+//! ```text
+//! == flow 0: 10.0.0.1:1035 → 10.0.0.2:25 smtp ==
+//! S: 220 hamburger.edu
+//! C: HELO crepes.fr
+//! …
+//! ```
+
+use std::io::{self, Write};
+
+use crate::analysis::FlowAnalysis;
+use crate::flow::Direction;
+
+pub fn write_transcript(out: &mut impl Write, a: &FlowAnalysis) -> io::Result<()> {
+    let s = &a.summary;
+    let tls = match a.verdict.tls {
+        crate::proto::TlsMode::None => String::new(),
+        mode => format!(", TLS {}", mode.as_str()),
+    };
+    writeln!(
+        out,
+        "== flow {}: {} → {} {}{tls} ==",
+        s.id,
+        s.client,
+        s.server,
+        a.verdict.protocol.as_str()
+    )?;
+    for line in &a.dialogue.transcript {
+        let who = match line.dir {
+            Direction::ClientToServer => "C",
+            Direction::ServerToClient => "S",
+        };
+        writeln!(out, "{who}: {}", line.text)?;
+    }
+    if a.dialogue.transcript.is_empty() {
+        writeln!(out, "   (no mail dialogue: {})", a.verdict.reason)?;
+    }
+    Ok(())
+}
