@@ -15,6 +15,7 @@ pub mod defrag;
 pub mod link;
 #[cfg(feature = "live")]
 pub mod live;
+pub mod mail_samples;
 pub mod reader;
 pub mod samples;
 pub mod writer;

@@ -121,6 +121,8 @@ pub fn catalog() -> Vec<Sample> {
         non_mail_on_mail_port(),
         mail_on_odd_ports(),
         tls_implicit_465(),
+        super::mail_samples::alice_to_bob_path(),
+        super::mail_samples::smtp_hostile_names(),
     ]
 }
 
@@ -172,16 +174,16 @@ pub fn readme() -> String {
 // Small helpers.
 // ---------------------------------------------------------------------------
 
-fn addr(s: &str) -> SocketAddr {
+pub(crate) fn addr(s: &str) -> SocketAddr {
     s.parse().expect("sample address")
 }
 
-fn ip(s: &str) -> IpAddr {
+pub(crate) fn ip(s: &str) -> IpAddr {
     s.parse().expect("sample address")
 }
 
 /// Join lines, each terminated by CRLF.
-fn crlf_lines(lines: &[&str]) -> Vec<u8> {
+pub(crate) fn crlf_lines(lines: &[&str]) -> Vec<u8> {
     let mut out = Vec::new();
     for line in lines {
         out.extend_from_slice(line.as_bytes());
@@ -191,7 +193,7 @@ fn crlf_lines(lines: &[&str]) -> Vec<u8> {
 }
 
 /// Summarize a finished, fault-free conversation.
-fn summary(protocol: &'static str, c: &Conversation) -> FlowSummary {
+pub(crate) fn summary(protocol: &'static str, c: &Conversation) -> FlowSummary {
     FlowSummary {
         protocol,
         client: c.client(),
@@ -202,7 +204,7 @@ fn summary(protocol: &'static str, c: &Conversation) -> FlowSummary {
 }
 
 /// A pcapng file with one Ethernet interface, optional names, all frames.
-fn pcapng_ethernet(frames: &[Frame], names: &[(IpAddr, &str)]) -> Vec<u8> {
+pub(crate) fn pcapng_ethernet(frames: &[Frame], names: &[(IpAddr, &str)]) -> Vec<u8> {
     let mut w = PcapNgWriter::new(Vec::new()).expect("write to Vec");
     let eth0 = w
         .add_interface(LINKTYPE_ETHERNET, SNAPLEN, Some("eth0"))
@@ -589,7 +591,7 @@ fn smtp_crepes_hamburger() -> Sample {
 
 /// Dot-stuff a message for transmission (RFC 1939 section 3): every line
 /// that starts with "." gets one more ".".
-fn dot_stuff(message: &[u8]) -> Vec<u8> {
+pub(crate) fn dot_stuff(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + 8);
     let mut at_line_start = true;
     for &b in message {

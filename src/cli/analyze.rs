@@ -32,7 +32,12 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
         }
         messages += a.dialogue.messages.len();
     };
-    let pipeline = run::analyze(file, RunOptions::default(), quiet, &mut on_flow)?;
+    let options = RunOptions {
+        // The table is sorted anyway; JSON goes out as flows finish.
+        in_id_order: !json,
+        ..RunOptions::default()
+    };
+    let pipeline = run::analyze(file, options, quiet, &mut on_flow)?;
     spool_result.map_err(|e| Failure::input(format!("cannot spool output: {e}")))?;
     let capture = CaptureRecord::new(
         file,

@@ -12,7 +12,11 @@ use crate::trace::Credential;
 
 pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     let mut creds: Vec<(Credential, String)> = Vec::new();
-    run::analyze(file, RunOptions::default(), quiet, |a: FlowAnalysis| {
+    let options = RunOptions {
+        in_id_order: true,
+        ..RunOptions::default()
+    };
+    run::analyze(file, options, quiet, |a: FlowAnalysis| {
         let server = a.summary.server.to_string();
         creds.extend(
             a.dialogue

@@ -24,6 +24,7 @@ pub fn run(
         },
         only_flow: flow,
         hook: None,
+        in_id_order: true,
     };
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -17,6 +17,10 @@ pub struct RunOptions {
     /// Analyse only this flow (and stop reading once it is over).
     pub only_flow: Option<u64>,
     pub hook: Option<MessageHook>,
+    /// Hand flows on in id order. Costs memory: a flow that lasts holds
+    /// back every later one, so commands that stream (`analyze --json`,
+    /// `extract`) take them as they finish.
+    pub in_id_order: bool,
 }
 
 /// Runs the analysis; `on_flow` gets every analysed flow in id order.
@@ -35,6 +39,7 @@ pub fn analyze(
     let bar = progress::bar(pipeline.file_len(), quiet);
     let mut ordered = InOrder::new();
     let only = options.only_flow;
+    let in_order = options.in_id_order;
     pipeline.run_with_progress(
         |id, _client, server| {
             (only.is_none() || only == Some(id)).then(|| {
@@ -44,6 +49,7 @@ pub fn analyze(
         |flow| {
             let id = flow.summary.id;
             match flow.handler {
+                Some(analyzer) if !in_order => on_flow(analyzer.finish(flow.summary)),
                 Some(analyzer) => {
                     let analysis = analyzer.finish(flow.summary);
                     ordered.push(id, Some(analysis), |a| {
@@ -52,6 +58,7 @@ pub fn analyze(
                         }
                     });
                 }
+                None if !in_order => {}
                 None => ordered.push(id, None, |a| {
                     if let Some(a) = a {
                         on_flow(a)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Throughput and memory of `mailscope flows --json` on a large generated
-# capture (default 1 GiB), compared with tshark reading the same file.
+# Throughput and memory of the analyzer on a large generated capture
+# (default 1 GiB): `flows --json` (reassembly only), `analyze --json` (the
+# mail dialogues, messages, hashes) and `extract` (the same, writing every
+# message and attachment to disk), compared with tshark reading the file.
 #
-#   bench/flows.sh [SIZE]        e.g. bench/flows.sh 200MiB
+#   bench/bench.sh [SIZE]        e.g. bench/bench.sh 200MiB
 #
 # The capture is made once by ../shared/bench/make-mail-pcap.py into target/
 # and reused. Timings are printed, never asserted.
@@ -35,7 +37,12 @@ PY
 
 echo "input: $pcap ($bytes bytes)"
 measure "mailscope flows --json" target/release/mailscope flows --json --quiet "$pcap"
-measure "mailscope flows --json" target/release/mailscope flows --json --quiet "$pcap"
+measure "mailscope analyze --json" target/release/mailscope analyze --json --quiet "$pcap"
+out=target/bench/extract
+rm -rf "$out"
+measure "mailscope extract" target/release/mailscope extract --quiet "$pcap" -o "$out"
+echo "extract wrote $(find "$out/messages" -type f | wc -l) messages, $(du -sh "$out" | cut -f1)"
+rm -rf "$out"
 if command -v tshark > /dev/null && [ "${BENCH_TSHARK:-1}" = 1 ]; then
   measure "tshark -q -z conv,tcp" tshark -r "$pcap" -q -z conv,tcp
 fi
