@@ -8,26 +8,12 @@
 
 mod common;
 
+use common::{mailscope, stderr, stdout};
+use std::process::Command;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn mailscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mailscope"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("mailscope runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
 
 fn flows_json(capture: &str) -> Vec<Value> {
     let out = mailscope(&["flows", "--json", capture]);

@@ -87,14 +87,14 @@ fn relay_received() -> Vec<u8> {
 }
 
 /// The message as crepes.fr relays it.
-fn relayed_message() -> Vec<u8> {
+pub fn relayed_message() -> Vec<u8> {
     let mut m = submission_received();
     m.extend_from_slice(&picnic_message());
     m
 }
 
 /// The message as Bob's mailbox holds it.
-fn stored_message() -> Vec<u8> {
+pub fn stored_message() -> Vec<u8> {
     let mut m = crlf_lines(&["Return-Path: <alice@crepes.fr>"]);
     m.extend_from_slice(&relay_received());
     m.extend_from_slice(&relayed_message());
