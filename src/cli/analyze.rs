@@ -15,7 +15,8 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     let mut paths = MessagePaths::default();
     let mut flows_seen = 0u64;
     let mut messages = 0usize;
-    let mut spool = Spool::new();
+    // Buffered: serde writes many small pieces.
+    let mut spool = io::BufWriter::with_capacity(1 << 16, Spool::new());
     let mut spool_result: io::Result<()> = Ok(());
     let mut summary = Summary::default();
     let mut on_flow = |a: FlowAnalysis| {
@@ -53,6 +54,7 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
             for w in pipeline.reader().warnings() {
                 write_json_line(&mut out, &CaptureFinding::from_warning(w))?;
             }
+            let spool = spool.into_inner().map_err(|e| e.into_error())?;
             spool.copy_to(&mut out)?;
             paths.write_json(&mut out)?;
         } else {

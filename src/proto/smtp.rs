@@ -197,6 +197,9 @@ struct State {
     replies_seen: bool,
     /// Stream offset after the last client line.
     client_pos: u64,
+    /// A line of BDAT chunk bytes being gathered for `dialog --full`.
+    chunk_line: Vec<u8>,
+    chunk_line_start: u64,
     /// Findings raised once per flow.
     bare_lf: [bool; 2],
     overlong: bool,
@@ -233,6 +236,8 @@ impl SmtpParser {
                 tls_pos: [0; 2],
                 replies_seen: false,
                 client_pos: 0,
+                chunk_line: Vec::new(),
+                chunk_line_start: 0,
                 bare_lf: [false; 2],
                 overlong: false,
             },
@@ -683,13 +688,7 @@ impl State {
             m.push(bytes, out);
         }
         if out.wants_transcript() && out.options.full {
-            for (i, piece) in bytes.split(|&b| b == b'\n').enumerate() {
-                let piece = piece.strip_suffix(b"\r").unwrap_or(piece);
-                if piece.is_empty() && i > 0 {
-                    continue;
-                }
-                out.data_line(C, piece, start, start + bytes.len() as u64);
-            }
+            self.show_chunk(bytes, start, remaining == 0, out);
         }
         if remaining > 0 {
             self.mode = ClientMode::Chunk { remaining, last };
@@ -701,6 +700,32 @@ impl State {
             self.push_pending(Pending::MessageEnd { message: idx });
         } else {
             self.push_pending(Pending::Bdat);
+        }
+    }
+
+    /// Shows chunk bytes as lines for `dialog --full`. A chunk is not made
+    /// of lines, so they are gathered here across pieces and a partial last
+    /// line is shown when the chunk ends.
+    fn show_chunk(&mut self, bytes: &[u8], start: u64, chunk_ends: bool, out: &mut Dialogue) {
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.chunk_line.is_empty() {
+                self.chunk_line_start = start + i as u64;
+            }
+            if b == b'\n' {
+                let text = self
+                    .chunk_line
+                    .strip_suffix(b"\r")
+                    .unwrap_or(&self.chunk_line);
+                out.data_line(C, text, self.chunk_line_start, start + i as u64 + 1);
+                self.chunk_line.clear();
+            } else if self.chunk_line.len() < MAX_TEXT_LINE {
+                self.chunk_line.push(b);
+            }
+        }
+        if chunk_ends && !self.chunk_line.is_empty() {
+            let end = start + bytes.len() as u64;
+            out.data_line(C, &self.chunk_line, self.chunk_line_start, end);
+            self.chunk_line.clear();
         }
     }
 
@@ -1671,5 +1696,92 @@ mod tests {
         );
         assert_eq!(codes(&d), ["open-relay", "from-mismatch"]);
         assert!(d.findings[0].message.contains("<victim@elsewhere.example>"));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::proto::Protocol;
+    use crate::trace::DialogueOptions;
+
+    /// Everything a dialogue found, in a comparable form.
+    fn outcome(script: &[(Direction, Vec<u8>)]) -> Vec<String> {
+        let mut out = Dialogue::new(
+            0,
+            Protocol::Smtp,
+            DialogueOptions {
+                transcript: true,
+                full: true,
+            },
+        );
+        let mut p = SmtpParser::new();
+        for (dir, bytes) in script {
+            p.feed(*dir, bytes, &mut out);
+        }
+        p.finish(&mut out);
+        let mut v: Vec<String> = out
+            .transcript
+            .iter()
+            .map(|l| format!("{:?} {:?} {}", l.dir, l.kind, l.text))
+            .collect();
+        v.extend(
+            out.messages
+                .iter()
+                .map(|m| format!("{} {}", m.size, m.sha256)),
+        );
+        v.extend(out.findings.iter().map(|f| f.code.to_string()));
+        v.extend(out.transactions.iter().map(|t| format!("{:?}", t.status)));
+        v
+    }
+
+    const SESSION: &[(Direction, &[u8])] = &[
+        (S, b"220 mx ESMTP\r\n"),
+        (C, b"EHLO a.example\r\n"),
+        (S, b"250-mx\r\n250-CHUNKING\r\n250 AUTH PLAIN\r\n"),
+        (C, b"AUTH PLAIN AGEAYg==\r\n"),
+        (S, b"235 ok\r\n"),
+        (C, b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
+        (S, b"250 ok\r\n250 ok\r\n354 go\r\n"),
+        (C, b"Subject: s\r\n\r\n..x\r\nbody\n.\r\n"),
+        (S, b"250 ok\r\n"),
+        (C, b"MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.org>\r\nBDAT 7\r\nab\r\n.\r\nBDAT 0 LAST\r\n"),
+        (S, b"250 ok\r\n250 ok\r\n250 7\r\n250 done\r\n"),
+        (C, b"QUIT\r\n"),
+        (S, b"221 bye\r\n"),
+    ];
+
+    proptest! {
+        /// However TCP cut the bytes into segments, the dialogue is the same.
+        #[test]
+        fn segmentation_does_not_matter(cuts in proptest::collection::vec(1usize..12, 60)) {
+            let whole: Vec<(Direction, Vec<u8>)> =
+                SESSION.iter().map(|(d, b)| (*d, b.to_vec())).collect();
+            let mut cut = Vec::new();
+            let mut k = 0;
+            for (dir, bytes) in SESSION {
+                let mut rest: &[u8] = bytes;
+                while !rest.is_empty() {
+                    let n = cuts[k % cuts.len()].min(rest.len());
+                    k += 1;
+                    cut.push((*dir, rest[..n].to_vec()));
+                    rest = &rest[n..];
+                }
+            }
+            prop_assert_eq!(outcome(&whole), outcome(&cut));
+        }
+
+        /// Garbage never panics, and every line is accounted for.
+        #[test]
+        fn garbage_is_survived(pieces in proptest::collection::vec(
+            (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..40)) {
+            let script: Vec<(Direction, Vec<u8>)> = pieces
+                .into_iter()
+                .map(|(c, b)| (if c { C } else { S }, b))
+                .collect();
+            let _ = outcome(&script);
+        }
     }
 }
