@@ -64,7 +64,7 @@ C: RCPT TO: <bob@hamburger.edu>
 S: 250 bob@hamburger.edu ... Recipient ok
 C: DATA
 S: 354 Enter mail, end with \".\" on a line by itself
-C: [message: 218 bytes, 7 lines, Subject: Searching for the meaning of life]
+C: [message: 218 bytes, 8 lines, Subject: Searching for the meaning of life]
 C: .
 S: 250 Message accepted for delivery
 C: QUIT

@@ -1,10 +1,23 @@
 //! Mail messages: headers, MIME structure, attachments and hashes, read with
 //! mail-parser over the exact bytes that were delivered.
+//!
+//! What a message says about itself (RFC 5322 headers: From, To, Cc,
+//! Subject, Date, Message-ID, Received) is decoded for people: RFC 2047
+//! encoded words (`=?ISO-8859-1?Q?Informaci=F3n?=` → `Información`) in any
+//! charset, RFC 2231 parameters (`filename*0*=…`). What it carries
+//! (attachments) is hashed over the *transfer-decoded* bytes (RFC 2045 §6:
+//! base64 and quoted-printable undone, no charset conversion), which is
+//! what `md5sum` of the saved file gives and what Zeek's files.log reports.
 
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use mail_parser::{Address, Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 use serde::Serialize;
 use sha2::Digest;
 
-/// One attachment (a MIME part with a file name, or a non-text part).
+/// One attachment: a MIME part that is not one of the message's bodies
+/// (RFC 2183 `attachment` disposition, a file name, or a non-text type), or
+/// an attached message (message/rfc822).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AttachmentInfo {
     pub filename: Option<String>,
@@ -28,15 +41,162 @@ pub struct MessageInfo {
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub date: Option<String>,
+    /// `Received:` headers, top (newest) first, unfolded.
     pub received: Vec<String>,
     pub attachments: Vec<AttachmentInfo>,
 }
 
+/// Nesting of multiparts that is still parsed. mail-parser walks parts
+/// with its own stack, but a hostile message with 100 000 nested
+/// multiparts would still cost time and memory for nothing a person can
+/// use; deeper messages are read for their headers only.
+const MAX_NESTING: usize = 100;
+
 /// Reads a message. With `contents`, the decoded attachments are pushed to
 /// it in the order of `attachments`.
-pub fn inspect(raw: &[u8], contents: Option<&mut Vec<Vec<u8>>>) -> MessageInfo {
-    let _ = (raw, contents);
-    MessageInfo::default()
+pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageInfo {
+    if raw.is_empty() {
+        return MessageInfo::default();
+    }
+    let too_deep = nesting_depth(raw) > MAX_NESTING;
+    let parser = MessageParser::default();
+    let parsed = if too_deep {
+        parser.parse_headers(raw)
+    } else {
+        parser.parse(raw)
+    };
+    let Some(msg) = parsed else {
+        return MessageInfo::default();
+    };
+    let mut info = MessageInfo {
+        message_id: msg.message_id().map(|id| format!("<{id}>")),
+        subject: msg.subject().map(str::to_string),
+        from: addresses(msg.from()),
+        from_name: msg
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.name())
+            .map(str::to_string),
+        to: addresses(msg.to()),
+        cc: addresses(msg.cc()),
+        date: msg
+            .date()
+            .map(|d| d.to_rfc3339())
+            .or_else(|| msg.header_raw("Date").map(|d| d.trim().to_string())),
+        received: msg
+            .headers_raw()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Received"))
+            .map(|(_, value)| unfold(value))
+            .collect(),
+        attachments: Vec::new(),
+    };
+    if !too_deep {
+        for id in &msg.attachments {
+            let Some(part) = msg.parts.get(*id as usize) else {
+                continue;
+            };
+            let content = decoded_content(&msg, part);
+            if let Some(c) = contents.as_deref_mut() {
+                c.push(content.clone());
+            }
+            info.attachments.push(AttachmentInfo {
+                filename: part.attachment_name().map(str::to_string),
+                content_type: content_type(part),
+                size: content.len() as u64,
+                md5: md5_hex(&content),
+                sha256: sha256_hex(&content),
+                path: None,
+            });
+        }
+    }
+    info
+}
+
+/// The bare addresses of an address header, groups flattened.
+fn addresses(a: Option<&Address>) -> Vec<String> {
+    a.map(|a| {
+        a.iter()
+            .filter_map(|addr| addr.address())
+            .map(str::to_string)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// `type/subtype`, lowercase; `text/plain` when the part has none
+/// (RFC 2045 §5.2's default), `message/rfc822` for an attached message.
+fn content_type(part: &MessagePart) -> String {
+    match part.content_type() {
+        Some(ct) => match &ct.c_subtype {
+            Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
+            None => ct.c_type.to_ascii_lowercase(),
+        },
+        None if matches!(part.body, PartType::Message(_)) => "message/rfc822".into(),
+        None => "text/plain".into(),
+    }
+}
+
+/// The part's content with its transfer encoding undone and nothing else:
+/// mail-parser turns text parts into UTF-8 (charset conversion), so for
+/// those the raw body is decoded here from the original bytes.
+fn decoded_content(msg: &Message, part: &MessagePart) -> Vec<u8> {
+    match &part.body {
+        PartType::Text(_) | PartType::Html(_) => {
+            let raw = msg.raw_message();
+            let start = (part.offset_body as usize).min(raw.len());
+            let end = (part.offset_end as usize).clamp(start, raw.len());
+            let body = &raw[start..end];
+            match part.encoding {
+                Encoding::Base64 => base64_decode(body).unwrap_or_default(),
+                Encoding::QuotedPrintable => quoted_printable_decode(body).unwrap_or_default(),
+                Encoding::None => body.to_vec(),
+            }
+        }
+        other => part_bytes(other).to_vec(),
+    }
+}
+
+fn part_bytes<'a>(body: &'a PartType) -> &'a [u8] {
+    match body {
+        PartType::Text(t) | PartType::Html(t) => t.as_bytes(),
+        PartType::Binary(b) | PartType::InlineBinary(b) => b,
+        PartType::Message(m) => m.raw_message(),
+        PartType::Multipart(_) => b"",
+    }
+}
+
+/// A folded header value on one line (RFC 5322 §2.2.3), trimmed.
+fn unfold(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for (i, line) in value.split('\n').enumerate() {
+        let line = line.trim_end_matches('\r');
+        if i > 0 {
+            out.push(' ');
+            out.push_str(line.trim_start());
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.trim().to_string()
+}
+
+/// A cheap upper bound of multipart nesting: the number of distinct
+/// `boundary=` parameters (each nested multipart needs its own).
+fn nesting_depth(raw: &[u8]) -> usize {
+    const NEEDLE: &[u8] = b"boundary";
+    let mut n = 0;
+    let mut i = 0;
+    while let Some(pos) = raw[i..]
+        .windows(NEEDLE.len())
+        .position(|w| w.eq_ignore_ascii_case(NEEDLE))
+    {
+        n += 1;
+        if n > MAX_NESTING {
+            break;
+        }
+        i += pos + NEEDLE.len();
+    }
+    n
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -55,4 +215,180 @@ fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[(b & 15) as usize] as char);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crlf(lines: &[&str]) -> Vec<u8> {
+        let mut v = Vec::new();
+        for l in lines {
+            v.extend_from_slice(l.as_bytes());
+            v.extend_from_slice(b"\r\n");
+        }
+        v
+    }
+
+    #[test]
+    fn textbook_headers() {
+        let m = crlf(&[
+            "Received: from crepes.fr (crepes.fr [10.0.0.1])",
+            "        by hamburger.edu with SMTP id 4711",
+            "From: Alice <alice@crepes.fr>",
+            "To: bob@hamburger.edu, Carol <carol@hamburger.edu>",
+            "Cc: team: dave@crepes.fr, erin@crepes.fr;",
+            "Subject: Searching for the meaning of life",
+            "Message-ID: <20240304091500.4711@crepes.fr>",
+            "Date: Mon, 04 Mar 2024 10:15:00 +0100",
+            "",
+            "Do you like ketchup?",
+        ]);
+        let i = inspect(&m, None);
+        assert_eq!(
+            i.subject.as_deref(),
+            Some("Searching for the meaning of life")
+        );
+        assert_eq!(
+            i.message_id.as_deref(),
+            Some("<20240304091500.4711@crepes.fr>")
+        );
+        assert_eq!(i.from, ["alice@crepes.fr"]);
+        assert_eq!(i.from_name.as_deref(), Some("Alice"));
+        assert_eq!(i.to, ["bob@hamburger.edu", "carol@hamburger.edu"]);
+        assert_eq!(i.cc, ["dave@crepes.fr", "erin@crepes.fr"]);
+        assert_eq!(i.date.as_deref(), Some("2024-03-04T10:15:00+01:00"));
+        assert_eq!(
+            i.received,
+            ["from crepes.fr (crepes.fr [10.0.0.1]) by hamburger.edu with SMTP id 4711"]
+        );
+        assert!(i.attachments.is_empty());
+    }
+
+    #[test]
+    fn encoded_words_in_any_charset() {
+        let m = crlf(&[
+            "From: =?ISO-8859-1?Q?Jos=E9_P=E9rez?= <jose@example.es>",
+            "Subject: =?ISO-8859-1?Q?Informaci=F3n?= =?UTF-8?B?ZGVsIHBpY25pYw==?=",
+            "",
+            "x",
+        ]);
+        let i = inspect(&m, None);
+        assert_eq!(i.subject.as_deref(), Some("Informacióndel picnic"));
+        assert_eq!(i.from_name.as_deref(), Some("José Pérez"));
+    }
+
+    #[test]
+    fn attachments_hashed_over_decoded_bytes() {
+        let latin1 = b"Informaci\xf3n\r\n".to_vec();
+        let qp_text = "caf=E9 cr=E8me\r\n";
+        let m = crlf(&[
+            "From: a@example.org",
+            "Subject: files",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=\"outer\"",
+            "",
+            "--outer",
+            "Content-Type: multipart/alternative; boundary=\"inner\"",
+            "",
+            "--inner",
+            "Content-Type: text/plain",
+            "",
+            "body text",
+            "--inner",
+            "Content-Type: text/html",
+            "",
+            "<p>body</p>",
+            "--inner--",
+            "--outer",
+            "Content-Type: text/plain; charset=iso-8859-1",
+            "Content-Disposition: attachment; filename=\"nota.txt\"",
+            "Content-Transfer-Encoding: base64",
+            "",
+            "SW5mb3JtYWNp824NCg==",
+            "--outer",
+            "Content-Type: application/octet-stream",
+            "Content-Disposition: attachment;",
+            " filename*0*=utf-8''ma%C3%B1;",
+            " filename*1=\"ana.bin\"",
+            "Content-Transfer-Encoding: base64",
+            "",
+            "AAECAwQF",
+            "--outer",
+            "Content-Type: text/plain; charset=iso-8859-1; name=\"qp.txt\"",
+            "Content-Transfer-Encoding: quoted-printable",
+            "",
+            qp_text.trim_end(),
+            "--outer--",
+        ]);
+        let mut contents = Vec::new();
+        let i = inspect(&m, Some(&mut contents));
+        let got: Vec<(Option<&str>, &str, u64)> = i
+            .attachments
+            .iter()
+            .map(|a| (a.filename.as_deref(), a.content_type.as_str(), a.size))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("nota.txt"), "text/plain", latin1.len() as u64),
+                (Some("mañana.bin"), "application/octet-stream", 6),
+                (Some("qp.txt"), "text/plain", 10),
+            ]
+        );
+        assert_eq!(contents[0], latin1);
+        assert_eq!(i.attachments[0].md5, md5_hex(&latin1));
+        assert_eq!(i.attachments[0].sha256, sha256_hex(&latin1));
+        assert_eq!(contents[1], [0, 1, 2, 3, 4, 5]);
+        assert_eq!(contents[2], b"caf\xe9 cr\xe8me");
+    }
+
+    #[test]
+    fn attached_message() {
+        let inner = crlf(&["From: x@example.org", "Subject: inner", "", "hi"]);
+        let mut m = crlf(&[
+            "From: a@example.org",
+            "Subject: fwd",
+            "Content-Type: multipart/mixed; boundary=b",
+            "",
+            "--b",
+            "Content-Type: text/plain",
+            "",
+            "see attached",
+            "--b",
+            "Content-Type: message/rfc822",
+            "",
+        ]);
+        m.extend_from_slice(&inner);
+        m.extend_from_slice(b"--b--\r\n");
+        let mut contents = Vec::new();
+        let i = inspect(&m, Some(&mut contents));
+        assert_eq!(i.attachments.len(), 1);
+        assert_eq!(i.attachments[0].content_type, "message/rfc822");
+        assert_eq!(i.attachments[0].filename, None);
+        assert!(contents[0].starts_with(b"From: x@example.org\r\nSubject: inner"));
+    }
+
+    #[test]
+    fn garbage_and_hostile_input() {
+        assert!(inspect(b"", None).subject.is_none());
+        let garbage: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let _ = inspect(&garbage, None);
+        // 1 MB header line.
+        let mut long = b"Subject: ".to_vec();
+        long.extend(std::iter::repeat_n(b'a', 1 << 20));
+        long.extend_from_slice(b"\r\n\r\nbody\r\n");
+        assert_eq!(inspect(&long, None).subject.map(|s| s.len()), Some(1 << 20));
+        // Deep nesting: headers are still read, no stack overflow.
+        let mut deep = b"Subject: deep\r\n".to_vec();
+        for i in 0..20_000 {
+            deep.extend_from_slice(
+                format!("Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let i = inspect(&deep, None);
+        assert_eq!(i.subject.as_deref(), Some("deep"));
+        assert!(i.attachments.is_empty());
+    }
 }
