@@ -1,8 +1,55 @@
-//! `mailscope extract FILE -o DIR` (waiting for the extract writer).
+//! `mailscope extract FILE -o DIR`: every message as `.eml`, its
+//! attachments decoded, and `index.json` (docs/output-schema.md § extract).
+//!
+//! Messages are written the moment they are complete, so an extract of a
+//! capture of any size holds at most one message in memory.
+
+use std::cell::RefCell;
 use std::path::Path;
+use std::rc::Rc;
 
 use super::Failure;
+use super::run::{self, RunOptions};
+use crate::report::extract::Extractor;
+use crate::trace::{MessageHook, MessageRecord, RawMessage};
 
-pub fn run(_file: &Path, _dir: &Path, _quiet: bool) -> Result<(), Failure> {
-    Err(Failure::input("extract: not built yet"))
+pub fn run(file: &Path, dir: &Path, quiet: bool) -> Result<(), Failure> {
+    let extractor = Extractor::new(dir)
+        .map_err(|e| Failure::input(format!("cannot write to {}: {e}", dir.display())))?;
+    let state = Rc::new(RefCell::new((extractor, None::<std::io::Error>)));
+    let hook_state = Rc::clone(&state);
+    let hook: MessageHook = Rc::new(RefCell::new(
+        move |record: &mut MessageRecord, raw: &RawMessage, contents: &[Vec<u8>]| {
+            let mut s = hook_state.borrow_mut();
+            if s.1.is_none()
+                && let Err(e) = s.0.write(record, raw, contents)
+            {
+                s.1 = Some(e);
+            }
+        },
+    ));
+    let options = RunOptions {
+        hook: Some(hook),
+        ..RunOptions::default()
+    };
+    run::analyze(file, options, quiet, |_| {})?;
+    let (extractor, error) = Rc::try_unwrap(state)
+        .map_err(|_| Failure::input("internal error: extract hook still in use"))?
+        .into_inner();
+    if let Some(e) = error {
+        return Err(Failure::input(format!(
+            "cannot write to {}: {e}",
+            dir.display()
+        )));
+    }
+    let written = extractor
+        .finish()
+        .map_err(|e| Failure::input(format!("cannot write {}: {e}", dir.display())))?;
+    if !quiet {
+        eprintln!(
+            "mailscope: {written} message(s) written to {}",
+            dir.display()
+        );
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! the followed stream of one flow.
 
 pub mod analysis;
+pub mod extract;
 pub mod flows;
 pub mod ordered;
 pub mod stream;
