@@ -35,6 +35,17 @@ pub enum Ending {
     None,
 }
 
+impl Ending {
+    /// The ending as it was on the wire.
+    pub fn as_bytes(self) -> &'static [u8] {
+        match self {
+            Ending::CrLf => b"\r\n",
+            Ending::Lf => b"\n",
+            Ending::None => b"",
+        }
+    }
+}
+
 /// One line, without its ending.
 #[derive(Clone, Copy, Debug)]
 pub struct Line<'a> {

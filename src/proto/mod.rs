@@ -9,6 +9,7 @@
 
 pub mod detect;
 pub mod imap;
+pub mod incoming;
 pub mod lines;
 pub mod pop3;
 pub mod sasl;
@@ -84,5 +85,20 @@ impl TlsMode {
             TlsMode::Starttls => "starttls",
             TlsMode::Implicit => "implicit",
         }
+    }
+}
+
+/// Bytes as text for people (invalid UTF-8 replaced).
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A line quoted for a finding: at most 80 bytes of it.
+pub(crate) fn quote(bytes: &[u8]) -> String {
+    let t = text(&bytes[..bytes.len().min(80)]);
+    if bytes.len() > 80 {
+        format!("{t:?}…")
+    } else {
+        format!("{t:?}")
     }
 }

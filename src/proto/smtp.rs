@@ -41,13 +41,12 @@
 
 use std::collections::VecDeque;
 
-use super::MailParser;
+use super::incoming::Incoming;
 use super::lines::{Ending, Line, LineReader};
 use super::sasl::SaslExchange;
+use super::{MailParser, quote, text};
 use crate::flow::Direction;
-use crate::trace::{
-    Dialogue, LineKind, MAX_MESSAGE_BYTES, RawMessage, Severity, Transaction, TxStatus, Via,
-};
+use crate::trace::{Dialogue, LineKind, RawMessage, Severity, Transaction, TxStatus, Via};
 
 const C: Direction = Direction::ClientToServer;
 const S: Direction = Direction::ServerToClient;
@@ -118,40 +117,14 @@ enum ClientMode {
     },
 }
 
-/// The message being received.
+/// The message being received, with what SMTP needs besides.
 #[derive(Debug)]
-struct Incoming {
-    raw: RawMessage,
-    /// Total size, also past [`MAX_MESSAGE_BYTES`].
-    size: u64,
-    lines: u64,
-    start: u64,
+struct Receiving {
+    m: Incoming,
     /// Wire bytes of the lines read in unconfirmed data mode, to be read
     /// again as commands if the server rejects DATA.
     replay: Vec<u8>,
     replay_overflow: bool,
-    truncated: bool,
-}
-
-impl Incoming {
-    fn push(&mut self, bytes: &[u8], out: &mut Dialogue) {
-        self.size += bytes.len() as u64;
-        let room = MAX_MESSAGE_BYTES.saturating_sub(self.raw.bytes.len());
-        if bytes.len() > room && !self.truncated {
-            self.truncated = true;
-            self.raw.complete = false;
-            out.finding(
-                Severity::Medium,
-                "message-truncated",
-                format!(
-                    "message larger than {MAX_MESSAGE_BYTES} bytes: only the first {MAX_MESSAGE_BYTES} bytes are kept"
-                ),
-            );
-        }
-        self.raw
-            .bytes
-            .extend_from_slice(&bytes[..bytes.len().min(room)]);
-    }
 }
 
 /// A multi-line reply being gathered.
@@ -185,7 +158,7 @@ struct State {
     /// MAIL/RCPT as sent, for captures without replies.
     sent_from: Option<String>,
     sent_rcpt: Vec<String>,
-    incoming: Option<Incoming>,
+    incoming: Option<Receiving>,
     sasl: Option<(SaslExchange, Option<usize>)>,
     /// A 334 challenge was seen: the next client line is a SASL response.
     sasl_awaiting_response: bool,
@@ -309,10 +282,9 @@ impl MailParser for SmtpParser {
         reader.gap(len);
         out.gap(dir, start, len);
         if dir == C {
-            if let Some(m) = st.incoming.as_mut() {
+            if let Some(r) = st.incoming.as_mut() {
                 // The message goes on but is not what was sent.
-                m.raw.complete = false;
-                m.size += len;
+                r.m.lost(len);
             }
             if let ClientMode::Chunk { remaining, last } = st.mode {
                 let left = remaining.saturating_sub(len);
@@ -404,19 +376,6 @@ fn is_local_domain(server: &str, domain: &str) -> bool {
     server == domain
         || server.ends_with(&format!(".{domain}"))
         || domain.ends_with(&format!(".{server}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn quote(bytes: &[u8]) -> String {
-    let t = text(&bytes[..bytes.len().min(80)]);
-    if bytes.len() > 80 {
-        format!("{t:?}…")
-    } else {
-        format!("{t:?}")
-    }
 }
 
 impl State {
@@ -595,35 +554,26 @@ impl State {
             return;
         }
         let mut raw = RawMessage::new(via, "full", command);
-        raw.complete = true;
         raw.ts = out.now(C);
-        self.incoming = Some(Incoming {
-            raw,
-            size: 0,
-            lines: 0,
-            start,
+        self.incoming = Some(Receiving {
+            m: Incoming::new(raw, start),
             replay: Vec::new(),
             replay_overflow: false,
-            truncated: false,
         });
     }
 
     fn data_line(&mut self, line: Line, continues: bool, confirmed: bool, out: &mut Dialogue) {
-        let Some(m) = self.incoming.as_mut() else {
+        let Some(r) = self.incoming.as_mut() else {
             self.mode = ClientMode::Commands;
             return;
         };
-        if !confirmed && !m.replay_overflow {
-            if m.replay.len() + line.wire_len() as usize <= MAX_REPLAY {
-                m.replay.extend_from_slice(line.text);
-                m.replay.extend_from_slice(match line.ending {
-                    Ending::CrLf => b"\r\n",
-                    Ending::Lf => b"\n",
-                    Ending::None => b"",
-                });
+        if !confirmed && !r.replay_overflow {
+            if r.replay.len() + line.wire_len() as usize <= MAX_REPLAY {
+                r.replay.extend_from_slice(line.text);
+                r.replay.extend_from_slice(line.ending.as_bytes());
             } else {
-                m.replay_overflow = true;
-                m.replay = Vec::new();
+                r.replay_overflow = true;
+                r.replay = Vec::new();
             }
         }
         if !continues && line.text == b"." && line.ending != Ending::None {
@@ -641,14 +591,9 @@ impl State {
         } else {
             line.text
         };
-        m.lines += 1;
-        m.push(body, out);
-        let ending: &[u8] = match line.ending {
-            Ending::CrLf => b"\r\n",
-            Ending::Lf => b"\n",
-            Ending::None => b"",
-        };
-        m.push(ending, out);
+        r.m.lines += 1;
+        r.m.push(body, out);
+        r.m.push(line.ending.as_bytes(), out);
     }
 
     fn bdat(&mut self, rest: &str, line: Line, out: &mut Dialogue) {
@@ -663,11 +608,11 @@ impl State {
             return;
         };
         self.begin_message(Via::Bdat, "BDAT", line.end, out);
-        if let Some(m) = self.incoming.as_mut()
-            && m.raw.via == Via::Data
+        if let Some(r) = self.incoming.as_mut()
+            && r.m.raw.via == Via::Data
         {
-            m.raw.via = Via::Bdat;
-            m.raw.command = "BDAT".into();
+            r.m.raw.via = Via::Bdat;
+            r.m.raw.command = "BDAT".into();
         }
         self.mode = ClientMode::Chunk {
             remaining: size,
@@ -684,8 +629,8 @@ impl State {
             return;
         };
         let remaining = remaining - (bytes.len() as u64).min(remaining);
-        if let Some(m) = self.incoming.as_mut() {
-            m.push(bytes, out);
+        if let Some(r) = self.incoming.as_mut() {
+            r.m.push(bytes, out);
         }
         if out.wants_transcript() && out.options.full {
             self.show_chunk(bytes, start, remaining == 0, out);
@@ -731,7 +676,7 @@ impl State {
 
     /// The message is over (`complete` when its end marker was seen).
     fn end_message(&mut self, complete: bool, out: &mut Dialogue) -> usize {
-        let mut m = self.incoming.take().expect("a message is being received");
+        let mut m = self.incoming.take().expect("a message is being received").m;
         m.raw.complete &= complete;
         m.raw.ts = out.now(C);
         let env = self.envelope.as_ref().filter(|e| e.confirmed);
@@ -744,7 +689,7 @@ impl State {
             Some(e) => e.rcpt_to.clone(),
             None => self.sent_rcpt.clone(),
         });
-        let end = out_position(&m);
+        let end = m.start + m.size;
         let size = m.size;
         let lines = m.lines;
         let start = m.start;
@@ -976,8 +921,8 @@ impl State {
                         }
                         ref m => m.clone(),
                     };
-                    if let Some(m) = self.incoming.as_mut() {
-                        m.replay = Vec::new();
+                    if let Some(r) = self.incoming.as_mut() {
+                        r.replay = Vec::new();
                     }
                 } else {
                     self.data_rejected(&reply, out);
@@ -1050,7 +995,7 @@ impl State {
             format!("the server rejected DATA ({})", reply_text(reply)),
         );
         let (replay, start) = match self.incoming.take() {
-            Some(m) if !m.replay_overflow => (m.replay, m.start),
+            Some(r) if !r.replay_overflow => (r.replay, r.m.start),
             _ => (Vec::new(), 0),
         };
         self.mode = ClientMode::Commands;
@@ -1132,10 +1077,6 @@ impl State {
             reply,
         });
     }
-}
-
-fn out_position(m: &Incoming) -> u64 {
-    m.start + m.size
 }
 
 fn reply_text(reply: &Reply) -> String {

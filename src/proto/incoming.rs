@@ -1,0 +1,59 @@
+//! A message being received, whatever the protocol: its bytes (bounded by
+//! [`MAX_MESSAGE_BYTES`]), its real size, and where it started.
+
+use crate::trace::{Dialogue, MAX_MESSAGE_BYTES, RawMessage, Severity};
+
+#[derive(Debug)]
+pub struct Incoming {
+    pub raw: RawMessage,
+    /// Size of the message, also past [`MAX_MESSAGE_BYTES`] and across
+    /// gaps.
+    pub size: u64,
+    /// Lines of content seen (for the transcript's summary line).
+    pub lines: u64,
+    /// Stream offset of its first byte.
+    pub start: u64,
+    truncated: bool,
+}
+
+impl Incoming {
+    /// A message that starts at stream offset `start`; complete until a
+    /// gap or a missing end says otherwise.
+    pub fn new(mut raw: RawMessage, start: u64) -> Self {
+        raw.complete = true;
+        Incoming {
+            raw,
+            size: 0,
+            lines: 0,
+            start,
+            truncated: false,
+        }
+    }
+
+    /// Appends content; past the bound only the size grows, once with a
+    /// `message-truncated` finding.
+    pub fn push(&mut self, bytes: &[u8], out: &mut Dialogue) {
+        self.size += bytes.len() as u64;
+        let room = MAX_MESSAGE_BYTES.saturating_sub(self.raw.bytes.len());
+        if bytes.len() > room && !self.truncated {
+            self.truncated = true;
+            self.raw.complete = false;
+            out.finding(
+                Severity::Medium,
+                "message-truncated",
+                format!(
+                    "message larger than {MAX_MESSAGE_BYTES} bytes: only the first {MAX_MESSAGE_BYTES} bytes are kept"
+                ),
+            );
+        }
+        self.raw
+            .bytes
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    /// `len` bytes of the message are missing from the capture.
+    pub fn lost(&mut self, len: u64) {
+        self.raw.complete = false;
+        self.size += len;
+    }
+}
