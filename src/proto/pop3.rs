@@ -75,7 +75,7 @@ enum Cmd {
 /// The server is sending a multi-line response.
 #[derive(Debug)]
 enum Multi {
-    Message(Incoming),
+    Message(Box<Incoming>),
     Capa,
     Listing,
 }
@@ -189,7 +189,7 @@ impl MailParser for Pop3Parser {
         }
         if let Some(Multi::Message(m)) = st.multi.take() {
             // The flow ended inside a message: hand on what was seen.
-            st.end_message(m, false, out);
+            st.end_message(*m, false, out);
         }
         if let Some((mut ex, None)) = st.sasl.take()
             && let Some(c) = ex.take_credential()
@@ -413,7 +413,7 @@ impl State {
             if !continues && line.text == b"." && line.ending != Ending::None {
                 let multi = self.multi.take().expect("checked above");
                 if let Multi::Message(m) = multi {
-                    self.end_message(m, true, out);
+                    self.end_message(*m, true, out);
                 }
                 out.line(S, LineKind::Reply, line.text, line.start, line.end);
                 return;
@@ -523,7 +523,7 @@ impl State {
                 };
                 let mut raw = RawMessage::new(via, part, format!("{verb} {n}"));
                 raw.number = Some(n);
-                self.multi = Some(Multi::Message(Incoming::new(raw, line.end)));
+                self.multi = Some(Multi::Message(Box::new(Incoming::new(raw, line.end))));
             }
             Cmd::Dele(n) if ok => {
                 self.marked.insert(n);
