@@ -1419,7 +1419,8 @@ mod tests {
             ],
             false,
         );
-        let got: Vec<(&str, Option<&str>, Option<&str>, Option<bool>)> = d
+        type Seen<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<bool>);
+        let got: Vec<Seen> = d
             .credentials
             .iter()
             .map(|c| {
