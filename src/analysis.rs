@@ -157,7 +157,7 @@ impl FlowAnalyzer {
                 Reader::Parser(p) => p.gap(dir, len, out),
                 Reader::Tls => {
                     out.tls.gap(dir, len);
-                    out.gap(dir, offset, len);
+                    out.gap(dir, offset, len, None);
                 }
                 Reader::Nothing => {}
             },

@@ -118,7 +118,11 @@ fn dialog_json_lines_carry_packets() {
 #[test]
 fn a_gap_is_shown_and_the_message_marked_incomplete() {
     let text = stdout(&mailscope(&["dialog", "captures/tcp-loss.pcapng"]));
-    assert!(text.contains("C: [… 536 bytes missing …]\n"), "{text}");
+    // The start of the line the gap cut is shown before the gap.
+    assert!(
+        text.contains("C:   1. Put the flour and the salt in a large b[… 536 bytes missing …]\n"),
+        "{text}"
+    );
     let records = json_lines(&["analyze", "--json", "captures/tcp-loss.pcapng"]);
     let m = of_type(&records, "message");
     assert_eq!(m.len(), 1);
@@ -265,7 +269,7 @@ fn human_summary_and_credentials_table() {
     for expected in [
         "Información del picnic",
         "receta.txt",
-        "RETR 1 +DELE",
+        "RETR 1 (deleted)",
         "Credentials (what anyone on the path could read)",
         "plaintext-auth",
         "starttls-not-used",
@@ -276,7 +280,7 @@ fn human_summary_and_credentials_table() {
     let creds = stdout(&mailscope(&["creds", "captures/alice-to-bob-path.pcapng"]));
     assert_eq!(
         creds,
-        "  flow  proto  server       mechanism  username  password  result
+        "  flow  proto  server        mechanism  username  password  result
   0     smtp   10.0.0.1:587  PLAIN      alice     secret    accepted
   2     pop3   10.0.0.2:110  USER-PASS  bob       hungry    accepted
 "

@@ -1,19 +1,825 @@
-//! imap dialogue parser (placeholder until the real one lands: shows lines only).
-use super::MailParser;
+//! IMAP as seen on the wire (IMAP4rev1 RFC 3501, IMAP4rev2 RFC 9051), with
+//! LITERAL+ (RFC 7888) and SASL-IR (RFC 4959).
+//!
+//! ```text
+//! S: * OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] hamburger.edu ready
+//! C: a1 LOGIN bob hungry                        every command has a tag…
+//! S: a1 OK Logged in                            …and ends with a tagged reply
+//! C: a2 SELECT INBOX
+//! S: * 1 EXISTS                                 untagged data ("*") may come
+//! S: a2 OK [READ-WRITE] Select completed.       at any time
+//! C: a3 FETCH 1 (FLAGS BODY[])
+//! S: * 1 FETCH (FLAGS (\Seen) BODY[] {1679}     a literal: exactly 1679 bytes
+//! S: …the message, 1679 bytes, no quoting…      follow, whatever they hold,
+//! S: )                                          then the line goes on
+//! S: a3 OK Fetch completed.
+//! ```
+//!
+//! Literals (RFC 9051 §4.3) travel both ways: the server sends messages in
+//! them, the client sends APPENDed messages and sometimes a user name or
+//! password (`a LOGIN {3}` … `bob {6}` … `hungry`). A line that ends in
+//! `{n}` (or `{n+}`, which does not wait for the server's `+` go-ahead) is
+//! followed by n raw bytes and then the *same* logical line continues. The
+//! parser therefore reads "logical lines": text pieces and literals, in
+//! order, until a line ends without a literal announcement.
+
+use std::collections::{HashMap, VecDeque};
+
+use super::incoming::Incoming;
+use super::lines::{Ending, Line, LineReader};
+use super::sasl::SaslExchange;
+use super::{MailParser, quote, text};
 use crate::flow::Direction;
-use crate::trace::Dialogue;
-#[derive(Default)]
-pub struct ImapParser;
+use crate::trace::{Credential, Dialogue, LineKind, RawMessage, Severity, Via};
+
+const C: Direction = Direction::ClientToServer;
+const S: Direction = Direction::ServerToClient;
+
+/// Literals up to this size that are not messages are kept whole (user
+/// names, passwords, mailbox names); bigger ones are only counted.
+const MAX_SMALL_LITERAL: u64 = 64 * 1024;
+/// Text kept of one logical line (its literals excluded).
+const MAX_LOGICAL_TEXT: usize = 1 << 20;
+/// Tagged commands waiting for their completion reply.
+const MAX_PENDING: usize = 1000;
+
+/// One piece of a logical line.
+#[derive(Debug)]
+enum Piece {
+    Text(Vec<u8>),
+    /// A small literal, kept.
+    Literal(Vec<u8>),
+    /// A literal that was not kept (a message, or too big): its size.
+    Skipped(u64),
+}
+
+/// What the bytes of the literal being read are for.
+#[derive(Debug)]
+enum LiteralUse {
+    /// A message: FETCH body on the server side, APPEND on the client side.
+    Message(Box<Incoming>),
+    Small(Vec<u8>),
+    Ignored,
+}
+
+#[derive(Debug)]
+struct Literal {
+    remaining: u64,
+    size: u64,
+    start: u64,
+    use_: LiteralUse,
+    /// Last transcript line of the literal content, for `--full`.
+    shown: Vec<u8>,
+    shown_start: u64,
+}
+
+/// One direction's reading state: its line reader, and the logical line
+/// being gathered (apart, so a line borrowed from the reader can be added
+/// to it).
+#[derive(Debug, Default)]
+struct Side {
+    reader: LineReader,
+    g: Logical,
+}
+
+#[derive(Debug, Default)]
+struct Logical {
+    pieces: Vec<Piece>,
+    text_len: usize,
+    literal: Option<Literal>,
+    /// Indices (in the dialogue) of messages that arrived in this logical
+    /// line (their UID may come after them).
+    messages: Vec<usize>,
+}
+
+/// A tagged command waiting for its completion.
+#[derive(Debug)]
+enum Cmd {
+    Login(usize),
+    Authenticate,
+    Starttls,
+    Expunge,
+    Append,
+    Other,
+}
+
+/// The IMAP dialogue parser (see the module documentation).
+#[derive(Debug, Default)]
+pub struct ImapParser {
+    sides: [Side; 2],
+    st: State,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    pending: HashMap<String, Cmd>,
+    order: VecDeque<String>,
+    /// The last FETCH command, cited by the messages it brought.
+    last_fetch: Option<String>,
+    sasl: Option<(String, SaslExchange, Option<usize>)>,
+    sasl_awaiting_response: bool,
+    idling: bool,
+    capabilities_starttls: bool,
+    starttls_asked: bool,
+    tls: bool,
+    tls_pos: [u64; 2],
+    /// Fetched messages' current sequence numbers (they shift on EXPUNGE).
+    fetched: Vec<(u64, usize)>,
+    greeted: bool,
+    bare_lf: [bool; 2],
+}
+
 impl ImapParser {
     pub fn new() -> Self {
-        ImapParser
+        Self::default()
     }
 }
+
+/// The `n` of a line ending in `{n}` or `{n+}`, and whether it was `+`.
+fn literal_announced(text: &[u8]) -> Option<(u64, bool)> {
+    let inner = text.strip_suffix(b"}")?;
+    let open = inner.iter().rposition(|&b| b == b'{')?;
+    let mut digits = &inner[open + 1..];
+    let plus = digits.last() == Some(&b'+');
+    if plus {
+        digits = &digits[..digits.len() - 1];
+    }
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits)
+        .ok()?
+        .parse()
+        .ok()
+        .map(|n| (n, plus))
+}
+
+/// What a FETCH data item holding a literal is (`BODY[]` → `full`, …), or
+/// None when the literal is not message content.
+fn fetch_part(before: &[u8]) -> Option<String> {
+    let t = text(before).to_ascii_uppercase();
+    let t = t.trim_end();
+    let pos = ["BODY.PEEK[", "BODY[", "BINARY.PEEK[", "BINARY[", "RFC822"]
+        .iter()
+        .filter_map(|k| t.rfind(k))
+        .max()?;
+    let item = &t[pos..];
+    let item = item.trim_end();
+    if let Some(rest) = item.strip_prefix("RFC822") {
+        return match rest {
+            "" => Some("full".into()),
+            ".HEADER" => Some("header".into()),
+            ".TEXT" => Some("text".into()),
+            _ => None,
+        };
+    }
+    let open = item.find('[')?;
+    let close = item.rfind(']')?;
+    let section = &item[open + 1..close];
+    let partial = item[close + 1..].trim();
+    let base = match section {
+        "" => "full".to_string(),
+        "HEADER" => "header".to_string(),
+        "TEXT" => "text".to_string(),
+        s if s.starts_with("HEADER.FIELDS") => "header".to_string(),
+        s => s.to_string(),
+    };
+    Some(match partial.strip_prefix('<') {
+        Some(p) => format!("{base}<{}", p),
+        None => base,
+    })
+}
+
+/// The value of `UID n` in a FETCH response's text.
+fn uid_in(text: &str) -> Option<u64> {
+    let up = text.to_ascii_uppercase();
+    let mut from = 0;
+    while let Some(i) = up[from..].find("UID ") {
+        let at = from + i;
+        let before_ok = at == 0 || matches!(up.as_bytes()[at - 1], b'(' | b' ');
+        let digits: String = up[at + 4..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if before_ok && !digits.is_empty() {
+            return digits.parse().ok();
+        }
+        from = at + 4;
+    }
+    None
+}
+
+/// Tokens of a command's arguments: atoms, quoted strings (RFC 9051 §4.3,
+/// with `\"` and `\\`), and literals.
+fn tokens(pieces: &[Piece]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for p in pieces {
+        match p {
+            Piece::Literal(l) => out.push(l.clone()),
+            Piece::Skipped(_) => out.push(Vec::new()),
+            Piece::Text(t) => {
+                let mut i = 0;
+                while i < t.len() {
+                    match t[i] {
+                        b' ' => i += 1,
+                        b'"' => {
+                            let mut s = Vec::new();
+                            i += 1;
+                            while i < t.len() && t[i] != b'"' {
+                                if t[i] == b'\\' && i + 1 < t.len() {
+                                    i += 1;
+                                }
+                                s.push(t[i]);
+                                i += 1;
+                            }
+                            i += 1;
+                            out.push(s);
+                        }
+                        _ => {
+                            let start = i;
+                            while i < t.len() && t[i] != b' ' {
+                                i += 1;
+                            }
+                            let tok = &t[start..i];
+                            // The literal announcement itself is no token.
+                            if literal_announced(tok).is_none() {
+                                out.push(tok.to_vec());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 impl MailParser for ImapParser {
-    fn feed(&mut self, _: Direction, _: &[u8], _: &mut Dialogue) {}
-    fn gap(&mut self, _: Direction, _: u64, _: &mut Dialogue) {}
-    fn finish(&mut self, _: &mut Dialogue) {}
+    fn feed(&mut self, dir: Direction, mut input: &[u8], out: &mut Dialogue) {
+        let d = dir.index();
+        while !input.is_empty() {
+            let st = &mut self.st;
+            let side = &mut self.sides[d];
+            if st.tls {
+                let start = st.tls_pos[d];
+                st.tls_pos[d] += input.len() as u64;
+                out.tls_bytes(dir, input, start);
+                return;
+            }
+            if let Some(lit) = side.g.literal.as_mut() {
+                let taken = side.reader.take(&mut input, lit.remaining);
+                let (bytes, start) = (taken.bytes, taken.start);
+                lit.remaining -= bytes.len() as u64;
+                feed_literal(lit, dir, bytes, start, out);
+                if lit.remaining == 0 {
+                    let lit = side.g.literal.take().expect("checked above");
+                    st.literal_done(&mut side.g, dir, lit, out);
+                }
+                continue;
+            }
+            if dir == C
+                && st.starttls_asked
+                && side.reader.pending() == 0
+                && side.g.pieces.is_empty()
+                && super::tls::looks_like_handshake(input)
+            {
+                // The client started TLS (the tagged OK may be missing).
+                st.tls = true;
+            } else {
+                let Some(line) = side.reader.next_line(&mut input) else {
+                    break;
+                };
+                if line.ending == Ending::Lf && !st.bare_lf[d] {
+                    st.bare_lf[d] = true;
+                    out.finding(
+                        Severity::Info,
+                        "bare-lf",
+                        "a line ends with a bare LF instead of CRLF (RFC 9051 §2.2)",
+                    );
+                }
+                st.line(&mut side.g, dir, line, out);
+            }
+            if self.st.tls {
+                self.st.tls_pos = [
+                    self.sides[0].reader.position(),
+                    self.sides[1].reader.position(),
+                ];
+            }
+        }
+    }
+
+    fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue) {
+        let st = &mut self.st;
+        let side = &mut self.sides[dir.index()];
+        if st.tls {
+            let start = st.tls_pos[dir.index()];
+            st.tls_pos[dir.index()] += len;
+            out.tls.gap(dir, len);
+            out.gap(dir, start, len, None);
+            return;
+        }
+        let start = side.reader.position();
+        let lost = side.reader.gap(len);
+        out.gap(dir, start, len, lost.as_deref());
+        let g = &mut side.g;
+        if let Some(lit) = g.literal.as_mut() {
+            let lost = len.min(lit.remaining);
+            lit.remaining -= lost;
+            if let LiteralUse::Message(m) = &mut lit.use_ {
+                m.lost(lost);
+            }
+            if lit.remaining == 0 {
+                let lit = g.literal.take().expect("checked above");
+                st.literal_done(g, dir, lit, out);
+            }
+            if len > lost {
+                // The gap goes past the literal: the logical line is lost.
+                g.pieces.clear();
+                g.text_len = 0;
+            }
+        } else {
+            g.pieces.clear();
+            g.text_len = 0;
+        }
+    }
+
+    fn finish(&mut self, out: &mut Dialogue) {
+        let st = &mut self.st;
+        for dir in [C, S] {
+            let side = &mut self.sides[dir.index()];
+            if st.tls {
+                break;
+            }
+            if let Some(lit) = side.g.literal.take() {
+                // The flow ended inside a literal.
+                if let LiteralUse::Message(m) = lit.use_ {
+                    let mut m = *m;
+                    m.raw.complete = false;
+                    st.deliver(&mut side.g, dir, m, out);
+                }
+                continue;
+            }
+            if let Some(line) = side.reader.finish() {
+                st.line(&mut side.g, dir, line, out);
+            }
+        }
+        if let Some((_, mut ex, None)) = st.sasl.take()
+            && let Some(c) = ex.take_credential()
+        {
+            st.report(c, "AUTHENTICATE", out);
+        }
+        if st.capabilities_starttls && !st.tls && !st.starttls_asked {
+            out.finding(
+                Severity::Medium,
+                "starttls-not-used",
+                "the server offered STARTTLS but the client never used it: the whole session was in clear",
+            );
+        }
+    }
+
     fn upgraded_to_tls(&self) -> bool {
+        self.st.tls
+    }
+}
+
+/// Literal bytes as they arrive.
+fn feed_literal(lit: &mut Literal, dir: Direction, bytes: &[u8], start: u64, out: &mut Dialogue) {
+    match &mut lit.use_ {
+        LiteralUse::Message(m) => {
+            m.push(bytes, out);
+            if out.wants_transcript() && out.options.full {
+                // The content as lines, gathered across pieces.
+                for (i, &b) in bytes.iter().enumerate() {
+                    if lit.shown.is_empty() {
+                        lit.shown_start = start + i as u64;
+                    }
+                    if b == b'\n' {
+                        let t = lit.shown.strip_suffix(b"\r").unwrap_or(&lit.shown);
+                        out.data_line(dir, t, lit.shown_start, start + i as u64 + 1);
+                        lit.shown.clear();
+                    } else if lit.shown.len() < 4096 {
+                        lit.shown.push(b);
+                    }
+                }
+                if lit.remaining == 0 && !lit.shown.is_empty() {
+                    out.data_line(dir, &lit.shown, lit.shown_start, start + bytes.len() as u64);
+                    lit.shown.clear();
+                }
+            }
+        }
+        LiteralUse::Small(v) => v.extend_from_slice(bytes),
+        LiteralUse::Ignored => {}
+    }
+}
+
+impl State {
+    fn kind(dir: Direction) -> LineKind {
+        if dir == C {
+            LineKind::Command
+        } else {
+            LineKind::Reply
+        }
+    }
+
+    /// One physical line: part of the current logical line.
+    fn line(&mut self, side: &mut Logical, dir: Direction, line: Line, out: &mut Dialogue) {
+        out.line(dir, Self::kind(dir), line.text, line.start, line.end);
+        if dir == C && side.pieces.is_empty() && self.expects_bare_line(line.text, out) {
+            return;
+        }
+        if side.text_len + line.text.len() <= MAX_LOGICAL_TEXT {
+            side.text_len += line.text.len();
+            side.pieces.push(Piece::Text(line.text.to_vec()));
+        }
+        match literal_announced(line.text) {
+            Some((n, _plus)) if line.ending != Ending::None => {
+                let use_ = self.literal_use(side, dir, n, line.end, out);
+                let lit = Literal {
+                    remaining: n,
+                    size: n,
+                    start: line.end,
+                    use_,
+                    shown: Vec::new(),
+                    shown_start: line.end,
+                };
+                side.literal = Some(lit);
+                if n == 0 {
+                    let lit = side.literal.take().expect("just set");
+                    self.literal_done(side, dir, lit, out);
+                }
+            }
+            _ => self.logical_line_done(side, dir, out),
+        }
+    }
+
+    /// Client lines that are not tagged commands: SASL responses and the
+    /// DONE that ends IDLE. True when the line was one of those.
+    fn expects_bare_line(&mut self, t: &[u8], out: &mut Dialogue) -> bool {
+        if self.sasl_awaiting_response
+            && let Some((_, ex, idx)) = self.sasl.as_mut()
+        {
+            self.sasl_awaiting_response = false;
+            ex.response(t);
+            if idx.is_none()
+                && ex.client_done()
+                && let Some(c) = ex.take_credential()
+            {
+                let i = self.report(c, "AUTHENTICATE", out);
+                if let Some((_, _, idx)) = self.sasl.as_mut() {
+                    *idx = Some(i);
+                }
+            }
+            return true;
+        }
+        if self.idling && t.trim_ascii().eq_ignore_ascii_case(b"DONE") {
+            self.idling = false;
+            return true;
+        }
         false
+    }
+
+    /// Decides what a literal about to start is.
+    fn literal_use(
+        &mut self,
+        side: &Logical,
+        dir: Direction,
+        n: u64,
+        start: u64,
+        out: &mut Dialogue,
+    ) -> LiteralUse {
+        let first = side.pieces.iter().find_map(|p| match p {
+            Piece::Text(t) => Some(t.as_slice()),
+            _ => None,
+        });
+        let last = match side.pieces.last() {
+            Some(Piece::Text(t)) => t.as_slice(),
+            _ => &[],
+        };
+        let head = text(first.unwrap_or_default()).to_ascii_uppercase();
+        let mut words = head.split_whitespace();
+        let (w0, w1, w2) = (words.next(), words.next(), words.next());
+        let message = match dir {
+            Direction::ServerToClient if w0 == Some("*") && w2 == Some("FETCH") => {
+                fetch_part(&last[..last.len().saturating_sub(literal_len(last))]).map(|part| {
+                    let mut raw = RawMessage::new(
+                        Via::Fetch,
+                        part,
+                        self.last_fetch
+                            .clone()
+                            .unwrap_or_else(|| text(first.unwrap_or_default())),
+                    );
+                    raw.number = w1.and_then(|n| n.parse().ok());
+                    raw
+                })
+            }
+            Direction::ClientToServer if w1 == Some("APPEND") && n > 0 => Some(RawMessage::new(
+                Via::Append,
+                "full",
+                text(first.unwrap_or_default()).trim_end().to_string(),
+            )),
+            _ => None,
+        };
+        match message {
+            Some(mut raw) => {
+                raw.ts = out.now(dir);
+                LiteralUse::Message(Box::new(Incoming::new(raw, start)))
+            }
+            None if n <= MAX_SMALL_LITERAL => LiteralUse::Small(Vec::new()),
+            None => LiteralUse::Ignored,
+        }
+    }
+
+    /// A literal has been read: the logical line goes on.
+    fn literal_done(
+        &mut self,
+        side: &mut Logical,
+        dir: Direction,
+        lit: Literal,
+        out: &mut Dialogue,
+    ) {
+        match lit.use_ {
+            LiteralUse::Message(m) => {
+                side.pieces.push(Piece::Skipped(lit.size));
+                self.deliver(side, dir, *m, out);
+            }
+            LiteralUse::Small(bytes) => {
+                out.line(dir, LineKind::Data, &bytes, lit.start, lit.start + lit.size);
+                side.pieces.push(Piece::Literal(bytes));
+            }
+            LiteralUse::Ignored => {
+                out.note(
+                    dir,
+                    LineKind::Data,
+                    format!("[literal: {} bytes]", lit.size),
+                    lit.start,
+                    lit.start + lit.size,
+                );
+                side.pieces.push(Piece::Skipped(lit.size));
+            }
+        }
+    }
+
+    /// Hands on a message read from a literal.
+    fn deliver(&mut self, side: &mut Logical, dir: Direction, mut m: Incoming, out: &mut Dialogue) {
+        m.raw.ts = out.now(dir);
+        let (end, lines, start) = (m.start + m.size, m.lines, m.start);
+        let number = m.raw.number;
+        let idx = out.message(m.raw);
+        if !out.options.full {
+            let r = &out.messages[idx];
+            let note = Incoming::summary(r.size as usize, lines, r.complete, r.subject.as_deref());
+            out.note(dir, LineKind::Data, note, start, end);
+        }
+        side.messages.push(idx);
+        if let Some(n) = number {
+            self.fetched.push((n, idx));
+        }
+    }
+
+    fn logical_line_done(&mut self, side: &mut Logical, dir: Direction, out: &mut Dialogue) {
+        let pieces = std::mem::take(&mut side.pieces);
+        side.text_len = 0;
+        let messages = std::mem::take(&mut side.messages);
+        match dir {
+            Direction::ClientToServer => self.command(&pieces, out),
+            Direction::ServerToClient => self.response(&pieces, &messages, out),
+        }
+    }
+
+    fn remember(&mut self, tag: String, cmd: Cmd) {
+        if self.order.len() >= MAX_PENDING
+            && let Some(old) = self.order.pop_front()
+        {
+            self.pending.remove(&old);
+        }
+        self.order.push_back(tag.clone());
+        self.pending.insert(tag, cmd);
+    }
+
+    fn command(&mut self, pieces: &[Piece], out: &mut Dialogue) {
+        let toks = tokens(pieces);
+        let Some(tag) = toks.first() else {
+            return;
+        };
+        let tag = text(tag);
+        let line_text = match pieces.first() {
+            Some(Piece::Text(t)) => t.as_slice(),
+            _ => b"",
+        };
+        let Some(name) = toks.get(1) else {
+            out.finding(
+                Severity::Info,
+                "protocol-anomaly",
+                format!(
+                    "not an IMAP command (no tag and command): {}",
+                    quote(line_text)
+                ),
+            );
+            return;
+        };
+        let name = text(name).to_ascii_uppercase();
+        let valid_tag = !tag.is_empty()
+            && tag.bytes().all(|b| {
+                b.is_ascii_graphic()
+                    && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b'+')
+            });
+        if !valid_tag || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            out.finding(
+                Severity::Info,
+                "protocol-anomaly",
+                format!("not an IMAP command: {}", quote(line_text)),
+            );
+            return;
+        }
+        let sub = toks.get(2).map(|s| text(s).to_ascii_uppercase());
+        let cmd = match name.as_str() {
+            "LOGIN" => {
+                let mut c = Credential::new("IMAP-LOGIN");
+                c.username = toks.get(2).map(|u| text(u));
+                c.password = toks.get(3).map(|p| text(p));
+                c.evidence = pieces
+                    .iter()
+                    .map(|p| match p {
+                        Piece::Text(t) | Piece::Literal(t) => text(t),
+                        Piece::Skipped(n) => format!("[{n} bytes]"),
+                    })
+                    .collect();
+                Cmd::Login(self.report(c, "LOGIN", out))
+            }
+            "AUTHENTICATE" => {
+                let mech = toks.get(2).cloned().unwrap_or_default();
+                let initial = toks.get(3).map(Vec::as_slice);
+                let mut ex = SaslExchange::start(&mech, initial, line_text);
+                let idx = if ex.client_done() {
+                    ex.take_credential()
+                        .map(|c| self.report(c, "AUTHENTICATE", out))
+                } else {
+                    None
+                };
+                self.sasl = Some((tag.clone(), ex, idx));
+                self.sasl_awaiting_response = false;
+                Cmd::Authenticate
+            }
+            "STARTTLS" => {
+                self.starttls_asked = true;
+                Cmd::Starttls
+            }
+            "IDLE" => {
+                self.idling = true;
+                Cmd::Other
+            }
+            "FETCH" => {
+                self.last_fetch = Some(text(line_text));
+                Cmd::Other
+            }
+            "UID" if sub.as_deref() == Some("FETCH") => {
+                self.last_fetch = Some(text(line_text));
+                Cmd::Other
+            }
+            "EXPUNGE" | "CLOSE" => Cmd::Expunge,
+            "UID" if sub.as_deref() == Some("EXPUNGE") => Cmd::Expunge,
+            "APPEND" => Cmd::Append,
+            _ => Cmd::Other,
+        };
+        self.remember(tag, cmd);
+    }
+
+    fn report(&mut self, mut c: Credential, how: &str, out: &mut Dialogue) -> usize {
+        c.ts = out.now(C);
+        let who = c.username.clone().unwrap_or_else(|| "?".into());
+        let idx = out.credential(c);
+        if !self.tls {
+            out.finding(
+                Severity::High,
+                "plaintext-auth",
+                format!(
+                    "IMAP {how} for user {who:?} sent without TLS: anyone on the path can read it"
+                ),
+            );
+        }
+        idx
+    }
+
+    fn response(&mut self, pieces: &[Piece], messages: &[usize], out: &mut Dialogue) {
+        let first = match pieces.first() {
+            Some(Piece::Text(t)) => t.as_slice(),
+            _ => return,
+        };
+        let all_text: String = pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Text(t) => Some(text(t)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let up = all_text.to_ascii_uppercase();
+        if up.contains("STARTTLS") && (up.contains("CAPABILITY")) {
+            self.capabilities_starttls = true;
+        }
+        if first == b"+" || first.starts_with(b"+ ") {
+            // A continuation: a SASL challenge, or the go-ahead for a
+            // literal or IDLE.
+            if let Some((_, ex, _)) = self.sasl.as_mut() {
+                ex.challenge(first.get(2..).unwrap_or_default());
+                self.sasl_awaiting_response = true;
+            }
+            return;
+        }
+        let mut words = up.split_whitespace();
+        let (w0, w1, w2) = (words.next(), words.next(), words.next());
+        if w0 == Some("*") {
+            if !self.greeted {
+                self.greeted = true;
+            }
+            match (w1, w2) {
+                (Some(n), Some("FETCH")) => {
+                    if let Some(uid) = uid_in(&all_text) {
+                        for &i in messages {
+                            out.messages[i].uid = Some(uid);
+                        }
+                    }
+                    let _ = n;
+                }
+                (Some(n), Some("EXPUNGE")) => {
+                    if let Ok(n) = n.parse::<u64>() {
+                        self.expunged(n, out);
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
+        let tag = w0.map(|_| text(first.split(|&b| b == b' ').next().unwrap_or_default()));
+        let Some(tag) = tag else { return };
+        let status = w1.unwrap_or("");
+        let ok = status == "OK";
+        if !matches!(status, "OK" | "NO" | "BAD") {
+            out.finding(
+                Severity::Info,
+                "protocol-anomaly",
+                format!("not an IMAP response: {}", quote(first)),
+            );
+            return;
+        }
+        let Some(cmd) = self.pending.remove(&tag) else {
+            return;
+        };
+        self.order.retain(|t| t != &tag);
+        match cmd {
+            Cmd::Login(i) => out.credential_result(i, ok),
+            Cmd::Authenticate => {
+                self.sasl_awaiting_response = false;
+                if let Some((_, mut ex, idx)) = self.sasl.take() {
+                    let idx = idx.or_else(|| {
+                        ex.take_credential()
+                            .map(|c| self.report(c, "AUTHENTICATE", out))
+                    });
+                    if let Some(i) = idx {
+                        out.credential_result(i, ok);
+                    }
+                }
+            }
+            Cmd::Starttls => {
+                if ok {
+                    self.tls = true;
+                } else {
+                    out.finding(
+                        Severity::Medium,
+                        "starttls-refused",
+                        format!(
+                            "the server refused STARTTLS ({}): the session continues in clear",
+                            text(first)
+                        ),
+                    );
+                }
+            }
+            Cmd::Expunge | Cmd::Append | Cmd::Other => {}
+        }
+        let _ = messages;
+    }
+
+    /// `* n EXPUNGE` (RFC 9051 §7.5.1): message n is gone, and every later
+    /// message's sequence number drops by one.
+    fn expunged(&mut self, n: u64, out: &mut Dialogue) {
+        self.fetched.retain_mut(|(seq, idx)| {
+            if *seq == n {
+                out.messages[*idx].deleted = Some(true);
+                false
+            } else {
+                if *seq > n {
+                    *seq -= 1;
+                }
+                true
+            }
+        });
+    }
+}
+
+/// Length of a trailing `{n}`/`{n+}` announcement.
+fn literal_len(text: &[u8]) -> usize {
+    match text.iter().rposition(|&b| b == b'{') {
+        Some(open) if literal_announced(text).is_some() => text.len() - open,
+        _ => 0,
     }
 }

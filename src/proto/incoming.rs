@@ -34,6 +34,7 @@ impl Incoming {
     /// `message-truncated` finding.
     pub fn push(&mut self, bytes: &[u8], out: &mut Dialogue) {
         self.size += bytes.len() as u64;
+        self.lines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         let room = MAX_MESSAGE_BYTES.saturating_sub(self.raw.bytes.len());
         if bytes.len() > room && !self.truncated {
             self.truncated = true;
@@ -49,6 +50,17 @@ impl Incoming {
         self.raw
             .bytes
             .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    /// The transcript's one line for a message (`dialog` without `--full`):
+    /// `[message: 218 bytes, 8 lines, Subject: …]`, with the size of what
+    /// was captured, as in the `message` record.
+    pub fn summary(size: usize, lines: u64, complete: bool, subject: Option<&str>) -> String {
+        let incomplete = if complete { "" } else { ", incomplete" };
+        let subject = subject
+            .map(|s| format!(", Subject: {s}"))
+            .unwrap_or_default();
+        format!("[message: {size} bytes, {lines} lines{incomplete}{subject}]")
     }
 
     /// `len` bytes of the message are missing from the capture.

@@ -160,16 +160,19 @@ impl MailParser for Pop3Parser {
             let start = st.tls_pos[dir.index()];
             st.tls_pos[dir.index()] += len;
             out.tls.gap(dir, len);
-            out.gap(dir, start, len);
+            out.gap(dir, start, len, None);
             return;
         }
         let reader = &mut self.readers[dir.index()];
         let start = reader.position();
-        reader.gap(len);
-        out.gap(dir, start, len);
+        let lost = reader.gap(len);
+        out.gap(dir, start, len, lost.as_deref());
         if dir == S
             && let Some(Multi::Message(m)) = st.multi.as_mut()
         {
+            if let Some(partial) = &lost {
+                m.push(partial, out);
+            }
             m.lost(len);
         }
     }
@@ -543,22 +546,13 @@ impl State {
     fn end_message(&mut self, mut m: Incoming, complete: bool, out: &mut Dialogue) {
         m.raw.complete &= complete;
         m.raw.ts = out.now(S);
-        let (size, start) = (m.size, m.start);
+        let (end, lines, start) = (m.start + m.size, m.lines, m.start);
         let number = m.raw.number.unwrap_or(0);
         let idx = out.message(m.raw);
         if !out.options.full {
-            let subject = out.messages[idx]
-                .subject
-                .as_deref()
-                .map(|s| format!(", Subject: {s}"))
-                .unwrap_or_default();
-            out.note(
-                S,
-                LineKind::Data,
-                format!("[message: {size} bytes{subject}]"),
-                start,
-                start + size,
-            );
+            let r = &out.messages[idx];
+            let note = Incoming::summary(r.size as usize, lines, r.complete, r.subject.as_deref());
+            out.note(S, LineKind::Data, note, start, end);
         }
         self.retrieved.push((number, idx));
     }

@@ -274,16 +274,20 @@ impl MailParser for SmtpParser {
             let start = st.tls_pos[dir.index()];
             st.tls_pos[dir.index()] += len;
             out.tls.gap(dir, len);
-            out.gap(dir, start, len);
+            out.gap(dir, start, len, None);
             return;
         }
         let reader = &mut self.readers[dir.index()];
         let start = reader.position();
-        reader.gap(len);
-        out.gap(dir, start, len);
+        let lost = reader.gap(len);
+        out.gap(dir, start, len, lost.as_deref());
         if dir == C {
             if let Some(r) = st.incoming.as_mut() {
-                // The message goes on but is not what was sent.
+                // The message goes on but is not what was sent; the start
+                // of the line the gap cut is still part of it.
+                if let Some(partial) = &lost {
+                    r.m.push(partial, out);
+                }
                 r.m.lost(len);
             }
             if let ClientMode::Chunk { remaining, last } = st.mode {
@@ -591,7 +595,6 @@ impl State {
         } else {
             line.text
         };
-        r.m.lines += 1;
         r.m.push(body, out);
         r.m.push(line.ending.as_bytes(), out);
     }
@@ -690,24 +693,12 @@ impl State {
             None => self.sent_rcpt.clone(),
         });
         let end = m.start + m.size;
-        let size = m.size;
-        let lines = m.lines;
-        let start = m.start;
+        let (lines, start) = (m.lines, m.start);
         let idx = out.message(m.raw);
         if !out.options.full {
-            let record = &out.messages[idx];
-            let subject = record
-                .subject
-                .as_deref()
-                .map(|s| format!(", Subject: {s}"))
-                .unwrap_or_default();
-            out.note(
-                C,
-                LineKind::Data,
-                format!("[message: {size} bytes, {lines} lines{subject}]"),
-                start,
-                end.max(start),
-            );
+            let r = &out.messages[idx];
+            let note = Incoming::summary(r.size as usize, lines, r.complete, r.subject.as_deref());
+            out.note(C, LineKind::Data, note, start, end.max(start));
         }
         self.check_from(idx, out);
         if let Some(e) = self.envelope.as_mut() {
@@ -1613,7 +1604,11 @@ mod tests {
         p.finish(&mut out);
         let m = &out.messages[0];
         assert!(!m.complete);
-        assert_eq!(m.size, b"line one\r\nwo\r\nlast line\r\n".len() as u64);
+        // The start of the line the gap cut ("line t") is kept.
+        assert_eq!(
+            m.size,
+            b"line one\r\nline two\r\nlast line\r\n".len() as u64
+        );
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Summary {
                         .collect();
                     let mut how = m.via_label();
                     if m.deleted == Some(true) {
-                        how.push_str(" +DELE");
+                        how.push_str(" (deleted)");
                     }
                     [
                         i.to_string(),

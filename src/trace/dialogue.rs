@@ -162,18 +162,20 @@ impl Dialogue {
     }
 
     /// Bytes missing from the capture in `dir` (shown as
-    /// `[… N bytes missing …]`).
-    pub fn gap(&mut self, dir: Direction, start: u64, len: u64) {
+    /// `[… N bytes missing …]`), after `partial`, the start of a line the
+    /// gap cut short, if any.
+    pub fn gap(&mut self, dir: Direction, start: u64, len: u64, partial: Option<&[u8]>) {
         if self.options.transcript {
+            let packets = self.packets(dir, start, start + 1);
+            let before = partial.map(printable).unwrap_or_default();
             self.transcript.push(TranscriptLine {
                 flow: self.flow,
                 ts: self.now(dir),
                 dir,
                 kind: LineKind::Gap,
-                text: format!("[… {len} bytes missing …]"),
-                packets: Vec::new(),
+                text: format!("{before}[… {len} bytes missing …]"),
+                packets,
             });
-            let _ = start;
         }
     }
 
