@@ -287,15 +287,25 @@ fn looks_like_commands(p: Protocol, client: &[u8]) -> bool {
         }
         _ => return false,
     };
-    verbs.iter().any(|v| starts_with_ignore_case(line, v))
+    // A verb alone on its line counts too ("EHLO", "STARTTLS").
+    verbs.iter().any(|v| {
+        starts_with_ignore_case(line, v)
+            || (v.ends_with(b" ")
+                && starts_with_ignore_case(line, v.trim_ascii_end())
+                && matches!(line.get(v.len() - 1), None | Some(b'\r')))
+    })
 }
 
 fn looks_like_replies(p: Protocol, server: &[u8]) -> bool {
     let line = first_line(server);
     match p {
         Protocol::Smtp => {
-            matches!(line, [a @ b'2'..=b'5', b, c, d, ..]
-                if b.is_ascii_digit() && c.is_ascii_digit() && (*d == b' ' || *d == b'-') && *a != b'3' || matches!(line, [b'3', b'5', b'4', ..]))
+            // "250 ok", "250-…", or a bare "250" (RFC 5321 §4.2: the text
+            // is optional).
+            let code = matches!(line, [a @ b'2'..=b'5', b, c, ..]
+                if b.is_ascii_digit() && c.is_ascii_digit() && *a != b'3');
+            let after = line.get(3);
+            (code && matches!(after, None | Some(b' ' | b'-' | b'\r'))) || line.starts_with(b"354")
         }
         Protocol::Pop3 => line.starts_with(b"+OK") || line.starts_with(b"-ERR"),
         Protocol::Imap => line.starts_with(b"* ") || line.starts_with(b"+ "),

@@ -26,9 +26,11 @@
 //!   replies end with `ddd SP`, RFC 5321 §4.2.1) answers the oldest queued
 //!   command. That one rule also covers PIPELINING, where a client sends
 //!   MAIL, RCPT, RCPT, DATA at once and the replies follow in order.
-//! * The envelope counts only what the server accepted (a rejected RCPT is
-//!   kept apart). When no reply is in the capture (one side captured), what
-//!   the client sent is used instead.
+//! * Transactions are kept in the order of their MAIL commands, so that a
+//!   pipelined `MAIL … DATA … . MAIL …` gives each message its own envelope
+//!   even before any reply came back. The envelope counts only what the
+//!   server accepted (a rejected RCPT is kept apart); when no reply is in
+//!   the capture (one side captured), what the client sent is used.
 //! * After DATA the client sends the message, a line `.` ends it and lines
 //!   starting with `.` lose that dot (RFC 5321 §4.5.2). The parser switches
 //!   to message mode as soon as the client says DATA (a capture may hold the
@@ -64,42 +66,68 @@ const MAX_REPLAY: usize = 64 * 1024;
 /// A command waiting for its reply.
 #[derive(Clone, Debug)]
 enum Pending {
+    /// `before`: the transactions started before this command, which end
+    /// if the server accepts it (RFC 5321 §4.1.4).
     Helo {
         name: String,
+        before: u64,
     },
     Mail {
-        from: String,
+        tx: u64,
     },
     Rcpt {
+        tx: Option<u64>,
         to: String,
     },
     /// DATA: the reply is 354 (go ahead) or a rejection.
-    Data,
+    Data {
+        tx: Option<u64>,
+    },
     /// The end of a message (`.` or BDAT LAST): the reply is the verdict.
     /// `message` is the index in the dialogue's messages.
     MessageEnd {
+        tx: Option<u64>,
         message: usize,
     },
     /// A BDAT chunk that is not the last.
-    Bdat,
-    Rset,
+    Bdat {
+        tx: Option<u64>,
+    },
+    Rset {
+        before: u64,
+    },
     Starttls,
     Auth,
     Quit,
     Other,
 }
 
-/// The transaction the server has accepted so far (RFC 5321 §3.3).
-#[derive(Clone, Debug, Default)]
-struct Envelope {
+/// One mail transaction (RFC 5321 §3.3), from its MAIL command to the
+/// verdict on its message (or its abort).
+#[derive(Clone, Debug)]
+struct Tx {
+    id: u64,
     mail_from: Option<String>,
+    /// RCPT TO as sent, accepted, refused; replies still awaited.
+    rcpt_sent: Vec<String>,
     rcpt_to: Vec<String>,
     rcpt_rejected: Vec<String>,
-    /// At least one reply to its commands was seen (otherwise the envelope
-    /// comes from the commands alone).
-    confirmed: bool,
+    rcpt_waiting: usize,
     /// Its message, once the end of data was seen.
     message: Option<usize>,
+}
+
+impl Tx {
+    /// The recipients of the envelope: those the server accepted, or, as
+    /// long as no reply to a RCPT was seen (a one-sided capture, or
+    /// pipelined commands whose replies come later), those the client sent.
+    fn envelope_rcpt(&self) -> Vec<String> {
+        if self.rcpt_to.is_empty() && self.rcpt_rejected.is_empty() {
+            self.rcpt_sent.clone()
+        } else {
+            self.rcpt_to.clone()
+        }
+    }
 }
 
 /// What the client side is sending.
@@ -154,10 +182,11 @@ struct State {
     helo_claimed: Option<String>,
     /// EHLO keywords the server advertised (uppercase).
     extensions: Vec<String>,
-    envelope: Option<Envelope>,
-    /// MAIL/RCPT as sent, for captures without replies.
-    sent_from: Option<String>,
-    sent_rcpt: Vec<String>,
+    /// Open transactions, oldest first.
+    txs: VecDeque<Tx>,
+    next_tx: u64,
+    /// The transaction new RCPT and DATA commands belong to.
+    current_tx: Option<u64>,
     incoming: Option<Receiving>,
     sasl: Option<(SaslExchange, Option<usize>)>,
     /// A 334 challenge was seen: the next client line is a SASL response.
@@ -167,7 +196,6 @@ struct State {
     tls: bool,
     /// Next stream offset of each direction once in TLS.
     tls_pos: [u64; 2],
-    replies_seen: bool,
     /// Stream offset after the last client line.
     client_pos: u64,
     /// A line of BDAT chunk bytes being gathered for `dialog --full`.
@@ -197,9 +225,9 @@ impl SmtpParser {
                 helo: None,
                 helo_claimed: None,
                 extensions: Vec::new(),
-                envelope: None,
-                sent_from: None,
-                sent_rcpt: Vec::new(),
+                txs: VecDeque::new(),
+                next_tx: 0,
+                current_tx: None,
                 incoming: None,
                 sasl: None,
                 sasl_awaiting_response: false,
@@ -207,7 +235,6 @@ impl SmtpParser {
                 starttls_asked: false,
                 tls: false,
                 tls_pos: [0; 2],
-                replies_seen: false,
                 client_pos: 0,
                 chunk_line: Vec::new(),
                 chunk_line_start: 0,
@@ -324,8 +351,7 @@ impl MailParser for SmtpParser {
         }
         if st.incoming.is_some() {
             // The flow ended inside a message: hand on what was seen.
-            let idx = st.end_message(false, out);
-            st.envelope.get_or_insert_with(Envelope::default).message = Some(idx);
+            st.end_message(false, out);
         }
         if let Some((mut ex, idx)) = st.sasl.take()
             && idx.is_none()
@@ -333,7 +359,9 @@ impl MailParser for SmtpParser {
         {
             st.add_credential(c, out);
         }
-        st.close_transaction(TxStatus::Aborted, None, out);
+        while let Some(tx) = st.txs.pop_front() {
+            st.emit(tx, TxStatus::Aborted, None, out);
+        }
         let offered = st.extensions.iter().any(|e| e == "STARTTLS");
         if offered && !st.tls && !st.starttls_asked {
             out.finding(
@@ -455,7 +483,13 @@ impl State {
             "HELO" | "EHLO" => {
                 let name = rest.split_whitespace().next().unwrap_or("").to_string();
                 self.helo_claimed = Some(name.clone());
-                Pending::Helo { name }
+                out.helo = Some(name.clone());
+                // The transaction ends only if the server accepts the
+                // greeting (a rejected EHLO changes nothing).
+                Pending::Helo {
+                    name,
+                    before: self.next_tx,
+                }
             }
             "MAIL" => {
                 let Some(arg) = strip_prefix_ci(rest, "FROM:") else {
@@ -468,25 +502,39 @@ impl State {
                         "MAIL FROM without a HELO/EHLO first (RFC 5321 §4.1.4)",
                     );
                 }
-                let from = path_arg(arg);
-                self.sent_from = Some(from.clone());
-                self.sent_rcpt.clear();
-                Pending::Mail { from }
+                let tx = self.open_tx(Some(path_arg(arg)));
+                Pending::Mail { tx }
             }
             "RCPT" => {
                 let Some(arg) = strip_prefix_ci(rest, "TO:") else {
                     return self.anomaly(&line, "RCPT without TO:", out);
                 };
                 let to = path_arg(arg);
-                self.sent_rcpt.push(to.clone());
-                Pending::Rcpt { to }
+                if self.current_tx.is_none() {
+                    // RCPT without MAIL: a capture that started late, or a
+                    // client out of order; keep the recipient somewhere.
+                    self.open_tx(None);
+                }
+                let tx = self.current_tx;
+                if let Some(t) = self.tx_mut(tx) {
+                    t.rcpt_sent.push(to.clone());
+                    t.rcpt_waiting += 1;
+                }
+                Pending::Rcpt { tx, to }
             }
             "DATA" => {
                 self.start_data(line.end, out);
-                Pending::Data
+                Pending::Data {
+                    tx: self.current_tx,
+                }
             }
             "BDAT" => return self.bdat(rest, line, out),
-            "RSET" => Pending::Rset,
+            "RSET" => {
+                self.current_tx = None;
+                Pending::Rset {
+                    before: self.next_tx,
+                }
+            }
             "QUIT" => Pending::Quit,
             "STARTTLS" => {
                 self.starttls_asked = true;
@@ -538,12 +586,10 @@ impl State {
 
     /// DATA: message lines follow. Unconfirmed until the 354 arrives.
     fn start_data(&mut self, start: u64, out: &mut Dialogue) {
-        let env = self.envelope.as_ref();
-        let nobody = env.is_some_and(|e| e.confirmed && e.rcpt_to.is_empty())
-            && !self
-                .pending
-                .iter()
-                .any(|p| matches!(p, Pending::Rcpt { .. }));
+        let current = self.current_tx;
+        let nobody = self.tx_mut(current).is_some_and(|t| {
+            t.rcpt_waiting == 0 && t.rcpt_to.is_empty() && !t.rcpt_rejected.is_empty()
+        });
         if nobody {
             // Every recipient was refused: the server will refuse DATA too,
             // so wait for its reply before taking lines as message.
@@ -583,9 +629,9 @@ impl State {
         if !continues && line.text == b"." && line.ending != Ending::None {
             // RFC 5321 §4.1.1.4: the end of mail data.
             self.mode = ClientMode::Commands;
-            let idx = self.end_message(true, out);
+            let (tx, idx) = self.end_message(true, out);
             out.line(C, LineKind::Command, line.text, line.start, line.end);
-            self.push_pending(Pending::MessageEnd { message: idx });
+            self.push_pending(Pending::MessageEnd { tx, message: idx });
             return;
         }
         out.data_line(C, line.text, line.start, line.end);
@@ -600,13 +646,21 @@ impl State {
     }
 
     fn bdat(&mut self, rest: &str, line: Line, out: &mut Dialogue) {
+        // RFC 3030 §4: "BDAT" SP chunk-size [SP "LAST"] — anything else
+        // is a syntax error the server refuses, and no chunk follows.
         let mut parts = rest.split_whitespace();
         let size = parts.next().and_then(|s| s.parse::<u64>().ok());
-        let last = parts.next().is_some_and(|p| p.eq_ignore_ascii_case("LAST"));
-        let Some(size) = size else {
+        let tail = parts.next();
+        let last = tail.is_some_and(|p| p.eq_ignore_ascii_case("LAST"));
+        let valid_tail = (tail.is_none() || last) && parts.next().is_none();
+        let Some(size) = size.filter(|_| valid_tail) else {
             // Without a size nobody knows where the chunk ends; the server
             // will reject it and the next line is read as a command.
-            self.anomaly(&line, "BDAT without a valid chunk size (RFC 3030 §2)", out);
+            self.anomaly(
+                &line,
+                "BDAT without a valid chunk size and end marker (RFC 3030 §4)",
+                out,
+            );
             self.push_pending(Pending::Other);
             return;
         };
@@ -644,10 +698,12 @@ impl State {
         }
         self.mode = ClientMode::Commands;
         if last {
-            let idx = self.end_message(true, out);
-            self.push_pending(Pending::MessageEnd { message: idx });
+            let (tx, idx) = self.end_message(true, out);
+            self.push_pending(Pending::MessageEnd { tx, message: idx });
         } else {
-            self.push_pending(Pending::Bdat);
+            self.push_pending(Pending::Bdat {
+                tx: self.current_tx,
+            });
         }
     }
 
@@ -678,20 +734,21 @@ impl State {
     }
 
     /// The message is over (`complete` when its end marker was seen).
-    fn end_message(&mut self, complete: bool, out: &mut Dialogue) -> usize {
+    /// Returns its transaction and its index in the dialogue.
+    fn end_message(&mut self, complete: bool, out: &mut Dialogue) -> (Option<u64>, usize) {
         let mut m = self.incoming.take().expect("a message is being received").m;
         m.raw.complete &= complete;
         m.raw.ts = out.now(C);
-        let env = self.envelope.as_ref().filter(|e| e.confirmed);
         m.raw.helo = self.helo.clone().or_else(|| self.helo_claimed.clone());
-        m.raw.mail_from = match env {
-            Some(e) => e.mail_from.clone(),
-            None => self.sent_from.clone(),
+        let tx = self.current_tx;
+        // A new MAIL is needed for the next message (RFC 5321 §4.1.1.4).
+        self.current_tx = None;
+        let (from, rcpt) = match self.tx_mut(tx) {
+            Some(t) => (t.mail_from.clone(), t.envelope_rcpt()),
+            None => (None, Vec::new()),
         };
-        m.raw.rcpt_to = Some(match env {
-            Some(e) => e.rcpt_to.clone(),
-            None => self.sent_rcpt.clone(),
-        });
+        m.raw.mail_from = from;
+        m.raw.rcpt_to = Some(rcpt);
         let end = m.start + m.size;
         let (lines, start) = (m.lines, m.start);
         let idx = out.message(m.raw);
@@ -701,10 +758,82 @@ impl State {
             out.note(C, LineKind::Data, note, start, end.max(start));
         }
         self.check_from(idx, out);
-        if let Some(e) = self.envelope.as_mut() {
-            e.message = Some(idx);
+        if let Some(t) = self.tx_mut(tx) {
+            t.message = Some(idx);
         }
-        idx
+        (tx, idx)
+    }
+
+    /// Starts a transaction (a MAIL command) and makes it the current one.
+    fn open_tx(&mut self, mail_from: Option<String>) -> u64 {
+        let id = self.next_tx;
+        self.next_tx += 1;
+        if self.txs.len() >= MAX_PENDING {
+            self.txs.pop_front();
+        }
+        self.txs.push_back(Tx {
+            id,
+            mail_from,
+            rcpt_sent: Vec::new(),
+            rcpt_to: Vec::new(),
+            rcpt_rejected: Vec::new(),
+            rcpt_waiting: 0,
+            message: None,
+        });
+        self.current_tx = Some(id);
+        id
+    }
+
+    fn tx_mut(&mut self, id: Option<u64>) -> Option<&mut Tx> {
+        let id = id?;
+        self.txs.iter_mut().find(|t| t.id == id)
+    }
+
+    /// Ends transaction `id` with a `transaction` record.
+    fn finish_tx(
+        &mut self,
+        id: Option<u64>,
+        status: TxStatus,
+        reply: Option<String>,
+        out: &mut Dialogue,
+    ) {
+        let Some(id) = id else { return };
+        if let Some(pos) = self.txs.iter().position(|t| t.id == id)
+            && let Some(tx) = self.txs.remove(pos)
+        {
+            if self.current_tx == Some(id) {
+                self.current_tx = None;
+            }
+            self.emit(tx, status, reply, out);
+        }
+    }
+
+    /// Aborts the transactions started before `before` (RSET, EHLO).
+    fn abort_before(&mut self, before: u64, out: &mut Dialogue) {
+        while self.txs.front().is_some_and(|t| t.id < before) {
+            let Some(tx) = self.txs.pop_front() else {
+                break;
+            };
+            if self.current_tx == Some(tx.id) {
+                self.current_tx = None;
+            }
+            self.emit(tx, TxStatus::Aborted, None, out);
+        }
+    }
+
+    fn emit(&mut self, tx: Tx, status: TxStatus, reply: Option<String>, out: &mut Dialogue) {
+        out.transaction(Transaction {
+            kind: "transaction",
+            flow: 0,
+            helo: self.helo.clone().or_else(|| self.helo_claimed.clone()),
+            rcpt_to: tx.envelope_rcpt(),
+            mail_from: tx.mail_from,
+            rcpt_rejected: tx.rcpt_rejected,
+            status,
+            message: tx.message,
+            ts: out.latest(),
+            reply,
+        });
     }
 
     /// `from-mismatch`: the envelope sender's domain is not the From:
@@ -806,7 +935,6 @@ impl State {
     }
 
     fn reply_done(&mut self, reply: Reply, out: &mut Dialogue) {
-        self.replies_seen = true;
         let code = reply.code;
         let ok = (200..400).contains(&code);
         if code == 334 {
@@ -823,7 +951,12 @@ impl State {
             }
             return;
         }
-        if !self.greeted && self.pending.is_empty() {
+        // The greeting (RFC 5321 §4.3.1); a client that pipelines its EHLO
+        // before it (PIPE_CONNECT) has commands waiting already.
+        let greeting = self.pending.is_empty()
+            || ((code == 220 || code == 554)
+                && !matches!(self.pending.front(), Some(Pending::Starttls)));
+        if !self.greeted && greeting {
             self.greeted = true;
             if code == 220 {
                 self.server_name = reply
@@ -836,7 +969,8 @@ impl State {
         }
         self.greeted = true;
         let Some(pending) = self.pending.pop_front() else {
-            if code != 421 {
+            // 421 and 451 may come unasked when the server gives up (timeouts).
+            if code != 421 && code != 451 {
                 out.finding(
                     Severity::Info,
                     "protocol-anomaly",
@@ -846,11 +980,11 @@ impl State {
             return;
         };
         match pending {
-            Pending::Helo { name } => {
+            Pending::Helo { name, before } => {
                 if ok {
                     // RFC 5321 §4.1.4: a new EHLO also resets the
                     // transaction; a rejected one changes nothing.
-                    self.close_transaction(TxStatus::Aborted, None, out);
+                    self.abort_before(before, out);
                     self.helo = Some(name);
                     self.extensions = reply
                         .lines
@@ -861,47 +995,33 @@ impl State {
                         .collect();
                 }
             }
-            Pending::Mail { from } => {
-                if ok {
-                    self.close_transaction(TxStatus::Aborted, None, out);
-                    self.envelope = Some(Envelope {
-                        mail_from: Some(from),
-                        confirmed: true,
-                        ..Envelope::default()
-                    });
-                } else if self.envelope.is_none() {
-                    out.transaction(Transaction {
-                        kind: "transaction",
-                        flow: 0,
-                        helo: self.helo.clone(),
-                        mail_from: Some(from),
-                        rcpt_to: Vec::new(),
-                        rcpt_rejected: Vec::new(),
-                        status: TxStatus::Rejected,
-                        message: None,
-                        ts: out.now(S),
-                        reply: Some(reply_text(&reply)),
-                    });
+            Pending::Mail { tx } => {
+                if !ok {
+                    self.finish_tx(Some(tx), TxStatus::Rejected, Some(reply_text(&reply)), out);
                 }
             }
-            Pending::Rcpt { to } => {
-                let env = self.envelope.get_or_insert_with(|| Envelope {
-                    mail_from: self.sent_from.clone(),
-                    confirmed: true,
-                    ..Envelope::default()
-                });
+            Pending::Rcpt { tx, to } => {
                 if ok {
                     self.check_relay(&to, out);
-                    let env = self.envelope.as_mut().expect("set above");
-                    env.rcpt_to.push(to);
-                } else {
-                    env.rcpt_rejected.push(to);
+                }
+                if let Some(t) = self.tx_mut(tx) {
+                    t.rcpt_waiting = t.rcpt_waiting.saturating_sub(1);
+                    if ok {
+                        t.rcpt_to.push(to);
+                    } else {
+                        t.rcpt_rejected.push(to);
+                    }
+                    // A message already recorded (pipelining) gets the
+                    // envelope the server accepted.
+                    if let Some(i) = t.message {
+                        out.messages[i].rcpt_to = Some(t.envelope_rcpt());
+                    }
                 }
             }
-            Pending::Data => {
+            Pending::Data { tx } => {
                 if code == 354 {
                     if self.incoming.is_none() {
-                        // We waited (no recipient was accepted, yet the
+                        // We waited (every recipient was refused, yet the
                         // server says go ahead).
                         self.begin_message(Via::Data, "DATA", self.client_pos, out);
                     }
@@ -915,34 +1035,53 @@ impl State {
                     if let Some(r) = self.incoming.as_mut() {
                         r.replay = Vec::new();
                     }
+                } else if code >= 400 {
+                    self.data_rejected(tx, &reply, out);
                 } else {
-                    self.data_rejected(&reply, out);
+                    // RFC 5321 §4.3.2: DATA is answered 354 or an error.
+                    out.finding(
+                        Severity::Info,
+                        "protocol-anomaly",
+                        format!("reply {code} to DATA (354 or an error expected)"),
+                    );
                 }
             }
-            Pending::MessageEnd { message } => {
+            Pending::MessageEnd { tx, message } => {
                 let status = if ok {
                     TxStatus::Delivered
                 } else {
                     TxStatus::Rejected
                 };
-                self.close_transaction(status, Some((message, reply_text(&reply))), out);
+                if tx.is_some_and(|id| self.txs.iter().any(|t| t.id == id)) {
+                    self.finish_tx(tx, status, Some(reply_text(&reply)), out);
+                } else if !out.transactions.iter().any(|t| t.message == Some(message)) {
+                    // Mid-stream capture: the transaction's start was not
+                    // seen, its end was.
+                    let r = &out.messages[message];
+                    let tx = Tx {
+                        id: u64::MAX,
+                        mail_from: r.mail_from.clone(),
+                        rcpt_sent: r.rcpt_to.clone().unwrap_or_default(),
+                        rcpt_to: Vec::new(),
+                        rcpt_rejected: Vec::new(),
+                        rcpt_waiting: 0,
+                        message: Some(message),
+                    };
+                    self.emit(tx, status, Some(reply_text(&reply)), out);
+                }
             }
-            Pending::Bdat => {
+            Pending::Bdat { tx } => {
                 if !ok {
                     // A refused chunk ends the transaction (RFC 3030 §2).
                     if self.incoming.is_some() {
-                        let idx = self.end_message(false, out);
-                        self.close_transaction(
-                            TxStatus::Rejected,
-                            Some((idx, reply_text(&reply))),
-                            out,
-                        );
+                        self.end_message(false, out);
                     }
+                    self.finish_tx(tx, TxStatus::Rejected, Some(reply_text(&reply)), out);
                 }
             }
-            Pending::Rset => {
+            Pending::Rset { before } => {
                 if ok {
-                    self.close_transaction(TxStatus::Aborted, None, out);
+                    self.abort_before(before, out);
                 }
             }
             Pending::Starttls => {
@@ -979,7 +1118,7 @@ impl State {
     }
 
     /// The server refused DATA: the lines taken as message were commands.
-    fn data_rejected(&mut self, reply: &Reply, out: &mut Dialogue) {
+    fn data_rejected(&mut self, tx: Option<u64>, reply: &Reply, out: &mut Dialogue) {
         out.finding(
             Severity::Info,
             "data-rejected",
@@ -990,7 +1129,7 @@ impl State {
             _ => (Vec::new(), 0),
         };
         self.mode = ClientMode::Commands;
-        self.close_transaction(TxStatus::Rejected, None, out);
+        self.finish_tx(tx, TxStatus::Rejected, Some(reply_text(reply)), out);
         if !replay.is_empty() {
             let mut reader = LineReader::new();
             let mut input: &[u8] = &replay;
@@ -1023,50 +1162,6 @@ impl State {
                 ),
             );
         }
-    }
-
-    /// Ends the current transaction (if any) with a `transaction` record.
-    fn close_transaction(
-        &mut self,
-        status: TxStatus,
-        end: Option<(usize, String)>,
-        out: &mut Dialogue,
-    ) {
-        let Some(env) = self.envelope.take() else {
-            if let Some((message, reply)) = end {
-                // One-sided or mid-stream capture: the transaction's start
-                // was not seen, its end was.
-                out.transaction(Transaction {
-                    kind: "transaction",
-                    flow: 0,
-                    helo: self.helo.clone(),
-                    mail_from: self.sent_from.clone(),
-                    rcpt_to: self.sent_rcpt.clone(),
-                    rcpt_rejected: Vec::new(),
-                    status,
-                    message: Some(message),
-                    ts: out.latest(),
-                    reply: Some(reply),
-                });
-            }
-            return;
-        };
-        let (message, reply) = match end {
-            Some((m, r)) => (Some(m), Some(r)),
-            None => (env.message, None),
-        };
-        out.transaction(Transaction {
-            kind: "transaction",
-            flow: 0,
-            helo: self.helo.clone().or_else(|| self.helo_claimed.clone()),
-            mail_from: env.mail_from,
-            rcpt_to: env.rcpt_to,
-            rcpt_rejected: env.rcpt_rejected,
-            status,
-            message,
-            ts: out.latest(),
-            reply,
-        });
     }
 }
 
@@ -1274,6 +1369,61 @@ mod tests {
         assert_eq!(t.status, TxStatus::Delivered);
         assert_eq!(m.size, 22);
         assert!(d.findings.is_empty(), "{:?}", d.findings);
+    }
+
+    #[test]
+    fn pipelined_transactions_keep_their_own_envelopes() {
+        // Everything pipelined before any reply (RFC 2920): each message
+        // must get the envelope of its own MAIL/RCPT, not the last one.
+        let d = run(
+            &[
+                (S, b"220 mx ESMTP\r\n"),
+                (C, b"EHLO a\r\n"),
+                (S, b"250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"),
+                (
+                    C,
+                    b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nBDAT 5 LAST\r\nhello\
+MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.org>\r\nRCPT TO:<x@example.org>\r\nDATA\r\n",
+                ),
+                (
+                    S,
+                    b"250 ok\r\n250 ok\r\n250 delivered\r\n250 ok\r\n250 ok\r\n550 no such user\r\n354 go\r\n",
+                ),
+                (C, b"second\r\n.\r\n"),
+                (S, b"250 queued\r\n"),
+            ],
+            false,
+        );
+        let got: Vec<(Option<&str>, Option<Vec<String>>)> = d
+            .messages
+            .iter()
+            .map(|m| (m.mail_from.as_deref(), m.rcpt_to.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some("<a@example.org>"),
+                    Some(vec!["<b@example.org>".into()])
+                ),
+                (
+                    Some("<c@example.org>"),
+                    Some(vec!["<d@example.org>".into()])
+                ),
+            ]
+        );
+        let tx: Vec<(TxStatus, Option<usize>, usize)> = d
+            .transactions
+            .iter()
+            .map(|t| (t.status, t.message, t.rcpt_rejected.len()))
+            .collect();
+        assert_eq!(
+            tx,
+            [
+                (TxStatus::Delivered, Some(0), 0),
+                (TxStatus::Delivered, Some(1), 1)
+            ]
+        );
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct AnalyzedFlowRecord<'a> {
     pub messages: usize,
     pub credentials: usize,
     pub findings: usize,
+    /// SMTP: the client's HELO/EHLO name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helo: Option<&'a str>,
     /// TLS records and handshake facts, when the flow used TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<&'a TlsSummary>,
@@ -41,6 +44,7 @@ impl<'a> AnalyzedFlowRecord<'a> {
             messages: d.messages.len(),
             credentials: d.credentials.len(),
             findings: d.findings.len(),
+            helo: d.helo.as_deref(),
             tls_info: d.tls.active().then(|| d.tls.summary()),
         }
     }

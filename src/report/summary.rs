@@ -142,7 +142,15 @@ impl Summary {
             for (id, subject, hops, total) in multi {
                 let steps: Vec<String> = hops
                     .iter()
-                    .map(|h| format!("flow {} {:?} {}→{}", h.flow, h.via, h.client, h.server))
+                    .map(|h| {
+                        format!(
+                            "flow {} {} {} → {}",
+                            h.flow,
+                            h.via.as_str(),
+                            h.client,
+                            h.server
+                        )
+                    })
                     .collect();
                 let more = if total as usize > hops.len() {
                     format!(" (+{} more)", total as usize - hops.len())
@@ -164,10 +172,7 @@ impl Summary {
 impl MessageRecord {
     /// `DATA`, `RETR 2`, `FETCH header`… for a table.
     pub fn via_label(&self) -> String {
-        let via = serde_json::to_value(self.via)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let via = self.via.as_str().to_string();
         match (&self.number, self.part.as_str()) {
             (Some(n), "full") => format!("{via} {n}"),
             (Some(n), part) => format!("{via} {n} {part}"),

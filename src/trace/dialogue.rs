@@ -51,6 +51,8 @@ pub struct Dialogue {
     pub transactions: Vec<Transaction>,
     /// TLS records after STARTTLS or on an implicit-TLS port.
     pub tls: TlsTracker,
+    /// SMTP: the name the client gave in its last HELO/EHLO.
+    pub helo: Option<String>,
     /// Findings dropped by [`MAX_FINDINGS_PER_CODE`].
     pub findings_suppressed: u64,
     /// `(stream offset, packet)` of the delivered pieces not yet behind
@@ -73,6 +75,7 @@ impl Dialogue {
             findings: Vec::new(),
             transactions: Vec::new(),
             tls: TlsTracker::default(),
+            helo: None,
             findings_suppressed: 0,
             pieces: [VecDeque::new(), VecDeque::new()],
             ts: [Timestamp::default(); 2],

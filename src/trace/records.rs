@@ -54,6 +54,19 @@ pub enum Via {
 /// whatever a capture claims (`{4294967295}`, `BDAT 1000000000000`).
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Data => "DATA",
+            Via::Bdat => "BDAT",
+            Via::Retr => "RETR",
+            Via::Top => "TOP",
+            Via::Fetch => "FETCH",
+            Via::Append => "APPEND",
+        }
+    }
+}
+
 /// A message as a parser hands it over: the exact bytes delivered (SMTP
 /// dot-unstuffed, BDAT chunks joined, POP3 dot-unstuffed, IMAP literal
 /// content) and what the protocol said around it.
