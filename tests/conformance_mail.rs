@@ -913,3 +913,99 @@ fn every_shared_capture_analyzes_cleanly() {
         }
     }
 }
+
+/// `TLSv12` (Zeek) or `TLSv1.2` (nDPI) → `TLS 1.2`.
+fn tls_version_name(v: &str) -> String {
+    let digits: String = v
+        .trim_start_matches("TLSv")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    match digits.as_str() {
+        "1" | "10" => "TLS 1.0".into(),
+        d if d.len() == 2 => format!("TLS {}.{}", &d[..1], &d[1..]),
+        d => format!("TLS {d}"),
+    }
+}
+
+/// The handshake facts of STARTTLS and implicit-TLS flows: version, cipher
+/// and server name as Zeek's ssl.log and nDPI's reports give them.
+#[test]
+fn tls_handshakes() {
+    let Some(shared) = shared_captures_dir() else {
+        eprintln!("skipped: ../shared/captures is absent");
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let tls_of = |records: &[Value]| -> Vec<Value> {
+        of_type(records, "flow")
+            .iter()
+            .filter_map(|f| f.get("tls_info").cloned())
+            .collect()
+    };
+    for dir in [
+        "zeek/smtp-starttls",
+        "zeek/imap-starttls",
+        "zeek/pop3-starttls",
+    ] {
+        let dir = shared.join(dir);
+        let capture = zeek_capture(&dir).unwrap();
+        let records = analyze(&capture);
+        let flows = of_type(&records, "flow");
+        let tls = tls_of(&records);
+        for log in files_under(&dir.join("baseline"))
+            .into_iter()
+            .filter(|p| p.file_name().is_some_and(|n| n == "ssl.log"))
+        {
+            for row in zeek_log(&log) {
+                checked += 1;
+                let version = tls_version_name(&row["version"]);
+                let sni = (row["server_name"] != "-").then(|| row["server_name"].clone());
+                let ok = tls.iter().any(|t| {
+                    t["version"] == version.as_str()
+                        && t["cipher"] == row["cipher"].as_str()
+                        && t["sni"].as_str().map(str::to_string) == sni
+                }) && flows.iter().any(|f| f["tls"] == "starttls");
+                if !ok {
+                    failures.push(format!(
+                        "{}: no STARTTLS flow with {version} {} sni {sni:?} in {tls:?}",
+                        dir.display(),
+                        row["cipher"]
+                    ));
+                }
+            }
+        }
+    }
+    for out in files_under(&shared.join("ndpi"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "out"))
+    {
+        let records = analyze(&out.with_extension(""));
+        let tls = tls_of(&records);
+        let text = std::fs::read_to_string(&out).unwrap();
+        for line in text.lines().filter(|l| l.contains("[Cipher: ")) {
+            let field = |name: &str| -> Option<String> {
+                let start = line.find(&format!("[{name}: "))? + name.len() + 3;
+                let end = line[start..].find(']')? + start;
+                Some(line[start..end].to_string())
+            };
+            checked += 1;
+            let cipher = field("Cipher");
+            let sni = field("Hostname/SNI");
+            let ok = tls.iter().any(|t| {
+                t["cipher"].as_str().map(str::to_string) == cipher
+                    && (sni.is_none() || t["sni"].as_str().map(str::to_string) == sni)
+            });
+            if !ok {
+                failures.push(format!(
+                    "{}: no TLS flow with cipher {cipher:?} sni {sni:?} in {tls:?}",
+                    out.display()
+                ));
+            }
+        }
+    }
+    eprintln!("tls: {checked} handshakes asserted");
+    assert!(checked >= 5, "only {checked} checks ran");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -15,6 +15,7 @@ pub struct Summary {
     messages: Vec<(usize, MessageRecord)>,
     credentials: Vec<(Credential, String)>,
     findings: Vec<Finding>,
+    tls: Vec<[String; 6]>,
 }
 
 impl Summary {
@@ -43,6 +44,18 @@ impl Summary {
             self.credentials.push((c.clone(), server.clone()));
         }
         self.findings.extend(d.findings.iter().cloned());
+        if d.tls.active() {
+            let t = d.tls.summary();
+            let unseen = || "-".to_string();
+            self.tls.push([
+                s.id.to_string(),
+                a.verdict.tls.as_str().to_string(),
+                t.version.clone().unwrap_or_else(unseen),
+                t.sni.clone().unwrap_or_else(unseen),
+                t.cipher.clone().unwrap_or_else(unseen),
+                format!("{}/{}", t.records_c2s, t.records_s2c),
+            ]);
+        }
     }
 
     pub fn write(
@@ -120,6 +133,21 @@ impl Summary {
         if !self.credentials.is_empty() {
             writeln!(out, "\nCredentials (what anyone on the path could read)")?;
             write_credentials(out, &self.credentials)?;
+        }
+        if !self.tls.is_empty() {
+            writeln!(out, "\nTLS (what the handshake shows in clear)")?;
+            table(
+                out,
+                &[
+                    "flow",
+                    "tls",
+                    "version",
+                    "server name",
+                    "cipher",
+                    "records c→s/s→c",
+                ],
+                &self.tls,
+            )?;
         }
         if !self.findings.is_empty() {
             writeln!(out, "\nFindings")?;

@@ -33,6 +33,19 @@ pub fn write_transcript(out: &mut impl Write, a: &FlowAnalysis) -> io::Result<()
         };
         writeln!(out, "{who}: {}", line.text)?;
     }
+    if a.dialogue.tls.active() {
+        // What the handshake tells anyone on the path, in clear.
+        let t = a.dialogue.tls.summary();
+        writeln!(
+            out,
+            "   [TLS handshake seen in clear: {}, cipher {}, server name {}; {} + {} records]",
+            t.version.as_deref().unwrap_or("version not seen"),
+            t.cipher.as_deref().unwrap_or("not seen"),
+            t.sni.as_deref().unwrap_or("not sent"),
+            t.records_c2s,
+            t.records_s2c
+        )?;
+    }
     if a.dialogue.transcript.is_empty() {
         writeln!(out, "   (no mail dialogue: {})", a.verdict.reason)?;
     }
