@@ -89,7 +89,6 @@ struct RecordReader {
     /// Plaintext handshake bytes and how far they were parsed.
     handshake: Vec<u8>,
     parsed: usize,
-    hello_seen: bool,
 }
 
 impl TlsTracker {
@@ -192,9 +191,7 @@ impl RecordReader {
                     client_hello(body, summary);
                 }
                 (Direction::ServerToClient, 2) => {
-                    if server_hello(body, summary) {
-                        self.hello_seen = true;
-                    }
+                    server_hello(body, summary);
                 }
                 _ => {}
             }
