@@ -102,3 +102,57 @@ pub(crate) fn quote(bytes: &[u8]) -> String {
         format!("{t:?}")
     }
 }
+
+/// Helpers for the parsers' unit tests: play a scripted dialogue.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{MailParser, Protocol};
+    use crate::capture::Timestamp;
+    use crate::flow::Direction;
+    use crate::trace::{Dialogue, DialogueOptions};
+
+    /// Feeds `(direction, bytes)` pieces as the analyzer would (piece `i`
+    /// is packet `i`) and returns the dialogue.
+    pub fn run(
+        parser: &mut dyn MailParser,
+        protocol: Protocol,
+        script: &[(Direction, &[u8])],
+        full: bool,
+    ) -> Dialogue {
+        let mut out = Dialogue::new(
+            0,
+            protocol,
+            DialogueOptions {
+                transcript: true,
+                full,
+            },
+        );
+        let mut off = [0u64; 2];
+        for (i, (dir, bytes)) in script.iter().enumerate() {
+            out.data_arrived(*dir, off[dir.index()], i as u64, Timestamp::from_nanos(i as i64));
+            parser.feed(*dir, bytes, &mut out);
+            off[dir.index()] += bytes.len() as u64;
+        }
+        parser.finish(&mut out);
+        out
+    }
+
+    /// The transcript as `C: …` / `S: …` lines.
+    pub fn transcript(d: &Dialogue) -> Vec<String> {
+        d.transcript
+            .iter()
+            .map(|l| {
+                let who = if l.dir == Direction::ClientToServer {
+                    "C"
+                } else {
+                    "S"
+                };
+                format!("{who}: {}", l.text)
+            })
+            .collect()
+    }
+
+    pub fn codes(d: &Dialogue) -> Vec<&'static str> {
+        d.findings.iter().map(|f| f.code).collect()
+    }
+}

@@ -1184,49 +1184,12 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::Timestamp;
     use crate::proto::Protocol;
+    use crate::proto::testing::{self, codes, transcript};
     use crate::trace::DialogueOptions;
 
-    /// Feeds `(direction, bytes)` pieces as the analyzer would and returns
-    /// the dialogue.
     fn run(script: &[(Direction, &[u8])], full: bool) -> Dialogue {
-        let mut out = Dialogue::new(
-            0,
-            Protocol::Smtp,
-            DialogueOptions {
-                transcript: true,
-                full,
-            },
-        );
-        let mut p = SmtpParser::new();
-        let mut off = [0u64; 2];
-        for (i, (dir, bytes)) in script.iter().enumerate() {
-            out.data_arrived(
-                *dir,
-                off[dir.index()],
-                i as u64,
-                Timestamp::from_nanos(i as i64),
-            );
-            p.feed(*dir, bytes, &mut out);
-            off[dir.index()] += bytes.len() as u64;
-        }
-        p.finish(&mut out);
-        out
-    }
-
-    fn transcript(d: &Dialogue) -> Vec<String> {
-        d.transcript
-            .iter()
-            .map(|l| {
-                let who = if l.dir == C { "C" } else { "S" };
-                format!("{who}: {}", l.text)
-            })
-            .collect()
-    }
-
-    fn codes(d: &Dialogue) -> Vec<&'static str> {
-        d.findings.iter().map(|f| f.code).collect()
+        testing::run(&mut SmtpParser::new(), Protocol::Smtp, script, full)
     }
 
     const TEXTBOOK_MSG: &[u8] = b"From: alice@crepes.fr\r\nTo: bob@hamburger.edu\r\nSubject: Searching for the meaning of life\r\n\r\nDo you like ketchup?\r\nHow about pickles?\r\n";
