@@ -129,7 +129,12 @@ pub(crate) mod testing {
         );
         let mut off = [0u64; 2];
         for (i, (dir, bytes)) in script.iter().enumerate() {
-            out.data_arrived(*dir, off[dir.index()], i as u64, Timestamp::from_nanos(i as i64));
+            out.data_arrived(
+                *dir,
+                off[dir.index()],
+                i as u64,
+                Timestamp::from_nanos(i as i64),
+            );
             parser.feed(*dir, bytes, &mut out);
             off[dir.index()] += bytes.len() as u64;
         }
@@ -154,5 +159,63 @@ pub(crate) mod testing {
 
     pub fn codes(d: &Dialogue) -> Vec<&'static str> {
         d.findings.iter().map(|f| f.code).collect()
+    }
+
+    /// Everything a parser found in a script, in a comparable form.
+    pub fn outcome(
+        parser: &mut dyn MailParser,
+        protocol: Protocol,
+        script: &[(Direction, Vec<u8>)],
+    ) -> Vec<String> {
+        let mut out = Dialogue::new(
+            0,
+            protocol,
+            DialogueOptions {
+                transcript: true,
+                full: true,
+            },
+        );
+        for (dir, bytes) in script {
+            parser.feed(*dir, bytes, &mut out);
+        }
+        parser.finish(&mut out);
+        let mut v: Vec<String> = out
+            .transcript
+            .iter()
+            .map(|l| format!("{:?} {:?} {}", l.dir, l.kind, l.text))
+            .collect();
+        v.extend(
+            out.messages
+                .iter()
+                .map(|m| format!("{} {}", m.size, m.sha256)),
+        );
+        v.extend(
+            out.credentials
+                .iter()
+                .map(|c| format!("{c:?}").replace(char::is_numeric, "")),
+        );
+        v.extend(out.findings.iter().map(|f| f.code.to_string()));
+        v.extend(out.transactions.iter().map(|t| format!("{:?}", t.status)));
+        v
+    }
+
+    /// `session` cut into pieces of the sizes in `cuts` (cycled).
+    pub fn cut(session: &[(Direction, &[u8])], cuts: &[usize]) -> Vec<(Direction, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut k = 0;
+        for (dir, bytes) in session {
+            let mut rest: &[u8] = bytes;
+            while !rest.is_empty() {
+                let n = cuts[k % cuts.len()].clamp(1, rest.len());
+                k += 1;
+                out.push((*dir, rest[..n].to_vec()));
+                rest = &rest[n..];
+            }
+        }
+        out
+    }
+
+    pub fn whole(session: &[(Direction, &[u8])]) -> Vec<(Direction, Vec<u8>)> {
+        session.iter().map(|(d, b)| (*d, b.to_vec())).collect()
     }
 }

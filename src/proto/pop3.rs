@@ -592,7 +592,12 @@ mod tests {
         ]);
         let c = &d.credentials[0];
         assert_eq!(
-            (c.mechanism.as_str(), c.username.as_deref(), c.password.as_deref(), c.success),
+            (
+                c.mechanism.as_str(),
+                c.username.as_deref(),
+                c.password.as_deref(),
+                c.success
+            ),
             ("USER-PASS", Some("bob"), Some("hungry"), Some(true))
         );
         assert_eq!(codes(&d), ["plaintext-auth"]);
@@ -635,7 +640,10 @@ mod tests {
             (S, b"+OK\r\n"),
             (C, b"TOP 1 0\r\nRETR 2\r\nDELE 2\r\nRSET\r\nDELE 2\r\n"),
             (S, b"+OK\r\nSubject: a\r\n\r\n.\r\n"),
-            (S, b"+OK\r\nSubject: b\r\n\r\nbody\r\n.\r\n+OK\r\n+OK\r\n+OK\r\n"),
+            (
+                S,
+                b"+OK\r\nSubject: b\r\n\r\nbody\r\n.\r\n+OK\r\n+OK\r\n+OK\r\n",
+            ),
         ]);
         let got: Vec<(Via, &str, Option<u64>, Option<bool>)> = d
             .messages
@@ -669,20 +677,29 @@ mod tests {
     fn apop_reveals_only_a_digest() {
         // RFC 1939 §7's example.
         let d = run(&[
-            (S, b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
+            (
+                S,
+                b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n",
+            ),
             (C, b"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n"),
             (S, b"+OK maildrop has 1 message (369 octets)\r\n"),
         ]);
         let c = &d.credentials[0];
         assert_eq!(
-            (c.mechanism.as_str(), c.username.as_deref(), c.password.as_deref(), c.success),
+            (
+                c.mechanism.as_str(),
+                c.username.as_deref(),
+                c.password.as_deref(),
+                c.success
+            ),
             ("APOP", Some("mrose"), None, Some(true))
         );
-        assert!(c
-            .note
-            .as_deref()
-            .unwrap()
-            .contains("<1896.697170952@dbc.mtview.ca.us>"));
+        assert!(
+            c.note
+                .as_deref()
+                .unwrap()
+                .contains("<1896.697170952@dbc.mtview.ca.us>")
+        );
     }
 
     #[test]
@@ -757,5 +774,54 @@ mod tests {
             (S, b"HTTP/1.1 200 OK\r\n"),
         ]);
         assert_eq!(codes(&d), ["protocol-anomaly", "protocol-anomaly"]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::proto::Protocol;
+    use crate::proto::testing::{cut, outcome, whole};
+
+    const SESSION: &[(Direction, &[u8])] = &[
+        (S, b"+OK ready <1.2@x>\r\n"),
+        (C, b"CAPA\r\n"),
+        (S, b"+OK\r\nUSER\r\nSTLS\r\n.\r\n"),
+        (C, b"USER bob\r\nPASS hungry\r\n"),
+        (S, b"+OK\r\n+OK\r\n"),
+        (C, b"LIST\r\nRETR 1\r\nDELE 1\r\n"),
+        (
+            S,
+            b"+OK\r\n1 20\r\n.\r\n+OK\r\nSubject: a\r\n\r\n..b\r\n.\r\n+OK\r\n",
+        ),
+        (C, b"AUTH PLAIN\r\n"),
+        (S, b"+ \r\n"),
+        (C, b"AGJvYgBodW5ncnk=\r\n"),
+        (S, b"-ERR\r\n"),
+        (C, b"QUIT\r\n"),
+        (S, b"+OK\r\n"),
+    ];
+
+    proptest! {
+        /// However TCP cut the bytes into segments, the dialogue is the same.
+        #[test]
+        fn segmentation_does_not_matter(cuts in proptest::collection::vec(1usize..12, 60)) {
+            let a = outcome(&mut Pop3Parser::new(), Protocol::Pop3, &whole(SESSION));
+            let b = outcome(&mut Pop3Parser::new(), Protocol::Pop3, &cut(SESSION, &cuts));
+            prop_assert_eq!(a, b);
+        }
+
+        /// Garbage never panics.
+        #[test]
+        fn garbage_is_survived(pieces in proptest::collection::vec(
+            (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..40)) {
+            let script: Vec<(Direction, Vec<u8>)> = pieces
+                .into_iter()
+                .map(|(c, b)| (if c { C } else { S }, b))
+                .collect();
+            let _ = outcome(&mut Pop3Parser::new(), Protocol::Pop3, &script);
+        }
     }
 }

@@ -1755,37 +1755,7 @@ mod properties {
 
     use super::*;
     use crate::proto::Protocol;
-    use crate::trace::DialogueOptions;
-
-    /// Everything a dialogue found, in a comparable form.
-    fn outcome(script: &[(Direction, Vec<u8>)]) -> Vec<String> {
-        let mut out = Dialogue::new(
-            0,
-            Protocol::Smtp,
-            DialogueOptions {
-                transcript: true,
-                full: true,
-            },
-        );
-        let mut p = SmtpParser::new();
-        for (dir, bytes) in script {
-            p.feed(*dir, bytes, &mut out);
-        }
-        p.finish(&mut out);
-        let mut v: Vec<String> = out
-            .transcript
-            .iter()
-            .map(|l| format!("{:?} {:?} {}", l.dir, l.kind, l.text))
-            .collect();
-        v.extend(
-            out.messages
-                .iter()
-                .map(|m| format!("{} {}", m.size, m.sha256)),
-        );
-        v.extend(out.findings.iter().map(|f| f.code.to_string()));
-        v.extend(out.transactions.iter().map(|t| format!("{:?}", t.status)));
-        v
-    }
+    use crate::proto::testing::{cut, outcome, whole};
 
     const SESSION: &[(Direction, &[u8])] = &[
         (S, b"220 mx ESMTP\r\n"),
@@ -1807,23 +1777,12 @@ mod properties {
         /// However TCP cut the bytes into segments, the dialogue is the same.
         #[test]
         fn segmentation_does_not_matter(cuts in proptest::collection::vec(1usize..12, 60)) {
-            let whole: Vec<(Direction, Vec<u8>)> =
-                SESSION.iter().map(|(d, b)| (*d, b.to_vec())).collect();
-            let mut cut = Vec::new();
-            let mut k = 0;
-            for (dir, bytes) in SESSION {
-                let mut rest: &[u8] = bytes;
-                while !rest.is_empty() {
-                    let n = cuts[k % cuts.len()].min(rest.len());
-                    k += 1;
-                    cut.push((*dir, rest[..n].to_vec()));
-                    rest = &rest[n..];
-                }
-            }
-            prop_assert_eq!(outcome(&whole), outcome(&cut));
+            let a = outcome(&mut SmtpParser::new(), Protocol::Smtp, &whole(SESSION));
+            let b = outcome(&mut SmtpParser::new(), Protocol::Smtp, &cut(SESSION, &cuts));
+            prop_assert_eq!(a, b);
         }
 
-        /// Garbage never panics, and every line is accounted for.
+        /// Garbage never panics.
         #[test]
         fn garbage_is_survived(pieces in proptest::collection::vec(
             (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..40)) {
@@ -1831,7 +1790,7 @@ mod properties {
                 .into_iter()
                 .map(|(c, b)| (if c { C } else { S }, b))
                 .collect();
-            let _ = outcome(&script);
+            let _ = outcome(&mut SmtpParser::new(), Protocol::Smtp, &script);
         }
     }
 }
