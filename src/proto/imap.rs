@@ -829,26 +829,10 @@ mod tests {
     use super::*;
     use crate::mail::sha256_hex;
     use crate::proto::Protocol;
-    use crate::proto::testing::{self, codes, transcript};
+    use crate::proto::testing::{self, codes, creds, transcript};
 
     fn run(script: &[(Direction, &[u8])]) -> Dialogue {
         testing::run(&mut ImapParser::new(), Protocol::Imap, script, false)
-    }
-
-    type Seen<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<bool>);
-
-    fn creds(d: &Dialogue) -> Vec<Seen<'_>> {
-        d.credentials
-            .iter()
-            .map(|c| {
-                (
-                    c.mechanism.as_str(),
-                    c.username.as_deref(),
-                    c.password.as_deref(),
-                    c.success,
-                )
-            })
-            .collect()
     }
 
     const MSG: &[u8] = b"From: alice@crepes.fr\r\nSubject: crepes\r\n\r\nhello\r\n";

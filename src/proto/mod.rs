@@ -157,6 +157,23 @@ pub(crate) mod testing {
             .collect()
     }
 
+    /// A credential as (mechanism, user, password, accepted).
+    pub type Seen<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<bool>);
+
+    pub fn creds(d: &Dialogue) -> Vec<Seen<'_>> {
+        d.credentials
+            .iter()
+            .map(|c| {
+                (
+                    c.mechanism.as_str(),
+                    c.username.as_deref(),
+                    c.password.as_deref(),
+                    c.success,
+                )
+            })
+            .collect()
+    }
+
     pub fn codes(d: &Dialogue) -> Vec<&'static str> {
         d.findings.iter().map(|f| f.code).collect()
     }

@@ -563,7 +563,7 @@ mod tests {
     use super::*;
     use crate::mail::sha256_hex;
     use crate::proto::Protocol;
-    use crate::proto::testing::{self, codes, transcript};
+    use crate::proto::testing::{self, codes, creds, transcript};
 
     fn run(script: &[(Direction, &[u8])]) -> Dialogue {
         testing::run(&mut Pop3Parser::new(), Protocol::Pop3, script, false)
@@ -719,18 +719,7 @@ mod tests {
             (C, b"AUTH PLAIN AGJvYgBodW5ncnk=\r\n"),
             (S, b"+OK\r\n"),
         ]);
-        let got: Vec<(&str, Option<&str>, Option<&str>, Option<bool>)> = d
-            .credentials
-            .iter()
-            .map(|c| {
-                (
-                    c.mechanism.as_str(),
-                    c.username.as_deref(),
-                    c.password.as_deref(),
-                    c.success,
-                )
-            })
-            .collect();
+        let got = creds(&d);
         assert_eq!(
             got,
             [

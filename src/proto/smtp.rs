@@ -1523,19 +1523,7 @@ MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.org>\r\nRCPT TO:<x@example.org>\
             ],
             false,
         );
-        type Seen<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<bool>);
-        let got: Vec<Seen> = d
-            .credentials
-            .iter()
-            .map(|c| {
-                (
-                    c.mechanism.as_str(),
-                    c.username.as_deref(),
-                    c.password.as_deref(),
-                    c.success,
-                )
-            })
-            .collect();
+        let got = testing::creds(&d);
         assert_eq!(
             got,
             [
