@@ -180,23 +180,18 @@ fn unfold(value: &str) -> String {
     out.trim().to_string()
 }
 
-/// A cheap upper bound of multipart nesting: the number of distinct
-/// `boundary=` parameters (each nested multipart needs its own).
+/// A cheap upper bound of multipart nesting: the number of `boundary=`
+/// parameters (each nested multipart needs its own), counted up to
+/// `MAX_NESTING + 1`.
 fn nesting_depth(raw: &[u8]) -> usize {
-    const NEEDLE: &[u8] = b"boundary";
-    let mut n = 0;
-    let mut i = 0;
-    while let Some(pos) = raw[i..]
-        .windows(NEEDLE.len())
-        .position(|w| w.eq_ignore_ascii_case(NEEDLE))
-    {
-        n += 1;
-        if n > MAX_NESTING {
-            break;
-        }
-        i += pos + NEEDLE.len();
-    }
-    n
+    const NAME: &[u8] = b"boundary";
+    memchr::memchr_iter(b'=', raw)
+        .filter(|&eq| {
+            let name = raw[..eq].trim_ascii_end();
+            name.len() >= NAME.len() && name[name.len() - NAME.len()..].eq_ignore_ascii_case(NAME)
+        })
+        .take(MAX_NESTING + 1)
+        .count()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -562,7 +562,8 @@ impl State {
     /// Hands on a message read from a literal.
     fn deliver(&mut self, side: &mut Logical, dir: Direction, mut m: Incoming, out: &mut Dialogue) {
         m.raw.ts = out.now(dir);
-        let (end, lines, start) = (m.start + m.size, m.lines, m.start);
+        let (end, start) = (m.start + m.size, m.start);
+        let lines = if out.wants_transcript() { m.lines() } else { 0 };
         let number = m.raw.number;
         let idx = out.message(m.raw);
         if !out.options.full {

@@ -9,8 +9,6 @@ pub struct Incoming {
     /// Size of the message, also past [`MAX_MESSAGE_BYTES`] and across
     /// gaps.
     pub size: u64,
-    /// Lines of content seen (for the transcript's summary line).
-    pub lines: u64,
     /// Stream offset of its first byte.
     pub start: u64,
     truncated: bool,
@@ -24,7 +22,6 @@ impl Incoming {
         Incoming {
             raw,
             size: 0,
-            lines: 0,
             start,
             truncated: false,
         }
@@ -34,7 +31,6 @@ impl Incoming {
     /// `message-truncated` finding.
     pub fn push(&mut self, bytes: &[u8], out: &mut Dialogue) {
         self.size += bytes.len() as u64;
-        self.lines += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         let room = MAX_MESSAGE_BYTES.saturating_sub(self.raw.bytes.len());
         if bytes.len() > room && !self.truncated {
             self.truncated = true;
@@ -52,10 +48,16 @@ impl Incoming {
             .extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
+    /// Lines of the content kept (for the transcript's summary line; only
+    /// counted when a transcript is made).
+    pub fn lines(&self) -> usize {
+        memchr::memchr_iter(b'\n', &self.raw.bytes).count()
+    }
+
     /// The transcript's one line for a message (`dialog` without `--full`):
     /// `[message: 218 bytes, 8 lines, Subject: …]`, with the size of what
     /// was captured, as in the `message` record.
-    pub fn summary(size: usize, lines: u64, complete: bool, subject: Option<&str>) -> String {
+    pub fn summary(size: usize, lines: usize, complete: bool, subject: Option<&str>) -> String {
         let incomplete = if complete { "" } else { ", incomplete" };
         let subject = subject
             .map(|s| format!(", Subject: {s}"))

@@ -546,7 +546,8 @@ impl State {
     fn end_message(&mut self, mut m: Incoming, complete: bool, out: &mut Dialogue) {
         m.raw.complete &= complete;
         m.raw.ts = out.now(S);
-        let (end, lines, start) = (m.start + m.size, m.lines, m.start);
+        let (end, start) = (m.start + m.size, m.start);
+        let lines = if out.wants_transcript() { m.lines() } else { 0 };
         let number = m.raw.number.unwrap_or(0);
         let idx = out.message(m.raw);
         if !out.options.full {

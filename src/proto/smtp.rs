@@ -750,7 +750,8 @@ impl State {
         m.raw.mail_from = from;
         m.raw.rcpt_to = Some(rcpt);
         let end = m.start + m.size;
-        let (lines, start) = (m.lines, m.start);
+        let start = m.start;
+        let lines = if out.wants_transcript() { m.lines() } else { 0 };
         let idx = out.message(m.raw);
         if !out.options.full {
             let r = &out.messages[idx];

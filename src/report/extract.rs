@@ -28,7 +28,9 @@ pub struct Extractor {
     /// Number of the last `.eml` file.
     number: usize,
     written: usize,
-    index: Vec<MessageRecord>,
+    /// `index.json`, written as the messages come (a JSON array, one
+    /// record per element), so memory does not grow with the capture.
+    index: io::BufWriter<File>,
 }
 
 impl Extractor {
@@ -38,11 +40,13 @@ impl Extractor {
         for sub in ["messages", "attachments"] {
             make_real_dir(&dir.join(sub))?;
         }
+        let mut index = io::BufWriter::new(create_or_replace(&dir.join("index.json"))?);
+        index.write_all(b"[")?;
         Ok(Extractor {
             dir: dir.to_path_buf(),
             number: 0,
             written: 0,
-            index: Vec::new(),
+            index,
         })
     }
 
@@ -85,7 +89,11 @@ impl Extractor {
                 info.path = Some(format!("{folder}/{name}"));
             }
         }
-        self.index.push(record.clone());
+        if self.written > 1 {
+            self.index.write_all(b",")?;
+        }
+        self.index.write_all(b"\n")?;
+        serde_json::to_writer_pretty(&mut self.index, record).map_err(io::Error::other)?;
         Ok(())
     }
 
@@ -113,11 +121,10 @@ impl Extractor {
         Err(io::Error::other(format!("no free name for {name}")))
     }
 
-    /// Writes `index.json` and returns how many messages were written.
-    pub fn finish(self) -> io::Result<usize> {
-        let mut f = create_or_replace(&self.dir.join("index.json"))?;
-        serde_json::to_writer_pretty(&mut f, &self.index).map_err(io::Error::other)?;
-        f.write_all(b"\n")?;
+    /// Closes `index.json` and returns how many messages were written.
+    pub fn finish(mut self) -> io::Result<usize> {
+        self.index.write_all(b"\n]\n")?;
+        self.index.flush()?;
         Ok(self.written)
     }
 }
