@@ -26,31 +26,7 @@ fn flows_json(capture: &str) -> Vec<Value> {
 
 #[test]
 fn golden_flows_json_for_every_fixture() {
-    let update = std::env::var_os("MAILSCOPE_UPDATE_GOLDEN").is_some();
-    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/flows");
-    let captures = common::capture_files(&common::own_captures_dir());
-    assert!(captures.len() >= 20, "fixtures missing: {captures:?}");
-    let mut mismatches = Vec::new();
-    for path in captures {
-        let name = path.file_name().unwrap().to_str().unwrap();
-        let rel = format!("captures/{name}");
-        let out = mailscope(&["flows", "--json", &rel]);
-        assert!(out.status.success(), "{rel}: {}", stderr(&out));
-        let actual = stdout(&out);
-        let golden = golden_dir.join(format!("{name}.jsonl"));
-        if update {
-            std::fs::write(&golden, &actual).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|_| panic!("no golden file {}", golden.display()));
-        if expected != actual {
-            mismatches.push(format!(
-                "{rel}:\n--- expected\n{expected}+++ actual\n{actual}"
-            ));
-        }
-    }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    common::check_golden(&["flows", "--json"], "flows", "jsonl");
 }
 
 /// The facts each reassembly fixture exists for (numbers from

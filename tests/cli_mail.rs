@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{json_lines, mailscope, stderr, stdout, temp_dir};
 use mailscope::capture::mail_samples::{
     picnic_attachment, picnic_message, relayed_message, stored_message,
@@ -23,30 +21,7 @@ fn of_type<'a>(records: &'a [Value], t: &str) -> Vec<&'a Value> {
 
 #[test]
 fn golden_transcripts_for_every_fixture() {
-    let update = std::env::var_os("MAILSCOPE_UPDATE_GOLDEN").is_some();
-    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/dialog");
-    std::fs::create_dir_all(&golden_dir).unwrap();
-    let mut mismatches = Vec::new();
-    for path in common::capture_files(&common::own_captures_dir()) {
-        let name = path.file_name().unwrap().to_str().unwrap();
-        let rel = format!("captures/{name}");
-        let out = mailscope(&["dialog", &rel]);
-        assert!(out.status.success(), "{rel}: {}", stderr(&out));
-        let actual = stdout(&out);
-        let golden = golden_dir.join(format!("{name}.txt"));
-        if update {
-            std::fs::write(&golden, &actual).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|_| panic!("no golden file {}", golden.display()));
-        if expected != actual {
-            mismatches.push(format!(
-                "{rel}:\n--- expected\n{expected}+++ actual\n{actual}"
-            ));
-        }
-    }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    common::check_golden(&["dialog"], "dialog", "txt");
 }
 
 #[test]

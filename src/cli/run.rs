@@ -77,6 +77,17 @@ pub fn analyze(
             on_flow(a)
         }
     });
+    finish_reading(&pipeline, bar, quiet);
+    Ok(pipeline)
+}
+
+/// After the capture was read: the progress bar goes, the capture's
+/// warnings are shown.
+pub fn finish_reading<R: std::io::Read>(
+    pipeline: &Pipeline<R>,
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+) {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -87,7 +98,6 @@ pub fn analyze(
         .map(|w| w.to_string())
         .collect();
     print_warnings(&warnings, quiet);
-    Ok(pipeline)
 }
 
 /// The error of `--flow N` when the capture has no flow N.

@@ -3,7 +3,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
-use super::{Failure, output_error, print_warnings, progress};
+use super::{Failure, output_error, progress};
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::proto::detect::ProtocolSniffer;
 use crate::report::flows::FlowRecord;
@@ -66,26 +66,14 @@ pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Fail
             }
         },
     )?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let warnings: Vec<String> = pipeline
-        .reader()
-        .warnings()
-        .iter()
-        .map(|w| w.to_string())
-        .collect();
-    print_warnings(&warnings, quiet);
+    super::run::finish_reading(&pipeline, bar, quiet);
     header_result.and(result).map_err(output_error)?;
     if found.is_none() {
-        let has = match pipeline.flows_seen() {
-            0 => "it has no TCP flow".to_string(),
-            n => format!("it has flows 0 to {}; see `mailscope flows`", n - 1),
-        };
-        return Err(Failure {
-            code: 2,
-            message: format!("no flow {flow_id} in {} ({has})", file.display()),
-        });
+        return Err(super::run::no_such_flow(
+            file,
+            flow_id,
+            pipeline.flows_seen(),
+        ));
     }
     Ok(())
 }

@@ -12,6 +12,8 @@ pub mod imap;
 pub mod incoming;
 pub mod lines;
 pub mod pop3;
+#[cfg(test)]
+mod properties;
 pub mod sasl;
 pub mod smtp;
 pub mod tls;

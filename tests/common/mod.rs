@@ -94,3 +94,39 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Golden-file check of `mailscope <command…> captures/<file>` for every
+/// fixture: the output must equal `tests/golden/<dir>/<file>.<ext>`.
+/// `MAILSCOPE_UPDATE_GOLDEN=1` rewrites the files instead (review the diff).
+pub fn check_golden(command: &[&str], dir: &str, ext: &str) {
+    let update = std::env::var_os("MAILSCOPE_UPDATE_GOLDEN").is_some();
+    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(dir);
+    std::fs::create_dir_all(&golden_dir).unwrap();
+    let captures = capture_files(&own_captures_dir());
+    assert!(captures.len() >= 20, "fixtures missing: {captures:?}");
+    let mut mismatches = Vec::new();
+    for path in captures {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let rel = format!("captures/{name}");
+        let mut args = command.to_vec();
+        args.push(&rel);
+        let out = mailscope(&args);
+        assert!(out.status.success(), "{rel}: {}", stderr(&out));
+        let actual = stdout(&out);
+        let golden = golden_dir.join(format!("{name}.{ext}"));
+        if update {
+            std::fs::write(&golden, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|_| panic!("no golden file {}", golden.display()));
+        if expected != actual {
+            mismatches.push(format!(
+                "{rel}:\n--- expected\n{expected}+++ actual\n{actual}"
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
