@@ -70,8 +70,9 @@ const IMAP: &[(Direction, &[u8])] = &[
 ];
 
 type NewParser = fn() -> Box<dyn MailParser>;
+type Session = &'static [(Direction, &'static [u8])];
 
-const PARSERS: [(NewParser, Protocol, &[(Direction, &[u8])]); 3] = [
+const PARSERS: [(NewParser, Protocol, Session); 3] = [
     (|| Box::new(SmtpParser::new()), Protocol::Smtp, SMTP),
     (|| Box::new(Pop3Parser::new()), Protocol::Pop3, POP3),
     (|| Box::new(ImapParser::new()), Protocol::Imap, IMAP),
