@@ -994,6 +994,7 @@ impl State {
                         .filter_map(|l| l.split_whitespace().next())
                         .map(str::to_ascii_uppercase)
                         .collect();
+                    self.check_stripped(out);
                 }
             }
             Pending::Mail { tx } => {
@@ -1140,6 +1141,26 @@ impl State {
             while let Some(line) = reader.next_line(&mut input) {
                 self.client_line(line, false, out);
             }
+        }
+    }
+
+    /// `starttls-stripped`: a middlebox on the path overwrote the STARTTLS
+    /// keyword of the EHLO reply with X's (the same length, so the packet
+    /// size does not change: "XXXXXXXA"), so the client never learns it
+    /// could encrypt. The extension is not the server's, and the session
+    /// stays in clear.
+    fn check_stripped(&mut self, out: &mut Dialogue) {
+        let blanked = self.extensions.iter().any(|e| {
+            e.len() == "STARTTLS".len()
+                && e.starts_with("XXXX")
+                && e.bytes().all(|b| b == b'X' || b == b'A')
+        });
+        if blanked && !out.has_finding("starttls-stripped") {
+            out.finding(
+                Severity::High,
+                "starttls-stripped",
+                "the EHLO reply lists \"XXXXXXXA\" where STARTTLS would be: something on the path blanked the offer of encryption (a STARTTLS stripping attack or an over-eager firewall)",
+            );
         }
     }
 
@@ -1571,6 +1592,21 @@ MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.org>\r\nRCPT TO:<x@example.org>\
                 "C: [TLS: 8 bytes encrypted]"
             ]
         );
+    }
+
+    #[test]
+    fn starttls_stripped_by_a_middlebox() {
+        let d = run(
+            &[
+                (S, b"220 mx ESMTP\r\n"),
+                (C, b"EHLO a\r\n"),
+                (S, b"250-mx\r\n250-XXXXXXXA\r\n250 8BITMIME\r\n"),
+                (C, b"QUIT\r\n"),
+                (S, b"221 bye\r\n"),
+            ],
+            false,
+        );
+        assert_eq!(codes(&d), ["starttls-stripped"]);
     }
 
     #[test]

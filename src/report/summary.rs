@@ -22,9 +22,6 @@ impl Summary {
     pub fn add(&mut self, a: &FlowAnalysis, messages_before: usize) {
         let s = &a.summary;
         let d = &a.dialogue;
-        if !a.verdict.protocol.is_mail() && d.findings.is_empty() {
-            // Not mail: counted in the header, not listed.
-        }
         self.flows.push([
             s.id.to_string(),
             s.client.to_string(),
