@@ -1,15 +1,16 @@
 //! Damaged captures never make the analyzer panic: every fixture is cut at
 //! many points and has bytes flipped, and the whole pipeline (reader,
-//! decoder, reassembly, sniffer) must run to the end with an `Ok` or a clear
+//! decoder, reassembly, sniffer, the SMTP/POP3/IMAP parsers, TLS records,
+//! MIME decoding, transcripts) must run to the end with an `Ok` or a clear
 //! error. A deterministic stand-in until the fuzz targets of the hardening
 //! issue exist.
 
 mod common;
 
+use mailscope::analysis::FlowAnalyzer;
 use mailscope::capture::CaptureReader;
-use mailscope::flow::CollectedStreams;
 use mailscope::pipeline::{Pipeline, PipelineOptions};
-use mailscope::proto::detect::ProtocolSniffer;
+use mailscope::trace::DialogueOptions;
 
 /// Runs everything over `bytes`; returns how many flows were handed on.
 fn analyze(bytes: &[u8]) -> Option<u64> {
@@ -18,14 +19,16 @@ fn analyze(bytes: &[u8]) -> Option<u64> {
     let mut flows = 0;
     pipeline
         .run(
-            |_, _, server| {
-                (
-                    ProtocolSniffer::new(server.port()),
-                    CollectedStreams::default(),
-                )
+            |id, _, server| {
+                let options = DialogueOptions {
+                    transcript: true,
+                    full: true,
+                };
+                FlowAnalyzer::new(id, server.port(), options, None)
             },
             |f| {
-                let _ = f.handler.0.verdict();
+                let analysis = f.handler.finish(f.summary);
+                let _ = analysis.dialogue.messages.len();
                 flows += 1;
             },
         )

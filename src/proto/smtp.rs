@@ -1199,7 +1199,10 @@ fn reply_text(reply: &Reply) -> String {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let s = s.trim_start();
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+    // `get` and not `[..]`: the bytes after the verb may be anything,
+    // including the middle of a multi-byte character.
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
 }
 
@@ -1685,6 +1688,22 @@ MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.org>\r\nRCPT TO:<x@example.org>\
             ["bare-lf", "bare-lf", "protocol-anomaly", "protocol-anomaly"]
         );
         assert!(d.findings[3].message.starts_with("not an SMTP command"));
+    }
+
+    #[test]
+    fn multibyte_character_where_a_colon_belongs() {
+        // Found by the damaged-capture test: "RCPT TO\xef\xbf\xbd<…>".
+        let d = run(
+            &[
+                (S, b"220 mx ESMTP\r\n"),
+                (
+                    C,
+                    "RCPT TO\u{fffd}<bob@hamburger.edu>\r\nMAIL F\u{e9}:<a@b>\r\n".as_bytes(),
+                ),
+            ],
+            false,
+        );
+        assert_eq!(codes(&d), ["protocol-anomaly", "protocol-anomaly"]);
     }
 
     #[test]
