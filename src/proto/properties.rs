@@ -78,7 +78,90 @@ const PARSERS: [(NewParser, Protocol, Session); 3] = [
     (|| Box::new(ImapParser::new()), Protocol::Imap, IMAP),
 ];
 
+/// Words of the three protocols, for random dialogues that get past the
+/// first checks of the parsers (random bytes alone rarely spell a verb).
+const VOCABULARY: &[&str] = &[
+    "MAIL FROM:",
+    "RCPT TO:",
+    "DATA\r\n",
+    "BDAT ",
+    " LAST",
+    "\r\n",
+    "\n",
+    ".",
+    "..",
+    "{",
+    "}",
+    "{4294967295}",
+    "+",
+    "+ ",
+    "* 1 FETCH (BODY[] ",
+    "UID ",
+    "a1 ",
+    "LOGIN ",
+    "AUTHENTICATE ",
+    "PLAIN",
+    "LOGIN",
+    "AUTH ",
+    "+OK",
+    "-ERR",
+    "RETR 1",
+    "TOP 1 0",
+    "DELE 1",
+    "QUIT",
+    "250 ",
+    "250-",
+    "354 ",
+    "220 ",
+    "334 ",
+    "235 ",
+    "STARTTLS\r\n",
+    "STLS\r\n",
+    "\u{fffd}",
+    "é",
+    "<a@b>",
+    "\"",
+    "\\",
+    "0",
+    "7",
+    "99999999999999999999",
+    "\x16\x03\x01\x00\x05",
+    "APPEND x ",
+    "IDLE",
+    "DONE",
+    "EXPUNGE",
+    "* 1 EXPUNGE",
+    "Subject: =?utf-8?q?=C3=A9?=",
+    "Content-Type: multipart/mixed; boundary=b",
+    "--b",
+    "\x00",
+];
+
+fn dialogue_piece() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(
+        prop_oneof![
+            proptest::sample::select(VOCABULARY).prop_map(|w| w.as_bytes().to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..6),
+        ],
+        0..30,
+    )
+    .prop_map(|words| words.concat())
+}
+
 proptest! {
+    /// Random dialogues made of protocol words never make a parser panic.
+    #[test]
+    fn word_salad_is_survived(pieces in proptest::collection::vec(
+        (any::<bool>(), dialogue_piece()), 0..30)) {
+        let script: Vec<(Direction, Vec<u8>)> = pieces
+            .into_iter()
+            .map(|(c, b)| (if c { C } else { S }, b))
+            .collect();
+        for (new, protocol, _) in PARSERS {
+            let _ = outcome(new().as_mut(), protocol, &script);
+        }
+    }
+
     #[test]
     fn segmentation_does_not_matter(cuts in proptest::collection::vec(1usize..12, 60)) {
         for (new, protocol, session) in PARSERS {
