@@ -1009,3 +1009,102 @@ fn tls_handshakes() {
     assert!(checked >= 5, "only {checked} checks ran");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Zeek's `pop3_request`/`pop3_reply` events (zeek/pop3 `out` baseline)
+/// against the transcript: per connection, the same requests (verb and
+/// argument) and the same final replies (status and text), in order. Zeek
+/// does not report SASL continuations (`+ `) and the lines that answer
+/// them, nor the data lines of multi-line responses, so neither is compared.
+#[test]
+fn zeek_pop3_events() {
+    let Some(shared) = shared_captures_dir() else {
+        eprintln!("skipped: ../shared/captures is absent");
+        return;
+    };
+    let dir = shared.join("zeek/pop3");
+    let capture = zeek_capture(&dir).unwrap();
+    let base = files_under(&dir.join("baseline"));
+    let conn = base.iter().find(|p| p.ends_with("conn.log")).unwrap();
+    let port_of: BTreeMap<String, String> = zeek_log(conn)
+        .into_iter()
+        .map(|r| (r["uid"].clone(), r["id.orig_p"].clone()))
+        .collect();
+    let out = base.iter().find(|p| p.ends_with("out")).unwrap();
+    let mut expected: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in std::fs::read_to_string(out).unwrap().lines() {
+        let f: Vec<&str> = line.splitn(5, ", ").collect();
+        if let [uid, event, _, what, arg] = f[..] {
+            let kind = if event == "pop3_request" { "C" } else { "S" };
+            expected
+                .entry(port_of[uid].clone())
+                .or_default()
+                .push(format!("{kind} {what} {}", arg.trim_end()));
+        }
+    }
+    // Ours, from the transcript.
+    let lines = json_lines(&["dialog", "--json", "--quiet", capture.to_str().unwrap()]);
+    let flows = analyze(&capture);
+    let ports = flow_ports(&flows);
+    let mut ours: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Replies answer commands in order (clients may pipeline: CAPA and
+    // QUIT before any reply), so requests and replies are compared as two
+    // sequences; a status line counts while a command (or the greeting)
+    // still waits for its reply.
+    let mut waiting: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut in_sasl = BTreeMap::new();
+    for l in &lines {
+        let flow = l["flow"].as_u64().unwrap();
+        let port = ports[&flow].0.to_string();
+        let text = l["text"].as_str().unwrap_or_default();
+        let events = ours.entry(port).or_default();
+        let waiting = waiting.entry(flow).or_insert(1);
+        let sasl = in_sasl.entry(flow).or_insert(false);
+        match (l["dir"].as_str(), l["kind"].as_str()) {
+            (Some("c2s"), Some("command")) if *sasl => *sasl = false,
+            (Some("c2s"), Some("command")) => {
+                let (verb, arg) = text.split_once(' ').unwrap_or((text, ""));
+                events.push(
+                    format!("C {} {arg}", verb.to_ascii_uppercase())
+                        .trim_end()
+                        .to_string(),
+                );
+                *waiting += 1;
+            }
+            (Some("s2c"), Some("reply")) if text == "+" || text.starts_with("+ ") => *sasl = true,
+            (Some("s2c"), Some("reply")) if *waiting > 0 => {
+                let (status, rest) = if let Some(r) = text.strip_prefix("+OK") {
+                    ("OK", r)
+                } else if let Some(r) = text.strip_prefix("-ERR") {
+                    ("ERR", r)
+                } else {
+                    continue;
+                };
+                events.push(
+                    format!("S {status} {}", rest.trim_start())
+                        .trim_end()
+                        .to_string(),
+                );
+                *waiting -= 1;
+            }
+            _ => {}
+        }
+    }
+    let mut failures = Vec::new();
+    for (port, events) in &expected {
+        let split = |v: &[String]| -> (Vec<String>, Vec<String>) {
+            v.iter()
+                .map(|e| e.trim_end().to_string())
+                .partition(|e| e.starts_with("C "))
+        };
+        let events = split(events);
+        let got = split(&ours.get(port).cloned().unwrap_or_default());
+        if got != events {
+            failures.push(format!(
+                "connection from port {port}:\n  zeek: {events:?}\n  ours: {got:?}"
+            ));
+        }
+    }
+    eprintln!("zeek pop3: {} connections compared", expected.len());
+    assert!(expected.len() >= 5);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
