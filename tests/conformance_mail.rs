@@ -1108,3 +1108,20 @@ fn zeek_pop3_events() {
     assert!(expected.len() >= 5);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Zeek's `imap.capabilities` baseline: the server's capability list.
+#[test]
+fn zeek_imap_capabilities() {
+    let Some(shared) = shared_captures_dir() else {
+        eprintln!("skipped: ../shared/captures is absent");
+        return;
+    };
+    let dir = shared.join("zeek/imap-starttls");
+    let baseline = files_under(&dir.join("baseline/scripts.base.protocols.imap.capabilities"));
+    let text = std::fs::read_to_string(&baseline[0]).unwrap();
+    let list = text.lines().find(|l| l.starts_with('[')).unwrap();
+    let expected: Vec<&str> = list.trim_matches(['[', ']']).split(", ").collect();
+    let records = analyze(&zeek_capture(&dir).unwrap());
+    let flow = of_type(&records, "flow")[0];
+    assert_eq!(str_list(&flow["capabilities"]), expected);
+}

@@ -715,8 +715,9 @@ impl State {
             .collect::<Vec<_>>()
             .join(" ");
         let up = all_text.to_ascii_uppercase();
-        if up.contains("STARTTLS") && (up.contains("CAPABILITY")) {
-            self.capabilities_starttls = true;
+        if let Some(caps) = capabilities(&all_text) {
+            self.capabilities_starttls |= caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS"));
+            out.capabilities = caps;
         }
         if first == b"+" || first.starts_with(b"+ ") {
             // A continuation: a SASL challenge, or the go-ahead for a
@@ -815,6 +816,22 @@ impl State {
             }
         });
     }
+}
+
+/// The atoms of a `* CAPABILITY …` response or a `[CAPABILITY …]` response
+/// code (RFC 9051 §7.2.2, §7.1).
+fn capabilities(line: &str) -> Option<Vec<String>> {
+    let up = line.to_ascii_uppercase();
+    let start = if let Some(i) = up.find("[CAPABILITY ") {
+        i + "[CAPABILITY ".len()
+    } else if up.starts_with("* CAPABILITY ") {
+        "* CAPABILITY ".len()
+    } else {
+        return None;
+    };
+    let rest = &line[start..];
+    let end = rest.find(']').unwrap_or(rest.len());
+    Some(rest[..end].split_whitespace().map(str::to_string).collect())
 }
 
 /// Length of a trailing `{n}`/`{n+}` announcement.

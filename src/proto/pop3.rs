@@ -435,6 +435,7 @@ impl State {
                 }
                 Multi::Capa => {
                     out.line(S, LineKind::Reply, line.text, line.start, line.end);
+                    out.capabilities.push(text(body).trim().to_string());
                     if body.trim_ascii().eq_ignore_ascii_case(b"STLS") {
                         self.stls_offered = true;
                     }
@@ -503,7 +504,10 @@ impl State {
                     }
                 }
             }
-            Cmd::Capa if ok => self.multi = Some(Multi::Capa),
+            Cmd::Capa if ok => {
+                out.capabilities.clear();
+                self.multi = Some(Multi::Capa);
+            }
             Cmd::Stls => {
                 if ok {
                     self.tls = true;

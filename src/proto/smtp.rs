@@ -994,6 +994,12 @@ impl State {
                         .filter_map(|l| l.split_whitespace().next())
                         .map(str::to_ascii_uppercase)
                         .collect();
+                    out.capabilities = reply
+                        .lines
+                        .iter()
+                        .skip(1)
+                        .map(|l| l.trim().to_string())
+                        .collect();
                     self.check_stripped(out);
                 }
             }

@@ -31,6 +31,9 @@ pub struct AnalyzedFlowRecord<'a> {
     /// SMTP: the client's HELO/EHLO name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub helo: Option<&'a str>,
+    /// What the server said it can do (EHLO keywords, CAPA, CAPABILITY).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub capabilities: &'a [String],
     /// TLS records and handshake facts, when the flow used TLS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<&'a TlsSummary>,
@@ -45,6 +48,7 @@ impl<'a> AnalyzedFlowRecord<'a> {
             credentials: d.credentials.len(),
             findings: d.findings.len(),
             helo: d.helo.as_deref(),
+            capabilities: &d.capabilities,
             tls_info: d.tls.active().then(|| d.tls.summary()),
         }
     }

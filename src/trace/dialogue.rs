@@ -53,6 +53,9 @@ pub struct Dialogue {
     pub tls: TlsTracker,
     /// SMTP: the name the client gave in its last HELO/EHLO.
     pub helo: Option<String>,
+    /// What the server says it can do: SMTP EHLO keywords, POP3 CAPA
+    /// lines, IMAP CAPABILITY atoms (the last list seen).
+    pub capabilities: Vec<String>,
     /// Findings dropped by [`MAX_FINDINGS_PER_CODE`].
     pub findings_suppressed: u64,
     /// `(stream offset, packet)` of the delivered pieces not yet behind
@@ -76,6 +79,7 @@ impl Dialogue {
             transactions: Vec::new(),
             tls: TlsTracker::default(),
             helo: None,
+            capabilities: Vec::new(),
             findings_suppressed: 0,
             pieces: [VecDeque::new(), VecDeque::new()],
             ts: [Timestamp::default(); 2],
