@@ -427,6 +427,21 @@ impl State {
         if dir == C && side.pieces.is_empty() && self.expects_bare_line(line.text, out) {
             return;
         }
+        if dir == S
+            && line.text.is_empty()
+            && matches!(
+                side.pieces.last(),
+                Some(Piece::Skipped(_) | Piece::Literal(_))
+            )
+            && open_parens(&side.pieces) > 0
+        {
+            // An empty line right after a literal inside a FETCH response
+            // whose parenthesis is still open: some servers count the
+            // literal two bytes short and the closing ")" follows on the
+            // next line. Nothing ends here. (A client's APPEND literal may
+            // end its line: that empty rest is normal.)
+            return;
+        }
         if side.text_len + line.text.len() <= MAX_LOGICAL_TEXT {
             side.text_len += line.text.len();
             side.pieces.push(Piece::Text(line.text.to_vec()));
@@ -834,6 +849,23 @@ fn capabilities(line: &str) -> Option<Vec<String>> {
     Some(rest[..end].split_whitespace().map(str::to_string).collect())
 }
 
+/// Parentheses opened and not yet closed in the text of a logical line.
+fn open_parens(pieces: &[Piece]) -> i64 {
+    pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Text(t) => Some(t),
+            _ => None,
+        })
+        .flat_map(|t| t.iter())
+        .map(|&b| match b {
+            b'(' => 1,
+            b')' => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
 /// Length of a trailing `{n}`/`{n+}` announcement.
 fn literal_len(text: &[u8]) -> usize {
     match text.iter().rposition(|&b| b == b'{') {
@@ -1079,6 +1111,18 @@ mod tests {
         assert!(!m.complete);
         assert_eq!(m.size, 10);
         assert!(out.findings.is_empty(), "{:?}", out.findings);
+    }
+
+    #[test]
+    fn literal_counted_short_before_the_closing_paren() {
+        // Seen in protolens' imap_fetch capture: CRLF, then ")" on its own.
+        let d = run(&[
+            (S, b"* OK ready\r\n"),
+            (C, b"a1 FETCH 1 BODY[]\r\n"),
+            (S, b"* 1 FETCH (BODY[] {4}\r\nab\r\n\r\n)\r\na1 OK\r\n"),
+        ]);
+        assert!(d.findings.is_empty(), "{:?}", d.findings);
+        assert_eq!(d.messages[0].size, 4);
     }
 
     #[test]

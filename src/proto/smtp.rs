@@ -402,12 +402,38 @@ fn domain_of(addr: &str) -> Option<String> {
 
 /// Whether mail for `domain` is the server's own: its name is the domain
 /// or a host inside it (mx.hamburger.edu serves hamburger.edu), or the
-/// other way round.
+/// organisation name is the same (mta5.mail.yahoo.com serves yahoo.fr).
+/// Without the server's list of domains this is a guess, made to err on
+/// the side of silence.
 fn is_local_domain(server: &str, domain: &str) -> bool {
     let server = server.to_ascii_lowercase();
-    server == domain
+    if server == domain
         || server.ends_with(&format!(".{domain}"))
         || domain.ends_with(&format!(".{server}"))
+    {
+        return true;
+    }
+    // The label before the top-level domain ("yahoo" in yahoo.fr).
+    let org = domain.rsplit('.').nth(1).unwrap_or(domain);
+    server.split('.').any(|label| label == org)
+}
+
+/// Names that say nothing about who a server serves: addresses, single
+/// labels, and the names of machines on a private network.
+fn is_judgeable(name: &str) -> bool {
+    let name = name.trim_matches(['[', ']']).to_ascii_lowercase();
+    name.parse::<std::net::IpAddr>().is_err()
+        && name.contains('.')
+        && ![
+            "localhost",
+            "localdomain",
+            "local",
+            "lan",
+            "internal",
+            "home",
+        ]
+        .iter()
+        .any(|s| name == *s || name.ends_with(&format!(".{s}")))
 }
 
 impl State {
@@ -1171,14 +1197,13 @@ impl State {
     }
 
     fn check_relay(&mut self, to: &str, out: &mut Dialogue) {
-        if self.authenticated {
+        if self.authenticated || out.has_finding("open-relay") {
             return;
         }
         let (Some(server), Some(domain)) = (self.server_name.as_deref(), domain_of(to)) else {
             return;
         };
-        // A server that names itself by address cannot be judged.
-        if server.parse::<std::net::IpAddr>().is_ok() || !server.contains('.') {
+        if !is_judgeable(server) || !is_judgeable(&domain) {
             return;
         }
         if !is_local_domain(server, &domain) {
@@ -1772,6 +1797,18 @@ MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.org>\r\nRCPT TO:<x@example.org>\
             m.size,
             b"line one\r\nline two\r\nlast line\r\n".len() as u64
         );
+    }
+
+    #[test]
+    fn which_domains_are_the_servers_own() {
+        assert!(is_local_domain("hamburger.edu", "hamburger.edu"));
+        assert!(is_local_domain("mx.hamburger.edu", "hamburger.edu"));
+        assert!(is_local_domain("mta5.mail.ir2.yahoo.com", "yahoo.fr"));
+        assert!(!is_local_domain("crepes.fr", "hamburger.edu"));
+        assert!(!is_judgeable("localhost"));
+        assert!(!is_judgeable("macbook.localdomain"));
+        assert!(!is_judgeable("[10.0.0.1]"));
+        assert!(is_judgeable("crepes.fr"));
     }
 
     #[test]
