@@ -369,11 +369,7 @@ impl MailParser for ImapParser {
             st.report(c, "AUTHENTICATE", out);
         }
         if st.capabilities_starttls && !st.tls && !st.starttls_asked {
-            out.finding(
-                Severity::Medium,
-                "starttls-not-used",
-                "the server offered STARTTLS but the client never used it: the whole session was in clear",
-            );
+            out.starttls_not_used("STARTTLS");
         }
     }
 
@@ -700,20 +696,12 @@ impl State {
         self.remember(tag, cmd);
     }
 
-    fn report(&mut self, mut c: Credential, how: &str, out: &mut Dialogue) -> usize {
-        c.ts = out.now(C);
-        let who = c.username.clone().unwrap_or_else(|| "?".into());
-        let idx = out.credential(c);
-        if !self.tls {
-            out.finding(
-                Severity::High,
-                "plaintext-auth",
-                format!(
-                    "IMAP {how} for user {who:?} sent without TLS: anyone on the path can read it"
-                ),
-            );
-        }
-        idx
+    fn report(&mut self, c: Credential, how: &str, out: &mut Dialogue) -> usize {
+        let what = match how {
+            "LOGIN" => "IMAP LOGIN".to_string(),
+            _ => format!("IMAP AUTHENTICATE {}", c.mechanism),
+        };
+        out.credential_seen(c, &what, self.tls)
     }
 
     fn response(&mut self, pieces: &[Piece], messages: &[usize], out: &mut Dialogue) {
@@ -801,14 +789,7 @@ impl State {
                 if ok {
                     self.tls = true;
                 } else {
-                    out.finding(
-                        Severity::Medium,
-                        "starttls-refused",
-                        format!(
-                            "the server refused STARTTLS ({}): the session continues in clear",
-                            text(first)
-                        ),
-                    );
+                    out.starttls_refused("STARTTLS", &text(first));
                 }
             }
             Cmd::Expunge | Cmd::Append | Cmd::Other => {}

@@ -217,11 +217,7 @@ impl MailParser for Pop3Parser {
             );
         }
         if st.stls_offered && !st.tls && !st.stls_asked {
-            out.finding(
-                Severity::Medium,
-                "starttls-not-used",
-                "the server offered STLS but the client never used it: the whole session was in clear",
-            );
+            out.starttls_not_used("STLS");
         }
     }
 
@@ -392,21 +388,13 @@ impl State {
     }
 
     /// Records a credential seen in clear (with its `plaintext-auth`).
-    fn report(&mut self, mut c: Credential, out: &mut Dialogue) -> usize {
-        c.ts = out.now(C);
-        let who = c.username.clone().unwrap_or_else(|| "?".into());
-        let mech = c.mechanism.clone();
-        let idx = out.credential(c);
-        if !self.tls {
-            out.finding(
-                Severity::High,
-                "plaintext-auth",
-                format!(
-                    "POP3 {mech} for user {who:?} sent without TLS: anyone on the path can read it"
-                ),
-            );
-        }
-        idx
+    fn report(&mut self, c: Credential, out: &mut Dialogue) -> usize {
+        let what = match c.mechanism.as_str() {
+            "USER-PASS" => "POP3 USER/PASS".to_string(),
+            "APOP" => "POP3 APOP".to_string(),
+            m => format!("POP3 AUTH {m}"),
+        };
+        out.credential_seen(c, &what, self.tls)
     }
 
     // ---- server side ----------------------------------------------------
@@ -512,14 +500,7 @@ impl State {
                 if ok {
                     self.tls = true;
                 } else {
-                    out.finding(
-                        Severity::Medium,
-                        "starttls-refused",
-                        format!(
-                            "the server refused STLS ({}): the session continues in clear",
-                            text(t)
-                        ),
-                    );
+                    out.starttls_refused("STLS", &text(t));
                 }
             }
             Cmd::Listing { multi: true } if ok => self.multi = Some(Multi::Listing),

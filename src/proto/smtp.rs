@@ -364,11 +364,7 @@ impl MailParser for SmtpParser {
         }
         let offered = st.extensions.iter().any(|e| e == "STARTTLS");
         if offered && !st.tls && !st.starttls_asked {
-            out.finding(
-                Severity::Medium,
-                "starttls-not-used",
-                "the server offered STARTTLS but the client never used it: the whole session was in clear",
-            );
+            out.starttls_not_used("STARTTLS");
         }
     }
 
@@ -908,21 +904,9 @@ impl State {
         Self::report_credential(c, self.tls, out)
     }
 
-    fn report_credential(mut c: crate::trace::Credential, tls: bool, out: &mut Dialogue) -> usize {
-        c.ts = out.now(C);
-        let who = c.username.clone().unwrap_or_else(|| "?".into());
-        let mech = c.mechanism.clone();
-        let idx = out.credential(c);
-        if !tls {
-            out.finding(
-                Severity::High,
-                "plaintext-auth",
-                format!(
-                    "SMTP AUTH {mech} for user {who:?} sent without TLS: anyone on the path can read it (base64 is not encryption)"
-                ),
-            );
-        }
-        idx
+    fn report_credential(c: crate::trace::Credential, tls: bool, out: &mut Dialogue) -> usize {
+        let what = format!("SMTP AUTH {}", c.mechanism);
+        out.credential_seen(c, &what, tls)
     }
 
     // ---- server side ----------------------------------------------------
@@ -1122,14 +1106,7 @@ impl State {
                 if code == 220 {
                     self.tls = true;
                 } else {
-                    out.finding(
-                        Severity::Medium,
-                        "starttls-refused",
-                        format!(
-                            "the server refused STARTTLS ({}): the session continues in clear",
-                            reply_text(&reply)
-                        ),
-                    );
+                    out.starttls_refused("STARTTLS", &reply_text(&reply));
                 }
             }
             Pending::Auth => {

@@ -7,6 +7,7 @@
 use std::io::{self, Write};
 
 use crate::flow::{Direction, StreamEvent, StreamHandler};
+use crate::trace::dialogue::printable;
 
 /// Longest line kept before it is printed in pieces.
 const MAX_LINE: usize = 4096;
@@ -185,21 +186,6 @@ impl<W: Write> StreamHandler for StreamPrinter<W> {
             }
         }
     }
-}
-
-/// Text for a terminal: valid UTF-8 kept (mail is often 8-bit), control
-/// characters and invalid bytes shown as `.`, tabs kept.
-fn printable(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len());
-    for piece in bytes.utf8_chunks() {
-        for c in piece.valid().chars() {
-            s.push(if c == '\t' || !c.is_control() { c } else { '.' });
-        }
-        for _ in piece.invalid() {
-            s.push('.');
-        }
-    }
-    s
 }
 
 #[cfg(test)]

@@ -242,6 +242,53 @@ impl Dialogue {
         self.credentials.len() - 1
     }
 
+    /// A credential a parser saw: recorded, and unless the session was
+    /// already encrypted, a `plaintext-auth` finding. `what` names the
+    /// command (`SMTP AUTH PLAIN`, `POP3 USER/PASS`, `IMAP LOGIN`).
+    pub fn credential_seen(&mut self, mut c: Credential, what: &str, encrypted: bool) -> usize {
+        c.ts = self.now(Direction::ClientToServer);
+        let who = c.username.clone().unwrap_or_else(|| "?".into());
+        // SASL mechanisms travel in base64, which people take for secrecy.
+        let sasl = !matches!(c.mechanism.as_str(), "USER-PASS" | "IMAP-LOGIN" | "APOP");
+        let index = self.credential(c);
+        if !encrypted {
+            let base64 = if sasl {
+                " (base64 is not encryption)"
+            } else {
+                ""
+            };
+            self.finding(
+                Severity::High,
+                "plaintext-auth",
+                format!(
+                    "{what} for user {who:?} sent without TLS: anyone on the path can read it{base64}"
+                ),
+            );
+        }
+        index
+    }
+
+    /// `starttls-refused`: the server answered `reply` to `command`.
+    pub fn starttls_refused(&mut self, command: &str, reply: &str) {
+        self.finding(
+            Severity::Medium,
+            "starttls-refused",
+            format!("the server refused {command} ({reply}): the session continues in clear"),
+        );
+    }
+
+    /// `starttls-not-used`: the server offered `command`, the client never
+    /// sent it.
+    pub fn starttls_not_used(&mut self, command: &str) {
+        self.finding(
+            Severity::Medium,
+            "starttls-not-used",
+            format!(
+                "the server offered {command} but the client never used it: the whole session was in clear"
+            ),
+        );
+    }
+
     /// Records the server's verdict on credential `index`.
     pub fn credential_result(&mut self, index: usize, success: bool) {
         if let Some(c) = self.credentials.get_mut(index) {
