@@ -261,9 +261,7 @@ impl MailParser for ImapParser {
             let st = &mut self.st;
             let side = &mut self.sides[d];
             if st.tls {
-                let start = st.tls_pos[d];
-                st.tls_pos[d] += input.len() as u64;
-                out.tls_bytes(dir, input, start);
+                super::feed_upgraded(&mut st.tls_pos, dir, input, out);
                 return;
             }
             if let Some(lit) = side.g.literal.as_mut() {
@@ -312,10 +310,7 @@ impl MailParser for ImapParser {
         let st = &mut self.st;
         let side = &mut self.sides[dir.index()];
         if st.tls {
-            let start = st.tls_pos[dir.index()];
-            st.tls_pos[dir.index()] += len;
-            out.tls.gap(dir, len);
-            out.gap(dir, start, len, None);
+            super::gap_upgraded(&mut st.tls_pos, dir, len, out);
             return;
         }
         let start = side.reader.position();

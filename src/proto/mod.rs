@@ -90,6 +90,23 @@ impl TlsMode {
     }
 }
 
+/// After an accepted STARTTLS/STLS (RFC 3207 §4, RFC 2595 §4) every byte
+/// of both directions is TLS: `pos` is the next stream offset of each
+/// direction, kept by the parser from the moment of the upgrade.
+pub(crate) fn feed_upgraded(pos: &mut [u64; 2], dir: Direction, bytes: &[u8], out: &mut Dialogue) {
+    let start = pos[dir.index()];
+    pos[dir.index()] += bytes.len() as u64;
+    out.tls_bytes(dir, bytes, start);
+}
+
+/// A gap after the upgrade: the TLS tracker loses its record boundaries.
+pub(crate) fn gap_upgraded(pos: &mut [u64; 2], dir: Direction, len: u64, out: &mut Dialogue) {
+    let start = pos[dir.index()];
+    pos[dir.index()] += len;
+    out.tls.gap(dir, len);
+    out.gap(dir, start, len, None);
+}
+
 /// Bytes as text for people (invalid UTF-8 replaced).
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -125,9 +125,7 @@ impl MailParser for Pop3Parser {
         while !input.is_empty() {
             let st = &mut self.st;
             if st.tls {
-                let start = st.tls_pos[d];
-                st.tls_pos[d] += input.len() as u64;
-                out.tls_bytes(dir, input, start);
+                super::feed_upgraded(&mut st.tls_pos, dir, input, out);
                 return;
             }
             if dir == C
@@ -157,10 +155,7 @@ impl MailParser for Pop3Parser {
     fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue) {
         let st = &mut self.st;
         if st.tls {
-            let start = st.tls_pos[dir.index()];
-            st.tls_pos[dir.index()] += len;
-            out.tls.gap(dir, len);
-            out.gap(dir, start, len, None);
+            super::gap_upgraded(&mut st.tls_pos, dir, len, out);
             return;
         }
         let reader = &mut self.readers[dir.index()];

@@ -256,9 +256,7 @@ impl MailParser for SmtpParser {
         while !input.is_empty() {
             let st = &mut self.state;
             if st.tls {
-                let start = st.tls_pos[d];
-                st.tls_pos[d] += input.len() as u64;
-                out.tls_bytes(dir, input, start);
+                super::feed_upgraded(&mut st.tls_pos, dir, input, out);
                 return;
             }
             if dir == C
@@ -298,10 +296,7 @@ impl MailParser for SmtpParser {
     fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue) {
         let st = &mut self.state;
         if st.tls {
-            let start = st.tls_pos[dir.index()];
-            st.tls_pos[dir.index()] += len;
-            out.tls.gap(dir, len);
-            out.gap(dir, start, len, None);
+            super::gap_upgraded(&mut st.tls_pos, dir, len, out);
             return;
         }
         let reader = &mut self.readers[dir.index()];
