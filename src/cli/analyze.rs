@@ -8,7 +8,7 @@ use super::spool::Spool;
 use super::{Failure, output_error};
 use crate::analysis::FlowAnalysis;
 use crate::report::analysis::{MessagePaths, write_flow_json};
-use crate::report::flows::{CaptureFinding, CaptureRecord, write_json_line};
+use crate::report::flows::{CaptureRecord, write_capture_json};
 use crate::report::summary::Summary;
 
 pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
@@ -50,10 +50,7 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = (|| -> io::Result<()> {
         if json {
-            write_json_line(&mut out, &capture)?;
-            for w in pipeline.reader().warnings() {
-                write_json_line(&mut out, &CaptureFinding::from_warning(w))?;
-            }
+            write_capture_json(&mut out, &capture, pipeline.reader())?;
             let spool = spool.into_inner().map_err(|e| e.into_error())?;
             spool.copy_to(&mut out)?;
             paths.write_json(&mut out)?;

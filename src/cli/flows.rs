@@ -7,7 +7,7 @@ use super::{Failure, output_error, print_warnings, progress};
 use crate::pipeline::{Pipeline, PipelineOptions};
 use crate::proto::detect::ProtocolSniffer;
 use crate::report::flows::{
-    CaptureFinding, CaptureRecord, FlowRecord, write_json_line, write_table,
+    CaptureRecord, FlowRecord, write_capture_json, write_json_line, write_table,
 };
 use crate::report::ordered::InOrder;
 
@@ -43,10 +43,7 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = (|| -> io::Result<()> {
         if json {
-            write_json_line(&mut out, &capture)?;
-            for w in pipeline.reader().warnings() {
-                write_json_line(&mut out, &CaptureFinding::from_warning(w))?;
-            }
+            write_capture_json(&mut out, &capture, pipeline.reader())?;
             for f in &flows {
                 write_json_line(&mut out, f)?;
             }

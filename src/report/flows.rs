@@ -159,6 +159,20 @@ impl FlowRecord {
     }
 }
 
+/// The head of a JSON Lines report: the `capture` record, then a `finding`
+/// for each piece of damage the reader met.
+pub fn write_capture_json<R>(
+    out: &mut impl Write,
+    capture: &CaptureRecord,
+    reader: &CaptureReader<R>,
+) -> io::Result<()> {
+    write_json_line(out, capture)?;
+    for w in reader.warnings() {
+        write_json_line(out, &CaptureFinding::from_warning(w))?;
+    }
+    Ok(())
+}
+
 /// Writes one record as a JSON line.
 pub fn write_json_line(out: &mut impl Write, record: &impl Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *out, record).map_err(io::Error::other)?;
