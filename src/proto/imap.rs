@@ -1102,6 +1102,22 @@ mod tests {
     }
 
     #[test]
+    fn a_header_fetch_lists_no_attachments() {
+        let header = b"Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+        let mut fetch = format!("* 1 FETCH (BODY[HEADER] {{{}}}\r\n", header.len()).into_bytes();
+        fetch.extend_from_slice(header);
+        fetch.extend_from_slice(b")\r\na1 OK\r\n");
+        let d = run(&[
+            (S, b"* OK ready\r\n"),
+            (C, b"a1 FETCH 1 BODY[HEADER]\r\n"),
+            (S, &fetch),
+        ]);
+        assert_eq!(d.messages[0].part, "header");
+        assert_eq!(d.messages[0].subject.as_deref(), Some("s"));
+        assert!(d.messages[0].attachments.is_empty());
+    }
+
+    #[test]
     fn garbage_lines_are_anomalies() {
         let d = run(&[
             (S, b"* OK ready\r\n"),

@@ -224,7 +224,14 @@ impl Dialogue {
     pub fn message(&mut self, raw: RawMessage) -> usize {
         let want_contents = self.hook.is_some();
         let mut contents = Vec::new();
-        let info = crate::mail::inspect(&raw.bytes, want_contents.then_some(&mut contents));
+        let mut info = crate::mail::inspect(&raw.bytes, want_contents.then_some(&mut contents));
+        if raw.part != "full" {
+            // A header, TOP or section retrieval: the parts seen are not
+            // the message's (a multipart header alone looks like an
+            // empty attachment).
+            info.attachments.clear();
+            contents.clear();
+        }
         let mut record = MessageRecord::new(self.flow, self.protocol, &raw, info);
         if let Some(hook) = &self.hook {
             (hook.borrow_mut())(&mut record, &raw, &contents);
