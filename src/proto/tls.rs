@@ -1,14 +1,27 @@
-//! Recognising TLS on the wire (RFC 8446 §5.1, RFC 5246 §6.2).
+//! What a TLS connection shows in clear (RFC 8446 §4-§5, RFC 5246 §6-§7).
 //!
 //! Every TLS record starts with a 5-byte header: content type (20–23: change
 //! cipher spec, alert, handshake, application data), the legacy version
 //! (major 3, minor 0–4) and a 16-bit length of at most 2^14 + 2048 bytes.
 //! A connection opens with a handshake record (type 22), so "16 03 0x" is how
 //! TLS looks in its first bytes.
+//!
+//! Encryption hides the mail, not everything: the ClientHello and the
+//! ServerHello travel in clear, so anyone on the path reads the server name
+//! the client asked for (SNI, RFC 6066 §3), the application protocols it
+//! offers (ALPN, RFC 7301), the TLS versions on both sides and the cipher
+//! suite the server chose. [`TlsTracker`] reads exactly that, in three
+//! layers per direction:
+//!
+//! 1. records: the 5-byte headers, followed across arbitrary TCP pieces;
+//! 2. handshake messages (type, 24-bit length, body) inside the plaintext
+//!    handshake records, which may span records or share one;
+//! 3. the two hellos, parsed field by field with every length checked.
 
-/// Largest record a TLS 1.2 peer may send (RFC 5246 §6.2.3).
 use crate::flow::Direction;
 
+/// Largest record a TLS 1.2 peer may send (RFC 5246 §6.2.3: 2^14 bytes of
+/// plaintext plus up to 2048 bytes of expansion by the cipher).
 const MAX_RECORD: u16 = (1 << 14) + 2048;
 
 /// True when `bytes` starts with a plausible TLS record header of the given
@@ -30,7 +43,28 @@ pub fn looks_like_handshake(bytes: &[u8]) -> bool {
     looks_like_record(bytes, Some(22))
 }
 
-/// Plaintext handshake bytes kept per direction for reading the hellos.
+/// Record content types (RFC 8446 §5.1, RFC 6520 for heartbeat).
+const CHANGE_CIPHER_SPEC: u8 = 20;
+const ALERT: u8 = 21;
+const HANDSHAKE: u8 = 22;
+const APPLICATION_DATA: u8 = 23;
+const HEARTBEAT: u8 = 24;
+
+/// Handshake message types (RFC 8446 §4).
+const CLIENT_HELLO: u8 = 1;
+const SERVER_HELLO: u8 = 2;
+
+/// Extension types (IANA TLS ExtensionType registry).
+const EXT_SERVER_NAME: u16 = 0;
+const EXT_ALPN: u16 = 16;
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
+
+const TLS_1_3: u16 = 0x0304;
+
+/// Largest hello kept for parsing. A real ClientHello is a few hundred
+/// bytes to a few KiB; a bigger announced length is skipped without being
+/// buffered, so a hostile 24-bit length (16 MiB) never becomes an
+/// allocation.
 const MAX_HANDSHAKE: usize = 64 * 1024;
 
 /// The `random` of a ServerHello that is really a HelloRetryRequest
@@ -43,17 +77,29 @@ const HRR_RANDOM: [u8; 32] = [
 /// Follows the TLS records of a flow (after STARTTLS, or from the first byte
 /// on 465/993/995): counts them and reads the version, SNI and cipher from
 /// the ClientHello and ServerHello, which travel in clear.
+///
+/// Memory per direction is one record header (5 bytes), one handshake
+/// message header (4 bytes), two alert bytes and at most one hello being
+/// gathered (at most [`MAX_HANDSHAKE`] bytes).
 #[derive(Clone, Debug, Default)]
 pub struct TlsTracker {
-    dirs: [RecordReader; 2],
+    dirs: [DirectionState; 2],
+    /// The server chose TLS 1.3 (in its ServerHello or a HelloRetryRequest).
+    /// From then on every protected record is disguised as application data
+    /// (RFC 8446 §5.2), so an alert or handshake record is plaintext even
+    /// after a ChangeCipherSpec, which TLS 1.3 only sends to please
+    /// middleboxes (RFC 8446 Appendix D.4).
+    tls13: bool,
     summary: TlsSummary,
 }
 
 /// What the records and the hellos tell an eavesdropper.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TlsSummary {
+    /// Record headers read per direction (every content type).
     pub records_c2s: u64,
     pub records_s2c: u64,
+    /// Every byte fed, records or not.
     pub bytes_c2s: u64,
     pub bytes_s2c: u64,
     /// Negotiated version, e.g. `TLS 1.3` (from the ServerHello's
@@ -61,108 +107,168 @@ pub struct TlsSummary {
     pub version: Option<String>,
     /// Server name the client asked for (RFC 6066 §3).
     pub sni: Option<String>,
-    /// Cipher suite the server chose, by its IANA name.
+    /// Cipher suite the server chose, by its IANA name (`0xC0FF` when the
+    /// table does not know it).
     pub cipher: Option<String>,
     /// ALPN protocols offered by the client (RFC 7301).
     pub alpn: Vec<String>,
-    /// Versions the client offered (supported_versions, RFC 8446 §4.2.1).
+    /// Versions the client offered (supported_versions, RFC 8446 §4.2.1;
+    /// GREASE values left out). Empty when the extension was absent.
     pub client_versions: Vec<String>,
-    /// Plaintext alert records.
+    /// The ClientHello's legacy_version field: the highest version a
+    /// pre-TLS 1.3 client supports (TLS 1.3 clients put `TLS 1.2` here).
+    pub client_legacy_version: Option<String>,
+    /// The server answered with a HelloRetryRequest (RFC 8446 §4.1.4).
+    pub hello_retry: bool,
+    /// Plaintext alert records (either direction).
     pub alerts: u64,
-    /// Times the record boundaries were lost to a gap.
+    /// The description of the first plaintext alert, e.g.
+    /// `handshake_failure` (RFC 8446 §6).
+    pub first_alert: Option<String>,
+    /// Holes in the TLS bytes reported by the reassembly.
     pub gaps: u64,
 }
 
-/// One direction's record boundaries.
+impl TlsSummary {
+    fn counters(&mut self, dir: Direction) -> (&mut u64, &mut u64) {
+        match dir {
+            Direction::ClientToServer => (&mut self.bytes_c2s, &mut self.records_c2s),
+            Direction::ServerToClient => (&mut self.bytes_s2c, &mut self.records_s2c),
+        }
+    }
+}
+
+/// One direction: where its records and handshake messages stand.
 #[derive(Clone, Debug, Default)]
-struct RecordReader {
+struct DirectionState {
+    /// The record header being gathered (a header may be split across
+    /// TCP pieces).
     header: [u8; 5],
     header_len: usize,
     /// Body bytes of the current record still to come.
     remaining: usize,
     content_type: u8,
-    /// Boundaries lost (a gap): wait for something that looks like a
-    /// record header at the start of a piece.
+    /// Whether the current record's body can be read (see
+    /// [`TlsTracker::tls13`]).
+    plaintext: bool,
+    /// Record boundaries unknown (after a gap, or bytes that are not a
+    /// record header): wait for a piece that starts like a record.
     lost: bool,
-    /// ChangeCipherSpec seen: later handshake records are encrypted.
-    encrypted: bool,
-    /// Plaintext handshake bytes and how far they were parsed.
-    handshake: Vec<u8>,
-    parsed: usize,
+    /// This direction sent a ChangeCipherSpec: in TLS ≤ 1.2 its later
+    /// records are encrypted whatever their content type.
+    changed_cipher: bool,
+    /// The first two bytes (level, description) of the current alert record.
+    alert: [u8; 2],
+    alert_len: usize,
+    handshake: HandshakeReader,
+}
+
+impl DirectionState {
+    /// Record boundaries are gone. Handshake message boundaries with them:
+    /// a message may continue in the next record, so the handshake layer
+    /// gives up for this direction rather than guess.
+    fn lose(&mut self) {
+        self.lost = true;
+        self.header_len = 0;
+        self.remaining = 0;
+        self.handshake.give_up();
+    }
 }
 
 impl TlsTracker {
+    /// In-order bytes of `dir`; pieces may cut records and headers anywhere.
     pub fn feed(&mut self, dir: Direction, mut bytes: &[u8]) {
-        let summary = &mut self.summary;
-        match dir {
-            Direction::ClientToServer => summary.bytes_c2s += bytes.len() as u64,
-            Direction::ServerToClient => summary.bytes_s2c += bytes.len() as u64,
-        }
-        let r = &mut self.dirs[dir.index()];
-        if r.lost {
+        let Self {
+            dirs,
+            tls13,
+            summary,
+        } = self;
+        *summary.counters(dir).0 += bytes.len() as u64;
+        let d = &mut dirs[dir.index()];
+        if d.lost {
+            // Only a piece that starts like a record header ends the
+            // search: a TCP segment after a hole usually starts a record,
+            // while a header-like pattern inside ciphertext is chance.
             if !looks_like_record(bytes, None) {
                 return;
             }
-            r.lost = false;
-            r.header_len = 0;
-            r.remaining = 0;
+            d.lost = false;
         }
         while !bytes.is_empty() {
-            if r.remaining == 0 {
-                let take = (5 - r.header_len).min(bytes.len());
-                r.header[r.header_len..r.header_len + take].copy_from_slice(&bytes[..take]);
-                r.header_len += take;
+            if d.remaining == 0 {
+                let take = (5 - d.header_len).min(bytes.len());
+                d.header[d.header_len..d.header_len + take].copy_from_slice(&bytes[..take]);
+                d.header_len += take;
                 bytes = &bytes[take..];
-                if r.header_len < 5 {
+                if d.header_len < 5 {
                     return;
                 }
-                r.header_len = 0;
-                let h = r.header;
-                if !looks_like_record(&h, None) {
-                    // Not a record header: the stream is not (or no longer)
-                    // TLS as we understood it.
-                    r.lost = true;
+                d.header_len = 0;
+                let Some((content_type, len)) = record_header(&d.header) else {
+                    // Not a record header: this is not (or no longer) TLS
+                    // as far as we can follow it.
+                    d.lose();
                     return;
-                }
-                r.content_type = h[0];
-                r.remaining = u16::from_be_bytes([h[3], h[4]]) as usize;
-                match dir {
-                    Direction::ClientToServer => summary.records_c2s += 1,
-                    Direction::ServerToClient => summary.records_s2c += 1,
-                }
-                match r.content_type {
-                    20 => r.encrypted = true,
-                    21 if !r.encrypted => summary.alerts += 1,
+                };
+                *summary.counters(dir).1 += 1;
+                d.content_type = content_type;
+                d.remaining = len;
+                d.plaintext = !d.changed_cipher || *tls13;
+                match content_type {
+                    CHANGE_CIPHER_SPEC => d.changed_cipher = true,
+                    ALERT if d.plaintext => {
+                        summary.alerts += 1;
+                        d.alert_len = 0;
+                    }
                     _ => {}
                 }
                 continue;
             }
-            let take = r.remaining.min(bytes.len());
-            if r.content_type == 22 && !r.encrypted && r.handshake.len() + take <= MAX_HANDSHAKE {
-                r.handshake.extend_from_slice(&bytes[..take]);
-                r.read_handshake(dir, summary);
+            let take = d.remaining.min(bytes.len());
+            let (body, rest) = bytes.split_at(take);
+            d.remaining -= take;
+            bytes = rest;
+            if !d.plaintext {
+                continue;
             }
-            r.remaining -= take;
-            bytes = &bytes[take..];
+            match d.content_type {
+                HANDSHAKE => d.handshake.feed(body, wanted_hello(dir), |kind, msg| {
+                    read_hello(kind, msg, summary, tls13)
+                }),
+                ALERT => read_alert(d, body, summary),
+                _ => {}
+            }
         }
     }
 
-    /// Bytes of `dir` missing from the capture. Inside a record the
-    /// boundaries survive (its length is known); past its end they are
-    /// lost until a plausible record header shows up again.
+    /// `len` bytes of `dir` are missing from the capture. Inside a record
+    /// its boundaries survive (its length is known), though its content is
+    /// lost; past its end they are lost until a piece starts like a record
+    /// header again, and nothing is counted meanwhile.
     pub fn gap(&mut self, dir: Direction, len: u64) {
-        let r = &mut self.dirs[dir.index()];
-        // Whatever handshake message was being gathered is broken.
-        r.handshake.clear();
-        r.parsed = 0;
-        if !r.lost && r.header_len == 0 && (len as usize) < r.remaining {
-            r.remaining -= len as usize;
+        if len == 0 {
             return;
         }
-        if !r.lost {
-            self.summary.gaps += 1;
+        self.summary.gaps += 1;
+        let d = &mut self.dirs[dir.index()];
+        if d.lost {
+            return;
         }
-        r.lost = true;
+        let inside_record = d.header_len == 0 && len <= d.remaining as u64;
+        if !inside_record {
+            d.lose();
+            return;
+        }
+        // `len <= remaining`, so it fits in a usize.
+        d.remaining -= len as usize;
+        if d.plaintext {
+            match d.content_type {
+                HANDSHAKE => d.handshake.gap(len),
+                // The description may be among the missing bytes: read none.
+                ALERT => d.alert_len = d.alert.len(),
+                _ => {}
+            }
+        }
     }
 
     pub fn summary(&self) -> &TlsSummary {
@@ -175,28 +281,166 @@ impl TlsTracker {
     }
 }
 
-impl RecordReader {
-    /// Reads the complete handshake messages gathered so far (RFC 8446 §4:
-    /// type, 24-bit length, body).
-    fn read_handshake(&mut self, dir: Direction, summary: &mut TlsSummary) {
-        loop {
-            let rest = &self.handshake[self.parsed..];
-            let [kind, a, b, c, ..] = *rest else { return };
-            let len = u32::from_be_bytes([0, a, b, c]) as usize;
-            let Some(body) = rest.get(4..4 + len) else {
-                return;
-            };
-            match (dir, kind) {
-                (Direction::ClientToServer, 1) => {
-                    client_hello(body, summary);
-                }
-                (Direction::ServerToClient, 2) => {
-                    server_hello(body, summary);
-                }
-                _ => {}
-            }
-            self.parsed += 4 + len;
+/// Content type and length of a well-formed record header. Stricter than
+/// [`looks_like_record`] on types (heartbeat, RFC 6520, is accepted) and
+/// looser on length: TLS 1.2 allows empty application data records
+/// (RFC 5246 §6.2.1), never empty handshake, alert or ChangeCipherSpec ones.
+fn record_header(h: &[u8; 5]) -> Option<(u8, usize)> {
+    let [content_type, major, minor, hi, lo] = *h;
+    let len = u16::from_be_bytes([hi, lo]);
+    let type_ok = (CHANGE_CIPHER_SPEC..=HEARTBEAT).contains(&content_type);
+    let len_ok = len <= MAX_RECORD && (len > 0 || content_type == APPLICATION_DATA);
+    (type_ok && major == 3 && minor <= 4 && len_ok).then_some((content_type, len as usize))
+}
+
+/// Gathers the first two bytes of a plaintext alert record, which may
+/// arrive in two pieces.
+fn read_alert(d: &mut DirectionState, body: &[u8], summary: &mut TlsSummary) {
+    let take = (d.alert.len() - d.alert_len).min(body.len());
+    if take == 0 {
+        return;
+    }
+    d.alert[d.alert_len..d.alert_len + take].copy_from_slice(&body[..take]);
+    d.alert_len += take;
+    if d.alert_len == d.alert.len() && summary.first_alert.is_none() {
+        summary.first_alert = Some(alert_name(d.alert[1]));
+    }
+}
+
+/// The hello each side sends: the only handshake message worth keeping.
+fn wanted_hello(dir: Direction) -> u8 {
+    match dir {
+        Direction::ClientToServer => CLIENT_HELLO,
+        Direction::ServerToClient => SERVER_HELLO,
+    }
+}
+
+/// Cuts one direction's plaintext handshake bytes into messages
+/// (RFC 8446 §4: type, 24-bit length, body). A message may span several
+/// records and a record may hold several messages, so the state survives
+/// between records.
+#[derive(Clone, Debug, Default)]
+struct HandshakeReader {
+    header: [u8; 4],
+    header_len: usize,
+    /// Body bytes of the current message still to come.
+    remaining: usize,
+    kind: u8,
+    /// The current message is a hello being gathered into `body`.
+    keep: bool,
+    body: Vec<u8>,
+    /// Message boundaries were lost: read nothing more.
+    broken: bool,
+}
+
+impl HandshakeReader {
+    /// Reads `bytes`, calling `on_message(kind, body)` for each complete
+    /// message of type `wanted` (other messages are skipped unbuffered).
+    fn feed(&mut self, mut bytes: &[u8], wanted: u8, mut on_message: impl FnMut(u8, &[u8])) {
+        if self.broken {
+            return;
         }
+        while !bytes.is_empty() {
+            if self.header_len < 4 {
+                let take = (4 - self.header_len).min(bytes.len());
+                self.header[self.header_len..self.header_len + take]
+                    .copy_from_slice(&bytes[..take]);
+                self.header_len += take;
+                bytes = &bytes[take..];
+                if self.header_len < 4 {
+                    return;
+                }
+                let [kind, a, b, c] = self.header;
+                self.kind = kind;
+                self.remaining = u32::from_be_bytes([0, a, b, c]) as usize;
+                self.keep = kind == wanted && self.remaining <= MAX_HANDSHAKE;
+                if self.remaining == 0 {
+                    self.end_message(&mut on_message);
+                }
+                continue;
+            }
+            let take = self.remaining.min(bytes.len());
+            if self.keep {
+                // Grows with the bytes that arrived, never with the length
+                // the peer announced.
+                self.body.extend_from_slice(&bytes[..take]);
+            }
+            self.remaining -= take;
+            bytes = &bytes[take..];
+            if self.remaining == 0 {
+                self.end_message(&mut on_message);
+            }
+        }
+    }
+
+    fn end_message(&mut self, on_message: &mut impl FnMut(u8, &[u8])) {
+        if self.keep {
+            on_message(self.kind, &self.body);
+        }
+        self.header_len = 0;
+        self.keep = false;
+        // Release the hello's memory: the flow may live for hours.
+        self.body = Vec::new();
+    }
+
+    /// Missing bytes inside a handshake record. Within a message's body the
+    /// next message is still found (the hello being gathered is lost);
+    /// anywhere else the message boundaries are gone.
+    fn gap(&mut self, len: u64) {
+        if self.broken {
+            return;
+        }
+        let in_body = self.header_len == 4 && len <= self.remaining as u64;
+        if !in_body {
+            self.give_up();
+            return;
+        }
+        self.remaining -= len as usize;
+        self.keep = false;
+        self.body = Vec::new();
+        if self.remaining == 0 {
+            self.header_len = 0;
+        }
+    }
+
+    fn give_up(&mut self) {
+        self.broken = true;
+        self.keep = false;
+        self.body = Vec::new();
+    }
+}
+
+/// A complete hello arrived: note what it says.
+fn read_hello(kind: u8, body: &[u8], summary: &mut TlsSummary, tls13: &mut bool) {
+    match kind {
+        CLIENT_HELLO => {
+            // After a HelloRetryRequest the client sends a second
+            // ClientHello: it replaces what the first one said.
+            if let Some(hello) = ClientHello::parse(body) {
+                summary.client_legacy_version = Some(version_name(hello.legacy_version));
+                summary.sni = hello.sni;
+                summary.alpn = hello.alpn;
+                summary.client_versions = hello.versions;
+            }
+        }
+        SERVER_HELLO => match ServerHello::parse(body) {
+            // A HelloRetryRequest asks for another ClientHello; the real
+            // ServerHello follows it (RFC 8446 §4.1.4). It does commit the
+            // server to TLS 1.3.
+            Some(hello) if hello.retry => {
+                summary.hello_retry = true;
+                *tls13 = true;
+            }
+            Some(hello) => {
+                summary.version = Some(version_name(hello.version));
+                summary.cipher = Some(cipher_name(hello.cipher_suite));
+                // Draft versions of TLS 1.3 (0x7fNN) protect records the
+                // same way.
+                *tls13 = hello.version == TLS_1_3 || hello.version >> 8 == 0x7f;
+            }
+            None => {}
+        },
+        _ => {}
     }
 }
 
@@ -221,119 +465,223 @@ impl<'a> Reader<'a> {
         self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
     }
 
-    /// A vector with a length prefix of `width` bytes.
-    fn vec(&mut self, width: usize) -> Option<&'a [u8]> {
-        let len = match width {
-            1 => self.u8()? as usize,
-            _ => self.u16()? as usize,
-        };
-        self.take(len)
+    /// A vector with a 1-byte length prefix (`<0..2^8-1>` in the RFCs).
+    fn vec8(&mut self) -> Option<&'a [u8]> {
+        let len = self.u8()?;
+        self.take(len as usize)
     }
 
-    /// The extensions block: (type, data) pairs.
+    /// A vector with a 2-byte length prefix (`<0..2^16-1>`).
+    fn vec16(&mut self) -> Option<&'a [u8]> {
+        let len = self.u16()?;
+        self.take(len as usize)
+    }
+
+    /// The extensions block, as (type, data) pairs, as far as it is well
+    /// formed. A hello without it (SSL 3.0 style) has none.
     fn extensions(&mut self) -> Vec<(u16, &'a [u8])> {
         let mut out = Vec::new();
-        let Some(block) = self.vec(2) else { return out };
+        let Some(block) = self.vec16() else {
+            return out;
+        };
         let mut r = Reader(block);
-        while let (Some(t), Some(d)) = (r.u16(), r.vec(2)) {
-            out.push((t, d));
+        while let (Some(kind), Some(data)) = (r.u16(), r.vec16()) {
+            out.push((kind, data));
         }
         out
     }
 }
 
-/// RFC 8446 §4.1.2 / RFC 5246 §7.4.1.2.
-fn client_hello(body: &[u8], summary: &mut TlsSummary) -> Option<()> {
-    let mut r = Reader(body);
-    r.take(2 + 32)?; // legacy_version, random
-    r.vec(1)?; // session id
-    r.vec(2)?; // cipher suites
-    r.vec(1)?; // compression methods
-    for (kind, data) in r.extensions() {
-        let mut e = Reader(data);
-        match kind {
-            // server_name (RFC 6066 §3): a list of (type, name).
-            0 => {
-                let mut list = Reader(e.vec(2)?);
-                while let Some(name_type) = list.u8() {
-                    let name = list.vec(2)?;
-                    if name_type == 0 {
-                        summary.sni = Some(String::from_utf8_lossy(name).into_owned());
-                    }
-                }
-            }
-            // ALPN (RFC 7301 §3.1).
-            16 => {
-                let mut list = Reader(e.vec(2)?);
-                while let Some(p) = list.vec(1) {
-                    summary.alpn.push(String::from_utf8_lossy(p).into_owned());
-                }
-            }
-            // supported_versions (RFC 8446 §4.2.1).
-            43 => {
-                let mut list = Reader(e.vec(1)?);
-                while let Some(v) = list.u16() {
-                    if let Some(name) = version_name(v) {
-                        summary.client_versions.push(name.to_string());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Some(())
+/// What a ClientHello shows (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2).
+struct ClientHello {
+    legacy_version: u16,
+    sni: Option<String>,
+    alpn: Vec<String>,
+    versions: Vec<String>,
 }
 
-/// RFC 8446 §4.1.3. Returns true for a real ServerHello (not a
-/// HelloRetryRequest).
-fn server_hello(body: &[u8], summary: &mut TlsSummary) -> bool {
-    let mut r = Reader(body);
-    let (Some(legacy), Some(random)) = (r.u16(), r.take(32)) else {
-        return false;
-    };
-    if random == HRR_RANDOM {
-        return false;
-    }
-    let (Some(_), Some(suite), Some(_)) = (r.vec(1), r.u16(), r.u8()) else {
-        return false;
-    };
-    let mut version = legacy;
-    for (kind, data) in r.extensions() {
-        if kind == 43 && data.len() == 2 {
-            version = u16::from_be_bytes([data[0], data[1]]);
+impl ClientHello {
+    /// None when even the fixed fields are truncated; a damaged extension
+    /// only loses what it would have said.
+    fn parse(body: &[u8]) -> Option<ClientHello> {
+        let mut r = Reader(body);
+        let legacy_version = r.u16()?;
+        r.take(32)?; // random
+        r.vec8()?; // legacy_session_id
+        r.vec16()?; // cipher_suites
+        r.vec8()?; // legacy_compression_methods
+        let mut hello = ClientHello {
+            legacy_version,
+            sni: None,
+            alpn: Vec::new(),
+            versions: Vec::new(),
+        };
+        for (kind, data) in r.extensions() {
+            let mut e = Reader(data);
+            match kind {
+                EXT_SERVER_NAME => hello.sni = server_name(&mut e),
+                EXT_ALPN => {
+                    // ProtocolNameList: names with a 1-byte length
+                    // (RFC 7301 §3.1).
+                    let mut list = Reader(e.vec16().unwrap_or_default());
+                    hello.alpn = std::iter::from_fn(|| list.vec8()).map(printable).collect();
+                }
+                EXT_SUPPORTED_VERSIONS => {
+                    // ProtocolVersion versions<2..254> (RFC 8446 §4.2.1).
+                    let mut list = Reader(e.vec8().unwrap_or_default());
+                    hello.versions = std::iter::from_fn(|| list.u16())
+                        .filter(|&v| !is_grease(v))
+                        .map(version_name)
+                        .collect();
+                }
+                _ => {}
+            }
         }
+        Some(hello)
     }
-    summary.version = version_name(version).map(str::to_string);
-    summary.cipher = Some(cipher_name(suite));
-    true
 }
 
-fn version_name(v: u16) -> Option<&'static str> {
-    Some(match v {
+/// The host_name of a server_name extension (RFC 6066 §3): a list of
+/// (name_type, name); type 0 is the only one defined.
+fn server_name(e: &mut Reader<'_>) -> Option<String> {
+    let mut list = Reader(e.vec16()?);
+    while let Some(name_type) = list.u8() {
+        let name = list.vec16()?;
+        if name_type == 0 {
+            return Some(printable(name));
+        }
+    }
+    None
+}
+
+/// What a ServerHello shows (RFC 8446 §4.1.3, RFC 5246 §7.4.1.3).
+struct ServerHello {
+    /// The negotiated version: supported_versions when present (TLS 1.3
+    /// freezes legacy_version at 0x0303), else legacy_version.
+    version: u16,
+    cipher_suite: u16,
+    /// A HelloRetryRequest in ServerHello clothing.
+    retry: bool,
+}
+
+impl ServerHello {
+    fn parse(body: &[u8]) -> Option<ServerHello> {
+        let mut r = Reader(body);
+        let legacy_version = r.u16()?;
+        let random = r.take(32)?;
+        r.vec8()?; // legacy_session_id_echo
+        let cipher_suite = r.u16()?;
+        r.u8()?; // legacy_compression_method
+        let mut version = legacy_version;
+        for (kind, data) in r.extensions() {
+            if let (EXT_SUPPORTED_VERSIONS, [hi, lo]) = (kind, data) {
+                version = u16::from_be_bytes([*hi, *lo]);
+            }
+        }
+        Some(ServerHello {
+            version,
+            cipher_suite,
+            retry: random == HRR_RANDOM,
+        })
+    }
+}
+
+/// GREASE values (RFC 8701) are random-looking versions and extensions a
+/// client sends to keep servers tolerant: 0x0A0A, 0x1A1A, … 0xFAFA.
+fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+/// Bytes from the wire as text for people: invalid UTF-8 replaced and
+/// control characters escaped, so a hostile name cannot drive a terminal.
+fn printable(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for c in String::from_utf8_lossy(bytes).chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `TLS 1.2` for 0x0303; hex for what no RFC names.
+fn version_name(v: u16) -> String {
+    let name = match v {
         0x0300 => "SSL 3.0",
         0x0301 => "TLS 1.0",
         0x0302 => "TLS 1.1",
         0x0303 => "TLS 1.2",
-        0x0304 => "TLS 1.3",
-        _ => return None,
-    })
+        TLS_1_3 => "TLS 1.3",
+        // Internet-Draft versions of TLS 1.3 (0x7f00 + draft number).
+        _ if v >> 8 == 0x7f => return format!("TLS 1.3 (draft {})", v & 0xff),
+        _ => return format!("0x{v:04X}"),
+    };
+    name.to_string()
+}
+
+/// The name of an alert description (RFC 8446 §6, RFC 5246 §7.2).
+fn alert_name(description: u8) -> String {
+    let name = match description {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        21 => "decryption_failed",
+        22 => "record_overflow",
+        30 => "decompression_failure",
+        40 => "handshake_failure",
+        41 => "no_certificate",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        60 => "export_restriction",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        111 => "certificate_unobtainable",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        114 => "bad_certificate_hash_value",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        _ => return format!("alert {description}"),
+    };
+    name.to_string()
 }
 
 /// The IANA name of a cipher suite (TLS Cipher Suites registry), or its
 /// number in hex.
 pub fn cipher_name(suite: u16) -> String {
     let name = match suite {
+        // TLS 1.3 (RFC 8446 §B.4): the key exchange is negotiated apart.
         0x1301 => "TLS_AES_128_GCM_SHA256",
         0x1302 => "TLS_AES_256_GCM_SHA384",
         0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
         0x1304 => "TLS_AES_128_CCM_SHA256",
         0x1305 => "TLS_AES_128_CCM_8_SHA256",
+        // ECDHE with AEAD ciphers (RFC 5289, RFC 7905).
         0xc02b => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
         0xc02c => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
         0xc02f => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
         0xc030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         0xcca8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
         0xcca9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        0xccaa => "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        // ECDHE with CBC ciphers (RFC 8422, RFC 5289).
         0xc009 => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
         0xc00a => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
         0xc013 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
@@ -342,23 +690,29 @@ pub fn cipher_name(suite: u16) -> String {
         0xc024 => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
         0xc027 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
         0xc028 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+        0xc008 => "TLS_ECDHE_ECDSA_WITH_3DES_EDE_CBC_SHA",
         0xc012 => "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
-        0x009c => "TLS_RSA_WITH_AES_128_GCM_SHA256",
-        0x009d => "TLS_RSA_WITH_AES_256_GCM_SHA384",
+        0xc007 => "TLS_ECDHE_ECDSA_WITH_RC4_128_SHA",
+        0xc011 => "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+        // Finite-field DHE (RFC 5288, RFC 5246).
         0x009e => "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
         0x009f => "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
-        0x002f => "TLS_RSA_WITH_AES_128_CBC_SHA",
-        0x0035 => "TLS_RSA_WITH_AES_256_CBC_SHA",
-        0x003c => "TLS_RSA_WITH_AES_128_CBC_SHA256",
-        0x003d => "TLS_RSA_WITH_AES_256_CBC_SHA256",
         0x0033 => "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
         0x0039 => "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
         0x0067 => "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256",
         0x006b => "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256",
+        0x0016 => "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA",
+        // Plain RSA key transport: no forward secrecy.
+        0x009c => "TLS_RSA_WITH_AES_128_GCM_SHA256",
+        0x009d => "TLS_RSA_WITH_AES_256_GCM_SHA384",
+        0x002f => "TLS_RSA_WITH_AES_128_CBC_SHA",
+        0x0035 => "TLS_RSA_WITH_AES_256_CBC_SHA",
+        0x003c => "TLS_RSA_WITH_AES_128_CBC_SHA256",
+        0x003d => "TLS_RSA_WITH_AES_256_CBC_SHA256",
         0x000a => "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
         0x0004 => "TLS_RSA_WITH_RC4_128_MD5",
         0x0005 => "TLS_RSA_WITH_RC4_128_SHA",
-        0xc011 => "TLS_ECDHE_RSA_WITH_RC4_128_SHA",
+        0x0000 => "TLS_NULL_WITH_NULL_NULL",
         _ => return format!("0x{suite:04X}"),
     };
     name.to_string()
@@ -377,132 +731,512 @@ mod tests {
         assert!(looks_like_record(&[23, 3, 3, 0, 40], None));
     }
 
-    /// A handshake record holding one message of `kind` with `body`.
-    fn record(kind: u8, body: &[u8]) -> Vec<u8> {
-        let mut msg = vec![kind];
-        msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-        msg.extend_from_slice(body);
-        let mut rec = vec![22, 3, 1];
-        rec.extend_from_slice(&(msg.len() as u16).to_be_bytes());
-        rec.extend_from_slice(&msg);
-        rec
-    }
+    use Direction::{ClientToServer as C, ServerToClient as S};
 
-    fn ext(kind: u16, data: &[u8]) -> Vec<u8> {
-        let mut e = kind.to_be_bytes().to_vec();
-        e.extend_from_slice(&(data.len() as u16).to_be_bytes());
-        e.extend_from_slice(data);
-        e
-    }
-
-    fn with_len16(data: &[u8]) -> Vec<u8> {
-        let mut v = (data.len() as u16).to_be_bytes().to_vec();
-        v.extend_from_slice(data);
-        v
-    }
-
-    fn client_hello_record() -> Vec<u8> {
-        let mut sni = vec![0];
-        sni.extend_from_slice(&with_len16(b"hamburger.edu"));
-        let mut exts = ext(0, &with_len16(&sni));
-        exts.extend(ext(16, &with_len16(b"\x04imap")));
-        exts.extend(ext(43, &[4, 3, 4, 3, 3]));
-        let mut body = vec![3, 3];
-        body.extend_from_slice(&[7; 32]);
-        body.push(0); // session id
-        body.extend_from_slice(&with_len16(&[0x13, 0x01, 0xc0, 0x2f]));
-        body.extend_from_slice(&[1, 0]); // compression: null
-        body.extend_from_slice(&with_len16(&exts));
-        record(1, &body)
-    }
-
-    fn server_hello_record(random: [u8; 32], tls13: bool) -> Vec<u8> {
-        let mut body = vec![3, 3];
-        body.extend_from_slice(&random);
-        body.push(0);
-        body.extend_from_slice(if tls13 { &[0x13, 0x01] } else { &[0xc0, 0x2f] });
-        body.push(0);
-        let exts = if tls13 { ext(43, &[3, 4]) } else { Vec::new() };
-        body.extend_from_slice(&with_len16(&exts));
-        record(2, &body)
-    }
-
+    /// Feeds the pieces in order and returns the summary.
     fn run(pieces: &[(Direction, &[u8])]) -> TlsSummary {
         let mut t = TlsTracker::default();
-        for (d, b) in pieces {
-            t.feed(*d, b);
+        for (dir, bytes) in pieces {
+            t.feed(*dir, bytes);
         }
         t.summary().clone()
     }
 
-    use Direction::{ClientToServer as C, ServerToClient as S};
+    /// A TLS 1.2 ClientHello record, byte by byte: SNI hamburger.edu,
+    /// ALPN imap, no supported_versions extension.
+    fn client_hello_tls12() -> Vec<u8> {
+        [
+            &[0x16, 0x03, 0x01, 0x00, 0x54][..], // record: handshake, TLS 1.0 layer, 84 bytes
+            &[0x01, 0x00, 0x00, 0x50],           // ClientHello, 80 bytes
+            &[0x03, 0x03],                       // legacy_version TLS 1.2
+            &[0x11; 32],                         // random
+            &[0x00],                             // session id: empty
+            &[0x00, 0x06, 0x00, 0x04, 0xc0, 0x2f, 0x00, 0x9c], // 3 cipher suites
+            &[0x01, 0x00],                       // compression: null
+            &[0x00, 0x21],                       // extensions: 33 bytes
+            &[0x00, 0x00, 0x00, 0x12],           // server_name, 18 bytes
+            &[0x00, 0x10, 0x00, 0x00, 0x0d],     // list 16, host_name, 13 bytes
+            b"hamburger.edu",
+            &[0x00, 0x10, 0x00, 0x07], // ALPN, 7 bytes
+            &[0x00, 0x05, 0x04],       // list 5, name of 4 bytes
+            b"imap",
+        ]
+        .concat()
+    }
 
-    #[test]
-    fn hellos_give_version_sni_cipher() {
-        let ch = client_hello_record();
-        let sh = server_hello_record([1; 32], true);
-        let app = [23u8, 3, 3, 0, 3, 1, 2, 3];
-        let s = run(&[(C, &ch), (S, &sh), (C, &app), (S, &app)]);
-        assert_eq!(s.sni.as_deref(), Some("hamburger.edu"));
-        assert_eq!(s.alpn, ["imap"]);
-        assert_eq!(s.client_versions, ["TLS 1.3", "TLS 1.2"]);
-        assert_eq!(s.version.as_deref(), Some("TLS 1.3"));
-        assert_eq!(s.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
-        assert_eq!((s.records_c2s, s.records_s2c), (2, 2));
-        let tls12 = run(&[(C, &ch), (S, &server_hello_record([1; 32], false))]);
-        assert_eq!(tls12.version.as_deref(), Some("TLS 1.2"));
-        assert_eq!(
-            tls12.cipher.as_deref(),
-            Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
-        );
+    /// A TLS 1.2 ServerHello record that also carries an (empty)
+    /// Certificate and the ServerHelloDone: three messages, one record.
+    fn server_flight_tls12() -> Vec<u8> {
+        [
+            &[0x16, 0x03, 0x03, 0x00, 0x37][..], // record: handshake, 55 bytes
+            &[0x02, 0x00, 0x00, 0x28],           // ServerHello, 40 bytes
+            &[0x03, 0x03],                       // legacy_version TLS 1.2
+            &[0x22; 32],                         // random
+            &[0x00],                             // session id: empty
+            &[0xc0, 0x2f],                       // ECDHE-RSA AES-128-GCM
+            &[0x00],                             // compression: null
+            &[0x00, 0x00],                       // extensions: none
+            &[0x0b, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00], // Certificate: empty list
+            &[0x0e, 0x00, 0x00, 0x00],           // ServerHelloDone
+        ]
+        .concat()
+    }
+
+    const CCS: [u8; 6] = [20, 3, 3, 0, 1, 1];
+
+    /// An application data record of `len` bytes.
+    fn app_data(len: u16) -> Vec<u8> {
+        let mut r = vec![23, 3, 3];
+        r.extend_from_slice(&len.to_be_bytes());
+        r.resize(5 + len as usize, 0xab);
+        r
+    }
+
+    fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![content_type, 3, 3];
+        r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        r.extend_from_slice(body);
+        r
+    }
+
+    fn message(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![kind];
+        m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        m.extend_from_slice(body);
+        m
+    }
+
+    fn len8(data: &[u8]) -> Vec<u8> {
+        [&[data.len() as u8][..], data].concat()
+    }
+
+    fn len16(data: &[u8]) -> Vec<u8> {
+        [&(data.len() as u16).to_be_bytes()[..], data].concat()
+    }
+
+    fn ext(kind: u16, data: &[u8]) -> Vec<u8> {
+        [&kind.to_be_bytes()[..], &len16(data)].concat()
+    }
+
+    /// A TLS 1.3 ClientHello message offering GREASE, 1.3 and 1.2.
+    fn client_hello_tls13(sni: &str) -> Vec<u8> {
+        client_hello_padded(sni, 0)
+    }
+
+    /// The same with a padding extension (RFC 7685) of `padding` bytes.
+    fn client_hello_padded(sni: &str, padding: usize) -> Vec<u8> {
+        let name = [&[0][..], &len16(sni.as_bytes())].concat();
+        let mut exts = [
+            ext(EXT_SERVER_NAME, &len16(&name)),
+            ext(EXT_ALPN, &len16(&len8(b"imap"))),
+            ext(EXT_SUPPORTED_VERSIONS, &len8(&[0x2a, 0x2a, 3, 4, 3, 3])),
+        ]
+        .concat();
+        if padding > 0 {
+            exts.extend(ext(21, &vec![0; padding]));
+        }
+        let body = [
+            &[3, 3][..],
+            &[0x33; 32],
+            &len8(&[0x44; 32]), // session id (middlebox compatibility)
+            &len16(&[0x13, 0x01, 0x13, 0x02, 0x13, 0x03]),
+            &[1, 0],
+            &len16(&exts),
+        ]
+        .concat();
+        message(CLIENT_HELLO, &body)
+    }
+
+    fn server_hello(random: [u8; 32], suite: u16, version_ext: Option<u16>) -> Vec<u8> {
+        let exts = version_ext.map_or(Vec::new(), |v| {
+            ext(EXT_SUPPORTED_VERSIONS, &v.to_be_bytes())
+        });
+        let body = [
+            &[3, 3][..],
+            &random,
+            &len8(&[0x44; 32]),
+            &suite.to_be_bytes(),
+            &[0],
+            &len16(&exts),
+        ]
+        .concat();
+        message(SERVER_HELLO, &body)
+    }
+
+    /// A whole TLS 1.3 exchange as the wire shows it: both hellos in clear,
+    /// the middlebox ChangeCipherSpecs, then only application data records.
+    fn tls13_conversation() -> (Vec<u8>, Vec<u8>) {
+        let mut c = record(HANDSHAKE, &client_hello_tls13("hamburger.edu"));
+        c[2] = 1; // the first record says TLS 1.0 (RFC 8446 §5.1)
+        c.extend_from_slice(&CCS);
+        c.extend(app_data(53)); // encrypted Finished
+        c.extend(app_data(30));
+        let mut s = record(HANDSHAKE, &server_hello([0x55; 32], 0x1302, Some(TLS_1_3)));
+        s.extend_from_slice(&CCS);
+        s.extend(app_data(900)); // encrypted EncryptedExtensions..Finished
+        s.extend(app_data(40));
+        (c, s)
+    }
+
+    fn tls12_conversation() -> (Vec<u8>, Vec<u8>) {
+        let mut c = client_hello_tls12();
+        c.extend(record(HANDSHAKE, &[0x10, 0, 0, 2, 0, 0])); // ClientKeyExchange
+        c.extend_from_slice(&CCS);
+        c.extend(record(HANDSHAKE, &[0x5a; 40])); // encrypted Finished
+        c.extend(app_data(100));
+        let mut s = server_flight_tls12();
+        s.extend_from_slice(&CCS);
+        // The encrypted Finished is a handshake record too; its bytes here
+        // would even parse as a ServerHello choosing RC4, which must not be
+        // believed: after ChangeCipherSpec TLS 1.2 records are ciphertext.
+        s.extend(record(HANDSHAKE, &server_hello([0x66; 32], 0x0005, None)));
+        s.extend(app_data(200));
+        (c, s)
     }
 
     #[test]
+    fn tls12_handshake_read_from_literal_bytes() {
+        let (c, s) = tls12_conversation();
+        let sum = run(&[(C, &c[..89]), (S, &s), (C, &c[89..])]);
+        let want = TlsSummary {
+            records_c2s: 5,
+            records_s2c: 4,
+            bytes_c2s: c.len() as u64,
+            bytes_s2c: s.len() as u64,
+            version: Some("TLS 1.2".into()),
+            sni: Some("hamburger.edu".into()),
+            cipher: Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into()),
+            alpn: vec!["imap".into()],
+            client_versions: vec![],
+            client_legacy_version: Some("TLS 1.2".into()),
+            hello_retry: false,
+            alerts: 0,
+            first_alert: None,
+            gaps: 0,
+        };
+        assert_eq!(sum, want);
+    }
+
+    #[test]
+    fn tls13_handshake_gives_version_from_supported_versions() {
+        let (c, s) = tls13_conversation();
+        let sum = run(&[(C, &c), (S, &s)]);
+        assert_eq!(sum.version.as_deref(), Some("TLS 1.3"));
+        assert_eq!(sum.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+        assert_eq!(sum.sni.as_deref(), Some("hamburger.edu"));
+        assert_eq!(sum.alpn, ["imap"]);
+        // GREASE (0x2a2a) is not a version.
+        assert_eq!(sum.client_versions, ["TLS 1.3", "TLS 1.2"]);
+        assert_eq!(sum.client_legacy_version.as_deref(), Some("TLS 1.2"));
+        assert_eq!((sum.records_c2s, sum.records_s2c), (4, 4));
+        assert_eq!(
+            (sum.bytes_c2s, sum.bytes_s2c),
+            (c.len() as u64, s.len() as u64)
+        );
+        assert!(!sum.hello_retry);
+    }
+
+    /// Every cut of either direction, and byte-by-byte feeding, give the
+    /// summary of the whole.
+    #[test]
     fn any_split_gives_the_same_summary() {
-        let ch = client_hello_record();
-        let whole = run(&[(C, &ch)]);
-        for cut in 0..=ch.len() {
-            let split = run(&[(C, &ch[..cut]), (C, &ch[cut..])]);
-            assert_eq!(split, whole, "cut at {cut}");
+        for (c, s) in [tls12_conversation(), tls13_conversation()] {
+            let whole = run(&[(C, &c), (S, &s)]);
+            for cut in 0..=c.len() {
+                let split = run(&[(C, &c[..cut]), (C, &c[cut..]), (S, &s)]);
+                assert_eq!(split, whole, "client cut at {cut}");
+            }
+            for cut in 0..=s.len() {
+                let split = run(&[(C, &c), (S, &s[..cut]), (S, &s[cut..])]);
+                assert_eq!(split, whole, "server cut at {cut}");
+            }
+            let mut t = TlsTracker::default();
+            c.iter().for_each(|b| t.feed(C, &[*b]));
+            s.iter().for_each(|b| t.feed(S, &[*b]));
+            assert_eq!(t.summary(), &whole);
         }
     }
 
     #[test]
-    fn retry_request_alerts_and_gaps() {
-        // A HelloRetryRequest is not the answer; the ServerHello after it is.
-        let s = run(&[
-            (S, &server_hello_record(HRR_RANDOM, true)),
-            (S, &server_hello_record([2; 32], false)),
-            (S, &[21, 3, 3, 0, 2, 2, 40]),
+    fn a_hello_may_span_records() {
+        let msg = client_hello_tls13("hamburger.edu");
+        let (a, b) = msg.split_at(7);
+        let (b, c) = b.split_at(50);
+        let wire = [
+            record(HANDSHAKE, a),
+            record(HANDSHAKE, b),
+            record(HANDSHAKE, c),
+        ]
+        .concat();
+        let sum = run(&[(C, &wire)]);
+        assert_eq!(sum.records_c2s, 3);
+        assert_eq!(sum.sni.as_deref(), Some("hamburger.edu"));
+    }
+
+    #[test]
+    fn hello_retry_request_is_not_the_answer() {
+        let mut hrr_random = [0; 32];
+        hrr_random.copy_from_slice(&HRR_RANDOM);
+        // The second ClientHello names another server only to show it is
+        // the one read (a real client repeats its SNI).
+        let first = record(HANDSHAKE, &client_hello_tls13("first.example"));
+        let retry = record(HANDSHAKE, &server_hello(hrr_random, 0x1301, Some(TLS_1_3)));
+        // The client's middlebox ChangeCipherSpec may come before its second
+        // ClientHello (RFC 8446 Appendix D.4): that hello is still plaintext.
+        let second = [
+            &CCS[..],
+            &record(HANDSHAKE, &client_hello_tls13("hamburger.edu")),
+        ]
+        .concat();
+        let answer = record(HANDSHAKE, &server_hello([9; 32], 0x1303, Some(TLS_1_3)));
+        let sum = run(&[
+            (C, &first),
+            (S, &retry),
+            (S, &CCS),
+            (C, &second),
+            (S, &answer),
         ]);
-        assert_eq!(s.version.as_deref(), Some("TLS 1.2"));
-        assert_eq!(s.alerts, 1);
-        // A gap past a record's end: boundaries are found again at the
-        // next piece that starts like a record.
+        assert!(sum.hello_retry);
+        assert_eq!(sum.version.as_deref(), Some("TLS 1.3"));
+        assert_eq!(sum.cipher.as_deref(), Some("TLS_CHACHA20_POLY1305_SHA256"));
+        assert_eq!(sum.sni.as_deref(), Some("hamburger.edu"));
+        assert_eq!(sum.alpn, ["imap"]);
+        // Before the real ServerHello, an HRR alone says nothing chosen.
+        let only_retry = run(&[(C, &first), (S, &retry)]);
+        assert_eq!((only_retry.version, only_retry.cipher), (None, None));
+    }
+
+    #[test]
+    fn plaintext_alerts_are_counted_and_named() {
+        let (c, _) = tls12_conversation();
+        // A refusal split in three pieces, then after ChangeCipherSpec an
+        // encrypted alert whose bytes are not a description.
+        let sum = run(&[
+            (C, &c[..89]),
+            (S, &[21, 3, 3, 0]),
+            (S, &[2, 2]),
+            (S, &[40]),
+            (S, &CCS),
+            (S, &[21, 3, 3, 0, 2, 1, 0]),
+        ]);
+        assert_eq!(sum.alerts, 1);
+        assert_eq!(sum.first_alert.as_deref(), Some("handshake_failure"));
+        assert_eq!(sum.records_s2c, 3);
+        // In TLS 1.3 protected alerts look like application data, so an
+        // alert record after the compatibility ChangeCipherSpec is plaintext.
+        let (c13, s13) = tls13_conversation();
+        let sum = run(&[
+            (C, &c13[..c13.len() - 35]),
+            (S, &s13),
+            (C, &CCS),
+            (C, &[21, 3, 3, 0, 2, 2, 47]),
+        ]);
+        assert_eq!(sum.alerts, 1);
+        assert_eq!(sum.first_alert.as_deref(), Some("illegal_parameter"));
+        assert_eq!(alert_name(200), "alert 200");
+    }
+
+    #[test]
+    fn garbage_counts_bytes_but_no_records() {
+        let sum = run(&[(C, b"EHLO not tls at all\r\n")]);
+        assert_eq!((sum.records_c2s, sum.bytes_c2s), (0, 21));
+        // A piece that starts like a record is followed again.
+        let sum = run(&[
+            (C, b"EHLO not tls\r\n"),
+            (C, &app_data(3)),
+            (C, &app_data(1)),
+        ]);
+        assert_eq!(sum.records_c2s, 2);
+        // A bad header after good records: lost until a piece starts like
+        // a record; the bad piece's tail is not read.
+        let bad = [&app_data(1)[..], &[0x99; 5], &app_data(1)].concat();
+        let sum = run(&[(S, &bad), (S, &[0x42; 4]), (S, &app_data(2))]);
+        assert_eq!(sum.records_s2c, 2);
+        // Empty application data records are legal in TLS 1.2; empty
+        // handshake records are not.
+        assert_eq!(
+            run(&[(C, &[23, 3, 3, 0, 0]), (C, &app_data(1))]).records_c2s,
+            2
+        );
+        assert_eq!(
+            run(&[(C, &[22, 3, 3, 0, 0, 23, 3, 3, 0, 1, 0])]).records_c2s,
+            0
+        );
+        // A handshake message announcing 16 MiB is skipped, not buffered.
+        let huge = record(HANDSHAKE, &[1, 0xff, 0xff, 0xff, 1, 2, 3]);
+        let sum = run(&[(C, &huge), (C, &app_data(2))]);
+        assert_eq!((sum.records_c2s, sum.sni), (2, None));
+    }
+
+    #[test]
+    fn hellos_beyond_the_bound_are_not_parsed() {
+        // A ClientHello padded past MAX_HANDSHAKE, sent in five records:
+        // counted, not read.
+        let msg = client_hello_padded("hamburger.edu", MAX_HANDSHAKE - 100);
+        assert!(msg.len() > MAX_HANDSHAKE + 4);
+        let wire: Vec<u8> = msg
+            .chunks(1 << 14)
+            .flat_map(|c| record(HANDSHAKE, c))
+            .collect();
+        let sum = run(&[(C, &wire)]);
+        assert_eq!((sum.records_c2s, sum.sni), (5, None));
+        // Just under the bound it is read.
+        let msg = client_hello_padded("hamburger.edu", MAX_HANDSHAKE - 200);
+        assert!(msg.len() <= MAX_HANDSHAKE + 4);
+        let wire: Vec<u8> = msg
+            .chunks(1 << 14)
+            .flat_map(|c| record(HANDSHAKE, c))
+            .collect();
+        assert_eq!(run(&[(C, &wire)]).sni.as_deref(), Some("hamburger.edu"));
+    }
+
+    #[test]
+    fn gaps_keep_or_lose_record_boundaries() {
+        // Inside a record: the next header is still where the length says.
+        let mut t = TlsTracker::default();
+        t.feed(C, &[23, 3, 3, 0, 10, 1, 2]);
+        t.gap(C, 5);
+        t.feed(C, &[3, 4, 5, 23, 3, 3, 0, 1, 0]);
+        assert_eq!((t.summary().records_c2s, t.summary().gaps), (2, 1));
+        // Past the record's end: nothing counted until a piece starts like
+        // a record.
         let mut t = TlsTracker::default();
         t.feed(C, &[23, 3, 3, 0, 10, 1, 2]);
         t.gap(C, 20);
-        t.feed(C, &[9, 9, 9]);
+        t.feed(C, &[9, 9, 9, 23, 3, 3, 0, 1, 0]);
+        assert_eq!(t.summary().records_c2s, 1);
         t.feed(C, &[23, 3, 3, 0, 1, 0]);
+        t.gap(C, 0); // an empty gap is no gap
         assert_eq!((t.summary().records_c2s, t.summary().gaps), (2, 1));
-        // Garbage is not TLS: counted as bytes, no record.
-        let g = run(&[(C, b"EHLO not tls at all\r\n")]);
-        assert_eq!((g.records_c2s, g.bytes_c2s), (0, 21));
+        assert_eq!(t.summary().bytes_c2s, 7 + 9 + 6);
     }
 
-    proptest::proptest! {
+    #[test]
+    fn gaps_in_the_handshake() {
+        let (c, s) = tls12_conversation();
+        // Inside the ClientHello's body: that hello is lost, the record
+        // boundaries and the other direction are not.
+        let mut t = TlsTracker::default();
+        t.feed(C, &c[..30]);
+        t.gap(C, 10);
+        t.feed(C, &c[40..]);
+        t.feed(S, &s);
+        let sum = t.summary();
+        assert_eq!((sum.sni.as_deref(), sum.records_c2s), (None, 5));
+        assert_eq!(
+            sum.cipher.as_deref(),
+            Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+        );
+        // Across a handshake message header (the ServerHello's header sits
+        // at bytes 5..9 of the record): messages cannot be found again.
+        let mut t = TlsTracker::default();
+        t.feed(S, &s[..6]);
+        t.gap(S, 2);
+        t.feed(S, &s[8..]);
+        assert_eq!(
+            (t.summary().cipher.as_deref(), t.summary().records_s2c),
+            (None, 4)
+        );
+        // Over a record header: even a new hello after the resync is not
+        // trusted (it might continue a message begun before the hole).
+        let mut t = TlsTracker::default();
+        t.feed(C, &c[..10]);
+        t.gap(C, 200);
+        t.feed(C, &client_hello_tls12());
+        assert_eq!(
+            (t.summary().sni.as_deref(), t.summary().records_c2s),
+            (None, 2)
+        );
+    }
+
+    #[test]
+    fn names_for_people() {
+        assert_eq!(cipher_name(0xc030), "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+        assert_eq!(cipher_name(0xabcd), "0xABCD");
+        assert_eq!(version_name(0x0300), "SSL 3.0");
+        assert_eq!(version_name(0x7f1c), "TLS 1.3 (draft 28)");
+        assert_eq!(version_name(0x0200), "0x0200");
+        assert!(is_grease(0xfafa) && !is_grease(0x0a1a) && !is_grease(0x0304));
+        // A hostile SNI cannot put an escape sequence on a terminal.
+        let evil = record(HANDSHAKE, &client_hello_tls13("a\x1b[2Jb"));
+        assert_eq!(run(&[(C, &evil)]).sni.as_deref(), Some("a\\u{1b}[2Jb"));
+    }
+
+    /// The pieces a stream is cut into, from sorted cut points.
+    fn cut<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        points.sort();
+        let mut out = Vec::new();
+        let mut start = 0;
+        for p in points.into_iter().chain([bytes.len()]) {
+            out.push(&bytes[start..p]);
+            start = p;
+        }
+        out
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(pieces in proptest::collection::vec(
-            proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), 0..20)) {
+            proptest::collection::vec(any::<u8>(), 0..300), 0..20)) {
             let mut t = TlsTracker::default();
+            let mut fed = [0u64; 2];
             for (i, p) in pieces.iter().enumerate() {
                 let d = if i % 2 == 0 { C } else { S };
                 if i % 7 == 6 {
                     t.gap(d, p.len() as u64);
                 } else {
                     t.feed(d, p);
+                    fed[d.index()] += p.len() as u64;
                 }
             }
+            let sum = t.summary();
+            prop_assert_eq!([sum.bytes_c2s, sum.bytes_s2c], fed);
+            // Every counted record had its 5 header bytes fed.
+            prop_assert!(sum.records_c2s * 5 <= sum.bytes_c2s);
+            prop_assert!(sum.records_s2c * 5 <= sum.bytes_s2c);
+        }
+
+        /// Well-formed records with arbitrary bodies (random handshake
+        /// messages included) after a real ClientHello: however the stream
+        /// is cut, the summary is the same.
+        #[test]
+        fn well_formed_records_any_split(
+            records in proptest::collection::vec(
+                (20u8..=23, proptest::collection::vec(any::<u8>(), 1..200)), 0..12),
+            cuts in proptest::collection::vec(any::<usize>(), 0..10),
+        ) {
+            let mut wire = record(HANDSHAKE, &client_hello_tls13("hamburger.edu"));
+            for (content_type, body) in &records {
+                wire.extend(record(*content_type, body));
+            }
+            let whole = run(&[(C, &wire)]);
+            prop_assert_eq!(whole.records_c2s, records.len() as u64 + 1);
+            let mut t = TlsTracker::default();
+            for piece in cut(&wire, &cuts) {
+                t.feed(C, piece);
+            }
+            prop_assert_eq!(t.summary(), &whole);
+        }
+
+        #[test]
+        fn real_handshakes_any_split(
+            cuts_c in proptest::collection::vec(any::<usize>(), 0..8),
+            cuts_s in proptest::collection::vec(any::<usize>(), 0..8),
+            tls13 in any::<bool>(),
+        ) {
+            let (c, s) = if tls13 { tls13_conversation() } else { tls12_conversation() };
+            let whole = run(&[(C, &c), (S, &s)]);
+            let mut t = TlsTracker::default();
+            for piece in cut(&c, &cuts_c) {
+                t.feed(C, piece);
+            }
+            for piece in cut(&s, &cuts_s) {
+                t.feed(S, piece);
+            }
+            prop_assert_eq!(t.summary(), &whole);
         }
     }
 }
