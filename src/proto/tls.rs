@@ -80,7 +80,7 @@ const HRR_RANDOM: [u8; 32] = [
 ///
 /// Memory per direction is one record header (5 bytes), one handshake
 /// message header (4 bytes), two alert bytes and at most one hello being
-/// gathered (at most [`MAX_HANDSHAKE`] bytes).
+/// gathered (at most 64 KiB).
 #[derive(Clone, Debug, Default)]
 pub struct TlsTracker {
     dirs: [DirectionState; 2],
@@ -148,8 +148,9 @@ struct DirectionState {
     /// Body bytes of the current record still to come.
     remaining: usize,
     content_type: u8,
-    /// Whether the current record's body can be read (see
-    /// [`TlsTracker::tls13`]).
+    /// Whether the current record's body can be read: before this
+    /// direction's ChangeCipherSpec, or at any time once TLS 1.3 was chosen
+    /// (see `TlsTracker::tls13`).
     plaintext: bool,
     /// Record boundaries unknown (after a gap, or bytes that are not a
     /// record header): wait for a piece that starts like a record.
@@ -213,6 +214,9 @@ impl TlsTracker {
                 *summary.counters(dir).1 += 1;
                 d.content_type = content_type;
                 d.remaining = len;
+                // TLS ≤ 1.2 encrypts everything after ChangeCipherSpec; TLS
+                // 1.3 disguises every protected record as application data,
+                // so there a handshake or alert record is always in clear.
                 d.plaintext = !d.changed_cipher || *tls13;
                 match content_type {
                     CHANGE_CIPHER_SPEC => d.changed_cipher = true,
