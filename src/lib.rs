@@ -22,3 +22,4 @@ pub mod pipeline;
 pub mod proto;
 pub mod report;
 pub mod trace;
+pub mod world;

@@ -66,6 +66,8 @@ pub use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 pub const ETHERNET_HEADER_LEN: usize = 14;
 /// IP protocol number of TCP.
 const IPPROTO_TCP: u8 = 6;
+/// IP protocol number of UDP.
+const IPPROTO_UDP: u8 = 17;
 
 /// One captured packet: a complete Ethernet II frame and when it was seen
 /// (nanoseconds since the Unix epoch).
@@ -411,6 +413,8 @@ pub struct Conversation {
     mss: usize,
     /// Timestamp the next frame will get.
     clock: u64,
+    /// Time between one frame and the next (half a round trip).
+    half_rtt: u64,
     frames: Vec<Frame>,
 }
 
@@ -443,6 +447,7 @@ impl Conversation {
             },
             mss: DEFAULT_MSS,
             clock: start_ts_nanos,
+            half_rtt: HALF_RTT_NANOS,
             frames: Vec::new(),
         }
     }
@@ -467,6 +472,30 @@ impl Conversation {
         assert!(mss > 0, "MSS must be positive");
         self.mss = mss;
         self
+    }
+
+    /// Time between consecutive frames (default [`HALF_RTT_NANOS`]). The
+    /// recorder of the embedded mail world uses a few microseconds, the
+    /// delay of loopback, so that synthesized ACKs stay close to the real
+    /// times of the writes.
+    pub fn half_rtt(mut self, nanos: u64) -> Self {
+        self.half_rtt = nanos;
+        self
+    }
+
+    /// Move the clock forward to `ts_nanos` (never backwards: frames stay
+    /// in time order). The recorder calls this with the real time of each
+    /// write before replaying it.
+    pub fn advance_to(&mut self, ts_nanos: u64) {
+        self.clock = self.clock.max(ts_nanos);
+    }
+
+    /// One side closes its direction: a FIN (with ACK), acknowledged by
+    /// the peer. Two calls, one per side, make the four-way close of
+    /// [`close_from`](Self::close_from) with real times in between.
+    pub fn half_close(&mut self, dir: Dir) {
+        self.fin(dir);
+        self.pure_ack(dir.reverse());
     }
 
     /// The client's address.
@@ -690,8 +719,53 @@ impl Conversation {
             ts_nanos: self.clock,
             data: segment.to_frame(),
         });
-        self.clock += HALF_RTT_NANOS;
+        self.clock += self.half_rtt;
     }
+}
+
+/// An Ethernet/IPv4/UDP frame (RFC 768) with correct IP and UDP checksums.
+/// The recorder of the embedded mail world writes the DNS queries and
+/// answers with it.
+///
+/// # Panics
+/// If an address is not IPv4 or the payload does not fit a UDP datagram.
+pub fn udp_frame(src: SocketAddr, dst: SocketAddr, ip_id: u16, payload: &[u8]) -> Vec<u8> {
+    let (IpAddr::V4(s), IpAddr::V4(d)) = (src.ip(), dst.ip()) else {
+        panic!("udp_frame builds IPv4 frames only");
+    };
+    let udp_len = u16::try_from(8 + payload.len()).expect("UDP payload too large");
+    let mut udp = Vec::with_capacity(8 + payload.len());
+    udp.extend_from_slice(&src.port().to_be_bytes());
+    udp.extend_from_slice(&dst.port().to_be_bytes());
+    udp.extend_from_slice(&udp_len.to_be_bytes());
+    udp.extend_from_slice(&[0, 0]); // checksum placeholder
+    udp.extend_from_slice(payload);
+    // The UDP checksum covers a pseudo-header (RFC 768): addresses, zero,
+    // protocol 17 and the UDP length.
+    let pseudo = [
+        &s.octets()[..],
+        &d.octets()[..],
+        &[0, IPPROTO_UDP],
+        &udp_len.to_be_bytes(),
+    ]
+    .concat();
+    let mut checksum = internet_checksum(&[&pseudo, &udp]);
+    if checksum == 0 {
+        checksum = 0xFFFF; // 0 means "no checksum" in UDP over IPv4
+    }
+    udp[6..8].copy_from_slice(&checksum.to_be_bytes());
+    let mut ip = ipv4_header(s.octets(), d.octets(), ip_id, 0x4000, udp.len());
+    ip[9] = IPPROTO_UDP;
+    ip[10..12].copy_from_slice(&[0, 0]);
+    let ip_checksum = internet_checksum(&[&ip]);
+    ip[10..12].copy_from_slice(&ip_checksum.to_be_bytes());
+    let mut frame = Vec::with_capacity(ETHERNET_HEADER_LEN + ip.len() + udp.len());
+    frame.extend_from_slice(&mac_for(dst.ip()));
+    frame.extend_from_slice(&mac_for(src.ip()));
+    frame.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
+    frame.extend_from_slice(&ip);
+    frame.extend_from_slice(&udp);
+    frame
 }
 
 // ---------------------------------------------------------------------------

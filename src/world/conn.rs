@@ -1,0 +1,324 @@
+//! One TCP connection of the mail world, as the line protocols use it:
+//! read a line (with a length limit), read a counted number of bytes (BDAT,
+//! IMAP literals), write replies, and switch to TLS in the middle
+//! (STARTTLS, RFC 3207 / RFC 2595) or from the first byte (implicit TLS,
+//! RFC 8314).
+//!
+//! Reads go through a buffer so that pipelined commands (RFC 2920) are
+//! taken one at a time; writes are buffered and sent when the protocol
+//! code calls [`LineConn::flush`], which servers do when no more pipelined
+//! input is waiting — one segment carries all the pipelined replies, as
+//! real servers do.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+use super::recorder::{ConnectionId, Recorder, Tapped};
+use crate::flow::Direction;
+
+/// The socket under the protocol: a tapped server socket or a client
+/// socket, each possibly wrapped in TLS.
+pub enum Stream {
+    Server(Tapped<TcpStream>),
+    ServerTls(Box<tokio_rustls::server::TlsStream<Tapped<TcpStream>>>),
+    Client(TcpStream),
+    ClientTls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// Only while switching to TLS.
+    Switching,
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Server(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::ServerTls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Client(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::ClientTls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Switching => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Server(s) => Pin::new(s).poll_write(cx, b),
+            Stream::ServerTls(s) => Pin::new(s.as_mut()).poll_write(cx, b),
+            Stream::Client(s) => Pin::new(s).poll_write(cx, b),
+            Stream::ClientTls(s) => Pin::new(s.as_mut()).poll_write(cx, b),
+            Stream::Switching => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Server(s) => Pin::new(s).poll_flush(cx),
+            Stream::ServerTls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Client(s) => Pin::new(s).poll_flush(cx),
+            Stream::ClientTls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Switching => Poll::Ready(Ok(())),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Server(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::ServerTls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Client(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::ClientTls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Switching => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+/// One line read from the peer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// The line without its CRLF (or bare LF).
+    Text(Vec<u8>),
+    /// The line was longer than the limit; its bytes were discarded up to
+    /// and including the line ending.
+    TooLong,
+}
+
+/// Where the endpoint view of a server connection goes.
+struct ViewTap {
+    recorder: Recorder,
+    id: ConnectionId,
+}
+
+pub struct LineConn {
+    stream: Stream,
+    buf: Vec<u8>,
+    /// Start of unread bytes in `buf`.
+    pos: usize,
+    out: Vec<u8>,
+    view: Option<ViewTap>,
+    tls: bool,
+}
+
+const READ_CHUNK: usize = 16 * 1024;
+
+impl LineConn {
+    /// A server connection: the socket is tapped for the capture, and the
+    /// plaintext both ways is kept as the endpoint view.
+    pub fn server(socket: TcpStream, recorder: &Recorder) -> io::Result<LineConn> {
+        let client = socket.peer_addr()?;
+        let server = socket.local_addr()?;
+        let id = recorder.open(client, server);
+        Ok(LineConn {
+            stream: Stream::Server(Tapped::new(socket, recorder.clone(), id)),
+            buf: Vec::new(),
+            pos: 0,
+            out: Vec::new(),
+            view: Some(ViewTap {
+                recorder: recorder.clone(),
+                id,
+            }),
+            tls: false,
+        })
+    }
+
+    /// A client connection (the servers' taps record it).
+    pub fn client(socket: TcpStream) -> LineConn {
+        LineConn {
+            stream: Stream::Client(socket),
+            buf: Vec::new(),
+            pos: 0,
+            out: Vec::new(),
+            view: None,
+            tls: false,
+        }
+    }
+
+    /// Has the connection switched to TLS?
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The peer's address.
+    pub fn peer(&self) -> Option<std::net::SocketAddr> {
+        match &self.stream {
+            Stream::Server(s) => s.get_ref().peer_addr().ok(),
+            Stream::ServerTls(s) => s.get_ref().0.get_ref().peer_addr().ok(),
+            Stream::Client(s) => s.peer_addr().ok(),
+            Stream::ClientTls(s) => s.get_ref().0.peer_addr().ok(),
+            Stream::Switching => None,
+        }
+    }
+
+    /// Unread bytes already received (pipelined input).
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn note(&self, dir: Direction, bytes: &[u8]) {
+        if let Some(v) = &self.view {
+            v.recorder.endpoint_bytes(v.id, dir, bytes);
+        }
+    }
+
+    /// Read more bytes into the buffer; `Ok(false)` at end of stream.
+    async fn fill(&mut self) -> io::Result<bool> {
+        if self.pos > 0 && self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos > READ_CHUNK {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        let start = self.buf.len();
+        self.buf.resize(start + READ_CHUNK, 0);
+        let n = match self.stream.read(&mut self.buf[start..]).await {
+            Ok(n) => n,
+            Err(e) => {
+                self.buf.truncate(start);
+                return Err(e);
+            }
+        };
+        self.buf.truncate(start + n);
+        if n > 0 {
+            let (dir, bytes) = (self.their_direction(), &self.buf[start..start + n]);
+            self.note(dir, bytes);
+        }
+        Ok(n > 0)
+    }
+
+    fn their_direction(&self) -> Direction {
+        match self.stream {
+            Stream::Client(_) | Stream::ClientTls(_) => Direction::ServerToClient,
+            _ => Direction::ClientToServer,
+        }
+    }
+
+    /// Read one line of at most `limit` bytes (line ending included).
+    /// `Ok(None)` when the peer closed the connection.
+    pub async fn read_line(&mut self, limit: usize) -> io::Result<Option<Line>> {
+        let mut too_long = false;
+        loop {
+            let unread = &self.buf[self.pos..];
+            if let Some(i) = memchr::memchr(b'\n', unread) {
+                let end = self.pos + i + 1;
+                let line = if too_long || i + 1 > limit {
+                    Line::TooLong
+                } else {
+                    let mut text = self.buf[self.pos..end - 1].to_vec();
+                    if text.last() == Some(&b'\r') {
+                        text.pop();
+                    }
+                    Line::Text(text)
+                };
+                self.pos = end;
+                return Ok(Some(line));
+            }
+            if unread.len() > limit {
+                // Too long already: drop what we have and keep looking for
+                // the end of the line, so memory stays bounded.
+                too_long = true;
+                self.pos = self.buf.len();
+            }
+            if !self.fill().await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Read exactly `n` bytes (a BDAT chunk, an IMAP literal) into `out`.
+    pub async fn read_counted(&mut self, mut n: usize, out: &mut Vec<u8>) -> io::Result<bool> {
+        while n > 0 {
+            if self.pos == self.buf.len() && !self.fill().await? {
+                return Ok(false);
+            }
+            let take = n.min(self.buf.len() - self.pos);
+            out.extend_from_slice(&self.buf[self.pos..self.pos + take]);
+            self.pos += take;
+            n -= take;
+        }
+        Ok(true)
+    }
+
+    /// Queue bytes to send.
+    pub fn queue(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Queue one line followed by CRLF.
+    pub fn queue_line(&mut self, line: &str) {
+        self.out.extend_from_slice(line.as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// Send everything queued.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let out = std::mem::take(&mut self.out);
+        let dir = self.their_direction().reverse();
+        self.note(dir, &out);
+        self.stream.write_all(&out).await?;
+        self.stream.flush().await
+    }
+
+    /// Queue one line and send it with everything queued before.
+    pub async fn send_line(&mut self, line: &str) -> io::Result<()> {
+        self.queue_line(line);
+        self.flush().await
+    }
+
+    /// Close our direction (FIN).
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        self.flush().await?;
+        self.stream.shutdown().await
+    }
+
+    /// Server side of STARTTLS or of implicit TLS: run the TLS handshake on
+    /// the socket. Bytes the client pipelined after the STARTTLS command
+    /// are discarded (RFC 3207 §4.2 forbids acting on them: they could be
+    /// injected by an attacker before the channel was protected).
+    pub async fn accept_tls(&mut self, acceptor: &TlsAcceptor) -> io::Result<()> {
+        self.flush().await?;
+        self.buf.clear();
+        self.pos = 0;
+        let Stream::Server(tapped) = std::mem::replace(&mut self.stream, Stream::Switching) else {
+            return Err(io::Error::other("TLS is already active"));
+        };
+        if let Some(v) = &self.view {
+            v.recorder.tls_started(v.id);
+        }
+        let tls = acceptor.accept(tapped).await?;
+        self.stream = Stream::ServerTls(Box::new(tls));
+        self.tls = true;
+        Ok(())
+    }
+
+    /// Client side of STARTTLS or implicit TLS, checking the server's
+    /// certificate for `server_name`.
+    pub async fn connect_tls(
+        &mut self,
+        config: Arc<rustls::ClientConfig>,
+        server_name: &str,
+    ) -> io::Result<()> {
+        self.flush().await?;
+        self.buf.clear();
+        self.pos = 0;
+        let Stream::Client(socket) = std::mem::replace(&mut self.stream, Stream::Switching) else {
+            return Err(io::Error::other("TLS is already active"));
+        };
+        let name = ServerName::try_from(server_name.to_string())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let tls = TlsConnector::from(config).connect(name, socket).await?;
+        self.stream = Stream::ClientTls(Box::new(tls));
+        self.tls = true;
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! What every server of one simulated mail host shares: its name, the
+//! domains it is the final destination for, its users, its store, its TLS
+//! certificate, its policy and the recorder.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use tokio_rustls::TlsAcceptor;
+
+use super::recorder::Recorder;
+use super::store::Store;
+
+/// Users and their passwords. The servers need the password itself (not a
+/// hash) for the challenge-response mechanisms of the course: APOP
+/// (RFC 1939 §7) and CRAM-MD5 (RFC 2195) both compute MD5 over a secret
+/// shared by client and server.
+#[derive(Clone, Debug, Default)]
+pub struct Accounts {
+    passwords: BTreeMap<String, String>,
+}
+
+impl Accounts {
+    pub fn new(users: &[(&str, &str)]) -> Accounts {
+        Accounts {
+            passwords: users
+                .iter()
+                .map(|(u, p)| (u.to_string(), p.to_string()))
+                .collect(),
+        }
+    }
+
+    /// Parse `name:password` (the `--user` option).
+    pub fn add_spec(&mut self, spec: &str) -> Result<(), String> {
+        match spec.split_once(':') {
+            Some((u, p)) if !u.is_empty() && !p.is_empty() => {
+                self.passwords.insert(u.to_string(), p.to_string());
+                Ok(())
+            }
+            _ => Err(format!("expected NAME:PASSWORD, got {spec:?}")),
+        }
+    }
+
+    pub fn password(&self, user: &str) -> Option<&str> {
+        self.passwords.get(user).map(String::as_str)
+    }
+
+    pub fn check(&self, user: &str, password: &str) -> bool {
+        self.password(user).is_some_and(|p| p == password)
+    }
+
+    pub fn users(&self) -> impl Iterator<Item = &str> {
+        self.passwords.keys().map(String::as_str)
+    }
+}
+
+/// Decode an AUTH PLAIN response (RFC 4616): base64 of
+/// `authzid NUL authcid NUL passwd`. Returns (user, password).
+pub fn decode_plain(b64: &str) -> Option<(String, String)> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let mut parts = raw.split(|b| *b == 0);
+    let authzid = parts.next()?;
+    let user = String::from_utf8(parts.next()?.to_vec()).ok()?;
+    let pass = String::from_utf8(parts.next()?.to_vec()).ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    // Acting as another user (a different authzid) is not supported.
+    if !authzid.is_empty() && authzid != user.as_bytes() {
+        return None;
+    }
+    Some((user, pass))
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn unb64(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+}
+
+/// Slows down password guessing: each failure from an address doubles the
+/// wait before the next answer (up to 4 s), and after
+/// [`AuthThrottle::LOCKOUT_AFTER`] failures within
+/// [`AuthThrottle::WINDOW`] the address is refused outright until the
+/// window has passed.
+#[derive(Default)]
+pub struct AuthThrottle {
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl AuthThrottle {
+    pub const LOCKOUT_AFTER: u32 = 5;
+    pub const WINDOW: Duration = Duration::from_secs(60);
+
+    fn current(&self, ip: IpAddr) -> u32 {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(&ip) {
+            Some((n, since)) if since.elapsed() < Self::WINDOW => *n,
+            Some(_) => {
+                map.remove(&ip);
+                0
+            }
+            None => 0,
+        }
+    }
+
+    /// Is this address locked out for now?
+    pub fn locked(&self, ip: IpAddr) -> bool {
+        self.current(ip) >= Self::LOCKOUT_AFTER
+    }
+
+    /// Note a failure; returns how long to wait before answering.
+    pub fn failed(&self, ip: IpAddr) -> Duration {
+        let n = self.current(ip) + 1;
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(ip, (n, Instant::now()));
+        Duration::from_millis((250u64 << (n - 1).min(4)).min(4_000))
+    }
+
+    /// A success clears the record.
+    pub fn succeeded(&self, ip: IpAddr) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&ip);
+    }
+}
+
+/// Limits and switches of a host's servers.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Accept passwords in clear (no TLS): the eavesdropping lesson.
+    pub plaintext_auth: bool,
+    /// Relay for anyone to anywhere: the spam lesson.
+    pub open_relay: bool,
+    /// Largest message accepted (SMTP SIZE, RFC 1870).
+    pub max_message: usize,
+    /// Longest command line (RFC 5321 §4.5.3.1.4: 512 octets with CRLF;
+    /// AUTH responses may be longer, §4.5.3.1.1 of RFC 4954 allows 12 288).
+    pub max_command_line: usize,
+    /// Longest text line of a message (RFC 5321 §4.5.3.1.6: 1000 octets).
+    pub max_text_line: usize,
+    pub max_recipients: usize,
+    /// Commands in one session before the server hangs up.
+    pub max_commands: usize,
+    /// A client silent for this long is disconnected.
+    pub idle_timeout: Duration,
+    /// Largest IMAP literal (APPEND and others).
+    pub max_literal: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            plaintext_auth: false,
+            open_relay: false,
+            max_message: 10 * 1024 * 1024,
+            max_command_line: 12_288,
+            max_text_line: 1000,
+            max_recipients: 100,
+            max_commands: 10_000,
+            idle_timeout: Duration::from_secs(300),
+            max_literal: 10 * 1024 * 1024,
+        }
+    }
+}
+
+/// Everything the servers of one host share.
+pub struct Host {
+    /// The host's name, as in greetings and `Received:` headers.
+    pub name: String,
+    /// Domains whose mail this host keeps (final delivery).
+    pub domains: Vec<String>,
+    pub accounts: Accounts,
+    pub store: Arc<Store>,
+    pub tls: Option<TlsAcceptor>,
+    pub policy: Policy,
+    pub recorder: Recorder,
+    pub throttle: AuthThrottle,
+    /// Print one line per session event on stderr (`serve`).
+    pub log_sessions: bool,
+}
+
+impl Host {
+    /// Is `domain` one of ours (case-insensitive, RFC 5321 §2.4)?
+    pub fn is_local_domain(&self, domain: &str) -> bool {
+        self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+    }
+
+    /// The local user an address delivers to, if it is ours and exists.
+    pub fn local_user(&self, address: &str) -> Option<String> {
+        let (local, domain) = address.rsplit_once('@')?;
+        if !self.is_local_domain(domain) {
+            return None;
+        }
+        self.accounts
+            .users()
+            .find(|u| u.eq_ignore_ascii_case(local))
+            .map(str::to_string)
+    }
+
+    pub fn log(&self, what: std::fmt::Arguments<'_>) {
+        if self.log_sessions {
+            eprintln!("[{}] {what}", self.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_responses_decode() {
+        // "\0alice\0secret", the course's example.
+        assert_eq!(
+            decode_plain("AGFsaWNlAHNlY3JldA=="),
+            Some(("alice".into(), "secret".into()))
+        );
+        assert_eq!(decode_plain("bm90IHBsYWlu"), None);
+        assert_eq!(decode_plain("!!!"), None);
+    }
+
+    #[test]
+    fn failures_lock_an_address_out() {
+        let t = AuthThrottle::default();
+        let ip: IpAddr = "127.0.0.9".parse().unwrap();
+        assert_eq!(t.failed(ip), Duration::from_millis(250));
+        assert_eq!(t.failed(ip), Duration::from_millis(500));
+        for _ in 0..3 {
+            t.failed(ip);
+        }
+        assert!(t.locked(ip));
+        assert!(!t.locked("127.0.0.8".parse().unwrap()));
+        t.succeeded(ip);
+        assert!(!t.locked(ip));
+    }
+}

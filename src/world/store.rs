@@ -1,0 +1,712 @@
+//! The mail store: mailboxes with folders, and the outgoing queue.
+//!
+//! On disk it works like Maildir (<https://cr.yp.to/proto/maildir.html>): a
+//! new message is written to `tmp/`, flushed to the disk with `fsync`, and
+//! only then renamed into `cur/`. A rename within one file system is atomic,
+//! so after a crash a message is either completely there or not at all, and
+//! a server that answered `250 OK` after [`Store::deliver`] returned has kept
+//! its promise (RFC 5321 §4.1.1.4: the server takes responsibility for the
+//! message when it sends the 250 reply to the final dot).
+//!
+//! ```text
+//! ROOT/mail/bob/INBOX/cur/1.eml        message with UID 1
+//! ROOT/mail/bob/INBOX/state.json       UIDVALIDITY, UIDNEXT, flags, dates
+//! ROOT/queue/17.eml + 17.json          a message waiting for relay
+//! ```
+//!
+//! IMAP needs UIDs that never change and are never reused while the
+//! folder's UIDVALIDITY stays the same (RFC 3501 §2.3.1.1). The UID is part
+//! of the file name, and `state.json` remembers the next one; after a crash
+//! between the rename and the state update, the next UID is recovered as
+//! one more than the largest file name.
+//!
+//! Without a root directory the store lives in memory only (tests and the
+//! quick demo). Folder and user names from the network are never used as
+//! paths directly: every byte outside `[A-Za-z0-9_-]` is percent-encoded,
+//! so `../../etc` becomes the harmless directory name `%2E%2E%2F%2E%2E%2Fetc`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// The folder every user has; its name is case-insensitive (RFC 3501 §5.1).
+pub const INBOX: &str = "INBOX";
+
+/// What can go wrong with a store operation the network asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such user")]
+    NoUser,
+    #[error("no such folder")]
+    NoFolder,
+    #[error("folder already exists")]
+    Exists,
+    #[error("bad folder name: {0}")]
+    BadName(&'static str),
+    #[error("INBOX cannot be deleted or renamed here")]
+    Inbox,
+    #[error("storage failed: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// One stored message.
+#[derive(Clone, Debug)]
+pub struct StoredMessage {
+    pub uid: u32,
+    pub flags: BTreeSet<String>,
+    /// When the message arrived (IMAP INTERNALDATE), Unix seconds.
+    pub received: i64,
+    pub data: Arc<Vec<u8>>,
+}
+
+/// A folder's state at one moment.
+#[derive(Clone, Debug)]
+pub struct FolderSnapshot {
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    pub messages: Vec<StoredMessage>,
+}
+
+#[derive(Debug)]
+struct Folder {
+    uidvalidity: u32,
+    uidnext: u32,
+    messages: BTreeMap<u32, StoredMessage>,
+}
+
+/// What `state.json` holds for a folder.
+#[derive(Serialize, Deserialize, Default)]
+struct FolderState {
+    uidvalidity: u32,
+    uidnext: u32,
+    #[serde(default)]
+    flags: BTreeMap<u32, Vec<String>>,
+    #[serde(default)]
+    received: BTreeMap<u32, i64>,
+}
+
+/// A message in the outgoing queue and its envelope (RFC 5321 §2.3.1).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Queued {
+    pub id: u64,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub attempts: u32,
+    /// Unix seconds of the next try.
+    pub next_attempt: i64,
+    #[serde(skip)]
+    pub data: Arc<Vec<u8>>,
+}
+
+#[derive(Default)]
+struct State {
+    users: BTreeMap<String, BTreeMap<String, Folder>>,
+    queue: BTreeMap<u64, Queued>,
+    next_queue_id: u64,
+}
+
+/// The store; share it with `Arc`.
+pub struct Store {
+    root: Option<PathBuf>,
+    state: Mutex<State>,
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Percent-encode a name from the network into one safe path component.
+pub fn safe_component(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn decode_component(name: &str) -> Option<String> {
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Normalize and check a folder name: INBOX in any case is INBOX.
+pub fn folder_name(name: &str) -> Result<String, StoreError> {
+    if name.eq_ignore_ascii_case(INBOX) {
+        return Ok(INBOX.to_string());
+    }
+    if name.is_empty() {
+        return Err(StoreError::BadName("empty"));
+    }
+    if name.len() > 200 {
+        return Err(StoreError::BadName("longer than 200 bytes"));
+    }
+    if name.chars().any(|c| c.is_control()) {
+        return Err(StoreError::BadName("control characters"));
+    }
+    if name.starts_with('/') || name.ends_with('/') || name.contains("//") {
+        return Err(StoreError::BadName("empty hierarchy level"));
+    }
+    Ok(name.to_string())
+}
+
+/// Write `bytes` to `path` so that it is on the disk when we return:
+/// a temporary file, fsync, rename, fsync of the directory.
+fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().ok_or_else(|| io::Error::other("no parent"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("state")
+    ));
+    {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+impl Store {
+    /// A store kept in memory only.
+    pub fn in_memory() -> Arc<Store> {
+        Arc::new(Store {
+            root: None,
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// Open (or create) a store under `root`, loading what an earlier run
+    /// left there.
+    pub fn open(root: &Path) -> io::Result<Arc<Store>> {
+        fs::create_dir_all(root.join("mail"))?;
+        fs::create_dir_all(root.join("queue"))?;
+        let mut state = State::default();
+        for user_dir in fs::read_dir(root.join("mail"))? {
+            let user_dir = user_dir?;
+            let Some(user) = user_dir.file_name().to_str().and_then(decode_component) else {
+                continue;
+            };
+            let folders = state.users.entry(user).or_default();
+            for folder_dir in fs::read_dir(user_dir.path())? {
+                let folder_dir = folder_dir?;
+                let Some(name) = folder_dir.file_name().to_str().and_then(decode_component) else {
+                    continue;
+                };
+                folders.insert(name, load_folder(&folder_dir.path())?);
+            }
+        }
+        for entry in fs::read_dir(root.join("queue"))? {
+            let path = entry?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            // The envelope is written after the message, so an envelope
+            // means the message is complete.
+            let Ok(text) = fs::read(&path) else { continue };
+            let Ok(mut q) = serde_json::from_slice::<Queued>(&text) else {
+                continue;
+            };
+            let Ok(data) = fs::read(path.with_extension("eml")) else {
+                continue;
+            };
+            q.data = Arc::new(data);
+            state.next_queue_id = state.next_queue_id.max(q.id + 1);
+            state.queue.insert(q.id, q);
+        }
+        Ok(Arc::new(Store {
+            root: Some(root.to_path_buf()),
+            state: Mutex::new(state),
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn folder_dir(&self, user: &str, folder: &str) -> Option<PathBuf> {
+        self.root.as_ref().map(|r| {
+            r.join("mail")
+                .join(safe_component(user))
+                .join(safe_component(folder))
+        })
+    }
+
+    fn save_state(&self, user: &str, name: &str, folder: &Folder) -> io::Result<()> {
+        let Some(dir) = self.folder_dir(user, name) else {
+            return Ok(());
+        };
+        let state = FolderState {
+            uidvalidity: folder.uidvalidity,
+            uidnext: folder.uidnext,
+            flags: folder
+                .messages
+                .values()
+                .filter(|m| !m.flags.is_empty())
+                .map(|m| (m.uid, m.flags.iter().cloned().collect()))
+                .collect(),
+            received: folder
+                .messages
+                .values()
+                .map(|m| (m.uid, m.received))
+                .collect(),
+        };
+        let json = serde_json::to_vec_pretty(&state).map_err(io::Error::other)?;
+        write_durably(&dir.join("state.json"), &json)
+    }
+
+    fn make_folder(&self, user: &str, name: &str) -> io::Result<Folder> {
+        let folder = Folder {
+            // A new UIDVALIDITY for each new folder: the time, as Dovecot
+            // and Cyrus do, so a re-created folder never reuses old UIDs.
+            uidvalidity: (unix_now() as u32).max(1),
+            uidnext: 1,
+            messages: BTreeMap::new(),
+        };
+        if let Some(dir) = self.folder_dir(user, name) {
+            fs::create_dir_all(dir.join("tmp"))?;
+            fs::create_dir_all(dir.join("cur"))?;
+            self.save_state(user, name, &folder)?;
+        }
+        Ok(folder)
+    }
+
+    /// Make sure `user` exists with an INBOX.
+    pub fn ensure_user(&self, user: &str) -> io::Result<()> {
+        let mut st = self.lock();
+        if st.users.get(user).is_some_and(|f| f.contains_key(INBOX)) {
+            return Ok(());
+        }
+        let inbox = self.make_folder(user, INBOX)?;
+        st.users
+            .entry(user.to_string())
+            .or_default()
+            .insert(INBOX.to_string(), inbox);
+        Ok(())
+    }
+
+    /// Store a message in a folder; returns its UID. Durable on return.
+    pub fn deliver(
+        &self,
+        user: &str,
+        folder: &str,
+        data: &[u8],
+        flags: &BTreeSet<String>,
+        received: i64,
+    ) -> Result<u32, StoreError> {
+        let folder = folder_name(folder)?;
+        let mut st = self.lock();
+        let f = st
+            .users
+            .get_mut(user)
+            .ok_or(StoreError::NoUser)?
+            .get_mut(&folder)
+            .ok_or(StoreError::NoFolder)?;
+        let uid = f.uidnext;
+        if let Some(dir) = self.folder_dir(user, &folder) {
+            let tmp = dir
+                .join("tmp")
+                .join(format!("{uid}.{}", std::process::id()));
+            {
+                let mut file = fs::File::create(&tmp)?;
+                file.write_all(data)?;
+                file.sync_all()?;
+            }
+            fs::rename(&tmp, dir.join("cur").join(format!("{uid}.eml")))?;
+            sync_dir(&dir.join("cur"))?;
+        }
+        f.uidnext += 1;
+        f.messages.insert(
+            uid,
+            StoredMessage {
+                uid,
+                flags: flags.clone(),
+                received,
+                data: Arc::new(data.to_vec()),
+            },
+        );
+        let f = &st.users[user][&folder];
+        self.save_state(user, &folder, f)?;
+        Ok(uid)
+    }
+
+    /// Does the user exist?
+    pub fn has_user(&self, user: &str) -> bool {
+        self.lock().users.contains_key(user)
+    }
+
+    /// The user's folder names, sorted, INBOX first.
+    pub fn folders(&self, user: &str) -> Vec<String> {
+        let st = self.lock();
+        let mut names: Vec<String> = st
+            .users
+            .get(user)
+            .map(|f| f.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort_by_key(|n| (n != INBOX, n.clone()));
+        names
+    }
+
+    pub fn create_folder(&self, user: &str, name: &str) -> Result<(), StoreError> {
+        let name = folder_name(name)?;
+        let mut st = self.lock();
+        let folders = st.users.get_mut(user).ok_or(StoreError::NoUser)?;
+        if folders.contains_key(&name) {
+            return Err(StoreError::Exists);
+        }
+        let f = self.make_folder(user, &name)?;
+        folders.insert(name, f);
+        Ok(())
+    }
+
+    pub fn delete_folder(&self, user: &str, name: &str) -> Result<(), StoreError> {
+        let name = folder_name(name)?;
+        if name == INBOX {
+            return Err(StoreError::Inbox);
+        }
+        let mut st = self.lock();
+        let folders = st.users.get_mut(user).ok_or(StoreError::NoUser)?;
+        folders.remove(&name).ok_or(StoreError::NoFolder)?;
+        if let Some(dir) = self.folder_dir(user, &name) {
+            fs::remove_dir_all(dir)?;
+        }
+        Ok(())
+    }
+
+    pub fn rename_folder(&self, user: &str, from: &str, to: &str) -> Result<(), StoreError> {
+        let (from, to) = (folder_name(from)?, folder_name(to)?);
+        if from == INBOX || to == INBOX {
+            return Err(StoreError::Inbox);
+        }
+        let mut st = self.lock();
+        let folders = st.users.get_mut(user).ok_or(StoreError::NoUser)?;
+        if folders.contains_key(&to) {
+            return Err(StoreError::Exists);
+        }
+        let f = folders.remove(&from).ok_or(StoreError::NoFolder)?;
+        if let (Some(a), Some(b)) = (self.folder_dir(user, &from), self.folder_dir(user, &to)) {
+            if let Err(e) = fs::rename(a, b) {
+                folders.insert(from, f);
+                return Err(e.into());
+            }
+        }
+        folders.insert(to, f);
+        Ok(())
+    }
+
+    /// The folder as it is now.
+    pub fn snapshot(&self, user: &str, folder: &str) -> Result<FolderSnapshot, StoreError> {
+        let folder = folder_name(folder)?;
+        let st = self.lock();
+        let f = st
+            .users
+            .get(user)
+            .ok_or(StoreError::NoUser)?
+            .get(&folder)
+            .ok_or(StoreError::NoFolder)?;
+        Ok(FolderSnapshot {
+            uidvalidity: f.uidvalidity,
+            uidnext: f.uidnext,
+            messages: f.messages.values().cloned().collect(),
+        })
+    }
+
+    /// Replace the flags of the messages with these UIDs.
+    pub fn set_flags(
+        &self,
+        user: &str,
+        folder: &str,
+        changes: &[(u32, BTreeSet<String>)],
+    ) -> Result<(), StoreError> {
+        let folder = folder_name(folder)?;
+        let mut st = self.lock();
+        let f = st
+            .users
+            .get_mut(user)
+            .ok_or(StoreError::NoUser)?
+            .get_mut(&folder)
+            .ok_or(StoreError::NoFolder)?;
+        for (uid, flags) in changes {
+            if let Some(m) = f.messages.get_mut(uid) {
+                m.flags = flags.clone();
+            }
+        }
+        let f = &st.users[user][&folder];
+        self.save_state(user, &folder, f)?;
+        Ok(())
+    }
+
+    /// Remove messages for good (IMAP EXPUNGE, POP3 UPDATE state).
+    pub fn remove(&self, user: &str, folder: &str, uids: &[u32]) -> Result<(), StoreError> {
+        let folder = folder_name(folder)?;
+        let mut st = self.lock();
+        let f = st
+            .users
+            .get_mut(user)
+            .ok_or(StoreError::NoUser)?
+            .get_mut(&folder)
+            .ok_or(StoreError::NoFolder)?;
+        for uid in uids {
+            if f.messages.remove(uid).is_some()
+                && let Some(dir) = self.folder_dir(user, &folder)
+            {
+                fs::remove_file(dir.join("cur").join(format!("{uid}.eml")))?;
+            }
+        }
+        let f = &st.users[user][&folder];
+        self.save_state(user, &folder, f)?;
+        Ok(())
+    }
+
+    /// Put a message in the outgoing queue; durable on return.
+    pub fn enqueue(&self, mail_from: &str, rcpt_to: Vec<String>, data: &[u8]) -> io::Result<u64> {
+        let mut st = self.lock();
+        let id = st.next_queue_id.max(1);
+        st.next_queue_id = id + 1;
+        let q = Queued {
+            id,
+            mail_from: mail_from.to_string(),
+            rcpt_to,
+            attempts: 0,
+            next_attempt: 0,
+            data: Arc::new(data.to_vec()),
+        };
+        self.save_queued(&q, true)?;
+        st.queue.insert(id, q);
+        Ok(id)
+    }
+
+    fn save_queued(&self, q: &Queued, with_message: bool) -> io::Result<()> {
+        if let Some(root) = &self.root {
+            let dir = root.join("queue");
+            if with_message {
+                write_durably(&dir.join(format!("{}.eml", q.id)), &q.data)?;
+            }
+            let json = serde_json::to_vec_pretty(q).map_err(io::Error::other)?;
+            write_durably(&dir.join(format!("{}.json", q.id)), &json)?;
+        }
+        Ok(())
+    }
+
+    /// Messages in the queue, oldest first.
+    pub fn queued(&self) -> Vec<Queued> {
+        self.lock().queue.values().cloned().collect()
+    }
+
+    /// Remember a failed attempt and when to try again.
+    pub fn reschedule(&self, id: u64, rcpt_to: Vec<String>, next_attempt: i64) -> io::Result<()> {
+        let mut st = self.lock();
+        let Some(q) = st.queue.get_mut(&id) else {
+            return Ok(());
+        };
+        q.attempts += 1;
+        q.rcpt_to = rcpt_to;
+        q.next_attempt = next_attempt;
+        let q = q.clone();
+        self.save_queued(&q, false)
+    }
+
+    /// The message left the queue (delivered or bounced).
+    pub fn dequeue(&self, id: u64) -> io::Result<()> {
+        let mut st = self.lock();
+        st.queue.remove(&id);
+        if let Some(root) = &self.root {
+            let dir = root.join("queue");
+            // The envelope goes first: without it the message is ignored.
+            let _ = fs::remove_file(dir.join(format!("{id}.json")));
+            let _ = fs::remove_file(dir.join(format!("{id}.eml")));
+        }
+        Ok(())
+    }
+}
+
+fn load_folder(dir: &Path) -> io::Result<Folder> {
+    let state: FolderState = fs::read(dir.join("state.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let mut messages = BTreeMap::new();
+    let mut max_uid = 0;
+    if let Ok(entries) = fs::read_dir(dir.join("cur")) {
+        for entry in entries {
+            let path = entry?.path();
+            let Some(uid) = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let data = fs::read(&path)?;
+            max_uid = max_uid.max(uid);
+            messages.insert(
+                uid,
+                StoredMessage {
+                    uid,
+                    flags: state
+                        .flags
+                        .get(&uid)
+                        .map(|f| f.iter().cloned().collect())
+                        .unwrap_or_default(),
+                    received: state.received.get(&uid).copied().unwrap_or_else(unix_now),
+                    data: Arc::new(data),
+                },
+            );
+        }
+    }
+    fs::create_dir_all(dir.join("tmp"))?;
+    fs::create_dir_all(dir.join("cur"))?;
+    Ok(Folder {
+        uidvalidity: if state.uidvalidity == 0 {
+            (unix_now() as u32).max(1)
+        } else {
+            state.uidvalidity
+        },
+        uidnext: state.uidnext.max(max_uid + 1).max(1),
+        messages,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("mailscope-store-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn messages_uids_and_folders_survive_a_restart() {
+        let root = temp("restart");
+        let store = Store::open(&root).unwrap();
+        store.ensure_user("bob").unwrap();
+        let none = BTreeSet::new();
+        assert_eq!(
+            store
+                .deliver("bob", "inbox", b"one\r\n", &none, 10)
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .deliver("bob", "INBOX", b"two\r\n", &none, 11)
+                .unwrap(),
+            2
+        );
+        store.create_folder("bob", "Work/2026").unwrap();
+        let seen: BTreeSet<String> = ["\\Seen".to_string()].into();
+        store
+            .set_flags("bob", "INBOX", &[(2, seen.clone())])
+            .unwrap();
+        store.remove("bob", "INBOX", &[1]).unwrap();
+        let before = store.snapshot("bob", "INBOX").unwrap();
+        drop(store);
+
+        let store = Store::open(&root).unwrap();
+        let after = store.snapshot("bob", "INBOX").unwrap();
+        assert_eq!(after.uidvalidity, before.uidvalidity);
+        assert_eq!(after.uidnext, 3, "UID 1 is never reused");
+        assert_eq!(after.messages.len(), 1);
+        assert_eq!(after.messages[0].uid, 2);
+        assert_eq!(after.messages[0].flags, seen);
+        assert_eq!(after.messages[0].data.as_slice(), b"two\r\n");
+        assert_eq!(store.folders("bob"), vec!["INBOX", "Work/2026"]);
+        assert_eq!(
+            store.deliver("bob", "INBOX", b"3\r\n", &none, 12).unwrap(),
+            3
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_message_renamed_into_cur_without_a_state_update_is_kept() {
+        // A crash between the rename and the state.json update.
+        let root = temp("crash");
+        let store = Store::open(&root).unwrap();
+        store.ensure_user("bob").unwrap();
+        drop(store);
+        let cur = root.join("mail/bob/INBOX/cur");
+        fs::write(cur.join("7.eml"), b"x\r\n").unwrap();
+        let store = Store::open(&root).unwrap();
+        let snap = store.snapshot("bob", "INBOX").unwrap();
+        assert_eq!(snap.messages.len(), 1);
+        assert_eq!(snap.uidnext, 8);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn hostile_folder_names_stay_inside_the_store() {
+        let root = temp("names");
+        let store = Store::open(&root).unwrap();
+        store.ensure_user("bob").unwrap();
+        for name in ["../../x", "..", "/etc", "a\\b", "C:x"] {
+            let r = store.create_folder("bob", name);
+            if r.is_ok() {
+                let dir = root.join("mail/bob").join(safe_component(name));
+                assert!(dir.is_dir(), "{name} → {}", dir.display());
+            }
+        }
+        assert!(store.create_folder("bob", "a\0b").is_err());
+        assert!(!root.join("x").exists());
+        assert!(!root.join("mail/x").exists());
+        for entry in fs::read_dir(root.join("mail/bob")).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            assert!(!name.contains('/') && !name.contains('.'), "{name}");
+        }
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_queue_survives_a_restart() {
+        let root = temp("queue");
+        let store = Store::open(&root).unwrap();
+        let id = store
+            .enqueue(
+                "alice@crepes.fr",
+                vec!["bob@hamburger.edu".into()],
+                b"m\r\n",
+            )
+            .unwrap();
+        store
+            .reschedule(id, vec!["bob@hamburger.edu".into()], 99)
+            .unwrap();
+        drop(store);
+        let store = Store::open(&root).unwrap();
+        let q = store.queued();
+        assert_eq!(q.len(), 1);
+        assert_eq!((q[0].attempts, q[0].next_attempt), (1, 99));
+        assert_eq!(q[0].data.as_slice(), b"m\r\n");
+        store.dequeue(id).unwrap();
+        assert!(Store::open(&root).unwrap().queued().is_empty());
+        fs::remove_dir_all(&root).unwrap();
+    }
+}
