@@ -7,11 +7,13 @@
 mod analyze;
 mod capture;
 mod creds;
+mod demo;
 mod dialog;
 mod extract;
 mod flows;
 mod progress;
 mod run;
+mod serve;
 mod spool;
 mod stream;
 
@@ -92,6 +94,72 @@ enum Command {
         #[arg(long)]
         raw: bool,
     },
+    /// Run the Alice → Bob delivery path on loopback, print its
+    /// transcript and record it as a pcapng capture.
+    Demo {
+        /// How the user agents protect their connections: none (the lesson
+        /// on eavesdropping), starttls (587/110/143 with STARTTLS/STLS) or
+        /// implicit (465/995/993).
+        #[arg(long, value_enum, default_value = "starttls")]
+        tls: TlsArg,
+        /// How Bob reads his mail.
+        #[arg(long, value_enum, default_value = "pop3")]
+        read: ReadArg,
+        /// Where to write the capture.
+        #[arg(short = 'w', long = "write", default_value = "alice-to-bob.pcapng")]
+        write: PathBuf,
+        /// Pace of the user agents: 1 = a step every 150 ms, 2 = twice as
+        /// fast, 0 = no pauses.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// First three bytes of the hosts' loopback addresses.
+        #[arg(long, default_value = "127.0.10")]
+        net: String,
+        /// Ports: standard, offset, offset=N, or service=port,… (smtp,
+        /// submission, smtps, pop3, pop3s, imap, imaps, dns).
+        #[arg(long)]
+        ports: Option<String>,
+        /// POP3: leave the message on the server.
+        #[arg(long)]
+        keep: bool,
+        /// Also write the TLS key log (SSLKEYLOGFILE format) to this file.
+        #[arg(long)]
+        keylog: Option<PathBuf>,
+    },
+    /// Classroom mode: a mail server (SMTP, submission, POP3, IMAP, with
+    /// STARTTLS and implicit TLS) for students to talk to by hand.
+    Serve {
+        /// The mail domain and host name.
+        #[arg(long, default_value = "hamburger.edu")]
+        domain: String,
+        /// A user as NAME:PASSWORD (repeat; default bob:hungry and alice:secret).
+        #[arg(long = "user")]
+        users: Vec<String>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        listen: std::net::IpAddr,
+        /// Ports: standard, offset, offset=N, or service=port,…
+        #[arg(long)]
+        ports: Option<String>,
+        /// Accept passwords (USER/PASS, LOGIN, AUTH PLAIN/LOGIN) before TLS.
+        #[arg(long)]
+        plaintext_auth: bool,
+        /// Relay mail from anyone to any domain (the lesson on spam).
+        #[arg(long)]
+        open_relay: bool,
+        /// Keep the mail in this directory (default: in memory).
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Record every session and write the capture here at shutdown.
+        #[arg(short = 'w', long = "write")]
+        write: Option<PathBuf>,
+        /// Largest message accepted, in bytes.
+        #[arg(long)]
+        max_message: Option<usize>,
+        /// Seconds before an idle client is disconnected.
+        #[arg(long)]
+        idle_timeout: Option<u64>,
+    },
     /// Capture mail traffic from a network interface (cargo feature `live`).
     Capture {
         /// Interface to listen on, e.g. eth0 or lo.
@@ -110,6 +178,19 @@ enum Command {
 }
 
 /// A failure with its exit code.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum TlsArg {
+    None,
+    Starttls,
+    Implicit,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ReadArg {
+    Pop3,
+    Imap,
+}
+
 pub(crate) struct Failure {
     pub code: i32,
     pub message: String,
@@ -158,6 +239,76 @@ pub fn main() -> i32 {
         Command::Creds { file, json } => creds::run(&file, json, cli.quiet),
         Command::Flows { file, json } => flows::run(&file, json, cli.quiet),
         Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
+        Command::Demo {
+            tls,
+            read,
+            write,
+            speed,
+            net,
+            ports,
+            keep,
+            keylog,
+        } => (|| {
+            let usage = |m: String| Failure {
+                code: 2,
+                message: m,
+            };
+            let net = crate::world::topology::parse_net(&net).map_err(usage)?;
+            let ports = match ports {
+                Some(spec) => {
+                    let mut p = crate::world::topology::PortPlan::standard();
+                    p.apply(&spec).map_err(usage)?;
+                    Some(p)
+                }
+                None => None,
+            };
+            demo::run(
+                demo::DemoArgs {
+                    tls: match tls {
+                        TlsArg::None => crate::proto::TlsMode::None,
+                        TlsArg::Starttls => crate::proto::TlsMode::Starttls,
+                        TlsArg::Implicit => crate::proto::TlsMode::Implicit,
+                    },
+                    read: match read {
+                        ReadArg::Pop3 => crate::world::demo::ReadWith::Pop3,
+                        ReadArg::Imap => crate::world::demo::ReadWith::Imap,
+                    },
+                    write: &write,
+                    speed,
+                    net,
+                    ports,
+                    keep,
+                    keylog: keylog.as_deref(),
+                },
+                cli.quiet,
+            )
+        })(),
+        Command::Serve {
+            domain,
+            users,
+            listen,
+            ports,
+            plaintext_auth,
+            open_relay,
+            store,
+            write,
+            max_message,
+            idle_timeout,
+        } => serve::run(
+            serve::ServeArgs {
+                domain,
+                users,
+                listen,
+                ports,
+                plaintext_auth,
+                open_relay,
+                store: store.as_deref(),
+                write: write.as_deref(),
+                max_message,
+                idle_timeout,
+            },
+            cli.quiet,
+        ),
         Command::Capture {
             interface,
             write,

@@ -246,3 +246,40 @@ mod tests {
         assert!(!t.locked(ip));
     }
 }
+
+/// HMAC-MD5 (RFC 2104), the keyed digest of CRAM-MD5 (RFC 2195):
+/// `MD5((K ^ opad) || MD5((K ^ ipad) || text))` with a 64-byte block.
+pub fn hmac_md5(key: &[u8], text: &[u8]) -> [u8; 16] {
+    use md5::{Digest, Md5};
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..16].copy_from_slice(&Md5::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Md5::new();
+    inner.update(block.map(|b| b ^ 0x36));
+    inner.update(text);
+    let mut outer = Md5::new();
+    outer.update(block.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+/// Lower-case hex of some bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod hmac_tests {
+    #[test]
+    fn rfc_2195_example() {
+        // RFC 2195 §2: tim / tanstaaftanstaaf.
+        let d = super::hmac_md5(
+            b"tanstaaftanstaaf",
+            b"<1896.697170952@postoffice.reston.mci.net>",
+        );
+        assert_eq!(super::hex(&d), "b913a602c7eda7a495b4e6e7334d3890");
+    }
+}

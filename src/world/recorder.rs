@@ -61,9 +61,16 @@ pub struct RecordedConnection {
     pub opened: u64,
     events: Vec<TcpEvent>,
     /// The plaintext each side handled, above TLS: the endpoint view.
-    pub endpoint_view: Vec<(Direction, Vec<u8>)>,
-    /// When TLS started on this connection (first byte of the handshake).
-    pub tls_started: bool,
+    pub endpoint_view: Vec<ViewEvent>,
+}
+
+/// One piece of the endpoint view of a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewEvent {
+    /// Plaintext read or written by the server.
+    Bytes(Direction, Vec<u8>),
+    /// TLS started here (STARTTLS accepted, or implicit TLS at the start).
+    TlsStarted,
 }
 
 #[derive(Default)]
@@ -134,7 +141,6 @@ impl Recorder {
                 opened,
                 events: Vec::new(),
                 endpoint_view: Vec::new(),
-                tls_started: false,
             });
             ConnectionId(s.connections.len() - 1)
         })
@@ -156,8 +162,8 @@ impl Recorder {
         self.with(|s| {
             if let Some(c) = s.connections.get_mut(id.0) {
                 match c.endpoint_view.last_mut() {
-                    Some((d, b)) if *d == dir => b.extend_from_slice(bytes),
-                    _ => c.endpoint_view.push((dir, bytes.to_vec())),
+                    Some(ViewEvent::Bytes(d, b)) if *d == dir => b.extend_from_slice(bytes),
+                    _ => c.endpoint_view.push(ViewEvent::Bytes(dir, bytes.to_vec())),
                 }
             }
         });
@@ -167,7 +173,7 @@ impl Recorder {
     pub fn tls_started(&self, id: ConnectionId) {
         self.with(|s| {
             if let Some(c) = s.connections.get_mut(id.0) {
-                c.tls_started = true;
+                c.endpoint_view.push(ViewEvent::TlsStarted);
             }
         });
     }
@@ -181,6 +187,11 @@ impl Recorder {
     /// A copy of the connections recorded so far, in the order they opened.
     pub fn connections(&self) -> Vec<RecordedConnection> {
         self.with(|s| s.connections.clone())
+    }
+
+    /// The UDP datagrams recorded so far: (time, source, destination, payload).
+    pub fn datagrams(&self) -> Vec<(u64, SocketAddr, SocketAddr, Vec<u8>)> {
+        self.with(|s| s.datagrams.clone())
     }
 
     /// Host names given with [`name_host`](Self::name_host).

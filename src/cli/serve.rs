@@ -1,0 +1,144 @@
+//! `mailscope serve`: classroom mode.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::Path;
+
+use super::Failure;
+use crate::world::classroom::{Classroom, ClassroomOptions};
+use crate::world::host::{Accounts, Policy};
+use crate::world::topology::PortPlan;
+
+pub struct ServeArgs<'a> {
+    pub domain: String,
+    pub users: Vec<String>,
+    pub listen: IpAddr,
+    pub ports: Option<String>,
+    pub plaintext_auth: bool,
+    pub open_relay: bool,
+    pub store: Option<&'a Path>,
+    pub write: Option<&'a Path>,
+    pub max_message: Option<usize>,
+    pub idle_timeout: Option<u64>,
+}
+
+pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
+    let usage = |m: String| Failure {
+        code: 2,
+        message: m,
+    };
+    let mut accounts = Accounts::default();
+    let users = if args.users.is_empty() {
+        vec!["bob:hungry".to_string(), "alice:secret".to_string()]
+    } else {
+        args.users.clone()
+    };
+    for u in &users {
+        accounts.add_spec(u).map_err(usage)?;
+    }
+    let rt = super::demo::runtime()?;
+    rt.block_on(async {
+        let mut ports = if can_bind_low_ports(args.listen) {
+            PortPlan::standard()
+        } else {
+            PortPlan::offset(PortPlan::OFFSET)
+        };
+        if let Some(spec) = &args.ports {
+            ports.apply(spec).map_err(usage)?;
+        }
+        let mut policy = Policy::default();
+        if let Some(m) = args.max_message {
+            policy.max_message = m;
+        }
+        if let Some(t) = args.idle_timeout {
+            policy.idle_timeout = std::time::Duration::from_secs(t.max(1));
+        }
+        let mut room = Classroom::start(ClassroomOptions {
+            domain: args.domain.clone(),
+            accounts,
+            listen: args.listen,
+            ports,
+            plaintext_auth: args.plaintext_auth,
+            open_relay: args.open_relay,
+            store: args.store.map(Path::to_path_buf),
+            policy,
+            log_sessions: !quiet,
+        })
+        .await
+        .map_err(|e| Failure::input(format!("cannot start: {e}")))?;
+        let ca_path = match args.store {
+            Some(dir) => dir.join("ca.pem"),
+            None => std::env::temp_dir().join(format!("mailscope-ca-{}.pem", std::process::id())),
+        };
+        std::fs::write(&ca_path, room.pki.ca_pem())?;
+        let list: Vec<String> = room
+            .services
+            .iter()
+            .map(|(a, s)| format!("{} {}", s.name(), a.port()))
+            .collect();
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "mailscope serve: {} on {}", args.domain, args.listen)?;
+            writeln!(out, "ports: {}", list.join(", "))?;
+            writeln!(
+                out,
+                "users: {}",
+                room.host.accounts.users().collect::<Vec<_>>().join(", ")
+            )?;
+            writeln!(out, "CA certificate: {}", ca_path.display())?;
+            writeln!(
+                out,
+                "passwords in clear before TLS: {}",
+                if args.plaintext_auth {
+                    "accepted (--plaintext-auth)"
+                } else {
+                    "refused (use STARTTLS/STLS first)"
+                }
+            )?;
+            writeln!(out, "ready; Ctrl-C to stop")?;
+            out.flush()?;
+        }
+        wait_for_stop().await;
+        room.shutdown();
+        if !quiet {
+            eprintln!("stopping: every accepted message is already stored");
+        }
+        if let Some(path) = args.write {
+            let file = std::fs::File::create(path)?;
+            let mut w = std::io::BufWriter::new(file);
+            let key_log = room.pki.key_log().contents();
+            let n = room.recorder.write_pcapng(&mut w, &key_log)?;
+            w.flush()?;
+            if !quiet {
+                eprintln!(
+                    "capture of the sessions written to {} ({n} packets)",
+                    path.display()
+                );
+            }
+        }
+        Ok(())
+    })
+}
+
+fn can_bind_low_ports(ip: IpAddr) -> bool {
+    match std::net::TcpListener::bind((ip, 25)) {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::PermissionDenied,
+    }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM.
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

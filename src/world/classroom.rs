@@ -1,0 +1,132 @@
+//! Classroom mode (`mailscope serve`): one mail host with every service,
+//! for students to talk to by hand — `nc`/`telnet` to send mail,
+//! `openssl s_client -starttls smtp` with AUTH PLAIN in base64, POP3 and
+//! IMAP sessions — without any network beyond this machine.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use super::dns::{self, Zone};
+use super::host::{Accounts, AuthThrottle, Host, Policy};
+use super::recorder::Recorder;
+use super::relay::{self, RelaySettings};
+use super::servers::{self, Service};
+use super::store::Store;
+use super::tls::Pki;
+use super::topology::PortPlan;
+
+#[derive(Clone, Debug)]
+pub struct ClassroomOptions {
+    pub domain: String,
+    pub accounts: Accounts,
+    pub listen: IpAddr,
+    pub ports: PortPlan,
+    pub plaintext_auth: bool,
+    pub open_relay: bool,
+    pub store: Option<PathBuf>,
+    pub policy: Policy,
+    pub log_sessions: bool,
+}
+
+pub struct Classroom {
+    pub host: Arc<Host>,
+    pub pki: Pki,
+    pub services: Vec<(SocketAddr, Service)>,
+    pub recorder: Recorder,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Classroom {
+    pub async fn start(opts: ClassroomOptions) -> io::Result<Classroom> {
+        let pki = Pki::new().map_err(io::Error::other)?;
+        let recorder = Recorder::new();
+        recorder.name_host(opts.listen, &opts.domain);
+        let store = match &opts.store {
+            Some(root) => Store::open(root)?,
+            None => Store::in_memory(),
+        };
+        for u in opts.accounts.users() {
+            store.ensure_user(u)?;
+        }
+        let acceptor =
+            TlsAcceptor::from(pki.server_config(&opts.domain).map_err(io::Error::other)?);
+        let host = Arc::new(Host {
+            name: opts.domain.clone(),
+            domains: vec![opts.domain.clone()],
+            accounts: opts.accounts.clone(),
+            store,
+            tls: Some(acceptor),
+            policy: Policy {
+                plaintext_auth: opts.plaintext_auth,
+                open_relay: opts.open_relay,
+                ..opts.policy.clone()
+            },
+            recorder: recorder.clone(),
+            throttle: AuthThrottle::default(),
+            log_sessions: opts.log_sessions,
+        });
+        let wake = Arc::new(Notify::new());
+        let mut services = Vec::new();
+        let mut tasks = Vec::new();
+        for service in Service::ALL {
+            let at = SocketAddr::new(opts.listen, service.port(&opts.ports));
+            let (local, task) = servers::listen(at, host.clone(), service, wake.clone())
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {at}: {e}")))?;
+            services.push((local, service));
+            tasks.push(task);
+        }
+        // A DNS server that knows only this domain: mail for any other
+        // domain (with --open-relay) bounces with "no such domain", as it
+        // would on a network cut off from the Internet.
+        let mut zone = Zone::default();
+        zone.mx
+            .insert(opts.domain.clone(), (10, opts.domain.clone()));
+        if let IpAddr::V4(a) = opts.listen {
+            zone.a.insert(opts.domain.clone(), a);
+        }
+        let dns_addr = SocketAddr::new(opts.listen, opts.ports.dns);
+        let udp = UdpSocket::bind(dns_addr).await?;
+        let rec = recorder.clone();
+        tasks.push(tokio::spawn(async move {
+            let _ = dns::serve(udp, Arc::new(zone), rec).await;
+        }));
+        let settings = RelaySettings {
+            dns: dns_addr,
+            bind: opts.listen,
+            smtp_port: opts.ports.smtp,
+            tls: pki.client_config().map_err(io::Error::other)?,
+            retry_base: Duration::from_secs(5),
+        };
+        tasks.push(tokio::spawn(relay::run(host.clone(), settings, wake)));
+        Ok(Classroom {
+            host,
+            pki,
+            services,
+            recorder,
+            tasks,
+        })
+    }
+
+    /// Stop accepting and end every session. Mail already acknowledged is
+    /// on disk (or in memory for an in-memory store).
+    pub fn shutdown(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for Classroom {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

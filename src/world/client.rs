@@ -1,0 +1,201 @@
+//! The client side of the line protocols, as the user agents and the relay
+//! speak them: connect from a given host address, send a command, read the
+//! reply (SMTP multi-line replies, POP3 `+OK`/`-ERR`, IMAP tagged
+//! responses with literals).
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use tokio::net::TcpSocket;
+
+use super::conn::{Line, LineConn};
+
+/// Longest reply line we accept from a server.
+const MAX_REPLY_LINE: usize = 64 * 1024;
+
+/// Connect to `server` from the address `from` (each simulated host has its
+/// own loopback address, so the capture shows who talks to whom).
+pub async fn connect(from: IpAddr, server: SocketAddr) -> io::Result<LineConn> {
+    let socket = match from {
+        IpAddr::V4(_) => TcpSocket::new_v4()?,
+        IpAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.bind(SocketAddr::new(from, 0))?;
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    Ok(LineConn::client(stream))
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, "server closed the connection")
+}
+
+async fn line(conn: &mut LineConn) -> io::Result<String> {
+    match conn.read_line(MAX_REPLY_LINE).await? {
+        Some(Line::Text(t)) => Ok(String::from_utf8_lossy(&t).into_owned()),
+        Some(Line::TooLong) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "reply line too long",
+        )),
+        None => Err(closed()),
+    }
+}
+
+/// An SMTP reply (RFC 5321 §4.2): a code and one or more text lines.
+#[derive(Clone, Debug)]
+pub struct SmtpReply {
+    pub code: u16,
+    pub lines: Vec<String>,
+}
+
+impl SmtpReply {
+    pub fn is_positive(&self) -> bool {
+        (200..400).contains(&self.code)
+    }
+    /// The text of the last line, as a short description.
+    pub fn text(&self) -> String {
+        format!(
+            "{} {}",
+            self.code,
+            self.lines.last().map(String::as_str).unwrap_or("")
+        )
+    }
+    /// Does an EHLO reply list this extension keyword?
+    pub fn has_extension(&self, keyword: &str) -> bool {
+        self.lines.iter().skip(1).any(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|k| k.eq_ignore_ascii_case(keyword))
+        })
+    }
+}
+
+/// Read one SMTP reply: lines `250-…` continue, `250 …` ends it.
+pub async fn smtp_reply(conn: &mut LineConn) -> io::Result<SmtpReply> {
+    let mut lines = Vec::new();
+    loop {
+        let l = line(conn).await?;
+        let code = l
+            .get(..3)
+            .and_then(|c| c.parse::<u16>().ok())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("not an SMTP reply: {l:?}"),
+                )
+            })?;
+        let more = l.as_bytes().get(3) == Some(&b'-');
+        lines.push(l.get(4..).unwrap_or("").to_string());
+        if !more {
+            return Ok(SmtpReply { code, lines });
+        }
+    }
+}
+
+/// Send one SMTP command and read the reply.
+pub async fn smtp(conn: &mut LineConn, command: &str) -> io::Result<SmtpReply> {
+    conn.send_line(command).await?;
+    smtp_reply(conn).await
+}
+
+/// Send message content after a 354 reply: lines with a leading dot get a
+/// second one (RFC 5321 §4.5.2), and the content ends with CRLF . CRLF.
+pub async fn smtp_data(conn: &mut LineConn, message: &[u8]) -> io::Result<SmtpReply> {
+    for l in message.split_inclusive(|b| *b == b'\n') {
+        if l.first() == Some(&b'.') {
+            conn.queue(b".");
+        }
+        conn.queue(l);
+    }
+    if !message.is_empty() && !message.ends_with(b"\n") {
+        conn.queue(b"\r\n");
+    }
+    conn.queue(b".\r\n");
+    conn.flush().await?;
+    smtp_reply(conn).await
+}
+
+/// A POP3 status line: `+OK …` or `-ERR …`.
+pub async fn pop3(conn: &mut LineConn, command: Option<&str>) -> io::Result<(bool, String)> {
+    if let Some(c) = command {
+        conn.send_line(c).await?;
+    }
+    let l = line(conn).await?;
+    Ok((l.starts_with("+OK"), l))
+}
+
+/// The lines of a POP3 multi-line answer up to the lone ".", with the
+/// byte-stuffing removed (RFC 1939 §3), joined with CRLF.
+pub async fn pop3_multiline(conn: &mut LineConn) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let l = match conn.read_line(MAX_REPLY_LINE).await? {
+            Some(Line::Text(t)) => t,
+            Some(Line::TooLong) => {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+            }
+            None => return Err(closed()),
+        };
+        if l == b"." {
+            return Ok(out);
+        }
+        let l = l.strip_prefix(b".").unwrap_or(&l);
+        out.extend_from_slice(l);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// One IMAP response line with the literals it announced: the text (with
+/// `{n}` markers left in place) and the literal bytes in order.
+#[derive(Debug, Default)]
+pub struct ImapLine {
+    pub text: String,
+    pub literals: Vec<Vec<u8>>,
+}
+
+/// Read one logical IMAP response line (RFC 3501 §4.3: a line ending in
+/// `{n}` is followed by n bytes, then the line continues).
+pub async fn imap_line(conn: &mut LineConn) -> io::Result<ImapLine> {
+    let mut out = ImapLine::default();
+    loop {
+        let l = line(conn).await?;
+        out.text.push_str(&l);
+        let Some(n) = l
+            .strip_suffix('}')
+            .and_then(|s| s.rsplit_once('{'))
+            .and_then(|(_, n)| n.parse::<usize>().ok())
+        else {
+            return Ok(out);
+        };
+        if n > 64 * 1024 * 1024 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "literal too large",
+            ));
+        }
+        let mut bytes = Vec::with_capacity(n);
+        if !conn.read_counted(n, &mut bytes).await? {
+            return Err(closed());
+        }
+        out.literals.push(bytes);
+    }
+}
+
+/// Send a tagged IMAP command and collect the untagged responses up to the
+/// tagged one. Returns (tagged OK?, untagged lines, tagged line).
+pub async fn imap(
+    conn: &mut LineConn,
+    tag: &str,
+    command: &str,
+) -> io::Result<(bool, Vec<ImapLine>, String)> {
+    conn.send_line(&format!("{tag} {command}")).await?;
+    let mut untagged = Vec::new();
+    loop {
+        let l = imap_line(conn).await?;
+        if let Some(rest) = l.text.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) {
+            let ok = rest.starts_with("OK");
+            return Ok((ok, untagged, l.text));
+        }
+        untagged.push(l);
+    }
+}

@@ -1,0 +1,150 @@
+//! The Alice → Bob demonstration: the delivery path of the textbook, run
+//! once, recorded.
+//!
+//! 1. Alice's user agent submits a message to crepes.fr (port 587 with
+//!    STARTTLS, 465 with implicit TLS, or 587 in clear for the lesson on
+//!    eavesdropping) and authenticates with AUTH PLAIN;
+//! 2. crepes.fr queues it, asks the DNS server for hamburger.edu's MX,
+//!    and relays it to hamburger.edu on port 25 (STARTTLS when offered);
+//! 3. hamburger.edu stores it in Bob's mailbox;
+//! 4. Bob's user agent reads it with POP3 or IMAP.
+
+use std::io;
+use std::time::Duration;
+
+use super::agents::{self, AgentSettings, Pace};
+use super::running::{ALICE, BOB, World, WorldOptions};
+use super::servers::Service;
+use super::topology::PortPlan;
+use super::transcript;
+use crate::proto::TlsMode;
+
+/// How Bob reads his mail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadWith {
+    Pop3,
+    Imap,
+}
+
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    pub tls: TlsMode,
+    pub read: ReadWith,
+    pub speed: f64,
+    pub net: [u8; 3],
+    pub ports: Option<PortPlan>,
+    /// POP3: leave the message on the server.
+    pub keep: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            tls: TlsMode::Starttls,
+            read: ReadWith::Pop3,
+            speed: 1.0,
+            net: [127, 0, 10],
+            ports: None,
+            keep: false,
+        }
+    }
+}
+
+/// What the demo did.
+pub struct DemoReport {
+    pub world: World,
+    /// The message as Alice's agent submitted it.
+    pub sent: Vec<u8>,
+    /// The message as Bob's agent received it.
+    pub received: Vec<u8>,
+    /// crepes.fr's final reply to Alice.
+    pub submit_reply: String,
+    /// The textbook transcript of every connection.
+    pub transcript: String,
+}
+
+pub async fn run(opts: &DemoOptions) -> io::Result<DemoReport> {
+    let world_opts = WorldOptions {
+        net: opts.net,
+        ports: opts.ports,
+        tls: opts.tls != TlsMode::None,
+        // Passwords in clear only in the lesson that is about them.
+        plaintext_auth: opts.tls == TlsMode::None,
+        ..WorldOptions::default()
+    };
+    let mut world = World::start(&world_opts).await?;
+    let pace = Pace::new(opts.speed);
+    let t = world.topology.clone();
+    let alice_addr = format!("{}@{}", ALICE.0, t.alice_domain);
+    let bob_addr = format!("{}@{}", BOB.0, t.bob_domain);
+    let now = super::store::unix_now();
+    let sent = agents::compose(
+        &alice_addr,
+        &bob_addr,
+        now,
+        &format!("{now}.picnic@{}", t.alice_domain),
+    );
+    let tls_config = world.pki.client_config().map_err(io::Error::other)?;
+
+    let submission = if opts.tls == TlsMode::Implicit {
+        Service::Smtps
+    } else {
+        Service::Submission
+    };
+    let alice = AgentSettings {
+        from: t.alice_pc.addr,
+        client_name: t.alice_pc.name.clone(),
+        server: world.address(&t.crepes, submission),
+        server_name: t.crepes.name.clone(),
+        tls: opts.tls,
+        tls_config: tls_config.clone(),
+        user: ALICE.0.into(),
+        password: ALICE.1.into(),
+        pace,
+    };
+    let submit_reply = agents::submit(&alice, &alice_addr, &bob_addr, &sent).await?;
+
+    let hamburger = world.hamburger.clone();
+    if !world
+        .wait_for_mail(&hamburger, BOB.0, 1, Duration::from_secs(30))
+        .await
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the message did not reach hamburger.edu within 30 s",
+        ));
+    }
+    pace.pause().await;
+
+    let service = match (opts.read, opts.tls) {
+        (ReadWith::Pop3, TlsMode::Implicit) => Service::Pop3s,
+        (ReadWith::Pop3, _) => Service::Pop3,
+        (ReadWith::Imap, TlsMode::Implicit) => Service::Imaps,
+        (ReadWith::Imap, _) => Service::Imap,
+    };
+    let bob = AgentSettings {
+        from: t.bob_pc.addr,
+        client_name: t.bob_pc.name.clone(),
+        server: world.address(&t.hamburger, service),
+        server_name: t.hamburger.name.clone(),
+        user: BOB.0.into(),
+        password: BOB.1.into(),
+        ..alice
+    };
+    let received = match opts.read {
+        ReadWith::Pop3 => agents::read_pop3(&bob, opts.keep).await?,
+        ReadWith::Imap => agents::read_imap(&bob).await?,
+    };
+    // Let the servers see the clients' FINs and close their side.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    world.shutdown();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let transcript = transcript::render(&world.recorder, &world.topology, &world.services);
+    Ok(DemoReport {
+        world,
+        sent,
+        received,
+        submit_reply,
+        transcript,
+    })
+}

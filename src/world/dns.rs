@@ -1,0 +1,365 @@
+//! A tiny DNS server and resolver (RFC 1035) for the simulated domains.
+//!
+//! Alice's mail server does what a real one does before relaying: it asks
+//! "who receives mail for hamburger.edu?" (an MX query, RFC 5321 §5.1) and
+//! then "what is the address of that host?" (an A query, answered at once
+//! in the additional section). The queries travel over real UDP on
+//! loopback, so they appear in the capture.
+//!
+//! Message layout (RFC 1035 §4.1): a 12-byte header (id, flags, four
+//! counts), the question (name, type, class), then resource records
+//! (name, type, class, TTL, data length, data). Names are sequences of
+//! length-prefixed labels ending with a zero byte; a name can also be a
+//! two-byte pointer (top bits 11) to an earlier copy (§4.1.4).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+
+use super::recorder::Recorder;
+
+pub const TYPE_A: u16 = 1;
+pub const TYPE_MX: u16 = 15;
+const CLASS_IN: u16 = 1;
+const RCODE_NXDOMAIN: u16 = 3;
+const RCODE_FORMERR: u16 = 1;
+const TTL: u32 = 300;
+
+/// The records the server knows.
+#[derive(Clone, Debug, Default)]
+pub struct Zone {
+    /// domain → (preference, mail exchanger host name)
+    pub mx: BTreeMap<String, (u16, String)>,
+    /// host name → IPv4 address
+    pub a: BTreeMap<String, Ipv4Addr>,
+}
+
+impl Zone {
+    fn knows(&self, name: &str) -> bool {
+        self.mx.contains_key(name) || self.a.contains_key(name)
+    }
+}
+
+/// Append a name as labels (RFC 1035 §3.1). Labels longer than 63 bytes
+/// cannot be encoded; the caller's names are our own configuration.
+fn put_name(out: &mut Vec<u8>, name: &str) {
+    for label in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
+        let label = &label.as_bytes()[..label.len().min(63)];
+        out.push(label.len() as u8);
+        out.extend_from_slice(label);
+    }
+    out.push(0);
+}
+
+/// Read a name at `pos`, following compression pointers (at most 16, so a
+/// pointer loop cannot hang us). Returns the name and the position after it.
+fn get_name(msg: &[u8], mut pos: usize) -> Option<(String, usize)> {
+    let mut labels: Vec<String> = Vec::new();
+    let mut end = None;
+    for _ in 0..128 {
+        let len = *msg.get(pos)? as usize;
+        if len == 0 {
+            return Some((labels.join("."), end.unwrap_or(pos + 1)));
+        }
+        if len & 0xC0 == 0xC0 {
+            let target = ((len & 0x3F) << 8) | *msg.get(pos + 1)? as usize;
+            end.get_or_insert(pos + 2);
+            if target >= pos {
+                return None; // pointers must point backwards
+            }
+            pos = target;
+            continue;
+        }
+        let label = msg.get(pos + 1..pos + 1 + len)?;
+        labels.push(String::from_utf8_lossy(label).to_ascii_lowercase());
+        pos += 1 + len;
+    }
+    None
+}
+
+fn u16_at(msg: &[u8], pos: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*msg.get(pos)?, *msg.get(pos + 1)?]))
+}
+
+/// Build a query for `name` and `qtype`, recursion desired.
+pub fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+    let mut q = Vec::with_capacity(32);
+    q.extend_from_slice(&id.to_be_bytes());
+    q.extend_from_slice(&0x0100u16.to_be_bytes()); // RD
+    q.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]); // one question
+    put_name(&mut q, name);
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&CLASS_IN.to_be_bytes());
+    q
+}
+
+fn put_rr(out: &mut Vec<u8>, name: &str, rtype: u16, rdata: &[u8]) {
+    put_name(out, name);
+    out.extend_from_slice(&rtype.to_be_bytes());
+    out.extend_from_slice(&CLASS_IN.to_be_bytes());
+    out.extend_from_slice(&TTL.to_be_bytes());
+    out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    out.extend_from_slice(rdata);
+}
+
+/// The server's answer to one query datagram; `None` for datagrams that
+/// are not queries at all (those are dropped, as real servers do).
+pub fn answer(zone: &Zone, msg: &[u8]) -> Option<Vec<u8>> {
+    let id = u16_at(msg, 0)?;
+    let flags = u16_at(msg, 2)?;
+    if flags & 0x8000 != 0 {
+        return None; // a response, not a query
+    }
+    let header = |rcode: u16, an: u16, ar: u16| {
+        let mut h = Vec::with_capacity(512);
+        h.extend_from_slice(&id.to_be_bytes());
+        // QR=1, opcode 0, AA=1, RD copied, RA=0, rcode.
+        h.extend_from_slice(&(0x8400 | (flags & 0x0100) | rcode).to_be_bytes());
+        h.extend_from_slice(&1u16.to_be_bytes());
+        h.extend_from_slice(&an.to_be_bytes());
+        h.extend_from_slice(&0u16.to_be_bytes());
+        h.extend_from_slice(&ar.to_be_bytes());
+        h
+    };
+    let parsed = (u16_at(msg, 4)? == 1)
+        .then(|| get_name(msg, 12))
+        .flatten()
+        .and_then(|(name, pos)| Some((name, u16_at(msg, pos)?, u16_at(msg, pos + 2)?)));
+    let Some((name, qtype, qclass)) = parsed else {
+        let mut out = header(RCODE_FORMERR, 0, 0);
+        out[4..6].copy_from_slice(&0u16.to_be_bytes());
+        return Some(out);
+    };
+    let rcode = if zone.knows(&name) { 0 } else { RCODE_NXDOMAIN };
+    let mut answers = Vec::new();
+    let mut additional = Vec::new();
+    if qclass == CLASS_IN {
+        if qtype == TYPE_MX
+            && let Some((pref, exchange)) = zone.mx.get(&name)
+        {
+            let mut rdata = pref.to_be_bytes().to_vec();
+            put_name(&mut rdata, exchange);
+            answers.push((name.clone(), TYPE_MX, rdata));
+            if let Some(ip) = zone.a.get(exchange) {
+                additional.push((exchange.clone(), TYPE_A, ip.octets().to_vec()));
+            }
+        }
+        if qtype == TYPE_A
+            && let Some(ip) = zone.a.get(&name)
+        {
+            answers.push((name.clone(), TYPE_A, ip.octets().to_vec()));
+        }
+    }
+    let mut out = header(rcode, answers.len() as u16, additional.len() as u16);
+    put_name(&mut out, &name);
+    out.extend_from_slice(&qtype.to_be_bytes());
+    out.extend_from_slice(&qclass.to_be_bytes());
+    for (n, t, d) in answers.iter().chain(&additional) {
+        put_rr(&mut out, n, *t, d);
+    }
+    Some(out)
+}
+
+/// One record of an answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    Mx {
+        name: String,
+        preference: u16,
+        exchange: String,
+    },
+    A {
+        name: String,
+        addr: Ipv4Addr,
+    },
+}
+
+/// Parse a response: its rcode and all records (answer and additional).
+pub fn parse_response(msg: &[u8]) -> Option<(u16, Vec<Record>)> {
+    let flags = u16_at(msg, 2)?;
+    let counts: Vec<u16> = (0..4)
+        .map(|i| u16_at(msg, 4 + 2 * i))
+        .collect::<Option<_>>()?;
+    let mut pos = 12;
+    for _ in 0..counts[0] {
+        let (_, p) = get_name(msg, pos)?;
+        pos = p + 4;
+    }
+    let mut records = Vec::new();
+    for _ in 0..(counts[1] as usize + counts[2] as usize + counts[3] as usize) {
+        let (name, p) = get_name(msg, pos)?;
+        let rtype = u16_at(msg, p)?;
+        let len = u16_at(msg, p + 8)? as usize;
+        let data_at = p + 10;
+        let data = msg.get(data_at..data_at + len)?;
+        match rtype {
+            TYPE_MX if len >= 3 => {
+                let (exchange, _) = get_name(msg, data_at + 2)?;
+                records.push(Record::Mx {
+                    name,
+                    preference: u16::from_be_bytes([data[0], data[1]]),
+                    exchange,
+                });
+            }
+            TYPE_A if len == 4 => records.push(Record::A {
+                name,
+                addr: Ipv4Addr::new(data[0], data[1], data[2], data[3]),
+            }),
+            _ => {}
+        }
+        pos = data_at + len;
+    }
+    Some((flags & 0x000F, records))
+}
+
+/// The question of a query: (name, type).
+pub fn parse_question(msg: &[u8]) -> Option<(String, u16)> {
+    if u16_at(msg, 4)? == 0 {
+        return None;
+    }
+    let (name, pos) = get_name(msg, 12)?;
+    Some((name, u16_at(msg, pos)?))
+}
+
+/// The mnemonic of a record type.
+pub fn type_name(t: u16) -> String {
+    match t {
+        TYPE_A => "A".into(),
+        TYPE_MX => "MX".into(),
+        other => format!("TYPE{other}"),
+    }
+}
+
+/// Serve DNS on `socket` until the task is dropped.
+pub async fn serve(socket: UdpSocket, zone: Arc<Zone>, recorder: Recorder) -> io::Result<()> {
+    let local = socket.local_addr()?;
+    let mut buf = vec![0u8; 1500];
+    loop {
+        let (n, peer) = socket.recv_from(&mut buf).await?;
+        recorder.datagram(peer, local, &buf[..n]);
+        if let Some(reply) = answer(&zone, &buf[..n]) {
+            socket.send_to(&reply, peer).await?;
+            recorder.datagram(local, peer, &reply);
+        }
+    }
+}
+
+/// Ask `server` for the mail exchangers of `domain`, from the address
+/// `bind`. Returns (exchange host, its address) by preference. Retries
+/// three times, one second apart, as UDP may lose datagrams.
+pub async fn lookup_mx(
+    server: SocketAddr,
+    bind: SocketAddr,
+    domain: &str,
+) -> io::Result<Vec<(String, Option<Ipv4Addr>)>> {
+    let socket = UdpSocket::bind(bind).await?;
+    let id = (std::process::id() as u16) ^ (domain.len() as u16).rotate_left(7);
+    let q = query(id, domain, TYPE_MX);
+    let mut buf = vec![0u8; 1500];
+    for _ in 0..3 {
+        socket.send_to(&q, server).await?;
+        let Ok(r) = tokio::time::timeout(Duration::from_secs(1), socket.recv_from(&mut buf)).await
+        else {
+            continue;
+        };
+        let (n, from) = r?;
+        if from != server || u16_at(&buf[..n], 0) != Some(id) {
+            continue; // not our answer (RFC 5452: check id and source)
+        }
+        let Some((rcode, records)) = parse_response(&buf[..n]) else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "malformed DNS answer",
+            ));
+        };
+        if rcode == RCODE_NXDOMAIN {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{domain}: no such domain"),
+            ));
+        }
+        let mut mx: Vec<(u16, String)> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Mx {
+                    preference,
+                    exchange,
+                    ..
+                } => Some((*preference, exchange.clone())),
+                _ => None,
+            })
+            .collect();
+        mx.sort();
+        return Ok(mx
+            .into_iter()
+            .map(|(_, host)| {
+                let addr = records.iter().find_map(|r| match r {
+                    Record::A { name, addr } if *name == host => Some(*addr),
+                    _ => None,
+                });
+                (host, addr)
+            })
+            .collect());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::TimedOut,
+        "DNS server did not answer",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone() -> Zone {
+        let mut z = Zone::default();
+        z.mx.insert("hamburger.edu".into(), (10, "mail.hamburger.edu".into()));
+        z.a.insert("mail.hamburger.edu".into(), Ipv4Addr::new(127, 0, 10, 3));
+        z
+    }
+
+    #[test]
+    fn mx_answer_carries_the_address_too() {
+        let a = answer(&zone(), &query(7, "Hamburger.EDU", TYPE_MX)).unwrap();
+        let (rcode, records) = parse_response(&a).unwrap();
+        assert_eq!(rcode, 0);
+        assert_eq!(
+            records,
+            vec![
+                Record::Mx {
+                    name: "hamburger.edu".into(),
+                    preference: 10,
+                    exchange: "mail.hamburger.edu".into()
+                },
+                Record::A {
+                    name: "mail.hamburger.edu".into(),
+                    addr: Ipv4Addr::new(127, 0, 10, 3)
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_names_get_nxdomain_and_garbage_gets_nothing_or_formerr() {
+        let a = answer(&zone(), &query(7, "nowhere.example", TYPE_MX)).unwrap();
+        assert_eq!(parse_response(&a).unwrap(), (RCODE_NXDOMAIN, vec![]));
+        assert_eq!(answer(&zone(), b"\x00"), None);
+        let mut bad = query(1, "a", TYPE_A);
+        bad.truncate(14);
+        let a = answer(&zone(), &bad).unwrap();
+        assert_eq!(a[3] & 0x0F, RCODE_FORMERR as u8);
+        // A pointer loop must not hang the parser.
+        let mut lp = query(1, "a", TYPE_A);
+        lp.truncate(12);
+        lp.extend_from_slice(&[0xC0, 0x0C, 0, 1, 0, 1]);
+        assert!(answer(&zone(), &lp).is_some());
+    }
+}

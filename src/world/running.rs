@@ -1,0 +1,324 @@
+//! Starting the whole world: the DNS server, the two mail hosts with all
+//! their services, and Alice's relay queue.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use super::dns::{self, Zone};
+use super::host::{Accounts, AuthThrottle, Host, Policy};
+use super::recorder::Recorder;
+use super::relay::{self, RelaySettings};
+use super::servers::{self, Service};
+use super::store::Store;
+use super::tls::Pki;
+use super::topology::{Machine, PortPlan, Topology};
+
+/// The course's accounts: AUTH PLAIN of alice/secret is the textbook's
+/// `AGFsaWNlAHNlY3JldA==`, Bob's POP3 password is "hungry".
+pub const ALICE: (&str, &str) = ("alice", "secret");
+pub const BOB: (&str, &str) = ("bob", "hungry");
+
+/// How to build the world.
+#[derive(Clone, Debug)]
+pub struct WorldOptions {
+    pub net: [u8; 3],
+    /// `None`: standard ports if they can be bound, else offset ports.
+    pub ports: Option<PortPlan>,
+    /// Offer TLS (STARTTLS and the implicit-TLS ports).
+    pub tls: bool,
+    /// Accept passwords without TLS (the eavesdropping lesson).
+    pub plaintext_auth: bool,
+    pub open_relay: bool,
+    /// Keep the mail on disk under this directory (else in memory).
+    pub store_root: Option<PathBuf>,
+    /// Start Bob's server now (a fault test starts it later).
+    pub bob_online: bool,
+    pub max_message: usize,
+    /// First retry delay of the relay queue.
+    pub retry_base: Duration,
+    pub log_sessions: bool,
+}
+
+impl Default for WorldOptions {
+    fn default() -> Self {
+        WorldOptions {
+            net: [127, 0, 10],
+            ports: None,
+            tls: true,
+            plaintext_auth: false,
+            open_relay: false,
+            store_root: None,
+            bob_online: true,
+            max_message: Policy::default().max_message,
+            retry_base: Duration::from_secs(1),
+            log_sessions: false,
+        }
+    }
+}
+
+/// The running world.
+pub struct World {
+    pub topology: Topology,
+    pub ports: PortPlan,
+    pub pki: Pki,
+    pub recorder: Recorder,
+    pub crepes: Arc<Host>,
+    pub hamburger: Arc<Host>,
+    /// Every listening address and what it serves (for the transcript).
+    pub services: Vec<(SocketAddr, Service)>,
+    wake_crepes: Arc<Notify>,
+    wake_hamburger: Arc<Notify>,
+    tasks: Vec<JoinHandle<()>>,
+    bob_tasks: Vec<JoinHandle<()>>,
+}
+
+/// Can this process bind a port below 1024 on `machine`?
+fn standard_ports_allowed(machine: &Machine) -> bool {
+    match std::net::TcpListener::bind((machine.addr, 25)) {
+        Ok(_) => true,
+        Err(e) => {
+            e.kind() != io::ErrorKind::PermissionDenied && e.kind() != io::ErrorKind::AddrInUse
+        }
+    }
+}
+
+fn make_host(
+    machine: &Machine,
+    domain: &str,
+    users: &[(&str, &str)],
+    pki: &Pki,
+    opts: &WorldOptions,
+    recorder: &Recorder,
+    store: Arc<Store>,
+) -> io::Result<Arc<Host>> {
+    let tls = if opts.tls {
+        let config = pki.server_config(&machine.name).map_err(io::Error::other)?;
+        Some(TlsAcceptor::from(config))
+    } else {
+        None
+    };
+    for (u, _) in users {
+        store.ensure_user(u)?;
+    }
+    Ok(Arc::new(Host {
+        name: machine.name.clone(),
+        domains: vec![domain.to_string()],
+        accounts: Accounts::new(users),
+        store,
+        tls,
+        policy: Policy {
+            plaintext_auth: opts.plaintext_auth,
+            open_relay: opts.open_relay,
+            max_message: opts.max_message,
+            ..Policy::default()
+        },
+        recorder: recorder.clone(),
+        throttle: AuthThrottle::default(),
+        log_sessions: opts.log_sessions,
+    }))
+}
+
+fn open_store(opts: &WorldOptions, which: &str) -> io::Result<Arc<Store>> {
+    match &opts.store_root {
+        Some(root) => Store::open(&root.join(which)),
+        None => Ok(Store::in_memory()),
+    }
+}
+
+impl World {
+    pub async fn start(opts: &WorldOptions) -> io::Result<World> {
+        let topology = Topology::course(opts.net);
+        let ports = match opts.ports {
+            Some(p) => p,
+            None if standard_ports_allowed(&topology.crepes) => PortPlan::standard(),
+            None => PortPlan::offset(PortPlan::OFFSET),
+        };
+        let pki = Pki::new().map_err(io::Error::other)?;
+        let recorder = Recorder::new();
+        for m in topology.machines() {
+            recorder.name_host(m.addr, &m.name);
+        }
+        let crepes = make_host(
+            &topology.crepes,
+            &topology.alice_domain,
+            &[ALICE],
+            &pki,
+            opts,
+            &recorder,
+            open_store(opts, "crepes.fr")?,
+        )?;
+        let hamburger = make_host(
+            &topology.hamburger,
+            &topology.bob_domain,
+            &[BOB],
+            &pki,
+            opts,
+            &recorder,
+            open_store(opts, "hamburger.edu")?,
+        )?;
+
+        let mut zone = Zone::default();
+        for (domain, m) in [
+            (&topology.alice_domain, &topology.crepes),
+            (&topology.bob_domain, &topology.hamburger),
+        ] {
+            zone.mx.insert(domain.clone(), (10, m.name.clone()));
+        }
+        for m in topology.machines() {
+            if let std::net::IpAddr::V4(a) = m.addr {
+                zone.a.insert(m.name.clone(), a);
+            }
+        }
+        let dns_addr = SocketAddr::new(topology.dns.addr, ports.dns);
+        let udp = UdpSocket::bind(dns_addr).await?;
+        let dns_recorder = recorder.clone();
+        let zone = Arc::new(zone);
+        let dns_task = tokio::spawn(async move {
+            let _ = dns::serve(udp, zone, dns_recorder).await;
+        });
+
+        let mut world = World {
+            topology,
+            ports,
+            pki,
+            recorder,
+            crepes,
+            hamburger,
+            services: Vec::new(),
+            wake_crepes: Arc::new(Notify::new()),
+            wake_hamburger: Arc::new(Notify::new()),
+            tasks: vec![dns_task],
+            bob_tasks: Vec::new(),
+        };
+        let crepes = world.crepes.clone();
+        let addr = world.topology.crepes.addr;
+        let wake = world.wake_crepes.clone();
+        let crepes_tasks = world.serve_host(&crepes, addr, wake).await?;
+        world.tasks.extend(crepes_tasks);
+        if opts.bob_online {
+            world.start_bob().await?;
+        }
+        for (host, wake, machine) in [
+            (
+                world.crepes.clone(),
+                world.wake_crepes.clone(),
+                world.topology.crepes.clone(),
+            ),
+            (
+                world.hamburger.clone(),
+                world.wake_hamburger.clone(),
+                world.topology.hamburger.clone(),
+            ),
+        ] {
+            let settings = RelaySettings {
+                dns: dns_addr,
+                bind: machine.addr,
+                smtp_port: ports.smtp,
+                tls: world.pki.client_config().map_err(io::Error::other)?,
+                retry_base: opts.retry_base,
+            };
+            world
+                .tasks
+                .push(tokio::spawn(relay::run(host, settings, wake)));
+        }
+        Ok(world)
+    }
+
+    async fn serve_host(
+        &mut self,
+        host: &Arc<Host>,
+        addr: std::net::IpAddr,
+        wake: Arc<Notify>,
+    ) -> io::Result<Vec<JoinHandle<()>>> {
+        let mut tasks = Vec::new();
+        for service in Service::ALL {
+            if service.implicit_tls() && host.tls.is_none() {
+                continue;
+            }
+            let at = SocketAddr::new(addr, service.port(&self.ports));
+            let (local, task) = servers::listen(at, host.clone(), service, wake.clone())
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {at}: {e}")))?;
+            if !self.services.contains(&(local, service)) {
+                self.services.push((local, service));
+            }
+            tasks.push(task);
+        }
+        Ok(tasks)
+    }
+
+    /// Start (or restart) Bob's server.
+    pub async fn start_bob(&mut self) -> io::Result<()> {
+        if !self.bob_tasks.is_empty() {
+            return Ok(());
+        }
+        let host = self.hamburger.clone();
+        let addr = self.topology.hamburger.addr;
+        let wake = self.wake_hamburger.clone();
+        self.bob_tasks = self.serve_host(&host, addr, wake).await?;
+        Ok(())
+    }
+
+    /// Stop Bob's server (its listening sockets close).
+    pub fn stop_bob(&mut self) {
+        for t in self.bob_tasks.drain(..) {
+            t.abort();
+        }
+    }
+
+    /// The address of a service of crepes.fr or hamburger.edu.
+    pub fn address(&self, machine: &Machine, service: Service) -> SocketAddr {
+        SocketAddr::new(machine.addr, service.port(&self.ports))
+    }
+
+    /// The TLS key log of every session so far (NSS format).
+    pub fn key_log(&self) -> String {
+        self.pki.key_log().contents()
+    }
+
+    /// Wait until `user` at `host` has at least `count` messages in INBOX.
+    pub async fn wait_for_mail(
+        &self,
+        host: &Host,
+        user: &str,
+        count: usize,
+        limit: Duration,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if host
+                .store
+                .snapshot(user, super::store::INBOX)
+                .is_ok_and(|s| s.messages.len() >= count)
+            {
+                return true;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stop every server and queue.
+    pub fn shutdown(&mut self) {
+        self.stop_bob();
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

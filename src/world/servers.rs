@@ -1,0 +1,152 @@
+//! Listening sockets: one accept loop per service, one task per
+//! connection (the tokio model), each running the session function of its
+//! protocol.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::conn::LineConn;
+use super::host::Host;
+use super::smtp_server::SmtpService;
+use super::{pop3_server, smtp_server};
+
+// TEMPORARY until imap_server.rs lands (helper at work).
+async fn imap_session(_c: LineConn, _h: Arc<Host>) -> io::Result<()> {
+    Err(io::Error::other("IMAP not ready"))
+}
+use crate::proto::Protocol;
+
+/// A mail service on one port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// SMTP relay, port 25.
+    Smtp,
+    /// Message submission, port 587 (STARTTLS).
+    Submission,
+    /// Submission with implicit TLS, port 465.
+    Smtps,
+    Pop3,
+    Pop3s,
+    Imap,
+    Imaps,
+}
+
+impl Service {
+    pub const ALL: [Service; 7] = [
+        Service::Smtp,
+        Service::Submission,
+        Service::Smtps,
+        Service::Pop3,
+        Service::Pop3s,
+        Service::Imap,
+        Service::Imaps,
+    ];
+
+    pub fn protocol(self) -> Protocol {
+        match self {
+            Service::Smtp | Service::Submission | Service::Smtps => Protocol::Smtp,
+            Service::Pop3 | Service::Pop3s => Protocol::Pop3,
+            Service::Imap | Service::Imaps => Protocol::Imap,
+        }
+    }
+
+    /// TLS from the first byte (RFC 8314)?
+    pub fn implicit_tls(self) -> bool {
+        matches!(self, Service::Smtps | Service::Pop3s | Service::Imaps)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Smtp => "smtp",
+            Service::Submission => "submission",
+            Service::Smtps => "submissions",
+            Service::Pop3 => "pop3",
+            Service::Pop3s => "pop3s",
+            Service::Imap => "imap",
+            Service::Imaps => "imaps",
+        }
+    }
+
+    pub fn port(self, plan: &super::topology::PortPlan) -> u16 {
+        match self {
+            Service::Smtp => plan.smtp,
+            Service::Submission => plan.submission,
+            Service::Smtps => plan.smtps,
+            Service::Pop3 => plan.pop3,
+            Service::Pop3s => plan.pop3s,
+            Service::Imap => plan.imap,
+            Service::Imaps => plan.imaps,
+        }
+    }
+}
+
+/// Run one session on an accepted socket.
+async fn session(
+    socket: tokio::net::TcpStream,
+    host: Arc<Host>,
+    service: Service,
+    wake_relay: Arc<Notify>,
+) -> io::Result<()> {
+    socket.set_nodelay(true)?;
+    let mut conn = LineConn::server(socket, &host.recorder)?;
+    if service.implicit_tls() {
+        let Some(acceptor) = host.tls.clone() else {
+            return Err(io::Error::other(
+                "implicit TLS service without a certificate",
+            ));
+        };
+        conn.accept_tls(&acceptor).await?;
+    }
+    match service {
+        Service::Smtp => smtp_server::run_session(conn, host, SmtpService::Relay, wake_relay).await,
+        Service::Submission | Service::Smtps => {
+            smtp_server::run_session(conn, host, SmtpService::Submission, wake_relay).await
+        }
+        Service::Pop3 | Service::Pop3s => pop3_server::run_session(conn, host).await,
+        Service::Imap | Service::Imaps => imap_session(conn, host).await,
+    }
+}
+
+/// Bind `addr` and serve `service` on it until the returned task is
+/// aborted. Binding happens before this returns, so a client may connect
+/// right away.
+pub async fn listen(
+    addr: SocketAddr,
+    host: Arc<Host>,
+    service: Service,
+    wake_relay: Arc<Notify>,
+) -> io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let mut sessions = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (socket, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            host.log(format_args!("accept on {local}: {e}"));
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let host = host.clone();
+                    let wake = wake_relay.clone();
+                    sessions.spawn(async move {
+                        if let Err(e) = session(socket, host.clone(), service, wake).await {
+                            host.log(format_args!("{} session with {peer} ended: {e}", service.name()));
+                        }
+                    });
+                }
+                Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            }
+        }
+    });
+    Ok((local, task))
+}

@@ -1,0 +1,712 @@
+//! The SMTP server of a simulated mail host (RFC 5321), with the extensions
+//! the course meets: PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME
+//! (RFC 6152), STARTTLS (RFC 3207), AUTH PLAIN/LOGIN/CRAM-MD5 (RFC 4954,
+//! 4616, 2195), CHUNKING (RFC 3030), ENHANCEDSTATUSCODES (RFC 2034/3463).
+//!
+//! One function runs one session: read a command line, answer it. The same
+//! code serves three roles (RFC 6409, RFC 8314):
+//!
+//! * port 25, relay: mail from other servers for our own domains; relaying
+//!   to other domains needs authentication (or `--open-relay`);
+//! * port 587, submission: a user agent hands in mail; AUTH is required;
+//! * port 465, submissions: the same with TLS from the first byte.
+//!
+//! A message accepted with `250` is on the disk first: local recipients get
+//! it in their INBOX, other recipients through the durable queue that the
+//! relay (see `relay.rs`) empties.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::Notify;
+
+use super::conn::{Line, LineConn};
+use super::host::{Host, b64, decode_plain, hex, hmac_md5, unb64};
+use super::store::INBOX;
+
+/// Which port the session arrived on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpService {
+    /// Port 25: server-to-server relay.
+    Relay,
+    /// Port 587 (or 465 with implicit TLS): message submission, AUTH required.
+    Submission,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A short queue id like Postfix's, unique within the process.
+fn next_id() -> String {
+    format!("{:X}", NEXT_ID.fetch_add(1, Ordering::Relaxed) + 0x4A0)
+}
+
+/// One mail transaction (RFC 5321 §3.3): MAIL, RCPT…, DATA or BDAT.
+#[derive(Default)]
+struct Transaction {
+    mail_from: Option<String>,
+    rcpt_to: Vec<String>,
+    /// BDAT chunks so far (RFC 3030).
+    chunks: Vec<u8>,
+    chunk_overflow: bool,
+}
+
+struct Session {
+    host: Arc<Host>,
+    service: SmtpService,
+    client_ip: IpAddr,
+    helo: Option<String>,
+    esmtp: bool,
+    user: Option<String>,
+    tx: Transaction,
+    wake_relay: Arc<Notify>,
+}
+
+/// How a command ended the session, if it did.
+enum Flow {
+    Continue,
+    Quit,
+}
+
+/// Read one line, first sending what is queued when the client has no
+/// more pipelined commands waiting (RFC 2920 §3.2: the server may batch
+/// replies, but must flush before it would wait for input).
+async fn next_line(
+    conn: &mut LineConn,
+    host: &Host,
+    limit: usize,
+) -> std::io::Result<Option<Line>> {
+    if conn.buffered() == 0 {
+        conn.flush().await?;
+    }
+    match tokio::time::timeout(host.policy.idle_timeout, conn.read_line(limit)).await {
+        Ok(r) => r,
+        Err(_) => {
+            // RFC 5321 §4.5.3.2: servers time out idle clients (5 minutes).
+            conn.send_line(&format!("421 4.4.2 {} Error: timeout exceeded", host.name))
+                .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Serve one SMTP session. For port 465 the caller has already run the TLS
+/// handshake.
+pub async fn run_session(
+    mut conn: LineConn,
+    host: Arc<Host>,
+    service: SmtpService,
+    wake_relay: Arc<Notify>,
+) -> std::io::Result<()> {
+    let client_ip = conn
+        .peer()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    host.log(format_args!("SMTP session from {client_ip} ({service:?})"));
+    conn.queue_line(&format!("220 {} ESMTP mailscope", host.name));
+    let mut s = Session {
+        host: host.clone(),
+        service,
+        client_ip,
+        helo: None,
+        esmtp: false,
+        user: None,
+        tx: Transaction::default(),
+        wake_relay,
+    };
+    let mut commands = 0usize;
+    loop {
+        let Some(line) = next_line(&mut conn, &host, host.policy.max_command_line).await? else {
+            host.log(format_args!("{client_ip} went away"));
+            return Ok(());
+        };
+        commands += 1;
+        if commands > host.policy.max_commands {
+            conn.send_line("421 4.7.0 Too many commands in one session, closing")
+                .await?;
+            return conn.shutdown().await;
+        }
+        let Line::Text(line) = line else {
+            conn.queue_line("500 5.5.2 Line too long");
+            continue;
+        };
+        let line = String::from_utf8_lossy(&line).into_owned();
+        match s.command(&mut conn, &line).await? {
+            Flow::Continue => {}
+            Flow::Quit => return conn.shutdown().await,
+        }
+    }
+}
+
+/// The address inside `FROM:<…>` / `TO:<…>`, and the parameters after it.
+fn parse_path<'a>(arg: &'a str, keyword: &str) -> Option<(String, &'a str)> {
+    let rest = arg.get(..keyword.len())?;
+    if !rest.eq_ignore_ascii_case(keyword) {
+        return None;
+    }
+    let rest = arg[keyword.len()..].trim_start();
+    let rest = rest.strip_prefix('<')?;
+    let end = rest.find('>')?;
+    let addr = rest[..end].trim();
+    // A source route (`<@a,@b:user@c>`, RFC 5321 §4.1.2) is ignored.
+    let addr = addr.rsplit(':').next().unwrap_or(addr);
+    if addr.chars().any(|c| c.is_control() || c == ' ') {
+        return None;
+    }
+    Some((addr.to_string(), rest[end + 1..].trim()))
+}
+
+fn domain_of(addr: &str) -> Option<&str> {
+    addr.rsplit_once('@').map(|(_, d)| d)
+}
+
+impl Session {
+    async fn command(&mut self, conn: &mut LineConn, line: &str) -> std::io::Result<Flow> {
+        let (verb, arg) = match line.split_once(' ') {
+            Some((v, a)) => (v.to_ascii_uppercase(), a.trim()),
+            None => (line.trim().to_ascii_uppercase(), ""),
+        };
+        match verb.as_str() {
+            "HELO" | "EHLO" => self.hello(conn, &verb, arg),
+            "MAIL" => self.mail(conn, arg),
+            "RCPT" => self.rcpt(conn, arg),
+            "DATA" => return self.data(conn, arg).await,
+            "BDAT" => return self.bdat(conn, arg).await,
+            "RSET" => {
+                self.tx = Transaction::default();
+                conn.queue_line("250 2.0.0 OK");
+            }
+            "NOOP" => conn.queue_line("250 2.0.0 OK"),
+            "QUIT" => {
+                conn.queue_line(&format!("221 2.0.0 {} closing connection", self.host.name));
+                return Ok(Flow::Quit);
+            }
+            // Confirming which users exist helps spammers; like most
+            // servers we neither confirm nor deny (RFC 5321 §3.5.3).
+            "VRFY" => conn.queue_line(
+                "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery",
+            ),
+            "EXPN" => conn.queue_line("502 5.5.1 EXPN not available"),
+            "HELP" => {
+                conn.queue_line("214-2.0.0 Commands supported:");
+                conn.queue_line("214-2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT");
+                conn.queue_line("214-2.0.0   VRFY HELP STARTTLS AUTH");
+                conn.queue_line("214 2.0.0 See RFC 5321 for details");
+            }
+            "STARTTLS" => return self.starttls(conn, arg).await,
+            "AUTH" => return self.auth(conn, arg).await,
+            _ => conn.queue_line("500 5.5.1 Command not recognized"),
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Mechanisms we offer now: passwords in clear only under TLS unless
+    /// the lesson allows it (RFC 4954 §4, "should not advertise … without
+    /// an encryption layer"); CRAM-MD5 never sends the password.
+    fn mechanisms(&self, tls: bool) -> &'static str {
+        if tls || self.host.policy.plaintext_auth {
+            "PLAIN LOGIN CRAM-MD5"
+        } else {
+            "CRAM-MD5"
+        }
+    }
+
+    fn hello(&mut self, conn: &mut LineConn, verb: &str, arg: &str) {
+        if arg.is_empty() {
+            conn.queue_line(&format!("501 5.5.4 Syntax: {verb} hostname"));
+            return;
+        }
+        // A new HELO/EHLO resets the transaction (RFC 5321 §4.1.4).
+        self.tx = Transaction::default();
+        self.helo = Some(arg.split_whitespace().next().unwrap_or(arg).to_string());
+        self.esmtp = verb == "EHLO";
+        let greet = format!("{} Hello {} [{}]", self.host.name, arg, self.client_ip);
+        if !self.esmtp {
+            conn.queue_line(&format!("250 {greet}"));
+            return;
+        }
+        let mut ext = vec![
+            "PIPELINING".to_string(),
+            format!("SIZE {}", self.host.policy.max_message),
+            "8BITMIME".to_string(),
+        ];
+        if self.host.tls.is_some() && !conn.is_tls() {
+            ext.push("STARTTLS".into());
+        }
+        if self.user.is_none() {
+            ext.push(format!("AUTH {}", self.mechanisms(conn.is_tls())));
+        }
+        ext.extend(["CHUNKING", "ENHANCEDSTATUSCODES", "HELP"].map(String::from));
+        conn.queue_line(&format!("250-{greet}"));
+        for (i, e) in ext.iter().enumerate() {
+            let sep = if i + 1 == ext.len() { ' ' } else { '-' };
+            conn.queue_line(&format!("250{sep}{e}"));
+        }
+    }
+
+    fn mail(&mut self, conn: &mut LineConn, arg: &str) {
+        if self.helo.is_none() {
+            conn.queue_line("503 5.5.1 Send HELO/EHLO first");
+            return;
+        }
+        if self.tx.mail_from.is_some() {
+            conn.queue_line("503 5.5.1 Nested MAIL command");
+            return;
+        }
+        if self.service == SmtpService::Submission && self.user.is_none() {
+            conn.queue_line("530 5.7.0 Authentication required");
+            return;
+        }
+        let Some((from, params)) = parse_path(arg, "FROM:") else {
+            conn.queue_line("501 5.5.4 Syntax: MAIL FROM:<address>");
+            return;
+        };
+        for p in params.split_whitespace() {
+            let (key, value) = p.split_once('=').unwrap_or((p, ""));
+            match key.to_ascii_uppercase().as_str() {
+                "SIZE" => match value.parse::<u64>() {
+                    Ok(n) if n > self.host.policy.max_message as u64 => {
+                        conn.queue_line("552 5.3.4 Message size exceeds fixed limit");
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        conn.queue_line("501 5.5.4 Bad SIZE parameter");
+                        return;
+                    }
+                },
+                "BODY" if ["7BIT", "8BITMIME"].contains(&value.to_ascii_uppercase().as_str()) => {}
+                "AUTH" => {}
+                _ => {
+                    conn.queue_line(&format!("555 5.5.4 Unsupported parameter {key}"));
+                    return;
+                }
+            }
+        }
+        self.tx.mail_from = Some(from);
+        conn.queue_line("250 2.1.0 Sender OK");
+    }
+
+    fn rcpt(&mut self, conn: &mut LineConn, arg: &str) {
+        if self.tx.mail_from.is_none() {
+            conn.queue_line("503 5.5.1 Need MAIL before RCPT");
+            return;
+        }
+        let Some((to, _)) = parse_path(arg, "TO:") else {
+            conn.queue_line("501 5.5.4 Syntax: RCPT TO:<address>");
+            return;
+        };
+        if self.tx.rcpt_to.len() >= self.host.policy.max_recipients {
+            conn.queue_line("452 4.5.3 Too many recipients");
+            return;
+        }
+        let Some(domain) = domain_of(&to) else {
+            conn.queue_line("501 5.1.3 Bad recipient address syntax");
+            return;
+        };
+        if self.host.is_local_domain(domain) {
+            if self.host.local_user(&to).is_none() {
+                conn.queue_line(&format!(
+                    "550 5.1.1 <{to}>: Recipient address rejected: User unknown"
+                ));
+                return;
+            }
+        } else if self.user.is_none() && !self.host.policy.open_relay {
+            conn.queue_line(&format!("554 5.7.1 <{to}>: Relay access denied"));
+            return;
+        }
+        self.tx.rcpt_to.push(to);
+        conn.queue_line("250 2.1.5 Recipient OK");
+    }
+
+    /// Checks shared by DATA and BDAT; `None` when the transaction may go on.
+    fn ready_for_content(&self) -> Option<&'static str> {
+        if self.tx.mail_from.is_none() {
+            Some("503 5.5.1 Need MAIL command")
+        } else if self.tx.rcpt_to.is_empty() {
+            Some("554 5.5.1 No valid recipients")
+        } else {
+            None
+        }
+    }
+
+    async fn data(&mut self, conn: &mut LineConn, arg: &str) -> std::io::Result<Flow> {
+        if !arg.is_empty() {
+            conn.queue_line("501 5.5.4 Syntax: DATA");
+            return Ok(Flow::Continue);
+        }
+        if let Some(err) = self.ready_for_content() {
+            conn.queue_line(err);
+            return Ok(Flow::Continue);
+        }
+        conn.queue_line("354 End data with <CR><LF>.<CR><LF>");
+        let max = self.host.policy.max_message;
+        let mut body = Vec::new();
+        let (mut too_big, mut too_long) = (false, false);
+        loop {
+            let Some(line) = next_line(conn, &self.host, self.host.policy.max_text_line).await?
+            else {
+                // The client vanished before the final dot: nothing is kept
+                // (RFC 5321 §3.8: the transaction is aborted).
+                self.host.log(format_args!(
+                    "{} vanished in DATA after {} bytes",
+                    self.client_ip,
+                    body.len()
+                ));
+                return Ok(Flow::Quit);
+            };
+            let Line::Text(mut line) = line else {
+                too_long = true;
+                continue;
+            };
+            if line == b"." {
+                break;
+            }
+            // Transparency (RFC 5321 §4.5.2): a leading dot was doubled.
+            if line.first() == Some(&b'.') {
+                line.remove(0);
+            }
+            if body.len() + line.len() + 2 > max {
+                too_big = true;
+                continue;
+            }
+            body.extend_from_slice(&line);
+            body.extend_from_slice(b"\r\n");
+        }
+        let tx = std::mem::take(&mut self.tx);
+        if too_big {
+            conn.queue_line("552 5.3.4 Message size exceeds fixed limit");
+        } else if too_long {
+            conn.queue_line(
+                "554 5.6.0 Message has a line longer than 1000 octets (RFC 5321 §4.5.3.1.6)",
+            );
+        } else {
+            let reply = self.accept(tx, body, conn.is_tls()).await;
+            conn.queue_line(&reply);
+        }
+        Ok(Flow::Continue)
+    }
+
+    async fn bdat(&mut self, conn: &mut LineConn, arg: &str) -> std::io::Result<Flow> {
+        let mut words = arg.split_whitespace();
+        let size = words.next().and_then(|n| n.parse::<u64>().ok());
+        let last = match words.next() {
+            None => false,
+            Some(w) if w.eq_ignore_ascii_case("LAST") => true,
+            Some(_) => {
+                conn.queue_line("501 5.5.4 Syntax: BDAT size [LAST]");
+                return Ok(Flow::Continue);
+            }
+        };
+        let Some(size) = size else {
+            // Without a valid size we cannot know where the chunk ends:
+            // the only safe answer is to close (RFC 3030 §4.2).
+            conn.queue_line("501 5.5.4 Syntax: BDAT size [LAST]; closing");
+            return Ok(Flow::Quit);
+        };
+        let refused = self.ready_for_content();
+        let max = self.host.policy.max_message as u64;
+        // The chunk is read even when it is refused, so the next command is
+        // found where it begins. Bytes past the limit are read and dropped
+        // in bounded pieces.
+        let mut remaining = size;
+        while remaining > 0 {
+            let piece = remaining.min(64 * 1024) as usize;
+            let mut buf = Vec::with_capacity(piece);
+            if !conn.read_counted(piece, &mut buf).await? {
+                self.host
+                    .log(format_args!("{} vanished in BDAT", self.client_ip));
+                return Ok(Flow::Quit);
+            }
+            remaining -= piece as u64;
+            if refused.is_none() && !self.tx.chunk_overflow {
+                if self.tx.chunks.len() as u64 + buf.len() as u64 > max {
+                    self.tx.chunk_overflow = true;
+                    self.tx.chunks = Vec::new();
+                } else {
+                    self.tx.chunks.extend_from_slice(&buf);
+                }
+            }
+        }
+        if let Some(err) = refused {
+            conn.queue_line(err);
+            return Ok(Flow::Continue);
+        }
+        if !last {
+            conn.queue_line(&format!("250 2.0.0 {size} octets received"));
+            return Ok(Flow::Continue);
+        }
+        let mut tx = std::mem::take(&mut self.tx);
+        if tx.chunk_overflow {
+            conn.queue_line("552 5.3.4 Message size exceeds fixed limit");
+        } else {
+            let body = std::mem::take(&mut tx.chunks);
+            let reply = self.accept(tx, body, conn.is_tls()).await;
+            conn.queue_line(&reply);
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// The `with` word of the Received header (RFC 3848): ESMTP, plus S
+    /// for TLS, plus A for an authenticated client.
+    fn with_protocol(&self, tls: bool) -> String {
+        let mut p = String::from(if self.esmtp { "ESMTP" } else { "SMTP" });
+        if tls {
+            p.push('S');
+        }
+        if self.user.is_some() {
+            p.push('A');
+        }
+        if p == "SMTPS" || p == "SMTPA" || p == "SMTPSA" {
+            p.insert(0, 'E'); // RFC 3848 registers the ESMTP forms only
+        }
+        p
+    }
+
+    /// Take responsibility for the message: store it for local users,
+    /// queue it for the others. Returns the reply line.
+    async fn accept(&mut self, tx: Transaction, body: Vec<u8>, tls: bool) -> String {
+        let id = next_id();
+        let from = tx.mail_from.unwrap_or_default();
+        let now = super::store::unix_now();
+        let date = mail_parser::DateTime::from_timestamp(now).to_rfc822();
+        let helo = self.helo.clone().unwrap_or_default();
+        // RFC 5321 §4.4: each server that handles the message adds a
+        // Received line at the top; "for" names the recipient when there
+        // is exactly one.
+        let for_clause = match tx.rcpt_to.as_slice() {
+            [one] => format!("\r\n\tfor <{one}>"),
+            _ => String::new(),
+        };
+        let received = format!(
+            "Received: from {helo} ([{}])\r\n\tby {} (mailscope) with {} id {id}{for_clause};\r\n\t{date}\r\n",
+            self.client_ip,
+            self.host.name,
+            self.with_protocol(tls)
+        );
+        let mut stamped = Vec::with_capacity(received.len() + body.len());
+        stamped.extend_from_slice(received.as_bytes());
+        stamped.extend_from_slice(&body);
+
+        let host = self.host.clone();
+        let rcpts = tx.rcpt_to.clone();
+        let from_clone = from.clone();
+        let result = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+            let mut remote = Vec::new();
+            for rcpt in &rcpts {
+                match host.local_user(rcpt) {
+                    Some(user) => {
+                        // Final delivery adds Return-Path (RFC 5321 §4.4).
+                        let mut copy = format!("Return-Path: <{from_clone}>\r\n").into_bytes();
+                        copy.extend_from_slice(&stamped);
+                        host.store.ensure_user(&user)?;
+                        host.store
+                            .deliver(&user, INBOX, &copy, &Default::default(), now)
+                            .map_err(std::io::Error::other)?;
+                    }
+                    None => remote.push(rcpt.clone()),
+                }
+            }
+            let queued = !remote.is_empty();
+            if queued {
+                host.store.enqueue(&from_clone, remote, &stamped)?;
+            }
+            Ok(queued)
+        })
+        .await;
+        match result {
+            Ok(Ok(queued)) => {
+                if queued {
+                    self.wake_relay.notify_one();
+                }
+                self.host.log(format_args!(
+                    "accepted {id} from <{from}> for {} recipient(s)",
+                    tx.rcpt_to.len()
+                ));
+                format!("250 2.0.0 Ok: queued as {id}")
+            }
+            Ok(Err(e)) => {
+                self.host.log(format_args!("storing {id} failed: {e}"));
+                "451 4.3.0 Error: local storage failed, try again later".into()
+            }
+            Err(_) => "451 4.3.0 Error: internal failure, try again later".into(),
+        }
+    }
+
+    async fn starttls(&mut self, conn: &mut LineConn, arg: &str) -> std::io::Result<Flow> {
+        if !arg.is_empty() {
+            conn.queue_line("501 5.5.4 Syntax: STARTTLS");
+        } else if conn.is_tls() {
+            conn.queue_line("503 5.5.1 TLS already active");
+        } else if let Some(acceptor) = self.host.tls.clone() {
+            conn.queue_line("220 2.0.0 Ready to start TLS");
+            if let Err(e) = conn.accept_tls(&acceptor).await {
+                self.host.log(format_args!(
+                    "TLS handshake with {} failed: {e}",
+                    self.client_ip
+                ));
+                return Ok(Flow::Quit);
+            }
+            // RFC 3207 §4.2: forget everything learnt before TLS.
+            self.helo = None;
+            self.esmtp = false;
+            self.user = None;
+            self.tx = Transaction::default();
+        } else {
+            conn.queue_line("454 4.7.0 TLS not available");
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Read one SASL response line; `None` if the client cancelled with
+    /// `*` (RFC 4954 §4) or went away.
+    async fn sasl_line(
+        &self,
+        conn: &mut LineConn,
+        challenge: &str,
+    ) -> std::io::Result<Option<String>> {
+        conn.queue_line(&format!("334 {challenge}"));
+        match next_line(conn, &self.host, self.host.policy.max_command_line).await? {
+            Some(Line::Text(t)) => {
+                let t = String::from_utf8_lossy(&t).trim().to_string();
+                Ok(if t == "*" { None } else { Some(t) })
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn auth(&mut self, conn: &mut LineConn, arg: &str) -> std::io::Result<Flow> {
+        let mut words = arg.split_whitespace();
+        let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
+        let initial = words.next().map(str::to_string);
+        if self.user.is_some() {
+            conn.queue_line("503 5.5.1 Already authenticated");
+            return Ok(Flow::Continue);
+        }
+        if self.tx.mail_from.is_some() {
+            conn.queue_line("503 5.5.1 AUTH not allowed during a mail transaction");
+            return Ok(Flow::Continue);
+        }
+        if self.helo.is_none() {
+            conn.queue_line("503 5.5.1 Send EHLO first");
+            return Ok(Flow::Continue);
+        }
+        if !self
+            .mechanisms(conn.is_tls())
+            .split(' ')
+            .any(|m| m == mechanism)
+        {
+            if ["PLAIN", "LOGIN"].contains(&mechanism.as_str()) {
+                conn.queue_line(
+                    "538 5.7.11 Encryption required for requested authentication mechanism",
+                );
+            } else {
+                conn.queue_line("504 5.5.4 Unrecognized authentication type");
+            }
+            return Ok(Flow::Continue);
+        }
+        if self.host.throttle.locked(self.client_ip) {
+            conn.queue_line("454 4.7.0 Too many authentication failures, try again later");
+            return Ok(Flow::Continue);
+        }
+        let verified: Option<String> = match mechanism.as_str() {
+            "PLAIN" => {
+                let response = match initial {
+                    // "=" is an empty initial response (RFC 4954 §4).
+                    Some(r) if r != "=" => Some(r),
+                    _ => self.sasl_line(conn, "").await?,
+                };
+                let Some(response) = response else {
+                    conn.queue_line("501 5.7.0 Authentication cancelled");
+                    return Ok(Flow::Continue);
+                };
+                decode_plain(&response)
+                    .filter(|(u, p)| self.host.accounts.check(u, p))
+                    .map(|(u, _)| u)
+            }
+            "LOGIN" => {
+                // Not in an RFC (draft-murchison-sasl-login): the server
+                // asks "Username:" and "Password:" in base64.
+                let user = match initial {
+                    Some(u) => Some(u),
+                    None => self.sasl_line(conn, &b64(b"Username:")).await?,
+                };
+                let pass = match user {
+                    Some(_) => self.sasl_line(conn, &b64(b"Password:")).await?,
+                    None => None,
+                };
+                let (Some(user), Some(pass)) = (user, pass) else {
+                    conn.queue_line("501 5.7.0 Authentication cancelled");
+                    return Ok(Flow::Continue);
+                };
+                let user = unb64(&user).and_then(|u| String::from_utf8(u).ok());
+                let pass = unb64(&pass).and_then(|p| String::from_utf8(p).ok());
+                match (user, pass) {
+                    (Some(u), Some(p)) if self.host.accounts.check(&u, &p) => Some(u),
+                    _ => None,
+                }
+            }
+            _ => {
+                // CRAM-MD5 (RFC 2195): the client proves it knows the
+                // password by an HMAC-MD5 over a one-time challenge.
+                let challenge = format!(
+                    "<{}.{}@{}>",
+                    NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                    super::store::unix_now(),
+                    self.host.name
+                );
+                let Some(response) = self.sasl_line(conn, &b64(challenge.as_bytes())).await? else {
+                    conn.queue_line("501 5.7.0 Authentication cancelled");
+                    return Ok(Flow::Continue);
+                };
+                let text = unb64(&response).and_then(|r| String::from_utf8(r).ok());
+                text.and_then(|t| {
+                    let (user, digest) = t.rsplit_once(' ')?;
+                    let password = self.host.accounts.password(user)?;
+                    let expected = hex(&hmac_md5(password.as_bytes(), challenge.as_bytes()));
+                    (expected == digest.to_ascii_lowercase()).then(|| user.to_string())
+                })
+            }
+        };
+        match verified {
+            Some(user) => {
+                self.host.throttle.succeeded(self.client_ip);
+                self.host.log(format_args!(
+                    "{} authenticated as {user} ({mechanism})",
+                    self.client_ip
+                ));
+                self.user = Some(user);
+                conn.queue_line("235 2.7.0 Authentication successful");
+            }
+            None => {
+                let delay = self.host.throttle.failed(self.client_ip);
+                self.host
+                    .log(format_args!("{} failed AUTH {mechanism}", self.client_ip));
+                conn.flush().await?;
+                tokio::time::sleep(delay).await;
+                conn.queue_line("535 5.7.8 Authentication credentials invalid");
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse() {
+        assert_eq!(
+            parse_path("FROM:<alice@crepes.fr> SIZE=100", "FROM:"),
+            Some(("alice@crepes.fr".into(), "SIZE=100"))
+        );
+        assert_eq!(parse_path("from: <>", "FROM:"), Some((String::new(), "")));
+        assert_eq!(
+            parse_path("TO:<@relay.example:bob@hamburger.edu>", "TO:"),
+            Some(("bob@hamburger.edu".into(), ""))
+        );
+        assert_eq!(parse_path("TO:bob@hamburger.edu", "TO:"), None);
+        assert_eq!(parse_path("TO:<a b@c>", "TO:"), None);
+    }
+}

@@ -1,0 +1,206 @@
+//! Who is who in the simulated world: host names, loopback addresses and
+//! ports.
+//!
+//! Linux routes all of 127.0.0.0/8 to the loopback interface, so every
+//! simulated machine can have its own address and the capture shows five
+//! distinct hosts, as on the textbook's figure:
+//!
+//! ```text
+//! alice-pc.crepes.fr ──587──▶ crepes.fr ──53/udp──▶ dns
+//!    127.0.10.1             127.0.10.2   └──25──▶ hamburger.edu ◀──110/143── bob-pc.hamburger.edu
+//!                                                   127.0.10.3                  127.0.10.4
+//! ```
+//!
+//! Ports below 1024 need privileges; when the process cannot bind them,
+//! every port moves up by [`PortPlan::OFFSET`] (25 → 10025, 587 → 10587…).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The ports of the mail services and of DNS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortPlan {
+    pub smtp: u16,
+    pub submission: u16,
+    pub smtps: u16,
+    pub pop3: u16,
+    pub pop3s: u16,
+    pub imap: u16,
+    pub imaps: u16,
+    pub dns: u16,
+}
+
+impl PortPlan {
+    /// Added to every port when the standard ones cannot be bound.
+    pub const OFFSET: u16 = 10_000;
+
+    /// The IANA ports: SMTP 25 (RFC 5321), submission 587 (RFC 6409),
+    /// submissions 465 (RFC 8314), POP3 110 / 995, IMAP 143 / 993, DNS 53.
+    pub fn standard() -> PortPlan {
+        PortPlan {
+            smtp: 25,
+            submission: 587,
+            smtps: 465,
+            pop3: 110,
+            pop3s: 995,
+            imap: 143,
+            imaps: 993,
+            dns: 53,
+        }
+    }
+
+    /// Every standard port plus `offset`.
+    pub fn offset(offset: u16) -> PortPlan {
+        let s = PortPlan::standard();
+        PortPlan {
+            smtp: s.smtp + offset,
+            submission: s.submission + offset,
+            smtps: s.smtps + offset,
+            pop3: s.pop3 + offset,
+            pop3s: s.pop3s + offset,
+            imap: s.imap + offset,
+            imaps: s.imaps + offset,
+            dns: s.dns + offset,
+        }
+    }
+
+    /// Apply a `--ports` value: `standard`, `offset`, `offset=N`, or a
+    /// comma-separated list of `service=port` (smtp, submission, smtps,
+    /// pop3, pop3s, imap, imaps, dns) changing only those.
+    pub fn apply(&mut self, spec: &str) -> Result<(), String> {
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item {
+                "standard" => *self = PortPlan::standard(),
+                "offset" => *self = PortPlan::offset(Self::OFFSET),
+                _ => {
+                    let (key, value) = item
+                        .split_once('=')
+                        .ok_or_else(|| format!("expected service=port in --ports, got {item:?}"))?;
+                    let port: u16 = value
+                        .parse()
+                        .map_err(|_| format!("bad port {value:?} in --ports"))?;
+                    let slot = match key {
+                        "offset" => {
+                            *self = PortPlan::offset(port);
+                            continue;
+                        }
+                        "smtp" => &mut self.smtp,
+                        "submission" => &mut self.submission,
+                        "smtps" => &mut self.smtps,
+                        "pop3" => &mut self.pop3,
+                        "pop3s" => &mut self.pop3s,
+                        "imap" => &mut self.imap,
+                        "imaps" => &mut self.imaps,
+                        "dns" => &mut self.dns,
+                        other => return Err(format!("unknown service {other:?} in --ports")),
+                    };
+                    *slot = port;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One simulated machine.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    pub name: String,
+    pub addr: IpAddr,
+}
+
+/// The five machines of the Alice → Bob path.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    pub alice_pc: Machine,
+    pub crepes: Machine,
+    pub dns: Machine,
+    pub hamburger: Machine,
+    pub bob_pc: Machine,
+    /// Alice's and Bob's domains (the mail servers' names by default).
+    pub alice_domain: String,
+    pub bob_domain: String,
+}
+
+impl Topology {
+    /// The course's names, on `net.1` … `net.4` and `net.53`.
+    pub fn course(net: [u8; 3]) -> Topology {
+        let at = |last: u8| IpAddr::V4(Ipv4Addr::new(net[0], net[1], net[2], last));
+        let machine = |name: &str, last| Machine {
+            name: name.to_string(),
+            addr: at(last),
+        };
+        Topology {
+            alice_pc: machine("alice-pc.crepes.fr", 1),
+            crepes: machine("crepes.fr", 2),
+            hamburger: machine("hamburger.edu", 3),
+            bob_pc: machine("bob-pc.hamburger.edu", 4),
+            dns: machine("dns.local", 53),
+            alice_domain: "crepes.fr".into(),
+            bob_domain: "hamburger.edu".into(),
+        }
+    }
+
+    /// All machines, for the capture's name table.
+    pub fn machines(&self) -> [&Machine; 5] {
+        [
+            &self.alice_pc,
+            &self.crepes,
+            &self.dns,
+            &self.hamburger,
+            &self.bob_pc,
+        ]
+    }
+
+    /// The name of the machine with this address.
+    pub fn name_of(&self, addr: IpAddr) -> Option<&str> {
+        self.machines()
+            .into_iter()
+            .find(|m| m.addr == addr)
+            .map(|m| m.name.as_str())
+    }
+}
+
+/// Parse `--net A.B.C` (the first three bytes of the world's addresses).
+pub fn parse_net(text: &str) -> Result<[u8; 3], String> {
+    let parts: Vec<u8> = text
+        .trim_end_matches(".0")
+        .split('.')
+        .map(|p| p.parse::<u8>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("bad --net {text:?}: expected three numbers like 127.0.10"))?;
+    match parts.as_slice() {
+        [127, b, c] => Ok([127, *b, *c]),
+        [_, _, _] => Err(format!(
+            "--net {text}: the world lives on loopback, 127.x.y"
+        )),
+        _ => Err(format!(
+            "bad --net {text:?}: expected three numbers like 127.0.10"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_overrides() {
+        let mut p = PortPlan::standard();
+        p.apply("smtp=2525,imap=1143").unwrap();
+        assert_eq!((p.smtp, p.imap, p.pop3), (2525, 1143, 110));
+        p.apply("offset").unwrap();
+        assert_eq!((p.smtp, p.submission, p.dns), (10025, 10587, 10053));
+        p.apply("offset=20000").unwrap();
+        assert_eq!(p.smtps, 20465);
+        assert!(p.apply("smtp=x").is_err());
+        assert!(p.apply("ftp=21").is_err());
+    }
+
+    #[test]
+    fn nets() {
+        assert_eq!(parse_net("127.0.10"), Ok([127, 0, 10]));
+        assert_eq!(parse_net("127.3.4.0"), Ok([127, 3, 4]));
+        assert!(parse_net("10.0.0").is_err());
+        assert!(parse_net("127.0").is_err());
+    }
+}
