@@ -87,7 +87,7 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Slows down password guessing: each failure from an address doubles the
-/// wait before the next answer (up to 4 s), and after
+/// wait before the next answer (100 ms, 200 ms, … up to 3.2 s), and after
 /// [`AuthThrottle::LOCKOUT_AFTER`] failures within
 /// [`AuthThrottle::WINDOW`] the address is refused outright until the
 /// window has passed.
@@ -124,7 +124,7 @@ impl AuthThrottle {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(ip, (n, Instant::now()));
-        Duration::from_millis((250u64 << (n - 1).min(4)).min(4_000))
+        Duration::from_millis(100u64 << (n - 1).min(5))
     }
 
     /// A success clears the record.
@@ -235,8 +235,8 @@ mod tests {
     fn failures_lock_an_address_out() {
         let t = AuthThrottle::default();
         let ip: IpAddr = "127.0.0.9".parse().unwrap();
-        assert_eq!(t.failed(ip), Duration::from_millis(250));
-        assert_eq!(t.failed(ip), Duration::from_millis(500));
+        assert_eq!(t.failed(ip), Duration::from_millis(100));
+        assert_eq!(t.failed(ip), Duration::from_millis(200));
         for _ in 0..3 {
             t.failed(ip);
         }

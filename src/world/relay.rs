@@ -59,22 +59,14 @@ enum Outcome {
 pub async fn run(host: Arc<Host>, settings: RelaySettings, wake: Arc<Notify>) {
     loop {
         let now = unix_now();
-        let queued = host.store.queued();
-        let mut next_due: Option<i64> = None;
-        for q in queued {
+        for q in host.store.queued() {
             if q.next_attempt <= now {
                 attempt(&host, &settings, q).await;
-            } else {
-                next_due = Some(next_due.map_or(q.next_attempt, |d| d.min(q.next_attempt)));
             }
         }
-        // Anything that became due while we worked?
-        if host
-            .store
-            .queued()
-            .iter()
-            .any(|q| q.next_attempt <= unix_now())
-        {
+        // The earliest retry still pending, after this round's attempts.
+        let next_due = host.store.queued().iter().map(|q| q.next_attempt).min();
+        if next_due.is_some_and(|d| d <= unix_now()) {
             continue;
         }
         let sleep = next_due

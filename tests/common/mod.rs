@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod classroom;
+
 use std::path::{Path, PathBuf};
 
 use mailscope::flow::{CollectedStreams, FlowSummary};
