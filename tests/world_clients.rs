@@ -68,13 +68,24 @@ fn send_with_smtplib(room: &Classroom, port: u16, mode: &str, mech: &str) -> Str
     let mut child = Command::new("python3")
         .arg("-c")
         .arg(SEND)
-        .args([&room.ip, &port.to_string(), mode, mech, room.ca.to_str().unwrap()])
+        .args([
+            &room.ip,
+            &port.to_string(),
+            mode,
+            mech,
+            room.ca.to_str().unwrap(),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(MESSAGE.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(MESSAGE.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -107,7 +118,11 @@ fn smtplib_plain_starttls_auth_and_implicit_tls_deliver_the_exact_bytes() {
     // The Received header names the protocol (RFC 3848): ESMTP in clear,
     // ESMTPSA with TLS and AUTH.
     let first = String::from_utf8_lossy(&inbox[0]).into_owned();
-    assert!(first.starts_with("Return-Path: <alice@crepes.fr>\r\nReceived: from lab-pc ([127.0.0.1])") || first.contains("with ESMTP id"), "{first}");
+    assert!(
+        first.starts_with("Return-Path: <alice@crepes.fr>\r\nReceived: from lab-pc ([127.0.0.1])")
+            || first.contains("with ESMTP id"),
+        "{first}"
+    );
     assert!(first.contains(" with ESMTP id "), "{first}");
     let second = String::from_utf8_lossy(&inbox[1]).into_owned();
     assert!(second.contains(" with ESMTPSA id "), "{second}");
@@ -181,7 +196,15 @@ fn poplib_reads_and_deletes_over_stls_and_implicit_tls() {
     let stored = room.wait_inbox("bob", 2);
     let size = stored[0].len();
 
-    let out = python(POP, &[&room.ip, &port(classroom::POP3), "stls", room.ca.to_str().unwrap()]);
+    let out = python(
+        POP,
+        &[
+            &room.ip,
+            &port(classroom::POP3),
+            "stls",
+            room.ca.to_str().unwrap(),
+        ],
+    );
     let expected_head = format!(
         "stls +OK\ncapa ['AUTH-RESP-CODE', 'IMPLEMENTATION', 'PIPELINING', 'RESP-CODES', 'SASL', 'TOP', 'UIDL', 'USER']\npass +OK\nstat (2, {})\nlist [b'1 {size}', b'2 {}']\nuidl [b'1 1', b'2 2']\n",
         size + stored[1].len(),
@@ -190,12 +213,25 @@ fn poplib_reads_and_deletes_over_stls_and_implicit_tls() {
     assert!(out.starts_with(&expected_head), "{out}");
     let retr = format!("retr {}", String::from_utf8_lossy(&stored[0]));
     assert!(out.contains(&retr), "{out}");
-    assert!(out.ends_with(&format!("octets {size}\ndele +OK\nrset +OK\ndele +OK\nquit +OK\n")), "{out}");
+    assert!(
+        out.ends_with(&format!(
+            "octets {size}\ndele +OK\nrset +OK\ndele +OK\nquit +OK\n"
+        )),
+        "{out}"
+    );
     // Deleted at QUIT: one message left, UID 2.
     let left = room.inbox("bob");
     assert_eq!(left, vec![stored[1].clone()]);
 
-    let out = python(POP, &[&room.ip, &port(classroom::POP3S), "ssl", room.ca.to_str().unwrap()]);
+    let out = python(
+        POP,
+        &[
+            &room.ip,
+            &port(classroom::POP3S),
+            "ssl",
+            room.ca.to_str().unwrap(),
+        ],
+    );
     assert!(out.contains("stat (1, "), "{out}");
     assert!(room.inbox("bob").is_empty());
 }
@@ -222,7 +258,10 @@ p = poplib.POP3(sys.argv[1], int(sys.argv[2]))
 p.user("bob"); print(p.pass_("hungry").decode()); print(p.stat()); p.quit()
 "#;
     let out = python(script, &[&room.ip, &port(classroom::POP3)]);
-    assert_eq!(out, "+OK bob's maildrop has 0 messages (0 octets)\n(0, 0)\n");
+    assert_eq!(
+        out,
+        "+OK bob's maildrop has 0 messages (0 octets)\n(0, 0)\n"
+    );
 }
 
 const IMAP: &str = r#"
@@ -238,6 +277,10 @@ else:
 print("login", m.login("bob", "hungry")[0])
 print("list", m.list()[1])
 print("select", m.select("INBOX"))
+if mode == "ssl":  # the second visit: one message left, UID 2
+    print("uid", m.uid("FETCH", "2", "(FLAGS)")[1])
+    print("logout", m.logout()[0])
+    sys.exit(0)
 print("search", m.search(None, "UNSEEN"))
 print("subject", m.search(None, '(SUBJECT "correo")'))
 typ, data = m.fetch("1", "(BODY.PEEK[])")
@@ -258,20 +301,48 @@ fn imaplib_reads_flags_and_expunges_over_starttls_and_implicit_tls() {
     send_with_smtplib(&room, classroom::SMTP, "plain", "none");
     let stored = room.wait_inbox("bob", 2);
 
-    let out = python(IMAP, &[&room.ip, &port(classroom::IMAP), "starttls", room.ca.to_str().unwrap()]);
-    assert!(out.starts_with("starttls OK\nlogin OK\nlist [b'(\\\\HasNoChildren) \"/\" INBOX']\nselect ('OK', [b'2'])\nsearch ('OK', [b'1 2'])\nsubject ('OK', [b'1 2'])\n"), "{out}");
+    let out = python(
+        IMAP,
+        &[
+            &room.ip,
+            &port(classroom::IMAP),
+            "starttls",
+            room.ca.to_str().unwrap(),
+        ],
+    );
+    assert!(out.starts_with("starttls OK\nlogin OK\nlist [b'(\\\\HasNoChildren) \"/\" \"INBOX\"']\nselect ('OK', [b'2'])\nsearch ('OK', [b'1 2'])\nsubject ('OK', [b'1 2'])\n"), "{out}");
     let fetched = format!("fetch {}", String::from_utf8_lossy(&stored[0]));
     assert!(out.contains(&fetched), "{out}");
-    assert!(out.contains("expunge [b'1']\ncreate OK\ncopy OK\nstatus [b'\"Archivo\" (MESSAGES 1)']\nlogout BYE\n"), "{out}");
+    assert!(
+        out.contains(
+            "expunge [b'1']\ncreate OK\ncopy OK\nstatus [b'\"Archivo\" (MESSAGES 1)']\nlogout BYE\n"
+        ),
+        "{out}"
+    );
     assert_eq!(room.inbox("bob"), vec![stored[1].clone()]);
 
-    let out = python(IMAP, &[&room.ip, &port(classroom::IMAPS), "ssl", room.ca.to_str().unwrap()]);
+    let out = python(
+        IMAP,
+        &[
+            &room.ip,
+            &port(classroom::IMAPS),
+            "ssl",
+            room.ca.to_str().unwrap(),
+        ],
+    );
     assert!(out.contains("login OK\n"), "{out}");
-    assert!(out.contains("select ('OK', [b'1'])"), "{out}");
+    assert!(
+        out.contains("select ('OK', [b'1'])\nuid [b'1 (UID 2 FLAGS ())']\nlogout BYE\n"),
+        "{out}"
+    );
 }
 
 fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl").args(["-sS", "--max-time", "20"]).args(args).output().expect("curl runs");
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "20"])
+        .args(args)
+        .output()
+        .expect("curl runs");
     assert!(
         out.status.success(),
         "curl {args:?} failed: {}",
@@ -291,16 +362,29 @@ fn curl_sends_and_reads_over_smtp_pop3_and_imap_with_and_without_tls() {
     // Plain SMTP on the relay port.
     curl(&[
         &format!("smtp://{}:{}", room.ip, classroom::SMTP),
-        "--mail-from", "alice@crepes.fr", "--mail-rcpt", "bob@hamburger.edu",
-        "--upload-file", file.to_str().unwrap(),
+        "--mail-from",
+        "alice@crepes.fr",
+        "--mail-rcpt",
+        "bob@hamburger.edu",
+        "--upload-file",
+        file.to_str().unwrap(),
     ]);
     // Submission with STARTTLS required, certificate checked by name.
     curl(&[
-        "--resolve", &resolve(classroom::SUBMISSION), "--cacert", ca, "--ssl-reqd",
+        "--resolve",
+        &resolve(classroom::SUBMISSION),
+        "--cacert",
+        ca,
+        "--ssl-reqd",
         &format!("smtp://hamburger.edu:{}", classroom::SUBMISSION),
-        "--user", "alice:secret",
-        "--mail-from", "alice@crepes.fr", "--mail-rcpt", "bob@hamburger.edu",
-        "--upload-file", file.to_str().unwrap(),
+        "--user",
+        "alice:secret",
+        "--mail-from",
+        "alice@crepes.fr",
+        "--mail-rcpt",
+        "bob@hamburger.edu",
+        "--upload-file",
+        file.to_str().unwrap(),
     ]);
     let stored = room.wait_inbox("bob", 2);
     assert_eq!(stored.len(), 2);
@@ -309,28 +393,46 @@ fn curl_sends_and_reads_over_smtp_pop3_and_imap_with_and_without_tls() {
     }
     // POP3 with STLS required: curl prints message 1.
     let got = curl(&[
-        "--resolve", &resolve(classroom::POP3), "--cacert", ca, "--ssl-reqd",
+        "--resolve",
+        &resolve(classroom::POP3),
+        "--cacert",
+        ca,
+        "--ssl-reqd",
         &format!("pop3://hamburger.edu:{}/1", classroom::POP3),
-        "--user", "bob:hungry",
+        "--user",
+        "bob:hungry",
     ]);
     assert_eq!(got.as_bytes(), stored[0].as_slice());
     // POP3S and IMAPS: implicit TLS.
     let got = curl(&[
-        "--resolve", &resolve(classroom::POP3S), "--cacert", ca,
+        "--resolve",
+        &resolve(classroom::POP3S),
+        "--cacert",
+        ca,
         &format!("pop3s://hamburger.edu:{}/2", classroom::POP3S),
-        "--user", "bob:hungry",
+        "--user",
+        "bob:hungry",
     ]);
     assert_eq!(got.as_bytes(), stored[1].as_slice());
     let got = curl(&[
-        "--resolve", &resolve(classroom::IMAP), "--cacert", ca, "--ssl-reqd",
+        "--resolve",
+        &resolve(classroom::IMAP),
+        "--cacert",
+        ca,
+        "--ssl-reqd",
         &format!("imap://hamburger.edu:{}/INBOX;UID=1", classroom::IMAP),
-        "--user", "bob:hungry",
+        "--user",
+        "bob:hungry",
     ]);
     assert_eq!(got.as_bytes(), stored[0].as_slice());
     let got = curl(&[
-        "--resolve", &resolve(classroom::IMAPS), "--cacert", ca,
+        "--resolve",
+        &resolve(classroom::IMAPS),
+        "--cacert",
+        ca,
         &format!("imaps://hamburger.edu:{}/INBOX;UID=2", classroom::IMAPS),
-        "--user", "bob:hungry",
+        "--user",
+        "bob:hungry",
     ]);
     assert_eq!(got.as_bytes(), stored[1].as_slice());
 }
@@ -340,18 +442,41 @@ fn swaks_submits_with_starttls_and_auth() {
     let room = Classroom::start("127.0.77.8", &[]);
     let out = Command::new("swaks")
         .args([
-            "--server", &room.ip, "--port", &port(classroom::SUBMISSION),
-            "--from", "alice@crepes.fr", "--to", "bob@hamburger.edu",
-            "--ehlo", "lab-pc", "--tls", "--auth", "PLAIN",
-            "--auth-user", "alice", "--auth-password", "secret",
-            "--header", "Subject: swaks lab", "--body", "Sent by swaks.",
+            "--server",
+            &room.ip,
+            "--port",
+            &port(classroom::SUBMISSION),
+            "--from",
+            "alice@crepes.fr",
+            "--to",
+            "bob@hamburger.edu",
+            "--ehlo",
+            "lab-pc",
+            "--tls",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "alice",
+            "--auth-password",
+            "secret",
+            "--header",
+            "Subject: swaks lab",
+            "--body",
+            "Sent by swaks.",
         ])
         .output()
         .expect("swaks runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("<-  220 2.0.0 Ready to start TLS"), "{text}");
-    assert!(text.contains("<~  235 2.7.0 Authentication successful"), "{text}");
+    assert!(
+        text.contains("<~  235 2.7.0 Authentication successful"),
+        "{text}"
+    );
     let stored = room.wait_inbox("bob", 1);
     assert_eq!(stored.len(), 1);
     let m = String::from_utf8_lossy(&stored[0]);
@@ -365,10 +490,21 @@ fn swaks_submits_with_starttls_and_auth() {
 fn s_client(room: &Classroom, proto: &str, p: u16, script: &str) -> String {
     let mut child = Command::new("openssl")
         .args([
-            "s_client", "-connect", &format!("{}:{p}", room.ip), "-starttls", proto,
-            "-CAfile", room.ca.to_str().unwrap(), "-verify_return_error",
-            "-verify_hostname", "hamburger.edu", "-servername", "hamburger.edu",
-            "-crlf", "-quiet", "-ign_eof",
+            "s_client",
+            "-connect",
+            &format!("{}:{p}", room.ip),
+            "-starttls",
+            proto,
+            "-CAfile",
+            room.ca.to_str().unwrap(),
+            "-verify_return_error",
+            "-verify_hostname",
+            "hamburger.edu",
+            "-servername",
+            "hamburger.edu",
+            "-crlf",
+            "-quiet",
+            "-ign_eof",
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -396,9 +532,18 @@ fn openssl_s_client_starttls_sessions_typed_by_hand() {
     // AUTH PLAIN of alice/secret in base64, as in the course.
     let smtp = "EHLO lab-pc\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\nMAIL FROM:<alice@crepes.fr>\nRCPT TO:<bob@hamburger.edu>\nDATA\nSubject: typed by hand\n\nHello Bob\n..a dot\n.\nQUIT";
     let out = s_client(&room, "smtp", classroom::SUBMISSION, smtp);
-    assert!(out.contains("235 2.7.0 Authentication successful\r\n"), "{out}");
-    assert!(out.contains("354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as "), "{out}");
-    assert!(out.ends_with("221 2.0.0 hamburger.edu closing connection\r\n"), "{out}");
+    assert!(
+        out.contains("235 2.7.0 Authentication successful\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: queued as "),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("221 2.0.0 hamburger.edu closing connection\r\n"),
+        "{out}"
+    );
     let stored = room.wait_inbox("bob", 1);
     assert_eq!(stored.len(), 1);
     assert!(stored[0].ends_with(b"Subject: typed by hand\r\n\r\nHello Bob\r\n.a dot\r\n"));
@@ -408,7 +553,10 @@ fn openssl_s_client_starttls_sessions_typed_by_hand() {
     let size = stored[0].len();
     assert!(out.contains(&format!("+OK 1 {size}\r\n")), "{out}");
     assert!(out.contains(&format!("+OK {size} octets\r\n")), "{out}");
-    assert!(out.contains("\r\n..a dot\r\n.\r\n"), "byte-stuffed on the way out: {out}");
+    assert!(
+        out.contains("\r\n..a dot\r\n.\r\n"),
+        "byte-stuffed on the way out: {out}"
+    );
 
     let imap = "a1 LOGIN bob hungry\na2 SELECT INBOX\na3 FETCH 1 (BODY[HEADER.FIELDS (SUBJECT)])\na4 LOGOUT";
     let out = s_client(&room, "imap", classroom::IMAP, imap);

@@ -69,7 +69,10 @@ fn a_client_that_vanishes_mid_data_leaves_nothing_behind() {
     c.cmd("MAIL FROM:<alice@crepes.fr>");
     c.cmd("RCPT TO:<bob@hamburger.edu>");
     c.cmd("DATA");
-    assert!(c.cmd("Subject: whole\r\n\r\nAll of it\r\n.").starts_with("250 2.0.0 Ok: queued as "));
+    assert!(
+        c.cmd("Subject: whole\r\n\r\nAll of it\r\n.")
+            .starts_with("250 2.0.0 Ok: queued as ")
+    );
     assert!(c.cmd("QUIT").starts_with("221 "));
     let inbox = room.inbox("bob");
     assert_eq!(inbox.len(), 1);
@@ -104,10 +107,21 @@ p = poplib.POP3(sys.argv[1], int(sys.argv[2])); p.stls(context=ctx)
 p.user("bob"); p.pass_("hungry"); print(p.stat()[0]); p.quit()
 "#;
     let out = std::process::Command::new("python3")
-        .args(["-c", script, &room.ip, &classroom::POP3.to_string(), room.ca.to_str().unwrap()])
+        .args([
+            "-c",
+            script,
+            &room.ip,
+            &classroom::POP3.to_string(),
+            room.ca.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "1\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -118,7 +132,10 @@ fn password_guessing_is_slowed_then_refused() {
     for i in 0..5 {
         // "\0alice\0wrong<i>"
         let guess = mailscope::world::host::b64(format!("\0alice\0wrong{i}").as_bytes());
-        assert_eq!(c.cmd(&format!("AUTH PLAIN {guess}")), "535 5.7.8 Authentication credentials invalid");
+        assert_eq!(
+            c.cmd(&format!("AUTH PLAIN {guess}")),
+            "535 5.7.8 Authentication credentials invalid"
+        );
     }
     // Locked out now, even with the right password.
     assert_eq!(
@@ -131,7 +148,10 @@ fn password_guessing_is_slowed_then_refused() {
     p.write_all(b"USER bob\r\nQUIT\r\n").unwrap();
     let mut text = String::new();
     p.read_to_string(&mut text).unwrap();
-    assert!(text.contains("-ERR [AUTH] too many failures, try again later"), "{text}");
+    assert!(
+        text.contains("-ERR [AUTH] too many failures, try again later"),
+        "{text}"
+    );
 }
 
 fn agent(world: &World, to_port: Service, user: (&str, &str)) -> AgentSettings {
@@ -160,26 +180,55 @@ async fn mail_waits_in_the_queue_while_bobs_server_is_down() {
     .await
     .unwrap();
     let alice = agent(&world, Service::Submission, ("alice", "secret"));
-    let message = agents::compose("alice@crepes.fr", "bob@hamburger.edu", 1_764_000_000, "down@crepes.fr");
-    let reply = agents::submit(&alice, "alice@crepes.fr", "bob@hamburger.edu", &message).await.unwrap();
+    let message = agents::compose(
+        "alice@crepes.fr",
+        "bob@hamburger.edu",
+        1_764_000_000,
+        "down@crepes.fr",
+    );
+    let reply = agents::submit(&alice, "alice@crepes.fr", "bob@hamburger.edu", &message)
+        .await
+        .unwrap();
     assert!(reply.starts_with("250 "), "{reply}");
     // The relay tried, failed (connection refused) and rescheduled.
     let mut tries = 0;
     for _ in 0..100 {
-        tries = world.crepes.store.queued().first().map_or(0, |q| q.attempts);
+        tries = world
+            .crepes
+            .store
+            .queued()
+            .first()
+            .map_or(0, |q| q.attempts);
         if tries >= 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(tries >= 1, "the relay did not try");
-    assert!(world.hamburger.store.snapshot("bob", INBOX).unwrap().messages.is_empty());
+    assert!(
+        world
+            .hamburger
+            .store
+            .snapshot("bob", INBOX)
+            .unwrap()
+            .messages
+            .is_empty()
+    );
     // Bob's server comes back: the next retry delivers.
     world.start_bob().await.unwrap();
     let hamburger = world.hamburger.clone();
-    assert!(world.wait_for_mail(&hamburger, "bob", 1, Duration::from_secs(15)).await);
+    assert!(
+        world
+            .wait_for_mail(&hamburger, "bob", 1, Duration::from_secs(15))
+            .await
+    );
     assert!(world.crepes.store.queued().is_empty());
-    let got = &world.hamburger.store.snapshot("bob", INBOX).unwrap().messages[0];
+    let got = &world
+        .hamburger
+        .store
+        .snapshot("bob", INBOX)
+        .unwrap()
+        .messages[0];
     assert!(got.data.ends_with(&message));
 }
 
@@ -192,16 +241,46 @@ async fn a_permanent_refusal_bounces_back_to_the_sender() {
     .await
     .unwrap();
     let alice = agent(&world, Service::Submission, ("alice", "secret"));
-    let message = agents::compose("alice@crepes.fr", "nobody@hamburger.edu", 1_764_000_000, "bounce@crepes.fr");
+    let message = agents::compose(
+        "alice@crepes.fr",
+        "nobody@hamburger.edu",
+        1_764_000_000,
+        "bounce@crepes.fr",
+    );
     // crepes.fr accepts (it cannot know Bob's users); hamburger.edu refuses.
-    agents::submit(&alice, "alice@crepes.fr", "nobody@hamburger.edu", &message).await.unwrap();
+    agents::submit(&alice, "alice@crepes.fr", "nobody@hamburger.edu", &message)
+        .await
+        .unwrap();
     let crepes = world.crepes.clone();
-    assert!(world.wait_for_mail(&crepes, "alice", 1, Duration::from_secs(15)).await);
-    let dsn = &world.crepes.store.snapshot("alice", INBOX).unwrap().messages[0];
+    assert!(
+        world
+            .wait_for_mail(&crepes, "alice", 1, Duration::from_secs(15))
+            .await
+    );
+    let dsn = &world
+        .crepes
+        .store
+        .snapshot("alice", INBOX)
+        .unwrap()
+        .messages[0];
     let text = String::from_utf8_lossy(&dsn.data);
-    assert!(text.contains("Subject: Undelivered Mail Returned to Sender\r\n"), "{text}");
-    assert!(text.contains("Content-Type: multipart/report; report-type=delivery-status;"), "{text}");
-    assert!(text.contains("Final-Recipient: rfc822; nobody@hamburger.edu\r\nAction: failed\r\nStatus: 5.1.1\r\n"), "{text}");
-    assert!(text.contains("Message-ID: <bounce@crepes.fr>"), "the original headers come back: {text}");
+    assert!(
+        text.contains("Subject: Undelivered Mail Returned to Sender\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Content-Type: multipart/report; report-type=delivery-status;"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Final-Recipient: rfc822; nobody@hamburger.edu\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Message-ID: <bounce@crepes.fr>"),
+        "the original headers come back: {text}"
+    );
     assert!(world.crepes.store.queued().is_empty());
 }

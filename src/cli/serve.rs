@@ -63,6 +63,7 @@ pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
             store: args.store.map(Path::to_path_buf),
             policy,
             log_sessions: !quiet,
+            record: args.write.is_some(),
         })
         .await
         .map_err(|e| Failure::input(format!("cannot start: {e}")))?;

@@ -302,6 +302,7 @@ pub async fn read_imap(s: &AgentSettings) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mail_parser::MimeHeaders;
 
     #[test]
     fn the_composed_message_parses_back() {

@@ -34,6 +34,8 @@ pub struct ClassroomOptions {
     pub store: Option<PathBuf>,
     pub policy: Policy,
     pub log_sessions: bool,
+    /// Record every session for a capture (`serve -w`).
+    pub record: bool,
 }
 
 pub struct Classroom {
@@ -47,7 +49,11 @@ pub struct Classroom {
 impl Classroom {
     pub async fn start(opts: ClassroomOptions) -> io::Result<Classroom> {
         let pki = Pki::new().map_err(io::Error::other)?;
-        let recorder = Recorder::new();
+        let recorder = if opts.record {
+            Recorder::new()
+        } else {
+            Recorder::off()
+        };
         recorder.name_host(opts.listen, &opts.domain);
         let store = match &opts.store {
             Some(root) => Store::open(root)?,

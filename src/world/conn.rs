@@ -168,6 +168,10 @@ impl LineConn {
     }
 
     /// Read more bytes into the buffer; `Ok(false)` at end of stream.
+    ///
+    /// Cancel-safe: `read_buf` appends only the bytes it actually read, so
+    /// a read dropped half-way (a timeout, IDLE waiting for DONE) leaves
+    /// the buffer as it was.
     async fn fill(&mut self) -> io::Result<bool> {
         if self.pos > 0 && self.pos == self.buf.len() {
             self.buf.clear();
@@ -177,15 +181,8 @@ impl LineConn {
             self.pos = 0;
         }
         let start = self.buf.len();
-        self.buf.resize(start + READ_CHUNK, 0);
-        let n = match self.stream.read(&mut self.buf[start..]).await {
-            Ok(n) => n,
-            Err(e) => {
-                self.buf.truncate(start);
-                return Err(e);
-            }
-        };
-        self.buf.truncate(start + n);
+        self.buf.reserve(READ_CHUNK);
+        let n = self.stream.read_buf(&mut self.buf).await?;
         if n > 0 {
             let (dir, bytes) = (self.their_direction(), &self.buf[start..start + n]);
             self.note(dir, bytes);

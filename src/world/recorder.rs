@@ -83,7 +83,8 @@ struct State {
 /// Shared by all hosts of one world; cheap to clone.
 #[derive(Clone)]
 pub struct Recorder {
-    state: Arc<Mutex<State>>,
+    /// `None`: recording is off (a long-running `serve` without `-w`).
+    state: Option<Arc<Mutex<State>>>,
     epoch_nanos: u64,
     start: Instant,
 }
@@ -95,7 +96,7 @@ impl Default for Recorder {
 }
 
 /// Identifies a connection inside the recorder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConnectionId(usize);
 
 impl Recorder {
@@ -105,9 +106,18 @@ impl Recorder {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
         Recorder {
-            state: Arc::new(Mutex::new(State::default())),
+            state: Some(Arc::new(Mutex::new(State::default()))),
             epoch_nanos,
             start: Instant::now(),
+        }
+    }
+
+    /// A recorder that keeps nothing: servers that run for days must not
+    /// hold every byte they ever exchanged.
+    pub fn off() -> Recorder {
+        Recorder {
+            state: None,
+            ..Recorder::new()
         }
     }
 
@@ -117,9 +127,14 @@ impl Recorder {
         self.epoch_nanos + self.start.elapsed().as_nanos() as u64
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut guard)
+    fn with<R: Default>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        match &self.state {
+            Some(state) => {
+                let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+                f(&mut guard)
+            }
+            None => R::default(),
+        }
     }
 
     /// Name an address (written to the Name Resolution Block).

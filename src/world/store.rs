@@ -400,6 +400,8 @@ impl Store {
         Ok(())
     }
 
+    /// Rename a folder and every folder below it (RFC 3501 §6.3.5:
+    /// renaming "Work" also renames "Work/2026").
     pub fn rename_folder(&self, user: &str, from: &str, to: &str) -> Result<(), StoreError> {
         let (from, to) = (folder_name(from)?, folder_name(to)?);
         if from == INBOX || to == INBOX {
@@ -410,14 +412,26 @@ impl Store {
         if folders.contains_key(&to) {
             return Err(StoreError::Exists);
         }
-        let f = folders.remove(&from).ok_or(StoreError::NoFolder)?;
-        if let (Some(a), Some(b)) = (self.folder_dir(user, &from), self.folder_dir(user, &to)) {
-            if let Err(e) = fs::rename(a, b) {
-                folders.insert(from, f);
-                return Err(e.into());
+        if !folders.contains_key(&from) {
+            return Err(StoreError::NoFolder);
+        }
+        let prefix = format!("{from}/");
+        let moves: Vec<(String, String)> = folders
+            .keys()
+            .filter(|k| **k == from || k.starts_with(&prefix))
+            .map(|k| (k.clone(), format!("{to}{}", &k[from.len()..])))
+            .collect();
+        if moves.iter().any(|(_, new)| folders.contains_key(new)) {
+            return Err(StoreError::Exists);
+        }
+        for (old, new) in moves {
+            if let (Some(a), Some(b)) = (self.folder_dir(user, &old), self.folder_dir(user, &new)) {
+                fs::rename(a, b)?;
+            }
+            if let Some(f) = folders.remove(&old) {
+                folders.insert(new, f);
             }
         }
-        folders.insert(to, f);
         Ok(())
     }
 
@@ -682,6 +696,28 @@ mod tests {
             let name = entry.unwrap().file_name().into_string().unwrap();
             assert!(!name.contains('/') && !name.contains('.'), "{name}");
         }
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn renaming_a_folder_moves_its_children() {
+        let root = temp("rename");
+        let store = Store::open(&root).unwrap();
+        store.ensure_user("bob").unwrap();
+        store.create_folder("bob", "Work").unwrap();
+        store.create_folder("bob", "Work/2026").unwrap();
+        store.create_folder("bob", "Workshop").unwrap();
+        store
+            .deliver("bob", "Work/2026", b"x\r\n", &BTreeSet::new(), 1)
+            .unwrap();
+        store.rename_folder("bob", "Work", "Old").unwrap();
+        assert_eq!(
+            store.folders("bob"),
+            vec!["INBOX", "Old", "Old/2026", "Workshop"]
+        );
+        drop(store);
+        let store = Store::open(&root).unwrap();
+        assert_eq!(store.snapshot("bob", "Old/2026").unwrap().messages.len(), 1);
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -82,7 +82,10 @@ impl Classroom {
             })
             .unwrap_or_default();
         files.sort();
-        files.into_iter().map(|(_, p)| std::fs::read(p).unwrap()).collect()
+        files
+            .into_iter()
+            .map(|(_, p)| std::fs::read(p).unwrap())
+            .collect()
     }
 
     /// Wait until the INBOX holds `n` messages (delivery is synchronous
