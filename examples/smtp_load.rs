@@ -138,7 +138,7 @@ fn main() {
             ));
         }
         let watch = connected.clone();
-        tokio::spawn(async move {
+        let watchdog = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 if Instant::now() > deadline {
@@ -159,6 +159,7 @@ fn main() {
                 _ => failed_sessions += 1,
             }
         }
+        watchdog.abort();
         let elapsed = started.elapsed();
         let stored = room.host.store.snapshot("bob", INBOX).expect("bob's inbox");
         let mut seen = HashSet::new();

@@ -694,6 +694,161 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::world::host::{Accounts, AuthThrottle, Policy};
+    use crate::world::recorder::Recorder;
+    use crate::world::store::Store;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    /// A relay-port server for hamburger.edu on an ephemeral port.
+    async fn server(policy: Policy) -> (std::net::SocketAddr, Arc<Host>) {
+        let store = Store::in_memory();
+        store.ensure_user("bob").unwrap();
+        let host = Arc::new(Host {
+            name: "hamburger.edu".into(),
+            domains: vec!["hamburger.edu".into()],
+            accounts: Accounts::new(&[("bob", "hungry")]),
+            store,
+            tls: None,
+            policy,
+            recorder: Recorder::new(),
+            throttle: AuthThrottle::default(),
+            log_sessions: false,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let h = host.clone();
+        tokio::spawn(async move {
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                let conn = LineConn::server(socket, &h.recorder).unwrap();
+                let h = h.clone();
+                tokio::spawn(run_session(
+                    conn,
+                    h,
+                    SmtpService::Relay,
+                    Arc::new(Notify::new()),
+                ));
+            }
+        });
+        (addr, host)
+    }
+
+    /// Send `input` in one write (pipelined), read until the server closes,
+    /// return the reply lines.
+    async fn exchange(addr: std::net::SocketAddr, input: &[u8]) -> Vec<String> {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(input).await.unwrap();
+        let mut lines = BufReader::new(s).lines();
+        let mut out = Vec::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            out.push(l);
+        }
+        out
+    }
+
+    fn inbox(host: &Host) -> Vec<Vec<u8>> {
+        host.store
+            .snapshot("bob", INBOX)
+            .unwrap()
+            .messages
+            .iter()
+            .map(|m| m.data.to_vec())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn pipelined_transaction_gets_replies_in_order() {
+        let (addr, host) = server(Policy::default()).await;
+        let replies = exchange(
+            addr,
+            b"EHLO nc\r\nMAIL FROM:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nRCPT TO:<eve@hamburger.edu>\r\nDATA\r\nSubject: p\r\n\r\n..dot\r\n.\r\nQUIT\r\n",
+        )
+        .await;
+        let codes: Vec<&str> = replies.iter().map(|l| &l[..4]).collect();
+        assert_eq!(
+            codes,
+            [
+                "220 ", "250-", "250-", "250-", "250-", "250-", "250-", "250-", "250 ", "250 ",
+                "250 ", "550 ", "354 ", "250 ", "221 "
+            ]
+        );
+        let m = &inbox(&host)[0];
+        assert!(
+            m.ends_with(b"Subject: p\r\n\r\n.dot\r\n"),
+            "{}",
+            String::from_utf8_lossy(m)
+        );
+        assert!(
+            String::from_utf8_lossy(m).contains("\tby hamburger.edu (mailscope) with ESMTP id ")
+        );
+    }
+
+    #[tokio::test]
+    async fn bdat_chunks_make_one_message_and_a_refused_chunk_is_skipped() {
+        let (addr, host) = server(Policy::default()).await;
+        let replies = exchange(
+            addr,
+            b"EHLO nc\r\nBDAT 5\r\nhelloMAIL FROM:<a@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nBDAT 10\r\nSubject: bBDAT 9 LAST\r\n\r\n\r\nchunkQUIT\r\n",
+        )
+        .await;
+        let tail: Vec<&str> = replies.iter().skip(9).map(String::as_str).collect();
+        assert_eq!(tail[0], "503 5.5.1 Need MAIL command");
+        assert_eq!(tail[1], "250 2.1.0 Sender OK");
+        assert_eq!(tail[2], "250 2.1.5 Recipient OK");
+        assert_eq!(tail[3], "250 2.0.0 10 octets received");
+        assert!(tail[4].starts_with("250 2.0.0 Ok: queued as "), "{tail:?}");
+        let m = &inbox(&host)[0];
+        assert!(
+            m.ends_with(b"Subject: b\r\n\r\nchunk"),
+            "{}",
+            String::from_utf8_lossy(m)
+        );
+    }
+
+    #[tokio::test]
+    async fn limits_answer_clearly() {
+        let policy = Policy {
+            max_message: 100,
+            max_recipients: 1,
+            max_commands: 10,
+            idle_timeout: std::time::Duration::from_secs(5),
+            ..Policy::default()
+        };
+        let (addr, host) = server(policy).await;
+        let mut input = b"EHLO nc\r\nHELP\r\nVRFY bob\r\n".to_vec();
+        input.extend(b"NOOP ");
+        input.extend(vec![b'x'; 20_000]);
+        input.extend(b"\r\nMAIL FROM:<a@crepes.fr> SIZE=1000\r\nMAIL FROM:<a@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\n");
+        input.extend(vec![b'y'; 150]);
+        input.extend(b"\r\n.\r\nNOOP\r\nNOOP\r\nNOOP\r\n");
+        let replies = exchange(addr, &input).await;
+        let after_ehlo: Vec<&str> = replies
+            .iter()
+            .skip_while(|l| l.starts_with("250-") || l.starts_with("220"))
+            .skip(1)
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            after_ehlo,
+            [
+                "214-2.0.0 Commands supported:",
+                "214-2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT",
+                "214-2.0.0   VRFY HELP STARTTLS AUTH",
+                "214 2.0.0 See RFC 5321 for details",
+                "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery",
+                "500 5.5.2 Line too long",
+                "552 5.3.4 Message size exceeds fixed limit",
+                "250 2.1.0 Sender OK",
+                "250 2.1.5 Recipient OK",
+                "452 4.5.3 Too many recipients",
+                "354 End data with <CR><LF>.<CR><LF>",
+                "552 5.3.4 Message size exceeds fixed limit",
+                "250 2.0.0 OK",
+                "421 4.7.0 Too many commands in one session, closing",
+            ]
+        );
+        assert!(inbox(&host).is_empty());
+    }
 
     #[test]
     fn paths_parse() {

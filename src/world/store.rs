@@ -77,6 +77,11 @@ struct Folder {
     uidvalidity: u32,
     uidnext: u32,
     messages: BTreeMap<u32, StoredMessage>,
+    /// UIDs handed out to deliveries still writing their file. Messages
+    /// above the lowest of them stay hidden until it is done, so readers
+    /// never see UID 7 before UID 6 (RFC 3501 §2.3.1.1: UIDs ascend in the
+    /// order messages appear).
+    pending: BTreeSet<u32>,
 }
 
 /// What `state.json` holds for a folder.
@@ -190,6 +195,26 @@ fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(dir)
 }
 
+/// Write message `uid` into a folder directory the Maildir way: `tmp/`,
+/// fsync, rename into `cur/`, fsync `cur/` (the rename itself must reach
+/// the disk too).
+fn write_message(dir: &Path, uid: u32, data: &[u8]) -> io::Result<()> {
+    let tmp = dir
+        .join("tmp")
+        .join(format!("{uid}.{}.part", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+        fs::rename(&tmp, dir.join("cur").join(format!("{uid}.eml")))?;
+        sync_dir(&dir.join("cur"))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
@@ -289,6 +314,7 @@ impl Store {
             uidvalidity: (unix_now() as u32).max(1),
             uidnext: 1,
             messages: BTreeMap::new(),
+            pending: BTreeSet::new(),
         };
         if let Some(dir) = self.folder_dir(user, name) {
             fs::create_dir_all(dir.join("tmp"))?;
@@ -313,6 +339,11 @@ impl Store {
     }
 
     /// Store a message in a folder; returns its UID. Durable on return.
+    ///
+    /// Three steps, so that the slow part (writing and fsync) runs without
+    /// the store's lock and deliveries to different mailboxes (or the same
+    /// one) proceed in parallel: reserve a UID, write the file, publish it.
+    /// `state.json` is not rewritten: the UID is in the file name.
     pub fn deliver(
         &self,
         user: &str,
@@ -322,27 +353,31 @@ impl Store {
         received: i64,
     ) -> Result<u32, StoreError> {
         let folder = folder_name(folder)?;
+        let uid = {
+            let mut st = self.lock();
+            let f = st
+                .users
+                .get_mut(user)
+                .ok_or(StoreError::NoUser)?
+                .get_mut(&folder)
+                .ok_or(StoreError::NoFolder)?;
+            let uid = f.uidnext;
+            f.uidnext += 1;
+            f.pending.insert(uid);
+            uid
+        };
+        let written = match self.folder_dir(user, &folder) {
+            Some(dir) => write_message(&dir, uid, data),
+            None => Ok(()),
+        };
         let mut st = self.lock();
         let f = st
             .users
             .get_mut(user)
-            .ok_or(StoreError::NoUser)?
-            .get_mut(&folder)
+            .and_then(|u| u.get_mut(&folder))
             .ok_or(StoreError::NoFolder)?;
-        let uid = f.uidnext;
-        if let Some(dir) = self.folder_dir(user, &folder) {
-            let tmp = dir
-                .join("tmp")
-                .join(format!("{uid}.{}", std::process::id()));
-            {
-                let mut file = fs::File::create(&tmp)?;
-                file.write_all(data)?;
-                file.sync_all()?;
-            }
-            fs::rename(&tmp, dir.join("cur").join(format!("{uid}.eml")))?;
-            sync_dir(&dir.join("cur"))?;
-        }
-        f.uidnext += 1;
+        f.pending.remove(&uid);
+        written?;
         f.messages.insert(
             uid,
             StoredMessage {
@@ -352,8 +387,10 @@ impl Store {
                 data: Arc::new(data.to_vec()),
             },
         );
-        let f = &st.users[user][&folder];
-        self.save_state(user, &folder, f)?;
+        if !flags.is_empty() {
+            let f = &st.users[user][&folder];
+            self.save_state(user, &folder, f)?;
+        }
         Ok(uid)
     }
 
@@ -445,10 +482,15 @@ impl Store {
             .ok_or(StoreError::NoUser)?
             .get(&folder)
             .ok_or(StoreError::NoFolder)?;
+        let visible_below = f.pending.first().copied().unwrap_or(u32::MAX);
         Ok(FolderSnapshot {
             uidvalidity: f.uidvalidity,
             uidnext: f.uidnext,
-            messages: f.messages.values().cloned().collect(),
+            messages: f
+                .messages
+                .range(..visible_below)
+                .map(|(_, m)| m.clone())
+                .collect(),
         })
     }
 
@@ -589,7 +631,13 @@ fn load_folder(dir: &Path) -> io::Result<Folder> {
                         .get(&uid)
                         .map(|f| f.iter().cloned().collect())
                         .unwrap_or_default(),
-                    received: state.received.get(&uid).copied().unwrap_or_else(unix_now),
+                    received: state.received.get(&uid).copied().unwrap_or_else(|| {
+                        fs::metadata(&path)
+                            .and_then(|m| m.modified())
+                            .ok()
+                            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                            .map_or_else(unix_now, |d| d.as_secs() as i64)
+                    }),
                     data: Arc::new(data),
                 },
             );
@@ -605,6 +653,7 @@ fn load_folder(dir: &Path) -> io::Result<Folder> {
         },
         uidnext: state.uidnext.max(max_uid + 1).max(1),
         messages,
+        pending: BTreeSet::new(),
     })
 }
 
