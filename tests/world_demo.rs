@@ -223,3 +223,46 @@ fn demo_with_tls_is_decrypted_by_tshark_from_the_embedded_secrets() {
         assert!(text.contains("[TLS handshake."), "{text}");
     }
 }
+
+/// `--capture-lo`: the real loopback packets through libpcap (root only),
+/// with the same secrets embedded, read back by tshark and mailscope.
+#[cfg(feature = "live")]
+#[test]
+fn demo_recording_the_real_loopback_interface() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    if !root {
+        eprintln!("skipped: --capture-lo needs root");
+        return;
+    }
+    let dir = common::temp_dir("demo-lo");
+    let capture = dir.join("lo.pcapng");
+    let out = mailscope(&[
+        "demo",
+        "--tls",
+        "starttls",
+        "--read",
+        "pop3",
+        "--speed",
+        "0",
+        "--net",
+        "127.0.87",
+        "--capture-lo",
+        "-w",
+        capture.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let mut expected: Vec<&str> = vec!["EHLO", "STAR"];
+    expected.extend(SMTP_SUBMISSION);
+    expected.extend(["EHLO", "STAR"]);
+    expected.extend(SMTP_RELAY);
+    expected.extend([
+        "STLS", "USER", "PASS", "STAT", "LIST", "RETR", "DELE", "QUIT",
+    ]);
+    assert_eq!(tshark_requests(&capture), expected);
+    let flows = stdout(&mailscope(&["flows", capture.to_str().unwrap()]));
+    assert!(flows.matches("127.0.87.").count() >= 6, "{flows}");
+}

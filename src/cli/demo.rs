@@ -19,6 +19,8 @@ pub struct DemoArgs<'a> {
     pub ports: Option<crate::world::topology::PortPlan>,
     pub keep: bool,
     pub keylog: Option<&'a Path>,
+    /// Record the real loopback traffic with libpcap instead of the taps.
+    pub capture_lo: bool,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -48,6 +50,20 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
         ports: args.ports,
         keep: args.keep,
     };
+    #[cfg(not(feature = "live"))]
+    if args.capture_lo {
+        return Err(Failure {
+            code: 2,
+            message: "--capture-lo needs libpcap: rebuild with `cargo build --release --features live` and run as root"
+                .into(),
+        });
+    }
+    #[cfg(feature = "live")]
+    let lo = if args.capture_lo {
+        Some(loopback::Recording::start(args.net)?)
+    } else {
+        None
+    };
     let rt = runtime()?;
     let report = rt
         .block_on(demo::run(&opts))
@@ -59,6 +75,12 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
     let file = File::create(args.write)
         .map_err(|e| Failure::input(format!("cannot create {}: {e}", args.write.display())))?;
     let mut w = BufWriter::new(file);
+    #[cfg(feature = "live")]
+    let packets = match lo {
+        Some(lo) => lo.finish(&mut w, &report.world, &key_log)?,
+        None => report.world.recorder.write_pcapng(&mut w, &key_log)?,
+    };
+    #[cfg(not(feature = "live"))]
     let packets = report.world.recorder.write_pcapng(&mut w, &key_log)?;
     w.flush()?;
     if let Some(path) = args.keylog {
@@ -113,4 +135,94 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
         return Err(Failure::input("the message did not arrive intact"));
     }
     Ok(())
+}
+
+/// `--capture-lo`: the real packets of the loopback interface, through
+/// libpcap, instead of frames synthesized from the socket taps. Needs root
+/// (or cap_net_raw). The packets are kept in memory and written at the end,
+/// after the name table and the key log, so that a reader has the secrets
+/// before the first TLS record.
+#[cfg(feature = "live")]
+mod loopback {
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::thread::JoinHandle;
+
+    use super::Failure;
+    use crate::capture::live::LiveCapture;
+    use crate::capture::writer::PcapNgWriter;
+    use crate::world::running::World;
+
+    type Captured = (u16, Vec<(u64, Vec<u8>, u32)>);
+
+    pub struct Recording {
+        stop: Arc<AtomicBool>,
+        thread: JoinHandle<Result<Captured, String>>,
+        net: [u8; 3],
+    }
+
+    impl Recording {
+        pub fn start(net: [u8; 3]) -> Result<Recording, Failure> {
+            let filter = format!("net {}.{}.{}.0/24", net[0], net[1], net[2]);
+            let mut live = LiveCapture::open("lo", &filter).map_err(Failure::input)?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            let thread = std::thread::spawn(move || {
+                let linktype = live.linktype();
+                let mut packets = Vec::new();
+                while !flag.load(Ordering::SeqCst) {
+                    if let Some(p) = live.next_packet().map_err(|e| e.to_string())?
+                        && !flag.load(Ordering::SeqCst)
+                    {
+                        packets.push((p.ts.as_nanos().max(0) as u64, p.data.to_vec(), p.orig_len));
+                    }
+                }
+                Ok((linktype, packets))
+            });
+            Ok(Recording { stop, thread, net })
+        }
+
+        pub fn finish(
+            self,
+            out: impl Write,
+            world: &World,
+            key_log: &str,
+        ) -> Result<usize, Failure> {
+            // Let the last FIN/ACKs reach the capture.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            self.stop.store(true, Ordering::SeqCst);
+            // libpcap may wait for a packet in spite of its timeout (Linux
+            // TPACKET_V3 with immediate mode): send one datagram it will see,
+            // which the thread drops because the stop flag is set.
+            let [a, b, c] = self.net;
+            let poke = std::net::SocketAddr::from(([a, b, c, 254], 9));
+            if let Ok(sock) =
+                std::net::UdpSocket::bind(std::net::SocketAddr::from(([a, b, c, 254], 0)))
+            {
+                let _ = sock.send_to(b"stop", poke);
+            }
+            let (linktype, packets) = self
+                .thread
+                .join()
+                .map_err(|_| Failure::input("the capture thread failed"))?
+                .map_err(Failure::input)?;
+            let mut w = PcapNgWriter::new(out)?;
+            let names = world.recorder.names();
+            let entries: Vec<(std::net::IpAddr, &str)> =
+                names.iter().map(|(a, n)| (*a, n.as_str())).collect();
+            if !entries.is_empty() {
+                w.write_name_resolution(&entries)?;
+            }
+            if !key_log.is_empty() {
+                w.write_decryption_secrets(key_log.as_bytes())?;
+            }
+            let lo = w.add_interface(linktype, 262_144, Some("lo"))?;
+            for (ts, data, orig_len) in &packets {
+                w.write_packet_truncated(lo, *ts, data, *orig_len)?;
+            }
+            w.flush()?;
+            Ok(packets.len())
+        }
+    }
 }

@@ -125,6 +125,10 @@ enum Command {
         /// Also write the TLS key log (SSLKEYLOGFILE format) to this file.
         #[arg(long)]
         keylog: Option<PathBuf>,
+        /// Record the real loopback traffic through libpcap instead of the
+        /// socket taps (feature `live`, root or cap_net_raw).
+        #[arg(long)]
+        capture_lo: bool,
     },
     /// Classroom mode: a mail server (SMTP, submission, POP3, IMAP, with
     /// STARTTLS and implicit TLS) for students to talk to by hand.
@@ -248,6 +252,7 @@ pub fn main() -> i32 {
             ports,
             keep,
             keylog,
+            capture_lo,
         } => (|| {
             let usage = |m: String| Failure {
                 code: 2,
@@ -279,6 +284,7 @@ pub fn main() -> i32 {
                     ports,
                     keep,
                     keylog: keylog.as_deref(),
+                    capture_lo,
                 },
                 cli.quiet,
             )
