@@ -42,6 +42,9 @@ impl LiveCapture {
         })?;
         let mut cap = inactive
             .snaplen(262_144)
+            // 16 MiB of kernel ring: bursts on loopback (the demo at full
+            // speed) overflow the default 2 MiB and lose packets.
+            .buffer_size(16 * 1024 * 1024)
             .immediate_mode(true)
             .timeout(250)
             .open()
@@ -56,6 +59,12 @@ impl LiveCapture {
             linktype,
             index: 0,
         })
+    }
+
+    /// Packets the kernel dropped because the capture could not keep up,
+    /// and packets the interface driver dropped (libpcap's `pcap_stats`).
+    pub fn dropped(&mut self) -> Option<(u32, u32)> {
+        self.cap.stats().ok().map(|s| (s.dropped, s.if_dropped))
     }
 
     pub fn linktype(&self) -> u16 {

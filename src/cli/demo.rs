@@ -154,7 +154,8 @@ mod loopback {
     use crate::capture::writer::PcapNgWriter;
     use crate::world::running::World;
 
-    type Captured = (u16, Vec<(u64, Vec<u8>, u32)>);
+    /// Link type, packets, and the kernel's drop count.
+    type Captured = (u16, Vec<(u64, Vec<u8>, u32)>, u32);
 
     pub struct Recording {
         stop: Arc<AtomicBool>,
@@ -178,7 +179,8 @@ mod loopback {
                         packets.push((p.ts.as_nanos().max(0) as u64, p.data.to_vec(), p.orig_len));
                     }
                 }
-                Ok((linktype, packets))
+                let dropped = live.dropped().map_or(0, |(k, i)| k + i);
+                Ok((linktype, packets, dropped))
             });
             Ok(Recording { stop, thread, net })
         }
@@ -202,7 +204,7 @@ mod loopback {
             {
                 let _ = sock.send_to(b"stop", poke);
             }
-            let (linktype, packets) = self
+            let (linktype, packets, dropped) = self
                 .thread
                 .join()
                 .map_err(|_| Failure::input("the capture thread failed"))?
@@ -216,6 +218,12 @@ mod loopback {
             }
             if !key_log.is_empty() {
                 w.write_decryption_secrets(key_log.as_bytes())?;
+            }
+            if dropped > 0 {
+                eprintln!(
+                    "warning: the kernel dropped {dropped} packet(s) the capture could not keep up with; \
+                     the capture has holes (try a lower --speed)"
+                );
             }
             let lo = w.add_interface(linktype, 262_144, Some("lo"))?;
             for (ts, data, orig_len) in &packets {

@@ -12,6 +12,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::recorder::Recorder;
 use super::store::Store;
+use crate::proto::sasl;
 
 /// Users and their passwords. The servers need the password itself (not a
 /// hash) for the challenge-response mechanisms of the course: APOP
@@ -57,20 +58,14 @@ impl Accounts {
 }
 
 /// Decode an AUTH PLAIN response (RFC 4616): base64 of
-/// `authzid NUL authcid NUL passwd`. Returns (user, password).
+/// `authzid NUL authcid NUL passwd`. Returns (user, password). The servers
+/// read SASL with the same grammar the analyzer uses on captures
+/// (`proto::sasl`).
 pub fn decode_plain(b64: &str) -> Option<(String, String)> {
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()?;
-    let mut parts = raw.split(|b| *b == 0);
-    let authzid = parts.next()?;
-    let user = String::from_utf8(parts.next()?.to_vec()).ok()?;
-    let pass = String::from_utf8(parts.next()?.to_vec()).ok()?;
-    if parts.next().is_some() {
-        return None;
-    }
+    let raw = sasl::decode_base64(b64.as_bytes())?;
+    let (authzid, user, pass) = sasl::parse_plain(&raw)?;
     // Acting as another user (a different authzid) is not supported.
-    if !authzid.is_empty() && authzid != user.as_bytes() {
+    if !authzid.is_empty() && authzid != user {
         return None;
     }
     Some((user, pass))
@@ -80,10 +75,9 @@ pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// Decode one base64 SASL line (`=` alone is the empty response).
 pub fn unb64(text: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .ok()
+    sasl::decode_base64(text.as_bytes())
 }
 
 /// Slows down password guessing: each failure from an address doubles the
