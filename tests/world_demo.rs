@@ -45,9 +45,24 @@ fn demo(tls: &str, read: &str, net: &str) -> (String, std::path::PathBuf) {
 /// What tshark reads: (exit ok, stderr without the root warning, the
 /// requests it decoded).
 fn tshark_requests(capture: &Path) -> Vec<String> {
+    // Without root the world uses the offset ports (10025 …), which
+    // Wireshark does not know: tell it what they carry ("Decode As").
+    let decode_as = [
+        "tcp.port==10025,smtp",
+        "tcp.port==10587,smtp",
+        "tcp.port==10110,pop",
+        "tcp.port==10143,imap",
+        "tcp.port==10465,tls",
+        "tls.port==10465,smtp",
+        "tcp.port==10995,tls",
+        "tls.port==10995,pop",
+        "tcp.port==10993,tls",
+        "tls.port==10993,imap",
+    ];
     let out = Command::new("tshark")
         .arg("-r")
         .arg(capture)
+        .args(decode_as.iter().flat_map(|d| ["-d", *d]))
         .args([
             "-Y",
             "smtp.req || pop.request || imap.request",
