@@ -151,9 +151,12 @@ enum Command {
         /// Relay mail from anyone to any domain (the lesson on spam).
         #[arg(long)]
         open_relay: bool,
-        /// Keep the mail in this directory (default: in memory).
-        #[arg(long)]
-        store: Option<PathBuf>,
+        /// Keep the mail in this directory (it survives restarts).
+        #[arg(long, default_value = "mailscope-mail")]
+        store: PathBuf,
+        /// Keep the mail in memory only (lost when the server stops).
+        #[arg(long, conflicts_with = "store")]
+        memory: bool,
         /// Record every session and write the capture here at shutdown.
         #[arg(short = 'w', long = "write")]
         write: Option<PathBuf>,
@@ -297,6 +300,7 @@ pub fn main() -> i32 {
             plaintext_auth,
             open_relay,
             store,
+            memory,
             write,
             max_message,
             idle_timeout,
@@ -308,7 +312,7 @@ pub fn main() -> i32 {
                 ports,
                 plaintext_auth,
                 open_relay,
-                store: store.as_deref(),
+                store: (!memory).then_some(store.as_path()),
                 write: write.as_deref(),
                 max_message,
                 idle_timeout,

@@ -102,7 +102,13 @@ pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
         wait_for_stop().await;
         room.shutdown();
         if !quiet {
-            eprintln!("stopping: every accepted message is already stored");
+            match args.store {
+                Some(dir) => eprintln!(
+                    "stopping: every message answered with 250 is already on disk in {}",
+                    dir.display()
+                ),
+                None => eprintln!("stopping: the in-memory mail is discarded (--memory)"),
+            }
         }
         if let Some(path) = args.write {
             let file = std::fs::File::create(path)?;
