@@ -281,3 +281,39 @@ fn demo_recording_the_real_loopback_interface() {
     let flows = stdout(&mailscope(&["flows", capture.to_str().unwrap()]));
     assert!(flows.matches("127.0.87.").count() >= 6, "{flows}");
 }
+
+#[test]
+fn demo_with_other_domain_names() {
+    let dir = common::temp_dir("demo-names");
+    let capture = dir.join("names.pcapng");
+    let out = mailscope(&[
+        "demo",
+        "--alice-domain",
+        "uni.es",
+        "--bob-domain",
+        "correo.mx",
+        "--speed",
+        "0",
+        "--net",
+        "127.0.88",
+        "-w",
+        capture.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("== alice-pc.uni.es → uni.es (submission, STARTTLS; 127.0.88.1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Q: MX correo.mx?\nA: correo.mx MX 10 correo.mx; correo.mx A 127.0.88.3\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("S: 220 correo.mx ESMTP mailscope\n"),
+        "{text}"
+    );
+    assert!(text.contains(ATTACHMENT_LINE), "{text}");
+    let bad = mailscope(&["demo", "--alice-domain", "x", "--speed", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -21,6 +21,8 @@ pub struct DemoArgs<'a> {
     pub keylog: Option<&'a Path>,
     /// Record the real loopback traffic with libpcap instead of the taps.
     pub capture_lo: bool,
+    pub alice_domain: String,
+    pub bob_domain: String,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -49,6 +51,8 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
         net: args.net,
         ports: args.ports,
         keep: args.keep,
+        alice_domain: args.alice_domain.clone(),
+        bob_domain: args.bob_domain.clone(),
     };
     #[cfg(not(feature = "live"))]
     if args.capture_lo {

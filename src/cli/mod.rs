@@ -129,6 +129,12 @@ enum Command {
         /// socket taps (feature `live`, root or cap_net_raw).
         #[arg(long)]
         capture_lo: bool,
+        /// Alice's domain (her mail server's name).
+        #[arg(long, default_value = "crepes.fr")]
+        alice_domain: String,
+        /// Bob's domain (his mail server's name).
+        #[arg(long, default_value = "hamburger.edu")]
+        bob_domain: String,
     },
     /// Classroom mode: a mail server (SMTP, submission, POP3, IMAP, with
     /// STARTTLS and implicit TLS) for students to talk to by hand.
@@ -256,11 +262,19 @@ pub fn main() -> i32 {
             keep,
             keylog,
             capture_lo,
+            alice_domain,
+            bob_domain,
         } => (|| {
             let usage = |m: String| Failure {
                 code: 2,
                 message: m,
             };
+            for d in [&alice_domain, &bob_domain] {
+                crate::world::topology::check_domain(d).map_err(usage)?;
+            }
+            if alice_domain.eq_ignore_ascii_case(&bob_domain) {
+                return Err(usage("Alice and Bob need two different domains".into()));
+            }
             let net = crate::world::topology::parse_net(&net).map_err(usage)?;
             let ports = match ports {
                 Some(spec) => {
@@ -288,6 +302,8 @@ pub fn main() -> i32 {
                     keep,
                     keylog: keylog.as_deref(),
                     capture_lo,
+                    alice_domain,
+                    bob_domain,
                 },
                 cli.quiet,
             )

@@ -35,6 +35,8 @@ pub struct DemoOptions {
     pub ports: Option<PortPlan>,
     /// POP3: leave the message on the server.
     pub keep: bool,
+    pub alice_domain: String,
+    pub bob_domain: String,
 }
 
 impl Default for DemoOptions {
@@ -46,6 +48,8 @@ impl Default for DemoOptions {
             net: [127, 0, 10],
             ports: None,
             keep: false,
+            alice_domain: "crepes.fr".into(),
+            bob_domain: "hamburger.edu".into(),
         }
     }
 }
@@ -67,6 +71,8 @@ pub async fn run(opts: &DemoOptions) -> io::Result<DemoReport> {
     let world_opts = WorldOptions {
         net: opts.net,
         ports: opts.ports,
+        alice_domain: opts.alice_domain.clone(),
+        bob_domain: opts.bob_domain.clone(),
         tls: opts.tls != TlsMode::None,
         // Passwords in clear only in the lesson that is about them.
         plaintext_auth: opts.tls == TlsMode::None,
@@ -111,7 +117,7 @@ pub async fn run(opts: &DemoOptions) -> io::Result<DemoReport> {
     {
         return Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            "the message did not reach hamburger.edu within 30 s",
+            format!("the message did not reach {} within 30 s", t.bob_domain),
         ));
     }
     pace.pause().await;

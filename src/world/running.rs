@@ -30,6 +30,9 @@ pub const BOB: (&str, &str) = ("bob", "hungry");
 #[derive(Clone, Debug)]
 pub struct WorldOptions {
     pub net: [u8; 3],
+    /// Alice's and Bob's domains (crepes.fr and hamburger.edu).
+    pub alice_domain: String,
+    pub bob_domain: String,
     /// `None`: standard ports if they can be bound, else offset ports.
     pub ports: Option<PortPlan>,
     /// Offer TLS (STARTTLS and the implicit-TLS ports).
@@ -51,6 +54,8 @@ impl Default for WorldOptions {
     fn default() -> Self {
         WorldOptions {
             net: [127, 0, 10],
+            alice_domain: "crepes.fr".into(),
+            bob_domain: "hamburger.edu".into(),
             ports: None,
             tls: true,
             plaintext_auth: false,
@@ -135,7 +140,7 @@ fn open_store(opts: &WorldOptions, which: &str) -> io::Result<Arc<Store>> {
 
 impl World {
     pub async fn start(opts: &WorldOptions) -> io::Result<World> {
-        let topology = Topology::course(opts.net);
+        let topology = Topology::named(opts.net, &opts.alice_domain, &opts.bob_domain);
         let ports = match opts.ports {
             Some(p) => p,
             None if standard_ports_allowed(&topology.crepes) => PortPlan::standard(),
@@ -153,7 +158,7 @@ impl World {
             &pki,
             opts,
             &recorder,
-            open_store(opts, "crepes.fr")?,
+            open_store(opts, "alice-server")?,
         )?;
         let hamburger = make_host(
             &topology.hamburger,
@@ -162,7 +167,7 @@ impl World {
             &pki,
             opts,
             &recorder,
-            open_store(opts, "hamburger.edu")?,
+            open_store(opts, "bob-server")?,
         )?;
 
         let mut zone = Zone::default();

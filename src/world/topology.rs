@@ -124,19 +124,26 @@ pub struct Topology {
 impl Topology {
     /// The course's names, on `net.1` … `net.4` and `net.53`.
     pub fn course(net: [u8; 3]) -> Topology {
+        Topology::named(net, "crepes.fr", "hamburger.edu")
+    }
+
+    /// Other domains for Alice and Bob (the mail servers take the domain
+    /// names, the user agents' machines are `alice-pc.DOMAIN` and
+    /// `bob-pc.DOMAIN`).
+    pub fn named(net: [u8; 3], alice_domain: &str, bob_domain: &str) -> Topology {
         let at = |last: u8| IpAddr::V4(Ipv4Addr::new(net[0], net[1], net[2], last));
         let machine = |name: &str, last| Machine {
             name: name.to_string(),
             addr: at(last),
         };
         Topology {
-            alice_pc: machine("alice-pc.crepes.fr", 1),
-            crepes: machine("crepes.fr", 2),
-            hamburger: machine("hamburger.edu", 3),
-            bob_pc: machine("bob-pc.hamburger.edu", 4),
+            alice_pc: machine(&format!("alice-pc.{alice_domain}"), 1),
+            crepes: machine(alice_domain, 2),
+            hamburger: machine(bob_domain, 3),
+            bob_pc: machine(&format!("bob-pc.{bob_domain}"), 4),
             dns: machine("dns.local", 53),
-            alice_domain: "crepes.fr".into(),
-            bob_domain: "hamburger.edu".into(),
+            alice_domain: alice_domain.into(),
+            bob_domain: bob_domain.into(),
         }
     }
 
@@ -157,6 +164,26 @@ impl Topology {
             .into_iter()
             .find(|m| m.addr == addr)
             .map(|m| m.name.as_str())
+    }
+}
+
+/// Check a domain name from the command line (RFC 1035 §2.3.1 letters,
+/// digits and hyphens, dot-separated labels of 1–63 bytes).
+pub fn check_domain(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').count() >= 2
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a domain name like crepes.fr"))
     }
 }
 
@@ -194,6 +221,17 @@ mod tests {
         assert_eq!(p.smtps, 20465);
         assert!(p.apply("smtp=x").is_err());
         assert!(p.apply("ftp=21").is_err());
+    }
+
+    #[test]
+    fn other_names() {
+        let t = Topology::named([127, 0, 10], "uni.es", "mail.example");
+        assert_eq!(t.alice_pc.name, "alice-pc.uni.es");
+        assert_eq!(t.hamburger.name, "mail.example");
+        assert!(check_domain("uni.es").is_ok());
+        for bad in ["es", "a..b", "-a.b", "a_b.c", "a b.c", ""] {
+            assert!(check_domain(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
