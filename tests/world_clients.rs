@@ -565,3 +565,40 @@ fn openssl_s_client_starttls_sessions_typed_by_hand() {
     assert!(out.contains("Subject: typed by hand\r\n"), "{out}");
     assert!(out.contains("a4 OK"), "{out}");
 }
+
+#[test]
+fn open_relay_is_a_switch_for_the_spam_lesson() {
+    let room = Classroom::start("127.0.77.10", &["--open-relay"]);
+    let script = r#"
+import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]))
+s.ehlo("spammer")
+print(s.sendmail("spammer@example.com", ["victim@example.net"], b"Subject: buy now\r\n\r\nspam\r\n"))
+s.quit()
+"#;
+    // Accepted from anyone, for anywhere: that is what makes a relay open.
+    assert_eq!(python(script, &[&room.ip, &port(classroom::SMTP)]), "{}\n");
+    // The classroom has no Internet: the lookup of example.net fails with
+    // NXDOMAIN, so the message leaves the queue (a bounce to a foreign
+    // sender is queued with the null sender and never bounces again).
+    let queue = room.store.join("queue");
+    let mut empty = false;
+    for _ in 0..100 {
+        let eml = std::fs::read_dir(&queue)
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+                })
+                .count()
+            })
+            .unwrap_or(0);
+        if eml == 0 {
+            empty = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(empty, "the queue did not drain");
+    assert!(room.inbox("bob").is_empty());
+}
