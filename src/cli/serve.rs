@@ -38,11 +38,7 @@ pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
     }
     let rt = super::demo::runtime()?;
     rt.block_on(async {
-        let mut ports = if can_bind_low_ports(args.listen) {
-            PortPlan::standard()
-        } else {
-            PortPlan::offset(PortPlan::OFFSET)
-        };
+        let mut ports = PortPlan::automatic(args.listen);
         if let Some(spec) = &args.ports {
             ports.apply(spec).map_err(usage)?;
         }
@@ -125,13 +121,6 @@ pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
         }
         Ok(())
     })
-}
-
-fn can_bind_low_ports(ip: IpAddr) -> bool {
-    match std::net::TcpListener::bind((ip, 25)) {
-        Ok(_) => true,
-        Err(e) => e.kind() != std::io::ErrorKind::PermissionDenied,
-    }
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM.

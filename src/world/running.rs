@@ -85,16 +85,6 @@ pub struct World {
     bob_tasks: Vec<JoinHandle<()>>,
 }
 
-/// Can this process bind a port below 1024 on `machine`?
-fn standard_ports_allowed(machine: &Machine) -> bool {
-    match std::net::TcpListener::bind((machine.addr, 25)) {
-        Ok(_) => true,
-        Err(e) => {
-            e.kind() != io::ErrorKind::PermissionDenied && e.kind() != io::ErrorKind::AddrInUse
-        }
-    }
-}
-
 fn make_host(
     machine: &Machine,
     domain: &str,
@@ -143,8 +133,7 @@ impl World {
         let topology = Topology::named(opts.net, &opts.alice_domain, &opts.bob_domain);
         let ports = match opts.ports {
             Some(p) => p,
-            None if standard_ports_allowed(&topology.crepes) => PortPlan::standard(),
-            None => PortPlan::offset(PortPlan::OFFSET),
+            None => PortPlan::automatic(topology.crepes.addr),
         };
         let pki = Pki::new().map_err(io::Error::other)?;
         let recorder = Recorder::new();

@@ -48,6 +48,16 @@ impl PortPlan {
         }
     }
 
+    /// The standard ports if this process may bind them on `addr` (root, or
+    /// CAP_NET_BIND_SERVICE), otherwise the offset ones. Port 25 is the
+    /// probe; if it is taken by another server, the offset ports are used.
+    pub fn automatic(addr: std::net::IpAddr) -> PortPlan {
+        match std::net::TcpListener::bind((addr, 25)) {
+            Ok(_) => PortPlan::standard(),
+            Err(_) => PortPlan::offset(Self::OFFSET),
+        }
+    }
+
     /// Every standard port plus `offset`.
     pub fn offset(offset: u16) -> PortPlan {
         let s = PortPlan::standard();
