@@ -101,16 +101,7 @@ pub async fn smtp(conn: &mut LineConn, command: &str) -> io::Result<SmtpReply> {
 /// Send message content after a 354 reply: lines with a leading dot get a
 /// second one (RFC 5321 §4.5.2), and the content ends with CRLF . CRLF.
 pub async fn smtp_data(conn: &mut LineConn, message: &[u8]) -> io::Result<SmtpReply> {
-    for l in message.split_inclusive(|b| *b == b'\n') {
-        if l.first() == Some(&b'.') {
-            conn.queue(b".");
-        }
-        conn.queue(l);
-    }
-    if !message.is_empty() && !message.ends_with(b"\n") {
-        conn.queue(b"\r\n");
-    }
-    conn.queue(b".\r\n");
+    conn.queue_dot_terminated(message);
     conn.flush().await?;
     smtp_reply(conn).await
 }

@@ -254,6 +254,23 @@ impl LineConn {
         self.out.extend_from_slice(b"\r\n");
     }
 
+    /// Queue text that ends with a line holding only "." — SMTP DATA
+    /// (RFC 5321 §4.5.2) and POP3 multi-line answers (RFC 1939 §3) — with
+    /// "dot-stuffing": a line that starts with "." gets a second one, so it
+    /// cannot be taken for the end.
+    pub fn queue_dot_terminated(&mut self, text: &[u8]) {
+        for line in text.split_inclusive(|b| *b == b'\n') {
+            if line.first() == Some(&b'.') {
+                self.out.push(b'.');
+            }
+            self.out.extend_from_slice(line);
+        }
+        if !text.is_empty() && !text.ends_with(b"\n") {
+            self.out.extend_from_slice(b"\r\n");
+        }
+        self.out.extend_from_slice(b".\r\n");
+    }
+
     /// Send everything queued.
     pub async fn flush(&mut self) -> io::Result<()> {
         if self.out.is_empty() {

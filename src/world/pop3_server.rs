@@ -294,21 +294,6 @@ impl Pop3 {
         Ok(n - 1)
     }
 
-    /// Send message text, byte-stuffing lines that start with "." and
-    /// ending with a line holding only "." (RFC 1939 §3).
-    fn send_multiline(conn: &mut LineConn, text: &[u8]) {
-        for line in text.split_inclusive(|b| *b == b'\n') {
-            if line.first() == Some(&b'.') {
-                conn.queue(b".");
-            }
-            conn.queue(line);
-        }
-        if !text.is_empty() && !text.ends_with(b"\n") {
-            conn.queue(b"\r\n");
-        }
-        conn.queue_line(".");
-    }
-
     fn transaction(&mut self, conn: &mut LineConn, verb: &str, args: &[&str]) {
         let live = || self.drop.iter().zip(&self.deleted).filter(|(_, d)| !**d);
         match verb {
@@ -346,7 +331,7 @@ impl Pop3 {
                 Ok(i) => {
                     let data = self.drop[i].data.clone();
                     conn.queue_line(&format!("+OK {} octets", data.len()));
-                    Self::send_multiline(conn, &data);
+                    conn.queue_dot_terminated(&data);
                 }
                 Err(e) => conn.queue_line(e),
             },
@@ -365,7 +350,7 @@ impl Pop3 {
                             .map(<[u8]>::len)
                             .sum::<usize>();
                         conn.queue_line("+OK top of message follows");
-                        Self::send_multiline(conn, &data[..split + body_end]);
+                        conn.queue_dot_terminated(&data[..split + body_end]);
                     }
                     (Err(e), _) => conn.queue_line(e),
                     (_, None) => conn.queue_line("-ERR syntax: TOP msg n"),
