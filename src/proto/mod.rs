@@ -10,6 +10,7 @@
 pub mod detect;
 pub mod imap;
 pub mod incoming;
+pub mod keylog;
 pub mod lines;
 pub mod pop3;
 #[cfg(test)]
