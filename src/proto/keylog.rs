@@ -61,7 +61,7 @@ pub struct KeyLog {
 const MAX_SECRET: usize = 64;
 
 fn hex_bytes(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     text.chunks(2)
