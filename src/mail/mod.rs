@@ -202,7 +202,9 @@ pub fn md5_hex(bytes: &[u8]) -> String {
     hex(&md5::Md5::digest(bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of some bytes (digests, key log secrets, APOP and
+/// CRAM-MD5 digests).
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

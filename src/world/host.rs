@@ -260,11 +260,6 @@ pub fn hmac_md5(key: &[u8], text: &[u8]) -> [u8; 16] {
     outer.finalize().into()
 }
 
-/// Lower-case hex of some bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod hmac_tests {
     #[test]
@@ -274,6 +269,6 @@ mod hmac_tests {
             b"tanstaaftanstaaf",
             b"<1896.697170952@postoffice.reston.mci.net>",
         );
-        assert_eq!(super::hex(&d), "b913a602c7eda7a495b4e6e7334d3890");
+        assert_eq!(crate::mail::hex(&d), "b913a602c7eda7a495b4e6e7334d3890");
     }
 }

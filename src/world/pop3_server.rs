@@ -15,8 +15,9 @@ use std::sync::Arc;
 use md5::{Digest, Md5};
 
 use super::conn::{Line, LineConn};
-use super::host::{Host, decode_plain, hex};
+use super::host::{Host, decode_plain};
 use super::store::{INBOX, StoredMessage};
+use crate::mail::hex;
 
 /// Counts greetings, to make each APOP timestamp unique.
 static GREETINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -22,8 +22,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Notify;
 
 use super::conn::{Line, LineConn};
-use super::host::{Host, b64, decode_plain, hex, hmac_md5, unb64};
+use super::host::{Host, b64, decode_plain, hmac_md5, unb64};
 use super::store::INBOX;
+use crate::mail::hex;
 
 /// Which port the session arrived on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,6 @@
 //! the recorded TLS sessions: the point of the lesson is to compare what the
 //! eavesdropper sees with what the endpoints see.
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
@@ -46,18 +45,11 @@ impl KeyLogCollector {
 
 impl rustls::KeyLog for KeyLogCollector {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        let mut line =
-            String::with_capacity(label.len() + 2 * (client_random.len() + secret.len()) + 3);
-        line.push_str(label);
-        line.push(' ');
-        for b in client_random {
-            let _ = write!(line, "{b:02x}");
-        }
-        line.push(' ');
-        for b in secret {
-            let _ = write!(line, "{b:02x}");
-        }
-        line.push('\n');
+        let line = format!(
+            "{label} {} {}\n",
+            crate::mail::hex(client_random),
+            crate::mail::hex(secret)
+        );
         if let Ok(mut text) = self.text.lock() {
             text.push_str(&line);
         }
