@@ -11,10 +11,8 @@
 use crate::capture::Timestamp;
 use crate::flow::{Direction, FinishedFlow, FlowSummary, StreamEvent, StreamHandler};
 use crate::proto::detect::{ProtocolSniffer, SNIFF_LEN, Verdict};
-use crate::proto::imap::ImapParser;
-use crate::proto::pop3::Pop3Parser;
-use crate::proto::smtp::SmtpParser;
-use crate::proto::{MailParser, Protocol, TlsMode};
+use crate::proto::tls_decrypt::SharedKeyLog;
+use crate::proto::{MailParser, Protocol, TlsMode, new_parser};
 use crate::trace::{Dialogue, DialogueOptions, MessageHook, Severity};
 
 /// Bytes held back at most while the protocol is not yet known.
@@ -79,6 +77,25 @@ impl FlowAnalyzer {
         if let Some(h) = hook {
             dialogue.set_message_hook(h);
         }
+        FlowAnalyzer::with_dialogue(server_port, dialogue)
+    }
+
+    /// Like [`new`](Self::new), opening TLS records with `keys`.
+    pub fn with_keys(
+        flow: u64,
+        server_port: u16,
+        options: DialogueOptions,
+        hook: Option<MessageHook>,
+        keys: Option<SharedKeyLog>,
+    ) -> Self {
+        let mut analyzer = FlowAnalyzer::new(flow, server_port, options, hook);
+        if let Some(k) = keys {
+            analyzer.dialogue.set_key_log(k);
+        }
+        analyzer
+    }
+
+    fn with_dialogue(server_port: u16, dialogue: Dialogue) -> Self {
         FlowAnalyzer {
             sniffer: ProtocolSniffer::new(server_port),
             stage: Stage::Sniffing {
@@ -103,11 +120,9 @@ impl FlowAnalyzer {
         let reader = if verdict.tls == TlsMode::Implicit || verdict.protocol == Protocol::Tls {
             Reader::Tls
         } else {
-            match verdict.protocol {
-                Protocol::Smtp => Reader::Parser(Box::new(SmtpParser::new())),
-                Protocol::Pop3 => Reader::Parser(Box::new(Pop3Parser::new())),
-                Protocol::Imap => Reader::Parser(Box::new(ImapParser::new())),
-                Protocol::Tls | Protocol::Unknown => Reader::Nothing,
+            match new_parser(verdict.protocol) {
+                Some(p) => Reader::Parser(p),
+                None => Reader::Nothing,
             }
         };
         self.verdict = Some(verdict);
@@ -155,10 +170,7 @@ impl FlowAnalyzer {
             }
             StreamEvent::Gap { offset, len } => match reader {
                 Reader::Parser(p) => p.gap(dir, len, out),
-                Reader::Tls => {
-                    out.tls.gap(dir, len);
-                    out.gap(dir, offset, len, None);
-                }
+                Reader::Tls => out.tls_gap(dir, offset, len),
                 Reader::Nothing => {}
             },
         }
@@ -178,6 +190,12 @@ impl FlowAnalyzer {
             if p.upgraded_to_tls() {
                 verdict.tls = TlsMode::Starttls;
             }
+        }
+        out.finish_tls();
+        // A TLS flow on a port that does not say what it carries: the
+        // decrypted greeting did.
+        if verdict.protocol == Protocol::Tls && out.protocol.is_mail() {
+            verdict.protocol = out.protocol;
         }
         if verdict.protocol.is_mail() || verdict.protocol == Protocol::Tls {
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {

@@ -18,8 +18,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::capture::decode::Skipped;
+use crate::capture::writer::SECRETS_TLS_KEY_LOG;
 use crate::capture::{CaptureError, CaptureReader, DecodeOutcome, Decoder};
 use crate::flow::{FinishedFlow, FlowConfig, FlowTable, StreamHandler};
+use crate::proto::tls_decrypt::SharedKeyLog;
 
 /// Options of a run.
 #[derive(Clone, Debug, Default)]
@@ -75,6 +77,16 @@ impl<R: Read> Pipeline<R> {
             file_len: None,
             flows_seen: 0,
         }
+    }
+
+    /// Open TLS with `keys`, and add to them the TLS key logs of the
+    /// capture's Decryption Secrets Blocks as they are read.
+    pub fn collect_secrets(&mut self, keys: SharedKeyLog) {
+        self.reader.on_secrets(Box::new(move |kind, data| {
+            if kind == SECRETS_TLS_KEY_LOG {
+                keys.borrow_mut().add(data);
+            }
+        }));
     }
 
     pub fn reader(&self) -> &CaptureReader<R> {

@@ -211,7 +211,14 @@ pub struct CaptureReader<R> {
     warnings: Vec<CaptureWarning>,
     /// Set after a fatal-to-the-rest problem: no more packets are produced.
     stopped: bool,
+    /// Receives the payload of every Decryption Secrets Block, with its
+    /// secrets type, as soon as the block is read (before the packets that
+    /// follow it, which the pcapng spec §4.7 says it applies to).
+    on_secrets: Option<SecretsHook>,
 }
+
+/// See [`CaptureReader::on_secrets`].
+pub type SecretsHook = Box<dyn FnMut(u32, &[u8])>;
 
 impl CaptureReader<File> {
     /// Opens a capture file by path.
@@ -250,6 +257,7 @@ impl<R: Read> CaptureReader<R> {
             stats: CaptureStats::default(),
             warnings: Vec::new(),
             stopped: false,
+            on_secrets: None,
         };
         reader.read_header()?;
         Ok(reader)
@@ -513,6 +521,16 @@ impl<R: Read> CaptureReader<R> {
                 NgAction::Damaged(detail) => self.warn(WarningKind::CorruptRecord {
                     detail: format!("{detail} (block type 0x{block_type:08x} skipped)"),
                 }),
+                NgAction::Secrets {
+                    secrets_type,
+                    data_off,
+                    len,
+                } => {
+                    if let Some(hook) = &mut self.on_secrets {
+                        let at = self.start + data_off;
+                        hook(secrets_type, &self.buf[at..at + len]);
+                    }
+                }
                 NgAction::Nothing => {}
             }
             let block_start = self.start;
@@ -560,6 +578,12 @@ impl<R: Read> CaptureReader<R> {
 }
 
 impl<R> CaptureReader<R> {
+    /// Calls `hook(secrets_type, payload)` for every Decryption Secrets
+    /// Block read from now on.
+    pub fn on_secrets(&mut self, hook: SecretsHook) {
+        self.on_secrets = Some(hook);
+    }
+
     pub fn format(&self) -> CaptureFormat {
         self.format
     }
@@ -636,9 +660,13 @@ impl<R> CaptureReader<R> {
                 }
             }
             Block::Unknown(u) => NgAction::Unknown(u.block_type),
-            // Name resolution, statistics, secrets, journal, custom and
-            // process blocks carry no packets. (Later layers may want the
-            // NRB names and DSB key logs; they read them there.)
+            Block::DecryptionSecrets(dsb) => NgAction::Secrets {
+                secrets_type: dsb.secrets_type.0,
+                data_off: offset_of(dsb.data),
+                len: (dsb.secrets_len as usize).min(dsb.data.len()),
+            },
+            // Name resolution, statistics, journal, custom and process
+            // blocks carry no packets.
             _ => NgAction::Nothing,
         }
     }
@@ -700,6 +728,12 @@ enum NgAction {
     },
     Unknown(u32),
     Damaged(String),
+    /// A Decryption Secrets Block: its payload's place in the block.
+    Secrets {
+        secrets_type: u32,
+        data_off: usize,
+        len: usize,
+    },
     Nothing,
 }
 

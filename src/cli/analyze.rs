@@ -5,13 +5,13 @@ use std::path::Path;
 
 use super::run::{self, RunOptions};
 use super::spool::Spool;
-use super::{Failure, output_error};
+use super::{Failure, KeyArgs, output_error};
 use crate::analysis::FlowAnalysis;
 use crate::report::analysis::{MessagePaths, write_flow_json};
 use crate::report::flows::{CaptureRecord, write_capture_json};
 use crate::report::summary::Summary;
 
-pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
+pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
     let mut paths = MessagePaths::default();
     let mut flows_seen = 0u64;
     let mut messages = 0usize;
@@ -36,6 +36,7 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     let options = RunOptions {
         // The table is sorted anyway; JSON goes out as flows finish.
         in_id_order: !json,
+        keys: keys.clone(),
         ..RunOptions::default()
     };
     let pipeline = run::analyze(file, options, quiet, &mut on_flow)?;

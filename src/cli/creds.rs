@@ -4,16 +4,17 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::run::{self, RunOptions};
-use super::{Failure, output_error};
+use super::{Failure, KeyArgs, output_error};
 use crate::analysis::FlowAnalysis;
 use crate::report::flows::write_json_line;
 use crate::report::summary::write_credentials;
 use crate::trace::Credential;
 
-pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
+pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
     let mut creds: Vec<(Credential, String)> = Vec::new();
     let options = RunOptions {
         in_id_order: true,
+        keys: keys.clone(),
         ..RunOptions::default()
     };
     run::analyze(file, options, quiet, |a: FlowAnalysis| {

@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::run::{self, RunOptions};
-use super::{Failure, output_error};
+use super::{Failure, KeyArgs, output_error};
 use crate::analysis::FlowAnalysis;
 use crate::report::flows::write_json_line;
 use crate::report::transcript::write_transcript;
@@ -15,6 +15,7 @@ pub fn run(
     flow: Option<u64>,
     full: bool,
     json: bool,
+    keys: &KeyArgs,
     quiet: bool,
 ) -> Result<(), Failure> {
     let options = RunOptions {
@@ -25,6 +26,7 @@ pub fn run(
         only_flow: flow,
         hook: None,
         in_id_order: true,
+        keys: keys.clone(),
     };
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -13,7 +13,7 @@ use super::run::{self, RunOptions};
 use crate::report::extract::Extractor;
 use crate::trace::{MessageHook, MessageRecord, RawMessage};
 
-pub fn run(file: &Path, dir: &Path, quiet: bool) -> Result<(), Failure> {
+pub fn run(file: &Path, dir: &Path, keys: &super::KeyArgs, quiet: bool) -> Result<(), Failure> {
     let extractor = Extractor::new(dir)
         .map_err(|e| Failure::input(format!("cannot write to {}: {e}", dir.display())))?;
     let state = Rc::new(RefCell::new((extractor, None::<std::io::Error>)));
@@ -30,6 +30,7 @@ pub fn run(file: &Path, dir: &Path, quiet: bool) -> Result<(), Failure> {
     ));
     let options = RunOptions {
         hook: Some(hook),
+        keys: keys.clone(),
         ..RunOptions::default()
     };
     run::analyze(file, options, quiet, |_| {})?;

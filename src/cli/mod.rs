@@ -47,6 +47,8 @@ enum Command {
         /// JSON Lines (the records of docs/output-schema.md).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        keys: KeyArgs,
     },
     /// The textbook transcript (C:/S: lines) of each mail flow.
     Dialog {
@@ -60,6 +62,8 @@ enum Command {
         /// JSON Lines: one object per transcript line.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        keys: KeyArgs,
     },
     /// Write every message as .eml, its attachments decoded, and index.json.
     Extract {
@@ -67,13 +71,18 @@ enum Command {
         /// Output directory (created if needed; nothing is written outside it).
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
     },
-    /// The credentials that travelled in clear.
+    /// The credentials that travelled in clear (and, with keys, those
+    /// that TLS protected).
     Creds {
         file: PathBuf,
         /// JSON Lines: one `credential` record per line.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        keys: KeyArgs,
     },
     /// List the TCP flows of a capture (one row per connection).
     Flows {
@@ -190,6 +199,21 @@ enum Command {
     },
 }
 
+/// Where TLS secrets come from (issue 6).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub(crate) struct KeyArgs {
+    /// Decrypt TLS with this key log (NSS / SSLKEYLOGFILE format, as
+    /// written by browsers, curl, openssl -keylogfile, `mailscope demo
+    /// --keylog`); repeat for several files.
+    #[arg(long = "keylog", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Do not decrypt: ignore the capture's Decryption Secrets Blocks and
+    /// any --keylog, and show only what an eavesdropper without the keys
+    /// sees.
+    #[arg(long, conflicts_with = "files")]
+    pub no_decrypt: bool,
+}
+
 /// A failure with its exit code.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum TlsArg {
@@ -241,15 +265,16 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Analyze { file, json } => analyze::run(&file, json, cli.quiet),
+        Command::Analyze { file, json, keys } => analyze::run(&file, json, &keys, cli.quiet),
         Command::Dialog {
             file,
             flow,
             full,
             json,
-        } => dialog::run(&file, flow, full, json, cli.quiet),
-        Command::Extract { file, output } => extract::run(&file, &output, cli.quiet),
-        Command::Creds { file, json } => creds::run(&file, json, cli.quiet),
+            keys,
+        } => dialog::run(&file, flow, full, json, &keys, cli.quiet),
+        Command::Extract { file, output, keys } => extract::run(&file, &output, &keys, cli.quiet),
+        Command::Creds { file, json, keys } => creds::run(&file, json, &keys, cli.quiet),
         Command::Flows { file, json } => flows::run(&file, json, cli.quiet),
         Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
         Command::Demo {

@@ -4,9 +4,14 @@
 use std::fs::File;
 use std::path::Path;
 
-use super::{Failure, print_warnings, progress};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::{Failure, KeyArgs, print_warnings, progress};
 use crate::analysis::{FlowAnalysis, FlowAnalyzer};
 use crate::pipeline::{Pipeline, PipelineOptions};
+use crate::proto::keylog::KeyLog;
+use crate::proto::tls_decrypt::SharedKeyLog;
 use crate::report::ordered::InOrder;
 use crate::trace::{DialogueOptions, MessageHook};
 
@@ -21,6 +26,8 @@ pub struct RunOptions {
     /// back every later one, so commands that stream (`analyze --json`,
     /// `extract`) take them as they finish.
     pub in_id_order: bool,
+    /// Where TLS secrets come from.
+    pub keys: KeyArgs,
 }
 
 /// Runs the analysis; `on_flow` gets every analysed flow in id order.
@@ -36,6 +43,10 @@ pub fn analyze(
         ..PipelineOptions::default()
     };
     let mut pipeline = Pipeline::open(file, pipeline_options)?;
+    let keys = key_log(&options.keys, quiet)?;
+    if let Some(k) = &keys {
+        pipeline.collect_secrets(k.clone());
+    }
     let bar = progress::bar(pipeline.file_len(), quiet);
     let mut ordered = InOrder::new();
     let only = options.only_flow;
@@ -43,7 +54,13 @@ pub fn analyze(
     pipeline.run_with_progress(
         |id, _client, server| {
             (only.is_none() || only == Some(id)).then(|| {
-                FlowAnalyzer::new(id, server.port(), options.dialogue, options.hook.clone())
+                FlowAnalyzer::with_keys(
+                    id,
+                    server.port(),
+                    options.dialogue,
+                    options.hook.clone(),
+                    keys.clone(),
+                )
             })
         },
         |flow| {
@@ -79,6 +96,36 @@ pub fn analyze(
     });
     finish_reading(&pipeline, bar, quiet);
     Ok(pipeline)
+}
+
+/// The key log of a run: the `--keylog` files now, the capture's
+/// Decryption Secrets Blocks as they are read. None with `--no-decrypt`.
+fn key_log(args: &KeyArgs, quiet: bool) -> Result<Option<SharedKeyLog>, Failure> {
+    if args.no_decrypt {
+        return Ok(None);
+    }
+    let mut log = KeyLog::default();
+    for path in &args.files {
+        let text = std::fs::read(path).map_err(|e| {
+            Failure::input(format!("cannot read the key log {}: {e}", path.display()))
+        })?;
+        let before = log.rejected.len();
+        log.add(&text);
+        let bad = &log.rejected[before..];
+        if let Some(first) = bad.first() {
+            print_warnings(
+                &[format!(
+                    "key log {}: {} line(s) not understood (line {}: {})",
+                    path.display(),
+                    bad.len(),
+                    first.line,
+                    first.reason
+                )],
+                quiet,
+            );
+        }
+    }
+    Ok(Some(Rc::new(RefCell::new(log))))
 }
 
 /// After the capture was read: the progress bar goes, the capture's

@@ -43,6 +43,12 @@ pub fn is_implicit_tls_port(port: u16) -> bool {
     matches!(port, 465 | 993 | 995)
 }
 
+/// The protocol of a decrypted implicit-TLS flow on a port that does not
+/// say, from the server's first plaintext line (its greeting).
+pub fn protocol_of_greeting(server: &[u8]) -> Option<Protocol> {
+    greeting(server, None, true)
+}
+
 /// The decision, with a short reason a person can check.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Verdict {

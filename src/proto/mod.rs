@@ -18,6 +18,8 @@ mod properties;
 pub mod sasl;
 pub mod smtp;
 pub mod tls;
+pub mod tls_decrypt;
+pub mod tls_keys;
 
 use crate::flow::Direction;
 use crate::trace::Dialogue;
@@ -39,6 +41,16 @@ pub trait MailParser {
     /// Whether the dialogue switched to TLS after a STARTTLS/STLS that the
     /// server accepted.
     fn upgraded_to_tls(&self) -> bool;
+}
+
+/// A fresh dialogue parser for a mail protocol.
+pub fn new_parser(protocol: Protocol) -> Option<Box<dyn MailParser>> {
+    match protocol {
+        Protocol::Smtp => Some(Box::new(smtp::SmtpParser::new())),
+        Protocol::Pop3 => Some(Box::new(pop3::Pop3Parser::new())),
+        Protocol::Imap => Some(Box::new(imap::ImapParser::new())),
+        Protocol::Tls | Protocol::Unknown => None,
+    }
 }
 
 /// The protocols mailscope tells apart (the `protocol` of a `flow` record).
@@ -104,8 +116,7 @@ pub(crate) fn feed_upgraded(pos: &mut [u64; 2], dir: Direction, bytes: &[u8], ou
 pub(crate) fn gap_upgraded(pos: &mut [u64; 2], dir: Direction, len: u64, out: &mut Dialogue) {
     let start = pos[dir.index()];
     pos[dir.index()] += len;
-    out.tls.gap(dir, len);
-    out.gap(dir, start, len, None);
+    out.tls_gap(dir, start, len);
 }
 
 /// Bytes as text for people (invalid UTF-8 replaced).

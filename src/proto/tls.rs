@@ -91,6 +91,18 @@ pub struct TlsTracker {
     /// middleboxes (RFC 8446 Appendix D.4).
     tls13: bool,
     summary: TlsSummary,
+    params: HelloParams,
+}
+
+/// What the decryption needs from the hellos: the two randoms (the client's
+/// names the session in a key log; both seed the TLS 1.2 key block), the
+/// cipher suite and the negotiated version, as numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HelloParams {
+    pub client_random: Option<[u8; 32]>,
+    pub server_random: Option<[u8; 32]>,
+    pub cipher_suite: Option<u16>,
+    pub version: Option<u16>,
 }
 
 /// What the records and the hellos tell an eavesdropper.
@@ -127,6 +139,15 @@ pub struct TlsSummary {
     pub first_alert: Option<String>,
     /// Holes in the TLS bytes reported by the reassembly.
     pub gaps: u64,
+    /// Records opened with a key log, per direction (absent without keys).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub decrypted_records_c2s: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub decrypted_records_s2c: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl TlsSummary {
@@ -183,6 +204,7 @@ impl TlsTracker {
             dirs,
             tls13,
             summary,
+            params,
         } = self;
         *summary.counters(dir).0 += bytes.len() as u64;
         let d = &mut dirs[dir.index()];
@@ -237,7 +259,7 @@ impl TlsTracker {
             }
             match d.content_type {
                 HANDSHAKE => d.handshake.feed(body, wanted_hello(dir), |kind, msg| {
-                    read_hello(kind, msg, summary, tls13)
+                    read_hello(kind, msg, summary, params, tls13)
                 }),
                 ALERT => read_alert(d, body, summary),
                 _ => {}
@@ -277,6 +299,17 @@ impl TlsTracker {
 
     pub fn summary(&self) -> &TlsSummary {
         &self.summary
+    }
+
+    /// Records the decryption opened (shown in the flow's `tls_info`).
+    pub fn note_decrypted(&mut self, c2s: u64, s2c: u64) {
+        self.summary.decrypted_records_c2s = c2s;
+        self.summary.decrypted_records_s2c = s2c;
+    }
+
+    /// The randoms, suite and version read from the hellos so far.
+    pub fn params(&self) -> &HelloParams {
+        &self.params
     }
 
     /// True once any TLS byte was seen.
@@ -415,12 +448,19 @@ impl HandshakeReader {
 }
 
 /// A complete hello arrived: note what it says.
-fn read_hello(kind: u8, body: &[u8], summary: &mut TlsSummary, tls13: &mut bool) {
+fn read_hello(
+    kind: u8,
+    body: &[u8],
+    summary: &mut TlsSummary,
+    params: &mut HelloParams,
+    tls13: &mut bool,
+) {
     match kind {
         CLIENT_HELLO => {
             // After a HelloRetryRequest the client sends a second
             // ClientHello: it replaces what the first one said.
             if let Some(hello) = ClientHello::parse(body) {
+                params.client_random = Some(hello.random);
                 summary.client_legacy_version = Some(version_name(hello.legacy_version));
                 summary.sni = hello.sni;
                 summary.alpn = hello.alpn;
@@ -436,6 +476,9 @@ fn read_hello(kind: u8, body: &[u8], summary: &mut TlsSummary, tls13: &mut bool)
                 *tls13 = true;
             }
             Some(hello) => {
+                params.server_random = Some(hello.random);
+                params.cipher_suite = Some(hello.cipher_suite);
+                params.version = Some(hello.version);
                 summary.version = Some(version_name(hello.version));
                 summary.cipher = Some(cipher_name(hello.cipher_suite));
                 // Draft versions of TLS 1.3 (0x7fNN) protect records the
@@ -499,6 +542,7 @@ impl<'a> Reader<'a> {
 /// What a ClientHello shows (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2).
 struct ClientHello {
     legacy_version: u16,
+    random: [u8; 32],
     sni: Option<String>,
     alpn: Vec<String>,
     versions: Vec<String>,
@@ -510,12 +554,13 @@ impl ClientHello {
     fn parse(body: &[u8]) -> Option<ClientHello> {
         let mut r = Reader(body);
         let legacy_version = r.u16()?;
-        r.take(32)?; // random
+        let random = r.take(32)?.try_into().ok()?;
         r.vec8()?; // legacy_session_id
         r.vec16()?; // cipher_suites
         r.vec8()?; // legacy_compression_methods
         let mut hello = ClientHello {
             legacy_version,
+            random,
             sni: None,
             alpn: Vec::new(),
             versions: Vec::new(),
@@ -564,6 +609,7 @@ struct ServerHello {
     /// freezes legacy_version at 0x0303), else legacy_version.
     version: u16,
     cipher_suite: u16,
+    random: [u8; 32],
     /// A HelloRetryRequest in ServerHello clothing.
     retry: bool,
 }
@@ -582,9 +628,11 @@ impl ServerHello {
                 version = u16::from_be_bytes([*hi, *lo]);
             }
         }
+        let random: [u8; 32] = random.try_into().ok()?;
         Some(ServerHello {
             version,
             cipher_suite,
+            random,
             retry: random == HRR_RANDOM,
         })
     }

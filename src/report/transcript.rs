@@ -31,7 +31,10 @@ pub fn write_transcript(out: &mut impl Write, a: &FlowAnalysis) -> io::Result<()
             Direction::ClientToServer => "C",
             Direction::ServerToClient => "S",
         };
-        writeln!(out, "{who}: {}", line.text)?;
+        // Lines read from decrypted TLS are marked: on the wire they were
+        // encrypted records.
+        let mark = if line.tls.is_some() { "[tls] " } else { "" };
+        writeln!(out, "{mark}{who}: {}", line.text)?;
     }
     if a.dialogue.tls.active() {
         // What the handshake tells anyone on the path, in clear.
@@ -45,6 +48,14 @@ pub fn write_transcript(out: &mut impl Write, a: &FlowAnalysis) -> io::Result<()
             t.records_c2s,
             t.records_s2c
         )?;
+        let opened = t.decrypted_records_c2s + t.decrypted_records_s2c;
+        if opened > 0 {
+            writeln!(
+                out,
+                "   [TLS decrypted with the key log: {} + {} records opened; lines marked [tls] travelled encrypted]",
+                t.decrypted_records_c2s, t.decrypted_records_s2c
+            )?;
+        }
     }
     if a.dialogue.transcript.is_empty() {
         writeln!(out, "   (no mail dialogue: {})", a.verdict.reason)?;

@@ -17,6 +17,7 @@ use crate::capture::Timestamp;
 use crate::flow::Direction;
 use crate::proto::Protocol;
 use crate::proto::tls::TlsTracker;
+use crate::proto::tls_decrypt::SharedKeyLog;
 
 /// What to keep besides messages, credentials and findings.
 #[derive(Clone, Copy, Debug, Default)]
@@ -64,6 +65,12 @@ pub struct Dialogue {
     /// Timestamp of the latest bytes of each direction.
     ts: [Timestamp; 2],
     hook: Option<MessageHook>,
+    /// Secrets to open TLS records with (`--keylog`, the capture's DSBs).
+    pub(super) keys: Option<SharedKeyLog>,
+    pub(super) decryption: Option<Box<super::decrypted::Decryption>>,
+    /// The plaintext parser is writing: what it writes was decrypted.
+    pub(super) decrypting: bool,
+    pub(super) plain_pieces: super::decrypted::PlainPieces,
 }
 
 impl Dialogue {
@@ -84,6 +91,10 @@ impl Dialogue {
             pieces: [VecDeque::new(), VecDeque::new()],
             ts: [Timestamp::default(); 2],
             hook: None,
+            keys: None,
+            decryption: None,
+            decrypting: false,
+            plain_pieces: Default::default(),
         }
     }
 
@@ -118,7 +129,10 @@ impl Dialogue {
 
     /// The packets that carried stream bytes `[start, end)` of `dir`, and
     /// forgets the pieces that end before `start` (lines come in order).
-    fn packets(&mut self, dir: Direction, start: u64, end: u64) -> Vec<u64> {
+    pub(super) fn packets(&mut self, dir: Direction, start: u64, end: u64) -> Vec<u64> {
+        if self.decrypting {
+            return super::decrypted::plain_packets(&mut self.plain_pieces, dir, start, end);
+        }
         let pieces = &mut self.pieces[dir.index()];
         while pieces.len() > 1 && pieces[1].0 <= start {
             pieces.pop_front();
@@ -165,7 +179,13 @@ impl Dialogue {
             kind,
             text,
             packets,
+            tls: self.layer(),
         });
+    }
+
+    /// The `tls` mark of what is being written now.
+    fn layer(&self) -> Option<&'static str> {
+        self.decrypting.then_some(super::records::DECRYPTED)
     }
 
     /// Bytes missing from the capture in `dir` (shown as
@@ -182,25 +202,24 @@ impl Dialogue {
                 kind: LineKind::Gap,
                 text: format!("{before}[… {len} bytes missing …]"),
                 packets,
+                tls: self.layer(),
             });
         }
     }
 
-    /// Encrypted bytes: counted by the TLS tracker, and shown as one
-    /// `[TLS: N bytes encrypted]` line per run of one direction.
-    pub fn tls_bytes(&mut self, dir: Direction, bytes: &[u8], start: u64) {
-        self.tls.feed(dir, bytes);
-        if !self.options.transcript || bytes.is_empty() {
+    /// Stream bytes `[start, start + len)` of `dir` that stay encrypted:
+    /// one `[TLS: N bytes encrypted]` line per run of one direction.
+    pub(super) fn tls_note(&mut self, dir: Direction, start: u64, len: u64) {
+        if !self.options.transcript || len == 0 {
             return;
         }
-        let end = start + bytes.len() as u64;
-        let packets = self.packets(dir, start, end);
+        let packets = self.packets(dir, start, start + len);
         if let Some(last) = self.transcript.last_mut()
             && last.kind == LineKind::Tls
             && last.dir == dir
         {
             let before: u64 = parse_tls_note(&last.text);
-            last.text = tls_note(before + bytes.len() as u64);
+            last.text = tls_note(before + len);
             for p in packets {
                 if last.packets.last() != Some(&p) {
                     last.packets.push(p);
@@ -214,8 +233,9 @@ impl Dialogue {
             ts: self.now(dir),
             dir,
             kind: LineKind::Tls,
-            text: tls_note(bytes.len() as u64),
+            text: tls_note(len),
             packets,
+            tls: None,
         });
     }
 
@@ -233,6 +253,7 @@ impl Dialogue {
             contents.clear();
         }
         let mut record = MessageRecord::new(self.flow, self.protocol, &raw, info);
+        record.tls = self.layer();
         if let Some(hook) = &self.hook {
             (hook.borrow_mut())(&mut record, &raw, &contents);
         }
@@ -245,6 +266,7 @@ impl Dialogue {
     pub fn credential(&mut self, mut c: Credential) -> usize {
         c.flow = self.flow;
         c.protocol = self.protocol;
+        c.tls = self.layer();
         self.credentials.push(c);
         self.credentials.len() - 1
     }
@@ -258,7 +280,8 @@ impl Dialogue {
         // SASL mechanisms travel in base64, which people take for secrecy.
         let sasl = !matches!(c.mechanism.as_str(), "USER-PASS" | "IMAP-LOGIN" | "APOP");
         let index = self.credential(c);
-        if !encrypted {
+        // Read from decrypted TLS: on the wire it was encrypted.
+        if !encrypted && !self.decrypting {
             let base64 = if sasl {
                 " (base64 is not encryption)"
             } else {
@@ -345,6 +368,7 @@ impl Credential {
             note: None,
             evidence: Vec::new(),
             ts: Timestamp::default(),
+            tls: None,
         }
     }
 }

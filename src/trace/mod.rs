@@ -7,11 +7,12 @@
 //! * [`dialogue`]: the sink a protocol parser writes into while it reads a
 //!   flow.
 
+mod decrypted;
 pub mod dialogue;
 pub mod records;
 
 pub use dialogue::{Dialogue, DialogueOptions, MessageHook};
 pub use records::{
-    Credential, Finding, LineKind, MAX_MESSAGE_BYTES, MessageRecord, RawMessage, Severity,
-    Transaction, TranscriptLine, TxStatus, Via,
+    Credential, DECRYPTED, Finding, LineKind, MAX_MESSAGE_BYTES, MessageRecord, RawMessage,
+    Severity, Transaction, TranscriptLine, TxStatus, Via,
 };

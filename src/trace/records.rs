@@ -34,7 +34,14 @@ pub struct TranscriptLine {
     /// Capture indices (0-based, like `first_packet`) of the packets that
     /// carried the line.
     pub packets: Vec<u64>,
+    /// `"decrypted"` when the line travelled inside TLS and was read with
+    /// a key log; absent for what crossed the wire in clear.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<&'static str>,
 }
+
+/// The `tls` of a record read from decrypted TLS.
+pub const DECRYPTED: &str = "decrypted";
 
 /// How a message travelled (the `via` of a `message` record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -150,6 +157,10 @@ pub struct MessageRecord {
     /// it: "download and delete"); IMAP: flagged `\Deleted` and expunged.
     /// None when the dialogue did not say.
     pub deleted: Option<bool>,
+    /// `"decrypted"` when the message travelled inside TLS and was read
+    /// with a key log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<&'static str>,
     /// `extract` only: path of the `.eml` file, relative to the output dir.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eml: Option<String>,
@@ -183,6 +194,7 @@ impl MessageRecord {
             number: raw.number,
             uid: raw.uid,
             deleted: None,
+            tls: None,
             eml: None,
         }
     }
@@ -242,6 +254,10 @@ pub struct Credential {
     /// The lines that carried it, as sent (base64 and all).
     pub evidence: Vec<String>,
     pub ts: Timestamp,
+    /// `"decrypted"` when it travelled inside TLS and was read with a key
+    /// log: the endpoints saw it, an eavesdropper without the keys did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<&'static str>,
 }
 
 /// What became of an SMTP transaction.
