@@ -965,6 +965,8 @@ mod tests {
             alerts: 0,
             first_alert: None,
             gaps: 0,
+            decrypted_records_c2s: 0,
+            decrypted_records_s2c: 0,
         };
         assert_eq!(sum, want);
     }

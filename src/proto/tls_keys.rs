@@ -28,7 +28,7 @@ pub enum Hash {
 }
 
 impl Hash {
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             Hash::Sha256 => 32,
             Hash::Sha384 => 48,
@@ -160,7 +160,7 @@ pub fn hkdf_expand_label(hash: Hash, secret: &[u8], label: &[u8], len: usize) ->
 
 /// The secret after a KeyUpdate (RFC 8446 §7.2).
 pub fn next_traffic_secret(hash: Hash, secret: &[u8]) -> Vec<u8> {
-    hkdf_expand_label(hash, secret, b"traffic upd", hash.len())
+    hkdf_expand_label(hash, secret, b"traffic upd", hash.output_len())
 }
 
 /// TLS 1.2's PRF (RFC 5246 §5): `P_hash(secret, label + seed)`, where
@@ -172,7 +172,7 @@ pub fn prf(hash: Hash, secret: &[u8], label: &[u8], seed: &[&[u8]], len: usize) 
     for s in seed {
         label_seed.extend_from_slice(s);
     }
-    let mut out = Vec::with_capacity(len + hash.len());
+    let mut out = Vec::with_capacity(len + hash.output_len());
     let mut a = hmac::sign(&key, &label_seed);
     while out.len() < len {
         let mut ctx = hmac::Context::with_key(&key);
@@ -364,7 +364,7 @@ mod tests {
     fn sealed_records_open_only_with_the_right_sequence_number() {
         for id in [0x1301, 0x1302, 0x1303] {
             let s = suite(id).unwrap();
-            let key = RecordKey::tls13(&s, &[7u8; 48][..s.hash.len()]).unwrap();
+            let key = RecordKey::tls13(&s, &[7u8; 48][..s.hash.output_len()]).unwrap();
             let mut data = b"EHLO crepes.fr\r\n".to_vec();
             key.seal(3, None, b"aad", &mut data);
             let mut wrong = data.clone();
