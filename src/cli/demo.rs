@@ -23,6 +23,7 @@ pub struct DemoArgs<'a> {
     pub capture_lo: bool,
     pub alice_domain: String,
     pub bob_domain: String,
+    pub cipher: Option<u16>,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -53,6 +54,7 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
         keep: args.keep,
         alice_domain: args.alice_domain.clone(),
         bob_domain: args.bob_domain.clone(),
+        tls_suite: args.cipher,
     };
     #[cfg(not(feature = "live"))]
     if args.capture_lo {

@@ -144,6 +144,12 @@ enum Command {
         /// Bob's domain (his mail server's name).
         #[arg(long, default_value = "hamburger.edu")]
         bob_domain: String,
+        /// Use only this TLS cipher suite, by its IANA name: one of TLS 1.3's
+        /// (TLS_AES_128_GCM_SHA256, …) or TLS 1.2's ECDHE_ECDSA AEAD suites
+        /// (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, …), which also picks
+        /// the TLS version.
+        #[arg(long)]
+        cipher: Option<String>,
     },
     /// Classroom mode: a mail server (SMTP, submission, POP3, IMAP, with
     /// STARTTLS and implicit TLS) for students to talk to by hand.
@@ -289,6 +295,7 @@ pub fn main() -> i32 {
             capture_lo,
             alice_domain,
             bob_domain,
+            cipher,
         } => (|| {
             let usage = |m: String| Failure {
                 code: 2,
@@ -301,6 +308,11 @@ pub fn main() -> i32 {
                 return Err(usage("Alice and Bob need two different domains".into()));
             }
             let net = crate::world::topology::parse_net(&net).map_err(usage)?;
+            let cipher = cipher
+                .as_deref()
+                .map(crate::world::tls::suite_by_name)
+                .transpose()
+                .map_err(usage)?;
             let ports = match ports {
                 Some(spec) => {
                     let mut p = crate::world::topology::PortPlan::standard();
@@ -329,6 +341,7 @@ pub fn main() -> i32 {
                     capture_lo,
                     alice_domain,
                     bob_domain,
+                    cipher,
                 },
                 cli.quiet,
             )

@@ -37,6 +37,8 @@ pub struct DemoOptions {
     pub keep: bool,
     pub alice_domain: String,
     pub bob_domain: String,
+    /// Only this TLS cipher suite (IANA number).
+    pub tls_suite: Option<u16>,
 }
 
 impl Default for DemoOptions {
@@ -50,6 +52,7 @@ impl Default for DemoOptions {
             keep: false,
             alice_domain: "crepes.fr".into(),
             bob_domain: "hamburger.edu".into(),
+            tls_suite: None,
         }
     }
 }
@@ -76,6 +79,7 @@ pub async fn run(opts: &DemoOptions) -> io::Result<DemoReport> {
         tls: opts.tls != TlsMode::None,
         // Passwords in clear only in the lesson that is about them.
         plaintext_auth: opts.tls == TlsMode::None,
+        tls_suite: opts.tls_suite,
         ..WorldOptions::default()
     };
     let mut world = World::start(&world_opts).await?;

@@ -48,6 +48,8 @@ pub struct WorldOptions {
     /// First retry delay of the relay queue.
     pub retry_base: Duration,
     pub log_sessions: bool,
+    /// Only this TLS cipher suite (IANA number); rustls' defaults if None.
+    pub tls_suite: Option<u16>,
 }
 
 impl Default for WorldOptions {
@@ -65,6 +67,7 @@ impl Default for WorldOptions {
             max_message: Policy::default().max_message,
             retry_base: Duration::from_secs(1),
             log_sessions: false,
+            tls_suite: None,
         }
     }
 }
@@ -135,7 +138,8 @@ impl World {
             Some(p) => p,
             None => PortPlan::automatic(topology.crepes.addr),
         };
-        let pki = Pki::new().map_err(io::Error::other)?;
+        let mut pki = Pki::new().map_err(io::Error::other)?;
+        pki.use_suite(opts.tls_suite);
         let recorder = Recorder::new();
         for m in topology.machines() {
             recorder.name_host(m.addr, &m.name);

@@ -64,11 +64,38 @@ impl rustls::KeyLog for KeyLogCollector {
 pub struct Pki {
     ca: CertifiedIssuer<'static, KeyPair>,
     key_log: Arc<KeyLogCollector>,
+    /// Only this cipher suite (IANA number), or rustls' defaults.
+    suite: Option<u16>,
 }
 
-/// The crypto provider: ring, the one rustls feature this crate enables.
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// The cipher suites the world can be asked to use: those of rustls' ring
+/// provider that go with the world's ECDSA certificates (TLS 1.3's three,
+/// and TLS 1.2's ECDHE_ECDSA with AES-GCM or ChaCha20-Poly1305).
+pub fn selectable_suites() -> Vec<(u16, String)> {
+    rustls::crypto::ring::ALL_CIPHER_SUITES
+        .iter()
+        .map(|s| u16::from(s.suite()))
+        .filter(|&id| {
+            let name = crate::proto::tls::cipher_name(id);
+            name.starts_with("TLS_AES") || name.starts_with("TLS_CHACHA") || name.contains("ECDSA")
+        })
+        .map(|id| (id, crate::proto::tls::cipher_name(id)))
+        .collect()
+}
+
+/// The number of a suite given by its IANA name (case-insensitive).
+pub fn suite_by_name(name: &str) -> Result<u16, String> {
+    let all = selectable_suites();
+    all.iter()
+        .find(|(_, n)| n.eq_ignore_ascii_case(name))
+        .map(|(id, _)| *id)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|(_, n)| n.as_str()).collect();
+            format!(
+                "unknown cipher suite {name:?}; choose one of: {}",
+                names.join(", ")
+            )
+        })
 }
 
 impl Pki {
@@ -83,7 +110,38 @@ impl Pki {
         Ok(Pki {
             ca,
             key_log: Arc::new(KeyLogCollector::default()),
+            suite: None,
         })
+    }
+
+    /// Every connection of the world uses this cipher suite (and so the
+    /// TLS version it belongs to): to compare TLS 1.2 with 1.3 in class.
+    pub fn use_suite(&mut self, suite: Option<u16>) {
+        self.suite = suite;
+    }
+
+    /// The crypto provider (ring, the one rustls feature this crate
+    /// enables), limited to the chosen suite, and the versions it allows.
+    fn provider(
+        &self,
+    ) -> (
+        Arc<rustls::crypto::CryptoProvider>,
+        Vec<&'static rustls::SupportedProtocolVersion>,
+    ) {
+        let mut provider = rustls::crypto::ring::default_provider();
+        let Some(id) = self.suite else {
+            return (Arc::new(provider), rustls::DEFAULT_VERSIONS.to_vec());
+        };
+        provider.cipher_suites = rustls::crypto::ring::ALL_CIPHER_SUITES
+            .iter()
+            .filter(|s| u16::from(s.suite()) == id)
+            .copied()
+            .collect();
+        let version = match provider.cipher_suites.first() {
+            Some(rustls::SupportedCipherSuite::Tls12(_)) => &rustls::version::TLS12,
+            _ => &rustls::version::TLS13,
+        };
+        (Arc::new(provider), vec![version])
     }
 
     /// The CA certificate in PEM, for clients outside the process.
@@ -104,8 +162,9 @@ impl Pki {
         let cert = params.signed_by(&key, &self.ca)?;
         let chain = vec![cert.der().clone(), self.ca.der().clone()];
         let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let mut config = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()?
+        let (provider, versions) = self.provider();
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&versions)?
             .with_no_client_auth()
             .with_single_cert(chain, key_der)?;
         config.key_log = self.key_log.clone();
@@ -116,8 +175,9 @@ impl Pki {
     pub fn client_config(&self) -> Result<Arc<ClientConfig>, TlsSetupError> {
         let mut roots = RootCertStore::empty();
         roots.add(CertificateDer::clone(self.ca.der()))?;
-        let mut config = ClientConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()?
+        let (provider, versions) = self.provider();
+        let mut config = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&versions)?
             .with_root_certificates(roots)
             .with_no_client_auth();
         config.key_log = self.key_log.clone();
