@@ -15,7 +15,11 @@ const ATTACHMENT_LINE: &str = "Attachment picnic-map.png: 70 bytes, sha256 4ff6a
 
 /// Run the demo on its own loopback network; returns (stdout, capture).
 fn demo(tls: &str, read: &str, net: &str) -> (String, std::path::PathBuf) {
-    let dir = common::temp_dir(&format!("demo-{tls}-{read}"));
+    demo_with(tls, read, net, &[])
+}
+
+fn demo_with(tls: &str, read: &str, net: &str, extra: &[&str]) -> (String, std::path::PathBuf) {
+    let dir = common::temp_dir(&format!("demo-{tls}-{read}-{net}"));
     let capture = dir.join("alice-to-bob.pcapng");
     let keylog = dir.join("keys.txt");
     let out = mailscope(&[
@@ -32,7 +36,10 @@ fn demo(tls: &str, read: &str, net: &str) -> (String, std::path::PathBuf) {
         capture.to_str().unwrap(),
         "--keylog",
         keylog.to_str().unwrap(),
-    ]);
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .collect::<Vec<_>>());
     let text = stdout(&out);
     assert!(
         out.status.success(),
@@ -42,23 +49,27 @@ fn demo(tls: &str, read: &str, net: &str) -> (String, std::path::PathBuf) {
     (text, capture)
 }
 
+/// Without root the world uses the offset ports (10025 …), which
+/// Wireshark does not know: tell it what they carry ("Decode As").
+const DECODE_AS: [&str; 10] = [
+    "tcp.port==10025,smtp",
+    "tcp.port==10587,smtp",
+    "tcp.port==10110,pop",
+    "tcp.port==10143,imap",
+    "tcp.port==10465,tls",
+    "tls.port==10465,smtp",
+    "tcp.port==10995,tls",
+    "tls.port==10995,pop",
+    "tcp.port==10993,tls",
+    "tls.port==10993,imap",
+];
+
 /// What tshark reads: (exit ok, stderr without the root warning, the
 /// requests it decoded).
 fn tshark_requests(capture: &Path) -> Vec<String> {
     // Without root the world uses the offset ports (10025 …), which
     // Wireshark does not know: tell it what they carry ("Decode As").
-    let decode_as = [
-        "tcp.port==10025,smtp",
-        "tcp.port==10587,smtp",
-        "tcp.port==10110,pop",
-        "tcp.port==10143,imap",
-        "tcp.port==10465,tls",
-        "tls.port==10465,smtp",
-        "tcp.port==10995,tls",
-        "tls.port==10995,pop",
-        "tcp.port==10993,tls",
-        "tls.port==10993,imap",
-    ];
+    let decode_as = DECODE_AS;
     let out = Command::new("tshark")
         .arg("-r")
         .arg(capture)
@@ -198,16 +209,116 @@ fn demo_in_clear_is_seen_by_tshark_and_round_trips_through_the_analyzer() {
     }
 }
 
+/// A transcript as the endpoints saw it: the decrypted lines without
+/// their `[tls]` mark, and without the `[TLS: N bytes encrypted]` notes.
+fn endpoint_lines(dialog: &str) -> Vec<Vec<String>> {
+    let plain: Vec<&str> = dialog
+        .lines()
+        .map(|l| l.strip_prefix("[tls] ").unwrap_or(l))
+        .filter(|l| !l.starts_with("C: [TLS: ") && !l.starts_with("S: [TLS: "))
+        .collect();
+    dialogue_lines(&plain.join("\n"))
+}
+
+/// (frame number, command) of every client request tshark decodes,
+/// decrypting with the capture's own secrets.
+fn tshark_frames(capture: &Path) -> Vec<(u64, String)> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(capture)
+        .args(DECODE_AS.iter().flat_map(|d| ["-d", *d]))
+        .args([
+            "-Y",
+            "smtp.req || pop.request || imap.request",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "smtp.req.command",
+            "-e",
+            "pop.request.command",
+            "-e",
+            "imap.request.command",
+        ])
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let mut f = l.split('\t');
+            let frame = f.next().unwrap().parse().unwrap();
+            let cmd: Vec<&str> = f.filter(|x| !x.is_empty()).collect();
+            (frame, cmd.join(" ").to_ascii_uppercase())
+        })
+        .collect()
+}
+
+/// (frame number, command) of every client command mailscope read, from
+/// `dialog --json`: 1-based frames like tshark's, SMTP verbs cut to four
+/// letters and IMAP tags left out, as tshark shows them.
+fn mailscope_frames(capture: &Path, extra: &[&str]) -> Vec<(u64, String)> {
+    let mut args = vec!["dialog", "--json", capture.to_str().unwrap()];
+    args.extend(extra);
+    let out = stdout(&mailscope(&args));
+    let mut v = Vec::new();
+    for line in out.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        if r["dir"] != "c2s" || r["kind"] != "command" || r["text"] == "." {
+            continue;
+        }
+        let text = r["text"].as_str().unwrap();
+        let mut words = text.split(' ');
+        let first = words.next().unwrap().to_ascii_uppercase();
+        let command = match first.as_str() {
+            "EHLO" | "HELO" | "AUTH" | "MAIL" | "RCPT" | "DATA" | "QUIT" | "STARTTLS" | "RSET" => {
+                first[..4].to_string()
+            }
+            "USER" | "PASS" | "STAT" | "LIST" | "RETR" | "DELE" | "STLS" => first,
+            _ => words.next().unwrap_or("").to_ascii_uppercase(),
+        };
+        let packet = r["packets"][0].as_u64().unwrap();
+        v.push((packet + 1, command));
+    }
+    v
+}
+
 #[test]
-fn demo_with_tls_is_decrypted_by_tshark_from_the_embedded_secrets() {
-    for (tls, read, net) in [
-        ("starttls", "pop3", "127.0.83"),
-        ("starttls", "imap", "127.0.84"),
-        ("implicit", "pop3", "127.0.85"),
-        ("implicit", "imap", "127.0.86"),
-    ] {
-        let (text, capture) = demo(tls, read, net);
+fn demo_with_tls_is_decrypted_by_mailscope_and_tshark_alike() {
+    // Every --tls × --read combination with rustls' default suite, then
+    // every suite the world can speak (TLS 1.3 and 1.2) once.
+    let mut runs: Vec<(&str, &str, Option<String>)> = vec![
+        ("starttls", "pop3", None),
+        ("starttls", "imap", None),
+        ("implicit", "pop3", None),
+        ("implicit", "imap", None),
+    ];
+    for (i, (_, name)) in [
+        (0x1301, "TLS_AES_128_GCM_SHA256"),
+        (0x1302, "TLS_AES_256_GCM_SHA384"),
+        (0x1303, "TLS_CHACHA20_POLY1305_SHA256"),
+        (0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+        (0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"),
+        (0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (tls, read) = [("starttls", "imap"), ("implicit", "pop3")][i % 2];
+        runs.push((tls, read, Some(name.to_string())));
+    }
+    for (i, (tls, read, cipher)) in runs.into_iter().enumerate() {
+        let net = format!("127.0.{}", 83 + i);
+        let what = format!("{tls} {read} {cipher:?}");
+        let (text, capture) = match &cipher {
+            None => demo(tls, read, &net),
+            Some(c) => demo_with(tls, read, &net, &["--cipher", c]),
+        };
         common_checks(&text);
+        // The live transcript marks where TLS began.
+        assert!(text.contains("[TLS handshake."), "{text}");
+
         // Wireshark decrypts each TLS session with the key log in the
         // capture's Decryption Secrets Block, and sees the same commands.
         let mut expected: Vec<&str> = Vec::new();
@@ -226,17 +337,88 @@ fn demo_with_tls_is_decrypted_by_tshark_from_the_embedded_secrets() {
             "pop3" => vec!["USER", "PASS", "STAT", "LIST", "RETR", "DELE", "QUIT"],
             _ => vec!["LOGIN", "SELECT", "FETCH", "STORE", "EXPUNGE", "LOGOUT"],
         });
-        assert_eq!(tshark_requests(&capture), expected, "{tls} {read}");
+        assert_eq!(tshark_requests(&capture), expected, "{what}");
 
-        // Without secrets an eavesdropper sees no password.
+        // mailscope decrypts with the same embedded secrets: the capture
+        // gives back the endpoints' transcript line for line…
+        let dialog = stdout(&mailscope(&["dialog", capture.to_str().unwrap()]));
+        let live = dialogue_lines(&text);
+        assert_eq!(live.len(), 3);
+        assert_eq!(endpoint_lines(&dialog), live, "{what}");
+        assert_eq!(dialog.matches("[TLS decrypted with the key log").count(), 3);
+        // …each command in the very frame where tshark decoded it (in
+        // frame order: the sessions overlap in time).
+        let mut ours = mailscope_frames(&capture, &[]);
+        ours.sort();
+        assert_eq!(ours.len(), expected.len(), "{what}");
+        assert_eq!(ours, tshark_frames(&capture), "{what}");
+
+        // The decrypted messages are the very bytes the endpoints
+        // exchanged: the attachment's hash, on each of the three flows.
+        let out_dir = capture.with_extension("extract");
+        let ex = mailscope(&[
+            "extract",
+            capture.to_str().unwrap(),
+            "-o",
+            out_dir.to_str().unwrap(),
+        ]);
+        assert!(ex.status.success(), "{}", common::stderr(&ex));
+        let index = std::fs::read_to_string(out_dir.join("index.json")).unwrap();
+        assert_eq!(
+            index
+                .matches("4ff6ab670a58c14270e034e2090d9a432caa263a14e0a25785386b0c12f880b5")
+                .count(),
+            3,
+            "{what}: {index}"
+        );
+        assert_eq!(index.matches("\"tls\": \"decrypted\"").count(), 3, "{index}");
+
+        // With the keys, the passwords show, marked as read inside TLS; no
+        // plaintext-auth finding, since on the wire they were encrypted.
         let creds = stdout(&mailscope(&["creds", capture.to_str().unwrap()]));
+        assert!(creds.contains("secret") && creds.contains("hungry"), "{creds}");
+        let analysis = stdout(&mailscope(&["analyze", "--json", capture.to_str().unwrap()]));
+        assert!(!analysis.contains("plaintext-auth"), "{analysis}");
+        assert!(!analysis.contains("tls-no-keys"), "{analysis}");
+        // Without the secrets an eavesdropper sees no password.
+        let creds = stdout(&mailscope(&["creds", "--no-decrypt", capture.to_str().unwrap()]));
         assert!(
             !creds.contains("secret") && !creds.contains("hungry"),
             "{creds}"
         );
-        // The live transcript marks where TLS began.
-        assert!(text.contains("[TLS handshake."), "{text}");
+        // The key log file the demo wrote works the same way.
+        let keylog = capture.with_file_name("keys.txt");
+        let stripped = capture.with_file_name("no-dsb.pcapng");
+        strip_secrets(&capture, &stripped);
+        let without = stdout(&mailscope(&["dialog", stripped.to_str().unwrap()]));
+        assert!(!without.contains("[tls] "), "{without}");
+        let with = stdout(&mailscope(&[
+            "dialog",
+            "--keylog",
+            keylog.to_str().unwrap(),
+            stripped.to_str().unwrap(),
+        ]));
+        assert_eq!(with, dialog.replace(capture.to_str().unwrap(), stripped.to_str().unwrap()));
     }
+}
+
+/// A copy of a pcapng without its Decryption Secrets Blocks (type 0x0A),
+/// like a capture taken by a tool that knows no keys. The demo writes
+/// little-endian blocks: type, total length, body, total length.
+fn strip_secrets(from: &Path, to: &Path) {
+    let bytes = std::fs::read(from).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let kind = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        if kind != 0x0000_000A {
+            out.extend_from_slice(&bytes[at..at + len]);
+        }
+        at += len;
+    }
+    assert_eq!(at, bytes.len());
+    std::fs::write(to, out).unwrap();
 }
 
 /// `--capture-lo`: the real loopback packets through libpcap (root only),
