@@ -22,24 +22,26 @@ fn demo_with(tls: &str, read: &str, net: &str, extra: &[&str]) -> (String, std::
     let dir = common::temp_dir(&format!("demo-{tls}-{read}-{net}"));
     let capture = dir.join("alice-to-bob.pcapng");
     let keylog = dir.join("keys.txt");
-    let out = mailscope(&[
-        "demo",
-        "--tls",
-        tls,
-        "--read",
-        read,
-        "--speed",
-        "0",
-        "--net",
-        net,
-        "-w",
-        capture.to_str().unwrap(),
-        "--keylog",
-        keylog.to_str().unwrap(),
-    ]
-    .into_iter()
-    .chain(extra.iter().copied())
-    .collect::<Vec<_>>());
+    let out = mailscope(
+        &[
+            "demo",
+            "--tls",
+            tls,
+            "--read",
+            read,
+            "--speed",
+            "0",
+            "--net",
+            net,
+            "-w",
+            capture.to_str().unwrap(),
+            "--keylog",
+            keylog.to_str().unwrap(),
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
+    );
     let text = stdout(&out);
     assert!(
         out.status.success(),
@@ -371,17 +373,32 @@ fn demo_with_tls_is_decrypted_by_mailscope_and_tshark_alike() {
             3,
             "{what}: {index}"
         );
-        assert_eq!(index.matches("\"tls\": \"decrypted\"").count(), 3, "{index}");
+        assert_eq!(
+            index.matches("\"tls\": \"decrypted\"").count(),
+            3,
+            "{index}"
+        );
 
         // With the keys, the passwords show, marked as read inside TLS; no
         // plaintext-auth finding, since on the wire they were encrypted.
         let creds = stdout(&mailscope(&["creds", capture.to_str().unwrap()]));
-        assert!(creds.contains("secret") && creds.contains("hungry"), "{creds}");
-        let analysis = stdout(&mailscope(&["analyze", "--json", capture.to_str().unwrap()]));
+        assert!(
+            creds.contains("secret") && creds.contains("hungry"),
+            "{creds}"
+        );
+        let analysis = stdout(&mailscope(&[
+            "analyze",
+            "--json",
+            capture.to_str().unwrap(),
+        ]));
         assert!(!analysis.contains("plaintext-auth"), "{analysis}");
         assert!(!analysis.contains("tls-no-keys"), "{analysis}");
         // Without the secrets an eavesdropper sees no password.
-        let creds = stdout(&mailscope(&["creds", "--no-decrypt", capture.to_str().unwrap()]));
+        let creds = stdout(&mailscope(&[
+            "creds",
+            "--no-decrypt",
+            capture.to_str().unwrap(),
+        ]));
         assert!(
             !creds.contains("secret") && !creds.contains("hungry"),
             "{creds}"
@@ -389,7 +406,7 @@ fn demo_with_tls_is_decrypted_by_mailscope_and_tshark_alike() {
         // The key log file the demo wrote works the same way.
         let keylog = capture.with_file_name("keys.txt");
         let stripped = capture.with_file_name("no-dsb.pcapng");
-        strip_secrets(&capture, &stripped);
+        common::strip_secrets(&capture, &stripped);
         let without = stdout(&mailscope(&["dialog", stripped.to_str().unwrap()]));
         assert!(!without.contains("[tls] "), "{without}");
         let with = stdout(&mailscope(&[
@@ -398,27 +415,11 @@ fn demo_with_tls_is_decrypted_by_mailscope_and_tshark_alike() {
             keylog.to_str().unwrap(),
             stripped.to_str().unwrap(),
         ]));
-        assert_eq!(with, dialog.replace(capture.to_str().unwrap(), stripped.to_str().unwrap()));
+        assert_eq!(
+            with,
+            dialog.replace(capture.to_str().unwrap(), stripped.to_str().unwrap())
+        );
     }
-}
-
-/// A copy of a pcapng without its Decryption Secrets Blocks (type 0x0A),
-/// like a capture taken by a tool that knows no keys. The demo writes
-/// little-endian blocks: type, total length, body, total length.
-fn strip_secrets(from: &Path, to: &Path) {
-    let bytes = std::fs::read(from).unwrap();
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + 8 <= bytes.len() {
-        let kind = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
-        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
-        if kind != 0x0000_000A {
-            out.extend_from_slice(&bytes[at..at + len]);
-        }
-        at += len;
-    }
-    assert_eq!(at, bytes.len());
-    std::fs::write(to, out).unwrap();
 }
 
 /// `--capture-lo`: the real loopback packets through libpcap (root only),

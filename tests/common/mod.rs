@@ -132,3 +132,22 @@ pub fn check_golden(command: &[&str], dir: &str, ext: &str) {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// A copy of a pcapng without its Decryption Secrets Blocks (type 0x0A),
+/// like a capture taken by a tool that knows no keys. The demo writes
+/// little-endian blocks: type, total length, body, total length.
+pub fn strip_secrets(from: &Path, to: &Path) {
+    let bytes = std::fs::read(from).unwrap();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let kind = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        if kind != 0x0000_000A {
+            out.extend_from_slice(&bytes[at..at + len]);
+        }
+        at += len;
+    }
+    assert_eq!(at, bytes.len());
+    std::fs::write(to, out).unwrap();
+}
