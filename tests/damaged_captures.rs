@@ -7,16 +7,29 @@
 
 mod common;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use mailscope::analysis::FlowAnalyzer;
 use mailscope::capture::CaptureReader;
 use mailscope::pipeline::{Pipeline, PipelineOptions};
+use mailscope::proto::keylog::KeyLog;
 use mailscope::trace::DialogueOptions;
 
-/// Runs everything over `bytes`; returns how many flows were handed on.
+/// Runs everything over `bytes`, decrypting TLS with the capture's own
+/// Decryption Secrets Blocks; returns how many flows were handed on.
 fn analyze(bytes: &[u8]) -> Option<u64> {
+    analyze_counting(bytes).map(|(flows, _)| flows)
+}
+
+/// Also returns how many TLS records were decrypted.
+fn analyze_counting(bytes: &[u8]) -> Option<(u64, u64)> {
     let reader = CaptureReader::new(bytes).ok()?;
     let mut pipeline = Pipeline::new(reader, PipelineOptions::default());
+    let keys = Rc::new(RefCell::new(KeyLog::default()));
+    pipeline.collect_secrets(keys.clone());
     let mut flows = 0;
+    let mut decrypted = 0;
     pipeline
         .run(
             |id, _, server| {
@@ -24,16 +37,17 @@ fn analyze(bytes: &[u8]) -> Option<u64> {
                     transcript: true,
                     full: true,
                 };
-                FlowAnalyzer::new(id, server.port(), options, None)
+                FlowAnalyzer::with_keys(id, server.port(), options, None, Some(keys.clone()))
             },
             |f| {
                 let analysis = f.handler.finish(f.summary);
                 let _ = analysis.dialogue.messages.len();
+                decrypted += analysis.dialogue.records_decrypted().iter().sum::<u64>();
                 flows += 1;
             },
         )
         .ok()?;
-    Some(flows)
+    Some((flows, decrypted))
 }
 
 /// A small deterministic generator (xorshift), so failures reproduce.
@@ -124,4 +138,39 @@ fn damaged_shared_corpus_never_panics() {
         runs += damage(&original, 97, 200, 0x2545_f491_4f6c_dd1d);
     }
     println!("{runs} damaged copies of the shared corpus analyzed without a panic");
+}
+
+/// The demo's TLS captures (STARTTLS and implicit TLS, their key logs in a
+/// Decryption Secrets Block) damaged the same way: the decryption meets
+/// cut records, flipped ciphertext, tags and lengths, and damaged secrets.
+#[test]
+fn damaged_tls_captures_with_keys_never_panic() {
+    let dir = common::temp_dir("damaged-tls");
+    let mut runs = 0;
+    for (tls, read, net) in [
+        ("starttls", "imap", "127.0.95"),
+        ("implicit", "pop3", "127.0.96"),
+    ] {
+        let path = dir.join(format!("{tls}.pcapng"));
+        let out = common::mailscope(&[
+            "demo",
+            "--tls",
+            tls,
+            "--read",
+            read,
+            "--speed",
+            "0",
+            "--net",
+            net,
+            "-w",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let original = std::fs::read(&path).unwrap();
+        let (flows, decrypted) = analyze_counting(&original).unwrap();
+        assert_eq!(flows, 3);
+        assert!(decrypted >= 40, "{decrypted} records decrypted");
+        runs += damage(&original, 3, 3000, 0x51ed_270b_2710_9fb1);
+    }
+    println!("{runs} damaged TLS captures decrypted without a panic");
 }
