@@ -135,6 +135,23 @@ fn dialogue_lines(text: &str) -> Vec<Vec<String>> {
     flows
 }
 
+/// `extract` on the capture: the attachment, by its hash, on each of the
+/// three flows. Returns index.json.
+fn extract_index(capture: &Path) -> String {
+    let out_dir = capture.with_extension("extract");
+    let ex = mailscope(&[
+        "extract",
+        capture.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(ex.status.success(), "{}", common::stderr(&ex));
+    let index = std::fs::read_to_string(out_dir.join("index.json")).unwrap();
+    let sha = "4ff6ab670a58c14270e034e2090d9a432caa263a14e0a25785386b0c12f880b5";
+    assert_eq!(index.matches(sha).count(), 3, "{index}");
+    index
+}
+
 fn common_checks(text: &str) {
     assert!(text.contains(ATTACHMENT_LINE), "{text}");
     assert!(
@@ -192,22 +209,7 @@ fn demo_in_clear_is_seen_by_tshark_and_round_trips_through_the_analyzer() {
         assert!(creds.contains(bob), "{creds}");
 
         // extract finds the attachment in each of the three flows.
-        let out_dir = capture.with_extension("extract");
-        let ex = mailscope(&[
-            "extract",
-            capture.to_str().unwrap(),
-            "-o",
-            out_dir.to_str().unwrap(),
-        ]);
-        assert!(ex.status.success(), "{}", common::stderr(&ex));
-        let index = std::fs::read_to_string(out_dir.join("index.json")).unwrap();
-        assert_eq!(
-            index
-                .matches("4ff6ab670a58c14270e034e2090d9a432caa263a14e0a25785386b0c12f880b5")
-                .count(),
-            3,
-            "{index}"
-        );
+        extract_index(&capture);
     }
 }
 
@@ -357,22 +359,7 @@ fn demo_with_tls_is_decrypted_by_mailscope_and_tshark_alike() {
 
         // The decrypted messages are the very bytes the endpoints
         // exchanged: the attachment's hash, on each of the three flows.
-        let out_dir = capture.with_extension("extract");
-        let ex = mailscope(&[
-            "extract",
-            capture.to_str().unwrap(),
-            "-o",
-            out_dir.to_str().unwrap(),
-        ]);
-        assert!(ex.status.success(), "{}", common::stderr(&ex));
-        let index = std::fs::read_to_string(out_dir.join("index.json")).unwrap();
-        assert_eq!(
-            index
-                .matches("4ff6ab670a58c14270e034e2090d9a432caa263a14e0a25785386b0c12f880b5")
-                .count(),
-            3,
-            "{what}: {index}"
-        );
+        let index = extract_index(&capture);
         assert_eq!(
             index.matches("\"tls\": \"decrypted\"").count(),
             3,

@@ -285,26 +285,22 @@ impl TlsDecryptor {
         }
         let short = crate::mail::hex(&client_random[..8]);
         let Some(secrets) = keys.session(&client_random) else {
-            self.problems.push(Problem {
-                severity: Severity::Info,
-                code: "tls-no-keys",
-                message: format!(
-                    "the key log has no secrets for this TLS session (client random {short}…): its records stay encrypted"
-                ),
-            });
-            self.session = Session::Unavailable;
+            drop(keys);
+            self.give_up(
+                "tls-no-keys",
+                format!("the key log has no secrets for this TLS session (client random {short}…)"),
+            );
             return;
         };
         let Some(suite) = tls_keys::suite(id) else {
-            self.problems.push(Problem {
-                severity: Severity::Info,
-                code: "tls-cipher-unsupported",
-                message: format!(
-                    "the session uses {}, which mailscope does not decrypt (AES-GCM and ChaCha20-Poly1305 suites only): its records stay encrypted",
+            drop(keys);
+            self.give_up(
+                "tls-cipher-unsupported",
+                format!(
+                    "the session uses {}, which mailscope does not decrypt (AES-GCM and ChaCha20-Poly1305 suites only)",
                     super::tls::cipher_name(id)
                 ),
-            });
-            self.session = Session::Unavailable;
+            );
             return;
         };
         // TLS 1.3, and the drafts that protect records the same way.
@@ -340,17 +336,27 @@ impl TlsDecryptor {
             } else {
                 "TLS 1.2 master secret (CLIENT_RANDOM)"
             };
-            self.problems.push(Problem {
-                severity: Severity::Info,
-                code: "tls-no-keys",
-                message: format!(
-                    "the key log names this TLS session (client random {short}…) but has no {what} for it: its records stay encrypted"
+            drop(keys);
+            self.give_up(
+                "tls-no-keys",
+                format!(
+                    "the key log names this TLS session (client random {short}…) but has no {what} for it"
                 ),
-            });
-            self.session = Session::Unavailable;
+            );
             return;
         }
         self.session = Session::Ready { suite, tls13 };
+    }
+
+    /// The session cannot be opened: an informational finding, and every
+    /// byte stays opaque.
+    fn give_up(&mut self, code: &'static str, why: String) {
+        self.problems.push(Problem {
+            severity: Severity::Info,
+            code,
+            message: format!("{why}: its records stay encrypted"),
+        });
+        self.session = Session::Unavailable;
     }
 
     /// A whole record of `dir` was gathered: process it, then keep its

@@ -15,7 +15,7 @@ pub struct Summary {
     messages: Vec<(usize, MessageRecord)>,
     credentials: Vec<(Credential, String)>,
     findings: Vec<Finding>,
-    tls: Vec<[String; 6]>,
+    tls: Vec<[String; 7]>,
 }
 
 impl Summary {
@@ -51,6 +51,10 @@ impl Summary {
                 t.sni.clone().unwrap_or_else(unseen),
                 t.cipher.clone().unwrap_or_else(unseen),
                 format!("{}/{}", t.records_c2s, t.records_s2c),
+                match (t.decrypted_records_c2s, t.decrypted_records_s2c) {
+                    (0, 0) => "no".to_string(),
+                    (c, s) => format!("{c}/{s} records"),
+                },
             ]);
         }
     }
@@ -128,7 +132,13 @@ impl Summary {
             )?;
         }
         if !self.credentials.is_empty() {
-            writeln!(out, "\nCredentials (what anyone on the path could read)")?;
+            let any_clear = self.credentials.iter().any(|(c, _)| c.tls.is_none());
+            let heading = if any_clear {
+                "Credentials (what anyone on the path could read)"
+            } else {
+                "Credentials"
+            };
+            writeln!(out, "\n{heading}")?;
             write_credentials(out, &self.credentials)?;
         }
         if !self.tls.is_empty() {
@@ -142,6 +152,7 @@ impl Summary {
                     "server name",
                     "cipher",
                     "records c→s/s→c",
+                    "decrypted",
                 ],
                 &self.tls,
             )?;
@@ -209,6 +220,21 @@ impl MessageRecord {
 
 /// The credentials table (also `mailscope creds`).
 pub fn write_credentials(out: &mut impl Write, creds: &[(Credential, String)]) -> io::Result<()> {
+    let (inside, clear): (Vec<_>, Vec<_>) = creds.iter().partition(|(c, _)| c.tls.is_some());
+    if !clear.is_empty() || inside.is_empty() {
+        credential_table(out, &clear)?;
+    }
+    if !inside.is_empty() {
+        writeln!(
+            out,
+            "Read inside TLS with the key log (on the wire they were encrypted: an eavesdropper without the keys sees none of these)"
+        )?;
+        credential_table(out, &inside)?;
+    }
+    Ok(())
+}
+
+fn credential_table(out: &mut impl Write, creds: &[&(Credential, String)]) -> io::Result<()> {
     let rows: Vec<[String; 7]> = creds
         .iter()
         .map(|(c, server)| {
@@ -243,7 +269,7 @@ pub fn write_credentials(out: &mut impl Write, creds: &[(Credential, String)]) -
         ],
         &rows,
     )?;
-    for (c, _) in creds {
+    for (c, _) in creds.iter().copied() {
         if let Some(note) = &c.note {
             writeln!(out, "  flow {} {}: {note}", c.flow, c.mechanism)?;
         }
