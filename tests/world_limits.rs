@@ -204,3 +204,29 @@ fn folder_names_never_leave_the_store() {
         }
     }
 }
+
+#[test]
+fn a_session_with_too_many_commands_is_closed() {
+    let room = Classroom::start("127.0.78.5", &[]);
+    // 10 000 commands per session at most (POP3 here; SMTP and IMAP have
+    // the same limit, checked in their unit tests): then a clear error and
+    // the connection is closed.
+    let mut p = Raw::connect(&room, classroom::POP3);
+    p.line();
+    // Written from another thread while this one reads the answers, so
+    // neither side waits on a full socket buffer.
+    let mut writer = p.writer.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all("CAPA\r\n".repeat(10_001).as_bytes());
+    });
+    let mut last = String::new();
+    loop {
+        let l = p.line();
+        if l.is_empty() {
+            break;
+        }
+        last = l;
+    }
+    assert_eq!(last, "-ERR too many commands, closing\r\n");
+    sender.join().unwrap();
+}
