@@ -80,9 +80,81 @@ const HRR_RANDOM: [u8; 32] = [
 ///
 /// Memory per direction is one record header (5 bytes), one handshake
 /// message header (4 bytes), two alert bytes and at most one hello being
-/// gathered (at most 64 KiB).
+/// gathered (at most 64 KiB). A flow that never shows TLS costs one
+/// pointer: the state is made at the first TLS byte (a capture of a
+/// million plaintext flows should not pay for it).
 #[derive(Clone, Debug, Default)]
 pub struct TlsTracker {
+    state: Option<Box<TlsState>>,
+}
+
+/// Nothing seen yet.
+static NO_SUMMARY: TlsSummary = TlsSummary {
+    records_c2s: 0,
+    records_s2c: 0,
+    bytes_c2s: 0,
+    bytes_s2c: 0,
+    version: None,
+    sni: None,
+    cipher: None,
+    alpn: Vec::new(),
+    client_versions: Vec::new(),
+    client_legacy_version: None,
+    hello_retry: false,
+    alerts: 0,
+    first_alert: None,
+    gaps: 0,
+    decrypted_records_c2s: 0,
+    decrypted_records_s2c: 0,
+};
+
+static NO_PARAMS: HelloParams = HelloParams {
+    client_random: None,
+    server_random: None,
+    cipher_suite: None,
+    version: None,
+};
+
+impl TlsTracker {
+    /// In-order bytes of `dir`; pieces may cut records and headers anywhere.
+    pub fn feed(&mut self, dir: Direction, bytes: &[u8]) {
+        self.state.get_or_insert_default().feed(dir, bytes);
+    }
+
+    /// `len` bytes of `dir` are missing from the capture (see
+    /// [`TlsState::gap`]).
+    pub fn gap(&mut self, dir: Direction, len: u64) {
+        self.state.get_or_insert_default().gap(dir, len);
+    }
+
+    pub fn summary(&self) -> &TlsSummary {
+        self.state.as_ref().map_or(&NO_SUMMARY, |s| &s.summary)
+    }
+
+    /// Records the decryption opened (shown in the flow's `tls_info`).
+    pub fn note_decrypted(&mut self, c2s: u64, s2c: u64) {
+        if c2s + s2c > 0 {
+            let s = &mut self.state.get_or_insert_default().summary;
+            s.decrypted_records_c2s = c2s;
+            s.decrypted_records_s2c = s2c;
+        }
+    }
+
+    /// The randoms, suite and version read from the hellos so far.
+    pub fn params(&self) -> &HelloParams {
+        self.state.as_ref().map_or(&NO_PARAMS, |s| &s.params)
+    }
+
+    /// True once any TLS byte was seen.
+    pub fn active(&self) -> bool {
+        let s = self.summary();
+        s.bytes_c2s + s.bytes_s2c > 0
+    }
+}
+
+/// The tracker's state, once TLS was seen.
+#[derive(Clone, Debug, Default)]
+struct TlsState {
     dirs: [DirectionState; 2],
     /// The server chose TLS 1.3 (in its ServerHello or a HelloRetryRequest).
     /// From then on every protected record is disguised as application data
@@ -197,9 +269,8 @@ impl DirectionState {
     }
 }
 
-impl TlsTracker {
-    /// In-order bytes of `dir`; pieces may cut records and headers anywhere.
-    pub fn feed(&mut self, dir: Direction, mut bytes: &[u8]) {
+impl TlsState {
+    fn feed(&mut self, dir: Direction, mut bytes: &[u8]) {
         let Self {
             dirs,
             tls13,
@@ -271,7 +342,7 @@ impl TlsTracker {
     /// its boundaries survive (its length is known), though its content is
     /// lost; past its end they are lost until a piece starts like a record
     /// header again, and nothing is counted meanwhile.
-    pub fn gap(&mut self, dir: Direction, len: u64) {
+    fn gap(&mut self, dir: Direction, len: u64) {
         if len == 0 {
             return;
         }
@@ -295,26 +366,6 @@ impl TlsTracker {
                 _ => {}
             }
         }
-    }
-
-    pub fn summary(&self) -> &TlsSummary {
-        &self.summary
-    }
-
-    /// Records the decryption opened (shown in the flow's `tls_info`).
-    pub fn note_decrypted(&mut self, c2s: u64, s2c: u64) {
-        self.summary.decrypted_records_c2s = c2s;
-        self.summary.decrypted_records_s2c = s2c;
-    }
-
-    /// The randoms, suite and version read from the hellos so far.
-    pub fn params(&self) -> &HelloParams {
-        &self.params
-    }
-
-    /// True once any TLS byte was seen.
-    pub fn active(&self) -> bool {
-        self.summary.bytes_c2s + self.summary.bytes_s2c > 0
     }
 }
 
