@@ -1,0 +1,13 @@
+//! Imap dialogue: fuzzer bytes → (direction, chunk | gap) pieces →
+//! `ImapParser` through the `MailParser` trait into a `Dialogue`, then
+//! `finish`. Format: see `fuzz/src/lib.rs`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mailscope::proto::Protocol;
+use mailscope::proto::imap::ImapParser;
+
+fuzz_target!(|data: &[u8]| {
+    let mut parser = ImapParser::new();
+    mailscope_fuzz::run_parser(&mut parser, Protocol::Imap, data);
+});
