@@ -421,6 +421,14 @@ impl TlsDecryptor {
         }
         let Some((inner_type, len)) = open_record(d, &suite, tls13, record, &mut self.scratch)
         else {
+            if tls13 && !d.in_application && d.key.is_none() {
+                // A handshake record, and the key log holds only this
+                // side's application secret (some programs log no
+                // handshake secrets): it stays opaque, the rest opens.
+                d.seq += 1;
+                out(opaque);
+                return;
+            }
             d.failed = true;
             let side = match dir {
                 Direction::ClientToServer => "client",
@@ -493,14 +501,20 @@ fn open_record(
             return Some(got);
         }
     }
-    if tls13 && !d.in_application && d.app_secret.is_some() {
-        // The handshake key did not open it: perhaps the handshake is over
-        // and its Finished was not seen.
-        switch_to_application(d, suite);
+    if tls13
+        && !d.in_application
+        && let Some(app) = d
+            .app_secret
+            .as_deref()
+            .and_then(|s| RecordKey::tls13(suite, s))
+    {
+        // The handshake key did not open it (or was not logged): perhaps
+        // the handshake is over and its Finished was not seen. The
+        // application key takes over only if it opens the record.
         for seq in 0..tries {
-            if let Some(key) = &d.key
-                && let Some(got) = try_open(key, suite, tls13, seq, record, scratch)
-            {
+            if let Some(got) = try_open(&app, suite, tls13, seq, record, scratch) {
+                d.in_application = true;
+                d.key = Some(app);
                 d.seq = seq + 1;
                 return Some(got);
             }
@@ -845,6 +859,24 @@ mod tests {
         let d = analyse(&wire, &tls12_only, None);
         let codes: Vec<_> = d.findings.iter().map(|f| f.code).collect();
         assert_eq!(codes, ["tls-no-keys"]);
+    }
+
+    /// A key log with only the application traffic secrets (no handshake
+    /// secrets): the handshake stays opaque, the dialogue still opens.
+    #[test]
+    fn application_secrets_alone_are_enough() {
+        let (wire, keys) = session(0x1301, SMTP);
+        let only_app: String = keys
+            .lines()
+            .filter(|l| l.contains("_TRAFFIC_SECRET_0"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        // (Client and server both log them: each line comes twice.)
+        assert_eq!(only_app.lines().count(), 4);
+        assert!(!only_app.contains("HANDSHAKE"));
+        let d = analyse(&wire, &only_app, None);
+        assert_eq!(decrypted_lines(&d), WANT);
+        assert!(d.findings.is_empty(), "{:?}", d.findings);
     }
 
     /// Arbitrary bytes and cuts never panic, with or without keys.
