@@ -66,30 +66,28 @@ const DECODE_AS: [&str; 10] = [
     "tls.port==10993,imap",
 ];
 
-/// What tshark reads: (exit ok, stderr without the root warning, the
-/// requests it decoded).
-fn tshark_requests(capture: &Path) -> Vec<String> {
-    // Without root the world uses the offset ports (10025 …), which
-    // Wireshark does not know: tell it what they carry ("Decode As").
-    let decode_as = DECODE_AS;
+/// (`key`, command) of every client request tshark decodes, decrypting
+/// with the capture's own secrets; tshark must not complain.
+fn tshark_requests_by(capture: &Path, key: &str) -> Vec<(u64, String)> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(capture)
-        .args(decode_as.iter().flat_map(|d| ["-d", *d]))
+        .args(DECODE_AS.iter().flat_map(|d| ["-d", *d]))
         .args([
             "-Y",
             "smtp.req || pop.request || imap.request",
             "-T",
             "fields",
+        ])
+        .args([
             "-e",
-            "tcp.stream",
+            key,
             "-e",
             "smtp.req.command",
             "-e",
             "pop.request.command",
-            "-e",
-            "imap.request.command",
         ])
+        .args(["-e", "imap.request.command"])
         .output()
         .expect("tshark runs");
     assert!(out.status.success());
@@ -99,17 +97,23 @@ fn tshark_requests(capture: &Path) -> Vec<String> {
         .map(str::to_string)
         .collect();
     assert!(errors.is_empty(), "tshark complained: {errors:?}");
-    // Sessions overlap in time (Alice says QUIT while the relay already
-    // runs), so list the commands stream by stream.
-    let mut by_stream: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
-    for l in String::from_utf8_lossy(&out.stdout).lines() {
-        let mut fields = l.split('\t');
-        let stream: u32 = fields.next().unwrap().parse().unwrap();
-        let command: Vec<&str> = fields.filter(|f| !f.is_empty()).collect();
-        by_stream
-            .entry(stream)
-            .or_default()
-            .push(command.join(" ").to_ascii_uppercase());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let mut fields = l.split('\t');
+            let key = fields.next().unwrap().parse().unwrap();
+            let command: Vec<&str> = fields.filter(|f| !f.is_empty()).collect();
+            (key, command.join(" ").to_ascii_uppercase())
+        })
+        .collect()
+}
+
+/// The requests tshark decodes, stream by stream: sessions overlap in
+/// time (Alice says QUIT while the relay already runs).
+fn tshark_requests(capture: &Path) -> Vec<String> {
+    let mut by_stream: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    for (stream, command) in tshark_requests_by(capture, "tcp.stream") {
+        by_stream.entry(stream).or_default().push(command);
     }
     by_stream.into_values().flatten().collect()
 }
@@ -224,39 +228,9 @@ fn endpoint_lines(dialog: &str) -> Vec<Vec<String>> {
     dialogue_lines(&plain.join("\n"))
 }
 
-/// (frame number, command) of every client request tshark decodes,
-/// decrypting with the capture's own secrets.
+/// (frame number, command) of every client request tshark decodes.
 fn tshark_frames(capture: &Path) -> Vec<(u64, String)> {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(capture)
-        .args(DECODE_AS.iter().flat_map(|d| ["-d", *d]))
-        .args([
-            "-Y",
-            "smtp.req || pop.request || imap.request",
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-            "-e",
-            "smtp.req.command",
-            "-e",
-            "pop.request.command",
-            "-e",
-            "imap.request.command",
-        ])
-        .output()
-        .expect("tshark runs");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let mut f = l.split('\t');
-            let frame = f.next().unwrap().parse().unwrap();
-            let cmd: Vec<&str> = f.filter(|x| !x.is_empty()).collect();
-            (frame, cmd.join(" ").to_ascii_uppercase())
-        })
-        .collect()
+    tshark_requests_by(capture, "frame.number")
 }
 
 /// (frame number, command) of every client command mailscope read, from
