@@ -77,7 +77,17 @@ impl FlowAnalyzer {
         if let Some(h) = hook {
             dialogue.set_message_hook(h);
         }
-        FlowAnalyzer::with_dialogue(server_port, dialogue)
+        FlowAnalyzer {
+            sniffer: ProtocolSniffer::new(server_port),
+            stage: Stage::Sniffing {
+                held: Vec::new(),
+                held_bytes: 0,
+            },
+            dialogue,
+            ready: [false; 2],
+            seen: [0; 2],
+            verdict: None,
+        }
     }
 
     /// Like [`new`](Self::new), opening TLS records with `keys`.
@@ -93,20 +103,6 @@ impl FlowAnalyzer {
             analyzer.dialogue.set_key_log(k);
         }
         analyzer
-    }
-
-    fn with_dialogue(server_port: u16, dialogue: Dialogue) -> Self {
-        FlowAnalyzer {
-            sniffer: ProtocolSniffer::new(server_port),
-            stage: Stage::Sniffing {
-                held: Vec::new(),
-                held_bytes: 0,
-            },
-            dialogue,
-            ready: [false; 2],
-            seen: [0; 2],
-            verdict: None,
-        }
     }
 
     /// Decides the protocol and replays what was held back.

@@ -152,20 +152,7 @@ fn damaged_tls_captures_with_keys_never_panic() {
         ("implicit", "pop3", "127.0.96"),
     ] {
         let path = dir.join(format!("{tls}.pcapng"));
-        let out = common::mailscope(&[
-            "demo",
-            "--tls",
-            tls,
-            "--read",
-            read,
-            "--speed",
-            "0",
-            "--net",
-            net,
-            "-w",
-            path.to_str().unwrap(),
-        ]);
-        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::run_demo(tls, read, net, &path, &[]);
         let original = std::fs::read(&path).unwrap();
         let (flows, decrypted) = analyze_counting(&original).unwrap();
         assert_eq!(flows, 3);

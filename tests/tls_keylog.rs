@@ -13,9 +13,8 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::classroom::{self, Classroom};
 use common::{json_lines, mailscope, stdout};
@@ -31,39 +30,10 @@ fn s_client(
     keylog: &Path,
     script: &str,
 ) -> String {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_client", "-connect", &format!("{}:{port}", room.ip)]);
-    if let Some(p) = starttls {
-        cmd.args(["-starttls", p]);
-    }
-    cmd.args(tls)
-        .args([
-            "-CAfile",
-            room.ca.to_str().unwrap(),
-            "-servername",
-            "hamburger.edu",
-        ])
-        .args(["-crlf", "-quiet", "-ign_eof", "-keylogfile"])
-        .arg(keylog);
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl runs");
-    let mut stdin = child.stdin.take().unwrap();
-    for line in script.lines() {
-        if stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .and_then(|()| stdin.flush())
-            .is_err()
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(60));
-    }
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut extra: Vec<&str> = starttls.map(|p| vec!["-starttls", p]).unwrap_or_default();
+    extra.extend(tls);
+    extra.extend(["-keylogfile", keylog.to_str().unwrap()]);
+    classroom::s_client(room, port, &extra, script)
 }
 
 /// The client commands of the decrypted lines of `dialog --json`, per

@@ -486,44 +486,13 @@ fn swaks_submits_with_starttls_and_auth() {
 }
 
 /// Drive `openssl s_client -starttls PROTO` with a script on stdin, as a
-/// student would type it, and return what the server said.
+/// student would type it, checking the certificate, and return what the
+/// server said.
 fn s_client(room: &Classroom, proto: &str, p: u16, script: &str) -> String {
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &format!("{}:{p}", room.ip),
-            "-starttls",
-            proto,
-            "-CAfile",
-            room.ca.to_str().unwrap(),
-            "-verify_return_error",
-            "-verify_hostname",
-            "hamburger.edu",
-            "-servername",
-            "hamburger.edu",
-            "-crlf",
-            "-quiet",
-            "-ign_eof",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl runs");
-    let mut stdin = child.stdin.take().unwrap();
-    // One line at a time, a little apart, like a person typing.
-    for line in script.lines() {
-        let sent = stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .and_then(|()| stdin.flush());
-        if sent.is_err() {
-            break; // openssl ended: the server closed the connection
-        }
-        std::thread::sleep(std::time::Duration::from_millis(60));
-    }
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let verify = ["-verify_return_error", "-verify_hostname", "hamburger.edu"];
+    let mut extra = vec!["-starttls", proto];
+    extra.extend(verify);
+    classroom::s_client(room, p, &extra, script)
 }
 
 #[test]

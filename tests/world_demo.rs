@@ -22,32 +22,9 @@ fn demo_with(tls: &str, read: &str, net: &str, extra: &[&str]) -> (String, std::
     let dir = common::temp_dir(&format!("demo-{tls}-{read}-{net}"));
     let capture = dir.join("alice-to-bob.pcapng");
     let keylog = dir.join("keys.txt");
-    let out = mailscope(
-        &[
-            "demo",
-            "--tls",
-            tls,
-            "--read",
-            read,
-            "--speed",
-            "0",
-            "--net",
-            net,
-            "-w",
-            capture.to_str().unwrap(),
-            "--keylog",
-            keylog.to_str().unwrap(),
-        ]
-        .into_iter()
-        .chain(extra.iter().copied())
-        .collect::<Vec<_>>(),
-    );
-    let text = stdout(&out);
-    assert!(
-        out.status.success(),
-        "demo {tls} {read} failed: {text}\n{}",
-        common::stderr(&out)
-    );
+    let mut args = vec!["--keylog", keylog.to_str().unwrap()];
+    args.extend(extra);
+    let text = common::run_demo(tls, read, net, &capture, &args);
     (text, capture)
 }
 

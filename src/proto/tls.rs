@@ -373,7 +373,7 @@ impl TlsState {
 /// [`looks_like_record`] on types (heartbeat, RFC 6520, is accepted) and
 /// looser on length: TLS 1.2 allows empty application data records
 /// (RFC 5246 §6.2.1), never empty handshake, alert or ChangeCipherSpec ones.
-fn record_header(h: &[u8; 5]) -> Option<(u8, usize)> {
+pub(crate) fn record_header(h: &[u8; 5]) -> Option<(u8, usize)> {
     let [content_type, major, minor, hi, lo] = *h;
     let len = u16::from_be_bytes([hi, lo]);
     let type_ok = (CHANGE_CIPHER_SPEC..=HEARTBEAT).contains(&content_type);
@@ -532,9 +532,7 @@ fn read_hello(
                 params.version = Some(hello.version);
                 summary.version = Some(version_name(hello.version));
                 summary.cipher = Some(cipher_name(hello.cipher_suite));
-                // Draft versions of TLS 1.3 (0x7fNN) protect records the
-                // same way.
-                *tls13 = hello.version == TLS_1_3 || hello.version >> 8 == 0x7f;
+                *tls13 = protects_like_tls13(hello.version);
             }
             None => {}
         },
@@ -687,6 +685,12 @@ impl ServerHello {
             retry: random == HRR_RANDOM,
         })
     }
+}
+
+/// TLS 1.3, or one of its Internet-Draft versions (0x7fNN), which protect
+/// records the same way (RFC 8446 §5.2).
+pub(crate) fn protects_like_tls13(version: u16) -> bool {
+    version == TLS_1_3 || version >> 8 == 0x7f
 }
 
 /// GREASE values (RFC 8701) are random-looking versions and extensions a

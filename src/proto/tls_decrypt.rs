@@ -43,10 +43,6 @@ use crate::trace::Severity;
 /// first needs a key.
 pub type SharedKeyLog = Rc<RefCell<KeyLog>>;
 
-/// Largest record body (RFC 8446 §5.2: 2^14 + 256 for TLS 1.3, RFC 5246
-/// §6.2.3: 2^14 + 2048 for TLS 1.2).
-const MAX_BODY: usize = (1 << 14) + 2048;
-
 /// Sequence numbers tried after a gap: records lost in it still used
 /// theirs.
 const RESYNC_TRIES: u64 = 64;
@@ -156,11 +152,6 @@ impl TlsDecryptor {
         std::mem::take(&mut self.problems)
     }
 
-    /// True once records are being opened.
-    pub fn has_keys(&self) -> bool {
-        matches!(self.session, Session::Ready { .. })
-    }
-
     /// In-order TLS bytes of `dir`, starting at stream offset `start`.
     /// `params` are the tracker's hello fields, already updated with these
     /// bytes. `out` receives the pieces, in stream order.
@@ -247,21 +238,14 @@ impl TlsDecryptor {
         }
     }
 
-    /// The flow ended: a record cut short stays opaque.
-    pub fn finish(&mut self, out: &mut dyn FnMut(Direction, Piece<'_>)) {
-        for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-            let d = &mut self.dirs[dir.index()];
-            if !d.record.is_empty() {
-                out(
-                    dir,
-                    Piece::Opaque {
-                        start: d.record_start,
-                        len: d.record.len() as u64,
-                    },
-                );
-                d.record.clear();
-            }
-        }
+    /// The flow ended: a record cut short stays opaque. Returns each
+    /// direction's unfinished record as (start, len), if any.
+    pub fn finish(&mut self) -> [Option<(u64, u64)>; 2] {
+        self.dirs.each_mut().map(|d| {
+            let rest = (!d.record.is_empty()).then_some((d.record_start, d.record.len() as u64));
+            d.record.clear();
+            rest
+        })
     }
 
     /// Finds the session's keys once both hellos are known.
@@ -303,8 +287,7 @@ impl TlsDecryptor {
             );
             return;
         };
-        // TLS 1.3, and the drafts that protect records the same way.
-        let tls13 = version == 0x0304 || version >> 8 == 0x7f;
+        let tls13 = super::tls::protects_like_tls13(version);
         let [client, server] = &mut self.dirs;
         let missing = if tls13 {
             let hs = |s: &Option<Vec<u8>>| s.as_deref().and_then(|s| RecordKey::tls13(&suite, s));
@@ -471,10 +454,9 @@ fn record_len(record: &[u8]) -> usize {
     5 + u16::from_be_bytes([record[3], record[4]]) as usize
 }
 
-/// A header mailscope can follow (types 20–24, version 3.x, a sane length).
+/// A header the tracker would follow too (see [`super::tls::record_header`]).
 fn header_ok(h: &[u8]) -> bool {
-    let len = u16::from_be_bytes([h[3], h[4]]) as usize;
-    (CHANGE_CIPHER_SPEC..=24).contains(&h[0]) && h[1] == 3 && h[2] <= 4 && len <= MAX_BODY
+    <&[u8; 5]>::try_from(h).is_ok_and(|h| super::tls::record_header(h).is_some())
 }
 
 /// Opens one protected record into `scratch`; returns its real content

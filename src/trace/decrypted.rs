@@ -115,7 +115,15 @@ impl Dialogue {
     /// `len` bytes of `dir`'s TLS stream, starting at `start`, are missing.
     pub fn tls_gap(&mut self, dir: Direction, start: u64, len: u64) {
         self.tls.gap(dir, len);
-        self.gap(dir, start, len, None);
+        // While the plaintext is being read, its parser notes the gap (with
+        // the line it cut short); one note per gap.
+        let reading_plain = self
+            .decryption
+            .as_ref()
+            .is_some_and(|d| d.plain.inner.is_some());
+        if !reading_plain {
+            self.gap(dir, start, len, None);
+        }
         if let Some(mut decryption) = self.decryption.take() {
             let Decryption { decryptor, plain } = &mut *decryption;
             decryptor.gap(dir, len, &mut |piece| self.tls_piece(plain, dir, piece));
@@ -129,12 +137,14 @@ impl Dialogue {
         let Some(mut decryption) = self.decryption.take() else {
             return;
         };
-        let mut rest = Vec::new();
-        decryption
-            .decryptor
-            .finish(&mut |dir, piece| rest.push((dir, piece_range(&piece))));
-        for (dir, (start, len)) in rest {
-            self.tls_note(dir, start, len);
+        let rest = decryption.decryptor.finish();
+        for (dir, rest) in [Direction::ClientToServer, Direction::ServerToClient]
+            .into_iter()
+            .zip(rest)
+        {
+            if let Some((start, len)) = rest {
+                self.tls_note(dir, start, len);
+            }
         }
         if let Some(inner) = decryption.plain.inner.as_mut() {
             self.decrypting = true;
@@ -157,13 +167,9 @@ impl Dialogue {
         match piece {
             Piece::Opaque { start, len } => self.tls_note(dir, start, len),
             Piece::Plain { data, start, end } => {
-                let packets = if self.wants_transcript() {
-                    self.packets(dir, start, end)
-                } else {
-                    Vec::new()
-                };
                 let d = dir.index();
                 if self.wants_transcript() {
+                    let packets = self.packets(dir, start, end);
                     self.plain_pieces[d].push_back((decryption.plain_pos[d], packets));
                 }
                 decryption.plain_pos[d] += data.len() as u64;
@@ -198,13 +204,5 @@ impl Dialogue {
             f(inner.as_mut(), self);
             self.decrypting = false;
         }
-    }
-}
-
-fn piece_range(piece: &Piece<'_>) -> (u64, u64) {
-    match piece {
-        Piece::Opaque { start, len } => (*start, *len),
-        Piece::Plain { start, end, .. } => (*start, end - start),
-        Piece::Lost { .. } => (0, 0),
     }
 }

@@ -17,18 +17,13 @@ use super::servers::Service;
 use super::topology::Topology;
 use crate::capture::Timestamp;
 use crate::flow::Direction;
-use crate::proto::imap::ImapParser;
-use crate::proto::pop3::Pop3Parser;
-use crate::proto::smtp::SmtpParser;
-use crate::proto::{MailParser, Protocol};
+use crate::proto::{Protocol, new_parser};
 use crate::trace::{Dialogue, DialogueOptions};
 
 /// The `C:`/`S:` lines of one piece of a session (between TLS switches).
 fn dialogue_lines(protocol: Protocol, pieces: &[(Direction, &[u8])]) -> Vec<String> {
-    let mut parser: Box<dyn MailParser> = match protocol {
-        Protocol::Smtp => Box::new(SmtpParser::new()),
-        Protocol::Pop3 => Box::new(Pop3Parser::new()),
-        _ => Box::new(ImapParser::new()),
+    let Some(mut parser) = new_parser(protocol) else {
+        return Vec::new();
     };
     let mut out = Dialogue::new(
         0,

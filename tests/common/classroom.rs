@@ -153,3 +153,38 @@ pub fn without_trace_headers(stored: &[u8]) -> Vec<u8> {
         pos = end;
     }
 }
+
+/// `openssl s_client` to `port` of `room`, trusting its CA and asking for
+/// hamburger.edu, with `extra` options (`-starttls smtp`, `-tls1_2`,
+/// `-keylogfile F`, …). `script` is typed one line at a time, a little
+/// apart, like a person typing; returns what the server said.
+pub fn s_client(room: &Classroom, port: u16, extra: &[&str], script: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("openssl")
+        .args(["s_client", "-connect", &format!("{}:{port}", room.ip)])
+        .args([
+            "-CAfile",
+            room.ca.to_str().unwrap(),
+            "-servername",
+            "hamburger.edu",
+        ])
+        .args(["-crlf", "-quiet", "-ign_eof"])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in script.lines() {
+        let sent = stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|()| stdin.flush());
+        if sent.is_err() {
+            break; // openssl ended: the server closed the connection
+        }
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

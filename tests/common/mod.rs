@@ -151,3 +151,30 @@ pub fn strip_secrets(from: &Path, to: &Path) {
     assert_eq!(at, bytes.len());
     std::fs::write(to, out).unwrap();
 }
+
+/// `mailscope demo --speed 0` on its own loopback network, writing its
+/// capture to `capture`; `extra` adds options. Returns what it printed.
+pub fn run_demo(tls: &str, read: &str, net: &str, capture: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "demo",
+        "--tls",
+        tls,
+        "--read",
+        read,
+        "--speed",
+        "0",
+        "--net",
+        net,
+        "-w",
+        capture.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let out = mailscope(&args);
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "demo {tls} {read} failed: {text}\n{}",
+        stderr(&out)
+    );
+    text
+}
