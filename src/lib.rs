@@ -17,6 +17,8 @@ pub mod analysis;
 pub mod capture;
 pub mod cli;
 pub mod flow;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod mail;
 pub mod pipeline;
 pub mod proto;

@@ -17,10 +17,11 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use crate::capture::decode::Skipped;
+use crate::capture::Timestamp;
+use crate::capture::decode::{Skipped, TcpFlags, UdpDatagram};
 use crate::capture::writer::SECRETS_TLS_KEY_LOG;
 use crate::capture::{CaptureError, CaptureReader, DecodeOutcome, Decoder};
-use crate::flow::{FinishedFlow, FlowConfig, FlowTable, StreamHandler};
+use crate::flow::{Direction, FinishedFlow, FlowConfig, FlowTable, StreamHandler};
 use crate::proto::tls_decrypt::SharedKeyLog;
 
 /// Options of a run.
@@ -30,6 +31,9 @@ pub struct PipelineOptions {
     /// Stop reading once this flow has been handed on (for commands that
     /// want one flow of a big capture, like `stream --flow N`).
     pub stop_after_flow: Option<u64>,
+    /// Hand UDP datagrams to the observer of
+    /// [`run_observed`](Pipeline::run_observed) too.
+    pub observe_udp: bool,
 }
 
 /// Packet counts by what became of them.
@@ -45,6 +49,34 @@ pub struct DecodeStats {
     pub truncated: u64,
     pub malformed: u64,
     pub unsupported_linktype: u64,
+}
+
+/// One TCP packet as the pipeline read it (see
+/// [`Pipeline::run_observed`]).
+#[derive(Clone, Copy, Debug)]
+pub struct PacketSeen {
+    /// Capture index (0-based).
+    pub index: u64,
+    pub ts: Timestamp,
+    /// Id of the flow the packet belongs to.
+    pub flow: u64,
+    pub dir: Direction,
+    pub flags: TcpFlags,
+    pub seq: u32,
+    /// TCP payload length on the wire.
+    pub payload_len: u32,
+}
+
+/// What [`Pipeline::run_observed`] shows its observer.
+#[derive(Clone, Copy, Debug)]
+pub enum Observed<'a> {
+    Tcp(PacketSeen),
+    /// With [`PipelineOptions::observe_udp`].
+    Udp {
+        index: u64,
+        ts: Timestamp,
+        datagram: UdpDatagram<'a>,
+    },
 }
 
 /// Reads one capture and feeds its TCP segments to a flow table.
@@ -126,8 +158,25 @@ impl<R: Read> Pipeline<R> {
     pub fn run_with_progress<H, F>(
         &mut self,
         new_handler: F,
+        on_flow: impl FnMut(FinishedFlow<H>),
+        progress: impl FnMut(u64),
+    ) -> Result<(), CaptureError>
+    where
+        H: StreamHandler,
+        F: FnMut(u64, SocketAddr, SocketAddr) -> H,
+    {
+        self.run_observed(new_handler, on_flow, progress, |_: Observed<'_>| {})
+    }
+
+    /// Like [`run_with_progress`](Self::run_with_progress), also telling
+    /// `on_packet` about every TCP packet as it is read (the GUI animates
+    /// them; the flow's handler still gets the reassembled bytes).
+    pub fn run_observed<H, F>(
+        &mut self,
+        new_handler: F,
         mut on_flow: impl FnMut(FinishedFlow<H>),
         mut progress: impl FnMut(u64),
+        mut on_packet: impl FnMut(Observed<'_>),
     ) -> Result<(), CaptureError>
     where
         H: StreamHandler,
@@ -151,10 +200,30 @@ impl<R: Read> Pipeline<R> {
             match self.decoder.decode(&packet) {
                 DecodeOutcome::Tcp(seg) => {
                     stats.tcp += 1;
-                    table.process(packet.index, packet.ts, &seg, &mut on_flow);
+                    let (flow, dir) = table.process(packet.index, packet.ts, &seg, &mut on_flow);
+                    on_packet(Observed::Tcp(PacketSeen {
+                        index: packet.index,
+                        ts,
+                        flow,
+                        dir,
+                        flags: seg.flags,
+                        seq: seg.seq,
+                        payload_len: seg.wire_len,
+                    }));
                 }
                 DecodeOutcome::Skipped(why) => match why {
-                    Skipped::NotTcp => stats.not_tcp += 1,
+                    Skipped::NotTcp => {
+                        stats.not_tcp += 1;
+                        if self.options.observe_udp
+                            && let Some(udp) = Decoder::udp(&packet)
+                        {
+                            on_packet(Observed::Udp {
+                                index: packet.index,
+                                ts,
+                                datagram: udp,
+                            });
+                        }
+                    }
                     Skipped::FragmentHeld => stats.fragments += 1,
                     Skipped::FragmentDropped => stats.fragments_dropped += 1,
                     Skipped::Truncated => stats.truncated += 1,

@@ -26,6 +26,17 @@ pub struct TcpFlags {
     pub psh: bool,
 }
 
+/// A UDP datagram borrowed from a captured packet.
+#[derive(Clone, Copy, Debug)]
+pub struct UdpDatagram<'a> {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub payload: &'a [u8],
+}
+
+/// IP protocol number of UDP (RFC 768).
+const IP_PROTO_UDP: u8 = 17;
+
 /// A TCP segment borrowed from a captured packet.
 #[derive(Clone, Copy, Debug)]
 pub struct TcpSegment<'a> {
@@ -140,6 +151,27 @@ impl Decoder {
             };
         }
         tcp_segment(src, dst, payload.payload, ip_payload_wire_len)
+    }
+
+    /// The UDP datagram in `packet`, when it carries an unfragmented one
+    /// (the GUI shows the DNS question and answer of the mail path; the
+    /// analyzer itself only reads TCP).
+    pub fn udp<'a>(packet: &Packet<'a>) -> Option<UdpDatagram<'a>> {
+        let net = link::network_packet(packet.linktype, packet.data).ok()?;
+        if net.ether_type != link::ETHERTYPE_IPV4 && net.ether_type != link::ETHERTYPE_IPV6 {
+            return None;
+        }
+        let (ip, _) = LaxIpSlice::from_slice(net.data).ok()?;
+        let payload = ip.payload();
+        if payload.ip_number.0 != IP_PROTO_UDP || payload.fragmented {
+            return None;
+        }
+        let udp = etherparse::UdpSlice::from_slice_lax(payload.payload).ok()?;
+        Some(UdpDatagram {
+            src: SocketAddr::new(ip.source_addr(), udp.source_port()),
+            dst: SocketAddr::new(ip.destination_addr(), udp.destination_port()),
+            payload: udp.payload(),
+        })
     }
 
     /// Drops stale half-assembled datagrams (call now and then).

@@ -12,6 +12,7 @@
 //! read so far stay usable. Only an input that is not a capture at all is an
 //! error ([`CaptureError`]).
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -215,6 +216,8 @@ pub struct CaptureReader<R> {
     /// secrets type, as soon as the block is read (before the packets that
     /// follow it, which the pcapng spec §4.7 says it applies to).
     on_secrets: Option<SecretsHook>,
+    /// Names from Name Resolution Blocks, in file order.
+    host_names: Vec<(IpAddr, String)>,
 }
 
 /// See [`CaptureReader::on_secrets`].
@@ -258,6 +261,7 @@ impl<R: Read> CaptureReader<R> {
             warnings: Vec::new(),
             stopped: false,
             on_secrets: None,
+            host_names: Vec::new(),
         };
         reader.read_header()?;
         Ok(reader)
@@ -531,6 +535,14 @@ impl<R: Read> CaptureReader<R> {
                         hook(secrets_type, &self.buf[at..at + len]);
                     }
                 }
+                NgAction::Names(names) => {
+                    for (addr, name) in names {
+                        if self.host_names.len() >= MAX_HOST_NAMES {
+                            break;
+                        }
+                        self.host_names.push((addr, name));
+                    }
+                }
                 NgAction::Nothing => {}
             }
             let block_start = self.start;
@@ -582,6 +594,12 @@ impl<R> CaptureReader<R> {
     /// Block read from now on.
     pub fn on_secrets(&mut self, hook: SecretsHook) {
         self.on_secrets = Some(hook);
+    }
+
+    /// Host names read so far from the capture's Name Resolution Blocks
+    /// (pcapng), address → name, in file order.
+    pub fn host_names(&self) -> &[(IpAddr, String)] {
+        &self.host_names
     }
 
     pub fn format(&self) -> CaptureFormat {
@@ -665,8 +683,9 @@ impl<R> CaptureReader<R> {
                 data_off: offset_of(dsb.data),
                 len: (dsb.secrets_len as usize).min(dsb.data.len()),
             },
-            // Name resolution, statistics, journal, custom and process
-            // blocks carry no packets.
+            Block::NameResolution(nrb) => NgAction::Names(name_records(&nrb)),
+            // Statistics, journal, custom and process blocks carry no
+            // packets.
             _ => NgAction::Nothing,
         }
     }
@@ -734,7 +753,42 @@ enum NgAction {
         data_off: usize,
         len: usize,
     },
+    /// Name Resolution Block records (address → host name).
+    Names(Vec<(IpAddr, String)>),
     Nothing,
+}
+
+/// Host names kept from Name Resolution Blocks at most (a hostile capture
+/// cannot grow the table without bound).
+pub const MAX_HOST_NAMES: usize = 65_536;
+
+/// The records of a Name Resolution Block (pcapng §4.5): type 1 is an IPv4
+/// address, type 2 an IPv6 address, each followed by one or more
+/// NUL-terminated names; the first name is kept. Records that do not fit
+/// their type are skipped.
+fn name_records(nrb: &pcap_parser::NameResolutionBlock<'_>) -> Vec<(IpAddr, String)> {
+    let mut out = Vec::new();
+    for r in &nrb.nr {
+        let (addr, rest): (IpAddr, &[u8]) = match r.record_type.0 {
+            1 if r.record_value.len() > 4 => {
+                let b = &r.record_value;
+                (Ipv4Addr::new(b[0], b[1], b[2], b[3]).into(), &b[4..])
+            }
+            2 if r.record_value.len() > 16 => {
+                let mut o = [0u8; 16];
+                o.copy_from_slice(&r.record_value[..16]);
+                (Ipv6Addr::from(o).into(), &r.record_value[16..])
+            }
+            _ => continue,
+        };
+        let name = rest.split(|&b| b == 0).next().unwrap_or_default();
+        if let Ok(name) = std::str::from_utf8(name)
+            && !name.is_empty()
+        {
+            out.push((addr, name.to_string()));
+        }
+    }
+    out
 }
 
 fn describe_pcap_error(e: &PcapError<&[u8]>) -> String {
@@ -926,5 +980,27 @@ mod tests {
         );
         assert!(r.next_packet().unwrap().is_none());
         assert!(r.warnings().is_empty());
+    }
+
+    #[test]
+    fn name_resolution_blocks_give_host_names() {
+        use crate::capture::writer::PcapNgWriter;
+        let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+        let v6: Ipv6Addr = "2001:db8::25".parse().unwrap();
+        w.write_name_resolution(&[
+            (IpAddr::V4(Ipv4Addr::new(127, 0, 10, 2)), "crepes.fr"),
+            (IpAddr::V6(v6), "hamburger.edu"),
+        ])
+        .unwrap();
+        let f = w.into_inner();
+        let mut r = CaptureReader::new(&f[..]).unwrap();
+        while r.next_packet().unwrap().is_some() {}
+        assert_eq!(
+            r.host_names(),
+            &[
+                (IpAddr::V4(Ipv4Addr::new(127, 0, 10, 2)), "crepes.fr".to_string()),
+                (IpAddr::V6(v6), "hamburger.edu".to_string()),
+            ]
+        );
     }
 }

@@ -217,14 +217,15 @@ where
     }
 
     /// Feeds one TCP segment (capture packet `packet`, time `ts`); flows
-    /// that are over are passed to `done`.
+    /// that are over are passed to `done`. Returns the id of the segment's
+    /// flow and its direction.
     pub fn process(
         &mut self,
         packet: u64,
         ts: Timestamp,
         seg: &TcpSegment<'_>,
         done: &mut impl FnMut(FinishedFlow<H>),
-    ) {
+    ) -> (u64, Direction) {
         let key = FlowKey::of(seg.src, seg.dst);
         let pure_syn = seg.flags.syn && !seg.flags.ack;
         if pure_syn && let Some(flow) = self.flows.get(&key) {
@@ -249,6 +250,14 @@ where
             }
         };
         Self::update(flow, packet, ts, seg);
+        let seen = (
+            flow.summary.id,
+            if seg.src == flow.summary.client {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            },
+        );
 
         // A sweep looks at every flow, so it runs only now and then: after
         // some packets *and* some capture time (or when the table is full).
@@ -261,6 +270,7 @@ where
             self.last_sweep = ts;
             self.sweep(ts, done);
         }
+        seen
     }
 
     fn new_flow(&mut self, packet: u64, ts: Timestamp, seg: &TcpSegment<'_>) -> Box<Flow<H>> {

@@ -180,6 +180,7 @@ impl Dialogue {
             text,
             packets,
             tls: self.layer(),
+            span: (!self.decrypting).then_some((start, end)),
         });
     }
 
@@ -203,6 +204,7 @@ impl Dialogue {
                 text: format!("{before}[… {len} bytes missing …]"),
                 packets,
                 tls: self.layer(),
+                span: None,
             });
         }
     }
@@ -226,6 +228,9 @@ impl Dialogue {
                 }
             }
             last.ts = self.ts[dir.index()];
+            if let Some((_, end)) = &mut last.span {
+                *end = start + len;
+            }
             return;
         }
         self.transcript.push(TranscriptLine {
@@ -236,6 +241,7 @@ impl Dialogue {
             text: tls_note(len),
             packets,
             tls: None,
+            span: Some((start, start + len)),
         });
     }
 

@@ -38,6 +38,12 @@ pub struct TranscriptLine {
     /// a key log; absent for what crossed the wire in clear.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<&'static str>,
+    /// Stream offsets `[start, end)` of the line's bytes in its direction
+    /// (line ending excluded), so a viewer can mark them inside the
+    /// packets. None for decrypted lines, whose offsets are in the
+    /// plaintext, and for gaps.
+    #[serde(skip)]
+    pub span: Option<(u64, u64)>,
 }
 
 /// The `tls` of a record read from decrypted TLS.

@@ -1,0 +1,214 @@
+//! English and Spanish for every string the window shows.
+//!
+//! Call sites write the English text, `lang.t("Transcript")`, so the code
+//! reads naturally; the Spanish comes from [`SPANISH`]. A test reads the
+//! GUI's source files and fails when a string passed to `t(` has no
+//! Spanish entry, so no untranslated text can slip in. Protocol text
+//! (commands, replies, headers) is never translated: students must see
+//! the protocol's own words.
+
+/// The language of the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Es,
+}
+
+impl Lang {
+    /// From the environment (`LC_ALL`, `LC_MESSAGES`, `LANG`, as POSIX
+    /// orders them): Spanish when the locale starts with `es`.
+    pub fn from_env() -> Lang {
+        for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Ok(v) = std::env::var(var)
+                && !v.is_empty()
+            {
+                return Lang::from_locale(&v);
+            }
+        }
+        Lang::En
+    }
+
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.to_ascii_lowercase().starts_with("es") {
+            Lang::Es
+        } else {
+            Lang::En
+        }
+    }
+
+    /// `english` in this language.
+    pub fn t(self, english: &'static str) -> &'static str {
+        match self {
+            Lang::En => english,
+            Lang::Es => spanish(english).unwrap_or(english),
+        }
+    }
+
+    /// Like [`t`](Self::t) with `{}` replaced by `arg`.
+    pub fn f(self, english: &'static str, arg: impl std::fmt::Display) -> String {
+        self.t(english).replacen("{}", &arg.to_string(), 1)
+    }
+
+    /// Like [`f`](Self::f) with two arguments.
+    pub fn f2(
+        self,
+        english: &'static str,
+        a: impl std::fmt::Display,
+        b: impl std::fmt::Display,
+    ) -> String {
+        self.t(english)
+            .replacen("{}", &a.to_string(), 1)
+            .replacen("{}", &b.to_string(), 1)
+    }
+}
+
+/// The tables: this file's and the panels' own (each panel keeps the
+/// strings only it shows next to its code).
+const TABLES: &[&[(&str, &str)]] = &[SPANISH, super::inspector::SPANISH, super::export::SPANISH];
+
+fn spanish(english: &str) -> Option<&'static str> {
+    TABLES
+        .iter()
+        .find_map(|t| t.iter().find(|(en, _)| *en == english))
+        .map(|(_, es)| *es)
+}
+
+/// (English, Spanish), sorted by the English text (a test checks), for
+/// the strings several panels share.
+pub const SPANISH: &[(&str, &str)] = &[
+    ("(none)", "(ninguno)"),
+    ("A TLS connection: only sizes and handshake facts are visible", "Una conexión TLS: solo se ven tamaños y datos del saludo"),
+    ("ACK", "ACK"),
+    ("All connections", "Todas las conexiones"),
+    ("Analysing {}…", "Analizando {}…"),
+    ("Attachments", "Adjuntos"),
+    ("Body", "Cuerpo"),
+    ("Bytes", "Bytes"),
+    ("Cannot open the capture", "No se puede abrir la captura"),
+    ("Close", "Cierre"),
+    ("Commands", "Comandos"),
+    ("Connection", "Conexión"),
+    ("Connections", "Conexiones"),
+    ("Credentials in clear", "Credenciales en claro"),
+    ("Dark", "Oscuro"),
+    ("Data", "Datos"),
+    ("Decoded", "Decodificado"),
+    ("Decrypted with the key log", "Descifrado con el registro de claves"),
+    ("Direction", "Sentido"),
+    ("Drop a capture file here, or", "Suelte aquí un archivo de captura, o"),
+    ("Eavesdropper", "Espía"),
+    ("Encrypted", "Cifrado"),
+    ("Export the sequence diagram", "Exportar el diagrama de secuencia"),
+    ("Findings", "Hallazgos"),
+    ("Flows", "Flujos"),
+    ("From", "De"),
+    ("Handshake", "Saludo TCP"),
+    ("Headers", "Cabeceras"),
+    ("Host", "Equipo"),
+    ("Hosts", "Equipos"),
+    ("Language", "Idioma"),
+    ("Light", "Claro"),
+    ("MIME structure", "Estructura MIME"),
+    ("Message", "Mensaje"),
+    ("Messages", "Mensajes"),
+    ("Messages in clear", "Mensajes en claro"),
+    ("Next event", "Siguiente evento"),
+    ("No TLS: everything below crossed the network in clear", "Sin TLS: todo lo de abajo cruzó la red en claro"),
+    ("No packet selected", "Ningún paquete seleccionado"),
+    ("Not kept: over the memory budget", "No guardado: supera el límite de memoria"),
+    ("Open", "Abrir"),
+    ("Open a capture", "Abrir una captura"),
+    ("Open…", "Abrir…"),
+    ("Packet", "Paquete"),
+    ("Packets", "Paquetes"),
+    ("Packets of the line", "Paquetes de la línea"),
+    ("Password", "Contraseña"),
+    ("Pause", "Pausa"),
+    ("Play", "Reproducir"),
+    ("Presenter mode", "Modo presentación"),
+    ("Previous event", "Evento anterior"),
+    ("Protocol", "Protocolo"),
+    ("Raw line on the wire", "Línea en bruto en la red"),
+    ("Raw source", "Código fuente"),
+    ("Reset", "Reinicio (RST)"),
+    ("Run the Alice→Bob demo", "Ejecutar la demo Alice→Bob"),
+    ("Save", "Guardar"),
+    ("Saved to {}", "Guardado en {}"),
+    ("Search", "Buscar"),
+    ("Selected connection", "Conexión seleccionada"),
+    ("Server", "Servidor"),
+    ("Severity", "Gravedad"),
+    ("Speed", "Velocidad"),
+    ("Subject", "Asunto"),
+    ("TLS records", "Registros TLS"),
+    ("Time", "Tiempo"),
+    ("Timeline", "Línea de tiempo"),
+    ("To", "Para"),
+    ("Topology", "Topología"),
+    ("Transcript", "Transcripción"),
+    ("Username", "Usuario"),
+    ("What anyone on the path can read", "Lo que cualquiera en el camino puede leer"),
+    ("cipher", "cifrado"),
+    ("live: following the demo", "en vivo: siguiendo la demo"),
+    ("{} bytes", "{} bytes"),
+    ("{} connections, {} packets", "{} conexiones, {} paquetes"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_sorted_and_unique() {
+        let mut all = std::collections::HashSet::new();
+        for table in TABLES {
+            for w in table.windows(2) {
+                assert!(w[0].0 < w[1].0, "{:?} must come after {:?}", w[1].0, w[0].0);
+            }
+            for (en, es) in *table {
+                assert!(all.insert(*en), "{en:?} is translated twice");
+                assert!(!es.is_empty(), "{en:?} has an empty translation");
+            }
+        }
+    }
+
+    #[test]
+    fn locale_picks_the_language() {
+        assert_eq!(Lang::from_locale("es_ES.UTF-8"), Lang::Es);
+        assert_eq!(Lang::from_locale("es_MX"), Lang::Es);
+        assert_eq!(Lang::from_locale("en_US.UTF-8"), Lang::En);
+        assert_eq!(Lang::from_locale("C"), Lang::En);
+        assert_eq!(Lang::Es.t("Transcript"), "Transcripción");
+        assert_eq!(Lang::En.t("Transcript"), "Transcript");
+        assert_eq!(Lang::Es.f("Saved to {}", "/tmp/a"), "Guardado en /tmp/a");
+    }
+
+    /// Every literal the GUI passes to `t(`, `f(` or `f2(` has Spanish.
+    #[test]
+    fn every_visible_string_is_translated() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/gui");
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("i18n.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for call in [".t(\"", ".f(\"", ".f2(\""] {
+                for (at, _) in text.match_indices(call) {
+                    let rest = &text[at + call.len()..];
+                    let Some(end) = rest.find('"') else { continue };
+                    let s = &rest[..end];
+                    seen += 1;
+                    if spanish(s).is_none() {
+                        missing.push(format!("{}: {s:?}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 20, "the scan found only {seen} strings");
+        assert!(missing.is_empty(), "no Spanish for:\n{}", missing.join("\n"));
+    }
+}

@@ -1,0 +1,2 @@
+//! (being written)
+pub(super) const SPANISH: &[(&str, &str)] = &[];

@@ -1,0 +1,156 @@
+//! Reading a capture into a [`Scene`], off the UI thread.
+//!
+//! The window must stay responsive while a 100 MB capture is analysed, so
+//! the analysis runs on its own thread and reports progress over a
+//! channel; the window polls the channel every frame. The analysis is the
+//! analyzer's own ([`FlowAnalyzer`], the same as `mailscope analyze`), with
+//! the transcript kept and a hook that keeps each message's bytes for the
+//! inspector.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::mpsc::{Receiver, channel};
+
+use super::model::{Scene, SceneBuilder};
+use crate::analysis::FlowAnalyzer;
+use crate::pipeline::{Observed, Pipeline, PipelineOptions};
+use crate::proto::keylog::KeyLog;
+use crate::trace::{DialogueOptions, MessageHook, MessageRecord, RawMessage};
+
+/// What the loading thread tells the window.
+pub enum LoadEvent {
+    /// Bytes of the file read so far, and its size.
+    Progress { read: u64, total: Option<u64> },
+    Done(Box<Scene>),
+    /// The capture could not be read at all (not a capture, no such file).
+    Failed(String),
+}
+
+/// Where to read secrets for TLS besides the capture's own DSBs.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub keylogs: Vec<PathBuf>,
+}
+
+/// Analyses `path` on a new thread. `wake` is called after each event so
+/// the window repaints (egui's `request_repaint`).
+pub fn spawn(
+    path: PathBuf,
+    options: LoadOptions,
+    wake: impl Fn() + Send + 'static,
+) -> Receiver<LoadEvent> {
+    let (tx, rx) = channel();
+    std::thread::Builder::new()
+        .name("mailscope-load".into())
+        .spawn(move || {
+            let progress_tx = tx.clone();
+            let result = analyze(&path, &options, |read, total| {
+                let _ = progress_tx.send(LoadEvent::Progress { read, total });
+                wake();
+            });
+            let event = match result {
+                Ok(scene) => LoadEvent::Done(Box::new(scene)),
+                Err(e) => LoadEvent::Failed(e),
+            };
+            let _ = tx.send(event);
+            wake();
+        })
+        .expect("cannot start the loading thread");
+    rx
+}
+
+/// Analyses `path` into a scene (on the calling thread), calling
+/// `progress(bytes_read, file_size)` now and then.
+pub fn analyze(
+    path: &Path,
+    options: &LoadOptions,
+    mut progress: impl FnMut(u64, Option<u64>),
+) -> Result<Scene, String> {
+    let pipeline_options = PipelineOptions {
+        observe_udp: true,
+        ..PipelineOptions::default()
+    };
+    let mut pipeline = Pipeline::open(path, pipeline_options)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut log = KeyLog::default();
+    for k in &options.keylogs {
+        let text = std::fs::read(k)
+            .map_err(|e| format!("cannot read the key log {}: {e}", k.display()))?;
+        log.add(&text);
+    }
+    let keys = Rc::new(RefCell::new(log));
+    pipeline.collect_secrets(keys.clone());
+    let total = pipeline.file_len();
+
+    let builder = Rc::new(RefCell::new(SceneBuilder::new()));
+    // The hook sees each message before its bytes are dropped; messages of
+    // one flow arrive in order, so counting them gives their index.
+    let counts: Rc<RefCell<std::collections::HashMap<u64, usize>>> = Rc::default();
+    let hook: MessageHook = {
+        let builder = builder.clone();
+        let counts = counts.clone();
+        Rc::new(RefCell::new(
+            move |record: &mut MessageRecord, raw: &RawMessage, _parts: &[Vec<u8>]| {
+                let mut counts = counts.borrow_mut();
+                let nth = counts.entry(record.flow).or_default();
+                builder
+                    .borrow_mut()
+                    .message_bytes(record.flow, *nth, &raw.bytes);
+                *nth += 1;
+            },
+        ))
+    };
+    let dialogue = DialogueOptions {
+        transcript: true,
+        full: false,
+    };
+    let result = pipeline.run_observed(
+        |id, _client, server| {
+            FlowAnalyzer::with_keys(
+                id,
+                server.port(),
+                dialogue,
+                Some(hook.clone()),
+                Some(keys.clone()),
+            )
+        },
+        |flow| {
+            let analysis = flow.handler.finish(flow.summary);
+            builder.borrow_mut().flow(analysis);
+        },
+        |read| progress(read, total),
+        |seen| match seen {
+            Observed::Tcp(p) => builder.borrow_mut().packet(&p),
+            Observed::Udp {
+                index,
+                ts,
+                datagram,
+            } => builder.borrow_mut().datagram(
+                index,
+                ts,
+                datagram.src,
+                datagram.dst,
+                datagram.payload,
+            ),
+        },
+    );
+    drop(hook);
+    let mut builder = Rc::try_unwrap(builder)
+        .map_err(|_| "the analysis still holds the scene".to_string())?
+        .into_inner();
+    if let Err(e) = result {
+        // Packets read before the damage are kept: the scene shows them
+        // with the error as a warning.
+        builder.warning(format!("reading stopped: {e}"));
+    }
+    builder.host_names(pipeline.reader().host_names());
+    for w in pipeline.reader().warnings() {
+        builder.warning(w.to_string());
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    Ok(builder.finish(name))
+}

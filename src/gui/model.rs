@@ -1,0 +1,903 @@
+//! The capture as the window shows it: hosts, connections, packets,
+//! transcript lines, messages and their journeys, credentials, findings.
+//!
+//! Nothing here knows egui. A [`SceneBuilder`] is fed what the analyzer
+//! produces (the same [`FlowAnalysis`] every report reads) and the packets
+//! the pipeline saw; [`SceneBuilder::finish`] names the hosts, gives them
+//! their place in the picture and orders everything by capture time. Times
+//! are seconds since the capture's first packet, so the timeline starts at 0.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use crate::analysis::FlowAnalysis;
+use crate::capture::Timestamp;
+use crate::capture::decode::TcpFlags;
+use crate::flow::Direction;
+use crate::pipeline::PacketSeen;
+use crate::proto::tls::TlsSummary;
+use crate::proto::{Protocol, TlsMode};
+use crate::trace::{Credential, Finding, LineKind, MessageRecord, Severity, Via};
+
+/// Packets kept for the animation at most; later ones are counted only
+/// (the analysis itself still reads them all).
+pub const MAX_PACKETS: usize = 4_000_000;
+/// Message bytes kept for the inspector at most, over all messages.
+pub const RAW_BUDGET: usize = 256 << 20;
+/// Transcript lines kept at most.
+pub const MAX_LINES: usize = 2_000_000;
+
+/// What a host does on the mail path; decides where it is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Sends (submits) or reads mail: Alice's and Bob's programs.
+    UserAgent,
+    /// Accepts mail (SMTP) or keeps mailboxes (POP3/IMAP).
+    MailServer,
+    /// Answers DNS questions (the MX lookup).
+    Dns,
+    /// Anything else seen in the capture.
+    Other,
+}
+
+/// One machine (one IP address).
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub addr: IpAddr,
+    /// The best name the capture gives: a pcapng Name Resolution Block, the
+    /// SMTP greeting's domain, the client's EHLO, else the address.
+    pub name: String,
+    pub role: Role,
+    /// Column in the picture: 0 at the sender's edge, growing along the
+    /// mail path; retrieving agents sit right of their mailbox server.
+    pub column: usize,
+    /// Row inside its column.
+    pub row: usize,
+    /// Bytes sent and received over all connections (for ordering).
+    pub bytes: u64,
+}
+
+/// TLS on a connection, as far as the capture shows it.
+#[derive(Clone, Debug)]
+pub struct TlsView {
+    pub mode: TlsMode,
+    pub summary: TlsSummary,
+}
+
+/// One TCP connection.
+#[derive(Clone, Debug)]
+pub struct Conn {
+    pub flow: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub client_host: usize,
+    pub server_host: usize,
+    pub protocol: Protocol,
+    pub tls: Option<TlsView>,
+    pub start: f64,
+    pub end: f64,
+    pub packets: u64,
+    /// Stream bytes per direction ([`Direction::index`]).
+    pub bytes: [u64; 2],
+    /// The first sequence number of each direction's stream (the SYN's
+    /// number + 1, else the first data packet's), to place a packet's
+    /// payload in the stream.
+    pub stream_base: [Option<u32>; 2],
+    pub messages: Vec<usize>,
+    pub credentials: Vec<usize>,
+    pub findings: Vec<usize>,
+    /// Indices into [`Scene::lines`].
+    pub lines: Vec<usize>,
+    pub helo: Option<String>,
+}
+
+impl Conn {
+    /// `SMTP 25`, `IMAP 993 (TLS)`: how the connection is called on screen.
+    pub fn label(&self) -> String {
+        let proto = match self.protocol {
+            Protocol::Unknown => "TCP".to_string(),
+            p => p.as_str().to_uppercase(),
+        };
+        let tls = match self.tls.as_ref().map(|t| t.mode) {
+            Some(TlsMode::Implicit) => " (TLS)",
+            Some(TlsMode::Starttls) => " (STARTTLS)",
+            _ => "",
+        };
+        format!("{proto} {}{tls}", self.server.port())
+    }
+
+    /// Whether what crossed the wire after the greeting was encrypted.
+    pub fn encrypted(&self) -> bool {
+        self.tls.is_some()
+    }
+}
+
+/// What a packet does in the life of its connection (the three phases
+/// the course teaches: handshake, transfer, close).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// SYN, SYN-ACK and the ACK that completes the three-way handshake.
+    Handshake,
+    /// Carries payload bytes.
+    Data,
+    /// A bare acknowledgement during the transfer.
+    Ack,
+    /// FIN, and the acknowledgements after one.
+    Close,
+    /// RST: the connection is torn down at once.
+    Reset,
+}
+
+/// One captured packet, as the animation needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Pkt {
+    /// Capture index (0-based, like the transcript's `packets`).
+    pub index: u64,
+    pub t: f64,
+    /// Index into [`Scene::conns`].
+    pub conn: u32,
+    pub dir: Direction,
+    pub phase: Phase,
+    pub flags: TcpFlags,
+    pub seq: u32,
+    pub len: u32,
+}
+
+/// A DNS question or answer (UDP), drawn between a host and the DNS server.
+#[derive(Clone, Debug)]
+pub struct DnsEvent {
+    pub index: u64,
+    pub t: f64,
+    pub from: usize,
+    pub to: usize,
+    /// `MX hamburger.edu?` or `MX hamburger.edu → 10 hamburger.edu`.
+    pub text: String,
+}
+
+/// One transcript line of one connection.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub conn: usize,
+    pub t: f64,
+    pub dir: Direction,
+    pub kind: LineKind,
+    pub text: String,
+    pub packets: Vec<u64>,
+    /// Read from inside TLS with a key log.
+    pub decrypted: bool,
+    /// Stream offsets of the line's bytes (see `TranscriptLine::span`).
+    pub span: Option<(u64, u64)>,
+}
+
+impl Line {
+    /// `C: ` or `S: `, as the textbook writes it.
+    pub fn speaker(&self) -> &'static str {
+        match self.dir {
+            Direction::ClientToServer => "C:",
+            Direction::ServerToClient => "S:",
+        }
+    }
+}
+
+/// A message seen on one connection.
+#[derive(Clone, Debug)]
+pub struct Msg {
+    pub conn: usize,
+    pub t: f64,
+    pub record: MessageRecord,
+    /// The bytes, when they fit [`RAW_BUDGET`].
+    pub raw: Option<Arc<[u8]>>,
+}
+
+/// The same message seen on several connections: its path.
+#[derive(Clone, Debug)]
+pub struct Journey {
+    /// The Message-ID, else the SHA-256 of the bytes.
+    pub key: String,
+    pub subject: Option<String>,
+    /// In time order.
+    pub hops: Vec<Hop>,
+}
+
+/// One leg of a journey.
+#[derive(Clone, Copy, Debug)]
+pub struct Hop {
+    pub msg: usize,
+    pub conn: usize,
+    /// From the command that started the transfer to the message's last
+    /// byte.
+    pub t_start: f64,
+    pub t_end: f64,
+    /// True when the message went from client to server (SMTP, APPEND),
+    /// false when the server handed it out (RETR, FETCH).
+    pub upstream: bool,
+}
+
+/// A credential, with the connection it crossed.
+#[derive(Clone, Debug)]
+pub struct Cred {
+    pub conn: usize,
+    pub t: f64,
+    pub record: Credential,
+}
+
+/// A finding, with the connection it is about.
+#[derive(Clone, Debug)]
+pub struct FindingAt {
+    pub conn: Option<usize>,
+    pub t: f64,
+    pub record: Finding,
+}
+
+/// What a timeline marker stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerKind {
+    Command,
+    Message,
+    Finding,
+}
+
+/// A point of interest on the timeline (what "next event" steps to).
+#[derive(Clone, Copy, Debug)]
+pub struct Marker {
+    pub t: f64,
+    pub kind: MarkerKind,
+    /// Index into lines, messages or findings, by kind.
+    pub item: usize,
+}
+
+/// The whole capture, ready to show.
+#[derive(Clone, Debug, Default)]
+pub struct Scene {
+    /// File name shown in the title.
+    pub source: String,
+    /// Capture time of t = 0.
+    pub origin: Timestamp,
+    /// Seconds from the first to the last packet.
+    pub duration: f64,
+    pub hosts: Vec<Host>,
+    pub conns: Vec<Conn>,
+    pub packets: Vec<Pkt>,
+    /// Packets read but not kept ([`MAX_PACKETS`]).
+    pub packets_dropped: u64,
+    pub dns: Vec<DnsEvent>,
+    /// All connections' lines in time order.
+    pub lines: Vec<Line>,
+    pub messages: Vec<Msg>,
+    pub journeys: Vec<Journey>,
+    pub credentials: Vec<Cred>,
+    pub findings: Vec<FindingAt>,
+    pub markers: Vec<Marker>,
+    /// What the reader said about damaged parts of the file.
+    pub warnings: Vec<String>,
+}
+
+impl Scene {
+    /// Index of the first packet at or after `t` (packets are in time
+    /// order).
+    pub fn packet_at(&self, t: f64) -> usize {
+        self.packets.partition_point(|p| p.t < t)
+    }
+
+    /// The packet with capture index `index`, if kept.
+    pub fn packet_by_index(&self, index: u64) -> Option<&Pkt> {
+        let i = self.packets.partition_point(|p| p.index < index);
+        self.packets.get(i).filter(|p| p.index == index)
+    }
+
+    /// The next marker strictly after `t`, and the last one strictly
+    /// before it.
+    pub fn next_marker(&self, t: f64) -> Option<&Marker> {
+        let i = self.markers.partition_point(|m| m.t <= t + 1e-9);
+        self.markers.get(i)
+    }
+
+    pub fn previous_marker(&self, t: f64) -> Option<&Marker> {
+        let i = self.markers.partition_point(|m| m.t < t - 1e-9);
+        i.checked_sub(1).map(|i| &self.markers[i])
+    }
+
+    /// The connection of a flow id.
+    pub fn conn_of_flow(&self, flow: u64) -> Option<usize> {
+        self.conns.binary_search_by_key(&flow, |c| c.flow).ok()
+    }
+
+    /// Where the payload of packet `p` starts in its direction's stream,
+    /// when the connection's stream start is known.
+    pub fn stream_offset(&self, p: &Pkt) -> Option<u64> {
+        let conn = self.conns.get(p.conn as usize)?;
+        let base = conn.stream_base[p.dir.index()]?;
+        let mut seq = p.seq;
+        if p.flags.syn {
+            seq = seq.wrapping_add(1);
+        }
+        Some(seq.wrapping_sub(base) as u64)
+    }
+}
+
+/// Gathers the analysis of one capture into a [`Scene`].
+#[derive(Default)]
+pub struct SceneBuilder {
+    flows: Vec<FlowAnalysis>,
+    packets: Vec<(PacketSeen, u64)>,
+    packets_dropped: u64,
+    udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String)>,
+    /// Message bytes per (flow, message number in the flow).
+    raw: HashMap<(u64, usize), Arc<[u8]>>,
+    raw_bytes: usize,
+    names: Vec<(IpAddr, String)>,
+    warnings: Vec<String>,
+    first_ts: Option<Timestamp>,
+}
+
+impl SceneBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A TCP packet as the pipeline read it.
+    pub fn packet(&mut self, p: &PacketSeen) {
+        self.first_ts = Some(self.first_ts.map_or(p.ts, |t| t.min(p.ts)));
+        if self.packets.len() < MAX_PACKETS {
+            self.packets.push((*p, 0));
+        } else {
+            self.packets_dropped += 1;
+        }
+    }
+
+    /// A UDP datagram: kept when it is DNS (port 53).
+    pub fn datagram(&mut self, index: u64, ts: Timestamp, src: SocketAddr, dst: SocketAddr, payload: &[u8]) {
+        self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
+        if (src.port() != 53 && dst.port() != 53) || self.udp.len() >= 100_000 {
+            return;
+        }
+        if let Some(text) = describe_dns(payload, dst.port() == 53) {
+            self.udp.push((index, ts, src, dst, text));
+        }
+    }
+
+    /// The bytes of the `nth` message of `flow` (called by the dialogue's
+    /// message hook, in order).
+    pub fn message_bytes(&mut self, flow: u64, nth: usize, bytes: &[u8]) {
+        if self.raw_bytes + bytes.len() <= RAW_BUDGET {
+            self.raw_bytes += bytes.len();
+            self.raw.insert((flow, nth), Arc::from(bytes));
+        }
+    }
+
+    pub fn flow(&mut self, a: FlowAnalysis) {
+        self.flows.push(a);
+    }
+
+    pub fn host_names(&mut self, names: &[(IpAddr, String)]) {
+        self.names = names.to_vec();
+    }
+
+    pub fn warning(&mut self, w: String) {
+        self.warnings.push(w);
+    }
+
+    /// Orders, names and places everything.
+    pub fn finish(mut self, source: impl Into<String>) -> Scene {
+        self.flows.sort_by_key(|f| f.summary.id);
+        let origin = self
+            .flows
+            .iter()
+            .map(|f| f.summary.start)
+            .chain(self.first_ts)
+            .min()
+            .unwrap_or_default();
+        let rel = |ts: Timestamp| (ts.as_nanos() - origin.as_nanos()) as f64 / 1e9;
+        let mut scene = Scene {
+            source: source.into(),
+            origin,
+            packets_dropped: self.packets_dropped,
+            warnings: std::mem::take(&mut self.warnings),
+            ..Scene::default()
+        };
+
+        let mut hosts = HostTable::default();
+        for (addr, name) in &self.names {
+            hosts.name(*addr, name.clone(), 3);
+        }
+
+        for a in std::mem::take(&mut self.flows) {
+            let s = &a.summary;
+            let d = a.dialogue;
+            let ci = scene.conns.len();
+            let client_host = hosts.get(s.client.ip());
+            let server_host = hosts.get(s.server.ip());
+            let bytes = [s.streams[0].delivered, s.streams[1].delivered];
+            hosts.add_bytes(client_host, bytes[0] + bytes[1]);
+            hosts.add_bytes(server_host, bytes[0] + bytes[1]);
+            let protocol = d.protocol;
+            hosts.served(server_host, protocol, s.server.port());
+            hosts.client_of(client_host, server_host, protocol, s.server.port());
+            if let Some(h) = &d.helo {
+                hosts.name(s.client.ip(), h.clone(), 1);
+            }
+            let mut conn = Conn {
+                flow: s.id,
+                client: s.client,
+                server: s.server,
+                client_host,
+                server_host,
+                protocol,
+                tls: d.tls.active().then(|| TlsView {
+                    mode: if a.verdict.tls == TlsMode::None {
+                        TlsMode::Starttls
+                    } else {
+                        a.verdict.tls
+                    },
+                    summary: d.tls.summary().clone(),
+                }),
+                start: rel(s.start),
+                end: rel(s.end),
+                packets: s.packets,
+                bytes,
+                stream_base: [None; 2],
+                messages: Vec::new(),
+                credentials: Vec::new(),
+                findings: Vec::new(),
+                lines: Vec::new(),
+                helo: d.helo.clone(),
+            };
+            // The SMTP greeting names the server: `220 hamburger.edu ESMTP`
+            // (RFC 5321 §4.2: the domain follows the code).
+            if protocol == Protocol::Smtp
+                && let Some(first) = d.transcript.iter().find(|l| l.kind == LineKind::Reply)
+                && let Some(domain) = greeting_domain(&first.text)
+            {
+                hosts.name(s.server.ip(), domain, 2);
+            }
+            for l in d.transcript {
+                if scene.lines.len() >= MAX_LINES {
+                    break;
+                }
+                scene.lines.push(Line {
+                    conn: ci,
+                    t: rel(l.ts),
+                    dir: l.dir,
+                    kind: l.kind,
+                    text: l.text,
+                    packets: l.packets,
+                    decrypted: l.tls.is_some(),
+                    span: l.span,
+                });
+            }
+            for (nth, m) in d.messages.into_iter().enumerate() {
+                conn.messages.push(scene.messages.len());
+                scene.messages.push(Msg {
+                    conn: ci,
+                    t: rel(m.ts),
+                    raw: self.raw.remove(&(s.id, nth)),
+                    record: m,
+                });
+            }
+            for c in d.credentials {
+                conn.credentials.push(scene.credentials.len());
+                scene.credentials.push(Cred {
+                    conn: ci,
+                    t: rel(c.ts),
+                    record: c,
+                });
+            }
+            for f in d.findings {
+                conn.findings.push(scene.findings.len());
+                scene.findings.push(FindingAt {
+                    conn: Some(ci),
+                    t: f.ts.map(rel).unwrap_or(conn.start),
+                    record: f,
+                });
+            }
+            scene.conns.push(conn);
+        }
+
+        // Packets: the pipeline numbers flows as it meets them, the same
+        // ids the analysis has.
+        let mut packets = std::mem::take(&mut self.packets);
+        packets.sort_by_key(|(p, _)| (p.ts, p.index));
+        let mut state: Vec<ConnPhase> = vec![ConnPhase::default(); scene.conns.len()];
+        for (p, _) in &packets {
+            let Some(ci) = scene.conn_of_flow(p.flow) else {
+                continue;
+            };
+            let phase = state[ci].phase(p);
+            let base = &mut scene.conns[ci].stream_base[p.dir.index()];
+            if base.is_none() {
+                if p.flags.syn {
+                    *base = Some(p.seq.wrapping_add(1));
+                } else if p.payload_len > 0 {
+                    *base = Some(p.seq);
+                }
+            }
+            scene.packets.push(Pkt {
+                index: p.index,
+                t: rel(p.ts),
+                conn: ci as u32,
+                dir: p.dir,
+                phase,
+                flags: p.flags,
+                seq: p.seq,
+                len: p.payload_len,
+            });
+        }
+
+        for (index, ts, src, dst, text) in std::mem::take(&mut self.udp) {
+            let from = hosts.get(src.ip());
+            let to = hosts.get(dst.ip());
+            let dns = if dst.port() == 53 { to } else { from };
+            hosts.dns(dns);
+            scene.dns.push(DnsEvent {
+                index,
+                t: rel(ts),
+                from,
+                to,
+                text,
+            });
+        }
+        scene.dns.sort_by(|a, b| a.t.total_cmp(&b.t));
+
+        scene.lines.sort_by(|a, b| a.t.total_cmp(&b.t));
+        for (i, l) in scene.lines.iter().enumerate() {
+            scene.conns[l.conn].lines.push(i);
+        }
+        scene.journeys = journeys(&scene);
+        scene.markers = markers(&scene);
+        scene.hosts = hosts.finish();
+        scene.duration = scene
+            .packets
+            .last()
+            .map(|p| p.t)
+            .into_iter()
+            .chain(scene.conns.iter().map(|c| c.end))
+            .chain(scene.dns.last().map(|d| d.t))
+            .fold(0.0, f64::max);
+        scene
+    }
+}
+
+/// The domain of an SMTP greeting (`220 hamburger.edu ESMTP …`), when the
+/// word after the code looks like one.
+fn greeting_domain(text: &str) -> Option<String> {
+    let rest = text.get(4..)?;
+    let word = rest.split_whitespace().next()?;
+    let looks_like_domain = word.contains('.')
+        && word.len() <= 253
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    looks_like_domain.then(|| word.trim_end_matches('.').to_string())
+}
+
+/// `MX hamburger.edu?` for a question, `MX hamburger.edu → 10
+/// hamburger.edu` for an answer.
+fn describe_dns(payload: &[u8], is_query: bool) -> Option<String> {
+    use crate::world::dns::{Record, parse_question, parse_response, type_name};
+    let (name, qtype) = parse_question(payload)?;
+    let question = format!("{} {name}", type_name(qtype));
+    if is_query {
+        return Some(format!("{question}?"));
+    }
+    let (rcode, records) = parse_response(payload)?;
+    if rcode != 0 {
+        return Some(format!("{question} → error {rcode}"));
+    }
+    let answers: Vec<String> = records
+        .iter()
+        .map(|r| match r {
+            Record::Mx {
+                preference,
+                exchange,
+                ..
+            } => format!("MX {preference} {exchange}"),
+            Record::A { addr, .. } => format!("A {addr}"),
+        })
+        .collect();
+    Some(format!("{question} → {}", answers.join(", ")))
+}
+
+/// Per-connection state while the packets' phases are decided.
+#[derive(Clone, Default)]
+struct ConnPhase {
+    synack: bool,
+    established: bool,
+    fin: bool,
+}
+
+impl ConnPhase {
+    fn phase(&mut self, p: &PacketSeen) -> Phase {
+        let f = p.flags;
+        if f.rst {
+            return Phase::Reset;
+        }
+        if f.fin {
+            self.fin = true;
+            return Phase::Close;
+        }
+        if f.syn {
+            if f.ack {
+                self.synack = true;
+            }
+            return Phase::Handshake;
+        }
+        if p.payload_len > 0 {
+            self.established = true;
+            return Phase::Data;
+        }
+        if self.fin {
+            return Phase::Close;
+        }
+        if self.synack && !self.established && p.dir == Direction::ClientToServer {
+            // The client's ACK of the SYN-ACK ends the three-way handshake.
+            self.established = true;
+            return Phase::Handshake;
+        }
+        Phase::Ack
+    }
+}
+
+/// Messages with the same Message-ID (or the same bytes) seen on several
+/// connections: submission → relay → retrieval.
+fn journeys(scene: &Scene) -> Vec<Journey> {
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut order = Vec::new();
+    for (i, m) in scene.messages.iter().enumerate() {
+        if m.record.part != "full" && m.record.part != "top" {
+            continue;
+        }
+        let key = m
+            .record
+            .message_id
+            .clone()
+            .unwrap_or_else(|| m.record.sha256.clone());
+        let e = by_key.entry(key.clone()).or_default();
+        if e.is_empty() {
+            order.push(key);
+        }
+        e.push(i);
+    }
+    let mut out = Vec::new();
+    for key in order {
+        let msgs = &by_key[&key];
+        let mut hops: Vec<Hop> = msgs
+            .iter()
+            .map(|&mi| {
+                let m = &scene.messages[mi];
+                let upstream = matches!(m.record.via, Via::Data | Via::Bdat | Via::Append);
+                Hop {
+                    msg: mi,
+                    conn: m.conn,
+                    t_start: transfer_start(scene, m),
+                    t_end: m.t,
+                    upstream,
+                }
+            })
+            .collect();
+        hops.sort_by(|a, b| a.t_end.total_cmp(&b.t_end));
+        out.push(Journey {
+            subject: scene.messages[msgs[0]].record.subject.clone(),
+            key,
+            hops,
+        });
+    }
+    out
+}
+
+/// When the transfer of `m` began: the last client command on its
+/// connection at or before the message's last byte.
+fn transfer_start(scene: &Scene, m: &Msg) -> f64 {
+    let conn = &scene.conns[m.conn];
+    let before = conn.lines.partition_point(|&i| scene.lines[i].t <= m.t);
+    conn.lines[..before]
+        .iter()
+        .rev()
+        .map(|&i| &scene.lines[i])
+        .find(|l| l.kind == LineKind::Command)
+        .map_or(m.t, |l| l.t)
+}
+
+fn markers(scene: &Scene) -> Vec<Marker> {
+    let mut out = Vec::new();
+    for (i, l) in scene.lines.iter().enumerate() {
+        if l.kind == LineKind::Command {
+            out.push(Marker {
+                t: l.t,
+                kind: MarkerKind::Command,
+                item: i,
+            });
+        }
+    }
+    for (i, m) in scene.messages.iter().enumerate() {
+        out.push(Marker {
+            t: m.t,
+            kind: MarkerKind::Message,
+            item: i,
+        });
+    }
+    for (i, f) in scene.findings.iter().enumerate() {
+        if f.record.severity >= Severity::Medium {
+            out.push(Marker {
+                t: f.t,
+                kind: MarkerKind::Finding,
+                item: i,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.t.total_cmp(&b.t));
+    out
+}
+
+/// Hosts by address while the scene is built.
+#[derive(Default)]
+struct HostTable {
+    index: HashMap<IpAddr, usize>,
+    hosts: Vec<HostDraft>,
+}
+
+struct HostDraft {
+    addr: IpAddr,
+    /// (name, priority): NRB 3 > SMTP greeting 2 > EHLO 1.
+    name: Option<(String, u8)>,
+    serves_mail: bool,
+    serves_mailbox: bool,
+    dns: bool,
+    bytes: u64,
+    /// SMTP servers this host sent to.
+    smtp_to: Vec<usize>,
+    /// Mailbox servers (POP3/IMAP) this host read from.
+    reads_from: Vec<usize>,
+}
+
+impl HostTable {
+    fn get(&mut self, addr: IpAddr) -> usize {
+        *self.index.entry(addr).or_insert_with(|| {
+            self.hosts.push(HostDraft {
+                addr,
+                name: None,
+                serves_mail: false,
+                serves_mailbox: false,
+                dns: false,
+                bytes: 0,
+                smtp_to: Vec::new(),
+                reads_from: Vec::new(),
+            });
+            self.hosts.len() - 1
+        })
+    }
+
+    fn name(&mut self, addr: IpAddr, name: String, priority: u8) {
+        let h = self.get(addr);
+        let h = &mut self.hosts[h];
+        if h.name.as_ref().is_none_or(|(_, p)| *p < priority) {
+            h.name = Some((name, priority));
+        }
+    }
+
+    fn add_bytes(&mut self, h: usize, n: u64) {
+        self.hosts[h].bytes += n;
+    }
+
+    fn served(&mut self, h: usize, protocol: Protocol, port: u16) {
+        let h = &mut self.hosts[h];
+        match protocol {
+            Protocol::Smtp => h.serves_mail = true,
+            Protocol::Pop3 | Protocol::Imap => h.serves_mailbox = true,
+            _ => match port {
+                25 | 465 | 587 => h.serves_mail = true,
+                110 | 995 | 143 | 993 => h.serves_mailbox = true,
+                _ => {}
+            },
+        }
+    }
+
+    fn client_of(&mut self, client: usize, server: usize, protocol: Protocol, port: u16) {
+        let smtp = protocol == Protocol::Smtp || matches!(port, 25 | 465 | 587);
+        let mailbox = matches!(protocol, Protocol::Pop3 | Protocol::Imap)
+            || matches!(port, 110 | 995 | 143 | 993);
+        let h = &mut self.hosts[client];
+        if smtp && !h.smtp_to.contains(&server) {
+            h.smtp_to.push(server);
+        } else if mailbox && !h.reads_from.contains(&server) {
+            h.reads_from.push(server);
+        }
+    }
+
+    fn dns(&mut self, h: usize) {
+        self.hosts[h].dns = true;
+    }
+
+    /// Roles, names and places. Columns follow the SMTP hops: a host's
+    /// column is one more than the deepest host that sent it mail (user
+    /// agents that submit sit in column 0); readers sit one right of the
+    /// deepest server they read from.
+    fn finish(self) -> Vec<Host> {
+        let n = self.hosts.len();
+        let mut depth = vec![0usize; n];
+        // Longest path over SMTP edges, bounded by n rounds (cycles, such as
+        // two servers relaying to each other, stop growing at n).
+        for _ in 0..n.min(64) {
+            let mut changed = false;
+            for (i, h) in self.hosts.iter().enumerate() {
+                for &to in &h.smtp_to {
+                    if to != i && depth[to] < depth[i] + 1 {
+                        depth[to] = depth[i] + 1;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut out: Vec<Host> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let role = if h.serves_mail || h.serves_mailbox {
+                    Role::MailServer
+                } else if h.dns {
+                    Role::Dns
+                } else if !h.smtp_to.is_empty() || !h.reads_from.is_empty() {
+                    Role::UserAgent
+                } else {
+                    Role::Other
+                };
+                let column = if role == Role::UserAgent && h.smtp_to.is_empty() {
+                    h.reads_from.iter().map(|&s| depth[s] + 1).max().unwrap_or(0)
+                } else {
+                    depth[i]
+                };
+                Host {
+                    addr: h.addr,
+                    name: h
+                        .name
+                        .as_ref()
+                        .map(|(n, _)| n.clone())
+                        .unwrap_or_else(|| h.addr.to_string()),
+                    role,
+                    column,
+                    row: 0,
+                    bytes: h.bytes,
+                }
+            })
+            .collect();
+        // A mailbox server that nobody sent mail to still sits right of the
+        // submitting agents.
+        for i in 0..n {
+            if out[i].role == Role::MailServer && out[i].column == 0 {
+                out[i].column = 1;
+            }
+        }
+        let mut rows: HashMap<usize, usize> = HashMap::new();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| (out[i].column, std::cmp::Reverse(out[i].bytes), i));
+        for i in order {
+            if out[i].role == Role::Dns || out[i].role == Role::Other {
+                continue;
+            }
+            let r = rows.entry(out[i].column).or_default();
+            out[i].row = *r;
+            *r += 1;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn greeting_domains() {
+        assert_eq!(
+            greeting_domain("220 hamburger.edu ESMTP mailscope").as_deref(),
+            Some("hamburger.edu")
+        );
+        assert_eq!(greeting_domain("220 ready"), None);
+        assert_eq!(greeting_domain("220"), None);
+        assert_eq!(greeting_domain("220 <script>.x"), None);
+    }
+}
