@@ -24,6 +24,8 @@ pub struct DemoArgs<'a> {
     pub alice_domain: String,
     pub bob_domain: String,
     pub cipher: Option<u16>,
+    /// Follow the demo in the classroom window.
+    pub gui: bool,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -56,6 +58,9 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
         bob_domain: args.bob_domain.clone(),
         tls_suite: args.cipher,
     };
+    if args.gui {
+        return super::gui::demo(opts, args.write);
+    }
     #[cfg(not(feature = "live"))]
     if args.capture_lo {
         return Err(Failure {

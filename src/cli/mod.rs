@@ -11,6 +11,7 @@ mod demo;
 mod dialog;
 mod extract;
 mod flows;
+mod gui;
 mod progress;
 mod run;
 mod serve;
@@ -150,6 +151,45 @@ enum Command {
         /// the TLS version.
         #[arg(long)]
         cipher: Option<String>,
+        /// Open the classroom window and follow the demo live while it
+        /// records; the capture can be replayed afterwards.
+        #[arg(long)]
+        gui: bool,
+    },
+    /// The classroom window: the capture animated as hosts, connections
+    /// and packets, with transcripts, the message inspector and what an
+    /// eavesdropper reads.
+    Gui {
+        /// A pcap or pcapng file (or none: an empty window with "Open…" and
+        /// the demo).
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Language of the window: en or es (default: from the locale).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Large fonts and thick lines, for a projector.
+        #[arg(long)]
+        presenter: bool,
+        /// Dark theme.
+        #[arg(long)]
+        dark: bool,
+        /// The panel to show: topology, eavesdropper, message, flows, findings.
+        #[arg(long)]
+        tab: Option<String>,
+        /// Select this flow (its id, as `mailscope flows` lists it).
+        #[arg(long)]
+        flow: Option<u64>,
+        /// Put the playhead at this many seconds from the capture's start.
+        #[arg(long)]
+        at: Option<f64>,
+        /// Select the first transcript line containing this text (and put
+        /// the playhead there).
+        #[arg(long)]
+        line: Option<String>,
+        /// Start playing at once.
+        #[arg(long)]
+        play: bool,
     },
     /// Classroom mode: a mail server (SMTP, submission, POP3, IMAP, with
     /// STARTTLS and implicit TLS) for students to talk to by hand.
@@ -296,6 +336,7 @@ pub fn main() -> i32 {
             alice_domain,
             bob_domain,
             cipher,
+            gui,
         } => (|| {
             let usage = |m: String| Failure {
                 code: 2,
@@ -342,10 +383,34 @@ pub fn main() -> i32 {
                     alice_domain,
                     bob_domain,
                     cipher,
+                    gui,
                 },
                 cli.quiet,
             )
         })(),
+        Command::Gui {
+            file,
+            keys,
+            lang,
+            presenter,
+            dark,
+            tab,
+            flow,
+            at,
+            line,
+            play,
+        } => gui::run(gui::GuiArgs {
+            file,
+            keys,
+            lang,
+            presenter,
+            dark,
+            tab,
+            flow,
+            at,
+            line,
+            play,
+        }),
         Command::Serve {
             domain,
             users,

@@ -31,6 +31,9 @@ pub enum LoadEvent {
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     pub keylogs: Vec<PathBuf>,
+    /// Read no secrets at all: show only what an eavesdropper without the
+    /// keys sees.
+    pub no_decrypt: bool,
 }
 
 /// Analyses `path` on a new thread. `wake` is called after each event so
@@ -60,6 +63,14 @@ pub fn spawn(
     rx
 }
 
+/// Message bytes on their way from the hook to the builder.
+#[derive(Default)]
+struct RawStore {
+    counts: std::collections::HashMap<u64, usize>,
+    /// (flow, message number in the flow, bytes), not yet handed over.
+    bytes: Vec<(u64, usize, Vec<u8>)>,
+}
+
 /// Analyses `path` into a scene (on the calling thread), calling
 /// `progress(bytes_read, file_size)` now and then.
 pub fn analyze(
@@ -79,25 +90,27 @@ pub fn analyze(
             .map_err(|e| format!("cannot read the key log {}: {e}", k.display()))?;
         log.add(&text);
     }
-    let keys = Rc::new(RefCell::new(log));
-    pipeline.collect_secrets(keys.clone());
+    let keys = (!options.no_decrypt).then(|| Rc::new(RefCell::new(log)));
+    if let Some(k) = &keys {
+        pipeline.collect_secrets(k.clone());
+    }
     let total = pipeline.file_len();
 
-    let builder = Rc::new(RefCell::new(SceneBuilder::new()));
+    let builder = RefCell::new(SceneBuilder::new());
     // The hook sees each message before its bytes are dropped; messages of
-    // one flow arrive in order, so counting them gives their index.
-    let counts: Rc<RefCell<std::collections::HashMap<u64, usize>>> = Rc::default();
+    // one flow arrive in order, so counting them gives their index. It
+    // keeps the bytes in a store of its own: the finished flows keep their
+    // hook, so a hook holding the builder would make a cycle.
+    let store: Rc<RefCell<RawStore>> = Rc::default();
     let hook: MessageHook = {
-        let builder = builder.clone();
-        let counts = counts.clone();
+        let store = store.clone();
         Rc::new(RefCell::new(
             move |record: &mut MessageRecord, raw: &RawMessage, _parts: &[Vec<u8>]| {
-                let mut counts = counts.borrow_mut();
-                let nth = counts.entry(record.flow).or_default();
-                builder
-                    .borrow_mut()
-                    .message_bytes(record.flow, *nth, &raw.bytes);
+                let mut s = store.borrow_mut();
+                let nth = s.counts.entry(record.flow).or_default();
+                let nth_now = *nth;
                 *nth += 1;
+                s.bytes.push((record.flow, nth_now, raw.bytes.clone()));
             },
         ))
     };
@@ -112,12 +125,16 @@ pub fn analyze(
                 server.port(),
                 dialogue,
                 Some(hook.clone()),
-                Some(keys.clone()),
+                keys.clone(),
             )
         },
         |flow| {
             let analysis = flow.handler.finish(flow.summary);
-            builder.borrow_mut().flow(analysis);
+            let mut b = builder.borrow_mut();
+            for (f, nth, bytes) in store.borrow_mut().bytes.drain(..) {
+                b.message_bytes(f, nth, &bytes);
+            }
+            b.flow(analysis);
         },
         |read| progress(read, total),
         |seen| match seen {
@@ -136,9 +153,7 @@ pub fn analyze(
         },
     );
     drop(hook);
-    let mut builder = Rc::try_unwrap(builder)
-        .map_err(|_| "the analysis still holds the scene".to_string())?
-        .into_inner();
+    let mut builder = builder.into_inner();
     if let Err(e) = result {
         // Packets read before the damage are kept: the scene shows them
         // with the error as a warning.

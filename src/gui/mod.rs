@@ -6,8 +6,145 @@
 //! analyzer on a capture (off the UI thread) and gathers a [`model::Scene`];
 //! the panels only draw the scene at the playhead's time.
 
+pub mod app;
+pub mod bytes;
+pub mod eavesdropper;
+pub mod export;
+pub mod flows;
 pub mod i18n;
+pub mod inspector;
+pub mod live;
 pub mod loader;
 pub mod model;
-pub mod export;
-pub mod inspector;
+pub mod playback;
+pub mod timeline;
+pub mod topology;
+pub mod transcript;
+
+use std::path::PathBuf;
+
+pub use app::{ClassroomApp, Tab};
+use i18n::Lang;
+
+/// How the window starts (`mailscope gui` flags).
+#[derive(Clone, Debug, Default)]
+pub struct Start {
+    /// A capture to open.
+    pub file: Option<PathBuf>,
+    /// Run the demo and follow it, writing its capture here.
+    pub demo: Option<(crate::world::demo::DemoOptions, PathBuf)>,
+    pub keylogs: Vec<PathBuf>,
+    /// Ignore every key log (the capture's DSBs too).
+    pub no_decrypt: bool,
+    pub lang: Option<Lang>,
+    pub presenter: bool,
+    pub dark: bool,
+    pub tab: Option<Tab>,
+    /// Select this flow id.
+    pub flow: Option<u64>,
+    /// Put the playhead here (seconds), paused.
+    pub at: Option<f64>,
+    /// Select the first transcript line containing this text.
+    pub line: Option<String>,
+    /// Start playing.
+    pub play: bool,
+}
+
+/// Opens the native window and returns when it is closed.
+pub fn run(start: Start) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("mailscope")
+            .with_inner_size([1600.0, 900.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "mailscope",
+        options,
+        Box::new(move |cc| {
+            add_system_fallback_font(&cc.egui_ctx);
+            let mut app = ClassroomApp::new(start.lang.unwrap_or_else(Lang::from_env));
+            app.presenter = start.presenter;
+            app.dark = start.dark;
+            app.load_options.keylogs = start.keylogs.clone();
+            app.load_options.no_decrypt = start.no_decrypt;
+            if let Some((opts, target)) = start.demo.clone() {
+                app.demo_options = opts;
+                app.run_demo(target, &cc.egui_ctx);
+            } else if let Some(f) = &start.file {
+                // Synchronously when the window must start in a given state
+                // (screenshots, a prepared lesson); else in the background.
+                if start.flow.is_some() || start.at.is_some() || start.line.is_some() {
+                    app.open_now(f);
+                    apply_start(&mut app, &start);
+                } else {
+                    app.open(f.clone(), &cc.egui_ctx);
+                }
+            }
+            if let Some(tab) = start.tab {
+                app.tab = tab;
+            }
+            if start.play {
+                app.playback.play();
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| format!("cannot open the window: {e}"))
+}
+
+/// Fonts tried, in order, for the glyphs egui's built-in fonts lack
+/// (arrows such as →, box drawing, many accented capitals).
+const FALLBACK_FONTS: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+    "C:\\Windows\\Fonts\\arial.ttf",
+];
+
+/// Adds the first system font found as a fallback of both families.
+pub fn add_system_fallback_font(ctx: &egui::Context) {
+    let Some(bytes) = FALLBACK_FONTS.iter().find_map(|p| std::fs::read(p).ok()) else {
+        return;
+    };
+    let mut fonts = egui::FontDefinitions::default();
+    fonts.font_data.insert(
+        "system-fallback".into(),
+        std::sync::Arc::new(egui::FontData::from_owned(bytes)),
+    );
+    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+        fonts
+            .families
+            .entry(family)
+            .or_default()
+            .push("system-fallback".into());
+    }
+    ctx.set_fonts(fonts);
+}
+
+/// Applies the selection flags to an app whose scene is loaded.
+pub fn apply_start(app: &mut ClassroomApp, start: &Start) {
+    let Some(scene) = app.scene() else {
+        return;
+    };
+    let conn = start.flow.and_then(|f| scene.conn_of_flow(f));
+    let line = start.line.as_ref().and_then(|needle| {
+        scene
+            .lines
+            .iter()
+            .position(|l| conn.is_none_or(|c| l.conn == c) && l.text.contains(needle.as_str()))
+    });
+    let line_t = line.map(|i| scene.lines[i].t);
+    if conn.is_some() {
+        app.select_conn(conn);
+    }
+    if let Some(t) = start.at.or(line_t) {
+        app.playback.seek(t);
+    }
+    if let Some(i) = line {
+        app.select_line(i);
+    }
+}

@@ -151,7 +151,7 @@ pub struct DnsEvent {
     pub t: f64,
     pub from: usize,
     pub to: usize,
-    /// `MX hamburger.edu?` or `MX hamburger.edu → 10 hamburger.edu`.
+    /// `MX hamburger.edu?` or `MX hamburger.edu -> 10 hamburger.edu`.
     pub text: String,
 }
 
@@ -571,7 +571,7 @@ fn greeting_domain(text: &str) -> Option<String> {
     looks_like_domain.then(|| word.trim_end_matches('.').to_string())
 }
 
-/// `MX hamburger.edu?` for a question, `MX hamburger.edu → 10
+/// `MX hamburger.edu?` for a question, `MX hamburger.edu -> 10
 /// hamburger.edu` for an answer.
 fn describe_dns(payload: &[u8], is_query: bool) -> Option<String> {
     use crate::world::dns::{Record, parse_question, parse_response, type_name};
@@ -582,7 +582,7 @@ fn describe_dns(payload: &[u8], is_query: bool) -> Option<String> {
     }
     let (rcode, records) = parse_response(payload)?;
     if rcode != 0 {
-        return Some(format!("{question} → error {rcode}"));
+        return Some(format!("{question} -> error {rcode}"));
     }
     let answers: Vec<String> = records
         .iter()
@@ -595,7 +595,7 @@ fn describe_dns(payload: &[u8], is_query: bool) -> Option<String> {
             Record::A { addr, .. } => format!("A {addr}"),
         })
         .collect();
-    Some(format!("{question} → {}", answers.join(", ")))
+    Some(format!("{question} -> {}", answers.join(", ")))
 }
 
 /// Per-connection state while the packets' phases are decided.

@@ -39,7 +39,7 @@ pub struct TranscriptLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<&'static str>,
     /// Stream offsets `[start, end)` of the line's bytes in its direction
-    /// (line ending excluded), so a viewer can mark them inside the
+    /// (line ending included), so a viewer can mark them inside the
     /// packets. None for decrypted lines, whose offsets are in the
     /// plaintext, and for gaps.
     #[serde(skip)]

@@ -71,6 +71,13 @@ pub struct DemoReport {
 }
 
 pub async fn run(opts: &DemoOptions) -> io::Result<DemoReport> {
+    run_with(opts, |_| {}).await
+}
+
+/// Like [`run`], calling `started` once the world is up, before the user
+/// agents begin (the GUI takes the recorder there to follow the demo while
+/// it records).
+pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::Result<DemoReport> {
     let world_opts = WorldOptions {
         net: opts.net,
         ports: opts.ports,
@@ -83,6 +90,7 @@ pub async fn run(opts: &DemoOptions) -> io::Result<DemoReport> {
         ..WorldOptions::default()
     };
     let mut world = World::start(&world_opts).await?;
+    started(&world);
     let pace = Pace::new(opts.speed);
     let t = world.topology.clone();
     let alice_addr = format!("{}@{}", ALICE.0, t.alice_domain);

@@ -1,0 +1,91 @@
+//! `mailscope gui [FILE]` and `mailscope demo --gui`: the classroom window.
+
+use std::path::{Path, PathBuf};
+
+use super::{Failure, KeyArgs};
+
+/// The flags of `mailscope gui`.
+pub(crate) struct GuiArgs {
+    pub file: Option<PathBuf>,
+    pub keys: KeyArgs,
+    pub lang: Option<String>,
+    pub presenter: bool,
+    pub dark: bool,
+    pub tab: Option<String>,
+    pub flow: Option<u64>,
+    pub at: Option<f64>,
+    pub line: Option<String>,
+    pub play: bool,
+}
+
+#[cfg(feature = "gui")]
+pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
+    use crate::gui::{Start, Tab, i18n::Lang};
+    let usage = |m: String| Failure { code: 2, message: m };
+    let lang = match args.lang.as_deref() {
+        None => None,
+        Some("en") => Some(Lang::En),
+        Some("es") => Some(Lang::Es),
+        Some(other) => return Err(usage(format!("--lang takes en or es, not {other:?}"))),
+    };
+    let tab = match args.tab.as_deref() {
+        None => None,
+        Some("topology") => Some(Tab::Topology),
+        Some("eavesdropper") => Some(Tab::Eavesdropper),
+        Some("message") => Some(Tab::Message),
+        Some("flows") => Some(Tab::Flows),
+        Some("findings") => Some(Tab::Findings),
+        Some(other) => {
+            return Err(usage(format!(
+                "--tab takes topology, eavesdropper, message, flows or findings, not {other:?}"
+            )));
+        }
+    };
+    if let Some(f) = &args.file
+        && !f.exists()
+    {
+        return Err(Failure::input(format!("no such file: {}", f.display())));
+    }
+    crate::gui::run(Start {
+        file: args.file,
+        demo: None,
+        keylogs: args.keys.files,
+        no_decrypt: args.keys.no_decrypt,
+        lang,
+        presenter: args.presenter,
+        dark: args.dark,
+        tab,
+        flow: args.flow,
+        at: args.at,
+        line: args.line,
+        play: args.play,
+    })
+    .map_err(Failure::input)
+}
+
+#[cfg(feature = "gui")]
+pub(crate) fn demo(options: crate::world::demo::DemoOptions, write: &Path) -> Result<(), Failure> {
+    crate::gui::run(crate::gui::Start {
+        demo: Some((options, write.to_path_buf())),
+        ..Default::default()
+    })
+    .map_err(Failure::input)
+}
+
+#[cfg(not(feature = "gui"))]
+pub(crate) fn run(_args: GuiArgs) -> Result<(), Failure> {
+    Err(no_gui())
+}
+
+#[cfg(not(feature = "gui"))]
+pub(crate) fn demo(_options: crate::world::demo::DemoOptions, _write: &Path) -> Result<(), Failure> {
+    Err(no_gui())
+}
+
+#[cfg(not(feature = "gui"))]
+fn no_gui() -> Failure {
+    Failure {
+        code: 2,
+        message: "this mailscope was built without the window: rebuild with the default features (`cargo build --release`)".into(),
+    }
+}

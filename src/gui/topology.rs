@@ -1,0 +1,455 @@
+//! The picture of the mail path: hosts as nodes, connections as edges,
+//! packets and messages moving along them at the playhead's time.
+//!
+//! Hosts are placed by [`Host::column`] (senders left, mailbox readers
+//! right, servers between, in the order mail passes them) and DNS above.
+//! A packet is drawn on its edge while [`Playback::in_flight`] says it is
+//! on the way; its shape tells the phase of the connection (round yellow
+//! SYN/ACK of the handshake, blue data, orange FIN, red RST), which is the
+//! three-phase lesson of TCP. A message travels as an envelope along every
+//! connection it crossed ([`Journey`]).
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
+
+use super::i18n::Lang;
+use super::model::{Conn, Phase, Role, Scene};
+use super::playback::Playback;
+use crate::flow::Direction;
+use crate::proto::Protocol;
+
+/// Packets drawn at most in one frame (the rest are counted in a label),
+/// so a burst of a big capture cannot stall the window.
+pub const MAX_DRAWN: usize = 10_000;
+
+/// What the picture tells the app after a frame.
+#[derive(Default)]
+pub struct TopologyResponse {
+    /// A connection (edge) was clicked.
+    pub clicked_conn: Option<usize>,
+    /// Packets on the way at this instant.
+    pub in_flight: usize,
+}
+
+/// The colour of a protocol's edges and packets.
+pub fn protocol_color(p: Protocol) -> Color32 {
+    match p {
+        Protocol::Smtp => Color32::from_rgb(40, 110, 220),
+        Protocol::Pop3 => Color32::from_rgb(30, 150, 70),
+        Protocol::Imap => Color32::from_rgb(140, 70, 200),
+        Protocol::Tls => Color32::from_rgb(90, 90, 90),
+        Protocol::Unknown => Color32::from_rgb(120, 120, 120),
+    }
+}
+
+fn phase_color(phase: Phase, proto: Color32) -> Color32 {
+    match phase {
+        Phase::Handshake => Color32::from_rgb(235, 180, 0),
+        Phase::Data => proto,
+        Phase::Ack => Color32::from_gray(150),
+        Phase::Close => Color32::from_rgb(240, 120, 20),
+        Phase::Reset => Color32::from_rgb(220, 30, 30),
+    }
+}
+
+/// Where each host is drawn inside `rect`.
+pub fn layout(scene: &Scene, rect: Rect) -> Vec<Pos2> {
+    let columns = scene
+        .hosts
+        .iter()
+        .filter(|h| matches!(h.role, Role::UserAgent | Role::MailServer))
+        .map(|h| h.column)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut rows = vec![0usize; columns];
+    for h in &scene.hosts {
+        if matches!(h.role, Role::UserAgent | Role::MailServer) {
+            rows[h.column] = rows[h.column].max(h.row + 1);
+        }
+    }
+    let top = rect.top() + rect.height() * 0.28;
+    let body = Rect::from_min_max(Pos2::new(rect.left(), top), rect.max);
+    let mut side = 0usize;
+    let others = scene
+        .hosts
+        .iter()
+        .filter(|h| matches!(h.role, Role::Dns | Role::Other))
+        .count()
+        .max(1);
+    scene
+        .hosts
+        .iter()
+        .map(|h| match h.role {
+            Role::UserAgent | Role::MailServer => {
+                let x = body.left() + body.width() * (h.column as f32 + 0.5) / columns as f32;
+                let n = rows[h.column].max(1);
+                let y = if n == 1 {
+                    // A zigzag: neighbouring columns at different heights,
+                    // so the edge between them is long enough to show the
+                    // packets and its label.
+                    let lift = if h.column % 2 == 1 { -0.25 } else { 0.15 };
+                    body.center().y + body.height() * lift
+                } else {
+                    body.top() + body.height() * (h.row as f32 + 0.5) / n as f32
+                };
+                Pos2::new(x, y)
+            }
+            Role::Dns | Role::Other => {
+                // Aside, along the top.
+                side += 1;
+                let x = rect.left() + rect.width() * side as f32 / (others + 1) as f32;
+                Pos2::new(x, rect.top() + rect.height() * 0.12)
+            }
+        })
+        .collect()
+}
+
+/// For each connection, its place among the connections between the same
+/// two hosts (k of n), so parallel connections are drawn side by side.
+/// Computed once per scene.
+pub fn edge_slots(scene: &Scene) -> Vec<(f32, f32)> {
+    let mut count: std::collections::HashMap<(usize, usize), usize> = Default::default();
+    let pair = |c: &Conn| {
+        (
+            c.client_host.min(c.server_host),
+            c.client_host.max(c.server_host),
+        )
+    };
+    let ks: Vec<usize> = scene
+        .conns
+        .iter()
+        .map(|c| {
+            let n = count.entry(pair(c)).or_default();
+            *n += 1;
+            *n - 1
+        })
+        .collect();
+    scene
+        .conns
+        .iter()
+        .zip(ks)
+        .map(|(c, k)| {
+            // Beyond nine, connections share the outer tracks.
+            let n = count[&pair(c)].min(9);
+            ((k % 9) as f32, n as f32)
+        })
+        .collect()
+}
+
+/// Ends of a connection's edge, moved off the straight line by its slot.
+fn edge(pos: &[Pos2], c: &Conn, (k, n): (f32, f32)) -> (Pos2, Pos2) {
+    let a = pos[c.client_host];
+    let b = pos[c.server_host];
+    let offset = (k.min(n - 1.0) - (n - 1.0) / 2.0) * 14.0;
+    let d = b - a;
+    let normal = Vec2::new(-d.y, d.x).normalized();
+    (a + normal * offset, b + normal * offset)
+}
+
+/// Draws the picture; `selected` is the connection other panels show.
+pub fn show(
+    ui: &mut Ui,
+    lang: Lang,
+    scene: &Scene,
+    slots: &[(f32, f32)],
+    playback: &Playback,
+    selected: Option<usize>,
+    presenter: bool,
+) -> TopologyResponse {
+    let mut response = TopologyResponse::default();
+    let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
+    let painter = ui.painter_at(rect);
+    let visuals = ui.visuals().clone();
+    let scale = if presenter { 1.8 } else { 1.0 };
+    let t = playback.t;
+    let pos = layout(scene, rect.shrink(40.0 * scale));
+
+    // Only the connections near the playhead (or the selected one) are
+    // drawn solid; the rest are faint, so a capture with hundreds of
+    // connections stays readable.
+    let many = scene.conns.len() > 200;
+    let mut edges = Vec::with_capacity(scene.conns.len());
+    for (ci, c) in scene.conns.iter().enumerate() {
+        let (a, b) = edge(&pos, c, slots.get(ci).copied().unwrap_or((0.0, 1.0)));
+        edges.push((a, b));
+        let active = c.start <= t && t <= c.end;
+        if many && !active && selected != Some(ci) {
+            continue;
+        }
+        let color = protocol_color(c.protocol);
+        let width = scale
+            * if selected == Some(ci) {
+                5.0
+            } else if active {
+                3.0
+            } else {
+                1.0
+            };
+        let color = if active || selected == Some(ci) {
+            color
+        } else {
+            color.gamma_multiply(0.35)
+        };
+        if c.encrypted() {
+            // A double line: the tunnel TLS builds.
+            let d = (b - a).normalized();
+            let n = Vec2::new(-d.y, d.x) * (width + 2.0);
+            painter.line_segment([a + n, b + n], Stroke::new(width * 0.6, color));
+            painter.line_segment([a - n, b - n], Stroke::new(width * 0.6, color));
+        } else {
+            painter.line_segment([a, b], Stroke::new(width, color));
+        }
+        // The label: `SMTP 587`, with the lock or the warning.
+        let mid = a + (b - a) * 0.5;
+        let tag = if c.encrypted() {
+            format!("{}  [TLS]", c.label())
+        } else if !c.credentials.is_empty() {
+            format!("{}  ! {}", c.label(), lang.t("Credentials in clear"))
+        } else {
+            c.label()
+        };
+        let r = ui.interact(
+            Rect::from_center_size(mid, Vec2::new(120.0 * scale, 22.0 * scale)),
+            ui.scope_id().with(("edge", ci)),
+            Sense::click(),
+        );
+        if r.clicked() {
+            response.clicked_conn = Some(ci);
+        }
+        if !many || active || selected == Some(ci) {
+            let fg = if !c.encrypted() && !c.credentials.is_empty() {
+                Color32::from_rgb(220, 30, 30)
+            } else {
+                visuals.text_color()
+            };
+            let galley = painter.layout_no_wrap(tag, FontId::proportional(12.0 * scale), fg);
+            let bg = Rect::from_center_size(mid, galley.size() + Vec2::splat(6.0));
+            painter.rect_filled(bg, 4.0, visuals.extreme_bg_color.gamma_multiply(0.9));
+            painter.galley(bg.min + Vec2::splat(3.0), galley, fg);
+        }
+    }
+
+    // DNS: the MX question and answer as a dotted line while they travel.
+    for d in &scene.dns {
+        if let Some(f) = playback.in_flight(d.t) {
+            let (a, b) = (pos[d.from], pos[d.to]);
+            painter.add(Shape::dashed_line(
+                &[a, b],
+                Stroke::new(1.5 * scale, Color32::from_rgb(0, 150, 160)),
+                6.0,
+                4.0,
+            ));
+            let p = a + (b - a) * f;
+            painter.circle_filled(p, 6.0 * scale, Color32::from_rgb(0, 150, 160));
+            painter.text(
+                p + Vec2::new(0.0, -12.0 * scale),
+                Align2::CENTER_BOTTOM,
+                &d.text,
+                FontId::monospace(12.0 * scale),
+                visuals.text_color(),
+            );
+        }
+    }
+
+    // Packets on the way. Packets are in time order, so only those whose
+    // time is just ahead of the playhead can be flying.
+    let start = scene.packet_at(t);
+    let mut drawn = 0usize;
+    let mut labels = Vec::new();
+    for p in scene.packets[start..].iter() {
+        let Some(f) = playback.in_flight(p.t) else {
+            if p.t > t {
+                break;
+            }
+            continue;
+        };
+        response.in_flight += 1;
+        if drawn >= MAX_DRAWN {
+            continue;
+        }
+        drawn += 1;
+        let c = &scene.conns[p.conn as usize];
+        let (a, b) = edges[p.conn as usize];
+        let (from, to) = match p.dir {
+            Direction::ClientToServer => (a, b),
+            Direction::ServerToClient => (b, a),
+        };
+        let at = from + (to - from) * f;
+        let color = phase_color(p.phase, protocol_color(c.protocol));
+        let r = 6.0 * scale;
+        match p.phase {
+            Phase::Handshake => {
+                painter.circle_filled(at, r, color);
+            }
+            Phase::Data => {
+                painter.rect_filled(Rect::from_center_size(at, Vec2::splat(2.0 * r)), 2.0, color);
+            }
+            Phase::Ack => {
+                painter.circle_filled(at, r * 0.5, color);
+            }
+            Phase::Close => {
+                painter.add(Shape::convex_polygon(
+                    vec![
+                        at + Vec2::new(0.0, -r * 1.2),
+                        at + Vec2::new(r * 1.2, 0.0),
+                        at + Vec2::new(0.0, r * 1.2),
+                        at + Vec2::new(-r * 1.2, 0.0),
+                    ],
+                    color,
+                    Stroke::NONE,
+                ));
+            }
+            Phase::Reset => {
+                let s = Stroke::new(3.0 * scale, color);
+                painter.line_segment([at - Vec2::splat(r), at + Vec2::splat(r)], s);
+                painter.line_segment([at + Vec2::new(-r, r), at + Vec2::new(r, -r)], s);
+            }
+        }
+        labels.push((at, p.flags, p.len, p.phase));
+    }
+    // Flags beside packets while few are on screen.
+    if labels.len() <= 24 {
+        for (at, flags, len, phase) in labels {
+            let mut text = Vec::new();
+            if flags.syn {
+                text.push("SYN");
+            }
+            if flags.fin {
+                text.push("FIN");
+            }
+            if flags.rst {
+                text.push("RST");
+            }
+            if flags.ack && phase != Phase::Data {
+                text.push("ACK");
+            }
+            let text = if phase == Phase::Data {
+                lang.f("{} bytes", len)
+            } else {
+                text.join(", ")
+            };
+            painter.text(
+                at + Vec2::new(9.0 * scale, -9.0 * scale),
+                Align2::LEFT_BOTTOM,
+                text,
+                FontId::monospace(11.0 * scale),
+                visuals.text_color(),
+            );
+        }
+    }
+
+    // Messages: an envelope on every hop that is under way.
+    for j in &scene.journeys {
+        for hop in &j.hops {
+            if !(hop.t_start <= t && t <= hop.t_end + 1e-9) {
+                continue;
+            }
+            let c = &scene.conns[hop.conn];
+            let (a, b) = edges[hop.conn];
+            let (from, to) = if hop.upstream { (a, b) } else { (b, a) };
+            let f = playback.fraction(hop.t_start, hop.t_end);
+            let at = from + (to - from) * f;
+            envelope(&painter, at, scale, protocol_color(c.protocol));
+            if let Some(s) = &j.subject {
+                painter.text(
+                    at + Vec2::new(0.0, 16.0 * scale),
+                    Align2::CENTER_TOP,
+                    s,
+                    FontId::proportional(12.0 * scale),
+                    visuals.text_color(),
+                );
+            }
+        }
+    }
+
+    // Hosts last, on top of the edges.
+    for (h, &p) in scene.hosts.iter().zip(&pos) {
+        let (w, hgt) = (150.0 * scale, 54.0 * scale);
+        let r = Rect::from_center_size(p, Vec2::new(w, hgt));
+        let fill = match h.role {
+            Role::UserAgent => Color32::from_rgb(255, 244, 214),
+            Role::MailServer => Color32::from_rgb(220, 234, 255),
+            Role::Dns => Color32::from_rgb(214, 245, 245),
+            Role::Other => Color32::from_gray(235),
+        };
+        painter.rect_filled(r, 8.0, fill);
+        painter.rect_stroke(
+            r,
+            8.0,
+            Stroke::new(1.5 * scale, Color32::from_gray(90)),
+            egui::StrokeKind::Inside,
+        );
+        let role = match h.role {
+            Role::UserAgent => lang.t("user agent"),
+            Role::MailServer => lang.t("mail server"),
+            Role::Dns => lang.t("DNS server"),
+            Role::Other => lang.t("host"),
+        };
+        painter.text(
+            r.center_top() + Vec2::new(0.0, 4.0 * scale),
+            Align2::CENTER_TOP,
+            &h.name,
+            FontId::proportional(14.0 * scale),
+            Color32::BLACK,
+        );
+        painter.text(
+            r.center() + Vec2::new(0.0, 4.0 * scale),
+            Align2::CENTER_CENTER,
+            role,
+            FontId::proportional(11.0 * scale),
+            Color32::from_gray(60),
+        );
+        painter.text(
+            r.center_bottom() - Vec2::new(0.0, 4.0 * scale),
+            Align2::CENTER_BOTTOM,
+            h.addr.to_string(),
+            FontId::monospace(11.0 * scale),
+            Color32::from_gray(60),
+        );
+    }
+
+    legend(&painter, rect, lang, scale, visuals.text_color());
+    if response.in_flight > drawn {
+        painter.text(
+            rect.right_top() + Vec2::new(-8.0, 8.0),
+            Align2::RIGHT_TOP,
+            lang.f("{} packets on the way", response.in_flight),
+            FontId::proportional(12.0 * scale),
+            visuals.text_color(),
+        );
+    }
+    response
+}
+
+fn envelope(painter: &egui::Painter, at: Pos2, scale: f32, color: Color32) {
+    let r = Rect::from_center_size(at, Vec2::new(26.0 * scale, 17.0 * scale));
+    painter.rect_filled(r, 2.0, Color32::WHITE);
+    painter.rect_stroke(
+        r,
+        2.0,
+        Stroke::new(2.0 * scale, color),
+        egui::StrokeKind::Inside,
+    );
+    painter.line_segment([r.left_top(), r.center()], Stroke::new(1.5 * scale, color));
+    painter.line_segment([r.right_top(), r.center()], Stroke::new(1.5 * scale, color));
+}
+
+/// What the shapes mean, bottom left.
+fn legend(painter: &egui::Painter, rect: Rect, lang: Lang, scale: f32, text: Color32) {
+    let items = [
+        (Phase::Handshake, lang.t("Handshake")),
+        (Phase::Data, lang.t("Data")),
+        (Phase::Ack, lang.t("ACK")),
+        (Phase::Close, lang.t("Close")),
+        (Phase::Reset, lang.t("Reset")),
+    ];
+    let mut at = rect.left_bottom() + Vec2::new(14.0 * scale, -14.0 * scale);
+    for (phase, name) in items {
+        let c = phase_color(phase, protocol_color(Protocol::Smtp));
+        painter.circle_filled(at, 5.0 * scale, c);
+        let g = painter.layout_no_wrap(name.to_string(), FontId::proportional(12.0 * scale), text);
+        let w = g.size().x;
+        painter.galley(at + Vec2::new(9.0 * scale, -g.size().y / 2.0), g, text);
+        at.x += w + 30.0 * scale;
+    }
+}

@@ -1,0 +1,93 @@
+//! The textbook transcript (`S: 220 hamburger.edu`, `C: HELO crepes.fr`)
+//! of the selected connection, or of all connections in time order,
+//! growing as the playhead reaches each line. Clicking a line selects it;
+//! the app then shows the packets that carried it.
+
+use egui::{Color32, RichText, Ui};
+
+use super::i18n::Lang;
+use super::model::Scene;
+use crate::flow::Direction;
+use crate::trace::LineKind;
+
+/// Colour of a line by who said it and what it is.
+pub fn line_color(ui: &Ui, dir: Direction, kind: LineKind) -> Color32 {
+    let dark = ui.visuals().dark_mode;
+    match (kind, dir) {
+        (LineKind::Gap, _) => Color32::from_rgb(220, 40, 40),
+        (LineKind::Tls, _) | (LineKind::Data, _) => ui.visuals().weak_text_color(),
+        (_, Direction::ClientToServer) if dark => Color32::from_rgb(120, 170, 255),
+        (_, Direction::ClientToServer) => Color32::from_rgb(20, 70, 180),
+        (_, Direction::ServerToClient) if dark => Color32::from_rgb(120, 220, 140),
+        (_, Direction::ServerToClient) => Color32::from_rgb(10, 110, 40),
+    }
+}
+
+/// Draws the lines said by `t`; returns the index (into `scene.lines`) of
+/// a line that was clicked.
+pub fn show(
+    ui: &mut Ui,
+    lang: Lang,
+    scene: &Scene,
+    conn: Option<usize>,
+    t: f64,
+    selected: Option<usize>,
+    presenter: bool,
+) -> Option<usize> {
+    let mut clicked = None;
+    let all: Vec<usize>;
+    let lines: &[usize] = match conn.and_then(|c| scene.conns.get(c)) {
+        Some(c) => &c.lines,
+        None => {
+            // All connections: the scene's lines are already in time order;
+            // only the part said by `t` is listed (cheap on huge captures).
+            let n = scene.lines.partition_point(|l| l.t <= t);
+            all = (0..n).collect();
+            &all
+        }
+    };
+    let said = lines.partition_point(|&i| scene.lines[i].t <= t);
+    let heading = match conn {
+        Some(c) => format!(
+            "{} — #{} {}",
+            lang.t("Transcript"),
+            scene.conns[c].flow,
+            scene.conns[c].label()
+        ),
+        None => format!("{} — {}", lang.t("Transcript"), lang.t("All connections")),
+    };
+    ui.heading(heading);
+    let size = if presenter { 20.0 } else { 13.0 };
+    let row_height = size + 6.0;
+    egui::ScrollArea::both()
+        .id_salt("transcript")
+        .auto_shrink([false, false])
+        .stick_to_bottom(true)
+        .show_rows(ui, row_height, said, |ui, range| {
+            for &i in &lines[range] {
+                let l = &scene.lines[i];
+                let mut text = format!("{} {}", l.speaker(), l.text);
+                if l.decrypted {
+                    text = format!("[tls] {text}");
+                }
+                if conn.is_none() {
+                    text = format!("#{:<3} {text}", scene.conns[l.conn].flow);
+                }
+                let mut rich = RichText::new(text)
+                    .monospace()
+                    .size(size)
+                    .color(line_color(ui, l.dir, l.kind));
+                if matches!(l.kind, LineKind::Tls | LineKind::Gap) {
+                    rich = rich.italics();
+                }
+                if ui
+                    .selectable_label(selected == Some(i), rich)
+                    .on_hover_text(format!("{:.6} s", l.t))
+                    .clicked()
+                {
+                    clicked = Some(i);
+                }
+            }
+        });
+    clicked
+}

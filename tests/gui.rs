@@ -1,0 +1,298 @@
+//! The classroom window, driven through its accessibility labels with
+//! egui_kittest (headless: no display needed). The captures are real: the
+//! embedded demo runs on loopback and writes them.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use mailscope::gui::i18n::Lang;
+use mailscope::gui::{ClassroomApp, Tab};
+use mailscope::trace::LineKind;
+
+use common::{run_demo, temp_dir};
+
+/// The plaintext demo (AUTH PLAIN and POP3 USER/PASS in clear), made once.
+fn plain_demo() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = temp_dir("gui-plain").join("plain.pcapng");
+        run_demo("none", "pop3", "127.0.40", &path, &[]);
+        path
+    })
+}
+
+/// The STARTTLS demo, with its key log left out of the capture so the
+/// window shows what an eavesdropper without keys sees.
+fn tls_demo() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = temp_dir("gui-tls");
+        let with_keys = dir.join("tls-keys.pcapng");
+        run_demo("starttls", "imap", "127.0.41", &with_keys, &[]);
+        let path = dir.join("tls.pcapng");
+        common::strip_secrets(&with_keys, &path);
+        path
+    })
+}
+
+fn harness(app: ClassroomApp) -> Harness<'static, ClassroomApp> {
+    Harness::builder()
+        .with_size(egui::Vec2::new(1600.0, 900.0))
+        .with_max_steps(100)
+        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app)
+}
+
+/// Steps the window until `done` holds (the analysis runs on a thread).
+fn wait_for(h: &mut Harness<'_, ClassroomApp>, what: &str, done: impl Fn(&ClassroomApp) -> bool) {
+    let start = Instant::now();
+    while !done(h.state()) {
+        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+}
+
+/// Opens `path` the way a user does: "Open…", type the path, "Open".
+fn open_through_the_ui(h: &mut Harness<'_, ClassroomApp>, path: &Path) {
+    h.get_all_by_label("Open…").next().unwrap().click();
+    h.run_steps(2);
+    let field = h.get_by_role(egui::accesskit::Role::TextInput);
+    field.focus();
+    h.run_steps(1);
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .type_text(path.to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    h.run_steps(1);
+    wait_for(h, "the analysis", |a| !a.is_loading());
+}
+
+#[test]
+fn opens_the_demo_capture_plays_pauses_and_steps() {
+    let mut h = harness(ClassroomApp::new(Lang::En));
+    h.run_steps(2);
+    open_through_the_ui(&mut h, plain_demo());
+    let scene = h.state().scene().expect("the capture opened");
+    assert_eq!(scene.conns.len(), 3);
+    let mut names: Vec<&str> = scene.hosts.iter().map(|x| x.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["alice-pc.crepes.fr", "bob-pc.hamburger.edu", "crepes.fr", "dns.local", "hamburger.edu"],
+        "every host named from the capture"
+    );
+    assert_eq!(h.state().playback.t, 0.0);
+
+    h.get_by_label("Play").click();
+    h.run_steps(30);
+    assert!(h.state().playback.playing);
+    let t_playing = h.state().playback.t;
+    assert!(t_playing > 0.0, "the playhead moves while playing");
+
+    h.get_by_label("Pause").click();
+    h.run_steps(3);
+    assert!(!h.state().playback.playing);
+    let t_paused = h.state().playback.t;
+    h.run_steps(10);
+    assert_eq!(h.state().playback.t, t_paused, "paused means paused");
+
+    // Next event: the playhead lands exactly on the next marker.
+    let expected = h.state().scene().unwrap().next_marker(t_paused).unwrap().t;
+    h.get_by_label("Next event").click();
+    h.run_steps(2);
+    assert_eq!(h.state().playback.t, expected);
+    let back = h.state().scene().unwrap().previous_marker(expected).map_or(0.0, |m| m.t);
+    h.get_by_label("Previous event").click();
+    h.run_steps(2);
+    assert_eq!(h.state().playback.t, back);
+    assert!(back < expected);
+}
+
+#[test]
+fn a_transcript_line_shows_the_bytes_of_its_packets() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let end = app.playback.duration();
+    app.playback.seek(end);
+    let mut h = harness(app);
+    h.run_steps(2);
+
+    h.get_by_label_contains("#0 SMTP 587").click();
+    h.run_steps(2);
+    assert_eq!(h.state().selected_conn, Some(0));
+    h.get_by_label("C: AUTH PLAIN AGFsaWNlAHNlY3JldA==").click();
+    h.run_steps(2);
+
+    let app = h.state();
+    let scene = app.scene().unwrap();
+    let i = app.selected_line.expect("a line is selected");
+    let line = &scene.lines[i];
+    assert_eq!(line.text, "AUTH PLAIN AGFsaWNlAHNlY3JldA==");
+    assert_eq!(line.kind, LineKind::Command);
+    let packets = app.line_packets().expect("the packets were read");
+    assert_eq!(packets.len(), line.packets.len());
+    let marked: Vec<u8> = packets
+        .iter()
+        .flat_map(|p| p.frame[p.mark.clone().expect("the line is marked")].to_vec())
+        .collect();
+    // The line and its CRLF, as they crossed the wire.
+    assert_eq!(marked, b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+    let label = format!(
+        "Packet #{} — {} bytes",
+        packets[0].index + 1,
+        packets[0].frame.len()
+    );
+    h.get_by_label(&label);
+    h.get_by_label("Packets of the line");
+}
+
+#[test]
+fn the_message_inspector_shows_subject_and_attachment() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let end = app.playback.duration();
+    app.playback.seek(end);
+    let subject = app.scene().unwrap().messages[0]
+        .record
+        .subject
+        .clone()
+        .unwrap();
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_all_by_label_contains(&format!("{subject}  (#"))
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab, Tab::Message);
+    assert_eq!(h.state().selected_msg, Some(0));
+    h.get_by_label(&subject);
+    h.get_by_label("Attachments").click();
+    h.run_steps(2);
+    h.get_by_label("picnic-map.png");
+}
+
+#[test]
+fn spanish_changes_the_panel_titles() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("Topology");
+    h.get_by_label("Connections");
+    h.get_by_label("Transcript — All connections");
+    h.get_by_label("Español").click();
+    h.run_steps(2);
+    assert_eq!(h.state().lang, Lang::Es);
+    h.get_by_label("Topología");
+    h.get_by_label("Conexiones");
+    h.get_by_label("Transcripción — Todas las conexiones");
+    h.get_by_label("Reproducir");
+    assert!(h.query_by_label("Topology").is_none());
+    assert!(h.query_by_label("Play").is_none());
+}
+
+#[test]
+fn a_damaged_capture_shows_an_error_not_a_crash() {
+    let dir = temp_dir("gui-damaged");
+    let garbage = dir.join("garbage.pcapng");
+    std::fs::write(&garbage, b"this is not a capture at all, just text\n").unwrap();
+    let mut h = harness(ClassroomApp::new(Lang::En));
+    h.run_steps(2);
+    open_through_the_ui(&mut h, &garbage);
+    let error = h.state().error().expect("an error is shown").to_string();
+    assert!(error.contains("garbage.pcapng"), "{error}");
+    h.get_by_label("Cannot open the capture");
+    h.get_by_label(&error);
+
+    // A capture cut in the middle of a block opens with what it has, and
+    // says what is wrong.
+    let bytes = std::fs::read(plain_demo()).unwrap();
+    let cut = dir.join("cut.pcapng");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3 + 3]).unwrap();
+    open_through_the_ui(&mut h, &cut);
+    let scene = h.state().scene().expect("the part before the cut is shown");
+    assert!(!scene.packets.is_empty());
+    assert!(!scene.warnings.is_empty(), "the damage is reported");
+    h.get_by_label_contains("! ");
+}
+
+#[test]
+fn the_eavesdropper_reads_the_plaintext_password() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let end = app.playback.duration();
+    app.playback.seek(end);
+    app.select_conn(Some(0));
+    app.tab = Tab::Eavesdropper;
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("What anyone on the path can read");
+    h.get_by_label("No TLS: everything below crossed the network in clear");
+    h.get_by_label("Credentials in clear");
+    h.get_by_label("alice");
+    h.get_by_label("secret");
+    h.get_by_label("AUTH PLAIN AGFsaWNlAHNlY3JldA==");
+    h.get_by_label("base64 -> \\0alice\\0secret");
+}
+
+#[test]
+fn the_eavesdropper_sees_only_sizes_of_a_tls_connection() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(tls_demo());
+    let end = app.playback.duration();
+    app.playback.seek(end);
+    let scene = app.scene().unwrap();
+    let submission = scene
+        .conns
+        .iter()
+        .position(|c| c.server.port() == 587)
+        .unwrap();
+    assert!(scene.conns[submission].encrypted());
+    assert!(scene.credentials.iter().all(|c| c.conn != submission));
+    app.select_conn(Some(submission));
+    app.tab = Tab::Eavesdropper;
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("A TLS connection: only sizes and handshake facts are visible");
+    h.get_by_label("TLS 1.3");
+    // In the transcript and in the eavesdropper's "before STARTTLS".
+    assert_eq!(h.get_all_by_label("C: STARTTLS").count(), 2);
+    assert!(h.query_by_label("Credentials in clear").is_none());
+    assert!(h.query_by_label("secret").is_none());
+}
+
+#[test]
+fn the_window_follows_the_demo_live_and_can_replay_it() {
+    let dir = temp_dir("gui-live");
+    let target = dir.join("live.pcapng");
+    let mut app = ClassroomApp::new(Lang::En);
+    app.demo_options.net = [127, 0, 42];
+    app.demo_options.speed = 4.0;
+    let mut h = harness(app);
+    h.run_steps(1);
+    let ctx = h.ctx.clone();
+    h.state_mut().run_demo(target.clone(), &ctx);
+    wait_for(&mut h, "the first live snapshot", |a| a.scene().is_some());
+    assert!(h.state().is_live());
+    h.get_by_label("live: following the demo");
+    assert!(h.state().playback.playing, "live follows in real time");
+    wait_for(&mut h, "the end of the demo", |a| !a.is_live());
+    let scene = h.state().scene().unwrap();
+    assert_eq!(scene.conns.len(), 3, "submission, relay, retrieval");
+    assert_eq!(scene.journeys.len(), 1);
+    assert_eq!(scene.journeys[0].hops.len(), 3, "one message, three hops");
+    assert!(target.exists(), "the final capture is written");
+    // Replay from the start.
+    h.state_mut().playback.seek(0.0);
+    h.get_by_label("Play").click();
+    h.run_steps(5);
+    assert!(h.state().playback.playing);
+}
