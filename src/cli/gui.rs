@@ -16,6 +16,7 @@ pub(crate) struct GuiArgs {
     pub at: Option<f64>,
     pub line: Option<String>,
     pub play: bool,
+    pub speed: Option<f64>,
 }
 
 #[cfg(feature = "gui")]
@@ -59,6 +60,7 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         at: args.at,
         line: args.line,
         play: args.play,
+        speed: args.speed,
     })
     .map_err(Failure::input)
 }

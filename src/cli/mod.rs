@@ -190,6 +190,9 @@ enum Command {
         /// Start playing at once.
         #[arg(long)]
         play: bool,
+        /// Playback speed (1 = three packets a second in event pace).
+        #[arg(long)]
+        speed: Option<f64>,
     },
     /// Classroom mode: a mail server (SMTP, submission, POP3, IMAP, with
     /// STARTTLS and implicit TLS) for students to talk to by hand.
@@ -399,6 +402,7 @@ pub fn main() -> i32 {
             at,
             line,
             play,
+            speed,
         } => gui::run(gui::GuiArgs {
             file,
             keys,
@@ -410,6 +414,7 @@ pub fn main() -> i32 {
             at,
             line,
             play,
+            speed,
         }),
         Command::Serve {
             domain,

@@ -19,7 +19,7 @@ use super::live::{LiveDemo, LivePoll};
 use super::loader::{self, LoadEvent, LoadOptions};
 use super::model::Scene;
 use super::playback::{Clock, Playback};
-use super::{eavesdropper, flows, timeline, topology, transcript};
+use super::{eavesdropper, export, flows, timeline, topology, transcript};
 use crate::world::demo::DemoOptions;
 
 /// The panels of the central area.
@@ -166,9 +166,10 @@ impl ClassroomApp {
             .chain(scene.dns.iter().map(|d| d.t))
             .collect();
         let mut playback = Playback::new(times, scene.duration);
+        // The clock and speed are the user's choice: they survive a reload.
+        playback.clock = self.playback.clock;
+        playback.speed = self.playback.speed;
         if keep_playhead {
-            playback.clock = self.playback.clock;
-            playback.speed = self.playback.speed;
             playback.playing = self.playback.playing;
             playback.follow = self.playback.follow;
             playback.seek(self.playback.t);
@@ -713,11 +714,10 @@ fn export_diagram(
     let base = dir.join(format!("{stem}-flow{}", scene.conns[conn].flow));
     let svg = base.with_extension("svg");
     let mmd = base.with_extension("mmd");
-    // TEMP-EXPORT: restored when export.rs lands.
-    let _ = (lang, &mmd);
-    if svg.exists() {
-        return Err("TEMP-EXPORT".into());
-    }
+    std::fs::write(&svg, export::svg(scene, conn, lang))
+        .map_err(|e| format!("{}: {e}", svg.display()))?;
+    std::fs::write(&mmd, export::mermaid(scene, conn, lang))
+        .map_err(|e| format!("{}: {e}", mmd.display()))?;
     Ok(format!("{} / {}", svg.display(), mmd.display()))
 }
 

@@ -98,7 +98,7 @@ pub fn mark_line(scene: &Scene, line: &Line, packets: &mut [PacketBytes]) {
 /// Bytes shown per packet at most (a jumbo frame is 9000).
 const SHOW_MAX: usize = 16 * 1024;
 
-/// A hex dump, 16 bytes a row, with the printable text beside it; the
+/// A hex dump, 16 bytes a row (8 in a narrow panel), with the printable text beside it; the
 /// marked bytes are highlighted in both columns.
 pub fn hex_view(ui: &mut Ui, lang: Lang, p: &PacketBytes, presenter: bool) {
     let size = if presenter { 16.0 } else { 12.0 };
@@ -115,7 +115,10 @@ pub fn hex_view(ui: &mut Ui, lang: Lang, p: &PacketBytes, presenter: bool) {
         .strong(),
     );
     let shown = &p.frame[..p.frame.len().min(SHOW_MAX)];
-    for (row, chunk) in shown.chunks(16).enumerate() {
+    // 16 bytes a row need about 74 columns; a narrow panel gets 8.
+    let char_width = size * 0.62;
+    let per_row = if ui.available_width() >= 74.0 * char_width { 16 } else { 8 };
+    for (row, chunk) in shown.chunks(per_row).enumerate() {
         let mut job = egui::text::LayoutJob::default();
         let font = egui::FontId::monospace(size);
         let fmt = |i: usize| {
@@ -136,9 +139,9 @@ pub fn hex_view(ui: &mut Ui, lang: Lang, p: &PacketBytes, presenter: bool) {
                 ..Default::default()
             }
         };
-        job.append(&format!("{:04x}  ", row * 16), 0.0, fmt(usize::MAX));
-        for col in 0..16 {
-            let i = row * 16 + col;
+        job.append(&format!("{:04x}  ", row * per_row), 0.0, fmt(usize::MAX));
+        for col in 0..per_row {
+            let i = row * per_row + col;
             match chunk.get(col) {
                 Some(b) => job.append(&format!("{b:02x}"), 0.0, fmt(i)),
                 None => job.append("  ", 0.0, fmt(usize::MAX)),
@@ -152,7 +155,7 @@ pub fn hex_view(ui: &mut Ui, lang: Lang, p: &PacketBytes, presenter: bool) {
             } else {
                 '.'
             };
-            job.append(&c.to_string(), 0.0, fmt(row * 16 + col));
+            job.append(&c.to_string(), 0.0, fmt(row * per_row + col));
         }
         ui.label(job);
     }

@@ -10,7 +10,7 @@
 //! * [`svg`]: a finished picture (one standalone SVG 1.1 file, no fonts or
 //!   scripts fetched from anywhere) for any slide program.
 //!
-//! Both are drawn from the same [`Diagram`], built once by [`diagram`], so
+//! Both are drawn from the same `Diagram`, built once by `diagram`, so
 //! the two formats can never disagree about what happened: the renderers
 //! only decide how it looks.
 //!
@@ -26,8 +26,8 @@
 //!
 //! Everything that came from the capture is hostile until proven
 //! otherwise (a host name or a command line can contain anything), so it
-//! is cleaned once ([`clean`]) and escaped for each format ([`mermaid_text`],
-//! [`xml_text`]); the tests feed both renderers `<script>`-style text.
+//! is cleaned once (`clean`) and escaped for each format (`mermaid_text`,
+//! `xml_text`); the tests feed both renderers `<script>`-style text.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -80,7 +80,8 @@ pub fn mermaid(scene: &Scene, conn: usize, lang: Lang) -> String {
                     Side::Server => ("S", "C"),
                 };
                 // `->>` is a solid line with an arrowhead, `-->>` a dashed
-                // one: dashed for what nobody on the path could read.
+                // one: dashed for bytes whose content cannot be shown
+                // (encrypted, or missing from the capture).
                 let arrow = if *style == Style::Faint {
                     "-->>"
                 } else {
@@ -194,17 +195,16 @@ struct Diagram {
 /// such connection.
 fn diagram(scene: &Scene, conn: usize, lang: Lang) -> Option<Diagram> {
     let c = scene.conns.get(conn)?;
-    let participant = |host: usize, addr: SocketAddr| Participant {
-        name: shorten(
-            &clean(
-                scene
-                    .hosts
-                    .get(host)
-                    .map_or(&addr.ip().to_string(), |h| &h.name),
-            ),
-            MAX_NAME_CHARS,
-        ),
-        addr: addr.to_string(),
+    let participant = |host: usize, addr: SocketAddr| {
+        // The scene names every host; the address is only a fallback.
+        let name = scene
+            .hosts
+            .get(host)
+            .map_or_else(|| addr.ip().to_string(), |h| h.name.clone());
+        Participant {
+            name: shorten(&clean(&name), MAX_NAME_CHARS),
+            addr: addr.to_string(),
+        }
     };
     let client = participant(c.client_host, c.client);
     let server = participant(c.server_host, c.server);
@@ -983,6 +983,63 @@ sequenceDiagram
         assert_well_formed(&s);
         assert!(s.contains(">Líneas no dibujadas: 50</text>"));
         assert!(s.contains(">bytes cifrados o ausentes</text>"));
+    }
+
+    /// A packet of connection 0 for hand-built scenes.
+    fn pkt(t: f64, dir: Direction, phase: Phase, flags: &str, len: u32) -> Pkt {
+        Pkt {
+            index: (t * 10.0) as u64,
+            t,
+            conn: 0,
+            dir,
+            phase,
+            flags: TcpFlags {
+                syn: flags.contains('S'),
+                ack: flags.contains('A'),
+                fin: flags.contains('F'),
+                rst: flags.contains('R'),
+                psh: flags.contains('P'),
+            },
+            seq: 0,
+            len,
+        }
+    }
+
+    #[test]
+    fn a_half_close_draws_only_the_acks_of_the_fins() {
+        use Direction::{ClientToServer as C2S, ServerToClient as S2C};
+        let mut scene = scene_with("crepes.fr", &[]);
+        scene.packets = vec![
+            pkt(1.0, C2S, Phase::Close, "FA", 0),
+            pkt(1.1, S2C, Phase::Close, "A", 0),
+            // The server still sends; the client acknowledges each piece.
+            pkt(1.2, S2C, Phase::Data, "PA", 500),
+            pkt(1.3, C2S, Phase::Close, "A", 0),
+            pkt(1.4, S2C, Phase::Data, "PA", 500),
+            pkt(1.5, C2S, Phase::Close, "A", 0),
+            pkt(1.6, S2C, Phase::Close, "FA", 0),
+            pkt(1.7, C2S, Phase::Close, "A", 0),
+        ];
+        let m = mermaid(&scene, 0, Lang::En);
+        assert!(
+            m.ends_with(
+                "(handshake and close drawn)\n    C->>S: FIN, ACK\n    S->>C: ACK\n    S->>C: FIN, ACK\n    C->>S: ACK\n"
+            ),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_reset_storm_is_cut() {
+        let mut scene = scene_with("crepes.fr", &[]);
+        scene.packets = (0..MAX_TCP_DRAWN + 6)
+            .map(|i| pkt(i as f64, Direction::ServerToClient, Phase::Reset, "R", 0))
+            .collect();
+        let m = mermaid(&scene, 0, Lang::En);
+        assert_eq!(m.matches("S->>C: RST\n").count(), MAX_TCP_DRAWN);
+        assert!(m.ends_with(
+            "    S->>C: RST\n    Note over C,S: TCP handshake and close packets not drawn: 6\n"
+        ));
     }
 
     #[test]

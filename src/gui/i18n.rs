@@ -77,21 +77,26 @@ fn spanish(english: &str) -> Option<&'static str> {
 /// (English, Spanish), sorted by the English text (a test checks), for
 /// the strings several panels share.
 pub const SPANISH: &[(&str, &str)] = &[
+    ("(no subject)", "(sin asunto)"),
     ("(none)", "(ninguno)"),
     ("A TLS connection: only sizes and handshake facts are visible", "Una conexión TLS: solo se ven tamaños y datos del saludo"),
     ("ACK", "ACK"),
     ("All connections", "Todas las conexiones"),
+    ("All protocols", "Todos los protocolos"),
     ("Analysing {}…", "Analizando {}…"),
     ("Attachments", "Adjuntos"),
+    ("Before STARTTLS, in clear:", "Antes de STARTTLS, en claro:"),
     ("Body", "Cuerpo"),
     ("Bytes", "Bytes"),
     ("Cannot open the capture", "No se puede abrir la captura"),
+    ("Capture time", "Tiempo de captura"),
     ("Clock", "Reloj"),
     ("Close", "Cierre"),
     ("Commands", "Comandos"),
     ("Connection", "Conexión"),
     ("Connections", "Conexiones"),
     ("Credentials in clear", "Credenciales en claro"),
+    ("DNS server", "servidor DNS"),
     ("Dark", "Oscuro"),
     ("Data", "Datos"),
     ("Decoded", "Decodificado"),
@@ -100,6 +105,7 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Drop a capture file here, or", "Suelte aquí un archivo de captura, o"),
     ("Eavesdropper", "Espía"),
     ("Encrypted", "Cifrado"),
+    ("Event pace", "Ritmo de eventos"),
     ("Export the sequence diagram", "Exportar el diagrama de secuencia"),
     ("Findings", "Hallazgos"),
     ("Flows", "Flujos"),
@@ -111,6 +117,7 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Language", "Idioma"),
     ("Light", "Claro"),
     ("MIME structure", "Estructura MIME"),
+    ("Mechanism", "Mecanismo"),
     ("Message", "Mensaje"),
     ("Messages", "Mensajes"),
     ("Messages in clear", "Mensajes en claro"),
@@ -126,6 +133,7 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Packets of the line", "Paquetes de la línea"),
     ("Password", "Contraseña"),
     ("Pause", "Pausa"),
+    ("Pick a message in the list on the left", "Elija un mensaje en la lista de la izquierda"),
     ("Play", "Reproducir"),
     ("Presenter mode", "Modo presentación"),
     ("Previous event", "Evento anterior"),
@@ -143,6 +151,8 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Speed", "Velocidad"),
     ("Subject", "Asunto"),
     ("TLS records", "Registros TLS"),
+    ("TLS version", "Versión de TLS"),
+    ("This window read inside with the key log; an eavesdropper without the keys cannot", "Esta ventana leyó el interior con el registro de claves; un espía sin las claves no puede"),
     ("Time", "Tiempo"),
     ("Timeline", "Línea de tiempo"),
     ("To", "Para"),
@@ -150,10 +160,17 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Transcript", "Transcripción"),
     ("Username", "Usuario"),
     ("What anyone on the path can read", "Lo que cualquiera en el camino puede leer"),
+    ("With findings only", "Solo con hallazgos"),
     ("cipher", "cifrado"),
+    ("host", "equipo"),
     ("live: following the demo", "en vivo: siguiendo la demo"),
+    ("mail server", "servidor de correo"),
+    ("user agent", "agente de usuario"),
     ("{} bytes", "{} bytes"),
     ("{} connections, {} packets", "{} conexiones, {} paquetes"),
+    ("{} more in the Flows tab", "{} más en la pestaña Flujos"),
+    ("{} of {} connections", "{} de {} conexiones"),
+    ("{} packets on the way", "{} paquetes en camino"),
 ];
 
 #[cfg(test)]
@@ -197,9 +214,14 @@ mod tests {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            for call in [".t(\"", ".f(\"", ".f2(\""] {
+            // `.t(`, `.f(`, `.f2(` then, after any white space (rustfmt
+            // breaks long calls), a string literal.
+            for call in [".t(", ".f(", ".f2("] {
                 for (at, _) in text.match_indices(call) {
-                    let rest = &text[at + call.len()..];
+                    let rest = text[at + call.len()..].trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue;
+                    };
                     let Some(end) = rest.find('"') else { continue };
                     let s = &rest[..end];
                     seen += 1;

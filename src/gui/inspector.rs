@@ -28,6 +28,7 @@ use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::html::html_to_text;
@@ -76,8 +77,10 @@ pub struct MimeNode {
     pub name: Option<String>,
     /// Bytes of content. For a leaf, once the transfer encoding is undone
     /// (RFC 2045 §6: what a saved file would hold); for an attached message,
-    /// the whole message; for a multipart, the bytes of its body on the
-    /// wire, from after its headers to the end of its closing boundary line.
+    /// the whole message; for a multipart, its body as sent: everything
+    /// after its headers (preamble, parts, boundary lines) up to and
+    /// including the closing `--boundary--`, or for the message itself up
+    /// to its last byte.
     pub size: usize,
     /// The `Content-Transfer-Encoding` as written (lower case), None when
     /// the part has none (which means `7bit`, RFC 2045 §6.1).
@@ -98,7 +101,10 @@ pub fn decoded_headers(raw: &[u8]) -> Vec<(String, String)> {
 /// header at all; the root alone when nesting is too deep to be worth
 /// parsing.
 pub fn mime_tree(raw: &[u8]) -> Vec<MimeNode> {
-    walk(raw).into_iter().map(|(node, _)| node).collect()
+    walk(raw, parse(raw).as_ref())
+        .into_iter()
+        .map(|(node, _)| node)
+        .collect()
 }
 
 /// The text a person would read: the `text/plain` body, else the
@@ -107,9 +113,10 @@ pub fn mime_tree(raw: &[u8]) -> Vec<MimeNode> {
 /// by an empty line. Transfer encoding and charset are undone; lines end
 /// with `\n`. Empty when the message has no text body.
 pub fn body_text(raw: &[u8]) -> String {
-    let Some(msg) = parse(raw) else {
-        return String::new();
-    };
+    parse(raw).map_or_else(String::new, |msg| body_of(&msg))
+}
+
+fn body_of(msg: &Message) -> String {
     let texts: Vec<String> = msg
         .text_body
         .iter()
@@ -130,9 +137,16 @@ pub fn body_text(raw: &[u8]) -> String {
 /// transfer encoding undone but no charset conversion, so the bytes are
 /// those the sender attached and hash to the record's SHA-256.
 pub fn attachments(raw: &[u8]) -> Vec<(String, String, Vec<u8>)> {
-    let Some(msg) = parse(raw) else {
-        return Vec::new();
-    };
+    parse(raw).map_or_else(Vec::new, |msg| {
+        attachments_of(&msg).into_iter().map(|(a, _)| a).collect()
+    })
+}
+
+/// Safe file name, content type, decoded bytes (see [`attachments`]).
+type Attachment = (String, String, Vec<u8>);
+
+/// [`attachments`], each with the name the message gives it.
+fn attachments_of(msg: &Message) -> Vec<(Attachment, Option<String>)> {
     let mut taken = HashSet::new();
     msg.attachments
         .iter()
@@ -140,9 +154,10 @@ pub fn attachments(raw: &[u8]) -> Vec<(String, String, Vec<u8>)> {
         .enumerate()
         .map(|(i, part)| {
             let content_type = content_type(part);
-            let name = safe_file_name(part.attachment_name(), i + 1, &content_type, &mut taken);
-            let bytes = content(&msg, part).into_owned();
-            (name, content_type, bytes)
+            let given = part.attachment_name();
+            let name = safe_file_name(given, i + 1, &content_type, &mut taken);
+            let bytes = content(msg, part).into_owned();
+            ((name, content_type, bytes), given.map(str::to_string))
         })
         .collect()
 }
@@ -277,8 +292,8 @@ fn unfold(value: &str) -> String {
 /// The MIME tree with each part's own header lines (for the selected part
 /// of the MIME tab). An explicit stack walks it, so depth costs no
 /// recursion, and [`MAX_NODES`] bounds the work whatever the parts claim.
-fn walk(raw: &[u8]) -> Vec<(MimeNode, Vec<(String, String)>)> {
-    let Some(msg) = parse(raw) else {
+fn walk(raw: &[u8], msg: Option<&Message>) -> Vec<(MimeNode, Vec<(String, String)>)> {
+    let Some(msg) = msg else {
         // Too deep (or no headers): the message itself, if it has headers.
         let headers = header_block(raw);
         if headers.is_empty() {
@@ -304,7 +319,7 @@ fn walk(raw: &[u8]) -> Vec<(MimeNode, Vec<(String, String)>)> {
     };
     let mut out = Vec::new();
     // (message the part belongs to, part id, depth); the root is part 0.
-    let mut stack: Vec<(&Message, u32, usize)> = vec![(&msg, 0, 0)];
+    let mut stack: Vec<(&Message, u32, usize)> = vec![(msg, 0, 0)];
     while let Some((m, id, depth)) = stack.pop() {
         if out.len() >= MAX_NODES {
             break;
@@ -435,16 +450,19 @@ pub struct InspectorState {
     /// The message taken apart, kept while the same message is shown: the
     /// panel is drawn many times a second and a message can be large.
     cache: Option<Parsed>,
+    /// The message shown last.
+    shown: Option<usize>,
 }
 
 /// One message taken apart for the tabs.
 struct Parsed {
-    /// Which message (index, address and length of its bytes).
-    key: (usize, usize, usize),
+    /// Which message: its index and its bytes.
+    msg: usize,
+    raw: Arc<[u8]>,
     headers: Vec<(String, String)>,
     tree: Vec<(MimeNode, Vec<(String, String)>)>,
     body: String,
-    attachments: Vec<(String, String, Vec<u8>)>,
+    attachments: Vec<Attachment>,
     /// The names as the message gives them, when they differ from the
     /// safe ones.
     original_names: Vec<Option<String>>,
@@ -455,34 +473,40 @@ struct Parsed {
 }
 
 impl Parsed {
-    fn new(key: (usize, usize, usize), raw: &[u8]) -> Parsed {
-        let attachments = attachments(raw);
-        let original_names = match parse(raw) {
-            Some(msg) => msg
-                .attachments
-                .iter()
-                .filter_map(|&id| msg.parts.get(id as usize))
-                .zip(&attachments)
-                .map(|(part, (safe, _, _))| {
-                    part.attachment_name()
-                        .filter(|n| *n != safe)
-                        .map(str::to_string)
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        let shown = &raw[..raw.len().min(RAW_SHOWN)];
+    /// Parses message `msg` once for all the tabs.
+    fn new(msg: usize, raw: &Arc<[u8]>) -> Parsed {
+        let bytes: &[u8] = raw;
+        let parsed = parse(bytes);
+        let (attachments, original_names) = parsed
+            .as_ref()
+            .map(attachments_of)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(a, given)| {
+                let differs = given.filter(|g| *g != a.0);
+                (a, differs)
+            })
+            .unzip();
+        let shown = &bytes[..bytes.len().min(RAW_SHOWN)];
         Parsed {
-            key,
-            headers: decoded_headers(raw),
-            tree: walk(raw),
-            body: body_text(raw),
+            msg,
+            raw: Arc::clone(raw),
+            headers: decoded_headers(bytes),
+            tree: walk(bytes, parsed.as_ref()),
+            body: parsed.as_ref().map(body_of).unwrap_or_default(),
             attachments,
             original_names,
             // Lines end with CRLF on the wire (RFC 5322 §2.1); egui wants \n.
             source: String::from_utf8_lossy(shown).replace("\r\n", "\n"),
-            too_deep: too_deep(raw),
+            too_deep: too_deep(bytes),
         }
+    }
+
+    /// Whether this is message `msg` with bytes `raw`. The cache holds a
+    /// reference to the bytes, so their address cannot be reused by
+    /// another message (a capture loaded later) while it is kept.
+    fn is(&self, msg: usize, raw: &Arc<[u8]>) -> bool {
+        self.msg == msg && Arc::ptr_eq(&self.raw, raw)
     }
 }
 
@@ -501,14 +525,16 @@ pub fn show(ui: &mut egui::Ui, lang: Lang, scene: &Scene, msg: usize, state: &mu
         }
     }
     // Take the message apart once, when it is first shown.
-    let key = m
-        .raw
-        .as_ref()
-        .map_or((msg, 0, 0), |r| (msg, r.as_ptr() as usize, r.len()));
-    if state.cache.as_ref().is_none_or(|c| c.key != key) {
+    let same = match (&state.cache, &m.raw) {
+        (Some(c), Some(raw)) => c.is(msg, raw),
+        (None, None) => state.shown == Some(msg),
+        _ => false,
+    };
+    if !same {
         state.part = None;
         state.status = None;
-        state.cache = m.raw.as_ref().map(|raw| Parsed::new(key, raw));
+        state.shown = Some(msg);
+        state.cache = m.raw.as_ref().map(|raw| Parsed::new(msg, raw));
     }
 
     summary(ui, lang, scene, m);
@@ -567,7 +593,7 @@ fn summary(ui: &mut egui::Ui, lang: Lang, scene: &Scene, m: &Msg) {
     let from = match (&r.from_name, r.from.as_slice()) {
         (Some(name), [addr]) => format!("{name} <{addr}>"),
         (Some(name), []) => name.clone(),
-        (_, addrs) if addrs.is_empty() => none.to_string(),
+        (None, []) => none.to_string(),
         (_, addrs) => addrs.join(", "),
     };
     let to = if r.to.is_empty() {
@@ -579,7 +605,7 @@ fn summary(ui: &mut egui::Ui, lang: Lang, scene: &Scene, m: &Msg) {
     // and the connection: `RETR 2 on POP3 110`.
     let command = if r.command.is_empty() {
         r.via.as_str().to_string()
-    } else if r.command.to_ascii_uppercase().starts_with(r.via.as_str()) {
+    } else if r.command.to_ascii_uppercase().contains(r.via.as_str()) {
         r.command.clone()
     } else {
         format!("{} ({})", r.command, r.via.as_str())
@@ -658,10 +684,7 @@ fn headers_grid(ui: &mut egui::Ui, lang: Lang, id: &str, headers: &[(String, Str
 /// below it.
 fn mime_tab(ui: &mut egui::Ui, lang: Lang, parsed: &Parsed, selected: &mut Option<usize>) {
     if parsed.too_deep {
-        ui.label(lang.f(
-            "MIME nesting too deep to show (over {} levels)",
-            MAX_NESTING,
-        ));
+        ui.label(lang.f("MIME too deeply nested: over {} levels", MAX_NESTING));
     }
     if parsed.tree.is_empty() {
         ui.label(lang.t("(none)"));
@@ -804,8 +827,8 @@ pub(super) const SPANISH: &[(&str, &str)] = &[
         "Incompleto: una parte del mensaje no se capturó",
     ),
     (
-        "MIME nesting too deep to show (over {} levels)",
-        "Anidamiento MIME demasiado profundo para mostrarlo (más de {} niveles)",
+        "MIME too deeply nested: over {} levels",
+        "MIME anidado demasiado profundo: más de {} niveles",
     ),
     ("Named in the message: {}", "Nombre en el mensaje: {}"),
     ("No attachments", "Sin adjuntos"),
@@ -932,17 +955,28 @@ mod tests {
         }
     }
 
-    /// A folder of its own under the system's temporary directory.
-    fn temp_folder(tag: &str) -> PathBuf {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "mailscope-inspector-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A folder of its own under the system's temporary directory,
+    /// removed when dropped (also when the test fails).
+    struct TempFolder(PathBuf);
+
+    impl TempFolder {
+        fn new(tag: &str) -> TempFolder {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let dir = std::env::temp_dir().join(format!(
+                "mailscope-inspector-{tag}-{}-{nanos}",
+                std::process::id()
+            ));
+            fs::create_dir_all(&dir).unwrap();
+            TempFolder(dir)
+        }
+    }
+
+    impl Drop for TempFolder {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
     }
 
     /// Bytes after the empty line that ends the headers.
@@ -1037,7 +1071,7 @@ mod tests {
         );
         // Each part keeps its own header lines, the attached message its
         // own top-level ones.
-        let tree = walk(&m);
+        let tree = walk(&m, parse(&m).as_ref());
         assert_eq!(
             tree[2].1,
             owned(&[("Content-Type", "text/plain; charset=utf-8")])
@@ -1112,7 +1146,8 @@ mod tests {
 
     #[test]
     fn saving_never_leaves_the_folder() {
-        let base = temp_folder("save");
+        let temp = TempFolder::new("save");
+        let base = temp.0.clone();
         let dir = base.join("inside");
         let saved = |name: &str, bytes: &[u8]| save_attachment(&dir, name, bytes).unwrap();
         let cases: [(&str, &str); 8] = [
@@ -1154,7 +1189,6 @@ mod tests {
         assert_eq!(beside, ["inside", "outside.txt"]);
         #[cfg(not(unix))]
         assert_eq!(beside, ["inside"]);
-        fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
@@ -1247,7 +1281,8 @@ mod tests {
     #[test]
     fn panel_shows_every_tab_and_saves() {
         let scene = scene_with(&mixed(), true);
-        let dir = temp_folder("panel");
+        let temp = TempFolder::new("panel");
+        let dir = temp.0.clone();
         let state = InspectorState {
             folder: dir.display().to_string(),
             ..InspectorState::default()
@@ -1290,8 +1325,6 @@ mod tests {
         harness.get_by_label("Raw source").click();
         harness.run();
         assert_eq!(harness.state().tab, Tab::Raw);
-        drop(harness);
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

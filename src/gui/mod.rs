@@ -48,6 +48,7 @@ pub struct Start {
     pub line: Option<String>,
     /// Start playing.
     pub play: bool,
+    pub speed: Option<f64>,
 }
 
 /// Opens the native window and returns when it is closed.
@@ -84,6 +85,9 @@ pub fn run(start: Start) -> Result<(), String> {
             }
             if let Some(tab) = start.tab {
                 app.tab = tab;
+            }
+            if let Some(s) = start.speed {
+                app.playback.speed = s.clamp(0.05, 50.0);
             }
             if start.play {
                 app.playback.play();
@@ -131,11 +135,15 @@ pub fn apply_start(app: &mut ClassroomApp, start: &Start) {
         return;
     };
     let conn = start.flow.and_then(|f| scene.conn_of_flow(f));
+    // A line that is exactly the text wins over one that contains it
+    // (`STARTTLS` the command, not `250-STARTTLS` the capability).
     let line = start.line.as_ref().and_then(|needle| {
-        scene
-            .lines
-            .iter()
-            .position(|l| conn.is_none_or(|c| l.conn == c) && l.text.contains(needle.as_str()))
+        let of_conn = |l: &&model::Line| conn.is_none_or(|c| l.conn == c);
+        let lines = || scene.lines.iter().enumerate().filter(|(_, l)| of_conn(l));
+        lines()
+            .find(|(_, l)| l.text == *needle)
+            .or_else(|| lines().find(|(_, l)| l.text.contains(needle.as_str())))
+            .map(|(i, _)| i)
     });
     let line_t = line.map(|i| scene.lines[i].t);
     if conn.is_some() {

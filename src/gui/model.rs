@@ -209,6 +209,9 @@ pub struct Hop {
     /// byte.
     pub t_start: f64,
     pub t_end: f64,
+    /// When the first packet with message bytes arrived (the envelope
+    /// rides with the packets from there to `t_end`).
+    pub t_first: f64,
     /// True when the message went from client to server (SMTP, APPEND),
     /// false when the server handed it out (RETR, FETCH).
     pub upstream: bool,
@@ -666,11 +669,13 @@ fn journeys(scene: &Scene) -> Vec<Journey> {
             .map(|&mi| {
                 let m = &scene.messages[mi];
                 let upstream = matches!(m.record.via, Via::Data | Via::Bdat | Via::Append);
+                let t_start = transfer_start(scene, m);
                 Hop {
                     msg: mi,
                     conn: m.conn,
-                    t_start: transfer_start(scene, m),
+                    t_start,
                     t_end: m.t,
+                    t_first: first_data_packet(scene, m.conn, upstream, t_start, m.t),
                     upstream,
                 }
             })
@@ -685,8 +690,8 @@ fn journeys(scene: &Scene) -> Vec<Journey> {
     out
 }
 
-/// When the transfer of `m` began: the last client command on its
-/// connection at or before the message's last byte.
+/// When the transfer of `m` began: the last command on its connection
+/// that starts a transfer, at or before the message's last byte.
 fn transfer_start(scene: &Scene, m: &Msg) -> f64 {
     let conn = &scene.conns[m.conn];
     let before = conn.lines.partition_point(|&i| scene.lines[i].t <= m.t);
@@ -694,8 +699,39 @@ fn transfer_start(scene: &Scene, m: &Msg) -> f64 {
         .iter()
         .rev()
         .map(|&i| &scene.lines[i])
-        .find(|l| l.kind == LineKind::Command)
+        .filter(|l| l.kind == LineKind::Command)
+        .find(|l| starts_transfer(&l.text))
         .map_or(m.t, |l| l.t)
+}
+
+/// Whether a client command starts a message transfer: SMTP DATA/BDAT
+/// (RFC 5321 §4.1.1.4, RFC 3030), POP3 RETR/TOP (RFC 1939), IMAP FETCH,
+/// UID FETCH and APPEND (RFC 9051), the IMAP ones after their tag.
+fn starts_transfer(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let first = words.next().unwrap_or_default().to_ascii_uppercase();
+    if matches!(first.as_str(), "DATA" | "BDAT" | "RETR" | "TOP") {
+        return true;
+    }
+    let second = words.next().unwrap_or_default().to_ascii_uppercase();
+    let third = words.next().unwrap_or_default().to_ascii_uppercase();
+    matches!(second.as_str(), "FETCH" | "APPEND") || (second == "UID" && third == "FETCH")
+}
+
+/// Time of the first packet with payload from the message's sender on
+/// `conn` in `(after, until]`; `until` when there is none.
+fn first_data_packet(scene: &Scene, conn: usize, upstream: bool, after: f64, until: f64) -> f64 {
+    let dir = if upstream {
+        Direction::ClientToServer
+    } else {
+        Direction::ServerToClient
+    };
+    let from = scene.packets.partition_point(|p| p.t <= after);
+    scene.packets[from..]
+        .iter()
+        .take_while(|p| p.t <= until)
+        .find(|p| p.conn as usize == conn && p.dir == dir && p.len > 0)
+        .map_or(until, |p| p.t)
 }
 
 fn markers(scene: &Scene) -> Vec<Marker> {
@@ -899,5 +935,15 @@ mod tests {
         assert_eq!(greeting_domain("220 ready"), None);
         assert_eq!(greeting_domain("220"), None);
         assert_eq!(greeting_domain("220 <script>.x"), None);
+    }
+
+    #[test]
+    fn transfer_commands() {
+        for c in ["DATA", "BDAT 100 LAST", "RETR 1", "TOP 1 0", "a4 FETCH 1 (BODY[])", "a5 UID FETCH 7 BODY[]", "a6 APPEND INBOX {310}"] {
+            assert!(starts_transfer(c), "{c}");
+        }
+        for c in [".", "QUIT", "MAIL FROM:<a@b>", "a1 LOGIN bob hungry", "a2 SELECT INBOX"] {
+            assert!(!starts_transfer(c), "{c}");
+        }
     }
 }

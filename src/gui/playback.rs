@@ -166,6 +166,32 @@ impl Playback {
             .then(|| (1.0 - remaining) as f32)
     }
 
+    /// Where a message carried by packets arriving from `t_first` to
+    /// `t_last` is: `Err(false)` before its first packet leaves, a fraction
+    /// of the way while its packets are on the wire, `Err(true)` once the
+    /// last one arrived.
+    pub fn carried(&self, t_first: f64, t_last: f64) -> Result<f32, bool> {
+        let (depart, arrive, now) = match self.clock {
+            Clock::Paced => (
+                self.virtual_of(t_first) - 1.0,
+                self.virtual_of(t_last),
+                self.virtual_of(self.t),
+            ),
+            Clock::Capture => (
+                t_first - CAPTURE_TRAVEL * self.speed,
+                t_last,
+                self.t,
+            ),
+        };
+        if now < depart {
+            Err(false)
+        } else if now >= arrive {
+            Err(true)
+        } else {
+            Ok(((now - depart) / (arrive - depart).max(1e-12)) as f32)
+        }
+    }
+
     /// Fraction of the span `[t0, t1]` behind the playhead, in the
     /// clock's own measure (a message's journey along a connection).
     pub fn fraction(&self, t0: f64, t1: f64) -> f32 {
@@ -232,5 +258,11 @@ mod tests {
         assert_eq!(p.in_flight(2.0), None);
         assert_eq!(p.in_flight(0.0), None, "already arrived");
         assert_eq!(p.fraction(0.0, 2.0), 0.25);
+        // A message in the packets arriving at 1.0 and 2.0 leaves at 0.0
+        // (one event before its first packet) and is a quarter of the way.
+        assert_eq!(p.carried(1.0, 2.0), Ok(0.25));
+        assert_eq!(p.carried(2.0, 2.0), Err(false));
+        p.seek(2.0);
+        assert_eq!(p.carried(1.0, 2.0), Err(true));
     }
 }

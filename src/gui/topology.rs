@@ -160,7 +160,7 @@ pub fn show(
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals().clone();
-    let scale = if presenter { 1.8 } else { 1.0 };
+    let scale = if presenter { 1.5 } else { 1.0 };
     let t = playback.t;
     let pos = layout(scene, rect.shrink(40.0 * scale));
 
@@ -201,10 +201,8 @@ pub fn show(
         }
         // The label: `SMTP 587`, with the lock or the warning.
         let mid = a + (b - a) * 0.5;
-        let tag = if c.encrypted() {
-            format!("{}  [TLS]", c.label())
-        } else if !c.credentials.is_empty() {
-            format!("{}  ! {}", c.label(), lang.t("Credentials in clear"))
+        let tag = if !c.encrypted() && !c.credentials.is_empty() {
+            format!("{}\n! {}", c.label(), lang.t("Credentials in clear"))
         } else {
             c.label()
         };
@@ -223,13 +221,36 @@ pub fn show(
                 visuals.text_color()
             };
             let galley = painter.layout_no_wrap(tag, FontId::proportional(12.0 * scale), fg);
-            let bg = Rect::from_center_size(mid, galley.size() + Vec2::splat(6.0));
+            // Beside the edge, not on it: packets and envelopes pass the
+            // middle of the edge.
+            let d = (b - a).normalized();
+            let mut normal = Vec2::new(-d.y, d.x);
+            if normal.y > 0.0 {
+                normal = -normal;
+            }
+            let size = galley.size() + Vec2::splat(6.0);
+            let away = normal * (size.x * normal.x.abs() + size.y * normal.y.abs()) * 0.5;
+            let bg = Rect::from_center_size(mid + away + normal * 6.0, size);
             painter.rect_filled(bg, 4.0, visuals.extreme_bg_color.gamma_multiply(0.9));
             painter.galley(bg.min + Vec2::splat(3.0), galley, fg);
         }
     }
 
-    // DNS: the MX question and answer as a dotted line while they travel.
+    // DNS: who asked the server (faint, always), then the MX question and
+    // answer as a dotted line while they travel.
+    let mut asked: Vec<(usize, usize)> = Vec::new();
+    for d in &scene.dns {
+        let pair = (d.from.min(d.to), d.from.max(d.to));
+        if asked.len() < 64 && !asked.contains(&pair) {
+            asked.push(pair);
+            painter.add(Shape::dashed_line(
+                &[pos[pair.0], pos[pair.1]],
+                Stroke::new(1.0 * scale, Color32::from_rgb(0, 150, 160).gamma_multiply(0.5)),
+                4.0,
+                6.0,
+            ));
+        }
+    }
     for d in &scene.dns {
         if let Some(f) = playback.in_flight(d.t) {
             let (a, b) = (pos[d.from], pos[d.to]);
@@ -338,33 +359,56 @@ pub fn show(
         }
     }
 
-    // Messages: an envelope on every hop that is under way.
-    for j in &scene.journeys {
-        for hop in &j.hops {
-            if !(hop.t_start <= t && t <= hop.t_end + 1e-9) {
-                continue;
-            }
+    // Messages: an envelope on the hop under way, or resting where the
+    // message is between hops (in crepes.fr's queue, in Bob's mailbox):
+    // e-mail is store-and-forward.
+    let mut envelopes: Vec<(Pos2, Color32, Option<&str>)> = Vec::new();
+    for j in scene.journeys.iter().take(2000) {
+        let Some(first) = j.hops.first() else {
+            continue;
+        };
+        if t < scene.conns[first.conn].start {
+            continue;
+        }
+        let dest = |h: &super::model::Hop| {
+            let c = &scene.conns[h.conn];
+            if h.upstream { c.server_host } else { c.client_host }
+        };
+        let rest = |host: usize| pos[host] + Vec2::new(0.0, -44.0 * scale);
+        let mut at = None;
+        for (i, hop) in j.hops.iter().enumerate() {
             let c = &scene.conns[hop.conn];
-            let (a, b) = edges[hop.conn];
-            let (from, to) = if hop.upstream { (a, b) } else { (b, a) };
-            let f = playback.fraction(hop.t_start, hop.t_end);
-            let at = from + (to - from) * f;
-            envelope(&painter, at, scale, protocol_color(c.protocol));
-            if let Some(s) = &j.subject {
-                painter.text(
-                    at + Vec2::new(0.0, 16.0 * scale),
-                    Align2::CENTER_TOP,
-                    s,
-                    FontId::proportional(12.0 * scale),
-                    visuals.text_color(),
-                );
+            match playback.carried(hop.t_first, hop.t_end) {
+                Err(false) => {
+                    // Not yet sent on this hop: it waits where the last
+                    // hop left it (or with its sender).
+                    at = Some(match i {
+                        0 => rest(if hop.upstream { c.client_host } else { c.server_host }),
+                        _ => rest(dest(&j.hops[i - 1])),
+                    });
+                    break;
+                }
+                Ok(f) => {
+                    let (a, b) = edges[hop.conn];
+                    let (from, to) = if hop.upstream { (a, b) } else { (b, a) };
+                    at = Some(from + (to - from) * f);
+                    break;
+                }
+                Err(true) => {}
             }
         }
+        let last = j.hops.last().expect("a journey has a hop");
+        let at = at.unwrap_or_else(|| rest(dest(last)));
+        let color = protocol_color(scene.conns[last.conn].protocol);
+        envelopes.push((at, color, j.subject.as_deref()));
     }
 
-    // Hosts last, on top of the edges.
+    // Hosts last, on top of the edges. A box is as wide as its name;
+    // neighbouring columns sit at different heights, so boxes do not meet.
     for (h, &p) in scene.hosts.iter().zip(&pos) {
-        let (w, hgt) = (150.0 * scale, 54.0 * scale);
+        let name = painter.layout_no_wrap(h.name.clone(), FontId::proportional(14.0 * scale), Color32::BLACK);
+        let w = (name.size().x + 16.0 * scale).max(110.0 * scale);
+        let hgt = 54.0 * scale;
         let r = Rect::from_center_size(p, Vec2::new(w, hgt));
         let fill = match h.role {
             Role::UserAgent => Color32::from_rgb(255, 244, 214),
@@ -406,6 +450,19 @@ pub fn show(
             FontId::monospace(11.0 * scale),
             Color32::from_gray(60),
         );
+    }
+
+    for (at, color, subject) in envelopes {
+        envelope(&painter, at, scale, color);
+        if let Some(s) = subject {
+            let g = painter.layout_no_wrap(s.to_string(), FontId::proportional(12.0 * scale), visuals.text_color());
+            let r = Rect::from_center_size(
+                at + Vec2::new(0.0, 12.0 * scale + g.size().y / 2.0),
+                g.size() + Vec2::splat(4.0),
+            );
+            painter.rect_filled(r, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
+            painter.galley(r.min + Vec2::splat(2.0), g, visuals.text_color());
+        }
     }
 
     legend(&painter, rect, lang, scale, visuals.text_color());

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Screenshots of the classroom window under Xvfb, for a person to look at
+# (README: "Screenshots"). Usage: .ci/screenshots.sh [OUT_DIR]
+# Needs Xvfb and ImageMagick's `import`; the release binary must be built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-screenshots}
+bin=target/release/mailscope
+mkdir -p "$out/captures"
+# Real captures, recorded by the embedded demo on loopback.
+$bin demo --tls none -q --speed 0 --net 127.0.50 -w "$out/captures/plaintext.pcapng" > /dev/null
+$bin demo --tls starttls --read imap -q --speed 0 --net 127.0.51 -w "$out/captures/starttls.pcapng" > /dev/null
+
+display=":$((70 + RANDOM % 200))"
+Xvfb "$display" -screen 0 1600x900x24 -nolisten tcp > /dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2> /dev/null || true' EXIT
+sleep 1
+
+# shot NAME SECONDS ARGS…: opens the window, waits, photographs the screen.
+shot() {
+    local name=$1 wait=$2
+    shift 2
+    DISPLAY="$display" LANG=C "$bin" gui "$@" > "$out/$name.log" 2>&1 &
+    local pid=$!
+    sleep "$wait"
+    if ! kill -0 "$pid" 2> /dev/null; then
+        echo "the window for $name exited early:" >&2
+        cat "$out/$name.log" >&2
+        return 1
+    fi
+    DISPLAY="$display" import -window root "$out/$name.png"
+    kill "$pid"
+    wait "$pid" 2> /dev/null || true
+    rm -f "$out/$name.log"
+    echo "screenshot: $out/$name.png"
+}
+
+# 1. The demo mid-animation: playing from Alice's DATA, the message on its way.
+shot 1-demo-mid-animation 3 "$out/captures/plaintext.pcapng" --line "DATA" --play --speed 0.4
+# 2. The eavesdropper view on a plaintext AUTH PLAIN.
+shot 2-eavesdropper-plaintext-auth 3 "$out/captures/plaintext.pcapng" --flow 0 --tab eavesdropper --line "AUTH PLAIN A"
+# 3. A STARTTLS connection as an eavesdropper without the keys sees it.
+shot 3-tls-connection 3 "$out/captures/starttls.pcapng" --no-decrypt --flow 0 --tab eavesdropper --line "STARTTLS" --at 999
+# 4. The classroom set-up: presenter mode, Spanish, dark.
+shot 4-presenter-spanish-dark 3 "$out/captures/plaintext.pcapng" --presenter --dark --lang es --flow 2 --line "PASS hungry"
