@@ -73,6 +73,10 @@ pub struct ClassroomApp {
     notice: Option<String>,
     pub load_options: LoadOptions,
     applied_style: Option<(bool, bool)>,
+    /// Packets (on the way, drawn) in the last frame of the topology.
+    pub last_packets: (usize, usize),
+    /// Hosts drawn at most in the topology of a big capture.
+    pub max_hosts: usize,
 }
 
 impl Default for ClassroomApp {
@@ -105,6 +109,8 @@ impl ClassroomApp {
             notice: None,
             load_options: LoadOptions::default(),
             applied_style: None,
+            last_packets: (0, 0),
+            max_hosts: topology::MAX_HOSTS_DRAWN,
         }
     }
 
@@ -658,7 +664,9 @@ impl ClassroomApp {
                     &self.playback,
                     self.selected_conn,
                     self.presenter,
+                    self.max_hosts,
                 );
+                self.last_packets = (r.in_flight, r.drawn);
                 if let Some(c) = r.clicked_conn {
                     self.select_conn(Some(c));
                 }

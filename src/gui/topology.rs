@@ -28,6 +28,9 @@ pub struct TopologyResponse {
     pub clicked_conn: Option<usize>,
     /// Packets on the way at this instant.
     pub in_flight: usize,
+    /// Of those, drawn (the others belong to hosts not shown, or exceed
+    /// [`MAX_DRAWN`]).
+    pub drawn: usize,
 }
 
 /// The colour of a protocol's edges and packets.
@@ -51,36 +54,89 @@ fn phase_color(phase: Phase, proto: Color32) -> Color32 {
     }
 }
 
-/// Where each host is drawn inside `rect`.
-pub fn layout(scene: &Scene, rect: Rect) -> Vec<Pos2> {
+/// Up to this many hosts the picture is fixed: every host has its place
+/// all the time, as a lesson needs. Beyond it (a capture from a real
+/// network) only the hosts of the connections at the playhead are drawn,
+/// placed as they come and go.
+pub const FIXED_HOSTS: usize = 40;
+/// Hosts drawn at most at once, by default (`ClassroomApp::max_hosts`).
+pub const MAX_HOSTS_DRAWN: usize = 80;
+
+/// Which hosts are drawn when the connections alive from `t` to
+/// `horizon` (the furthest packet on the way) are shown.
+pub fn visible_hosts(
+    scene: &Scene,
+    t: f64,
+    horizon: f64,
+    selected: Option<usize>,
+    max_hosts: usize,
+) -> Vec<bool> {
+    let n = scene.hosts.len();
+    if n <= FIXED_HOSTS {
+        return vec![true; n];
+    }
+    let mut visible = vec![false; n];
+    for (ci, c) in scene.conns.iter().enumerate() {
+        if (c.start <= horizon && c.end >= t) || selected == Some(ci) {
+            visible[c.client_host] = true;
+            visible[c.server_host] = true;
+        }
+    }
+    let mut shown: Vec<usize> = (0..n).filter(|&h| visible[h]).collect();
+    if shown.len() > max_hosts {
+        // Servers first (few, and every connection needs one), then the
+        // busiest clients.
+        shown.sort_by_key(|&h| {
+            let host = &scene.hosts[h];
+            (host.role != Role::MailServer, std::cmp::Reverse(host.bytes), h)
+        });
+        for &h in &shown[max_hosts..] {
+            visible[h] = false;
+        }
+    }
+    visible
+}
+
+/// Where each visible host is drawn inside `rect` (hidden hosts get the
+/// centre; nothing is drawn for them).
+pub fn layout(scene: &Scene, visible: &[bool], rect: Rect) -> Vec<Pos2> {
+    let on_path = |h: &super::model::Host| matches!(h.role, Role::UserAgent | Role::MailServer);
     let columns = scene
         .hosts
         .iter()
-        .filter(|h| matches!(h.role, Role::UserAgent | Role::MailServer))
-        .map(|h| h.column)
+        .zip(visible)
+        .filter(|(h, v)| **v && on_path(h))
+        .map(|(h, _)| h.column)
         .max()
         .unwrap_or(0)
         + 1;
+    // Rows among the visible hosts of each column, in the scene's order.
+    let mut order: Vec<usize> = (0..scene.hosts.len()).filter(|&i| visible[i]).collect();
+    order.sort_by_key(|&i| (scene.hosts[i].column, scene.hosts[i].row, i));
+    let mut row_of = vec![0usize; scene.hosts.len()];
     let mut rows = vec![0usize; columns];
-    for h in &scene.hosts {
-        if matches!(h.role, Role::UserAgent | Role::MailServer) {
-            rows[h.column] = rows[h.column].max(h.row + 1);
+    let mut others = 0usize;
+    for &i in &order {
+        let h = &scene.hosts[i];
+        if on_path(h) {
+            row_of[i] = rows[h.column];
+            rows[h.column] += 1;
+        } else {
+            row_of[i] = others;
+            others += 1;
         }
     }
     let top = rect.top() + rect.height() * 0.28;
     let body = Rect::from_min_max(Pos2::new(rect.left(), top), rect.max);
-    let mut side = 0usize;
-    let others = scene
-        .hosts
-        .iter()
-        .filter(|h| matches!(h.role, Role::Dns | Role::Other))
-        .count()
-        .max(1);
     scene
         .hosts
         .iter()
-        .map(|h| match h.role {
-            Role::UserAgent | Role::MailServer => {
+        .enumerate()
+        .map(|(i, h)| {
+            if !visible[i] {
+                return rect.center();
+            }
+            if on_path(h) {
                 let x = body.left() + body.width() * (h.column as f32 + 0.5) / columns as f32;
                 let n = rows[h.column].max(1);
                 let y = if n == 1 {
@@ -90,14 +146,12 @@ pub fn layout(scene: &Scene, rect: Rect) -> Vec<Pos2> {
                     let lift = if h.column % 2 == 1 { -0.25 } else { 0.15 };
                     body.center().y + body.height() * lift
                 } else {
-                    body.top() + body.height() * (h.row as f32 + 0.5) / n as f32
+                    body.top() + body.height() * (row_of[i] as f32 + 0.5) / n as f32
                 };
                 Pos2::new(x, y)
-            }
-            Role::Dns | Role::Other => {
-                // Aside, along the top.
-                side += 1;
-                let x = rect.left() + rect.width() * side as f32 / (others + 1) as f32;
+            } else {
+                // DNS and the rest: aside, along the top.
+                let x = rect.left() + rect.width() * (row_of[i] + 1) as f32 / (others + 1) as f32;
                 Pos2::new(x, rect.top() + rect.height() * 0.12)
             }
         })
@@ -155,6 +209,7 @@ pub fn show(
     playback: &Playback,
     selected: Option<usize>,
     presenter: bool,
+    max_hosts: usize,
 ) -> TopologyResponse {
     let mut response = TopologyResponse::default();
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
@@ -162,7 +217,17 @@ pub fn show(
     let visuals = ui.visuals().clone();
     let scale = if presenter { 1.5 } else { 1.0 };
     let t = playback.t;
-    let pos = layout(scene, rect.shrink(40.0 * scale));
+    // Packets on the way. Packets are in time order, so only those whose
+    // time is just ahead of the playhead can be flying.
+    let start = scene.packet_at(t);
+    let flying: Vec<(usize, f32)> = scene.packets[start..]
+        .iter()
+        .enumerate()
+        .map_while(|(k, p)| playback.in_flight(p.t).map(|f| (start + k, f)))
+        .collect();
+    let horizon = flying.last().map_or(t, |&(i, _)| scene.packets[i].t);
+    let visible = visible_hosts(scene, t, horizon, selected, max_hosts);
+    let pos = layout(scene, &visible, rect.shrink(40.0 * scale));
 
     // Only the connections near the playhead (or the selected one) are
     // drawn solid; the rest are faint, so a capture with hundreds of
@@ -172,8 +237,10 @@ pub fn show(
     for (ci, c) in scene.conns.iter().enumerate() {
         let (a, b) = edge(&pos, c, slots.get(ci).copied().unwrap_or((0.0, 1.0)));
         edges.push((a, b));
-        let active = c.start <= t && t <= c.end;
-        if many && !active && selected != Some(ci) {
+        let active = c.start <= horizon && t <= c.end;
+        if !(visible[c.client_host] && visible[c.server_host])
+            || (many && !active && selected != Some(ci))
+        {
             continue;
         }
         let color = protocol_color(c.protocol);
@@ -241,6 +308,9 @@ pub fn show(
     let mut asked: Vec<(usize, usize)> = Vec::new();
     for d in &scene.dns {
         let pair = (d.from.min(d.to), d.from.max(d.to));
+        if !(visible[pair.0] && visible[pair.1]) {
+            continue;
+        }
         if asked.len() < 64 && !asked.contains(&pair) {
             asked.push(pair);
             painter.add(Shape::dashed_line(
@@ -252,7 +322,10 @@ pub fn show(
         }
     }
     for d in &scene.dns {
-        if let Some(f) = playback.in_flight(d.t) {
+        if let Some(f) = playback.in_flight(d.t)
+            && visible[d.from]
+            && visible[d.to]
+        {
             let (a, b) = (pos[d.from], pos[d.to]);
             painter.add(Shape::dashed_line(
                 &[a, b],
@@ -272,24 +345,18 @@ pub fn show(
         }
     }
 
-    // Packets on the way. Packets are in time order, so only those whose
-    // time is just ahead of the playhead can be flying.
-    let start = scene.packet_at(t);
     let mut drawn = 0usize;
     let mut labels = Vec::new();
-    for p in scene.packets[start..].iter() {
-        let Some(f) = playback.in_flight(p.t) else {
-            if p.t > t {
-                break;
-            }
-            continue;
-        };
+    let dense = flying.len() > 400;
+    let mut mesh = egui::Mesh::default();
+    for &(pi, f) in &flying {
+        let p = &scene.packets[pi];
         response.in_flight += 1;
-        if drawn >= MAX_DRAWN {
+        let c = &scene.conns[p.conn as usize];
+        if drawn >= MAX_DRAWN || !(visible[c.client_host] && visible[c.server_host]) {
             continue;
         }
         drawn += 1;
-        let c = &scene.conns[p.conn as usize];
         let (a, b) = edges[p.conn as usize];
         let (from, to) = match p.dir {
             Direction::ClientToServer => (a, b),
@@ -298,6 +365,13 @@ pub fn show(
         let at = from + (to - from) * f;
         let color = phase_color(p.phase, protocol_color(c.protocol));
         let r = 6.0 * scale;
+        if dense {
+            // Thousands on screen: one square each, all in one mesh (one
+            // shape to tessellate instead of thousands).
+            let side = if p.phase == Phase::Ack { r } else { 1.6 * r };
+            mesh.add_colored_rect(Rect::from_center_size(at, Vec2::splat(side)), color);
+            continue;
+        }
         match p.phase {
             Phase::Handshake => {
                 painter.circle_filled(at, r, color);
@@ -327,6 +401,9 @@ pub fn show(
             }
         }
         labels.push((at, p.flags, p.len, p.phase));
+    }
+    if !mesh.is_empty() {
+        painter.add(Shape::mesh(mesh));
     }
     // Flags beside packets while few are on screen.
     if labels.len() <= 24 {
@@ -370,6 +447,13 @@ pub fn show(
         if t < scene.conns[first.conn].start {
             continue;
         }
+        let on_screen = j.hops.iter().all(|h| {
+            let c = &scene.conns[h.conn];
+            visible[c.client_host] && visible[c.server_host]
+        });
+        if !on_screen {
+            continue;
+        }
         let dest = |h: &super::model::Hop| {
             let c = &scene.conns[h.conn];
             if h.upstream { c.server_host } else { c.client_host }
@@ -405,7 +489,14 @@ pub fn show(
 
     // Hosts last, on top of the edges. A box is as wide as its name;
     // neighbouring columns sit at different heights, so boxes do not meet.
-    for (h, &p) in scene.hosts.iter().zip(&pos) {
+    let crowded = visible.iter().filter(|v| **v).count() > MAX_HOSTS_DRAWN;
+    for ((h, &p), _) in scene.hosts.iter().zip(&pos).zip(&visible).filter(|(_, v)| **v) {
+        if crowded && h.role != Role::MailServer {
+            // Hundreds of clients: a dot each (hover shows nothing; the
+            // flows table names them).
+            painter.circle_filled(p, 4.0 * scale, Color32::from_rgb(200, 160, 40));
+            continue;
+        }
         let name = painter.layout_no_wrap(h.name.clone(), FontId::proportional(14.0 * scale), Color32::BLACK);
         let w = (name.size().x + 16.0 * scale).max(110.0 * scale);
         let hgt = 54.0 * scale;
@@ -466,6 +557,7 @@ pub fn show(
     }
 
     legend(&painter, rect, lang, scale, visuals.text_color());
+    response.drawn = drawn;
     if response.in_flight > drawn {
         painter.text(
             rect.right_top() + Vec2::new(-8.0, 8.0),

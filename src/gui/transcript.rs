@@ -35,18 +35,14 @@ pub fn show(
     presenter: bool,
 ) -> Option<usize> {
     let mut clicked = None;
-    let all: Vec<usize>;
-    let lines: &[usize] = match conn.and_then(|c| scene.conns.get(c)) {
-        Some(c) => &c.lines,
-        None => {
-            // All connections: the scene's lines are already in time order;
-            // only the part said by `t` is listed (cheap on huge captures).
-            let n = scene.lines.partition_point(|l| l.t <= t);
-            all = (0..n).collect();
-            &all
-        }
+    // The lines of one connection, or all of them: the scene's lines are
+    // already in time order, so "all" needs no list of its own.
+    let of_conn: Option<&[usize]> = conn.and_then(|c| scene.conns.get(c)).map(|c| &c.lines[..]);
+    let said = match of_conn {
+        Some(lines) => lines.partition_point(|&i| scene.lines[i].t <= t),
+        None => scene.lines.partition_point(|l| l.t <= t),
     };
-    let said = lines.partition_point(|&i| scene.lines[i].t <= t);
+    let line_at = |k: usize| of_conn.map_or(k, |lines| lines[k]);
     let heading = match conn {
         Some(c) => format!(
             "{} — #{} {}",
@@ -64,7 +60,7 @@ pub fn show(
         .auto_shrink([false, false])
         .stick_to_bottom(true)
         .show_rows(ui, row_height, said, |ui, range| {
-            for &i in &lines[range] {
+            for i in range.map(line_at) {
                 let l = &scene.lines[i];
                 let mut text = format!("{} {}", l.speaker(), l.text);
                 if l.decrypted {
