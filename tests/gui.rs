@@ -52,7 +52,10 @@ fn harness(app: ClassroomApp) -> Harness<'static, ClassroomApp> {
 fn wait_for(h: &mut Harness<'_, ClassroomApp>, what: &str, done: impl Fn(&ClassroomApp) -> bool) {
     let start = Instant::now();
     while !done(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -85,7 +88,13 @@ fn opens_the_demo_capture_plays_pauses_and_steps() {
     names.sort();
     assert_eq!(
         names,
-        ["alice-pc.crepes.fr", "bob-pc.hamburger.edu", "crepes.fr", "dns.local", "hamburger.edu"],
+        [
+            "alice-pc.crepes.fr",
+            "bob-pc.hamburger.edu",
+            "crepes.fr",
+            "dns.local",
+            "hamburger.edu"
+        ],
         "every host named from the capture"
     );
     assert_eq!(h.state().playback.t, 0.0);
@@ -108,7 +117,12 @@ fn opens_the_demo_capture_plays_pauses_and_steps() {
     h.get_by_label("Next event").click();
     h.run_steps(2);
     assert_eq!(h.state().playback.t, expected);
-    let back = h.state().scene().unwrap().previous_marker(expected).map_or(0.0, |m| m.t);
+    let back = h
+        .state()
+        .scene()
+        .unwrap()
+        .previous_marker(expected)
+        .map_or(0.0, |m| m.t);
     h.get_by_label("Previous event").click();
     h.run_steps(2);
     assert_eq!(h.state().playback.t, back);
@@ -295,4 +309,29 @@ fn the_window_follows_the_demo_live_and_can_replay_it() {
     h.get_by_label("Play").click();
     h.run_steps(5);
     assert!(h.state().playback.playing);
+}
+
+#[test]
+fn the_selected_connection_exports_as_a_sequence_diagram() {
+    let dir = temp_dir("gui-export");
+    let mut app = ClassroomApp::new(Lang::En);
+    app.export_dir = Some(dir.clone());
+    app.open_now(plain_demo());
+    app.select_conn(Some(0));
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("Export the sequence diagram").click();
+    h.run_steps(2);
+    let svg = dir.join("plain-flow0.svg");
+    let mmd = dir.join("plain-flow0.mmd");
+    h.get_by_label(&format!("Saved to {} / {}", svg.display(), mmd.display()));
+    let mermaid = std::fs::read_to_string(&mmd).unwrap();
+    assert!(mermaid.starts_with("sequenceDiagram\n"), "{mermaid}");
+    assert!(
+        mermaid.contains("\n    C->>S: AUTH PLAIN AGFsaWNlAHNlY3JldA==\n"),
+        "{mermaid}"
+    );
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.contains("<svg"), "{svg}");
+    assert!(svg.contains(">AUTH PLAIN AGFsaWNlAHNlY3JldA==<"), "{svg}");
 }

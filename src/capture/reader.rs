@@ -12,9 +12,9 @@
 //! read so far stay usable. Only an input that is not a capture at all is an
 //! error ([`CaptureError`]).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::fs::File;
 use std::io::{self, Read};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
@@ -998,7 +998,10 @@ mod tests {
         assert_eq!(
             r.host_names(),
             &[
-                (IpAddr::V4(Ipv4Addr::new(127, 0, 10, 2)), "crepes.fr".to_string()),
+                (
+                    IpAddr::V4(Ipv4Addr::new(127, 0, 10, 2)),
+                    "crepes.fr".to_string()
+                ),
                 (IpAddr::V6(v6), "hamburger.edu".to_string()),
             ]
         );

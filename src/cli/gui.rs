@@ -22,7 +22,10 @@ pub(crate) struct GuiArgs {
 #[cfg(feature = "gui")]
 pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
     use crate::gui::{Start, Tab, i18n::Lang};
-    let usage = |m: String| Failure { code: 2, message: m };
+    let usage = |m: String| Failure {
+        code: 2,
+        message: m,
+    };
     let lang = match args.lang.as_deref() {
         None => None,
         Some("en") => Some(Lang::En),
@@ -80,7 +83,10 @@ pub(crate) fn run(_args: GuiArgs) -> Result<(), Failure> {
 }
 
 #[cfg(not(feature = "gui"))]
-pub(crate) fn demo(_options: crate::world::demo::DemoOptions, _write: &Path) -> Result<(), Failure> {
+pub(crate) fn demo(
+    _options: crate::world::demo::DemoOptions,
+    _write: &Path,
+) -> Result<(), Failure> {
     Err(no_gui())
 }
 

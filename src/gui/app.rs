@@ -77,6 +77,9 @@ pub struct ClassroomApp {
     pub last_packets: (usize, usize),
     /// Hosts drawn at most in the topology of a big capture.
     pub max_hosts: usize,
+    /// Where "Export the sequence diagram" writes (default: the current
+    /// folder).
+    pub export_dir: Option<PathBuf>,
 }
 
 impl Default for ClassroomApp {
@@ -111,6 +114,7 @@ impl ClassroomApp {
             applied_style: None,
             last_packets: (0, 0),
             max_hosts: topology::MAX_HOSTS_DRAWN,
+            export_dir: None,
         }
     }
 
@@ -427,11 +431,13 @@ impl ClassroomApp {
             if let (Some(scene), Some(c)) = (&self.scene, self.selected_conn) {
                 ui.separator();
                 if ui.button(lang.t("Export the sequence diagram")).clicked() {
-                    self.notice =
-                        Some(match export_diagram(scene, c, lang, self.path.as_deref()) {
+                    let dir = self.export_dir.clone();
+                    self.notice = Some(
+                        match export_diagram(scene, c, lang, self.path.as_deref(), dir) {
                             Ok(p) => lang.f("Saved to {}", p),
                             Err(e) => e,
-                        });
+                        },
+                    );
                 }
             }
             if self.live.is_some() {
@@ -659,12 +665,14 @@ impl ClassroomApp {
                 let r = topology::show(
                     ui,
                     lang,
-                    &scene,
-                    &self.slots,
-                    &self.playback,
-                    self.selected_conn,
-                    self.presenter,
-                    self.max_hosts,
+                    topology::View {
+                        scene: &scene,
+                        slots: &self.slots,
+                        playback: &self.playback,
+                        selected: self.selected_conn,
+                        presenter: self.presenter,
+                        max_hosts: self.max_hosts,
+                    },
                 );
                 self.last_packets = (r.in_flight, r.drawn);
                 if let Some(c) = r.clicked_conn {
@@ -706,19 +714,23 @@ impl ClassroomApp {
     }
 }
 
-/// Writes `<capture>-flow<N>.svg` and `.mmd` next to the capture (or in
-/// the current folder); returns the SVG's path.
+/// Writes `<capture>-flow<N>.svg` and `.mmd` into `dir` (default: the
+/// current folder); returns both paths.
 fn export_diagram(
     scene: &Scene,
     conn: usize,
     lang: Lang,
     capture: Option<&Path>,
+    dir: Option<PathBuf>,
 ) -> Result<String, String> {
     let stem = capture
         .and_then(|p| p.file_stem())
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "capture".into());
-    let dir = std::env::current_dir().map_err(|e| e.to_string())?;
+    let dir = match dir {
+        Some(d) => d,
+        None => std::env::current_dir().map_err(|e| e.to_string())?,
+    };
     let base = dir.join(format!("{stem}-flow{}", scene.conns[conn].flow));
     let svg = base.with_extension("svg");
     let mmd = base.with_extension("mmd");

@@ -117,7 +117,11 @@ pub fn hex_view(ui: &mut Ui, lang: Lang, p: &PacketBytes, presenter: bool) {
     let shown = &p.frame[..p.frame.len().min(SHOW_MAX)];
     // 16 bytes a row need about 74 columns; a narrow panel gets 8.
     let char_width = size * 0.62;
-    let per_row = if ui.available_width() >= 74.0 * char_width { 16 } else { 8 };
+    let per_row = if ui.available_width() >= 74.0 * char_width {
+        16
+    } else {
+        8
+    };
     for (row, chunk) in shown.chunks(per_row).enumerate() {
         let mut job = egui::text::LayoutJob::default();
         let font = egui::FontId::monospace(size);

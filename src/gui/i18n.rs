@@ -79,7 +79,10 @@ fn spanish(english: &str) -> Option<&'static str> {
 pub const SPANISH: &[(&str, &str)] = &[
     ("(no subject)", "(sin asunto)"),
     ("(none)", "(ninguno)"),
-    ("A TLS connection: only sizes and handshake facts are visible", "Una conexión TLS: solo se ven tamaños y datos del saludo"),
+    (
+        "A TLS connection: only sizes and handshake facts are visible",
+        "Una conexión TLS: solo se ven tamaños y datos del saludo",
+    ),
     ("ACK", "ACK"),
     ("All connections", "Todas las conexiones"),
     ("All protocols", "Todos los protocolos"),
@@ -100,13 +103,22 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Dark", "Oscuro"),
     ("Data", "Datos"),
     ("Decoded", "Decodificado"),
-    ("Decrypted with the key log", "Descifrado con el registro de claves"),
+    (
+        "Decrypted with the key log",
+        "Descifrado con el registro de claves",
+    ),
     ("Direction", "Sentido"),
-    ("Drop a capture file here, or", "Suelte aquí un archivo de captura, o"),
+    (
+        "Drop a capture file here, or",
+        "Suelte aquí un archivo de captura, o",
+    ),
     ("Eavesdropper", "Espía"),
     ("Encrypted", "Cifrado"),
     ("Event pace", "Ritmo de eventos"),
-    ("Export the sequence diagram", "Exportar el diagrama de secuencia"),
+    (
+        "Export the sequence diagram",
+        "Exportar el diagrama de secuencia",
+    ),
     ("Findings", "Hallazgos"),
     ("Flows", "Flujos"),
     ("From", "De"),
@@ -122,9 +134,15 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Messages", "Mensajes"),
     ("Messages in clear", "Mensajes en claro"),
     ("Next event", "Siguiente evento"),
-    ("No TLS: everything below crossed the network in clear", "Sin TLS: todo lo de abajo cruzó la red en claro"),
+    (
+        "No TLS: everything below crossed the network in clear",
+        "Sin TLS: todo lo de abajo cruzó la red en claro",
+    ),
     ("No packet selected", "Ningún paquete seleccionado"),
-    ("Not kept: over the memory budget", "No guardado: supera el límite de memoria"),
+    (
+        "Not kept: over the memory budget",
+        "No guardado: supera el límite de memoria",
+    ),
     ("Open", "Abrir"),
     ("Open a capture", "Abrir una captura"),
     ("Open…", "Abrir…"),
@@ -133,7 +151,10 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Packets of the line", "Paquetes de la línea"),
     ("Password", "Contraseña"),
     ("Pause", "Pausa"),
-    ("Pick a message in the list on the left", "Elija un mensaje en la lista de la izquierda"),
+    (
+        "Pick a message in the list on the left",
+        "Elija un mensaje en la lista de la izquierda",
+    ),
     ("Play", "Reproducir"),
     ("Presenter mode", "Modo presentación"),
     ("Previous event", "Evento anterior"),
@@ -141,7 +162,10 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Raw line on the wire", "Línea en bruto en la red"),
     ("Raw source", "Código fuente"),
     ("Reset", "Reinicio (RST)"),
-    ("Run the demo: Alice to Bob", "Ejecutar la demo: de Alice a Bob"),
+    (
+        "Run the demo: Alice to Bob",
+        "Ejecutar la demo: de Alice a Bob",
+    ),
     ("Save", "Guardar"),
     ("Saved to {}", "Guardado en {}"),
     ("Search", "Buscar"),
@@ -152,14 +176,20 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Subject", "Asunto"),
     ("TLS records", "Registros TLS"),
     ("TLS version", "Versión de TLS"),
-    ("This window read inside with the key log; an eavesdropper without the keys cannot", "Esta ventana leyó el interior con el registro de claves; un espía sin las claves no puede"),
+    (
+        "This window read inside with the key log; an eavesdropper without the keys cannot",
+        "Esta ventana leyó el interior con el registro de claves; un espía sin las claves no puede",
+    ),
     ("Time", "Tiempo"),
     ("Timeline", "Línea de tiempo"),
     ("To", "Para"),
     ("Topology", "Topología"),
     ("Transcript", "Transcripción"),
     ("Username", "Usuario"),
-    ("What anyone on the path can read", "Lo que cualquiera en el camino puede leer"),
+    (
+        "What anyone on the path can read",
+        "Lo que cualquiera en el camino puede leer",
+    ),
     ("With findings only", "Solo con hallazgos"),
     ("cipher", "cifrado"),
     ("host", "equipo"),
@@ -232,6 +262,10 @@ mod tests {
             }
         }
         assert!(seen > 20, "the scan found only {seen} strings");
-        assert!(missing.is_empty(), "no Spanish for:\n{}", missing.join("\n"));
+        assert!(
+            missing.is_empty(),
+            "no Spanish for:\n{}",
+            missing.join("\n")
+        );
     }
 }

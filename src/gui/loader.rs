@@ -21,7 +21,10 @@ use crate::trace::{DialogueOptions, MessageHook, MessageRecord, RawMessage};
 /// What the loading thread tells the window.
 pub enum LoadEvent {
     /// Bytes of the file read so far, and its size.
-    Progress { read: u64, total: Option<u64> },
+    Progress {
+        read: u64,
+        total: Option<u64>,
+    },
     Done(Box<Scene>),
     /// The capture could not be read at all (not a capture, no such file).
     Failed(String),

@@ -350,7 +350,14 @@ impl SceneBuilder {
     }
 
     /// A UDP datagram: kept when it is DNS (port 53).
-    pub fn datagram(&mut self, index: u64, ts: Timestamp, src: SocketAddr, dst: SocketAddr, payload: &[u8]) {
+    pub fn datagram(
+        &mut self,
+        index: u64,
+        ts: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+    ) {
         self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
         if (src.port() != 53 && dst.port() != 53) || self.udp.len() >= 100_000 {
             return;
@@ -882,7 +889,11 @@ impl HostTable {
                     Role::Other
                 };
                 let column = if role == Role::UserAgent && h.smtp_to.is_empty() {
-                    h.reads_from.iter().map(|&s| depth[s] + 1).max().unwrap_or(0)
+                    h.reads_from
+                        .iter()
+                        .map(|&s| depth[s] + 1)
+                        .max()
+                        .unwrap_or(0)
                 } else {
                     depth[i]
                 };
@@ -902,9 +913,9 @@ impl HostTable {
             .collect();
         // A mailbox server that nobody sent mail to still sits right of the
         // submitting agents.
-        for i in 0..n {
-            if out[i].role == Role::MailServer && out[i].column == 0 {
-                out[i].column = 1;
+        for h in out.iter_mut() {
+            if h.role == Role::MailServer && h.column == 0 {
+                h.column = 1;
             }
         }
         let mut rows: HashMap<usize, usize> = HashMap::new();
@@ -939,10 +950,24 @@ mod tests {
 
     #[test]
     fn transfer_commands() {
-        for c in ["DATA", "BDAT 100 LAST", "RETR 1", "TOP 1 0", "a4 FETCH 1 (BODY[])", "a5 UID FETCH 7 BODY[]", "a6 APPEND INBOX {310}"] {
+        for c in [
+            "DATA",
+            "BDAT 100 LAST",
+            "RETR 1",
+            "TOP 1 0",
+            "a4 FETCH 1 (BODY[])",
+            "a5 UID FETCH 7 BODY[]",
+            "a6 APPEND INBOX {310}",
+        ] {
             assert!(starts_transfer(c), "{c}");
         }
-        for c in [".", "QUIT", "MAIL FROM:<a@b>", "a1 LOGIN bob hungry", "a2 SELECT INBOX"] {
+        for c in [
+            ".",
+            "QUIT",
+            "MAIL FROM:<a@b>",
+            "a1 LOGIN bob hungry",
+            "a2 SELECT INBOX",
+        ] {
             assert!(!starts_transfer(c), "{c}");
         }
     }

@@ -163,7 +163,7 @@ impl Playback {
         };
         (0.0..1.0)
             .contains(&remaining)
-            .then(|| (1.0 - remaining) as f32)
+            .then_some((1.0 - remaining) as f32)
     }
 
     /// Where a message carried by packets arriving from `t_first` to
@@ -177,11 +177,7 @@ impl Playback {
                 self.virtual_of(t_last),
                 self.virtual_of(self.t),
             ),
-            Clock::Capture => (
-                t_first - CAPTURE_TRAVEL * self.speed,
-                t_last,
-                self.t,
-            ),
+            Clock::Capture => (t_first - CAPTURE_TRAVEL * self.speed, t_last, self.t),
         };
         if now < depart {
             Err(false)

@@ -35,7 +35,11 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         } else if ui.button(lang.t("Play")).on_hover_text("Space").clicked() {
             playback.play();
         }
-        if ui.button(lang.t("Next event")).on_hover_text("Right").clicked() {
+        if ui
+            .button(lang.t("Next event"))
+            .on_hover_text("Right")
+            .clicked()
+        {
             playback.playing = false;
             let t = scene
                 .next_marker(playback.t)

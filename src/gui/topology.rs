@@ -88,7 +88,11 @@ pub fn visible_hosts(
         // busiest clients.
         shown.sort_by_key(|&h| {
             let host = &scene.hosts[h];
-            (host.role != Role::MailServer, std::cmp::Reverse(host.bytes), h)
+            (
+                host.role != Role::MailServer,
+                std::cmp::Reverse(host.bytes),
+                h,
+            )
         });
         for &h in &shown[max_hosts..] {
             visible[h] = false;
@@ -200,17 +204,29 @@ fn edge(pos: &[Pos2], c: &Conn, (k, n): (f32, f32)) -> (Pos2, Pos2) {
     (a + normal * offset, b + normal * offset)
 }
 
-/// Draws the picture; `selected` is the connection other panels show.
-pub fn show(
-    ui: &mut Ui,
-    lang: Lang,
-    scene: &Scene,
-    slots: &[(f32, f32)],
-    playback: &Playback,
-    selected: Option<usize>,
-    presenter: bool,
-    max_hosts: usize,
-) -> TopologyResponse {
+/// What the picture shows.
+pub struct View<'a> {
+    pub scene: &'a Scene,
+    /// From [`edge_slots`].
+    pub slots: &'a [(f32, f32)],
+    pub playback: &'a Playback,
+    /// The connection the other panels show.
+    pub selected: Option<usize>,
+    pub presenter: bool,
+    /// Hosts drawn at most at once.
+    pub max_hosts: usize,
+}
+
+/// Draws the picture.
+pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
+    let View {
+        scene,
+        slots,
+        playback,
+        selected,
+        presenter,
+        max_hosts,
+    } = view;
     let mut response = TopologyResponse::default();
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
     let painter = ui.painter_at(rect);
@@ -315,7 +331,10 @@ pub fn show(
             asked.push(pair);
             painter.add(Shape::dashed_line(
                 &[pos[pair.0], pos[pair.1]],
-                Stroke::new(1.0 * scale, Color32::from_rgb(0, 150, 160).gamma_multiply(0.5)),
+                Stroke::new(
+                    1.0 * scale,
+                    Color32::from_rgb(0, 150, 160).gamma_multiply(0.5),
+                ),
                 4.0,
                 6.0,
             ));
@@ -456,7 +475,11 @@ pub fn show(
         }
         let dest = |h: &super::model::Hop| {
             let c = &scene.conns[h.conn];
-            if h.upstream { c.server_host } else { c.client_host }
+            if h.upstream {
+                c.server_host
+            } else {
+                c.client_host
+            }
         };
         let rest = |host: usize| pos[host] + Vec2::new(0.0, -44.0 * scale);
         let mut at = None;
@@ -467,7 +490,11 @@ pub fn show(
                     // Not yet sent on this hop: it waits where the last
                     // hop left it (or with its sender).
                     at = Some(match i {
-                        0 => rest(if hop.upstream { c.client_host } else { c.server_host }),
+                        0 => rest(if hop.upstream {
+                            c.client_host
+                        } else {
+                            c.server_host
+                        }),
                         _ => rest(dest(&j.hops[i - 1])),
                     });
                     break;
@@ -490,14 +517,24 @@ pub fn show(
     // Hosts last, on top of the edges. A box is as wide as its name;
     // neighbouring columns sit at different heights, so boxes do not meet.
     let crowded = visible.iter().filter(|v| **v).count() > MAX_HOSTS_DRAWN;
-    for ((h, &p), _) in scene.hosts.iter().zip(&pos).zip(&visible).filter(|(_, v)| **v) {
+    for ((h, &p), _) in scene
+        .hosts
+        .iter()
+        .zip(&pos)
+        .zip(&visible)
+        .filter(|(_, v)| **v)
+    {
         if crowded && h.role != Role::MailServer {
             // Hundreds of clients: a dot each (hover shows nothing; the
             // flows table names them).
             painter.circle_filled(p, 4.0 * scale, Color32::from_rgb(200, 160, 40));
             continue;
         }
-        let name = painter.layout_no_wrap(h.name.clone(), FontId::proportional(14.0 * scale), Color32::BLACK);
+        let name = painter.layout_no_wrap(
+            h.name.clone(),
+            FontId::proportional(14.0 * scale),
+            Color32::BLACK,
+        );
         let w = (name.size().x + 16.0 * scale).max(110.0 * scale);
         let hgt = 54.0 * scale;
         let r = Rect::from_center_size(p, Vec2::new(w, hgt));
@@ -546,7 +583,11 @@ pub fn show(
     for (at, color, subject) in envelopes {
         envelope(&painter, at, scale, color);
         if let Some(s) = subject {
-            let g = painter.layout_no_wrap(s.to_string(), FontId::proportional(12.0 * scale), visuals.text_color());
+            let g = painter.layout_no_wrap(
+                s.to_string(),
+                FontId::proportional(12.0 * scale),
+                visuals.text_color(),
+            );
             let r = Rect::from_center_size(
                 at + Vec2::new(0.0, 12.0 * scale + g.size().y / 2.0),
                 g.size() + Vec2::splat(4.0),
