@@ -80,6 +80,9 @@ pub struct ClassroomApp {
     /// Where "Export the sequence diagram" writes (default: the current
     /// folder).
     pub export_dir: Option<PathBuf>,
+    /// The left panel (connections and messages) is shown; presenter mode
+    /// hides it to give the picture the room.
+    pub show_lists: bool,
 }
 
 impl Default for ClassroomApp {
@@ -115,6 +118,7 @@ impl ClassroomApp {
             last_packets: (0, 0),
             max_hosts: topology::MAX_HOSTS_DRAWN,
             export_dir: None,
+            show_lists: true,
         }
     }
 
@@ -309,6 +313,9 @@ impl ClassroomApp {
         if self.applied_style == Some(want) {
             return;
         }
+        if self.applied_style.is_some_and(|(_, p)| p != self.presenter) {
+            self.show_lists = !self.presenter;
+        }
         self.applied_style = Some(want);
         ctx.set_theme(if self.dark {
             egui::Theme::Dark
@@ -391,10 +398,12 @@ impl ClassroomApp {
                 timeline::show(ui, self.lang, &scene, &mut self.playback, self.presenter);
                 ui.add_space(4.0);
             });
-            egui::Panel::left("connections")
-                .resizable(true)
-                .default_size(if self.presenter { 300.0 } else { 230.0 })
-                .show(ui, |ui| self.side_list(ui, &scene));
+            if self.show_lists {
+                egui::Panel::left("connections")
+                    .resizable(true)
+                    .default_size(if self.presenter { 300.0 } else { 230.0 })
+                    .show(ui, |ui| self.side_list(ui, &scene));
+            }
             egui::Panel::right("transcript")
                 .resizable(true)
                 .default_size(if self.presenter { 560.0 } else { 400.0 })
@@ -426,6 +435,7 @@ impl ClassroomApp {
             ui.selectable_value(&mut self.lang, Lang::Es, "Español");
             ui.separator();
             ui.checkbox(&mut self.presenter, lang.t("Presenter mode"));
+            ui.checkbox(&mut self.show_lists, lang.t("Connections"));
             ui.selectable_value(&mut self.dark, false, lang.t("Light"));
             ui.selectable_value(&mut self.dark, true, lang.t("Dark"));
             if let (Some(scene), Some(c)) = (&self.scene, self.selected_conn) {

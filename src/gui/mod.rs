@@ -67,6 +67,7 @@ pub fn run(start: Start) -> Result<(), String> {
             add_system_fallback_font(&cc.egui_ctx);
             let mut app = ClassroomApp::new(start.lang.unwrap_or_else(Lang::from_env));
             app.presenter = start.presenter;
+            app.show_lists = !start.presenter;
             app.dark = start.dark;
             app.load_options.keylogs = start.keylogs.clone();
             app.load_options.no_decrypt = start.no_decrypt;

@@ -147,7 +147,7 @@ pub fn layout(scene: &Scene, visible: &[bool], rect: Rect) -> Vec<Pos2> {
                     // A zigzag: neighbouring columns at different heights,
                     // so the edge between them is long enough to show the
                     // packets and its label.
-                    let lift = if h.column % 2 == 1 { -0.25 } else { 0.15 };
+                    let lift = if h.column % 2 == 1 { -0.3 } else { 0.25 };
                     body.center().y + body.height() * lift
                 } else {
                     body.top() + body.height() * (row_of[i] as f32 + 0.5) / n as f32
@@ -424,9 +424,15 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     if !mesh.is_empty() {
         painter.add(Shape::mesh(mesh));
     }
-    // Flags beside packets while few are on screen.
+    // Flags beside packets while few are on screen, and never on top of
+    // each other.
     if labels.len() <= 24 {
+        let mut placed: Vec<Pos2> = Vec::new();
         for (at, flags, len, phase) in labels {
+            if placed.iter().any(|p| p.distance(at) < 28.0 * scale) {
+                continue;
+            }
+            placed.push(at);
             let mut text = Vec::new();
             if flags.syn {
                 text.push("SYN");
@@ -481,7 +487,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                 c.client_host
             }
         };
-        let rest = |host: usize| pos[host] + Vec2::new(0.0, -44.0 * scale);
+        let rest = |host: usize| pos[host] + Vec2::new(0.0, -40.0 * scale);
         let mut at = None;
         for (i, hop) in j.hops.iter().enumerate() {
             let c = &scene.conns[hop.conn];
@@ -588,8 +594,10 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                 FontId::proportional(12.0 * scale),
                 visuals.text_color(),
             );
+            // Above the envelope: below it sits the host's name when the
+            // message rests there.
             let r = Rect::from_center_size(
-                at + Vec2::new(0.0, 12.0 * scale + g.size().y / 2.0),
+                at - Vec2::new(0.0, 12.0 * scale + g.size().y / 2.0),
                 g.size() + Vec2::splat(4.0),
             );
             painter.rect_filled(r, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));

@@ -142,7 +142,10 @@ fn content_type(part: &MessagePart) -> String {
 fn decoded_content(msg: &Message, part: &MessagePart) -> Vec<u8> {
     match &part.body {
         PartType::Text(_) | PartType::Html(_) => {
-            let raw = msg.raw_message();
+            // Part offsets count from the start of the buffer the message
+            // was parsed from (the `raw_message` field), which is not where
+            // `raw_message()` starts for an attached message.
+            let raw: &[u8] = &msg.raw_message;
             let start = (part.offset_body as usize).min(raw.len());
             let end = (part.offset_end as usize).clamp(start, raw.len());
             let body = &raw[start..end];
