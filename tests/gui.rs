@@ -200,13 +200,14 @@ fn spanish_changes_the_panel_titles() {
     let mut h = harness(app);
     h.run_steps(2);
     h.get_by_label("Topology");
-    h.get_by_label("Connections");
+    // The side panel's title and its show/hide toggle.
+    assert_eq!(h.get_all_by_label("Connections").count(), 2);
     h.get_by_label("Transcript — All connections");
     h.get_by_label("Español").click();
     h.run_steps(2);
     assert_eq!(h.state().lang, Lang::Es);
     h.get_by_label("Topología");
-    h.get_by_label("Conexiones");
+    assert_eq!(h.get_all_by_label("Conexiones").count(), 2);
     h.get_by_label("Transcripción — Todas las conexiones");
     h.get_by_label("Reproducir");
     assert!(h.query_by_label("Topology").is_none());
