@@ -336,3 +336,72 @@ fn the_selected_connection_exports_as_a_sequence_diagram() {
     assert!(svg.contains("<svg"), "{svg}");
     assert!(svg.contains(">AUTH PLAIN AGFsaWNlAHNlY3JldA==<"), "{svg}");
 }
+
+/// The scene of the demo: roles, columns along the mail path, the phases
+/// of TCP, the DNS question and answer, one journey of three hops.
+#[test]
+fn the_demo_scene_places_hosts_along_the_mail_path() {
+    use mailscope::gui::model::{Phase, Role};
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let scene = app.scene().unwrap();
+    let host = |name: &str| scene.hosts.iter().find(|h| h.name == name).unwrap();
+    assert_eq!(
+        (
+            host("alice-pc.crepes.fr").role,
+            host("alice-pc.crepes.fr").column
+        ),
+        (Role::UserAgent, 0)
+    );
+    assert_eq!(
+        (host("crepes.fr").role, host("crepes.fr").column),
+        (Role::MailServer, 1)
+    );
+    assert_eq!(
+        (host("hamburger.edu").role, host("hamburger.edu").column),
+        (Role::MailServer, 2)
+    );
+    assert_eq!(
+        (
+            host("bob-pc.hamburger.edu").role,
+            host("bob-pc.hamburger.edu").column
+        ),
+        (Role::UserAgent, 3)
+    );
+    assert_eq!(host("dns.local").role, Role::Dns);
+
+    for (ci, c) in scene.conns.iter().enumerate() {
+        let phases: Vec<Phase> = scene
+            .packets
+            .iter()
+            .filter(|p| p.conn as usize == ci)
+            .map(|p| p.phase)
+            .collect();
+        assert_eq!(
+            &phases[..3],
+            [Phase::Handshake; 3],
+            "{}: SYN, SYN-ACK, ACK",
+            c.label()
+        );
+        assert_eq!(phases[3], Phase::Data, "{}: the greeting", c.label());
+        assert_eq!(phases.last(), Some(&Phase::Close), "{}", c.label());
+        assert!(!phases.contains(&Phase::Reset));
+    }
+    let dns: Vec<&str> = scene.dns.iter().map(|d| d.text.as_str()).collect();
+    assert_eq!(dns[0], "MX hamburger.edu?");
+    assert!(
+        dns[1].starts_with("MX hamburger.edu -> MX 10 hamburger.edu"),
+        "{dns:?}"
+    );
+
+    assert_eq!(scene.journeys.len(), 1);
+    let hops: Vec<(u16, bool)> = scene.journeys[0]
+        .hops
+        .iter()
+        .map(|h| (scene.conns[h.conn].server.port(), h.upstream))
+        .collect();
+    assert_eq!(hops, [(587, true), (25, true), (110, false)]);
+    for h in &scene.journeys[0].hops {
+        assert!(h.t_start <= h.t_first && h.t_first <= h.t_end, "{h:?}");
+    }
+}
