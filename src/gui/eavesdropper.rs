@@ -144,6 +144,27 @@ fn connection(ui: &mut Ui, lang: Lang, scene: &Scene, ci: usize, c: &Conn, t: f6
                             ui.label(RichText::new(format!("{} {}", l.speaker(), l.text)).monospace());
                         }
                     }
+                    // What the wire shows of the encrypted part: who sent
+                    // how many bytes, and when.
+                    let sizes: Vec<_> = c
+                        .lines
+                        .iter()
+                        .map(|&i| &scene.lines[i])
+                        .filter(|l| l.kind == LineKind::Tls && l.t <= t)
+                        .collect();
+                    if !sizes.is_empty() {
+                        ui.label(lang.t("Encrypted, as the wire shows it:"));
+                        for l in sizes.iter().take(40) {
+                            ui.label(
+                                RichText::new(format!("{:.6} s  {} {}", l.t, l.speaker(), l.text))
+                                    .monospace()
+                                    .weak(),
+                            );
+                        }
+                        if sizes.len() > 40 {
+                            ui.label(lang.f("{} more", sizes.len() - 40));
+                        }
+                    }
                     if s.decrypted_records_c2s + s.decrypted_records_s2c > 0 {
                         ui.label(
                             RichText::new(lang.t(

@@ -114,6 +114,10 @@ pub const SPANISH: &[(&str, &str)] = &[
     ),
     ("Eavesdropper", "Espía"),
     ("Encrypted", "Cifrado"),
+    (
+        "Encrypted, as the wire shows it:",
+        "Cifrado, tal como se ve en la red:",
+    ),
     ("Event pace", "Ritmo de eventos"),
     (
         "Export the sequence diagram",
@@ -198,6 +202,7 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("user agent", "agente de usuario"),
     ("{} bytes", "{} bytes"),
     ("{} connections, {} packets", "{} conexiones, {} paquetes"),
+    ("{} more", "{} más"),
     ("{} more in the Flows tab", "{} más en la pestaña Flujos"),
     ("{} of {} connections", "{} de {} conexiones"),
     ("{} packets on the way", "{} paquetes en camino"),
