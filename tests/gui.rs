@@ -405,3 +405,22 @@ fn the_demo_scene_places_hosts_along_the_mail_path() {
         assert!(h.t_start <= h.t_first && h.t_first <= h.t_end, "{h:?}");
     }
 }
+
+#[test]
+fn a_capture_can_be_opened_by_clicking_it_in_the_folder_listing() {
+    let path = plain_demo();
+    let folder = path.parent().unwrap();
+    let mut h = harness(ClassroomApp::new(Lang::En));
+    h.run_steps(2);
+    h.get_all_by_label("Open…").next().unwrap().click();
+    h.run_steps(2);
+    h.get_by_role(egui::accesskit::Role::TextInput).focus();
+    h.run_steps(1);
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .type_text(&format!("{}/", folder.display()));
+    h.run_steps(2);
+    h.get_by_label("plain.pcapng").click();
+    h.run_steps(1);
+    wait_for(&mut h, "the analysis", |a| !a.is_loading());
+    assert_eq!(h.state().scene().unwrap().source, "plain.pcapng");
+}

@@ -18,6 +18,7 @@ use super::inspector::{self, InspectorState};
 use super::live::{LiveDemo, LivePoll};
 use super::loader::{self, LoadEvent, LoadOptions};
 use super::model::Scene;
+use super::open::OpenDialog;
 use super::playback::{Clock, Playback};
 use super::{eavesdropper, export, flows, timeline, topology, transcript};
 use crate::world::demo::DemoOptions;
@@ -65,7 +66,7 @@ pub struct ClassroomApp {
     inspector: InspectorState,
     filter: flows::FlowFilter,
     /// The path typed in the "Open…" row, while it is shown.
-    open_path: Option<String>,
+    open_dialog: Option<OpenDialog>,
     live: Option<LiveDemo>,
     /// Options of the demo the window runs.
     pub demo_options: DemoOptions,
@@ -109,7 +110,7 @@ impl ClassroomApp {
             selected_msg: None,
             inspector: InspectorState::default(),
             filter: flows::FlowFilter::default(),
-            open_path: None,
+            open_dialog: None,
             live: None,
             demo_options: DemoOptions::default(),
             notice: None,
@@ -417,7 +418,7 @@ impl ClassroomApp {
         ui.horizontal_wrapped(|ui| {
             ui.strong("mailscope");
             if ui.button(lang.t("Open…")).clicked() {
-                self.open_path = Some(String::new());
+                self.open_dialog = Some(OpenDialog::default());
             }
             if ui
                 .add_enabled(
@@ -461,23 +462,11 @@ impl ClassroomApp {
                 ui.label(n);
             }
         });
-        if let Some(text) = &mut self.open_path {
-            let mut go = false;
-            ui.horizontal(|ui| {
-                ui.label(lang.t("Open a capture"));
-                let r = ui.add(egui::TextEdit::singleline(text).desired_width(420.0));
-                if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
-                    go = true;
-                }
-                if ui.button(lang.t("Open")).clicked() {
-                    go = true;
-                }
-            });
-            if go {
-                let p = PathBuf::from(text.trim());
-                self.open_path = None;
-                self.open(p, &ui.ctx().clone());
-            }
+        if let Some(dialog) = &mut self.open_dialog
+            && let Some(p) = dialog.show(ui, lang)
+        {
+            self.open_dialog = None;
+            self.open(p, &ui.ctx().clone());
         }
     }
 
@@ -640,7 +629,7 @@ impl ClassroomApp {
                 ui.heading(lang.t("Drop a capture file here, or"));
                 ui.add_space(10.0);
                 if ui.button(lang.t("Open…")).clicked() {
-                    self.open_path = Some(String::new());
+                    self.open_dialog = Some(OpenDialog::default());
                 }
                 if ui.button(lang.t("Run the demo: Alice to Bob")).clicked() {
                     let target = std::env::temp_dir().join("mailscope-demo.pcapng");

@@ -16,6 +16,7 @@ pub mod inspector;
 pub mod live;
 pub mod loader;
 pub mod model;
+pub mod open;
 pub mod playback;
 pub mod timeline;
 pub mod topology;
