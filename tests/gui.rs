@@ -142,7 +142,8 @@ fn a_transcript_line_shows_the_bytes_of_its_packets() {
     h.run_steps(2);
     assert_eq!(h.state().selected_conn, Some(0));
     h.get_by_label("C: AUTH PLAIN AGFsaWNlAHNlY3JldA==").click();
-    h.run_steps(2);
+    h.run_steps(1);
+    wait_for(&mut h, "the packets of the line", |a| !a.reading_packets());
 
     let app = h.state();
     let scene = app.scene().unwrap();

@@ -62,6 +62,9 @@ pub struct ClassroomApp {
     pub selected_conn: Option<usize>,
     pub selected_line: Option<usize>,
     line_packets: Option<Result<Vec<PacketBytes>, String>>,
+    /// The packets of the selected line being read (from the file, on a
+    /// thread: on a big capture a late packet is far into the file).
+    line_packets_rx: Option<Receiver<Result<Vec<PacketBytes>, String>>>,
     pub selected_msg: Option<usize>,
     inspector: InspectorState,
     filter: flows::FlowFilter,
@@ -107,6 +110,7 @@ impl ClassroomApp {
             selected_conn: None,
             selected_line: None,
             line_packets: None,
+            line_packets_rx: None,
             selected_msg: None,
             inspector: InspectorState::default(),
             filter: flows::FlowFilter::default(),
@@ -195,6 +199,7 @@ impl ClassroomApp {
             self.selected_conn = None;
             self.selected_line = None;
             self.line_packets = None;
+            self.line_packets_rx = None;
             self.selected_msg = None;
         }
         self.scene = Some(Arc::new(scene));
@@ -211,6 +216,18 @@ impl ClassroomApp {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.line_packets_rx {
+            match rx.try_recv() {
+                Ok(read) => {
+                    self.line_packets = Some(read);
+                    self.line_packets_rx = None;
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(20))
+                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.line_packets_rx = None,
+            }
+        }
         if let Status::Loading {
             rx, read, total, ..
         } = &mut self.status
@@ -280,6 +297,7 @@ impl ClassroomApp {
             self.selected_conn = c;
             self.selected_line = None;
             self.line_packets = None;
+            self.line_packets_rx = None;
         }
     }
 
@@ -289,11 +307,23 @@ impl ClassroomApp {
         let (Some(scene), Some(path)) = (&self.scene, &self.path) else {
             return;
         };
-        let line = &scene.lines[i];
-        self.line_packets = Some(bytes::fetch(path, &line.packets).map(|mut p| {
-            bytes::mark_line(scene, line, &mut p);
-            p
-        }));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (scene, path) = (scene.clone(), path.clone());
+        std::thread::spawn(move || {
+            let line = &scene.lines[i];
+            let read = bytes::fetch(&path, &line.packets).map(|mut p| {
+                bytes::mark_line(&scene, line, &mut p);
+                p
+            });
+            let _ = tx.send(read);
+        });
+        self.line_packets = None;
+        self.line_packets_rx = Some(rx);
+    }
+
+    /// Whether the packets of the selected line are still being read.
+    pub fn reading_packets(&self) -> bool {
+        self.line_packets_rx.is_some()
     }
 
     /// The packets of the selected line, once read.
