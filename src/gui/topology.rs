@@ -489,6 +489,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         };
         let rest = |host: usize| pos[host] + Vec2::new(0.0, -40.0 * scale);
         let mut at = None;
+        let mut moving = false;
         for (i, hop) in j.hops.iter().enumerate() {
             let c = &scene.conns[hop.conn];
             match playback.carried(hop.t_first, hop.t_end) {
@@ -509,6 +510,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                     let (a, b) = edges[hop.conn];
                     let (from, to) = if hop.upstream { (a, b) } else { (b, a) };
                     at = Some(from + (to - from) * f);
+                    moving = true;
                     break;
                 }
                 Err(true) => {}
@@ -517,7 +519,9 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         let last = j.hops.last().expect("a journey has a hop");
         let at = at.unwrap_or_else(|| rest(dest(last)));
         let color = protocol_color(scene.conns[last.conn].protocol);
-        envelopes.push((at, color, j.subject.as_deref()));
+        // The subject is written while the message rests: on the way, it
+        // would sit on the edge's own label.
+        envelopes.push((at, color, j.subject.as_deref().filter(|_| !moving)));
     }
 
     // Hosts last, on top of the edges. A box is as wide as its name;
