@@ -5,17 +5,40 @@ use std::path::{Path, PathBuf};
 use super::{Failure, KeyArgs};
 
 /// The flags of `mailscope gui`.
+#[derive(clap::Args, Debug)]
 pub(crate) struct GuiArgs {
+    /// A pcap or pcapng file (or none: an empty window with "Open…" and
+    /// the demo).
     pub file: Option<PathBuf>,
+    #[command(flatten)]
     pub keys: KeyArgs,
+    /// Language of the window: en or es (default: from the locale).
+    #[arg(long)]
     pub lang: Option<String>,
+    /// Large fonts and thick lines, for a projector.
+    #[arg(long)]
     pub presenter: bool,
+    /// Dark theme.
+    #[arg(long)]
     pub dark: bool,
+    /// The panel to show: topology, eavesdropper, message, flows, findings.
+    #[arg(long)]
     pub tab: Option<String>,
+    /// Select this flow (its id, as `mailscope flows` lists it).
+    #[arg(long)]
     pub flow: Option<u64>,
+    /// Put the playhead at this many seconds from the capture's start.
+    #[arg(long)]
     pub at: Option<f64>,
+    /// Select the first transcript line containing this text (and put
+    /// the playhead there).
+    #[arg(long)]
     pub line: Option<String>,
+    /// Start playing at once.
+    #[arg(long)]
     pub play: bool,
+    /// Playback speed (1 = three packets a second in event pace).
+    #[arg(long)]
     pub speed: Option<f64>,
 }
 

@@ -159,41 +159,7 @@ enum Command {
     /// The classroom window: the capture animated as hosts, connections
     /// and packets, with transcripts, the message inspector and what an
     /// eavesdropper reads.
-    Gui {
-        /// A pcap or pcapng file (or none: an empty window with "Open…" and
-        /// the demo).
-        file: Option<PathBuf>,
-        #[command(flatten)]
-        keys: KeyArgs,
-        /// Language of the window: en or es (default: from the locale).
-        #[arg(long)]
-        lang: Option<String>,
-        /// Large fonts and thick lines, for a projector.
-        #[arg(long)]
-        presenter: bool,
-        /// Dark theme.
-        #[arg(long)]
-        dark: bool,
-        /// The panel to show: topology, eavesdropper, message, flows, findings.
-        #[arg(long)]
-        tab: Option<String>,
-        /// Select this flow (its id, as `mailscope flows` lists it).
-        #[arg(long)]
-        flow: Option<u64>,
-        /// Put the playhead at this many seconds from the capture's start.
-        #[arg(long)]
-        at: Option<f64>,
-        /// Select the first transcript line containing this text (and put
-        /// the playhead there).
-        #[arg(long)]
-        line: Option<String>,
-        /// Start playing at once.
-        #[arg(long)]
-        play: bool,
-        /// Playback speed (1 = three packets a second in event pace).
-        #[arg(long)]
-        speed: Option<f64>,
-    },
+    Gui(gui::GuiArgs),
     /// Classroom mode: a mail server (SMTP, submission, POP3, IMAP, with
     /// STARTTLS and implicit TLS) for students to talk to by hand.
     Serve {
@@ -391,31 +357,7 @@ pub fn main() -> i32 {
                 cli.quiet,
             )
         })(),
-        Command::Gui {
-            file,
-            keys,
-            lang,
-            presenter,
-            dark,
-            tab,
-            flow,
-            at,
-            line,
-            play,
-            speed,
-        } => gui::run(gui::GuiArgs {
-            file,
-            keys,
-            lang,
-            presenter,
-            dark,
-            tab,
-            flow,
-            at,
-            line,
-            play,
-            speed,
-        }),
+        Command::Gui(args) => gui::run(args),
         Command::Serve {
             domain,
             users,
