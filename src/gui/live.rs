@@ -43,7 +43,8 @@ pub struct LiveDemo {
     /// Where the final capture goes.
     pub target: PathBuf,
     last: Option<Instant>,
-    frames_seen: usize,
+    /// Size of the last snapshot written.
+    snapshot_len: usize,
 }
 
 impl LiveDemo {
@@ -92,7 +93,7 @@ impl LiveDemo {
             snapshot,
             target,
             last: None,
-            frames_seen: 0,
+            snapshot_len: 0,
         }
     }
 
@@ -115,17 +116,17 @@ impl LiveDemo {
             return LivePoll::Nothing;
         }
         self.last = Some(Instant::now());
-        let frames = recorder.frames().len();
-        if frames == self.frames_seen {
+        // The recording grows only: a snapshot of the same size is the
+        // same snapshot, and needs no new analysis.
+        let mut bytes = Vec::new();
+        if let Err(e) = recorder.write_pcapng(&mut bytes, &keys.contents()) {
+            return LivePoll::Failed(format!("cannot record the snapshot: {e}"));
+        }
+        if bytes.len() == self.snapshot_len {
             return LivePoll::Nothing;
         }
-        self.frames_seen = frames;
-        let written = std::fs::File::create(&self.snapshot).and_then(|f| {
-            let mut w = std::io::BufWriter::new(f);
-            recorder.write_pcapng(&mut w, &keys.contents())?;
-            std::io::Write::flush(&mut w)
-        });
-        match written {
+        self.snapshot_len = bytes.len();
+        match std::fs::write(&self.snapshot, &bytes) {
             Ok(()) => LivePoll::Snapshot(self.snapshot.clone()),
             Err(e) => LivePoll::Failed(format!("cannot write {}: {e}", self.snapshot.display())),
         }

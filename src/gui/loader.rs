@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, channel};
 
-use super::model::{Scene, SceneBuilder};
+use super::model::{MessageBytes, Scene, SceneBuilder};
 use crate::analysis::FlowAnalyzer;
 use crate::pipeline::{Observed, Pipeline, PipelineOptions};
 use crate::proto::keylog::KeyLog;
@@ -66,14 +66,6 @@ pub fn spawn(
     rx
 }
 
-/// Message bytes on their way from the hook to the builder.
-#[derive(Default)]
-struct RawStore {
-    counts: std::collections::HashMap<u64, usize>,
-    /// (flow, message number in the flow, bytes), not yet handed over.
-    bytes: Vec<(u64, usize, Vec<u8>)>,
-}
-
 /// Analyses `path` into a scene (on the calling thread), calling
 /// `progress(bytes_read, file_size)` now and then.
 pub fn analyze(
@@ -100,20 +92,15 @@ pub fn analyze(
     let total = pipeline.file_len();
 
     let builder = RefCell::new(SceneBuilder::new());
-    // The hook sees each message before its bytes are dropped; messages of
-    // one flow arrive in order, so counting them gives their index. It
-    // keeps the bytes in a store of its own: the finished flows keep their
-    // hook, so a hook holding the builder would make a cycle.
-    let store: Rc<RefCell<RawStore>> = Rc::default();
+    // The hook sees each message before its bytes are dropped. It keeps
+    // them in a store of its own: the finished flows keep their hook, so a
+    // hook holding the builder would make a cycle.
+    let store: Rc<RefCell<MessageBytes>> = Rc::default();
     let hook: MessageHook = {
         let store = store.clone();
         Rc::new(RefCell::new(
             move |record: &mut MessageRecord, raw: &RawMessage, _parts: &[Vec<u8>]| {
-                let mut s = store.borrow_mut();
-                let nth = s.counts.entry(record.flow).or_default();
-                let nth_now = *nth;
-                *nth += 1;
-                s.bytes.push((record.flow, nth_now, raw.bytes.clone()));
+                store.borrow_mut().add(record.flow, &raw.bytes);
             },
         ))
     };
@@ -133,11 +120,7 @@ pub fn analyze(
         },
         |flow| {
             let analysis = flow.handler.finish(flow.summary);
-            let mut b = builder.borrow_mut();
-            for (f, nth, bytes) in store.borrow_mut().bytes.drain(..) {
-                b.message_bytes(f, nth, &bytes);
-            }
-            b.flow(analysis);
+            builder.borrow_mut().flow(analysis);
         },
         |read| progress(read, total),
         |seen| match seen {
@@ -157,6 +140,7 @@ pub fn analyze(
     );
     drop(hook);
     let mut builder = builder.into_inner();
+    builder.message_bytes(std::mem::take(&mut *store.borrow_mut()));
     if let Err(e) = result {
         // Packets read before the damage are kept: the scene shows them
         // with the error as a warning.

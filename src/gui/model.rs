@@ -319,16 +319,38 @@ impl Scene {
     }
 }
 
+/// Message bytes kept for the inspector while a capture is read, within
+/// [`RAW_BUDGET`]: the dialogue's message hook adds each message as it
+/// ends (a flow's messages come in order, so counting gives their index).
+#[derive(Default)]
+pub struct MessageBytes {
+    counts: HashMap<u64, usize>,
+    kept: HashMap<(u64, usize), Arc<[u8]>>,
+    total: usize,
+}
+
+impl MessageBytes {
+    /// The next message of `flow`; copied only when it fits the budget.
+    pub fn add(&mut self, flow: u64, bytes: &[u8]) {
+        let count = self.counts.entry(flow).or_default();
+        let nth = *count;
+        *count += 1;
+        if self.total + bytes.len() <= RAW_BUDGET {
+            self.total += bytes.len();
+            self.kept.insert((flow, nth), Arc::from(bytes));
+        }
+    }
+}
+
 /// Gathers the analysis of one capture into a [`Scene`].
 #[derive(Default)]
 pub struct SceneBuilder {
     flows: Vec<FlowAnalysis>,
-    packets: Vec<(PacketSeen, u64)>,
+    packets: Vec<PacketSeen>,
     packets_dropped: u64,
     udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String)>,
     /// Message bytes per (flow, message number in the flow).
-    raw: HashMap<(u64, usize), Arc<[u8]>>,
-    raw_bytes: usize,
+    raw: MessageBytes,
     names: Vec<(IpAddr, String)>,
     warnings: Vec<String>,
     first_ts: Option<Timestamp>,
@@ -343,7 +365,7 @@ impl SceneBuilder {
     pub fn packet(&mut self, p: &PacketSeen) {
         self.first_ts = Some(self.first_ts.map_or(p.ts, |t| t.min(p.ts)));
         if self.packets.len() < MAX_PACKETS {
-            self.packets.push((*p, 0));
+            self.packets.push(*p);
         } else {
             self.packets_dropped += 1;
         }
@@ -367,13 +389,9 @@ impl SceneBuilder {
         }
     }
 
-    /// The bytes of the `nth` message of `flow` (called by the dialogue's
-    /// message hook, in order).
-    pub fn message_bytes(&mut self, flow: u64, nth: usize, bytes: &[u8]) {
-        if self.raw_bytes + bytes.len() <= RAW_BUDGET {
-            self.raw_bytes += bytes.len();
-            self.raw.insert((flow, nth), Arc::from(bytes));
-        }
+    /// The message bytes kept while the capture was read.
+    pub fn message_bytes(&mut self, raw: MessageBytes) {
+        self.raw = raw;
     }
 
     pub fn flow(&mut self, a: FlowAnalysis) {
@@ -481,7 +499,7 @@ impl SceneBuilder {
                 scene.messages.push(Msg {
                     conn: ci,
                     t: rel(m.ts),
-                    raw: self.raw.remove(&(s.id, nth)),
+                    raw: self.raw.kept.remove(&(s.id, nth)),
                     record: m,
                 });
             }
@@ -507,9 +525,9 @@ impl SceneBuilder {
         // Packets: the pipeline numbers flows as it meets them, the same
         // ids the analysis has.
         let mut packets = std::mem::take(&mut self.packets);
-        packets.sort_by_key(|(p, _)| (p.ts, p.index));
+        packets.sort_by_key(|p| (p.ts, p.index));
         let mut state: Vec<ConnPhase> = vec![ConnPhase::default(); scene.conns.len()];
-        for (p, _) in &packets {
+        for p in &packets {
             let Some(ci) = scene.conn_of_flow(p.flow) else {
                 continue;
             };

@@ -187,23 +187,6 @@ impl Playback {
             Ok(((now - depart) / (arrive - depart).max(1e-12)) as f32)
         }
     }
-
-    /// Fraction of the span `[t0, t1]` behind the playhead, in the
-    /// clock's own measure (a message's journey along a connection).
-    pub fn fraction(&self, t0: f64, t1: f64) -> f32 {
-        let (a, b, x) = match self.clock {
-            Clock::Paced => (
-                self.virtual_of(t0),
-                self.virtual_of(t1),
-                self.virtual_of(self.t),
-            ),
-            Clock::Capture => (t0, t1, self.t),
-        };
-        if b <= a {
-            return if x >= b { 1.0 } else { 0.0 };
-        }
-        ((x - a) / (b - a)).clamp(0.0, 1.0) as f32
-    }
 }
 
 #[cfg(test)]
@@ -253,7 +236,6 @@ mod tests {
         assert_eq!(p.in_flight(1.0), Some(0.5));
         assert_eq!(p.in_flight(2.0), None);
         assert_eq!(p.in_flight(0.0), None, "already arrived");
-        assert_eq!(p.fraction(0.0, 2.0), 0.25);
         // A message in the packets arriving at 1.0 and 2.0 leaves at 0.0
         // (one event before its first packet) and is a quarter of the way.
         assert_eq!(p.carried(1.0, 2.0), Ok(0.25));

@@ -97,15 +97,25 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         };
         rect.left() + rect.width() * f as f32
     };
-    // One tick per pixel column at most.
-    let mut last_x = [f32::NEG_INFINITY; 3];
+    // The capture time at screen column `x` (the inverse of `x_of`).
+    let t_of_x = |x: f32, pb: &Playback| -> f64 {
+        let f = ((x - rect.left()) / rect.width()).clamp(0.0, 1.0) as f64;
+        match pb.clock {
+            Clock::Capture => f * duration,
+            Clock::Paced => pb.time_of(f * pb.virtual_of(duration)),
+        }
+    };
+    // One tick per pixel column and kind at most. After a tick, markers
+    // are skipped by time up to the next column, so a capture with
+    // 400 000 commands costs a comparison per marker, not a search.
+    let mut next_t = [f64::NEG_INFINITY; 3];
     for m in &scene.markers {
-        let x = x_of(m.t, playback);
         let k = m.kind as usize;
-        if x - last_x[k] < 1.0 {
+        if m.t <= next_t[k] {
             continue;
         }
-        last_x[k] = x;
+        let x = x_of(m.t, playback);
+        next_t[k] = t_of_x(x.floor() + 1.0, playback).max(m.t);
         let (y0, y1) = match m.kind {
             MarkerKind::Command => (rect.top() + 2.0, rect.center().y),
             MarkerKind::Message => (rect.center().y, rect.bottom() - 2.0),
@@ -138,11 +148,7 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
     if (response.clicked() || response.dragged())
         && let Some(p) = response.interact_pointer_pos()
     {
-        let f = ((p.x - rect.left()) / rect.width()).clamp(0.0, 1.0) as f64;
-        let t = match playback.clock {
-            Clock::Capture => f * duration,
-            Clock::Paced => playback.time_of(f * playback.virtual_of(duration)),
-        };
+        let t = t_of_x(p.x, playback);
         playback.seek(t);
     }
 }
