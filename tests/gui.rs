@@ -425,3 +425,65 @@ fn a_capture_can_be_opened_by_clicking_it_in_the_folder_listing() {
     wait_for(&mut h, "the analysis", |a| !a.is_loading());
     assert_eq!(h.state().scene().unwrap().source, "plain.pcapng");
 }
+
+#[test]
+fn the_flows_table_filters_and_a_finding_moves_the_playhead() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("Flows").click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab, Tab::Flows);
+    h.get_by_label("3 of 3 connections");
+
+    // A host name typed in the search box keeps only its connections.
+    h.get_by_role(egui::accesskit::Role::TextInput).focus();
+    h.run_steps(1);
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .type_text("bob-pc");
+    h.run_steps(2);
+    h.get_by_label("1 of 3 connections");
+    h.get_by_label("POP3 110").click();
+    h.run_steps(2);
+    assert_eq!(h.state().selected_conn, Some(2), "the row selects its flow");
+    h.get_by_label("Transcript — #2 POP3 110");
+
+    // The protocol filter, with the search box emptied.
+    h.get_by_role(egui::accesskit::Role::TextInput).focus();
+    h.run_steps(1);
+    for _ in 0.."bob-pc".len() {
+        h.key_press(egui::Key::Backspace);
+    }
+    h.run_steps(1);
+    h.get_by_label("3 of 3 connections");
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Protocol")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("SMTP").click();
+    h.run_steps(2);
+    h.get_by_label("2 of 3 connections");
+
+    // A finding is a link to where it happens: its connection, its time.
+    // (The first "Findings" is the tab; the table has a column of that name.)
+    h.get_all_by_label("Findings").next().unwrap().click();
+    h.run_steps(2);
+    let scene = h.state().scene().unwrap();
+    let (i, finding) = scene
+        .findings
+        .iter()
+        .enumerate()
+        .find(|(_, f)| f.record.code == "plaintext-auth" && f.conn == Some(2))
+        .expect("Bob's USER/PASS is a finding");
+    let t = finding.t;
+    let text = format!(
+        "#2 {:.3} s  plaintext-auth: {}",
+        t, scene.findings[i].record.message
+    );
+    h.get_by_label(&text).click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab, Tab::Topology);
+    assert_eq!(h.state().selected_conn, Some(2));
+    assert_eq!(h.state().playback.t, t);
+    assert!(!h.state().playback.playing);
+}

@@ -68,6 +68,7 @@ pub fn show(
     ui.horizontal(|ui| {
         ui.label(lang.t("Search"));
         ui.text_edit_singleline(&mut filter.text);
+        let protocol = ui.label(lang.t("Protocol"));
         egui::ComboBox::from_id_salt("proto-filter")
             .selected_text(match filter.protocol {
                 None => lang.t("All protocols").to_string(),
@@ -84,7 +85,9 @@ pub fn show(
                 ] {
                     ui.selectable_value(&mut filter.protocol, Some(p), p.as_str().to_uppercase());
                 }
-            });
+            })
+            .response
+            .labelled_by(protocol.id);
         ui.checkbox(&mut filter.with_findings, lang.t("With findings only"));
     });
     let rows = filter.rows(scene).to_vec();

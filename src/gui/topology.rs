@@ -424,43 +424,6 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     if !mesh.is_empty() {
         painter.add(Shape::mesh(mesh));
     }
-    // Flags beside packets while few are on screen, and never on top of
-    // each other.
-    if labels.len() <= 24 {
-        let mut placed: Vec<Pos2> = Vec::new();
-        for (at, flags, len, phase) in labels {
-            if placed.iter().any(|p| p.distance(at) < 28.0 * scale) {
-                continue;
-            }
-            placed.push(at);
-            let mut text = Vec::new();
-            if flags.syn {
-                text.push("SYN");
-            }
-            if flags.fin {
-                text.push("FIN");
-            }
-            if flags.rst {
-                text.push("RST");
-            }
-            if flags.ack && phase != Phase::Data {
-                text.push("ACK");
-            }
-            let text = if phase == Phase::Data {
-                lang.f("{} bytes", len)
-            } else {
-                text.join(", ")
-            };
-            painter.text(
-                at + Vec2::new(9.0 * scale, -9.0 * scale),
-                Align2::LEFT_BOTTOM,
-                text,
-                FontId::monospace(11.0 * scale),
-                visuals.text_color(),
-            );
-        }
-    }
-
     // Messages: an envelope on the hop under way, or resting where the
     // message is between hops (in crepes.fr's queue, in Bob's mailbox):
     // e-mail is store-and-forward.
@@ -527,6 +490,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     // Hosts last, on top of the edges. A box is as wide as its name;
     // neighbouring columns sit at different heights, so boxes do not meet.
     let crowded = visible.iter().filter(|v| **v).count() > MAX_HOSTS_DRAWN;
+    let mut boxes: Vec<Rect> = Vec::new();
     for ((h, &p), _) in scene
         .hosts
         .iter()
@@ -548,6 +512,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         let w = (name.size().x + 16.0 * scale).max(110.0 * scale);
         let hgt = 54.0 * scale;
         let r = Rect::from_center_size(p, Vec2::new(w, hgt));
+        boxes.push(r);
         let fill = match h.role {
             Role::UserAgent => Color32::from_rgb(255, 244, 214),
             Role::MailServer => Color32::from_rgb(220, 234, 255),
@@ -588,6 +553,45 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             FontId::monospace(11.0 * scale),
             Color32::from_gray(60),
         );
+    }
+
+    // Flags beside packets while few are on screen, never on top of each
+    // other and never half hidden under a host's box (a packet that has
+    // just left or nearly arrived sits under its host).
+    if labels.len() <= 24 {
+        let mut placed: Vec<Pos2> = Vec::new();
+        for (at, flags, len, phase) in labels {
+            if placed.iter().any(|p| p.distance(at) < 28.0 * scale) {
+                continue;
+            }
+            let mut text = Vec::new();
+            if flags.syn {
+                text.push("SYN");
+            }
+            if flags.fin {
+                text.push("FIN");
+            }
+            if flags.rst {
+                text.push("RST");
+            }
+            if flags.ack && phase != Phase::Data {
+                text.push("ACK");
+            }
+            let text = if phase == Phase::Data {
+                lang.f("{} bytes", len)
+            } else {
+                text.join(", ")
+            };
+            let g =
+                painter.layout_no_wrap(text, FontId::monospace(11.0 * scale), visuals.text_color());
+            let min = at + Vec2::new(9.0 * scale, -9.0 * scale - g.size().y);
+            let label = Rect::from_min_size(min, g.size());
+            if boxes.iter().any(|b| b.intersects(label)) {
+                continue;
+            }
+            placed.push(at);
+            painter.galley(min, g, visuals.text_color());
+        }
     }
 
     for (at, color, subject) in envelopes {
