@@ -477,7 +477,7 @@ fn the_flows_table_filters_and_a_finding_moves_the_playhead() {
         .expect("Bob's USER/PASS is a finding");
     let t = finding.t;
     let text = format!(
-        "#2 {:.3} s  plaintext-auth: {}",
+        "#2 {:.6} s  plaintext-auth: {}",
         t, scene.findings[i].record.message
     );
     h.get_by_label(&text).click();
@@ -486,4 +486,65 @@ fn the_flows_table_filters_and_a_finding_moves_the_playhead() {
     assert_eq!(h.state().selected_conn, Some(2));
     assert_eq!(h.state().playback.t, t);
     assert!(!h.state().playback.playing);
+}
+
+#[test]
+fn findings_read_in_spanish() {
+    let mut app = ClassroomApp::new(Lang::Es);
+    app.open_now(plain_demo());
+    app.tab = Tab::Findings;
+    let mut h = harness(app);
+    h.run_steps(2);
+    // The tab and the list's title.
+    assert_eq!(h.get_all_by_label("Hallazgos").count(), 2);
+    assert_eq!(h.get_all_by_label("alta").count(), 2, "two high findings");
+    let t = h
+        .state()
+        .scene()
+        .unwrap()
+        .findings
+        .iter()
+        .find(|f| f.conn == Some(0))
+        .unwrap()
+        .t;
+    h.get_by_label(&format!(
+        "#0 {t:.6} s  plaintext-auth: Credenciales enviadas sin TLS: cualquiera en el camino \
+         puede leerlas (base64 no es cifrado)"
+    ));
+}
+
+#[test]
+fn the_message_tab_opens_on_the_selected_connections_message() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    app.select_conn(Some(2));
+    app.tab = Tab::Message;
+    let mut h = harness(app);
+    h.run_steps(2);
+    let scene = h.state().scene().unwrap();
+    let retr = scene.messages.iter().position(|m| m.conn == 2).unwrap();
+    assert!(retr > 0, "the POP3 copy is not the capture's first message");
+    assert_eq!(h.state().selected_msg, Some(retr));
+    // Another connection picked in the list: its own message.
+    h.get_by_label_contains("#1 SMTP 25").click();
+    h.run_steps(2);
+    let relayed = h
+        .state()
+        .scene()
+        .unwrap()
+        .messages
+        .iter()
+        .position(|m| m.conn == 1)
+        .unwrap();
+    assert_eq!(h.state().selected_msg, Some(relayed));
+
+    // A connection without messages says so instead of showing another's.
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(tls_demo());
+    app.select_conn(Some(0));
+    app.tab = Tab::Message;
+    let mut h = harness(app);
+    h.run_steps(2);
+    assert_eq!(h.state().selected_msg, None);
+    h.get_by_label("No message in this connection");
 }

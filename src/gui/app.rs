@@ -292,12 +292,25 @@ impl ClassroomApp {
     }
 
     /// Selects connection `c` (None: all) and forgets the line selection.
+    /// A message of another connection is let go too, so the Message tab
+    /// follows the connection.
     pub fn select_conn(&mut self, c: Option<usize>) {
         if self.selected_conn != c {
             self.selected_conn = c;
             self.selected_line = None;
             self.line_packets = None;
             self.line_packets_rx = None;
+            let other = |m: usize| {
+                let conn = self
+                    .scene
+                    .as_ref()
+                    .and_then(|s| s.messages.get(m))
+                    .map(|m| m.conn);
+                c.is_some() && conn != c
+            };
+            if self.selected_msg.is_some_and(other) {
+                self.selected_msg = None;
+            }
         }
     }
 
@@ -716,14 +729,28 @@ impl ClassroomApp {
                 self.playback.t,
                 self.presenter,
             ),
-            Tab::Message => match self.selected_msg {
-                Some(m) if m < scene.messages.len() => {
-                    inspector::show(ui, lang, &scene, m, &mut self.inspector)
+            Tab::Message => {
+                // Nothing picked yet: the first message of the selected
+                // connection (or of the capture), rather than an empty page.
+                let shown = self
+                    .selected_msg
+                    .filter(|&m| m < scene.messages.len())
+                    .or_else(|| {
+                        scene
+                            .messages
+                            .iter()
+                            .position(|m| self.selected_conn.is_none_or(|c| m.conn == c))
+                    });
+                match shown {
+                    Some(m) => {
+                        self.selected_msg = Some(m);
+                        inspector::show(ui, lang, &scene, m, &mut self.inspector)
+                    }
+                    None => {
+                        ui.label(lang.t("No message in this connection"));
+                    }
                 }
-                _ => {
-                    ui.label(lang.t("Pick a message in the list on the left"));
-                }
-            },
+            }
             Tab::Flows => {
                 if let Some(c) = flows::show(ui, lang, &scene, &mut self.filter, self.selected_conn)
                 {

@@ -168,7 +168,7 @@ pub fn findings(ui: &mut Ui, lang: Lang, scene: &Scene) -> Option<usize> {
                 let f = &scene.findings[i];
                 ui.horizontal(|ui| {
                     ui.label(
-                        RichText::new(f.record.severity.as_str())
+                        RichText::new(lang.severity(f.record.severity))
                             .strong()
                             .color(severity_color(f.record.severity)),
                     );
@@ -176,11 +176,23 @@ pub fn findings(ui: &mut Ui, lang: Lang, scene: &Scene) -> Option<usize> {
                         .conn
                         .map(|c| format!("#{}", scene.conns[c].flow))
                         .unwrap_or_default();
-                    let text = format!(
-                        "{place} {:.3} s  {}: {}",
-                        f.t, f.record.code, f.record.message
-                    );
-                    if ui.link(text).clicked() {
+                    // The code stays as the JSON has it (it is what one
+                    // searches for); the sentence is the language's own
+                    // when it has one, with the analyzer's case on hover.
+                    let text = match lang.finding_meaning(f.record.code) {
+                        None => format!(
+                            "{place} {:.6} s  {}: {}",
+                            f.t, f.record.code, f.record.message
+                        ),
+                        Some(meaning) => {
+                            format!("{place} {:.6} s  {}: {meaning}", f.t, f.record.code)
+                        }
+                    };
+                    let mut link = ui.link(text);
+                    if lang.finding_meaning(f.record.code).is_some() {
+                        link = link.on_hover_text(&f.record.message);
+                    }
+                    if link.clicked() {
                         clicked = Some(i);
                     }
                 });
