@@ -283,6 +283,9 @@ fn the_eavesdropper_sees_only_sizes_of_a_tls_connection() {
     assert_eq!(h.get_all_by_label("C: STARTTLS").count(), 2);
     assert!(h.query_by_label("Credentials in clear").is_none());
     assert!(h.query_by_label("secret").is_none());
+    // No message could be read, and the list says why.
+    assert!(h.state().scene().unwrap().messages.is_empty());
+    h.get_by_label("None readable: the mail went inside TLS");
 }
 
 #[test]
@@ -547,4 +550,33 @@ fn the_message_tab_opens_on_the_selected_connections_message() {
     h.run_steps(2);
     assert_eq!(h.state().selected_msg, None);
     h.get_by_label("No message in this connection");
+}
+
+/// A file as the windowing layer hands it over after a drop.
+#[derive(Debug)]
+struct DroppedPath(PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_capture_dropped_on_the_window_opens() {
+    let mut h = harness(ClassroomApp::new(Lang::En));
+    h.run_steps(2);
+    assert!(h.state().scene().is_none());
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(DroppedPath(plain_demo().to_path_buf())));
+    h.step();
+    wait_for(&mut h, "the dropped capture", |a| {
+        !a.is_loading() && a.scene().is_some()
+    });
+    assert_eq!(h.state().scene().unwrap().conns.len(), 3);
+    h.get_by_label("plain.pcapng");
 }

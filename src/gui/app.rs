@@ -562,6 +562,14 @@ impl ClassroomApp {
                 }
                 ui.add_space(8.0);
                 ui.heading(lang.t("Messages"));
+                if scene.messages.is_empty() {
+                    // An empty list must not read as "no mail was sent".
+                    ui.weak(if scene.conns.iter().any(|c| c.encrypted()) {
+                        lang.t("None readable: the mail went inside TLS")
+                    } else {
+                        lang.t("(none)")
+                    });
+                }
                 let mut open = None;
                 for (i, m) in scene.messages.iter().enumerate().take(LISTED) {
                     let subject = m

@@ -148,6 +148,10 @@ pub const SPANISH: &[(&str, &str)] = &[
     ),
     ("No packet selected", "Ningún paquete seleccionado"),
     (
+        "None readable: the mail went inside TLS",
+        "Ninguno legible: el correo viajó dentro de TLS",
+    ),
+    (
         "Not kept: over the memory budget",
         "No guardado: supera el límite de memoria",
     ),
