@@ -302,6 +302,7 @@ fn the_window_follows_the_demo_live_and_can_replay_it() {
     wait_for(&mut h, "the first live snapshot", |a| a.scene().is_some());
     assert!(h.state().is_live());
     h.get_by_label("live: following the demo");
+    h.get_by_label("live.pcapng (recording)");
     assert!(h.state().playback.playing, "live follows in real time");
     wait_for(&mut h, "the end of the demo", |a| !a.is_live());
     let scene = h.state().scene().unwrap();
@@ -309,6 +310,7 @@ fn the_window_follows_the_demo_live_and_can_replay_it() {
     assert_eq!(scene.journeys.len(), 1);
     assert_eq!(scene.journeys[0].hops.len(), 3, "one message, three hops");
     assert!(target.exists(), "the final capture is written");
+    h.get_by_label("live.pcapng");
     // Replay from the start.
     h.state_mut().playback.seek(0.0);
     h.get_by_label("Play").click();

@@ -170,6 +170,7 @@ impl ClassroomApp {
         self.live = Some(LiveDemo::start(
             self.demo_options.clone(),
             target,
+            self.load_options.clone(),
             move || ctx.request_repaint(),
         ));
         self.notice = None;
@@ -207,7 +208,7 @@ impl ClassroomApp {
         self.status = Status::Ready;
     }
 
-    /// Reads `path` on this thread (tests, live snapshots).
+    /// Reads `path` on this thread (tests).
     pub fn open_now(&mut self, path: &Path) {
         match loader::analyze(path, &self.load_options, |_, _| {}) {
             Ok(scene) => self.show_scene(scene, path.to_path_buf(), false),
@@ -255,32 +256,24 @@ impl ClassroomApp {
         if let Some(live) = &mut self.live {
             match live.poll() {
                 LivePoll::Nothing => {}
-                LivePoll::Snapshot(path) => {
+                LivePoll::Snapshot(scene, path) => {
                     let first = self.scene.is_none() || !matches!(self.status, Status::Ready);
-                    if let Ok(scene) = loader::analyze(&path, &self.load_options, |_, _| {}) {
-                        let keep = !first;
-                        self.show_scene(scene, path, keep);
-                        if first {
-                            // Live: real time, playing, trailing the recording.
-                            self.playback.clock = Clock::Capture;
-                            self.playback.speed = 1.0;
-                            self.playback.follow = true;
-                            self.playback.play();
-                        }
+                    self.show_scene(*scene, path, !first);
+                    if first {
+                        // Live: real time, playing, trailing the recording.
+                        self.playback.clock = Clock::Capture;
+                        self.playback.speed = 1.0;
+                        self.playback.follow = true;
+                        self.playback.play();
                     }
                 }
-                LivePoll::Finished(path) => {
+                LivePoll::Finished(scene, path) => {
                     self.live = None;
                     let t = self.playback.t;
-                    match loader::analyze(&path, &self.load_options, |_, _| {}) {
-                        Ok(scene) => {
-                            self.show_scene(scene, path.clone(), true);
-                            self.playback.follow = false;
-                            self.playback.seek(t);
-                            self.notice = Some(self.lang.f("Saved to {}", path.display()));
-                        }
-                        Err(e) => self.status = Status::Failed(e),
-                    }
+                    self.show_scene(*scene, path.clone(), true);
+                    self.playback.follow = false;
+                    self.playback.seek(t);
+                    self.notice = Some(self.lang.f("Saved to {}", path.display()));
                 }
                 LivePoll::Failed(e) => {
                     self.live = None;
@@ -700,7 +693,19 @@ impl ClassroomApp {
                 ui.selectable_value(&mut self.tab, tab, RichText::new(name).strong());
             }
             ui.separator();
-            ui.label(RichText::new(&scene.source).weak());
+            // While live, the scene is read from a temporary snapshot: name
+            // the file the recording will be saved to instead.
+            let source = match &self.live {
+                Some(live) => lang.f(
+                    "{} (recording)",
+                    live.target.file_name().map_or_else(
+                        || live.target.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    ),
+                ),
+                None => scene.source.clone(),
+            };
+            ui.label(RichText::new(source).weak());
             if !scene.warnings.is_empty() {
                 ui.label(
                     RichText::new(format!("! {}", scene.warnings[0]))

@@ -204,6 +204,7 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("live: following the demo", "en vivo: siguiendo la demo"),
     ("mail server", "servidor de correo"),
     ("user agent", "agente de usuario"),
+    ("{} (recording)", "{} (grabando)"),
     ("{} bytes", "{} bytes"),
     ("{} connections, {} packets", "{} conexiones, {} paquetes"),
     ("{} more", "{} más"),

@@ -7,12 +7,17 @@
 //! like any other capture: what students watch live is exactly what the
 //! final capture will show. When the demo ends, the final capture is
 //! written where asked and can be replayed.
+//!
+//! Each analysis runs on a thread of its own, one at a time, so the window
+//! never waits for one (a long demo makes long snapshots).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
+use super::loader::{self, LoadOptions};
+use super::model::Scene;
 use crate::world::demo::{DemoOptions, run_with};
 use crate::world::recorder::Recorder;
 use crate::world::tls::KeyLogCollector;
@@ -28,11 +33,17 @@ enum Event {
 /// What [`LiveDemo::poll`] found.
 pub enum LivePoll {
     Nothing,
-    /// A new snapshot is in this file.
-    Snapshot(PathBuf),
-    /// The demo is over; the final capture is in this file.
-    Finished(PathBuf),
+    /// The scene of a new snapshot, read from this file.
+    Snapshot(Box<Scene>, PathBuf),
+    /// The demo is over: the scene of the final capture, in this file.
+    Finished(Box<Scene>, PathBuf),
     Failed(String),
+}
+
+/// Which capture an analysis under way reads.
+enum Reading {
+    Snapshot,
+    Final,
 }
 
 /// A demo running in the background.
@@ -45,13 +56,26 @@ pub struct LiveDemo {
     last: Option<Instant>,
     /// Size of the last snapshot written.
     snapshot_len: usize,
+    /// The demo has ended and its capture is written.
+    done: bool,
+    analysing: Option<(Reading, Receiver<Result<Scene, String>>)>,
+    load: LoadOptions,
+    wake: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl LiveDemo {
-    /// Starts the demo; `wake` is called when something happens.
-    pub fn start(options: DemoOptions, target: PathBuf, wake: impl Fn() + Send + 'static) -> Self {
+    /// Starts the demo; `wake` is called when something happens. Captures
+    /// are read with `load` (key logs, or none at all).
+    pub fn start(
+        options: DemoOptions,
+        target: PathBuf,
+        load: LoadOptions,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Self {
+        let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(wake);
         let (tx, rx) = channel();
         let out = target.clone();
+        let wake_demo = wake.clone();
         std::thread::Builder::new()
             .name("mailscope-demo".into())
             .spawn(move || {
@@ -79,7 +103,7 @@ impl LiveDemo {
                     Ok(())
                 })();
                 let _ = tx.send(Event::Finished(result));
-                wake();
+                wake_demo();
             })
             .expect("cannot start the demo thread");
         let snapshot = std::env::temp_dir().join(format!(
@@ -94,7 +118,25 @@ impl LiveDemo {
             target,
             last: None,
             snapshot_len: 0,
+            done: false,
+            analysing: None,
+            load,
+            wake,
         }
+    }
+
+    /// Analyses `path` on a thread of its own.
+    fn analyse(&mut self, reading: Reading, path: PathBuf) {
+        let (tx, rx) = channel();
+        let (load, wake) = (self.load.clone(), self.wake.clone());
+        std::thread::Builder::new()
+            .name("mailscope-live-load".into())
+            .spawn(move || {
+                let _ = tx.send(loader::analyze(&path, &load, |_, _| {}));
+                wake();
+            })
+            .expect("cannot start the snapshot thread");
+        self.analysing = Some((reading, rx));
     }
 
     /// Called every frame.
@@ -102,12 +144,34 @@ impl LiveDemo {
         while let Ok(ev) = self.rx.try_recv() {
             match ev {
                 Event::Started(r, k) => self.recording = Some((r, k)),
-                Event::Finished(Ok(())) => {
-                    let _ = std::fs::remove_file(&self.snapshot);
-                    return LivePoll::Finished(self.target.clone());
-                }
+                Event::Finished(Ok(())) => self.done = true,
                 Event::Finished(Err(e)) => return LivePoll::Failed(e),
             }
+        }
+        if let Some((reading, rx)) = &self.analysing {
+            let result = match rx.try_recv() {
+                Ok(result) => result,
+                Err(std::sync::mpsc::TryRecvError::Empty) => return LivePoll::Nothing,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    Err("the analysis thread stopped".to_string())
+                }
+            };
+            let final_capture = matches!(reading, Reading::Final);
+            self.analysing = None;
+            return match (final_capture, result) {
+                (true, Ok(scene)) => {
+                    let _ = std::fs::remove_file(&self.snapshot);
+                    LivePoll::Finished(Box::new(scene), self.target.clone())
+                }
+                (true, Err(e)) => LivePoll::Failed(e),
+                (false, Ok(scene)) => LivePoll::Snapshot(Box::new(scene), self.snapshot.clone()),
+                // A snapshot is only a preview: the next one may read.
+                (false, Err(_)) => LivePoll::Nothing,
+            };
+        }
+        if self.done {
+            self.analyse(Reading::Final, self.target.clone());
+            return LivePoll::Nothing;
         }
         let Some((recorder, keys)) = &self.recording else {
             return LivePoll::Nothing;
@@ -127,7 +191,10 @@ impl LiveDemo {
         }
         self.snapshot_len = bytes.len();
         match std::fs::write(&self.snapshot, &bytes) {
-            Ok(()) => LivePoll::Snapshot(self.snapshot.clone()),
+            Ok(()) => {
+                self.analyse(Reading::Snapshot, self.snapshot.clone());
+                LivePoll::Nothing
+            }
             Err(e) => LivePoll::Failed(format!("cannot write {}: {e}", self.snapshot.display())),
         }
     }
