@@ -118,4 +118,23 @@ fn main() {
         costs[costs.len() * 95 / 100],
         costs[costs.len() - 1]
     );
+
+    // Clicking a transcript line re-reads its packets from the file: the
+    // worst case is the line carried furthest into the capture.
+    let scene = app.scene().expect("the scene");
+    if let Some(line) = scene
+        .lines
+        .iter()
+        .filter(|l| !l.packets.is_empty())
+        .max_by_key(|l| l.packets.iter().max())
+    {
+        let t0 = Instant::now();
+        let packets = mailscope::gui::bytes::fetch(&path, &line.packets).expect("fetch");
+        println!(
+            "the packets of the last line ({} packet(s), capture index {}): read in {:.3} s",
+            packets.len(),
+            line.packets.iter().max().unwrap(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
 }
