@@ -582,3 +582,50 @@ fn a_capture_dropped_on_the_window_opens() {
     assert_eq!(h.state().scene().unwrap().conns.len(), 3);
     h.get_by_label("plain.pcapng");
 }
+
+#[test]
+fn a_tick_on_the_timeline_names_its_event_and_a_click_lands_on_it() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let mut h = harness(app);
+    h.run_steps(2);
+    let scrubber = h.get_by_label("Timeline").rect();
+    let (marker, line) = {
+        let scene = h.state().scene().unwrap();
+        let i = scene
+            .lines
+            .iter()
+            .position(|l| l.conn == 0 && l.text == "DATA")
+            .unwrap();
+        let m = *scene
+            .markers
+            .iter()
+            .find(|m| m.kind == mailscope::gui::model::MarkerKind::Command && m.item == i)
+            .unwrap();
+        (m, scene.lines[i].clone())
+    };
+    // Where the tick is (the default clock is event pace), and the pointer
+    // 3 px beside it: near enough to be on it.
+    let pb = &h.state().playback;
+    let f = pb.virtual_of(marker.t) / pb.virtual_of(pb.duration());
+    let at = egui::pos2(
+        scrubber.left() + scrubber.width() * f as f32 + 3.0,
+        scrubber.center().y,
+    );
+    h.event(egui::Event::PointerMoved(at));
+    // Tooltips wait for the pointer to rest (egui's tooltip delay).
+    h.run_steps(60);
+    h.get_by_label(&format!("#0 {:.6} s  C: DATA", line.t));
+
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+    h.run_steps(1);
+    assert_eq!(h.state().playback.t, marker.t, "exactly on the tick");
+}

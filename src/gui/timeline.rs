@@ -4,7 +4,7 @@
 use egui::{Align2, Color32, FontId, Pos2, Sense, Stroke, Ui, Vec2};
 
 use super::i18n::Lang;
-use super::model::{MarkerKind, Scene};
+use super::model::{Marker, MarkerKind, Scene};
 use super::playback::{Clock, Playback};
 
 /// Marker colours: commands grey-blue, messages green, findings red.
@@ -76,12 +76,18 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
     });
 
     // The scrubber: click or drag anywhere to move the playhead.
+    // The ticks, and under them a strip with their key.
     let height = if presenter { 40.0 } else { 26.0 };
-    let (rect, response) = ui.allocate_exact_size(
-        Vec2::new(ui.available_width(), height),
+    let key_height = if presenter { 20.0 } else { 14.0 };
+    let (whole, mut response) = ui.allocate_exact_size(
+        Vec2::new(ui.available_width(), height + key_height),
         Sense::click_and_drag(),
     );
-    let painter = ui.painter_at(rect);
+    let rect = egui::Rect::from_min_size(whole.min, Vec2::new(whole.width(), height));
+    // Named for screen readers and for the tests.
+    response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Slider, true, lang.t("Timeline")));
+    let painter = ui.painter_at(whole);
     painter.rect_filled(rect, 4.0, ui.visuals().extreme_bg_color);
     let duration = playback.duration().max(1e-9);
     // Ticks are placed on the clock's own scale, so in event pace a burst
@@ -138,17 +144,102 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         [Pos2::new(x, rect.top()), Pos2::new(x, rect.bottom())],
         Stroke::new(3.0, ui.visuals().strong_text_color()),
     );
-    painter.text(
-        Pos2::new(rect.right() - 4.0, rect.top() + 2.0),
-        Align2::RIGHT_TOP,
-        lang.t("Timeline"),
-        FontId::proportional(11.0),
-        ui.visuals().weak_text_color(),
-    );
+    // The key to the ticks, painted (not widgets: the words are already
+    // the names of tabs), right to left: "Timeline: commands messages
+    // findings".
+    let font = FontId::proportional(if presenter { 16.0 } else { 11.0 });
+    let mut right = whole.right() - 4.0;
+    for (text, color) in [
+        (lang.t("findings"), marker_color(MarkerKind::Finding)),
+        (lang.t("messages"), marker_color(MarkerKind::Message)),
+        (lang.t("commands"), marker_color(MarkerKind::Command)),
+        (lang.t("Timeline:"), ui.visuals().weak_text_color()),
+    ] {
+        let r = painter.text(
+            Pos2::new(right, rect.bottom() + 1.0),
+            Align2::RIGHT_TOP,
+            text,
+            font.clone(),
+            color,
+        );
+        right = r.left() - 6.0;
+    }
+
+    // The tick under the pointer: what it stands for, and a click lands
+    // exactly on it (as "next event" would).
+    let hovered = response
+        .hover_pos()
+        .and_then(|p| marker_near(scene, playback, p.x, &x_of));
+    if let Some(m) = hovered {
+        let text = describe(scene, lang, m);
+        response = response.on_hover_text_at_pointer(text);
+    }
     if (response.clicked() || response.dragged())
         && let Some(p) = response.interact_pointer_pos()
     {
-        let t = t_of_x(p.x, playback);
+        let t = match hovered {
+            Some(m) if response.clicked() => m.t,
+            _ => t_of_x(p.x, playback),
+        };
         playback.seek(t);
+    }
+}
+
+/// Screen pixels within which a tick counts as under the pointer.
+const NEAR_PX: f32 = 5.0;
+
+/// The marker whose tick is nearest to screen column `x`, if one is within
+/// [`NEAR_PX`]. Looks at a bounded number of neighbours in time order, so
+/// a dense capture costs the same per frame.
+fn marker_near<'a>(
+    scene: &'a Scene,
+    playback: &Playback,
+    x: f32,
+    x_of: &dyn Fn(f64, &Playback) -> f32,
+) -> Option<&'a Marker> {
+    // Markers are sorted by time and x grows with time.
+    let i = scene.markers.partition_point(|m| x_of(m.t, playback) < x);
+    let lo = i.saturating_sub(32);
+    let hi = (i + 32).min(scene.markers.len());
+    scene.markers[lo..hi]
+        .iter()
+        .map(|m| ((x_of(m.t, playback) - x).abs(), m))
+        .filter(|(d, _)| *d <= NEAR_PX)
+        // A finding before a message before a command at equal distance:
+        // the rarer tick is the one worth naming.
+        .min_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then((b.1.kind as usize).cmp(&(a.1.kind as usize)))
+        })
+        .map(|(_, m)| m)
+}
+
+/// One line about what marker `m` stands for.
+fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
+    let flow = |conn: usize| scene.conns.get(conn).map_or(0, |c| c.flow);
+    match m.kind {
+        MarkerKind::Command => scene.lines.get(m.item).map_or_else(String::new, |l| {
+            format!("#{} {:.6} s  {} {}", flow(l.conn), l.t, l.speaker(), l.text)
+        }),
+        MarkerKind::Message => scene.messages.get(m.item).map_or_else(String::new, |msg| {
+            format!(
+                "#{} {:.6} s  {}: {}",
+                flow(msg.conn),
+                msg.t,
+                lang.t("Message"),
+                msg.record
+                    .subject
+                    .clone()
+                    .unwrap_or_else(|| lang.t("(no subject)").into())
+            )
+        }),
+        MarkerKind::Finding => scene.findings.get(m.item).map_or_else(String::new, |f| {
+            format!(
+                "{} {:.6} s  {}",
+                f.conn.map(|c| format!("#{}", flow(c))).unwrap_or_default(),
+                f.t,
+                f.record.code
+            )
+        }),
     }
 }
