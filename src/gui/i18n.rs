@@ -211,6 +211,7 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("{} (recording)", "{} (grabando)"),
     ("{} bytes", "{} bytes"),
     ("{} connections, {} packets", "{} conexiones, {} paquetes"),
+    ("{} messages", "{} mensajes"),
     ("{} more", "{} más"),
     ("{} more in the Flows tab", "{} más en la pestaña Flujos"),
     ("{} of {} connections", "{} de {} conexiones"),

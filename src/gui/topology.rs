@@ -594,23 +594,42 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         }
     }
 
+    // Messages resting at the same place (a mailbox holding twenty) are one
+    // pile with a count: twenty subjects on top of each other read as none.
+    let mut piles: Vec<(Pos2, Color32, Vec<&str>)> = Vec::new();
     for (at, color, subject) in envelopes {
-        envelope(&painter, at, scale, color);
-        if let Some(s) = subject {
-            let g = painter.layout_no_wrap(
-                s.to_string(),
-                FontId::proportional(12.0 * scale),
-                visuals.text_color(),
-            );
-            // Above the envelope: below it sits the host's name when the
-            // message rests there.
-            let r = Rect::from_center_size(
-                at - Vec2::new(0.0, 12.0 * scale + g.size().y / 2.0),
-                g.size() + Vec2::splat(4.0),
-            );
-            painter.rect_filled(r, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
-            painter.galley(r.min + Vec2::splat(2.0), g, visuals.text_color());
+        match subject {
+            None => envelope(&painter, at, scale, color),
+            Some(s) => match piles.iter_mut().find(|p| p.0 == at) {
+                Some(pile) => pile.2.push(s),
+                None => piles.push((at, color, vec![s])),
+            },
         }
+    }
+    for (at, color, subjects) in piles {
+        // A pile shows up to three envelopes, a little offset.
+        let lift = 4.0 * scale * (subjects.len().min(3) - 1) as f32;
+        for k in (0..subjects.len().min(3)).rev() {
+            let d = 4.0 * scale * k as f32;
+            envelope(&painter, at + Vec2::new(d, -d), scale, color);
+        }
+        let text = match subjects.as_slice() {
+            [one] => shorten(one, 48),
+            many => lang.f("{} messages", many.len()),
+        };
+        let g = painter.layout_no_wrap(
+            text,
+            FontId::proportional(12.0 * scale),
+            visuals.text_color(),
+        );
+        // Above the envelope: below it sits the host's name when the
+        // message rests there.
+        let r = Rect::from_center_size(
+            at - Vec2::new(0.0, lift + 12.0 * scale + g.size().y / 2.0),
+            g.size() + Vec2::splat(4.0),
+        );
+        painter.rect_filled(r, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
+        painter.galley(r.min + Vec2::splat(2.0), g, visuals.text_color());
     }
 
     legend(&painter, rect, lang, scale, visuals.text_color());
@@ -625,6 +644,14 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         );
     }
     response
+}
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 fn envelope(painter: &egui::Painter, at: Pos2, scale: f32, color: Color32) {
@@ -657,5 +684,18 @@ fn legend(painter: &egui::Painter, rect: Rect, lang: Lang, scale: f32, text: Col
         let w = g.size().x;
         painter.galley(at + Vec2::new(9.0 * scale, -g.size().y / 2.0), g, text);
         at.x += w + 30.0 * scale;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn long_subjects_are_cut_on_a_character_boundary() {
+        assert_eq!(shorten("¿Pícnic el sábado?", 48), "¿Pícnic el sábado?");
+        assert_eq!(shorten("¿Pícnic el sábado?", 8), "¿Pícnic ...");
+        assert_eq!(shorten("ñññ", 3), "ñññ");
+        assert_eq!(shorten("ññññ", 3), "ñññ...");
     }
 }
