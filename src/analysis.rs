@@ -114,6 +114,7 @@ impl FlowAnalyzer {
         let verdict = self.sniffer.verdict();
         self.dialogue.protocol = verdict.protocol;
         let reader = if verdict.tls == TlsMode::Implicit || verdict.protocol == Protocol::Tls {
+            self.dialogue.tls_from_start = true;
             Reader::Tls
         } else {
             match new_parser(verdict.protocol) {

@@ -13,6 +13,7 @@ use egui::{Color32, Frame, RichText, Stroke, Ui};
 
 use super::i18n::Lang;
 use super::model::{Conn, Scene};
+use super::timeline::clock_text;
 use crate::proto::TlsMode;
 use crate::trace::LineKind;
 
@@ -156,7 +157,7 @@ fn connection(ui: &mut Ui, lang: Lang, scene: &Scene, ci: usize, c: &Conn, t: f6
                         ui.label(lang.t("Encrypted, as the wire shows it:"));
                         for l in sizes.iter().take(40) {
                             ui.label(
-                                RichText::new(format!("{:.6} s  {} {}", l.t, l.speaker(), l.text))
+                                RichText::new(format!("{}  {} {}", clock_text(l.t), l.speaker(), l.text))
                                     .monospace()
                                     .weak(),
                             );

@@ -7,6 +7,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::i18n::Lang;
 use super::model::Scene;
+use super::timeline::clock_text;
 use crate::proto::Protocol;
 use crate::trace::Severity;
 
@@ -181,11 +182,13 @@ pub fn findings(ui: &mut Ui, lang: Lang, scene: &Scene) -> Option<usize> {
                     // when it has one, with the analyzer's case on hover.
                     let text = match lang.finding_meaning(f.record.code) {
                         None => format!(
-                            "{place} {:.6} s  {}: {}",
-                            f.t, f.record.code, f.record.message
+                            "{place} {}  {}: {}",
+                            clock_text(f.t),
+                            f.record.code,
+                            f.record.message
                         ),
                         Some(meaning) => {
-                            format!("{place} {:.6} s  {}: {meaning}", f.t, f.record.code)
+                            format!("{place} {}  {}: {meaning}", clock_text(f.t), f.record.code)
                         }
                     };
                     let mut link = ui.link(text);

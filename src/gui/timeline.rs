@@ -66,10 +66,10 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         ui.separator();
         ui.label(
             egui::RichText::new(format!(
-                "{} {:.6} s / {:.6} s",
+                "{} {} / {}",
                 lang.t("Time"),
-                playback.t,
-                playback.duration()
+                clock_text(playback.t),
+                clock_text(playback.duration())
             ))
             .monospace(),
         );
@@ -185,6 +185,25 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
     }
 }
 
+/// A time since the capture's start: seconds to the microsecond while
+/// short (a loopback demo lasts milliseconds), then hours, minutes and
+/// seconds, then days (captures joined from different years exist).
+pub fn clock_text(t: f64) -> String {
+    if !t.is_finite() || t < 60.0 {
+        return format!("{t:.6} s");
+    }
+    let ms = (t * 1000.0).round() as u64;
+    let (s, ms) = (ms / 1000, ms % 1000);
+    let (m, s) = (s / 60, s % 60);
+    let (h, m) = (m / 60, m % 60);
+    let (d, h) = (h / 24, h % 24);
+    if d > 0 {
+        format!("{d} d {h:02}:{m:02}:{s:02}.{ms:03}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}.{ms:03}")
+    }
+}
+
 /// Screen pixels within which a tick counts as under the pointer.
 const NEAR_PX: f32 = 5.0;
 
@@ -219,13 +238,19 @@ fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
     let flow = |conn: usize| scene.conns.get(conn).map_or(0, |c| c.flow);
     match m.kind {
         MarkerKind::Command => scene.lines.get(m.item).map_or_else(String::new, |l| {
-            format!("#{} {:.6} s  {} {}", flow(l.conn), l.t, l.speaker(), l.text)
+            format!(
+                "#{} {}  {} {}",
+                flow(l.conn),
+                clock_text(l.t),
+                l.speaker(),
+                l.text
+            )
         }),
         MarkerKind::Message => scene.messages.get(m.item).map_or_else(String::new, |msg| {
             format!(
-                "#{} {:.6} s  {}: {}",
+                "#{} {}  {}: {}",
                 flow(msg.conn),
-                msg.t,
+                clock_text(msg.t),
                 lang.t("Message"),
                 msg.record
                     .subject
@@ -235,11 +260,26 @@ fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
         }),
         MarkerKind::Finding => scene.findings.get(m.item).map_or_else(String::new, |f| {
             format!(
-                "{} {:.6} s  {}",
+                "{} {}  {}",
                 f.conn.map(|c| format!("#{}", flow(c))).unwrap_or_default(),
-                f.t,
+                clock_text(f.t),
                 f.record.code
             )
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clock_text;
+
+    #[test]
+    fn times_read_as_seconds_then_clock_then_days() {
+        assert_eq!(clock_text(0.000292), "0.000292 s");
+        assert_eq!(clock_text(59.9999994), "59.999999 s");
+        assert_eq!(clock_text(61.5), "00:01:01.500");
+        assert_eq!(clock_text(3723.004), "01:02:03.004");
+        // zeek's smtp.pcap: a 2009 capture and a 2015 one in one file.
+        assert_eq!(clock_text(183_109_032.725794), "2119 d 07:37:12.726");
     }
 }

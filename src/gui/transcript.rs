@@ -7,6 +7,7 @@ use egui::{Color32, RichText, Ui};
 
 use super::i18n::Lang;
 use super::model::Scene;
+use super::timeline::clock_text;
 use crate::flow::Direction;
 use crate::trace::LineKind;
 
@@ -78,7 +79,7 @@ pub fn show(
                 }
                 if ui
                     .selectable_label(selected == Some(i), rich)
-                    .on_hover_text(format!("{:.6} s", l.t))
+                    .on_hover_text(clock_text(l.t))
                     .clicked()
                 {
                     clicked = Some(i);

@@ -682,14 +682,26 @@ mod tests {
     /// The wire pieces read as an implicit-TLS SMTP flow with `keys`;
     /// the piece at `drop` (if any) is a gap.
     fn analyse(wire: &[(Direction, Vec<u8>)], keys: &str, drop: Option<usize>) -> Dialogue {
+        analyse_as(Protocol::Smtp, wire, keys, drop)
+    }
+
+    /// Like [`analyse`], for a flow that the port says is `protocol`
+    /// (`Protocol::Tls`: a port that does not say).
+    fn analyse_as(
+        protocol: Protocol,
+        wire: &[(Direction, Vec<u8>)],
+        keys: &str,
+        drop: Option<usize>,
+    ) -> Dialogue {
         let mut d = Dialogue::new(
             0,
-            Protocol::Smtp,
+            protocol,
             DialogueOptions {
                 transcript: true,
                 full: false,
             },
         );
+        d.tls_from_start = true;
         d.set_key_log(Rc::new(RefCell::new(KeyLog::parse(keys.as_bytes()))));
         let mut off = [0u64; 2];
         for (i, (dir, bytes)) in wire.iter().enumerate() {
@@ -757,6 +769,51 @@ mod tests {
                 let piece = &wire[l.packets[0] as usize];
                 assert_eq!(piece.0, l.dir, "{name}: {l:?}");
             }
+        }
+    }
+
+    /// `openssl s_client` fed from a pipe writes its first command in the
+    /// segment of its Finished, before the server's greeting has arrived
+    /// (a CI run caught `USER bob` missing). The command is read after the
+    /// greeting, on a port that names the protocol and on one that does not.
+    #[test]
+    fn a_client_that_speaks_before_the_greeting_is_read_after_it() {
+        const EARLY: Script<'static> = &[
+            (C, Some(b"USER bob\r\n")),
+            (S, Some(b"+OK hamburger.edu POP3 server ready\r\n")),
+            (S, Some(b"+OK send PASS\r\n")),
+            (C, Some(b"PASS hungry\r\n")),
+            (S, Some(b"+OK 0 messages\r\n")),
+            (C, Some(b"QUIT\r\n")),
+            (S, Some(b"+OK bye\r\n")),
+        ];
+        let (wire, keys) = session(0x1301, EARLY);
+        let first_app_data = wire.iter().position(|(dir, _)| *dir == S).unwrap();
+        assert!(first_app_data > 0);
+        for protocol in [Protocol::Pop3, Protocol::Tls] {
+            let d = analyse_as(protocol, &wire, &keys, None);
+            assert_eq!(d.protocol, Protocol::Pop3);
+            assert_eq!(
+                decrypted_lines(&d),
+                [
+                    "S: +OK hamburger.edu POP3 server ready",
+                    "C: USER bob",
+                    "S: +OK send PASS",
+                    "C: PASS hungry",
+                    "S: +OK 0 messages",
+                    "C: QUIT",
+                    "S: +OK bye",
+                ],
+                "{protocol:?}"
+            );
+            let codes: Vec<_> = d.findings.iter().map(|f| f.code).collect();
+            assert!(codes.is_empty(), "{protocol:?}: {codes:?}");
+            let c = &d.credentials[0];
+            assert_eq!(
+                (c.username.as_deref(), c.password.as_deref(), c.success),
+                (Some("bob"), Some("hungry"), Some(true)),
+                "{protocol:?}"
+            );
         }
     }
 

@@ -33,7 +33,14 @@ struct PlainReader {
     /// Next plaintext offset of each direction (the inner parser's
     /// positions).
     plain_pos: [u64; 2],
+    /// Implicit TLS: what the client wrote before the server's first
+    /// plaintext (see [`Dialogue::tls_piece`]).
+    early: Vec<u8>,
+    server_spoke: bool,
 }
+
+/// Client plaintext held at most while waiting for the server's greeting.
+const MAX_EARLY: usize = 64 * 1024;
 
 /// `(plaintext offset, packets of the record it came in)` of the records
 /// not yet behind every emitted line, per direction.
@@ -96,6 +103,8 @@ impl Dialogue {
                 plain: PlainReader {
                     inner: None,
                     plain_pos: [0; 2],
+                    early: Vec::new(),
+                    server_spoke: false,
                 },
             }));
         }
@@ -146,6 +155,14 @@ impl Dialogue {
                 self.tls_note(dir, start, len);
             }
         }
+        // The server never spoke: what the client said is still read.
+        if decryption.plain.inner.is_none() && !decryption.plain.early.is_empty() {
+            decryption.plain.inner = new_parser(self.protocol);
+            let early = std::mem::take(&mut decryption.plain.early);
+            self.with_inner(&mut decryption.plain, |inner, out| {
+                inner.feed(Direction::ClientToServer, &early, out)
+            });
+        }
         if let Some(inner) = decryption.plain.inner.as_mut() {
             self.decrypting = true;
             inner.finish(self);
@@ -173,16 +190,44 @@ impl Dialogue {
                     self.plain_pieces[d].push_back((decryption.plain_pos[d], packets));
                 }
                 decryption.plain_pos[d] += data.len() as u64;
+                let server = dir == Direction::ServerToClient;
                 if decryption.inner.is_none() {
+                    // Implicit TLS: in SMTP, POP3 and IMAP the server speaks
+                    // first (RFC 5321 §3.1, RFC 1939 §4, RFC 9051 §7.1). A
+                    // client that writes before the greeting has arrived
+                    // (`openssl s_client` fed from a pipe does, in the same
+                    // segment as its Finished) is held until the greeting,
+                    // so the greeting names the protocol on any port and the
+                    // parser reads the dialogue in its logical order.
+                    if self.tls_from_start
+                        && !server
+                        && !decryption.server_spoke
+                        && decryption.early.len() + data.len() <= MAX_EARLY
+                    {
+                        decryption.early.extend_from_slice(data);
+                        return;
+                    }
                     if self.protocol == Protocol::Tls
-                        && dir == Direction::ServerToClient
+                        && server
                         && let Some(p) = crate::proto::detect::protocol_of_greeting(data)
                     {
                         self.protocol = p;
                     }
                     decryption.inner = new_parser(self.protocol);
                 }
+                decryption.server_spoke |= server;
+                let early = std::mem::take(&mut decryption.early);
+                if !server && !early.is_empty() {
+                    // Held too long: in order, before this piece.
+                    self.with_inner(decryption, |inner, out| inner.feed(dir, &early, out));
+                }
                 self.with_inner(decryption, |inner, out| inner.feed(dir, data, out));
+                if server && !early.is_empty() {
+                    // After the greeting, what the client had said.
+                    self.with_inner(decryption, |inner, out| {
+                        inner.feed(Direction::ClientToServer, &early, out)
+                    });
+                }
             }
             Piece::Lost { len } => {
                 decryption.plain_pos[dir.index()] += len;

@@ -71,6 +71,9 @@ pub struct Dialogue {
     /// The plaintext parser is writing: what it writes was decrypted.
     pub(super) decrypting: bool,
     pub(super) plain_pieces: super::decrypted::PlainPieces,
+    /// The flow is TLS from its first byte (implicit TLS), so the first
+    /// plaintext of the server is its greeting.
+    pub tls_from_start: bool,
 }
 
 impl Dialogue {
@@ -95,6 +98,7 @@ impl Dialogue {
             decryption: None,
             decrypting: false,
             plain_pieces: Default::default(),
+            tls_from_start: false,
         }
     }
 
