@@ -293,15 +293,9 @@ impl ClassroomApp {
             self.selected_line = None;
             self.line_packets = None;
             self.line_packets_rx = None;
-            let other = |m: usize| {
-                let conn = self
-                    .scene
-                    .as_ref()
-                    .and_then(|s| s.messages.get(m))
-                    .map(|m| m.conn);
-                c.is_some() && conn != c
-            };
-            if self.selected_msg.is_some_and(other) {
+            if let (Some(c), Some(m), Some(scene)) = (c, self.selected_msg, &self.scene)
+                && scene.messages.get(m).is_none_or(|msg| msg.conn != c)
+            {
                 self.selected_msg = None;
             }
         }

@@ -180,7 +180,8 @@ pub fn findings(ui: &mut Ui, lang: Lang, scene: &Scene) -> Option<usize> {
                     // The code stays as the JSON has it (it is what one
                     // searches for); the sentence is the language's own
                     // when it has one, with the analyzer's case on hover.
-                    let text = match lang.finding_meaning(f.record.code) {
+                    let meaning = lang.finding_meaning(f.record.code);
+                    let text = match meaning {
                         None => format!(
                             "{place} {}  {}: {}",
                             clock_text(f.t),
@@ -192,7 +193,7 @@ pub fn findings(ui: &mut Ui, lang: Lang, scene: &Scene) -> Option<usize> {
                         }
                     };
                     let mut link = ui.link(text);
-                    if lang.finding_meaning(f.record.code).is_some() {
+                    if meaning.is_some() {
                         link = link.on_hover_text(&f.record.message);
                     }
                     if link.clicked() {

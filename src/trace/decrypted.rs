@@ -34,9 +34,8 @@ struct PlainReader {
     /// positions).
     plain_pos: [u64; 2],
     /// Implicit TLS: what the client wrote before the server's first
-    /// plaintext (see [`Dialogue::tls_piece`]).
+    /// plaintext, while there is no parser yet (see [`Dialogue::tls_piece`]).
     early: Vec<u8>,
-    server_spoke: bool,
 }
 
 /// Client plaintext held at most while waiting for the server's greeting.
@@ -104,7 +103,6 @@ impl Dialogue {
                     inner: None,
                     plain_pos: [0; 2],
                     early: Vec::new(),
-                    server_spoke: false,
                 },
             }));
         }
@@ -191,6 +189,7 @@ impl Dialogue {
                 }
                 decryption.plain_pos[d] += data.len() as u64;
                 let server = dir == Direction::ServerToClient;
+                let mut early = Vec::new();
                 if decryption.inner.is_none() {
                     // Implicit TLS: in SMTP, POP3 and IMAP the server speaks
                     // first (RFC 5321 §3.1, RFC 1939 §4, RFC 9051 §7.1). A
@@ -201,7 +200,6 @@ impl Dialogue {
                     // parser reads the dialogue in its logical order.
                     if self.tls_from_start
                         && !server
-                        && !decryption.server_spoke
                         && decryption.early.len() + data.len() <= MAX_EARLY
                     {
                         decryption.early.extend_from_slice(data);
@@ -214,9 +212,8 @@ impl Dialogue {
                         self.protocol = p;
                     }
                     decryption.inner = new_parser(self.protocol);
+                    early = std::mem::take(&mut decryption.early);
                 }
-                decryption.server_spoke |= server;
-                let early = std::mem::take(&mut decryption.early);
                 if !server && !early.is_empty() {
                     // Held too long: in order, before this piece.
                     self.with_inner(decryption, |inner, out| inner.feed(dir, &early, out));
