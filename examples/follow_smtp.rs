@@ -3,8 +3,8 @@
 //!
 //!     cargo run --example follow_smtp -- captures/smtp-crepes-hamburger.pcapng
 
+use mailscope::analysis::{Pipeline, PipelineOptions};
 use mailscope::flow::{CollectedStreams, Direction};
-use mailscope::pipeline::{Pipeline, PipelineOptions};
 use mailscope::proto::detect::ProtocolSniffer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,8 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 CollectedStreams::default(),
             )
         },
-        |flow| {
-            let verdict = flow.handler.0.verdict();
+        |mut flow| {
+            let verdict = flow.handler.0.decide();
             if !verdict.protocol.is_mail() {
                 return;
             }

@@ -20,7 +20,7 @@ pub mod flow;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod mail;
-pub mod pipeline;
+
 pub mod proto;
 pub mod report;
 pub mod trace;

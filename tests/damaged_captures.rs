@@ -7,13 +7,8 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use mailscope::analysis::FlowAnalyzer;
+use mailscope::analysis::{AnalyzeOptions, Driver, FlowAnalysis, RunOptions};
 use mailscope::capture::CaptureReader;
-use mailscope::pipeline::{Pipeline, PipelineOptions};
-use mailscope::proto::keylog::KeyLog;
 use mailscope::trace::DialogueOptions;
 
 /// Runs everything over `bytes`, decrypting TLS with the capture's own
@@ -25,26 +20,30 @@ fn analyze(bytes: &[u8]) -> Option<u64> {
 /// Also returns how many TLS records were decrypted.
 fn analyze_counting(bytes: &[u8]) -> Option<(u64, u64)> {
     let reader = CaptureReader::new(bytes).ok()?;
-    let mut pipeline = Pipeline::new(reader, PipelineOptions::default());
-    let keys = Rc::new(RefCell::new(KeyLog::default()));
-    pipeline.collect_secrets(keys.clone());
+    // The keys are the capture's own Decryption Secrets Blocks.
+    let mut driver = Driver::new(reader, &RunOptions::default()).ok()?;
+    let options = AnalyzeOptions {
+        dialogue: DialogueOptions {
+            transcript: true,
+            full: true,
+        },
+        ..AnalyzeOptions::default()
+    };
     let mut flows = 0;
     let mut decrypted = 0;
-    pipeline
-        .run(
-            |id, _, server| {
-                let options = DialogueOptions {
-                    transcript: true,
-                    full: true,
-                };
-                FlowAnalyzer::with_keys(id, server.port(), options, None, Some(keys.clone()))
-            },
-            |f| {
-                let analysis = f.handler.finish(f.summary);
+    driver
+        .analyze(
+            &options,
+            |analysis: FlowAnalysis| {
                 let _ = analysis.dialogue.messages.len();
-                decrypted += analysis.dialogue.records_decrypted().iter().sum::<u64>();
+                decrypted += analysis
+                    .tls
+                    .as_ref()
+                    .map_or(0, |t| t.decrypted_records_c2s + t.decrypted_records_s2c);
                 flows += 1;
             },
+            |_| {},
+            |_| {},
         )
         .ok()?;
     Some((flows, decrypted))

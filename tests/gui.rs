@@ -478,7 +478,9 @@ fn the_flows_table_filters_and_a_finding_moves_the_playhead() {
         .findings
         .iter()
         .enumerate()
-        .find(|(_, f)| f.record.code == "plaintext-auth" && f.conn == Some(2))
+        .find(|(_, f)| {
+            f.record.code == mailscope::trace::FindingCode::PlaintextAuth && f.conn == Some(2)
+        })
         .expect("Bob's USER/PASS is a finding");
     let t = finding.t;
     let text = format!(

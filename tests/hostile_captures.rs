@@ -8,18 +8,14 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::net::SocketAddr;
-use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use mailscope::analysis::{FlowAnalysis, FlowAnalyzer};
+use mailscope::analysis::{AnalyzeOptions, Driver, FlowAnalysis, RunOptions};
 use mailscope::capture::CaptureReader;
 use mailscope::capture::builder::{Conversation, Dir};
 use mailscope::capture::writer::PcapNgWriter;
-use mailscope::pipeline::{Pipeline, PipelineOptions};
-use mailscope::proto::keylog::KeyLog;
 use mailscope::trace::DialogueOptions;
 
 /// What an analysis produced, in a form that can leave its thread.
@@ -49,20 +45,19 @@ fn analyze(bytes: Vec<u8>) -> Option<Outcome> {
 
 fn run(bytes: &[u8]) -> Option<Outcome> {
     let reader = CaptureReader::new(bytes).ok()?;
-    let mut pipeline = Pipeline::new(reader, PipelineOptions::default());
-    let keys = Rc::new(RefCell::new(KeyLog::default()));
-    pipeline.collect_secrets(keys.clone());
+    // The keys are the capture's own Decryption Secrets Blocks.
+    let mut driver = Driver::new(reader, &RunOptions::default()).ok()?;
     let mut out = Outcome::default();
-    let options = DialogueOptions {
-        transcript: true,
-        full: false,
-    };
-    let result = pipeline.run(
-        |id, _, server| {
-            FlowAnalyzer::with_keys(id, server.port(), options, None, Some(keys.clone()))
+    let options = AnalyzeOptions {
+        dialogue: DialogueOptions {
+            transcript: true,
+            full: false,
         },
-        |f| {
-            let a = FlowAnalysis::from_finished(f);
+        ..AnalyzeOptions::default()
+    };
+    let result = driver.analyze(
+        &options,
+        |a: FlowAnalysis| {
             out.flows += 1;
             out.findings
                 .extend(a.dialogue.findings.iter().map(|f| f.code.to_string()));
@@ -73,9 +68,12 @@ fn run(bytes: &[u8]) -> Option<Outcome> {
                     .map(|m| (m.size, m.complete, m.subject.clone())),
             );
         },
+        |_| {},
+        |_| {},
     );
     result.ok()?;
-    out.warnings = pipeline
+    out.warnings = driver
+        .pipeline()
         .reader()
         .warnings()
         .iter()

@@ -10,11 +10,9 @@ mod common;
 use std::io::BufWriter;
 use std::net::SocketAddr;
 
-use mailscope::analysis::{FlowAnalysis, FlowAnalyzer};
+use mailscope::analysis::{AnalyzeOptions, Driver, FlowAnalysis, RunOptions};
 use mailscope::capture::builder::{Segment, TcpFlags};
 use mailscope::capture::writer::PcapNgWriter;
-use mailscope::pipeline::{Pipeline, PipelineOptions};
-use mailscope::trace::DialogueOptions;
 
 const FLOWS: u32 = 1_000_000;
 
@@ -79,17 +77,18 @@ fn a_million_tiny_flows_in_bounded_memory() {
     }
     let size = std::fs::metadata(&path).unwrap().len();
     let before = peak_rss_kib();
-    let mut pipeline = Pipeline::open(&path, PipelineOptions::default()).unwrap();
+    let mut driver = Driver::open(&path, &RunOptions::default()).unwrap();
     let mut flows = 0u64;
     let mut greeted = 0u64;
-    pipeline
-        .run(
-            |id, _, server| FlowAnalyzer::new(id, server.port(), DialogueOptions::default(), None),
-            |f| {
-                let a = FlowAnalysis::from_finished(f);
+    driver
+        .analyze(
+            &AnalyzeOptions::default(),
+            |a: FlowAnalysis| {
                 flows += 1;
-                greeted += (a.verdict.protocol == mailscope::proto::Protocol::Smtp) as u64;
+                greeted += (a.verdict.protocol == mailscope::trace::Protocol::Smtp) as u64;
             },
+            |_| {},
+            |_| {},
         )
         .unwrap();
     let after = peak_rss_kib();

@@ -18,8 +18,8 @@ mod common;
 use std::path::Path;
 
 use common::{own_captures_dir, shared_captures_dir};
+use mailscope::analysis::Pipeline;
 use mailscope::flow::{Direction, StreamEvent, StreamHandler};
-use mailscope::pipeline::Pipeline;
 use mailscope::proto::tls::{TlsSummary, TlsTracker, looks_like_handshake, looks_like_record};
 
 /// Feeds one flow's bytes to a tracker from where TLS starts.

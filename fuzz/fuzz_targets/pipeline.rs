@@ -1,11 +1,11 @@
 //! The whole `mailscope analyze`: fuzzer bytes as a capture →
 //! `Pipeline` (reader, link/IP decode, defragmentation, flow table, TCP
-//! reassembly) → `FlowAnalyzer` per flow (sniffer, SMTP/POP3/IMAP parsers,
-//! TLS tracker, MIME) → the JSON records and the text summary that
+//! reassembly) → a `FlowSession` per flow (recognizer, SMTP/POP3/IMAP
+//! parsers, TLS layer, MIME) → the JSON records and the text summary that
 //! `analyze` and `analyze --json` write.
 //!
 //! This mirrors `cli::run::analyze` + `cli::analyze::run`, which take a file
-//! path; here the capture comes from memory (`Pipeline::new` over a
+//! path; here the capture comes from memory (`Driver::new` over a
 //! `Cursor`). The input's length picks transcript/full options, so the
 //! `dialog` paths run too. TLS is decrypted with the capture's own
 //! Decryption Secrets Blocks, as `analyze` does: the demo's TLS captures
@@ -15,51 +15,51 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use mailscope::analysis::{FlowAnalysis, FlowAnalyzer};
+use mailscope::analysis::{AnalyzeOptions, Driver, FlowAnalysis, Order, RunOptions};
 use mailscope::capture::CaptureReader;
-use mailscope::pipeline::{Pipeline, PipelineOptions};
-use mailscope::proto::tls_decrypt::SharedKeyLog;
-use mailscope::report::analysis::{MessagePaths, write_flow_json};
-use mailscope::report::flows::{CaptureRecord, write_capture_json};
-use mailscope::report::ordered::InOrder;
+use mailscope::report::analysis::{write_flow_json, write_paths_json};
+use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
+use mailscope::trace::{CaptureRecord, MessagePaths};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(reader) = CaptureReader::new(std::io::Cursor::new(data)) else {
         return;
     };
-    let options = mailscope_fuzz::dialogue_options(data.len() as u8);
-    let hook = (data.len() & 4 != 0).then(mailscope_fuzz::hook);
-    let mut pipeline = Pipeline::new(reader, PipelineOptions::default());
-    let keys: SharedKeyLog = Default::default();
-    pipeline.collect_secrets(keys.clone());
+    let options = AnalyzeOptions {
+        run: RunOptions {
+            order: Order::ById,
+            ..RunOptions::default()
+        },
+        dialogue: mailscope_fuzz::dialogue_options(data.len() as u8),
+        hook: (data.len() & 4 != 0).then(mailscope_fuzz::hook),
+    };
+    // The keys are the capture's own Decryption Secrets Blocks.
+    let Ok(mut driver) = Driver::new(reader, &options.run) else {
+        return;
+    };
     let mut paths = MessagePaths::default();
     let mut summary = Summary::default();
     let mut json = Vec::new();
     let mut messages = 0usize;
-    let mut ordered = InOrder::new();
-    let mut on_flow = |a: FlowAnalysis| {
-        for (i, m) in a.dialogue.messages.iter().enumerate() {
-            paths.add(m, messages + i, &a);
-        }
-        write_flow_json(&mut json, &a, messages).unwrap();
-        summary.add(&a, messages);
-        mailscope_fuzz::consume(&a.dialogue);
-        messages += a.dialogue.messages.len();
-    };
-    let result = pipeline.run(
-        |id, _client, server| {
-            FlowAnalyzer::with_keys(id, server.port(), options, hook.clone(), Some(keys.clone()))
+    let result = driver.analyze(
+        &options,
+        |a: FlowAnalysis| {
+            for (i, m) in a.dialogue.messages.iter().enumerate() {
+                paths.add(m, messages + i, a.summary.client, a.summary.server);
+            }
+            write_flow_json(&mut json, &a, messages).unwrap();
+            summary.add(&a, messages);
+            mailscope_fuzz::consume(&a.dialogue);
+            messages += a.dialogue.messages.len();
         },
-        |flow| {
-            let id = flow.summary.id;
-            ordered.push(id, FlowAnalysis::from_finished(flow), &mut on_flow);
-        },
+        |_| {},
+        |_| {},
     );
-    ordered.drain(&mut on_flow);
     if result.is_err() {
         return;
     }
+    let pipeline = driver.pipeline();
     let capture = CaptureRecord::new(
         Path::new("fuzz.pcap"),
         pipeline.reader(),
@@ -68,7 +68,9 @@ fuzz_target!(|data: &[u8]| {
     );
     let mut out = Vec::new();
     write_capture_json(&mut out, &capture, pipeline.reader()).unwrap();
-    paths.write_json(&mut out).unwrap();
-    summary.write(&mut out, &capture, &mut paths).unwrap();
+    let mut both = MessagePaths::default();
+    std::mem::swap(&mut both, &mut paths);
+    summary.write(&mut out, &capture, both).unwrap();
     std::hint::black_box((out.len(), json.len()));
+    let _ = write_paths_json;
 });

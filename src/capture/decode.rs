@@ -260,3 +260,18 @@ fn fragment_info(ip: &LaxIpSlice<'_>) -> Option<(u32, usize, bool)> {
             }),
     }
 }
+
+/// Packet counts by what became of them.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct DecodeStats {
+    pub tcp: u64,
+    pub not_tcp: u64,
+    /// Fragments held for reassembly (the datagram, once whole, counts as
+    /// one TCP packet).
+    pub fragments: u64,
+    pub fragments_dropped: u64,
+    /// Packets cut before the end of their TCP header.
+    pub truncated: u64,
+    pub malformed: u64,
+    pub unsupported_linktype: u64,
+}

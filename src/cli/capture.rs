@@ -30,12 +30,14 @@ pub fn run(
 ) -> Result<(), Failure> {
     use std::io::{self, BufWriter, Write};
 
+    use crate::analysis::PipelineOptions;
     use crate::capture::live::{LiveCapture, MAIL_PORTS_FILTER};
     use crate::capture::writer::PcapNgWriter;
     use crate::capture::{DecodeOutcome, Decoder};
-    use crate::flow::{FlowConfig, FlowTable};
+    use crate::flow::FlowTable;
     use crate::proto::detect::ProtocolSniffer;
-    use crate::report::flows::{FlowRecord, write_json_line};
+    use crate::report::flows::write_json_line;
+    use crate::trace::{FlowRecord, Record};
 
     let filter = filter.unwrap_or(MAIL_PORTS_FILTER);
     let mut live = LiveCapture::open(interface, filter).map_err(Failure::input)?;
@@ -55,7 +57,7 @@ pub fn run(
     // Flows are printed as JSON lines as soon as they end.
     let mut decoder = Decoder::new();
     let mut table = FlowTable::new(
-        FlowConfig::default(),
+        PipelineOptions::default().flow,
         |_, _, server: std::net::SocketAddr| ProtocolSniffer::new(server.port()),
     );
     let stdout = io::stdout();
@@ -81,8 +83,11 @@ pub fn run(
         let (index, ts) = (packet.index, packet.ts);
         if let DecodeOutcome::Tcp(seg) = decoder.decode(&packet) {
             table.process(index, ts, &seg, &mut |flow| {
-                let record = FlowRecord::from_finished(&flow);
-                if let Err(e) = write_json_line(&mut out, &record).and_then(|_| out.flush()) {
+                let mut flow = flow;
+                let record = FlowRecord::new(&flow.summary, &flow.handler.decide());
+                if let Err(e) =
+                    write_json_line(&mut out, &Record::Flow(&record)).and_then(|_| out.flush())
+                {
                     print_error.get_or_insert(e);
                 }
             });
@@ -91,9 +96,9 @@ pub fn run(
             return Err(super::output_error(e));
         }
     }
-    table.finish_all(&mut |flow| {
-        let record = FlowRecord::from_finished(&flow);
-        let _ = write_json_line(&mut out, &record);
+    table.finish_all(&mut |mut flow| {
+        let record = FlowRecord::new(&flow.summary, &flow.handler.decide());
+        let _ = write_json_line(&mut out, &Record::Flow(&record));
     });
     if let Some(w) = writer.as_mut() {
         w.flush()?;

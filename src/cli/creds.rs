@@ -3,21 +3,20 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use super::run::{self, RunOptions};
+use super::run;
 use super::{Failure, KeyArgs, output_error};
-use crate::analysis::FlowAnalysis;
+use crate::analysis::{AnalyzeOptions, FlowAnalysis};
 use crate::report::flows::write_json_line;
 use crate::report::summary::write_credentials;
-use crate::trace::Credential;
+use crate::trace::{Credential, Record};
 
 pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
     let mut creds: Vec<(Credential, String)> = Vec::new();
-    let options = RunOptions {
-        in_id_order: true,
-        keys: keys.clone(),
-        ..RunOptions::default()
+    let options = AnalyzeOptions {
+        run: run::by_id(keys),
+        ..AnalyzeOptions::default()
     };
-    run::analyze(file, options, quiet, |a: FlowAnalysis| {
+    run::analyze(file, &options, quiet, |a: FlowAnalysis| {
         let server = a.summary.server.to_string();
         creds.extend(
             a.dialogue
@@ -31,7 +30,7 @@ pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), F
     let written = (|| -> io::Result<()> {
         if json {
             for (c, _) in &creds {
-                write_json_line(&mut out, c)?;
+                write_json_line(&mut out, &Record::Credential(c))?;
             }
         } else {
             write_credentials(&mut out, &creds)?;

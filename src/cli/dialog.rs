@@ -3,9 +3,9 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use super::run::{self, RunOptions};
+use super::run;
 use super::{Failure, KeyArgs, output_error};
-use crate::analysis::FlowAnalysis;
+use crate::analysis::{AnalyzeOptions, FlowAnalysis, RunOptions};
 use crate::report::flows::write_json_line;
 use crate::report::transcript::write_transcript;
 use crate::trace::DialogueOptions;
@@ -18,21 +18,22 @@ pub fn run(
     keys: &KeyArgs,
     quiet: bool,
 ) -> Result<(), Failure> {
-    let options = RunOptions {
+    let options = AnalyzeOptions {
+        run: RunOptions {
+            only_flow: flow,
+            ..run::by_id(keys)
+        },
         dialogue: DialogueOptions {
             transcript: true,
             full,
         },
-        only_flow: flow,
         hook: None,
-        in_id_order: true,
-        keys: keys.clone(),
     };
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut result: io::Result<()> = Ok(());
     let mut found = false;
-    let pipeline = run::analyze(file, options, quiet, |a: FlowAnalysis| {
+    let driver = run::analyze(file, &options, quiet, |a: FlowAnalysis| {
         found = true;
         if result.is_err() {
             return;
@@ -50,7 +51,7 @@ pub fn run(
     if let Some(n) = flow
         && !found
     {
-        return Err(run::no_such_flow(file, n, pipeline.flows_seen()));
+        return Err(run::no_such_flow(file, n, driver.pipeline().flows_seen()));
     }
     Ok(())
 }

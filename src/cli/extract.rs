@@ -9,7 +9,8 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::Failure;
-use super::run::{self, RunOptions};
+use super::run;
+use crate::analysis::{AnalyzeOptions, RunOptions};
 use crate::report::extract::Extractor;
 use crate::trace::{MessageHook, MessageRecord, RawMessage};
 
@@ -28,12 +29,17 @@ pub fn run(file: &Path, dir: &Path, keys: &super::KeyArgs, quiet: bool) -> Resul
             }
         },
     ));
-    let options = RunOptions {
+    let options = AnalyzeOptions {
+        run: RunOptions {
+            keys: keys.sources(),
+            ..RunOptions::default()
+        },
         hook: Some(hook),
-        keys: keys.clone(),
-        ..RunOptions::default()
+        ..AnalyzeOptions::default()
     };
-    run::analyze(file, options, quiet, |_| {})?;
+    run::analyze(file, &options, quiet, |_| {})?;
+    // The hook's other owners (the options, the sessions) are gone.
+    drop(options);
     let (extractor, error) = Rc::try_unwrap(state)
         .map_err(|_| Failure::input("internal error: extract hook still in use"))?
         .into_inner();

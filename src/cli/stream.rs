@@ -3,77 +3,89 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
-use super::{Failure, output_error, progress};
-use crate::pipeline::{Pipeline, PipelineOptions};
+use super::{Failure, output_error, run};
+use crate::analysis::{FlowReader, KeySources, RunOptions};
+use crate::flow::{Direction, FlowSummary, StreamEvent, StreamHandler};
 use crate::proto::detect::ProtocolSniffer;
-use crate::report::flows::FlowRecord;
 use crate::report::stream::{StreamFormat, StreamPrinter};
+use crate::trace::FlowRecord;
+
+/// The recognizer (for the footer's protocol) and the printer of the flow.
+struct Follow<W: Write> {
+    sniffer: ProtocolSniffer,
+    printer: StreamPrinter<W>,
+}
+
+impl<W: Write> StreamHandler for Follow<W> {
+    fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
+        self.sniffer.on_event(dir, event);
+        self.printer.on_event(dir, event);
+    }
+}
+
+impl<W: Write> FlowReader for Follow<W> {
+    type Output = io::Result<FlowRecord>;
+    fn finish(mut self, summary: FlowSummary) -> io::Result<FlowRecord> {
+        let record = FlowRecord::new(&summary, &self.sniffer.decide());
+        let mut out = self.printer.finish()?;
+        writeln!(
+            out,
+            "== {}: {} bytes client→server, {} bytes server→client, {} gap(s), {} ==",
+            record.protocol.as_str(),
+            record.bytes_c2s,
+            record.bytes_s2c,
+            record.gaps,
+            record.state.as_str()
+        )?;
+        out.flush()?;
+        Ok(record)
+    }
+}
 
 pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Failure> {
-    let options = PipelineOptions {
-        stop_after_flow: Some(flow_id),
-        ..PipelineOptions::default()
+    let options = RunOptions {
+        only_flow: Some(flow_id),
+        keys: KeySources {
+            files: Vec::new(),
+            no_decrypt: true,
+        },
+        ..RunOptions::default()
     };
-    let mut pipeline = Pipeline::open(file, options)?;
-    let bar = progress::bar(pipeline.file_len(), quiet);
-    let stdout = io::stdout();
-    let color = stdout.is_terminal();
+    let color = io::stdout().is_terminal();
     let format = if raw {
         StreamFormat::Hex
     } else {
         StreamFormat::Text
     };
-    let mut found: Option<FlowRecord> = None;
-    let mut header_result: io::Result<()> = Ok(());
-    let mut result: io::Result<()> = Ok(());
-    pipeline.run_with_progress(
-        |id, client, server| {
-            let printer = (id == flow_id).then(|| {
+    let mut found: Option<io::Result<FlowRecord>> = None;
+    let mut header: io::Result<()> = Ok(());
+    let driver = run::read(
+        file,
+        &options,
+        quiet,
+        |start| {
+            (start.id == flow_id).then(|| {
                 let mut out = io::BufWriter::new(io::stdout());
-                if let Err(e) = writeln!(out, "== flow {id}: client {client} → server {server} ==")
-                {
-                    header_result = Err(e);
+                header = writeln!(
+                    out,
+                    "== flow {}: client {} → server {} ==",
+                    start.id, start.client, start.server
+                );
+                Follow {
+                    sniffer: ProtocolSniffer::new(start.server.port()),
+                    printer: StreamPrinter::new(out, format, color),
                 }
-                StreamPrinter::new(out, format, color)
-            });
-            (ProtocolSniffer::new(server.port()), printer)
+            })
         },
-        |flow| {
-            let record = FlowRecord::new(&flow.summary, &flow.handler.0.verdict());
-            if let Some(printer) = flow.handler.1 {
-                let footer = (|| -> io::Result<()> {
-                    let mut out = printer.finish()?;
-                    writeln!(
-                        out,
-                        "== {}: {} bytes client→server, {} bytes server→client, {} gap(s), {} ==",
-                        record.protocol.as_str(),
-                        record.bytes_c2s,
-                        record.bytes_s2c,
-                        record.gaps,
-                        record.state.as_str()
-                    )?;
-                    out.flush()
-                })();
-                if let Err(e) = footer {
-                    result = Err(e);
-                }
-                found = Some(record);
-            }
-        },
-        |done| {
-            if let Some(bar) = &bar {
-                bar.set_position(done);
-            }
-        },
+        |result| found = Some(result),
     )?;
-    super::run::finish_reading(&pipeline, bar, quiet);
-    header_result.and(result).map_err(output_error)?;
-    if found.is_none() {
-        return Err(super::run::no_such_flow(
+    header.map_err(output_error)?;
+    match found {
+        Some(result) => result.map(|_| ()).map_err(output_error),
+        None => Err(run::no_such_flow(
             file,
             flow_id,
-            pipeline.flows_seen(),
-        ));
+            driver.pipeline().flows_seen(),
+        )),
     }
-    Ok(())
 }

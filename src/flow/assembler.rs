@@ -4,7 +4,7 @@
 //! TCP numbers every byte (RFC 9293 §3.4). A capture shows segments as they
 //! crossed the wire: possibly out of order, repeated (retransmissions),
 //! overlapping, or missing (dropped by the capturing host, not by the
-//! network). The assembler turns them into a stream of [`Delivery`]s:
+//! network). The assembler turns them into a stream of [`StreamEvent`]s:
 //! in-order data, and explicit gaps where bytes are known to be missing.
 //!
 //! Positions are *stream offsets*: 0 is the first byte after the SYN (or the
@@ -32,27 +32,13 @@
 
 use std::collections::BTreeMap;
 
+use super::StreamEvent;
 use super::seq::SeqNumber;
 use crate::capture::Timestamp;
 
 /// Default out-of-order buffer per direction: 4 MiB, several maximal
 /// windows of a fast link.
 pub const DEFAULT_OOO_LIMIT: usize = 4 << 20;
-
-/// What the assembler hands on, in stream order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Delivery<'a> {
-    /// Bytes starting at stream `offset`, carried by packet `packet`
-    /// (0-based index in the capture).
-    Data {
-        offset: u64,
-        bytes: &'a [u8],
-        packet: u64,
-        ts: Timestamp,
-    },
-    /// `len` bytes starting at `offset` were sent but are not in the capture.
-    Gap { offset: u64, len: u64 },
-}
 
 /// Counters for one direction.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -173,7 +159,7 @@ impl Assembler {
         fin: bool,
         packet: u64,
         ts: Timestamp,
-        out: &mut impl FnMut(Delivery<'_>),
+        out: &mut impl FnMut(StreamEvent<'_>),
     ) {
         let seq = SeqNumber(seq);
         if self.next_seq.is_none() {
@@ -222,7 +208,7 @@ impl Assembler {
     }
 
     /// An acknowledgement from the peer: it has every byte before `ack`.
-    pub fn ack(&mut self, ack: u32, out: &mut impl FnMut(Delivery<'_>)) {
+    pub fn ack(&mut self, ack: u32, out: &mut impl FnMut(StreamEvent<'_>)) {
         let Some(off) = self.offset_of(SeqNumber(ack)) else {
             return;
         };
@@ -247,7 +233,7 @@ impl Assembler {
 
     /// End of the flow (or of the capture): deliver everything still
     /// buffered, with gaps for the holes.
-    pub fn flush(&mut self, out: &mut impl FnMut(Delivery<'_>)) {
+    pub fn flush(&mut self, out: &mut impl FnMut(StreamEvent<'_>)) {
         while let Some(first) = self.first_pending() {
             self.gap_to(first, out);
             self.drain(out);
@@ -259,10 +245,10 @@ impl Assembler {
     }
 
     /// Declares the bytes from `next_off` up to `to` missing.
-    fn gap_to(&mut self, to: u64, out: &mut impl FnMut(Delivery<'_>)) {
+    fn gap_to(&mut self, to: u64, out: &mut impl FnMut(StreamEvent<'_>)) {
         if to > self.next_off {
             let len = to - self.next_off;
-            out(Delivery::Gap {
+            out(StreamEvent::Gap {
                 offset: self.next_off,
                 len,
             });
@@ -286,7 +272,7 @@ impl Assembler {
         wire_len: u64,
         packet: u64,
         ts: Timestamp,
-        out: &mut impl FnMut(Delivery<'_>),
+        out: &mut impl FnMut(StreamEvent<'_>),
     ) {
         let end = start + wire_len;
         if end <= self.next_off {
@@ -306,7 +292,7 @@ impl Assembler {
                 let piece_end = stop.min(captured_end);
                 let bytes =
                     &payload[(self.next_off - start) as usize..(piece_end - start) as usize];
-                out(Delivery::Data {
+                out(StreamEvent::Data {
                     offset: self.next_off,
                     bytes,
                     packet,
@@ -330,7 +316,7 @@ impl Assembler {
     }
 
     /// Delivers buffered segments that now start at `next_off`.
-    fn drain(&mut self, out: &mut impl FnMut(Delivery<'_>)) {
+    fn drain(&mut self, out: &mut impl FnMut(StreamEvent<'_>)) {
         while let Some(mut entry) = self.pending.first_entry() {
             let off = *entry.key();
             if off > self.next_off {
@@ -352,7 +338,7 @@ impl Assembler {
             let captured_end = off + seg.data.len() as u64;
             if self.next_off < captured_end {
                 let bytes = &seg.data[skip as usize..];
-                out(Delivery::Data {
+                out(StreamEvent::Data {
                     offset: self.next_off,
                     bytes,
                     packet: seg.packet,
@@ -377,7 +363,7 @@ impl Assembler {
         wire_len: u64,
         packet: u64,
         ts: Timestamp,
-        out: &mut impl FnMut(Delivery<'_>),
+        out: &mut impl FnMut(StreamEvent<'_>),
     ) {
         // Make room first; forcing a gap may put this segment in order.
         while self.pending_bytes + payload.len() > self.limit && !self.pending.is_empty() {
@@ -474,9 +460,9 @@ mod tests {
     }
 
     impl Sink {
-        fn take(&mut self) -> impl FnMut(Delivery<'_>) + '_ {
+        fn take(&mut self) -> impl FnMut(StreamEvent<'_>) + '_ {
             |d| match d {
-                Delivery::Data {
+                StreamEvent::Data {
                     offset,
                     bytes,
                     packet,
@@ -486,7 +472,7 @@ mod tests {
                     self.bytes.extend_from_slice(bytes);
                     self.packets.push((offset, packet));
                 }
-                Delivery::Gap { offset, len } => {
+                StreamEvent::Gap { offset, len } => {
                     assert_eq!(offset, self.bytes.len() as u64);
                     self.bytes.extend(std::iter::repeat_n(b'_', len as usize));
                     self.gaps.push((offset, len));

@@ -11,10 +11,10 @@ pub mod collect;
 pub mod seq;
 pub mod table;
 
-pub use assembler::{Assembler, AssemblerStats, Delivery};
+pub use assembler::{Assembler, AssemblerStats};
 pub use collect::CollectedStreams;
 pub use seq::SeqNumber;
-pub use table::{FinishedFlow, FlowConfig, FlowState, FlowSummary, FlowTable};
+pub use table::{FinishedFlow, FlowConfig, FlowState, FlowSummary, FlowTable, PortSet};
 
 use crate::capture::Timestamp;
 

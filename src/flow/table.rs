@@ -16,10 +16,9 @@ use std::net::SocketAddr;
 
 use rustc_hash::FxBuildHasher;
 
-use super::assembler::{Assembler, AssemblerStats, DEFAULT_OOO_LIMIT, Delivery};
+use super::assembler::{Assembler, AssemblerStats, DEFAULT_OOO_LIMIT};
 use super::{Direction, StreamEvent, StreamHandler};
 use crate::capture::{TcpSegment, Timestamp};
-use crate::proto::detect::is_mail_port;
 
 /// Tunables of the flow table.
 #[derive(Clone, Debug)]
@@ -33,6 +32,40 @@ pub struct FlowConfig {
     pub idle_timeout_nanos: i64,
     /// Above this many flows in the table, the idlest are handed on early.
     pub max_flows: usize,
+    /// Ports servers listen on, for telling client from server when the
+    /// handshake was not captured (the analysis gives the mail ports).
+    pub server_ports: PortSet,
+}
+
+/// A set of TCP ports.
+#[derive(Clone)]
+pub struct PortSet(Box<[u64; 1024]>);
+
+impl PortSet {
+    pub fn new(ports: impl IntoIterator<Item = u16>) -> Self {
+        let mut set = PortSet(Box::new([0; 1024]));
+        for p in ports {
+            set.0[p as usize / 64] |= 1 << (p % 64);
+        }
+        set
+    }
+
+    pub fn contains(&self, port: u16) -> bool {
+        self.0[port as usize / 64] & (1 << (port % 64)) != 0
+    }
+}
+
+impl Default for PortSet {
+    fn default() -> Self {
+        PortSet::new([])
+    }
+}
+
+impl std::fmt::Debug for PortSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ports: Vec<u16> = (0..=u16::MAX).filter(|&p| self.contains(p)).collect();
+        f.debug_tuple("PortSet").field(&ports).finish()
+    }
 }
 
 impl Default for FlowConfig {
@@ -42,6 +75,7 @@ impl Default for FlowConfig {
             linger_nanos: 5_000_000_000,
             idle_timeout_nanos: 600_000_000_000,
             max_flows: 200_000,
+            server_ports: PortSet::default(),
         }
     }
 }
@@ -120,7 +154,7 @@ impl<H: StreamHandler> Flow<H> {
     fn finish(mut self) -> FinishedFlow<H> {
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let handler = &mut self.handler;
-            self.asm[dir.index()].flush(&mut |d| handler.on_event(dir, event(d)));
+            self.asm[dir.index()].flush(&mut |d| handler.on_event(dir, d));
         }
         let s = &mut self.summary;
         s.streams = [self.asm[0].stats().clone(), self.asm[1].stats().clone()];
@@ -135,23 +169,6 @@ impl<H: StreamHandler> Flow<H> {
             summary: self.summary,
             handler: self.handler,
         }
-    }
-}
-
-fn event(d: Delivery<'_>) -> StreamEvent<'_> {
-    match d {
-        Delivery::Data {
-            offset,
-            bytes,
-            packet,
-            ts,
-        } => StreamEvent::Data {
-            offset,
-            bytes,
-            packet,
-            ts,
-        },
-        Delivery::Gap { offset, len } => StreamEvent::Gap { offset, len },
     }
 }
 
@@ -274,7 +291,7 @@ where
     }
 
     fn new_flow(&mut self, packet: u64, ts: Timestamp, seg: &TcpSegment<'_>) -> Box<Flow<H>> {
-        let (client, server, evidence) = orient(seg);
+        let (client, server, evidence) = orient(seg, &self.config.server_ports);
         let id = self.next_id;
         self.next_id += 1;
         let handler = (self.new_handler)(id, client, server);
@@ -405,12 +422,15 @@ where
     }
 }
 
-fn handler_event<H: StreamHandler>(h: &mut H, dir: Direction, d: Delivery<'_>) {
-    h.on_event(dir, event(d));
+fn handler_event<H: StreamHandler>(h: &mut H, dir: Direction, d: StreamEvent<'_>) {
+    h.on_event(dir, d);
 }
 
 /// Decides who is the client of a new flow from its first segment.
-fn orient(seg: &TcpSegment<'_>) -> (SocketAddr, SocketAddr, ClientEvidence) {
+fn orient(
+    seg: &TcpSegment<'_>,
+    server_ports: &PortSet,
+) -> (SocketAddr, SocketAddr, ClientEvidence) {
     let (src, dst) = (seg.src, seg.dst);
     if seg.flags.syn {
         // SYN comes from the client, SYN+ACK from the server (RFC 9293 §3.5).
@@ -421,7 +441,7 @@ fn orient(seg: &TcpSegment<'_>) -> (SocketAddr, SocketAddr, ClientEvidence) {
         };
     }
     let (sp, dp) = (src.port(), dst.port());
-    let server_is_dst = match (is_mail_port(dp), is_mail_port(sp)) {
+    let server_is_dst = match (server_ports.contains(dp), server_ports.contains(sp)) {
         (true, false) => Some(true),
         (false, true) => Some(false),
         _ if dp < 1024 && sp >= 1024 => Some(true),

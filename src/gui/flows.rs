@@ -180,20 +180,22 @@ pub fn findings(ui: &mut Ui, lang: Lang, scene: &Scene) -> Option<usize> {
                     // The code stays as the JSON has it (it is what one
                     // searches for); the sentence is the language's own
                     // when it has one, with the analyzer's case on hover.
-                    let meaning = lang.finding_meaning(f.record.code);
-                    let text = match meaning {
-                        None => format!(
+                    let text = match lang {
+                        Lang::En => format!(
                             "{place} {}  {}: {}",
                             clock_text(f.t),
                             f.record.code,
                             f.record.message
                         ),
-                        Some(meaning) => {
-                            format!("{place} {}  {}: {meaning}", clock_text(f.t), f.record.code)
-                        }
+                        Lang::Es => format!(
+                            "{place} {}  {}: {}",
+                            clock_text(f.t),
+                            f.record.code,
+                            lang.finding_meaning(f.record.code)
+                        ),
                     };
                     let mut link = ui.link(text);
-                    if meaning.is_some() {
+                    if lang == Lang::Es {
                         link = link.on_hover_text(&f.record.message);
                     }
                     if link.clicked() {

@@ -7,6 +7,8 @@
 //! (commands, replies, headers) is never translated: students must see
 //! the protocol's own words.
 
+use crate::trace::FindingCode;
+
 /// The language of the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -218,69 +220,59 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("{} packets on the way", "{} paquetes en camino"),
 ];
 
-/// What each analyzer finding means, in Spanish, by its code (the codes
-/// of `output-schema.md`). The analyzer's own sentence (with the names,
-/// numbers and RFC sections of the case) is English; in Spanish the window
-/// leads with this meaning and keeps that sentence as the detail. Sorted by
-/// code; a test checks that every code the analyzer can emit is here.
-const FINDINGS_ES: &[(&str, &str)] = &[
-    (
-        "bare-lf",
-        "Líneas que terminan en LF solo, sin CRLF: el protocolo exige CRLF",
-    ),
-    (
-        "data-rejected",
-        "El servidor rechazó el mensaje en DATA: no se entregó",
-    ),
-    (
-        "from-mismatch",
-        "El remitente del sobre (MAIL FROM) no coincide con el From: del mensaje: posible suplantación",
-    ),
-    (
-        "gap-in-stream",
-        "Faltan bytes de la conexión en la captura: lo que llevaban se perdió",
-    ),
-    (
-        "message-truncated",
-        "Mensaje demasiado grande: solo se guarda el principio",
-    ),
-    (
-        "open-relay",
-        "El servidor aceptó correo para otro dominio de un cliente sin autenticar: relé abierto",
-    ),
-    (
-        "overlong-line",
-        "Una línea supera la longitud máxima que permite el protocolo",
-    ),
-    (
-        "plaintext-auth",
-        "Credenciales enviadas sin TLS: cualquiera en el camino puede leerlas (base64 no es cifrado)",
-    ),
-    (
-        "pop3-deletions-not-committed",
-        "Mensajes marcados con DELE pero la sesión terminó sin QUIT: el servidor los conserva",
-    ),
-    (
-        "protocol-anomaly",
-        "Algo que no sigue el protocolo (un comando o una respuesta fuera de lugar)",
-    ),
-    (
-        "starttls-not-used",
-        "El servidor ofrecía STARTTLS pero el cliente no lo usó: toda la sesión fue en claro",
-    ),
-    (
-        "starttls-refused",
-        "El servidor rechazó STARTTLS: la sesión siguió en claro",
-    ),
-    (
-        "starttls-stripped",
-        "Alguien en el camino borró la oferta de STARTTLS (ataque de degradación o cortafuegos)",
-    ),
-    (
-        "tls-decrypt-failed",
-        "No se pudo descifrar la sesión TLS con las claves dadas",
-    ),
-];
+/// What each analyzer finding means, in Spanish. The analyzer's own
+/// sentence (with the names, numbers and RFC sections of the case) is
+/// English; in Spanish the window leads with this meaning and keeps that
+/// sentence as the detail. The `match` is exhaustive: a new finding code
+/// does not compile until it has its Spanish.
+fn finding_es(code: FindingCode) -> &'static str {
+    match code {
+        FindingCode::BareLf => "Líneas que terminan en LF solo, sin CRLF: el protocolo exige CRLF",
+        FindingCode::CaptureCorrupt => "Un registro del fichero de captura está dañado y se saltó",
+        FindingCode::CaptureTruncated => {
+            "El fichero de captura está cortado: lo que seguía se perdió"
+        }
+        FindingCode::CaptureUnknownBlock => {
+            "Se saltó un bloque del fichero de captura de tipo desconocido"
+        }
+        FindingCode::CaptureUnknownInterface => {
+            "Un paquete nombra una interfaz que la captura nunca describió"
+        }
+        FindingCode::DataRejected => "El servidor rechazó el mensaje en DATA: no se entregó",
+        FindingCode::FromMismatch => {
+            "El remitente del sobre (MAIL FROM) no coincide con el From: del mensaje: posible suplantación"
+        }
+        FindingCode::GapInStream => {
+            "Faltan bytes de la conexión en la captura: lo que llevaban se perdió"
+        }
+        FindingCode::MessageTruncated => "Mensaje demasiado grande: solo se guarda el principio",
+        FindingCode::OpenRelay => {
+            "El servidor aceptó correo para otro dominio de un cliente sin autenticar: relé abierto"
+        }
+        FindingCode::OverlongLine => "Una línea supera la longitud máxima que permite el protocolo",
+        FindingCode::PlaintextAuth => {
+            "Credenciales enviadas sin TLS: cualquiera en el camino puede leerlas (base64 no es cifrado)"
+        }
+        FindingCode::Pop3DeletionsNotCommitted => {
+            "Mensajes marcados con DELE pero la sesión terminó sin QUIT: el servidor los conserva"
+        }
+        FindingCode::ProtocolAnomaly => {
+            "Algo que no sigue el protocolo (un comando o una respuesta fuera de lugar)"
+        }
+        FindingCode::StarttlsNotUsed => {
+            "El servidor ofrecía STARTTLS pero el cliente no lo usó: toda la sesión fue en claro"
+        }
+        FindingCode::StarttlsRefused => "El servidor rechazó STARTTLS: la sesión siguió en claro",
+        FindingCode::StarttlsStripped => {
+            "Alguien en el camino borró la oferta de STARTTLS (ataque de degradación o cortafuegos)"
+        }
+        FindingCode::TlsCipherUnsupported => {
+            "La sesión TLS usa un cifrado que mailscope no sabe descifrar"
+        }
+        FindingCode::TlsDecryptFailed => "No se pudo descifrar la sesión TLS con las claves dadas",
+        FindingCode::TlsNoKeys => "El registro de claves no tiene los secretos de esta sesión TLS",
+    }
+}
 
 impl Lang {
     /// The severity's name (`high`, `medium`, `info` in the JSON).
@@ -292,15 +284,11 @@ impl Lang {
         }
     }
 
-    /// What a finding with this code means, when this language has its own
-    /// sentence for it (English has the analyzer's).
-    pub fn finding_meaning(self, code: &str) -> Option<&'static str> {
+    /// What a finding with this code means, in this language.
+    pub fn finding_meaning(self, code: FindingCode) -> &'static str {
         match self {
-            Lang::En => None,
-            Lang::Es => FINDINGS_ES
-                .iter()
-                .find(|(c, _)| *c == code)
-                .map(|(_, es)| *es),
+            Lang::En => code.meaning(),
+            Lang::Es => finding_es(code),
         }
     }
 }
@@ -369,68 +357,5 @@ mod tests {
             "no Spanish for:\n{}",
             missing.join("\n")
         );
-    }
-
-    /// Every finding code in the analyzer's source (the literal after
-    /// `.finding(Severity::…,` or in `code: "…"`) has a Spanish meaning.
-    #[test]
-    fn every_finding_code_has_a_spanish_meaning() {
-        for w in FINDINGS_ES.windows(2) {
-            assert!(w[0].0 < w[1].0, "{:?} must come after {:?}", w[1].0, w[0].0);
-        }
-        fn scan(dir: &std::path::Path, codes: &mut Vec<String>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    scan(&path, codes);
-                    continue;
-                }
-                if path.extension().is_none_or(|e| e != "rs") {
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                for call in [".finding(", "code: \""] {
-                    for (at, _) in text.match_indices(call) {
-                        let rest = &text[at + call.len()..];
-                        let rest = if call == ".finding(" {
-                            // Skip the severity argument.
-                            let Some(comma) = rest.find(',') else {
-                                continue;
-                            };
-                            let Some(r) = rest[comma + 1..].trim_start().strip_prefix('"') else {
-                                continue;
-                            };
-                            r
-                        } else {
-                            rest
-                        };
-                        let Some(end) = rest.find('"') else { continue };
-                        let code = &rest[..end];
-                        if !code.is_empty()
-                            && code
-                                .bytes()
-                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                        {
-                            codes.push(code.to_string());
-                        }
-                    }
-                }
-            }
-        }
-        let mut codes = Vec::new();
-        scan(
-            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
-            &mut codes,
-        );
-        codes.sort();
-        codes.dedup();
-        assert!(codes.len() >= 14, "the scan found only {codes:?}");
-        assert!(codes.iter().any(|c| c == "plaintext-auth"));
-        let missing: Vec<_> = codes
-            .iter()
-            .filter(|c| Lang::Es.finding_meaning(c).is_none())
-            .collect();
-        assert!(missing.is_empty(), "no Spanish meaning for {missing:?}");
-        assert_eq!(Lang::En.finding_meaning("plaintext-auth"), None);
     }
 }

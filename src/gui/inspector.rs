@@ -638,7 +638,7 @@ fn summary(ui: &mut egui::Ui, lang: Lang, scene: &Scene, m: &Msg) {
             ui.label(egui::RichText::new(lang.t("Carried by")).strong());
             ui.label(carried);
             ui.end_row();
-            if r.part != "full" && !r.part.is_empty() {
+            if !r.part.is_full() {
                 ui.label(egui::RichText::new(lang.t("Part")).strong());
                 ui.label(r.part.as_str());
                 ui.end_row();
@@ -1243,10 +1243,11 @@ mod tests {
         use crate::proto::Protocol;
         use crate::trace::{MessageRecord, RawMessage, Via};
         use std::sync::Arc;
-        let mut raw = RawMessage::new(Via::Data, "full", "DATA");
+        let mut raw = RawMessage::new(Via::Data, crate::trace::Part::Full, "DATA");
         raw.bytes = bytes.to_vec();
         raw.complete = true;
-        let record = MessageRecord::new(7, Protocol::Smtp, &raw, crate::mail::inspect(bytes, None));
+        let mut record = MessageRecord::new(7, Protocol::Smtp, &raw);
+        record.set_info(crate::mail::inspect(bytes, None));
         let conn = super::super::model::Conn {
             flow: 7,
             client: "10.0.0.1:40000".parse().unwrap(),

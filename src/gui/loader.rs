@@ -13,9 +13,7 @@ use std::rc::Rc;
 use std::sync::mpsc::{Receiver, channel};
 
 use super::model::{MessageBytes, Scene, SceneBuilder};
-use crate::analysis::FlowAnalyzer;
-use crate::pipeline::{Observed, Pipeline, PipelineOptions};
-use crate::proto::keylog::KeyLog;
+use crate::analysis::{AnalyzeOptions, Driver, KeySources, Observed, RunOptions};
 use crate::trace::{DialogueOptions, MessageHook, MessageRecord, RawMessage};
 
 /// What the loading thread tells the window.
@@ -73,24 +71,6 @@ pub fn analyze(
     options: &LoadOptions,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Scene, String> {
-    let pipeline_options = PipelineOptions {
-        observe_udp: true,
-        ..PipelineOptions::default()
-    };
-    let mut pipeline = Pipeline::open(path, pipeline_options)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut log = KeyLog::default();
-    for k in &options.keylogs {
-        let text = std::fs::read(k)
-            .map_err(|e| format!("cannot read the key log {}: {e}", k.display()))?;
-        log.add(&text);
-    }
-    let keys = (!options.no_decrypt).then(|| Rc::new(RefCell::new(log)));
-    if let Some(k) = &keys {
-        pipeline.collect_secrets(k.clone());
-    }
-    let total = pipeline.file_len();
-
     let builder = RefCell::new(SceneBuilder::new());
     // The hook sees each message before its bytes are dropped. It keeps
     // them in a store of its own: the finished flows keep their hook, so a
@@ -104,24 +84,27 @@ pub fn analyze(
             },
         ))
     };
-    let dialogue = DialogueOptions {
-        transcript: true,
-        full: false,
+    let analyze_options = AnalyzeOptions {
+        run: RunOptions {
+            observe_udp: true,
+            keys: KeySources {
+                files: options.keylogs.clone(),
+                no_decrypt: options.no_decrypt,
+            },
+            ..RunOptions::default()
+        },
+        dialogue: DialogueOptions {
+            transcript: true,
+            full: false,
+        },
+        hook: Some(hook),
     };
-    let result = pipeline.run_observed(
-        |id, _client, server| {
-            FlowAnalyzer::with_keys(
-                id,
-                server.port(),
-                dialogue,
-                Some(hook.clone()),
-                keys.clone(),
-            )
-        },
-        |flow| {
-            let analysis = flow.handler.finish(flow.summary);
-            builder.borrow_mut().flow(analysis);
-        },
+    let mut driver = Driver::open(path, &analyze_options.run)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let total = driver.pipeline().file_len();
+    let result = driver.analyze(
+        &analyze_options,
+        |analysis| builder.borrow_mut().flow(analysis),
         |read| progress(read, total),
         |seen| match seen {
             Observed::Tcp(p) => builder.borrow_mut().packet(&p),
@@ -138,7 +121,7 @@ pub fn analyze(
             ),
         },
     );
-    drop(hook);
+    drop(analyze_options);
     let mut builder = builder.into_inner();
     builder.message_bytes(std::mem::take(&mut *store.borrow_mut()));
     if let Err(e) = result {
@@ -146,9 +129,9 @@ pub fn analyze(
         // with the error as a warning.
         builder.warning(format!("reading stopped: {e}"));
     }
-    builder.host_names(pipeline.reader().host_names());
-    for w in pipeline.reader().warnings() {
-        builder.warning(w.to_string());
+    builder.host_names(driver.pipeline().reader().host_names());
+    for w in driver.warnings() {
+        builder.warning(w);
     }
     let name = path
         .file_name()

@@ -12,13 +12,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use crate::analysis::FlowAnalysis;
+use crate::analysis::PacketSeen;
 use crate::capture::Timestamp;
 use crate::capture::decode::TcpFlags;
 use crate::flow::Direction;
-use crate::pipeline::PacketSeen;
 use crate::proto::tls::TlsSummary;
 use crate::proto::{Protocol, TlsMode};
-use crate::trace::{Credential, Finding, LineKind, MessageRecord, Severity, Via};
+use crate::trace::{
+    Credential, Finding, LineKind, MessagePaths, MessageRecord, PathKey, Severity, Via,
+};
 
 /// Packets kept for the animation at most; later ones are counted only
 /// (the analysis itself still reads them all).
@@ -452,13 +454,13 @@ impl SceneBuilder {
                 client_host,
                 server_host,
                 protocol,
-                tls: d.tls.active().then(|| TlsView {
+                tls: a.tls.clone().map(|summary| TlsView {
                     mode: if a.verdict.tls == TlsMode::None {
                         TlsMode::Starttls
                     } else {
                         a.verdict.tls
                     },
-                    summary: d.tls.summary().clone(),
+                    summary,
                 }),
                 start: rel(s.start),
                 end: rel(s.end),
@@ -666,53 +668,47 @@ impl ConnPhase {
     }
 }
 
-/// Messages with the same Message-ID (or the same bytes) seen on several
-/// connections: submission → relay → retrieval.
+/// The paths of the messages (`trace::paths`, the same definition as
+/// `analyze`'s `message_path` records): submission → relay → retrieval,
+/// and messages seen on one connection only.
 fn journeys(scene: &Scene) -> Vec<Journey> {
-    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut order = Vec::new();
+    let mut paths = MessagePaths::default();
     for (i, m) in scene.messages.iter().enumerate() {
-        if m.record.part != "full" && m.record.part != "top" {
-            continue;
-        }
-        let key = m
-            .record
-            .message_id
-            .clone()
-            .unwrap_or_else(|| m.record.sha256.clone());
-        let e = by_key.entry(key.clone()).or_default();
-        if e.is_empty() {
-            order.push(key);
-        }
-        e.push(i);
+        let c = &scene.conns[m.conn];
+        paths.add(&m.record, i, c.client, c.server);
     }
-    let mut out = Vec::new();
-    for key in order {
-        let msgs = &by_key[&key];
-        let mut hops: Vec<Hop> = msgs
-            .iter()
-            .map(|&mi| {
-                let m = &scene.messages[mi];
-                let upstream = matches!(m.record.via, Via::Data | Via::Bdat | Via::Append);
-                let t_start = transfer_start(scene, m);
-                Hop {
-                    msg: mi,
-                    conn: m.conn,
-                    t_start,
-                    t_end: m.t,
-                    t_first: first_data_packet(scene, m.conn, upstream, t_start, m.t),
-                    upstream,
-                }
-            })
-            .collect();
-        hops.sort_by(|a, b| a.t_end.total_cmp(&b.t_end));
-        out.push(Journey {
-            subject: scene.messages[msgs[0]].record.subject.clone(),
-            key,
-            hops,
-        });
-    }
-    out
+    paths
+        .all()
+        .into_iter()
+        .map(|path| {
+            let mut hops: Vec<Hop> = path
+                .hops
+                .iter()
+                .map(|h| {
+                    let m = &scene.messages[h.message];
+                    let upstream = matches!(m.record.via, Via::Data | Via::Bdat | Via::Append);
+                    let t_start = transfer_start(scene, m);
+                    Hop {
+                        msg: h.message,
+                        conn: m.conn,
+                        t_start,
+                        t_end: m.t,
+                        t_first: first_data_packet(scene, m.conn, upstream, t_start, m.t),
+                        upstream,
+                    }
+                })
+                .collect();
+            hops.sort_by(|a, b| a.t_end.total_cmp(&b.t_end));
+            Journey {
+                key: match path.key {
+                    PathKey::MessageId(id) => id,
+                    PathKey::Sha256(h) => h,
+                },
+                subject: path.subject,
+                hops,
+            }
+        })
+        .collect()
 }
 
 /// When the transfer of `m` began: the last command on its connection

@@ -19,9 +19,14 @@
 
 use super::{Protocol, TlsMode, tls};
 use crate::flow::{Direction, StreamEvent, StreamHandler};
+pub use crate::trace::Verdict;
 
 /// How many leading bytes of each direction are kept for the decision.
 pub const SNIFF_LEN: usize = 64;
+
+/// Bytes a flow may show at most before the protocol is decided on what
+/// was seen (the analysis holds them back until then).
+pub const MAX_UNDECIDED: usize = 16 * 1024;
 
 /// Standard ports: SMTP relay, submission (RFC 6409), SMTPS (RFC 8314) and
 /// the common alternative 2525; POP3 and POP3S; IMAP and IMAPS.
@@ -33,6 +38,9 @@ pub fn port_protocol(port: u16) -> Option<Protocol> {
         _ => None,
     }
 }
+
+/// Every port of [`port_protocol`].
+pub const MAIL_PORTS: [u16; 8] = [25, 465, 587, 2525, 110, 995, 143, 993];
 
 pub fn is_mail_port(port: u16) -> bool {
     port_protocol(port).is_some()
@@ -49,17 +57,16 @@ pub fn protocol_of_greeting(server: &[u8]) -> Option<Protocol> {
     greeting(server, None, true)
 }
 
-/// The decision, with a short reason a person can check.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Verdict {
-    pub protocol: Protocol,
-    pub tls: TlsMode,
-    pub reason: &'static str,
-}
-
-/// Keeps the first bytes of both directions and watches for a switch to TLS.
-/// Cheap enough to run on every flow: after the first [`SNIFF_LEN`] bytes it
-/// only looks at the first bytes of each later chunk.
+/// Keeps the first bytes of both directions, decides once what the flow
+/// speaks, and watches for a switch to TLS. Cheap enough to run on every
+/// flow: after the first [`SNIFF_LEN`] bytes it only looks at the first
+/// bytes of each later chunk.
+///
+/// The decision is made as soon as the evidence cannot change any more —
+/// TLS from the first byte, a server greeting that names its protocol, or
+/// the first line of both directions — or when [`MAX_UNDECIDED`] bytes went
+/// by, or at the end of the flow; then it is frozen. `flows` and `analyze`
+/// both ask this one decision, so they cannot disagree.
 #[derive(Clone, Debug)]
 pub struct ProtocolSniffer {
     server_port: u16,
@@ -67,8 +74,14 @@ pub struct ProtocolSniffer {
     prefix_len: [u8; 2],
     /// Capture index of the first data packet of each direction.
     first_packet: [Option<u64>; 2],
+    /// Whether each direction has shown its first line (or enough bytes).
+    ready: [bool; 2],
+    /// Bytes seen in both directions (up to the decision).
+    seen: usize,
     /// A TLS handshake record started a chunk after plaintext data.
     tls_after_plaintext: bool,
+    /// The frozen decision (its `tls` is updated by later evidence).
+    decided: Option<Verdict>,
 }
 
 impl ProtocolSniffer {
@@ -78,7 +91,54 @@ impl ProtocolSniffer {
             prefix: [[0; SNIFF_LEN]; 2],
             prefix_len: [0; 2],
             first_packet: [None; 2],
+            ready: [false; 2],
+            seen: 0,
             tls_after_plaintext: false,
+            decided: None,
+        }
+    }
+
+    /// The decision, once the evidence allows one (see the type's doc).
+    pub fn decided(&self) -> Option<Verdict> {
+        let mut v = self.decided.clone()?;
+        if v.tls == TlsMode::None && self.tls_after_plaintext && v.protocol != Protocol::Unknown {
+            v.tls = TlsMode::Starttls;
+        }
+        Some(v)
+    }
+
+    /// The decision, made now on what was seen if it was not made yet
+    /// (the flow is over).
+    pub fn decide(&mut self) -> Verdict {
+        if self.decided.is_none() {
+            self.decided = Some(self.verdict());
+        }
+        self.decided().expect("decided above")
+    }
+
+    /// Freezes the decision when the evidence is complete.
+    fn maybe_decide(&mut self) {
+        if self.decided.is_some() {
+            return;
+        }
+        let client = self.prefix(Direction::ClientToServer);
+        let server = self.prefix(Direction::ServerToClient);
+        let by_port = port_protocol(self.server_port);
+        let server_first = self.server_first();
+        let tls_start = looks_like_tls_start(client) || looks_like_tls_start(server);
+        let named = self.ready[Direction::ServerToClient.index()]
+            && greeting(server, by_port, server_first).is_some();
+        let both = self.ready[0] && self.ready[1];
+        if tls_start || named || both || self.seen >= MAX_UNDECIDED {
+            self.decided = Some(self.verdict());
+        }
+    }
+
+    fn server_first(&self) -> bool {
+        match self.first_packet {
+            [Some(c), Some(s)] => s < c,
+            [None, Some(_)] => true,
+            _ => false,
         }
     }
 
@@ -87,21 +147,14 @@ impl ProtocolSniffer {
         &self.prefix[d][..self.prefix_len[d] as usize]
     }
 
-    /// Decides from what was seen so far.
-    pub fn verdict(&self) -> Verdict {
+    /// Decides from what was seen so far (the `tls` of plaintext stays
+    /// `none`: [`decided`](Self::decided) adds a later STARTTLS).
+    fn verdict(&self) -> Verdict {
         let client = self.prefix(Direction::ClientToServer);
         let server = self.prefix(Direction::ServerToClient);
         let by_port = port_protocol(self.server_port);
-        let server_first = match self.first_packet {
-            [Some(c), Some(s)] => s < c,
-            [None, Some(_)] => true,
-            _ => false,
-        };
-        let upgraded = if self.tls_after_plaintext {
-            TlsMode::Starttls
-        } else {
-            TlsMode::None
-        };
+        let server_first = self.server_first();
+        let upgraded = TlsMode::None;
         let verdict = |protocol, tls, reason| Verdict {
             protocol,
             tls,
@@ -172,6 +225,15 @@ impl StreamHandler for ProtocolSniffer {
             let take = (SNIFF_LEN - have).min(bytes.len());
             self.prefix[d][have..have + take].copy_from_slice(&bytes[..take]);
             self.prefix_len[d] = (have + take) as u8;
+        }
+        if self.decided.is_none() {
+            self.seen += bytes.len();
+            if !self.ready[d]
+                && (self.prefix(dir).contains(&b'\n') || self.prefix_len[d] as usize >= SNIFF_LEN)
+            {
+                self.ready[d] = true;
+            }
+            self.maybe_decide();
         }
     }
 }
@@ -339,7 +401,7 @@ mod tests {
             );
             off[dir.index()] += bytes.len() as u64;
         }
-        s.verdict()
+        s.decide()
     }
 
     use Direction::{ClientToServer as C, ServerToClient as S};

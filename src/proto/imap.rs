@@ -30,7 +30,7 @@ use super::lines::{Ending, Line, LineReader};
 use super::sasl::SaslExchange;
 use super::{MailParser, quote, text};
 use crate::flow::Direction;
-use crate::trace::{Credential, Dialogue, LineKind, RawMessage, Severity, Via};
+use crate::trace::{Credential, Dialogue, FindingCode, LineKind, Part, RawMessage, Severity, Via};
 
 const C: Direction = Direction::ClientToServer;
 const S: Direction = Direction::ServerToClient;
@@ -122,7 +122,6 @@ struct State {
     capabilities_starttls: bool,
     starttls_asked: bool,
     tls: bool,
-    tls_pos: [u64; 2],
     /// Fetched messages' current sequence numbers (they shift on EXPUNGE).
     fetched: Vec<(u64, usize)>,
     greeted: bool,
@@ -156,7 +155,7 @@ fn literal_announced(text: &[u8]) -> Option<(u64, bool)> {
 
 /// What a FETCH data item holding a literal is (`BODY[]` → `full`, …), or
 /// None when the literal is not message content.
-fn fetch_part(before: &[u8]) -> Option<String> {
+fn fetch_part(before: &[u8]) -> Option<Part> {
     let t = text(before).to_ascii_uppercase();
     let t = t.trim_end();
     let pos = ["BODY.PEEK[", "BODY[", "BINARY.PEEK[", "BINARY[", "RFC822"]
@@ -167,9 +166,9 @@ fn fetch_part(before: &[u8]) -> Option<String> {
     let item = item.trim_end();
     if let Some(rest) = item.strip_prefix("RFC822") {
         return match rest {
-            "" => Some("full".into()),
-            ".HEADER" => Some("header".into()),
-            ".TEXT" => Some("text".into()),
+            "" => Some(Part::Full),
+            ".HEADER" => Some(Part::Header),
+            ".TEXT" => Some(Part::Text),
             _ => None,
         };
     }
@@ -178,14 +177,16 @@ fn fetch_part(before: &[u8]) -> Option<String> {
     let section = &item[open + 1..close];
     let partial = item[close + 1..].trim();
     let base = match section {
-        "" => "full".to_string(),
-        "HEADER" => "header".to_string(),
-        "TEXT" => "text".to_string(),
-        s if s.starts_with("HEADER.FIELDS") => "header".to_string(),
-        s => s.to_string(),
+        "" => Part::Full,
+        "HEADER" => Part::Header,
+        "TEXT" => Part::Text,
+        s if s.starts_with("HEADER.FIELDS") => Part::Header,
+        s => Part::Section(s.to_string()),
     };
+    // A partial fetch (`BODY[]<0.100>`, RFC 3501 §6.4.5) carries only a
+    // range of the part.
     Some(match partial.strip_prefix('<') {
-        Some(p) => format!("{base}<{}", p),
+        Some(p) => Part::Section(format!("{}<{p}", base.as_str())),
         None => base,
     })
 }
@@ -255,14 +256,15 @@ fn tokens(pieces: &[Piece]) -> Vec<Vec<u8>> {
 }
 
 impl MailParser for ImapParser {
-    fn feed(&mut self, dir: Direction, mut input: &[u8], out: &mut Dialogue) {
+    fn feed(&mut self, dir: Direction, mut input: &[u8], out: &mut Dialogue) -> usize {
         let d = dir.index();
+        let total = input.len();
         while !input.is_empty() {
             let st = &mut self.st;
             let side = &mut self.sides[d];
             if st.tls {
-                super::feed_upgraded(&mut st.tls_pos, dir, input, out);
-                return;
+                // The rest is TLS: the session takes it from here.
+                return total - input.len();
             }
             if let Some(lit) = side.g.literal.as_mut() {
                 let taken = side.reader.take(&mut input, lit.remaining);
@@ -291,26 +293,20 @@ impl MailParser for ImapParser {
                     st.bare_lf[d] = true;
                     out.finding(
                         Severity::Info,
-                        "bare-lf",
+                        FindingCode::BareLf,
                         "a line ends with a bare LF instead of CRLF (RFC 9051 §2.2)",
                     );
                 }
                 st.line(&mut side.g, dir, line, out);
             }
-            if self.st.tls {
-                self.st.tls_pos = [
-                    self.sides[0].reader.position(),
-                    self.sides[1].reader.position(),
-                ];
-            }
         }
+        total
     }
 
     fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue) {
         let st = &mut self.st;
         let side = &mut self.sides[dir.index()];
         if st.tls {
-            super::gap_upgraded(&mut st.tls_pos, dir, len, out);
             return;
         }
         let start = side.reader.position();
@@ -370,6 +366,10 @@ impl MailParser for ImapParser {
 
     fn upgraded_to_tls(&self) -> bool {
         self.st.tls
+    }
+
+    fn resume_plaintext(&mut self) {
+        self.st.tls = false;
     }
 }
 
@@ -520,7 +520,7 @@ impl State {
             }
             Direction::ClientToServer if w1 == Some("APPEND") && n > 0 => Some(RawMessage::new(
                 Via::Append,
-                "full",
+                Part::Full,
                 text(first.unwrap_or_default()).trim_end().to_string(),
             )),
             _ => None,
@@ -616,7 +616,7 @@ impl State {
         let Some(name) = toks.get(1) else {
             out.finding(
                 Severity::Info,
-                "protocol-anomaly",
+                FindingCode::ProtocolAnomaly,
                 format!(
                     "not an IMAP command (no tag and command): {}",
                     quote(line_text)
@@ -633,7 +633,7 @@ impl State {
         if !valid_tag || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             out.finding(
                 Severity::Info,
-                "protocol-anomaly",
+                FindingCode::ProtocolAnomaly,
                 format!("not an IMAP command: {}", quote(line_text)),
             );
             return;
@@ -757,7 +757,7 @@ impl State {
         if !matches!(status, "OK" | "NO" | "BAD") {
             out.finding(
                 Severity::Info,
-                "protocol-anomaly",
+                FindingCode::ProtocolAnomaly,
                 format!("not an IMAP response: {}", quote(first)),
             );
             return;
@@ -855,7 +855,7 @@ mod tests {
     use super::*;
     use crate::mail::sha256_hex;
     use crate::proto::Protocol;
-    use crate::proto::testing::{self, codes, creds, transcript};
+    use crate::proto::testing::{self, codes, creds, encrypted, transcript};
 
     fn run(script: &[(Direction, &[u8])]) -> Dialogue {
         testing::run(&mut ImapParser::new(), Protocol::Imap, script, false)
@@ -935,10 +935,7 @@ mod tests {
             (S, &[0x16, 3, 3, 0, 1, 2]),
         ]);
         assert!(d.findings.is_empty(), "{:?}", d.findings);
-        assert_eq!(
-            (d.tls.summary().bytes_c2s, d.tls.summary().bytes_s2c),
-            (6, 6)
-        );
+        assert_eq!((encrypted(&d, C), encrypted(&d, S)), (6, 6));
         let refused = run(&[
             (S, b"* OK ready\r\n"),
             (C, b"a1 STARTTLS\r\n"),
@@ -1112,7 +1109,7 @@ mod tests {
             (C, b"a1 FETCH 1 BODY[HEADER]\r\n"),
             (S, &fetch),
         ]);
-        assert_eq!(d.messages[0].part, "header");
+        assert_eq!(d.messages[0].part, Part::Header);
         assert_eq!(d.messages[0].subject.as_deref(), Some("s"));
         assert!(d.messages[0].attachments.is_empty());
     }

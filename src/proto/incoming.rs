@@ -1,6 +1,7 @@
 //! A message being received, whatever the protocol: its bytes (bounded by
 //! [`MAX_MESSAGE_BYTES`]), its real size, and where it started.
 
+use crate::trace::FindingCode;
 use crate::trace::{Dialogue, MAX_MESSAGE_BYTES, RawMessage, Severity};
 
 #[derive(Debug)]
@@ -37,7 +38,7 @@ impl Incoming {
             self.raw.complete = false;
             out.finding(
                 Severity::Medium,
-                "message-truncated",
+                FindingCode::MessageTruncated,
                 format!(
                     "message larger than {MAX_MESSAGE_BYTES} bytes: only the first {MAX_MESSAGE_BYTES} bytes are kept"
                 ),

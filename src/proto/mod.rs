@@ -31,16 +31,23 @@ use crate::trace::Dialogue;
 /// reuse the same grammar.
 pub trait MailParser {
     /// In-order bytes of `dir`, at the stream position after the previous
-    /// call (plus any gap reported in between).
-    fn feed(&mut self, dir: Direction, bytes: &[u8], out: &mut Dialogue);
+    /// call (plus any gap reported in between). Returns how many were read
+    /// as this protocol: all of them, unless the dialogue switched to TLS
+    /// (see [`upgraded_to_tls`](Self::upgraded_to_tls)); the rest is for the
+    /// session's TLS layer.
+    fn feed(&mut self, dir: Direction, bytes: &[u8], out: &mut Dialogue) -> usize;
     /// `len` bytes of `dir` are missing from the capture.
     fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue);
     /// The flow is over: hand on unfinished messages (marked incomplete),
     /// settle pending commands and add end-of-flow findings.
     fn finish(&mut self, out: &mut Dialogue);
     /// Whether the dialogue switched to TLS after a STARTTLS/STLS that the
-    /// server accepted.
+    /// server accepted (RFC 3207 §4, RFC 2595 §4): from here on the parser
+    /// reads nothing until [`resume_plaintext`](Self::resume_plaintext).
     fn upgraded_to_tls(&self) -> bool;
+    /// The bytes after the upgrade were not TLS (a capture exported by a
+    /// TLS-intercepting proxy goes on in clear): read them as this protocol.
+    fn resume_plaintext(&mut self);
 }
 
 /// A fresh dialogue parser for a mail protocol.
@@ -53,71 +60,7 @@ pub fn new_parser(protocol: Protocol) -> Option<Box<dyn MailParser>> {
     }
 }
 
-/// The protocols mailscope tells apart (the `protocol` of a `flow` record).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    Smtp,
-    Pop3,
-    Imap,
-    /// TLS on a port that does not say what it carries.
-    Tls,
-    Unknown,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Smtp => "smtp",
-            Protocol::Pop3 => "pop3",
-            Protocol::Imap => "imap",
-            Protocol::Tls => "tls",
-            Protocol::Unknown => "unknown",
-        }
-    }
-
-    pub fn is_mail(self) -> bool {
-        matches!(self, Protocol::Smtp | Protocol::Pop3 | Protocol::Imap)
-    }
-}
-
-/// Whether (and how) a flow is encrypted (the `tls` of a `flow` record).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    /// Plaintext throughout.
-    None,
-    /// Plaintext first, then upgraded with STARTTLS/STLS (RFC 3207, 2595).
-    Starttls,
-    /// TLS from the first byte (ports 465, 993, 995; RFC 8314).
-    Implicit,
-}
-
-impl TlsMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TlsMode::None => "none",
-            TlsMode::Starttls => "starttls",
-            TlsMode::Implicit => "implicit",
-        }
-    }
-}
-
-/// After an accepted STARTTLS/STLS (RFC 3207 §4, RFC 2595 §4) every byte
-/// of both directions is TLS: `pos` is the next stream offset of each
-/// direction, kept by the parser from the moment of the upgrade.
-pub(crate) fn feed_upgraded(pos: &mut [u64; 2], dir: Direction, bytes: &[u8], out: &mut Dialogue) {
-    let start = pos[dir.index()];
-    pos[dir.index()] += bytes.len() as u64;
-    out.tls_bytes(dir, bytes, start);
-}
-
-/// A gap after the upgrade: the TLS tracker loses its record boundaries.
-pub(crate) fn gap_upgraded(pos: &mut [u64; 2], dir: Direction, len: u64, out: &mut Dialogue) {
-    let start = pos[dir.index()];
-    pos[dir.index()] += len;
-    out.tls_gap(dir, start, len);
-}
+pub use crate::trace::{Protocol, TlsMode};
 
 /// Bytes as text for people (invalid UTF-8 replaced).
 pub(crate) fn text(bytes: &[u8]) -> String {
@@ -158,6 +101,7 @@ pub(crate) mod testing {
                 full,
             },
         );
+        read_messages(&mut out);
         let mut off = [0u64; 2];
         for (i, (dir, bytes)) in script.iter().enumerate() {
             out.data_arrived(
@@ -166,11 +110,42 @@ pub(crate) mod testing {
                 i as u64,
                 Timestamp::from_nanos(i as i64),
             );
-            parser.feed(*dir, bytes, &mut out);
+            feed_or_encrypted(parser, *dir, bytes, off[dir.index()], &mut out);
             off[dir.index()] += bytes.len() as u64;
         }
         parser.finish(&mut out);
         out
+    }
+
+    /// Messages are read as the analysis reads them (headers, attachments;
+    /// the rules on them, like `from-mismatch`, are the analysis's).
+    fn read_messages(out: &mut Dialogue) {
+        out.set_completer(Box::new(|out, index, raw| {
+            let mut info = crate::mail::inspect(&raw.bytes, None);
+            if !raw.part.is_full() {
+                info.attachments.clear();
+            }
+            out.messages[index].set_info(info);
+        }));
+    }
+
+    /// Feeds a parser; what it leaves after a STARTTLS is noted as
+    /// encrypted, as the session's TLS layer would without keys.
+    fn feed_or_encrypted(
+        parser: &mut dyn MailParser,
+        dir: Direction,
+        bytes: &[u8],
+        start: u64,
+        out: &mut Dialogue,
+    ) {
+        let read = if parser.upgraded_to_tls() {
+            0
+        } else {
+            parser.feed(dir, bytes, out)
+        };
+        if read < bytes.len() {
+            out.encrypted(dir, start + read as u64, (bytes.len() - read) as u64);
+        }
     }
 
     /// The transcript as `C: …` / `S: …` lines.
@@ -186,6 +161,16 @@ pub(crate) mod testing {
                 format!("{who}: {}", l.text)
             })
             .collect()
+    }
+
+    /// Bytes of `dir` noted as encrypted (`[TLS: N bytes encrypted]`).
+    pub fn encrypted(d: &Dialogue, dir: Direction) -> u64 {
+        d.transcript
+            .iter()
+            .filter(|l| l.dir == dir && l.kind == crate::trace::LineKind::Tls)
+            .filter_map(|l| l.text.strip_prefix("[TLS: "))
+            .filter_map(|t| t.split(' ').next()?.parse::<u64>().ok())
+            .sum()
     }
 
     /// A credential as (mechanism, user, password, accepted).
@@ -206,7 +191,7 @@ pub(crate) mod testing {
     }
 
     pub fn codes(d: &Dialogue) -> Vec<&'static str> {
-        d.findings.iter().map(|f| f.code).collect()
+        d.findings.iter().map(|f| f.code.as_str()).collect()
     }
 
     /// Everything a parser found in a script, in a comparable form.
@@ -223,8 +208,11 @@ pub(crate) mod testing {
                 full: true,
             },
         );
+        read_messages(&mut out);
+        let mut off = [0u64; 2];
         for (dir, bytes) in script {
-            parser.feed(*dir, bytes, &mut out);
+            feed_or_encrypted(parser, *dir, bytes, off[dir.index()], &mut out);
+            off[dir.index()] += bytes.len() as u64;
         }
         parser.finish(&mut out);
         let mut v: Vec<String> = out

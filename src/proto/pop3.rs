@@ -37,7 +37,7 @@ use super::lines::{Ending, Line, LineReader};
 use super::sasl::SaslExchange;
 use super::{MailParser, quote, text};
 use crate::flow::Direction;
-use crate::trace::{Credential, Dialogue, LineKind, RawMessage, Severity, Via};
+use crate::trace::{Credential, Dialogue, FindingCode, LineKind, Part, RawMessage, Severity, Via};
 
 const C: Direction = Direction::ClientToServer;
 const S: Direction = Direction::ServerToClient;
@@ -108,7 +108,6 @@ struct State {
     stls_offered: bool,
     stls_asked: bool,
     tls: bool,
-    tls_pos: [u64; 2],
     bare_lf: [bool; 2],
     overlong: bool,
 }
@@ -120,13 +119,14 @@ impl Pop3Parser {
 }
 
 impl MailParser for Pop3Parser {
-    fn feed(&mut self, dir: Direction, mut input: &[u8], out: &mut Dialogue) {
+    fn feed(&mut self, dir: Direction, mut input: &[u8], out: &mut Dialogue) -> usize {
         let d = dir.index();
+        let total = input.len();
         while !input.is_empty() {
             let st = &mut self.st;
             if st.tls {
-                super::feed_upgraded(&mut st.tls_pos, dir, input, out);
-                return;
+                // The rest is TLS: the session takes it from here.
+                return total - input.len();
             }
             if dir == C
                 && st.stls_asked
@@ -146,16 +146,13 @@ impl MailParser for Pop3Parser {
                     Direction::ServerToClient => st.server_line(line, continues, out),
                 }
             }
-            if self.st.tls {
-                self.st.tls_pos = [self.readers[0].position(), self.readers[1].position()];
-            }
         }
+        total
     }
 
     fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue) {
         let st = &mut self.st;
         if st.tls {
-            super::gap_upgraded(&mut st.tls_pos, dir, len, out);
             return;
         }
         let reader = &mut self.readers[dir.index()];
@@ -204,7 +201,7 @@ impl MailParser for Pop3Parser {
             }
             out.finding(
                 Severity::Info,
-                "pop3-deletions-not-committed",
+                FindingCode::Pop3DeletionsNotCommitted,
                 format!(
                     "messages {} were marked with DELE but the session ended without QUIT, so the server keeps them (RFC 1939 §6)",
                     numbers.join(", ")
@@ -219,6 +216,10 @@ impl MailParser for Pop3Parser {
     fn upgraded_to_tls(&self) -> bool {
         self.st.tls
     }
+
+    fn resume_plaintext(&mut self) {
+        self.st.tls = false;
+    }
 }
 
 impl State {
@@ -228,7 +229,7 @@ impl State {
             let who = if dir == C { "client" } else { "server" };
             out.finding(
                 Severity::Info,
-                "bare-lf",
+                FindingCode::BareLf,
                 format!("the {who} ends lines with a bare LF instead of CRLF (RFC 1939 §3)"),
             );
         }
@@ -242,7 +243,7 @@ impl State {
             self.overlong = true;
             out.finding(
                 Severity::Medium,
-                "overlong-line",
+                FindingCode::OverlongLine,
                 format!(
                     "a line of {} bytes exceeds POP3's {limit}-octet limit (RFC 2449 §4)",
                     line.wire_len()
@@ -373,7 +374,7 @@ impl State {
                 };
                 out.finding(
                     Severity::Info,
-                    "protocol-anomaly",
+                    FindingCode::ProtocolAnomaly,
                     format!("{what}: {} at offset {}", quote(line.text), line.start),
                 );
                 Cmd::Other
@@ -443,7 +444,7 @@ impl State {
         if !ok && !t.starts_with(b"-ERR") {
             out.finding(
                 Severity::Info,
-                "protocol-anomaly",
+                FindingCode::ProtocolAnomaly,
                 format!("not a POP3 reply: {} at offset {}", quote(t), line.start),
             );
             return;
@@ -463,7 +464,7 @@ impl State {
         let Some(cmd) = self.pending.pop_front() else {
             out.finding(
                 Severity::Info,
-                "protocol-anomaly",
+                FindingCode::ProtocolAnomaly,
                 format!("reply without a command: {}", quote(t)),
             );
             return;
@@ -501,8 +502,8 @@ impl State {
             Cmd::Listing { multi: true } if ok => self.multi = Some(Multi::Listing),
             Cmd::Retr(n) | Cmd::Top(n) if ok => {
                 let (via, part, verb) = match cmd {
-                    Cmd::Retr(_) => (Via::Retr, "full", "RETR"),
-                    _ => (Via::Top, "top", "TOP"),
+                    Cmd::Retr(_) => (Via::Retr, Part::Full, "RETR"),
+                    _ => (Via::Top, Part::Top, "TOP"),
                 };
                 let mut raw = RawMessage::new(via, part, format!("{verb} {n}"));
                 raw.number = Some(n);
@@ -544,7 +545,7 @@ mod tests {
     use super::*;
     use crate::mail::sha256_hex;
     use crate::proto::Protocol;
-    use crate::proto::testing::{self, codes, creds, transcript};
+    use crate::proto::testing::{self, codes, creds, encrypted, transcript};
 
     fn run(script: &[(Direction, &[u8])]) -> Dialogue {
         testing::run(&mut Pop3Parser::new(), Protocol::Pop3, script, false)
@@ -722,7 +723,7 @@ mod tests {
             (C, &[0x16, 3, 1, 0, 1, 1]),
         ]);
         assert!(d.findings.is_empty(), "{:?}", d.findings);
-        assert_eq!(d.tls.summary().bytes_c2s, 6);
+        assert_eq!(encrypted(&d, C), 6);
         let refused = run(&[(S, b"+OK\r\n"), (C, b"STLS\r\n"), (S, b"-ERR no\r\n")]);
         assert_eq!(codes(&refused), ["starttls-refused"]);
         let unused = run(&[

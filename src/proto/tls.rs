@@ -19,6 +19,7 @@
 //! 3. the two hellos, parsed field by field with every length checked.
 
 use crate::flow::Direction;
+pub use crate::trace::TlsSummary;
 
 /// Largest record a TLS 1.2 peer may send (RFC 5246 §6.2.3: 2^14 bytes of
 /// plaintext plus up to 2048 bytes of expansion by the cipher).
@@ -177,57 +178,11 @@ pub struct HelloParams {
     pub version: Option<u16>,
 }
 
-/// What the records and the hellos tell an eavesdropper.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct TlsSummary {
-    /// Record headers read per direction (every content type).
-    pub records_c2s: u64,
-    pub records_s2c: u64,
-    /// Every byte fed, records or not.
-    pub bytes_c2s: u64,
-    pub bytes_s2c: u64,
-    /// Negotiated version, e.g. `TLS 1.3` (from the ServerHello's
-    /// supported_versions extension, else its legacy version).
-    pub version: Option<String>,
-    /// Server name the client asked for (RFC 6066 §3).
-    pub sni: Option<String>,
-    /// Cipher suite the server chose, by its IANA name (`0xC0FF` when the
-    /// table does not know it).
-    pub cipher: Option<String>,
-    /// ALPN protocols offered by the client (RFC 7301).
-    pub alpn: Vec<String>,
-    /// Versions the client offered (supported_versions, RFC 8446 §4.2.1;
-    /// GREASE values left out). Empty when the extension was absent.
-    pub client_versions: Vec<String>,
-    /// The ClientHello's legacy_version field: the highest version a
-    /// pre-TLS 1.3 client supports (TLS 1.3 clients put `TLS 1.2` here).
-    pub client_legacy_version: Option<String>,
-    /// The server answered with a HelloRetryRequest (RFC 8446 §4.1.4).
-    pub hello_retry: bool,
-    /// Plaintext alert records (either direction).
-    pub alerts: u64,
-    /// The description of the first plaintext alert, e.g.
-    /// `handshake_failure` (RFC 8446 §6).
-    pub first_alert: Option<String>,
-    /// Holes in the TLS bytes reported by the reassembly.
-    pub gaps: u64,
-    /// Records opened with a key log, per direction (absent without keys).
-    #[serde(skip_serializing_if = "is_zero")]
-    pub decrypted_records_c2s: u64,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub decrypted_records_s2c: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-impl TlsSummary {
-    fn counters(&mut self, dir: Direction) -> (&mut u64, &mut u64) {
-        match dir {
-            Direction::ClientToServer => (&mut self.bytes_c2s, &mut self.records_c2s),
-            Direction::ServerToClient => (&mut self.bytes_s2c, &mut self.records_s2c),
-        }
+/// The per-direction counters of a summary.
+fn counters(s: &mut TlsSummary, dir: Direction) -> (&mut u64, &mut u64) {
+    match dir {
+        Direction::ClientToServer => (&mut s.bytes_c2s, &mut s.records_c2s),
+        Direction::ServerToClient => (&mut s.bytes_s2c, &mut s.records_s2c),
     }
 }
 
@@ -277,7 +232,7 @@ impl TlsState {
             summary,
             params,
         } = self;
-        *summary.counters(dir).0 += bytes.len() as u64;
+        *counters(summary, dir).0 += bytes.len() as u64;
         let d = &mut dirs[dir.index()];
         if d.lost {
             // Only a piece that starts like a record header ends the
@@ -304,7 +259,7 @@ impl TlsState {
                     d.lose();
                     return;
                 };
-                *summary.counters(dir).1 += 1;
+                *counters(summary, dir).1 += 1;
                 d.content_type = content_type;
                 d.remaining = len;
                 // TLS ≤ 1.2 encrypts everything after ChangeCipherSpec; TLS

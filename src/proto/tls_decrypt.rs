@@ -35,7 +35,7 @@ use super::keylog::KeyLog;
 use super::tls::HelloParams;
 use super::tls_keys::{self, Nonce12, RecordKey, Suite, TAG_LEN};
 use crate::flow::Direction;
-use crate::trace::Severity;
+use crate::trace::{FindingCode, Severity};
 
 /// The key log of a run, shared by every flow. It grows as the capture's
 /// Decryption Secrets Blocks are read (a pcapng puts them before the
@@ -76,7 +76,7 @@ pub enum Piece<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub severity: Severity,
-    pub code: &'static str,
+    pub code: FindingCode,
     pub message: String,
 }
 
@@ -271,7 +271,7 @@ impl TlsDecryptor {
         let Some(secrets) = keys.session(&client_random) else {
             drop(keys);
             self.give_up(
-                "tls-no-keys",
+                FindingCode::TlsNoKeys,
                 format!("the key log has no secrets for this TLS session (client random {short}…)"),
             );
             return;
@@ -279,7 +279,7 @@ impl TlsDecryptor {
         let Some(suite) = tls_keys::suite(id) else {
             drop(keys);
             self.give_up(
-                "tls-cipher-unsupported",
+                FindingCode::TlsCipherUnsupported,
                 format!(
                     "the session uses {}, which mailscope does not decrypt (AES-GCM and ChaCha20-Poly1305 suites only)",
                     super::tls::cipher_name(id)
@@ -321,7 +321,7 @@ impl TlsDecryptor {
             };
             drop(keys);
             self.give_up(
-                "tls-no-keys",
+                FindingCode::TlsNoKeys,
                 format!(
                     "the key log names this TLS session (client random {short}…) but has no {what} for it"
                 ),
@@ -333,7 +333,7 @@ impl TlsDecryptor {
 
     /// The session cannot be opened: an informational finding, and every
     /// byte stays opaque.
-    fn give_up(&mut self, code: &'static str, why: String) {
+    fn give_up(&mut self, code: FindingCode, why: String) {
         self.problems.push(Problem {
             severity: Severity::Info,
             code,
@@ -424,7 +424,7 @@ impl TlsDecryptor {
             };
             self.problems.push(Problem {
                 severity: Severity::Medium,
-                code: "tls-decrypt-failed",
+                code: FindingCode::TlsDecryptFailed,
                 message: format!(
                     "a TLS record from the {side} (stream offset {start}) could not be decrypted ({why}); the rest of that direction stays encrypted"
                 ),
@@ -594,346 +594,6 @@ fn scan_handshake(d: &mut DirectionState, suite: &Suite, mut plain: &[u8]) {
         {
             d.app_secret = Some(next);
             switch_to_application(d, suite);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::io::{Read, Write};
-
-    use super::*;
-    use crate::capture::Timestamp;
-    use crate::proto::Protocol;
-    use crate::trace::{Dialogue, DialogueOptions, LineKind};
-    use crate::world::tls::Pki;
-
-    const C: Direction = Direction::ClientToServer;
-    const S: Direction = Direction::ServerToClient;
-
-    /// What one side writes, in order; `None` asks the client for a
-    /// KeyUpdate (RFC 8446 §4.6.3) at that point.
-    type Script<'a> = &'a [(Direction, Option<&'a [u8]>)];
-
-    const SMTP: Script<'static> = &[
-        (S, Some(b"220 hamburger.edu ESMTP\r\n")),
-        (C, Some(b"EHLO crepes.fr\r\n")),
-        (S, Some(b"250 hamburger.edu\r\n")),
-        (C, Some(b"AUTH PLAIN AGJvYgBodW5ncnk=\r\n")),
-        (S, Some(b"235 2.7.0 ok\r\n")),
-        (C, None),
-        (C, Some(b"QUIT\r\n")),
-        (S, Some(b"221 bye\r\n")),
-    ];
-
-    /// A real TLS session between the world's rustls client and server,
-    /// in memory, limited to one cipher suite: the bytes each side put on
-    /// the wire (one piece per flight) and the key log.
-    fn session(suite: u16, script: Script<'_>) -> (Vec<(Direction, Vec<u8>)>, String) {
-        let mut pki = Pki::new().unwrap();
-        pki.use_suite(Some(suite));
-        let name = rustls::pki_types::ServerName::try_from("hamburger.edu").unwrap();
-        let client = rustls::ClientConnection::new(pki.client_config().unwrap(), name).unwrap();
-        let server =
-            rustls::ServerConnection::new(pki.server_config("hamburger.edu").unwrap()).unwrap();
-        let mut conns = [
-            rustls::Connection::Client(client),
-            rustls::Connection::Server(server),
-        ];
-        let mut wire = Vec::new();
-        let drive = |conns: &mut [rustls::Connection; 2], wire: &mut Vec<_>| loop {
-            let mut moved = false;
-            for from in 0..2 {
-                let mut buf = Vec::new();
-                while conns[from].wants_write() {
-                    conns[from].write_tls(&mut buf).unwrap();
-                }
-                if buf.is_empty() {
-                    continue;
-                }
-                moved = true;
-                let to = &mut conns[1 - from];
-                let mut rest = &buf[..];
-                while !rest.is_empty() {
-                    to.read_tls(&mut rest).unwrap();
-                    to.process_new_packets().unwrap();
-                }
-                let mut sink = Vec::new();
-                let _ = to.reader().read_to_end(&mut sink);
-                wire.push((if from == 0 { C } else { S }, buf));
-            }
-            if !moved {
-                break;
-            }
-        };
-        drive(&mut conns, &mut wire);
-        for (dir, bytes) in script {
-            let side = &mut conns[dir.index()];
-            match bytes {
-                Some(b) => side.writer().write_all(b).unwrap(),
-                None => side.refresh_traffic_keys().unwrap(),
-            }
-            drive(&mut conns, &mut wire);
-        }
-        let log = pki.key_log().contents();
-        (wire, log)
-    }
-
-    /// The wire pieces read as an implicit-TLS SMTP flow with `keys`;
-    /// the piece at `drop` (if any) is a gap.
-    fn analyse(wire: &[(Direction, Vec<u8>)], keys: &str, drop: Option<usize>) -> Dialogue {
-        analyse_as(Protocol::Smtp, wire, keys, drop)
-    }
-
-    /// Like [`analyse`], for a flow that the port says is `protocol`
-    /// (`Protocol::Tls`: a port that does not say).
-    fn analyse_as(
-        protocol: Protocol,
-        wire: &[(Direction, Vec<u8>)],
-        keys: &str,
-        drop: Option<usize>,
-    ) -> Dialogue {
-        let mut d = Dialogue::new(
-            0,
-            protocol,
-            DialogueOptions {
-                transcript: true,
-                full: false,
-            },
-        );
-        d.tls_from_start = true;
-        d.set_key_log(Rc::new(RefCell::new(KeyLog::parse(keys.as_bytes()))));
-        let mut off = [0u64; 2];
-        for (i, (dir, bytes)) in wire.iter().enumerate() {
-            let start = off[dir.index()];
-            off[dir.index()] += bytes.len() as u64;
-            if Some(i) == drop {
-                d.tls_gap(*dir, start, bytes.len() as u64);
-                continue;
-            }
-            d.data_arrived(*dir, start, i as u64, Timestamp::from_nanos(i as i64));
-            d.tls_bytes(*dir, bytes, start);
-        }
-        d.finish_tls();
-        d
-    }
-
-    fn decrypted_lines(d: &Dialogue) -> Vec<String> {
-        d.transcript
-            .iter()
-            .filter(|l| l.tls == Some("decrypted"))
-            .map(|l| format!("{}: {}", if l.dir == C { "C" } else { "S" }, l.text))
-            .collect()
-    }
-
-    const WANT: [&str; 7] = [
-        "S: 220 hamburger.edu ESMTP",
-        "C: EHLO crepes.fr",
-        "S: 250 hamburger.edu",
-        "C: AUTH PLAIN AGJvYgBodW5ncnk=",
-        "S: 235 2.7.0 ok",
-        "C: QUIT",
-        "S: 221 bye",
-    ];
-
-    /// Every suite the world can speak, TLS 1.3 and 1.2, with a KeyUpdate
-    /// in the middle: the endpoints' dialogue comes back line for line,
-    /// marked decrypted, and the password is no `plaintext-auth`.
-    #[test]
-    fn every_suite_decrypts_to_the_dialogue() {
-        let suites = crate::world::tls::selectable_suites();
-        assert_eq!(suites.len(), 6, "{suites:?}");
-        for (id, name) in suites {
-            let script: Vec<_> = SMTP
-                .iter()
-                .copied()
-                // TLS 1.2 has no KeyUpdate.
-                .filter(|(_, b)| b.is_some() || id >> 8 == 0x13)
-                .collect();
-            let (wire, keys) = session(id, &script);
-            let d = analyse(&wire, &keys, None);
-            assert_eq!(decrypted_lines(&d), WANT, "{name}");
-            assert_eq!(d.tls.summary().cipher.as_deref(), Some(name.as_str()));
-            let codes: Vec<_> = d.findings.iter().map(|f| f.code).collect();
-            assert!(codes.is_empty(), "{name}: {codes:?}");
-            let c = &d.credentials[0];
-            assert_eq!(
-                (c.username.as_deref(), c.password.as_deref(), c.tls),
-                (Some("bob"), Some("hungry"), Some("decrypted")),
-                "{name}"
-            );
-            // Every decrypted line knows the packet (wire piece) that
-            // carried its record.
-            for l in d.transcript.iter().filter(|l| l.tls.is_some()) {
-                assert_eq!(l.packets.len(), 1, "{name}: {l:?}");
-                let piece = &wire[l.packets[0] as usize];
-                assert_eq!(piece.0, l.dir, "{name}: {l:?}");
-            }
-        }
-    }
-
-    /// `openssl s_client` fed from a pipe writes its first command in the
-    /// segment of its Finished, before the server's greeting has arrived
-    /// (a CI run caught `USER bob` missing). The command is read after the
-    /// greeting, on a port that names the protocol and on one that does not.
-    #[test]
-    fn a_client_that_speaks_before_the_greeting_is_read_after_it() {
-        const EARLY: Script<'static> = &[
-            (C, Some(b"USER bob\r\n")),
-            (S, Some(b"+OK hamburger.edu POP3 server ready\r\n")),
-            (S, Some(b"+OK send PASS\r\n")),
-            (C, Some(b"PASS hungry\r\n")),
-            (S, Some(b"+OK 0 messages\r\n")),
-            (C, Some(b"QUIT\r\n")),
-            (S, Some(b"+OK bye\r\n")),
-        ];
-        let (wire, keys) = session(0x1301, EARLY);
-        let first_app_data = wire.iter().position(|(dir, _)| *dir == S).unwrap();
-        assert!(first_app_data > 0);
-        for protocol in [Protocol::Pop3, Protocol::Tls] {
-            let d = analyse_as(protocol, &wire, &keys, None);
-            assert_eq!(d.protocol, Protocol::Pop3);
-            assert_eq!(
-                decrypted_lines(&d),
-                [
-                    "S: +OK hamburger.edu POP3 server ready",
-                    "C: USER bob",
-                    "S: +OK send PASS",
-                    "C: PASS hungry",
-                    "S: +OK 0 messages",
-                    "C: QUIT",
-                    "S: +OK bye",
-                ],
-                "{protocol:?}"
-            );
-            let codes: Vec<_> = d.findings.iter().map(|f| f.code).collect();
-            assert!(codes.is_empty(), "{protocol:?}: {codes:?}");
-            let c = &d.credentials[0];
-            assert_eq!(
-                (c.username.as_deref(), c.password.as_deref(), c.success),
-                (Some("bob"), Some("hungry"), Some(true)),
-                "{protocol:?}"
-            );
-        }
-    }
-
-    /// A record lost in a gap: the ones after it open again (their
-    /// sequence numbers are found by trying the next few).
-    #[test]
-    fn a_lost_record_does_not_stop_decryption() {
-        for id in [0x1301, 0x1303, 0xc02b, 0xcca9] {
-            let script: Vec<_> = SMTP.iter().copied().filter(|(_, b)| b.is_some()).collect();
-            let (wire, keys) = session(id, &script);
-            // The client's third flight (after its hello and its
-            // Finished) is the EHLO: one record of application data.
-            let ehlo = wire
-                .iter()
-                .enumerate()
-                .filter(|(_, (dir, _))| *dir == C)
-                .nth(2)
-                .unwrap()
-                .0;
-            let d = analyse(&wire, &keys, Some(ehlo));
-            let lines = decrypted_lines(&d);
-            assert!(
-                !lines.contains(&"C: EHLO crepes.fr".to_string()),
-                "{id:04x}"
-            );
-            assert!(
-                lines.ends_with(&[
-                    "C: AUTH PLAIN AGJvYgBodW5ncnk=".to_string(),
-                    "S: 235 2.7.0 ok".to_string(),
-                    "C: QUIT".to_string(),
-                    "S: 221 bye".to_string(),
-                ]),
-                "{id:04x}: {lines:?}"
-            );
-            assert!(
-                d.transcript
-                    .iter()
-                    .any(|l| l.kind == LineKind::Gap && l.dir == C)
-            );
-        }
-    }
-
-    /// Wrong secrets: a finding, the records stay encrypted, nothing is
-    /// invented.
-    #[test]
-    fn wrong_keys_are_a_finding() {
-        let (wire, keys) = session(0x1302, SMTP);
-        // Flip one hex digit of every secret (the third field of a line).
-        let broken: String = keys
-            .lines()
-            .map(|l| {
-                let mut f: Vec<String> = l.split(' ').map(String::from).collect();
-                let first = if f[2].starts_with('0') { "1" } else { "0" };
-                f[2].replace_range(0..1, first);
-                f.join(" ") + "\n"
-            })
-            .collect();
-        let d = analyse(&wire, &broken, None);
-        assert!(decrypted_lines(&d).is_empty());
-        let codes: Vec<_> = d.findings.iter().map(|f| f.code).collect();
-        assert_eq!(codes, ["tls-decrypt-failed", "tls-decrypt-failed"]);
-        assert!(d.credentials.is_empty());
-    }
-
-    /// A key log without this session: one `tls-no-keys`; an empty key log:
-    /// exactly as without decryption.
-    #[test]
-    fn missing_keys() {
-        let (wire, keys) = session(0x1301, SMTP);
-        let (_, other) = session(0x1301, SMTP);
-        let d = analyse(&wire, &other, None);
-        let codes: Vec<_> = d.findings.iter().map(|f| f.code).collect();
-        assert_eq!(codes, ["tls-no-keys"]);
-        assert!(decrypted_lines(&d).is_empty());
-        let plain = analyse(&wire, "", None);
-        assert!(plain.findings.is_empty());
-        let texts: Vec<_> = plain.transcript.iter().map(|l| l.kind).collect();
-        assert!(texts.iter().all(|k| *k == LineKind::Tls), "{texts:?}");
-        // Only TLS 1.2 secrets for a TLS 1.3 session: named, not used.
-        let random = keys.lines().next().unwrap().split(' ').nth(1).unwrap();
-        let tls12_only = format!("CLIENT_RANDOM {random} {}\n", "ab".repeat(48));
-        let d = analyse(&wire, &tls12_only, None);
-        let codes: Vec<_> = d.findings.iter().map(|f| f.code).collect();
-        assert_eq!(codes, ["tls-no-keys"]);
-    }
-
-    /// A key log with only the application traffic secrets (no handshake
-    /// secrets): the handshake stays opaque, the dialogue still opens.
-    #[test]
-    fn application_secrets_alone_are_enough() {
-        let (wire, keys) = session(0x1301, SMTP);
-        let only_app: String = keys
-            .lines()
-            .filter(|l| l.contains("_TRAFFIC_SECRET_0"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        // (Client and server both log them: each line comes twice.)
-        assert_eq!(only_app.lines().count(), 4);
-        assert!(!only_app.contains("HANDSHAKE"));
-        let d = analyse(&wire, &only_app, None);
-        assert_eq!(decrypted_lines(&d), WANT);
-        assert!(d.findings.is_empty(), "{:?}", d.findings);
-    }
-
-    /// Arbitrary bytes and cuts never panic, with or without keys.
-    #[test]
-    fn garbage_never_panics() {
-        let (wire, keys) = session(0x1303, SMTP);
-        let all: Vec<u8> = wire.iter().flat_map(|(_, b)| b.clone()).collect();
-        for cut in [1usize, 3, 5, 7, 64, 1000] {
-            let mut pieces = Vec::new();
-            let mut flip = false;
-            for chunk in all.chunks(cut) {
-                pieces.push((if flip { S } else { C }, chunk.to_vec()));
-                flip = !flip;
-            }
-            for k in [&keys[..], ""] {
-                let _ = analyse(&pieces, k, None);
-                let _ = analyse(&pieces, k, Some(2));
-            }
         }
     }
 }

@@ -93,7 +93,8 @@ impl Extractor {
             self.index.write_all(b",")?;
         }
         self.index.write_all(b"\n")?;
-        serde_json::to_writer_pretty(&mut self.index, record).map_err(io::Error::other)?;
+        serde_json::to_writer_pretty(&mut self.index, &crate::trace::Record::Message(record))
+            .map_err(io::Error::other)?;
         Ok(())
     }
 
@@ -318,7 +319,7 @@ mod tests {
         // A symlink where the attachment folder of message 1 will go.
         std::os::unix::fs::symlink(&outside, dir.join("attachments/0001")).unwrap();
         let mut ex = Extractor::new(&dir).unwrap();
-        let mut raw = RawMessage::new(crate::trace::Via::Data, "full", "DATA");
+        let mut raw = RawMessage::new(crate::trace::Via::Data, crate::trace::Part::Full, "DATA");
         raw.bytes = b"Subject: x\r\n\r\nhi\r\n".to_vec();
         let info = crate::mail::MessageInfo {
             attachments: vec![crate::mail::AttachmentInfo {
@@ -328,7 +329,8 @@ mod tests {
             }],
             ..Default::default()
         };
-        let mut record = MessageRecord::new(0, crate::proto::Protocol::Smtp, &raw, info);
+        let mut record = MessageRecord::new(0, crate::trace::Protocol::Smtp, &raw);
+        record.set_info(info);
         let err = ex
             .write(&mut record, &raw, &[b"data".to_vec()])
             .unwrap_err();

@@ -5,7 +5,6 @@
 pub mod analysis;
 pub mod extract;
 pub mod flows;
-pub mod ordered;
 pub mod stream;
 pub mod summary;
 pub mod transcript;

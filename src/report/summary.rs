@@ -3,9 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::analysis::{MessagePaths, cell};
-use super::flows::CaptureRecord;
+use super::analysis::cell;
 use crate::analysis::FlowAnalysis;
+use crate::trace::{CaptureRecord, MessagePaths, PathKey};
 use crate::trace::{Credential, Finding, MessageRecord};
 
 /// Rows gathered while the flows go by.
@@ -41,8 +41,7 @@ impl Summary {
             self.credentials.push((c.clone(), server.clone()));
         }
         self.findings.extend(d.findings.iter().cloned());
-        if d.tls.active() {
-            let t = d.tls.summary();
+        if let Some(t) = &a.tls {
             let unseen = || "-".to_string();
             self.tls.push([
                 s.id.to_string(),
@@ -63,7 +62,7 @@ impl Summary {
         &self,
         out: &mut impl Write,
         capture: &CaptureRecord,
-        paths: &mut MessagePaths,
+        paths: MessagePaths,
     ) -> io::Result<()> {
         writeln!(
             out,
@@ -166,7 +165,7 @@ impl Summary {
                     out,
                     "  {:<6}  flow {:<4} {:<18} {}",
                     f.severity.as_str(),
-                    f.flow,
+                    f.flow.map_or_else(|| "-".to_string(), |n| n.to_string()),
                     f.code,
                     f.message
                 )?;
@@ -175,7 +174,12 @@ impl Summary {
         let multi = paths.multi_flow();
         if !multi.is_empty() {
             writeln!(out, "\nMessage paths (one Message-ID on several flows)")?;
-            for (id, subject, hops, total) in multi {
+            for path in &multi {
+                let (hops, total) = (&path.hops, path.hops_total);
+                let id = match &path.key {
+                    PathKey::MessageId(id) => id.clone(),
+                    PathKey::Sha256(h) => format!("sha256:{h}"),
+                };
                 let steps: Vec<String> = hops
                     .iter()
                     .map(|h| {
@@ -196,7 +200,7 @@ impl Summary {
                 writeln!(
                     out,
                     "  {id} {:?}\n    {}{more}",
-                    subject.unwrap_or(""),
+                    path.subject.as_deref().unwrap_or(""),
                     steps.join("\n    ")
                 )?;
             }

@@ -36,9 +36,8 @@ pub fn write_transcript(out: &mut impl Write, a: &FlowAnalysis) -> io::Result<()
         let mark = if line.tls.is_some() { "[tls] " } else { "" };
         writeln!(out, "{mark}{who}: {}", line.text)?;
     }
-    if a.dialogue.tls.active() {
+    if let Some(t) = &a.tls {
         // What the handshake tells anyone on the path, in clear.
-        let t = a.dialogue.tls.summary();
         writeln!(
             out,
             "   [TLS handshake seen in clear: {}, cipher {}, server name {}; {} + {} records]",

@@ -5,19 +5,23 @@
 //! an extract directory or the GUI. The dialogue adds what the parser does
 //! not know: the flow id, capture timestamps, and which packets carried the
 //! bytes of each transcript line.
+//!
+//! It is a plain sink: it does not decide what is TLS, hold keys or read
+//! MIME. The analysis session (`analysis::session`) owns those, tells the
+//! dialogue which layer is being written ([`Layer`]) and completes each
+//! message through the [`MessageCompleter`] it installs.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use super::finding::{Finding, FindingCode, Severity};
+use super::protocol::Protocol;
 use super::records::{
-    Credential, Finding, LineKind, MessageRecord, RawMessage, Severity, Transaction, TranscriptLine,
+    Credential, LineKind, MessageRecord, RawMessage, Transaction, TranscriptLine,
 };
 use crate::capture::Timestamp;
 use crate::flow::Direction;
-use crate::proto::Protocol;
-use crate::proto::tls::TlsTracker;
-use crate::proto::tls_decrypt::SharedKeyLog;
 
 /// What to keep besides messages, credentials and findings.
 #[derive(Clone, Copy, Debug, Default)]
@@ -36,6 +40,22 @@ pub struct DialogueOptions {
 /// `record.attachments`.
 pub type MessageHook = Rc<RefCell<dyn FnMut(&mut MessageRecord, &RawMessage, &[Vec<u8>])>>;
 
+/// Completes a message the moment a parser hands it over (message
+/// `index` of the dialogue): reads what it says about itself and applies
+/// the rules that need it. Installed by the analysis session.
+pub type MessageCompleter = Box<dyn FnMut(&mut Dialogue, usize, &RawMessage)>;
+
+/// Which layer of the flow the parser is reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layer {
+    /// What crossed the wire in clear.
+    #[default]
+    Wire,
+    /// Plaintext read from TLS records with a key log: on the wire it was
+    /// encrypted. Stream offsets are those of the plaintext.
+    Decrypted,
+}
+
 /// Findings of one code kept per flow (a flood of garbage would otherwise
 /// become a flood of identical findings); the rest are counted.
 const MAX_FINDINGS_PER_CODE: usize = 20;
@@ -50,8 +70,6 @@ pub struct Dialogue {
     pub credentials: Vec<Credential>,
     pub findings: Vec<Finding>,
     pub transactions: Vec<Transaction>,
-    /// TLS records after STARTTLS or on an implicit-TLS port.
-    pub tls: TlsTracker,
     /// SMTP: the name the client gave in its last HELO/EHLO.
     pub helo: Option<String>,
     /// What the server says it can do: SMTP EHLO keywords, POP3 CAPA
@@ -62,18 +80,13 @@ pub struct Dialogue {
     /// `(stream offset, packet)` of the delivered pieces not yet behind
     /// every emitted line, per direction.
     pieces: [VecDeque<(u64, u64)>; 2],
+    /// `(plaintext offset, packets of the record it came in)` of decrypted
+    /// records not yet behind every emitted line, per direction.
+    plain_pieces: [VecDeque<(u64, Vec<u64>)>; 2],
     /// Timestamp of the latest bytes of each direction.
     ts: [Timestamp; 2],
-    hook: Option<MessageHook>,
-    /// Secrets to open TLS records with (`--keylog`, the capture's DSBs).
-    pub(super) keys: Option<SharedKeyLog>,
-    pub(super) decryption: Option<Box<super::decrypted::Decryption>>,
-    /// The plaintext parser is writing: what it writes was decrypted.
-    pub(super) decrypting: bool,
-    pub(super) plain_pieces: super::decrypted::PlainPieces,
-    /// The flow is TLS from its first byte (implicit TLS), so the first
-    /// plaintext of the server is its greeting.
-    pub tls_from_start: bool,
+    layer: Layer,
+    completer: Option<MessageCompleter>,
 }
 
 impl Dialogue {
@@ -87,23 +100,29 @@ impl Dialogue {
             credentials: Vec::new(),
             findings: Vec::new(),
             transactions: Vec::new(),
-            tls: TlsTracker::default(),
             helo: None,
             capabilities: Vec::new(),
             findings_suppressed: 0,
             pieces: [VecDeque::new(), VecDeque::new()],
+            plain_pieces: [VecDeque::new(), VecDeque::new()],
             ts: [Timestamp::default(); 2],
-            hook: None,
-            keys: None,
-            decryption: None,
-            decrypting: false,
-            plain_pieces: Default::default(),
-            tls_from_start: false,
+            layer: Layer::Wire,
+            completer: None,
         }
     }
 
-    pub fn set_message_hook(&mut self, hook: MessageHook) {
-        self.hook = Some(hook);
+    /// Installs what completes each message (see [`MessageCompleter`]).
+    pub fn set_completer(&mut self, completer: MessageCompleter) {
+        self.completer = Some(completer);
+    }
+
+    /// The layer written from now on.
+    pub fn set_layer(&mut self, layer: Layer) {
+        self.layer = layer;
+    }
+
+    pub fn layer(&self) -> Layer {
+        self.layer
     }
 
     /// The analyzer says where the next bytes of `dir` come from.
@@ -133,9 +152,9 @@ impl Dialogue {
 
     /// The packets that carried stream bytes `[start, end)` of `dir`, and
     /// forgets the pieces that end before `start` (lines come in order).
-    pub(super) fn packets(&mut self, dir: Direction, start: u64, end: u64) -> Vec<u64> {
-        if self.decrypting {
-            return super::decrypted::plain_packets(&mut self.plain_pieces, dir, start, end);
+    pub fn packets(&mut self, dir: Direction, start: u64, end: u64) -> Vec<u64> {
+        if self.layer == Layer::Decrypted {
+            return plain_packets(&mut self.plain_pieces[dir.index()], start, end);
         }
         let pieces = &mut self.pieces[dir.index()];
         while pieces.len() > 1 && pieces[1].0 <= start {
@@ -183,14 +202,22 @@ impl Dialogue {
             kind,
             text,
             packets,
-            tls: self.layer(),
-            span: (!self.decrypting).then_some((start, end)),
+            tls: self.tls_mark(),
+            span: (self.layer == Layer::Wire).then_some((start, end)),
         });
     }
 
     /// The `tls` mark of what is being written now.
-    fn layer(&self) -> Option<&'static str> {
-        self.decrypting.then_some(super::records::DECRYPTED)
+    fn tls_mark(&self) -> Option<&'static str> {
+        (self.layer == Layer::Decrypted).then_some(super::records::DECRYPTED)
+    }
+
+    /// Decrypted plaintext of `dir` from offset `plain_start` on came in a
+    /// record carried by `packets` (so its lines find their packets).
+    pub fn decrypted_piece(&mut self, dir: Direction, plain_start: u64, packets: Vec<u64>) {
+        if self.options.transcript {
+            self.plain_pieces[dir.index()].push_back((plain_start, packets));
+        }
     }
 
     /// Bytes missing from the capture in `dir` (shown as
@@ -207,7 +234,7 @@ impl Dialogue {
                 kind: LineKind::Gap,
                 text: format!("{before}[… {len} bytes missing …]"),
                 packets,
-                tls: self.layer(),
+                tls: self.tls_mark(),
                 span: None,
             });
         }
@@ -215,7 +242,7 @@ impl Dialogue {
 
     /// Stream bytes `[start, start + len)` of `dir` that stay encrypted:
     /// one `[TLS: N bytes encrypted]` line per run of one direction.
-    pub(super) fn tls_note(&mut self, dir: Direction, start: u64, len: u64) {
+    pub fn encrypted(&mut self, dir: Direction, start: u64, len: u64) {
         if !self.options.transcript || len == 0 {
             return;
         }
@@ -249,26 +276,19 @@ impl Dialogue {
         });
     }
 
-    /// A finished message: summarised (headers, attachments, hashes), passed
-    /// to the hook, and kept as a record. Returns its index in `messages`.
+    /// A finished message, as its protocol delivered it: kept as a record
+    /// and completed (headers, attachments, hashes, the hook) by the
+    /// session's [`MessageCompleter`]. Returns its index in `messages`.
     pub fn message(&mut self, raw: RawMessage) -> usize {
-        let want_contents = self.hook.is_some();
-        let mut contents = Vec::new();
-        let mut info = crate::mail::inspect(&raw.bytes, want_contents.then_some(&mut contents));
-        if raw.part != "full" {
-            // A header, TOP or section retrieval: the parts seen are not
-            // the message's (a multipart header alone looks like an
-            // empty attachment).
-            info.attachments.clear();
-            contents.clear();
-        }
-        let mut record = MessageRecord::new(self.flow, self.protocol, &raw, info);
-        record.tls = self.layer();
-        if let Some(hook) = &self.hook {
-            (hook.borrow_mut())(&mut record, &raw, &contents);
-        }
+        let mut record = MessageRecord::new(self.flow, self.protocol, &raw);
+        record.tls = self.tls_mark();
         self.messages.push(record);
-        self.messages.len() - 1
+        let index = self.messages.len() - 1;
+        if let Some(mut complete) = self.completer.take() {
+            complete(self, index, &raw);
+            self.completer = Some(complete);
+        }
+        index
     }
 
     /// A credential seen in clear. Returns its index in `credentials`, for
@@ -276,7 +296,7 @@ impl Dialogue {
     pub fn credential(&mut self, mut c: Credential) -> usize {
         c.flow = self.flow;
         c.protocol = self.protocol;
-        c.tls = self.layer();
+        c.tls = self.tls_mark();
         self.credentials.push(c);
         self.credentials.len() - 1
     }
@@ -291,7 +311,7 @@ impl Dialogue {
         let sasl = !matches!(c.mechanism.as_str(), "USER-PASS" | "IMAP-LOGIN" | "APOP");
         let index = self.credential(c);
         // Read from decrypted TLS: on the wire it was encrypted.
-        if !encrypted && !self.decrypting {
+        if !encrypted && self.layer == Layer::Wire {
             let base64 = if sasl {
                 " (base64 is not encryption)"
             } else {
@@ -299,7 +319,7 @@ impl Dialogue {
             };
             self.finding(
                 Severity::High,
-                "plaintext-auth",
+                FindingCode::PlaintextAuth,
                 format!(
                     "{what} for user {who:?} sent without TLS: anyone on the path can read it{base64}"
                 ),
@@ -312,7 +332,7 @@ impl Dialogue {
     pub fn starttls_refused(&mut self, command: &str, reply: &str) {
         self.finding(
             Severity::Medium,
-            "starttls-refused",
+            FindingCode::StarttlsRefused,
             format!("the server refused {command} ({reply}): the session continues in clear"),
         );
     }
@@ -322,7 +342,7 @@ impl Dialogue {
     pub fn starttls_not_used(&mut self, command: &str) {
         self.finding(
             Severity::Medium,
-            "starttls-not-used",
+            FindingCode::StarttlsNotUsed,
             format!(
                 "the server offered {command} but the client never used it: the whole session was in clear"
             ),
@@ -336,24 +356,24 @@ impl Dialogue {
         }
     }
 
-    pub fn finding(&mut self, severity: Severity, code: &'static str, message: impl Into<String>) {
+    pub fn finding(&mut self, severity: Severity, code: FindingCode, message: impl Into<String>) {
         let same = self.findings.iter().filter(|f| f.code == code).count();
         if same >= MAX_FINDINGS_PER_CODE {
             self.findings_suppressed += 1;
             return;
         }
         self.findings.push(Finding {
-            kind: "finding",
-            flow: self.flow,
+            flow: Some(self.flow),
             severity,
             code,
             message: message.into(),
             ts: Some(self.latest()),
+            offset: None,
         });
     }
 
     /// True when a finding with this code was already recorded.
-    pub fn has_finding(&self, code: &str) -> bool {
+    pub fn has_finding(&self, code: FindingCode) -> bool {
         self.findings.iter().any(|f| f.code == code)
     }
 
@@ -367,7 +387,6 @@ impl Credential {
     /// A credential of `mechanism` with nothing known yet.
     pub fn new(mechanism: impl Into<String>) -> Self {
         Credential {
-            kind: "credential",
             flow: 0,
             protocol: Protocol::Unknown,
             mechanism: mechanism.into(),
@@ -381,6 +400,29 @@ impl Credential {
             tls: None,
         }
     }
+}
+
+/// The packets of decrypted plaintext `[start, end)` among `pieces`; forgets
+/// the records that end before `start` (lines come in order).
+fn plain_packets(pieces: &mut VecDeque<(u64, Vec<u64>)>, start: u64, end: u64) -> Vec<u64> {
+    while pieces.len() > 1 && pieces[1].0 <= start {
+        pieces.pop_front();
+    }
+    let mut out: Vec<u64> = Vec::new();
+    for (i, (from, packets)) in pieces.iter().enumerate() {
+        let to = pieces.get(i + 1).map_or(u64::MAX, |p| p.0);
+        if *from >= end.max(start + 1) {
+            break;
+        }
+        if to > start {
+            for p in packets {
+                if !out.contains(p) {
+                    out.push(*p);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn tls_note(n: u64) -> String {
@@ -446,9 +488,9 @@ mod tests {
         );
         let c = Direction::ClientToServer;
         d.data_arrived(c, 0, 1, Timestamp::default());
-        d.tls_bytes(c, &[0u8; 10], 0);
+        d.encrypted(c, 0, 10);
         d.data_arrived(c, 10, 2, Timestamp::default());
-        d.tls_bytes(c, &[0u8; 5], 10);
+        d.encrypted(c, 10, 5);
         assert_eq!(d.transcript.len(), 1);
         assert_eq!(d.transcript[0].text, "[TLS: 15 bytes encrypted]");
         assert_eq!(d.transcript[0].packets, vec![1, 2]);

@@ -1,18 +1,37 @@
 //! The shared model of an analysed flow: what the protocol parsers find and
-//! what the reports (text, JSON, extract) and later the GUI show.
+//! what the reports (text, JSON, extract, Parquet) and the window show.
 //!
-//! * [`records`]: transcript lines, messages, credentials, findings, SMTP
+//! * [`protocol`]: a flow's `protocol` and `tls`.
+//! * [`flow_record`]: the `capture` and `flow` records, and a flow's TLS
+//!   facts.
+//! * [`records`]: transcript lines, messages, credentials, SMTP
 //!   transactions — serde-serialisable, in the shape of the output contract
 //!   (`docs/output-schema.md` in the shared docs).
-//! * [`dialogue`]: the sink a protocol parser writes into while it reads a
-//!   flow.
+//! * [`finding`]: findings and their closed list of codes.
+//! * [`record`]: the one tagged enum every JSON record is written through.
+//! * [`paths`]: the path of one message across flows (submission, relay,
+//!   retrieval), defined once for `analyze` and the window.
+//! * [`dialogue`]: the plain sink a protocol parser writes into while it
+//!   reads a flow.
+//!
+//! This module imports nothing above it (no parser, no report): the parsers
+//! write into it and the reports read from it.
 
-mod decrypted;
 pub mod dialogue;
+pub mod finding;
+pub mod flow_record;
+pub mod paths;
+pub mod protocol;
+pub mod record;
 pub mod records;
 
-pub use dialogue::{Dialogue, DialogueOptions, MessageHook};
+pub use dialogue::{Dialogue, DialogueOptions, Layer, MessageCompleter, MessageHook};
+pub use finding::{Finding, FindingCode, Severity};
+pub use flow_record::{AnalyzedFlowRecord, CaptureRecord, FlowRecord, TlsSummary};
+pub use paths::{MessagePath, MessagePaths, PathKey};
+pub use protocol::{Protocol, TlsMode, Verdict};
+pub use record::Record;
 pub use records::{
-    Credential, DECRYPTED, Finding, LineKind, MAX_MESSAGE_BYTES, MessageRecord, RawMessage,
-    Severity, Transaction, TranscriptLine, TxStatus, Via,
+    Credential, DECRYPTED, LineKind, MAX_MESSAGE_BYTES, MessageRecord, Part, RawMessage,
+    Transaction, TranscriptLine, TxStatus, Via,
 };

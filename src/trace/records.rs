@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
+use super::protocol::Protocol;
 use crate::capture::Timestamp;
 use crate::flow::Direction;
 use crate::mail::{AttachmentInfo, MessageInfo};
-use crate::proto::Protocol;
 
 /// What a transcript line is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -80,15 +80,55 @@ impl Via {
     }
 }
 
+/// Which part of a message a retrieval carried (the `part` of a `message`
+/// record): the whole message, or for partial retrievals its header, its
+/// text, POP3's TOP (RFC 1939 §7), or an IMAP section such as `1.2` or a
+/// partial range like `full<0.100>` (RFC 3501 §6.4.5).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    Full,
+    Header,
+    Text,
+    Top,
+    Section(String),
+}
+
+impl Part {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Part::Full => "full",
+            Part::Header => "header",
+            Part::Text => "text",
+            Part::Top => "top",
+            Part::Section(s) => s,
+        }
+    }
+
+    /// The whole message (its attachments are the message's).
+    pub fn is_full(&self) -> bool {
+        *self == Part::Full
+    }
+}
+
+impl Serialize for Part {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A message as a parser hands it over: the exact bytes delivered (SMTP
 /// dot-unstuffed, BDAT chunks joined, POP3 dot-unstuffed, IMAP literal
 /// content) and what the protocol said around it.
 #[derive(Clone, Debug)]
 pub struct RawMessage {
     pub via: Via,
-    /// `full`, or for partial retrievals `header`, `text`, a section like
-    /// `1.2`, or `top` (the `part` of the contract).
-    pub part: String,
+    pub part: Part,
     /// SMTP envelope (None for POP3/IMAP).
     pub helo: Option<String>,
     pub mail_from: Option<String>,
@@ -111,10 +151,10 @@ pub struct RawMessage {
 
 impl RawMessage {
     /// A message with nothing known but how it travelled.
-    pub fn new(via: Via, part: impl Into<String>, command: impl Into<String>) -> Self {
+    pub fn new(via: Via, part: Part, command: impl Into<String>) -> Self {
         RawMessage {
             via,
-            part: part.into(),
+            part,
             helo: None,
             mail_from: None,
             rcpt_to: None,
@@ -131,8 +171,6 @@ impl RawMessage {
 /// The `message` record.
 #[derive(Clone, Debug, Serialize)]
 pub struct MessageRecord {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub flow: u64,
     pub protocol: Protocol,
     pub via: Via,
@@ -148,7 +186,7 @@ pub struct MessageRecord {
     pub size: u64,
     pub sha256: String,
     pub complete: bool,
-    pub part: String,
+    pub part: Part,
     pub attachments: Vec<AttachmentInfo>,
     // Extra keys (allowed by the contract):
     pub ts: Timestamp,
@@ -173,30 +211,32 @@ pub struct MessageRecord {
 }
 
 impl MessageRecord {
-    pub fn new(flow: u64, protocol: Protocol, raw: &RawMessage, info: MessageInfo) -> Self {
+    /// The record of a message as its protocol delivered it; what the
+    /// message says about itself (headers, attachments) is filled in by
+    /// [`set_info`](Self::set_info) once it has been read.
+    pub fn new(flow: u64, protocol: Protocol, raw: &RawMessage) -> Self {
         MessageRecord {
-            kind: "message",
             flow,
             protocol,
             via: raw.via,
             helo: raw.helo.clone(),
             mail_from: raw.mail_from.clone(),
             rcpt_to: raw.rcpt_to.clone(),
-            message_id: info.message_id,
-            subject: info.subject,
-            from: info.from,
-            to: info.to,
-            cc: info.cc,
-            date: info.date,
+            message_id: None,
+            subject: None,
+            from: Vec::new(),
+            to: Vec::new(),
+            cc: Vec::new(),
+            date: None,
             size: raw.bytes.len() as u64,
             sha256: crate::mail::sha256_hex(&raw.bytes),
             complete: raw.complete,
             part: raw.part.clone(),
-            attachments: info.attachments,
+            attachments: Vec::new(),
             ts: raw.ts,
             command: raw.command.clone(),
-            received: info.received,
-            from_name: info.from_name,
+            received: Vec::new(),
+            from_name: None,
             number: raw.number,
             uid: raw.uid,
             deleted: None,
@@ -204,43 +244,24 @@ impl MessageRecord {
             eml: None,
         }
     }
-}
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Medium,
-    High,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
+    /// What the message says about itself.
+    pub fn set_info(&mut self, info: MessageInfo) {
+        self.message_id = info.message_id;
+        self.subject = info.subject;
+        self.from = info.from;
+        self.to = info.to;
+        self.cc = info.cc;
+        self.date = info.date;
+        self.attachments = info.attachments;
+        self.received = info.received;
+        self.from_name = info.from_name;
     }
-}
-
-/// The `finding` record.
-#[derive(Clone, Debug, Serialize)]
-pub struct Finding {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub flow: u64,
-    pub severity: Severity,
-    pub code: &'static str,
-    pub message: String,
-    pub ts: Option<Timestamp>,
 }
 
 /// The `credential` record.
 #[derive(Clone, Debug, Serialize)]
 pub struct Credential {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub flow: u64,
     pub protocol: Protocol,
     /// `PLAIN`, `LOGIN`, `CRAM-MD5`, `XOAUTH2`, `USER-PASS`, `APOP`,
@@ -278,8 +299,6 @@ pub enum TxStatus {
 /// The `transaction` record (SMTP): one per MAIL FROM.
 #[derive(Clone, Debug, Serialize)]
 pub struct Transaction {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
     pub flow: u64,
     pub helo: Option<String>,
     pub mail_from: Option<String>,

@@ -15,36 +15,19 @@ use super::dns;
 use super::recorder::{RecordedConnection, Recorder, ViewEvent};
 use super::servers::Service;
 use super::topology::Topology;
-use crate::capture::Timestamp;
+use crate::analysis::read_endpoint_view;
 use crate::flow::Direction;
-use crate::proto::{Protocol, new_parser};
-use crate::trace::{Dialogue, DialogueOptions};
+use crate::trace::{DialogueOptions, Protocol};
 
 /// The `C:`/`S:` lines of one piece of a session (between TLS switches).
 fn dialogue_lines(protocol: Protocol, pieces: &[(Direction, &[u8])]) -> Vec<String> {
-    let Some(mut parser) = new_parser(protocol) else {
+    let options = DialogueOptions {
+        transcript: true,
+        full: false,
+    };
+    let Some(out) = read_endpoint_view(protocol, pieces.iter().copied(), options) else {
         return Vec::new();
     };
-    let mut out = Dialogue::new(
-        0,
-        protocol,
-        DialogueOptions {
-            transcript: true,
-            full: false,
-        },
-    );
-    let mut offset = [0u64; 2];
-    for (i, (dir, bytes)) in pieces.iter().enumerate() {
-        out.data_arrived(
-            *dir,
-            offset[dir.index()],
-            i as u64,
-            Timestamp::from_nanos(0),
-        );
-        parser.feed(*dir, bytes, &mut out);
-        offset[dir.index()] += bytes.len() as u64;
-    }
-    parser.finish(&mut out);
     out.transcript
         .iter()
         .map(|l| {

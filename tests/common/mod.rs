@@ -5,8 +5,8 @@ pub mod classroom;
 
 use std::path::{Path, PathBuf};
 
+use mailscope::analysis::{Pipeline, PipelineOptions};
 use mailscope::flow::{CollectedStreams, FlowSummary};
-use mailscope::pipeline::{Pipeline, PipelineOptions};
 
 /// `../shared/captures` beside the repository, when present.
 pub fn shared_captures_dir() -> Option<PathBuf> {

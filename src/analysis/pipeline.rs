@@ -1,13 +1,13 @@
 //! The analyzer's main loop: capture packets → TCP segments → flow table.
 //!
 //! ```no_run
-//! use mailscope::pipeline::{Pipeline, PipelineOptions};
+//! use mailscope::analysis::{Pipeline, PipelineOptions};
 //! use mailscope::proto::detect::ProtocolSniffer;
 //!
 //! let mut pipeline = Pipeline::open("captures/smtp-crepes-hamburger.pcapng", PipelineOptions::default())?;
 //! pipeline.run(
 //!     |_id, _client, server| ProtocolSniffer::new(server.port()),
-//!     |flow| println!("flow {} speaks {:?}", flow.summary.id, flow.handler.verdict().protocol),
+//!     |mut flow| println!("flow {} speaks {:?}", flow.summary.id, flow.handler.decide().protocol),
 //! )?;
 //! # Ok::<(), mailscope::capture::CaptureError>(())
 //! ```
@@ -18,14 +18,15 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::capture::Timestamp;
-use crate::capture::decode::{Skipped, TcpFlags, UdpDatagram};
+use crate::capture::decode::{DecodeStats, Skipped, TcpFlags, UdpDatagram};
 use crate::capture::writer::SECRETS_TLS_KEY_LOG;
 use crate::capture::{CaptureError, CaptureReader, DecodeOutcome, Decoder};
-use crate::flow::{Direction, FinishedFlow, FlowConfig, FlowTable, StreamHandler};
+use crate::flow::{Direction, FinishedFlow, FlowConfig, FlowTable, PortSet, StreamHandler};
+use crate::proto::detect::MAIL_PORTS;
 use crate::proto::tls_decrypt::SharedKeyLog;
 
 /// Options of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PipelineOptions {
     pub flow: FlowConfig,
     /// Stop reading once this flow has been handed on (for commands that
@@ -36,19 +37,18 @@ pub struct PipelineOptions {
     pub observe_udp: bool,
 }
 
-/// Packet counts by what became of them.
-#[derive(Clone, Debug, Default, serde::Serialize)]
-pub struct DecodeStats {
-    pub tcp: u64,
-    pub not_tcp: u64,
-    /// Fragments held for reassembly (the datagram, once whole, counts as
-    /// one TCP packet).
-    pub fragments: u64,
-    pub fragments_dropped: u64,
-    /// Packets cut before the end of their TCP header.
-    pub truncated: u64,
-    pub malformed: u64,
-    pub unsupported_linktype: u64,
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            // Without a handshake, the side on a mail port is the server.
+            flow: FlowConfig {
+                server_ports: PortSet::new(MAIL_PORTS),
+                ..FlowConfig::default()
+            },
+            stop_after_flow: None,
+            observe_udp: false,
+        }
+    }
 }
 
 /// One TCP packet as the pipeline read it (see

@@ -45,10 +45,6 @@ impl<T> InOrder<T> {
             release(record);
         }
     }
-
-    pub fn waiting(&self) -> usize {
-        self.waiting.len()
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,43 @@
+//! The analysis: from a capture to the records of each flow.
+//!
+//! * [`pipeline`]: the main loop, packets → TCP segments → flow table →
+//!   each flow's [`StreamHandler`](crate::flow::StreamHandler) (the
+//!   extension point `examples/follow_smtp.rs` shows).
+//! * [`driver`]: the one driver every command and the window call.
+//! * [`session`]: one flow — recognise, read the plaintext, follow the TLS.
+//! * `tls_layer`: the TLS records of a flow, opened with a key log.
+//! * `completion`: what happens to a message the moment it is complete.
+//! * [`keys`]: where TLS secrets come from.
+//! * `endpoint`: a dialogue read from an endpoint's plaintext view (the
+//!   world's live transcript).
+//! * `order`: finished flows put back in id order.
+
+mod completion;
+pub mod driver;
+mod endpoint;
+pub mod keys;
+mod order;
+pub mod pipeline;
+pub mod session;
+mod tls_layer;
+
+use std::path::PathBuf;
+
+pub use crate::capture::decode::DecodeStats;
+pub use driver::{AnalyzeOptions, Driver, FlowReader, FlowStart, Order, RunOptions, new_session};
+pub use endpoint::read_endpoint_view;
+pub use keys::KeySources;
+pub use pipeline::{Observed, PacketSeen, Pipeline, PipelineOptions};
+pub use session::{FlowAnalysis, FlowSession};
+
+/// Why a run could not start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
+    #[error("cannot read the key log {}: {source}", path.display())]
+    KeyLog {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,299 @@
+//! One flow, analysed: recognise the protocol, read the plaintext with the
+//! protocol's parser, and follow (and with keys, open) the TLS that may
+//! come after it.
+//!
+//! The layers of a mail connection, in the order they appear on the wire:
+//!
+//! 1. **Plaintext** from the first byte (SMTP on 25/587, POP3 on 110, IMAP
+//!    on 143): the protocol's sans-IO parser reads it.
+//! 2. **TLS** after a STARTTLS/STLS the server accepted (RFC 3207 §4,
+//!    RFC 2595 §4), or from the first byte (implicit TLS, RFC 8314 §3.3):
+//!    the [`TlsLayer`] counts the records and reads the hellos.
+//! 3. **Decrypted plaintext**, when a key log has the session's secrets: a
+//!    second parser of the same protocol, inside the TLS layer.
+//!
+//! The protocol is decided once, by [`ProtocolSniffer`] (the same decision
+//! `mailscope flows` makes), from the first bytes of both directions; until
+//! then the bytes wait here. After an accepted STARTTLS, the bytes go to the
+//! TLS layer only if they are TLS records: a capture exported by a
+//! TLS-intercepting proxy goes on in clear and is read as such.
+
+use super::tls_layer::TlsLayer;
+use crate::capture::Timestamp;
+use crate::flow::{Direction, FinishedFlow, FlowSummary, StreamEvent, StreamHandler};
+use crate::proto::detect::ProtocolSniffer;
+use crate::proto::tls::{TlsSummary, looks_like_record};
+use crate::proto::{MailParser, new_parser};
+use crate::trace::{Dialogue, FindingCode, Protocol, Severity, TlsMode, Verdict};
+
+/// A piece of stream held back until the protocol is known.
+enum Held {
+    Data {
+        dir: Direction,
+        offset: u64,
+        bytes: Vec<u8>,
+        packet: u64,
+        ts: Timestamp,
+    },
+    Gap {
+        dir: Direction,
+        offset: u64,
+        len: u64,
+    },
+}
+
+/// Where the flow's bytes go now.
+enum Stage {
+    /// The protocol is not decided yet.
+    Deciding(Vec<Held>),
+    /// A mail parser reads the plaintext.
+    Plain(Box<dyn MailParser>),
+    /// The parser accepted STARTTLS: the next bytes tell whether TLS
+    /// follows.
+    Upgrading(Box<dyn MailParser>),
+    /// Every byte from here on is TLS.
+    Tls,
+    /// Not mail: nothing to read.
+    Nothing,
+}
+
+/// The full analysis of one flow (the stream handler of `analyze`,
+/// `dialog`, `extract`, `creds` and the window).
+pub struct FlowSession {
+    sniffer: ProtocolSniffer,
+    stage: Stage,
+    tls: TlsLayer,
+    dialogue: Dialogue,
+    /// The protocol the decrypted plaintext revealed (a TLS flow on a port
+    /// that does not say what it carries).
+    revealed: Option<Protocol>,
+}
+
+/// A flow after the analysis.
+pub struct FlowAnalysis {
+    pub summary: FlowSummary,
+    pub verdict: Verdict,
+    pub dialogue: Dialogue,
+    /// TLS records and handshake facts, when the flow used TLS.
+    pub tls: Option<TlsSummary>,
+}
+
+impl FlowSession {
+    pub(crate) fn new(server_port: u16, dialogue: Dialogue, tls: TlsLayer) -> Self {
+        FlowSession {
+            sniffer: ProtocolSniffer::new(server_port),
+            stage: Stage::Deciding(Vec::new()),
+            tls,
+            dialogue,
+            revealed: None,
+        }
+    }
+
+    /// The protocol is decided: the parser is made and what was held back
+    /// is read.
+    fn start_reading(&mut self, verdict: &Verdict) {
+        if !matches!(self.stage, Stage::Deciding(_)) {
+            return;
+        }
+        let Stage::Deciding(held) = std::mem::replace(&mut self.stage, Stage::Nothing) else {
+            unreachable!("checked above");
+        };
+        self.dialogue.protocol = verdict.protocol;
+        self.stage = if verdict.tls == TlsMode::Implicit || verdict.protocol == Protocol::Tls {
+            self.tls.set_from_start();
+            Stage::Tls
+        } else {
+            match new_parser(verdict.protocol) {
+                Some(p) => Stage::Plain(p),
+                None => Stage::Nothing,
+            }
+        };
+        for h in held {
+            match h {
+                Held::Data {
+                    dir,
+                    offset,
+                    bytes,
+                    packet,
+                    ts,
+                } => self.read(
+                    dir,
+                    StreamEvent::Data {
+                        offset,
+                        bytes: &bytes,
+                        packet,
+                        ts,
+                    },
+                ),
+                Held::Gap { dir, offset, len } => self.read(dir, StreamEvent::Gap { offset, len }),
+            }
+        }
+    }
+
+    fn read(&mut self, dir: Direction, event: StreamEvent<'_>) {
+        let out = &mut self.dialogue;
+        match event {
+            StreamEvent::Data {
+                offset,
+                bytes,
+                packet,
+                ts,
+            } => {
+                out.data_arrived(dir, offset, packet, ts);
+                self.read_bytes(dir, offset, bytes);
+            }
+            StreamEvent::Gap { offset, len } => match &mut self.stage {
+                Stage::Plain(p) | Stage::Upgrading(p) => p.gap(dir, len, out),
+                Stage::Tls => self.tls.gap(dir, offset, len, out),
+                Stage::Deciding(_) | Stage::Nothing => {}
+            },
+        }
+    }
+
+    /// In-order bytes of `dir` at stream `offset`, through the layers.
+    fn read_bytes(&mut self, dir: Direction, offset: u64, bytes: &[u8]) {
+        let out = &mut self.dialogue;
+        if let Stage::Upgrading(parser) = &mut self.stage {
+            if looks_like_record(bytes, None) {
+                self.stage = Stage::Tls;
+            } else {
+                // RFC 3207 §4 says TLS starts now; these bytes say it did
+                // not. A decrypting proxy exported the session in clear (or
+                // the client gave up on TLS): read on as plaintext.
+                out.finding(
+                    Severity::Medium,
+                    FindingCode::ProtocolAnomaly,
+                    "the server accepted STARTTLS but the dialogue went on in clear (a capture made behind a TLS-intercepting proxy, or a client that did not start TLS)",
+                );
+                parser.resume_plaintext();
+                let parser = match std::mem::replace(&mut self.stage, Stage::Nothing) {
+                    Stage::Upgrading(p) => p,
+                    _ => unreachable!("matched above"),
+                };
+                self.stage = Stage::Plain(parser);
+            }
+        }
+        match &mut self.stage {
+            Stage::Plain(parser) => {
+                let read = parser.feed(dir, bytes, out);
+                if parser.upgraded_to_tls() {
+                    let parser = match std::mem::replace(&mut self.stage, Stage::Nothing) {
+                        Stage::Plain(p) => p,
+                        _ => unreachable!("matched above"),
+                    };
+                    self.stage = Stage::Upgrading(parser);
+                    if read < bytes.len() {
+                        self.read_bytes(dir, offset + read as u64, &bytes[read..]);
+                    }
+                }
+            }
+            Stage::Tls => {
+                self.tls.bytes(dir, bytes, offset, out);
+                if let Some(p) = self.tls.revealed_protocol() {
+                    self.revealed = Some(p);
+                }
+            }
+            Stage::Upgrading(_) | Stage::Deciding(_) | Stage::Nothing => {}
+        }
+    }
+
+    /// The flow is over: settles the parsers and adds the flow-level
+    /// findings.
+    pub fn finish(mut self, summary: FlowSummary) -> FlowAnalysis {
+        let mut verdict = self.sniffer.decide();
+        self.start_reading(&verdict);
+        let out = &mut self.dialogue;
+        match &mut self.stage {
+            Stage::Plain(p) | Stage::Upgrading(p) => p.finish(out),
+            _ => {}
+        }
+        self.tls.finish(out);
+        // A TLS flow on a port that does not say what it carries: the
+        // decrypted greeting did.
+        if verdict.protocol == Protocol::Tls
+            && let Some(p) = self.revealed.or(self.tls.revealed_protocol())
+        {
+            verdict.protocol = p;
+        }
+        if verdict.protocol.is_mail() || verdict.protocol == Protocol::Tls {
+            gap_findings(&summary, out);
+        }
+        FlowAnalysis {
+            summary,
+            verdict,
+            tls: self.tls.summary(),
+            dialogue: self.dialogue,
+        }
+    }
+}
+
+/// `gap-in-stream`, once per direction that lost bytes.
+fn gap_findings(summary: &FlowSummary, out: &mut Dialogue) {
+    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        let st = &summary.streams[dir.index()];
+        if st.gaps > 0 {
+            let way = match dir {
+                Direction::ClientToServer => "client→server",
+                Direction::ServerToClient => "server→client",
+            };
+            out.finding(
+                Severity::Medium,
+                FindingCode::GapInStream,
+                format!(
+                    "{} bytes of the {way} stream are missing from the capture ({} gap(s)); what they carried is lost and messages they touch are marked incomplete",
+                    st.gap_bytes, st.gaps
+                ),
+            );
+        }
+    }
+}
+
+impl StreamHandler for FlowSession {
+    fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
+        self.sniffer.on_event(dir, event);
+        let Stage::Deciding(held) = &mut self.stage else {
+            self.read(dir, event);
+            return;
+        };
+        match event {
+            StreamEvent::Data {
+                offset,
+                bytes,
+                packet,
+                ts,
+            } => held.push(Held::Data {
+                dir,
+                offset,
+                bytes: bytes.to_vec(),
+                packet,
+                ts,
+            }),
+            StreamEvent::Gap { offset, len } => held.push(Held::Gap { dir, offset, len }),
+        }
+        if let Some(verdict) = self.sniffer.decided() {
+            self.start_reading(&verdict);
+        }
+    }
+}
+
+impl FlowAnalysis {
+    pub fn from_finished(flow: FinishedFlow<FlowSession>) -> Self {
+        flow.handler.finish(flow.summary)
+    }
+}
+
+impl FlowAnalysis {
+    /// The `flow` record of `analyze`.
+    pub fn flow_record(&self) -> crate::trace::AnalyzedFlowRecord<'_> {
+        let d = &self.dialogue;
+        crate::trace::AnalyzedFlowRecord {
+            flow: crate::trace::FlowRecord::new(&self.summary, &self.verdict),
+            messages: d.messages.len(),
+            credentials: d.credentials.len(),
+            findings: d.findings.len(),
+            helo: d.helo.as_deref(),
+            capabilities: &d.capabilities,
+            tls_info: self.tls.as_ref(),
+        }
+    }
+}
