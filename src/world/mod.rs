@@ -8,7 +8,7 @@ pub mod conn;
 pub mod demo;
 pub mod dns;
 pub mod host;
-pub mod imap_server;
+pub mod imap;
 pub mod pop3_server;
 pub mod recorder;
 pub mod relay;

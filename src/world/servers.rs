@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::conn::LineConn;
 use super::host::Host;
 use super::smtp_server::SmtpService;
-use super::{imap_server, pop3_server, smtp_server};
+use super::{imap, pop3_server, smtp_server};
 use crate::proto::Protocol;
 
 /// A mail service on one port.
@@ -103,7 +103,7 @@ async fn session(
             smtp_server::run_session(conn, host, SmtpService::Submission, wake_relay).await
         }
         Service::Pop3 | Service::Pop3s => pop3_server::run_session(conn, host).await,
-        Service::Imap | Service::Imaps => imap_server::run_session(conn, host).await,
+        Service::Imap | Service::Imaps => imap::run_session(conn, host).await,
     }
 }
 
