@@ -75,7 +75,7 @@ pub struct Segment {
 
 impl Segment {
     /// The TCP header and payload (what the IP header's payload is).
-    pub fn to_tcp_bytes(&self) -> Vec<u8> {
+    fn to_tcp_bytes(&self) -> Vec<u8> {
         let mut options = self.options.clone();
         // Options are padded with zero bytes (end-of-option-list) to a
         // 32-bit boundary, because the header length counts 32-bit words.
@@ -127,7 +127,7 @@ impl Segment {
     ///
     /// # Panics
     /// If `src` and `dst` are of different IP versions.
-    pub fn to_ip_packet(&self) -> Vec<u8> {
+    fn to_ip_packet(&self) -> Vec<u8> {
         let tcp = self.to_tcp_bytes();
         match (self.src.ip(), self.dst.ip()) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
