@@ -7,13 +7,12 @@
 //! `MAILSCOPE_UPDATE_GOLDEN=1 cargo test --test cli_mail` and review the diff.
 
 mod common;
+mod support;
 
 use common::{json_lines, mailscope, stderr, stdout, temp_dir};
-use mailscope::capture::mail_samples::{
-    picnic_attachment, picnic_message, relayed_message, stored_message,
-};
 use mailscope::mail::{md5_hex, sha256_hex};
 use serde_json::{Value, json};
+use support::mail_path::{picnic_attachment, picnic_message, relayed_message, stored_message};
 
 fn of_type<'a>(records: &'a [Value], t: &str) -> Vec<&'a Value> {
     records.iter().filter(|r| r["type"] == t).collect()

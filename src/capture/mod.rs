@@ -5,8 +5,9 @@
 //!   loopback, raw IP) off a frame.
 //! * [`decode`] turns a frame into a TCP segment, via [`defrag`] for IPv4/IPv6
 //!   fragments.
-//! * [`writer`], [`builder`] and [`samples`] write captures: the project's own
-//!   fixtures now, the simulator's recordings later.
+//! * [`writer`] and [`builder`] write captures: the mail world's recordings,
+//!   and the project's own fixtures in `captures/` (scripted by the test
+//!   support code in `tests/support/`).
 //! * `live` (cargo feature `live`) captures from a network interface.
 
 pub mod builder;
@@ -15,9 +16,7 @@ pub mod defrag;
 pub mod link;
 #[cfg(feature = "live")]
 pub mod live;
-pub mod mail_samples;
 pub mod reader;
-pub mod samples;
 pub mod writer;
 
 pub use decode::{DecodeOutcome, Decoder, TcpFlags, TcpSegment};

@@ -1,17 +1,23 @@
-//! Sample captures for the mail analyzer: a message on its whole path
-//! (submission with AUTH, relay, POP3 retrieval) and a message whose
-//! attachment names try to escape an extract directory.
+//! `alice-to-bob-path.pcapng`: one message on its whole path.
 //!
-//! Like the other samples they are deterministic scripts played with
-//! [`Conversation`] (see [`super::samples`]).
+//! Alice's user agent submits it to crepes.fr on port 587 (RFC 6409) with
+//! AUTH PLAIN although the server offers STARTTLS, crepes.fr relays it to
+//! hamburger.edu on port 25, and Bob downloads it with POP3. It teaches how
+//! one Message-ID crosses three connections, how each server that accepts
+//! the message prepends a Received: trace header (RFC 5321 section 4.4), how
+//! MIME carries a non-ASCII subject (RFC 2047) and a base64 attachment
+//! (RFC 2045), and that a password sent without TLS is readable on the wire.
+//!
+//! Tests use the messages themselves ([`picnic_message`], ...) to check
+//! what the analyzer extracts.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use mailscope::capture::builder::{Conversation, Dir};
 
-use super::builder::{Conversation, Dir, interleave};
-use super::samples::{
-    START_NANOS, Sample, addr, crlf_lines, dot_stuff, ip, pcapng_ethernet, summary,
-};
+use super::Sample;
+use super::frame_edits::interleave;
+use super::pop3::retr_response;
+use super::smtp::send_message;
+use super::toolkit::{START_NANOS, addr, base64_lines, crlf_lines, ip, pcapng_ethernet, summary};
 
 /// A second in nanoseconds.
 const SECOND: u64 = 1_000_000_000;
@@ -23,15 +29,6 @@ pub fn picnic_attachment() -> Vec<u8> {
         "250 g flour, 4 eggs, 500 ml milk, 50 g butter, 1 pinch of salt.",
         "Rest the batter one hour. No ketchup.",
     ])
-}
-
-/// Base64 body lines of at most 76 characters (RFC 2045 §6.8).
-fn base64_lines(data: &[u8]) -> Vec<String> {
-    let text = STANDARD.encode(data);
-    text.as_bytes()
-        .chunks(76)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect()
 }
 
 /// Alice's message as her user agent submits it: MIME, a Spanish subject
@@ -124,11 +121,12 @@ fn submission(c: &mut Conversation) {
     c.line(S, "250 2.1.0 Ok");
     c.line(C, "RCPT TO:<bob@hamburger.edu>");
     c.line(S, "250 2.1.5 Ok");
-    c.line(C, "DATA");
-    c.line(S, "354 End data with <CR><LF>.<CR><LF>");
-    c.client_sends(&dot_stuff(&picnic_message()));
-    c.line(C, ".");
-    c.line(S, "250 2.0.0 Ok: queued as 4720");
+    send_message(
+        c,
+        "354 End data with <CR><LF>.<CR><LF>",
+        &picnic_message(),
+        "250 2.0.0 Ok: queued as 4720",
+    );
     c.line(C, "QUIT");
     c.line(S, "221 2.0.0 Bye");
     c.close();
@@ -149,11 +147,12 @@ fn relay(c: &mut Conversation) {
     c.line(S, "250 2.1.0 Ok");
     c.line(C, "RCPT TO:<bob@hamburger.edu>");
     c.line(S, "250 2.1.5 Ok");
-    c.line(C, "DATA");
-    c.line(S, "354 End data with <CR><LF>.<CR><LF>");
-    c.client_sends(&dot_stuff(&relayed_message()));
-    c.line(C, ".");
-    c.line(S, "250 2.0.0 Ok: queued as 4721");
+    send_message(
+        c,
+        "354 End data with <CR><LF>.<CR><LF>",
+        &relayed_message(),
+        "250 2.0.0 Ok: queued as 4721",
+    );
     c.line(C, "QUIT");
     c.line(S, "221 2.0.0 Bye");
     c.close();
@@ -172,10 +171,7 @@ fn retrieval(c: &mut Conversation) {
     c.line(C, "STAT");
     c.line(S, &format!("+OK 1 {}", m.len()));
     c.line(C, "RETR 1");
-    let mut response = format!("+OK {} octets\r\n", m.len()).into_bytes();
-    response.extend_from_slice(&dot_stuff(&m));
-    response.extend_from_slice(b".\r\n");
-    c.server_sends(&response);
+    c.server_sends(&retr_response(&m));
     c.line(C, "DELE 1");
     c.line(S, "+OK message 1 deleted");
     c.line(C, "QUIT");
@@ -231,105 +227,5 @@ pub fn alice_to_bob_path() -> Sample {
         flows,
         notes: vec![],
         bytes: pcapng_ethernet(&frames, &names),
-    }
-}
-
-/// Attachment names a hostile sender may choose, each meant to break an
-/// extractor that trusts them.
-pub fn hostile_names() -> Vec<String> {
-    vec![
-        "../../x".into(),
-        "/etc/passwd".into(),
-        "C:\\Windows\\evil.exe".into(),
-        "dup.txt".into(),
-        "DUP.TXT".into(),
-        "dup.txt".into(),
-        format!("{}.pdf", "A".repeat(10_000)),
-        "..".into(),
-        "CON".into(),
-    ]
-}
-
-/// A message with one small attachment per hostile name, plus one whose
-/// name carries a NUL byte through RFC 2231 percent-encoding.
-fn hostile_message() -> Vec<u8> {
-    let mut lines: Vec<String> = [
-        "From: mallory@evil.example",
-        "To: bob@hamburger.edu",
-        "Subject: hostile attachment names",
-        "Message-ID: <hostile.1@evil.example>",
-        "MIME-Version: 1.0",
-        "Content-Type: multipart/mixed; boundary=\"b\"",
-        "",
-        "--b",
-        "Content-Type: text/plain",
-        "",
-        "Each attachment's name tries to escape the extract directory.",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for (i, name) in hostile_names().iter().enumerate() {
-        lines.push("--b".into());
-        lines.push("Content-Type: application/octet-stream".into());
-        let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
-        lines.push(format!(
-            "Content-Disposition: attachment; filename=\"{quoted}\""
-        ));
-        lines.push("Content-Transfer-Encoding: base64".into());
-        lines.push(String::new());
-        lines.extend(base64_lines(format!("attachment {i}\n").as_bytes()));
-    }
-    lines.push("--b".into());
-    lines.push("Content-Type: application/octet-stream".into());
-    lines.push("Content-Disposition: attachment; filename*=utf-8''nul%00byte.txt".into());
-    lines.push("Content-Transfer-Encoding: base64".into());
-    lines.push(String::new());
-    lines.extend(base64_lines(b"attachment nul\n"));
-    lines.push("--b--".into());
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    crlf_lines(&refs)
-}
-
-pub fn smtp_hostile_names() -> Sample {
-    use Dir::{ClientToServer as C, ServerToClient as S};
-    let mut c = Conversation::new(addr("10.0.11.1:40100"), addr("10.0.11.2:25"), START_NANOS);
-    c.handshake();
-    c.line(S, "220 mx.hamburger.edu ESMTP");
-    c.line(C, "EHLO evil.example");
-    c.line(S, "250 mx.hamburger.edu");
-    c.line(C, "MAIL FROM:<mallory@evil.example>");
-    c.line(S, "250 Ok");
-    c.line(C, "RCPT TO:<bob@hamburger.edu>");
-    c.line(S, "250 Ok");
-    c.line(C, "DATA");
-    c.line(S, "354 go ahead");
-    c.client_sends(&dot_stuff(&hostile_message()));
-    c.line(C, ".");
-    c.line(S, "250 Ok");
-    c.line(C, "QUIT");
-    c.line(S, "221 Bye");
-    c.close();
-    let flows = vec![summary("SMTP", &c)];
-    Sample {
-        file_name: "smtp-hostile-names.pcapng",
-        description: format!(
-            "An SMTP message with {} attachments whose names try to escape an extract \
-             directory: {}, and nul%00byte.txt (RFC 2231). `extract` must write every attachment \
-             inside the output directory under a sanitised, unique name.",
-            hostile_names().len() + 1,
-            hostile_names()
-                .iter()
-                .map(|n| if n.len() > 40 {
-                    format!("\"{}…\" ({} characters)", &n[..12], n.chars().count())
-                } else {
-                    format!("{n:?}")
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        flows,
-        notes: vec![],
-        bytes: pcapng_ethernet(&c.into_frames(), &[]),
     }
 }

@@ -1,73 +1,24 @@
-//! Building TCP conversations packet by packet, the way a real stack would
-//! put them on the wire.
-//!
-//! The fixtures in `captures/` are not recorded from a network: they are
-//! *scripted*. A [`Conversation`] plays both ends of one TCP connection and
-//! records every packet as an Ethernet II frame (pcap link type 1):
-//!
-//! ```text
-//! +----------------+------------------+----------------+-----------------+
-//! | Ethernet II    | IPv4 (RFC 791)   | TCP (RFC 9293) | payload         |
-//! | 14 bytes       | 20 bytes, or     | 20 bytes (+    | (SMTP, POP3 ... |
-//! |                | IPv6 (RFC 8200)  | options)       |  bytes)         |
-//! |                | 40 bytes         |                |                 |
-//! +----------------+------------------+----------------+-----------------+
-//! ```
-//!
-//! Everything is deterministic: same script, same bytes. Time does not come
-//! from a clock but advances by [`HALF_RTT_NANOS`] after every packet, so a
-//! request and the packet answering it are one round-trip time (1 ms) apart.
-//!
-//! # Sequence numbers in one paragraph
-//!
-//! TCP numbers every byte it sends (RFC 9293, section 3.4). Each side picks
-//! an *initial sequence number* (ISN) and announces it in its SYN; the SYN
-//! itself occupies one sequence number, so the first data byte has number
-//! ISN + 1. A segment's `seq` is the number of its first byte; its `ack`
-//! says "I have received everything before this number". FIN also occupies
-//! one number. All this is arithmetic modulo 2^32: a long (or cleverly
-//! started) connection wraps from 4294967295 back to 0, which analyzers
-//! must handle (RFC 9293, section 3.4, "comparisons ... modulo 2^32").
-//!
-//! Below, a *stream offset* is a byte's position in one direction's byte
-//! stream: offset 0 is the first data byte (sequence number ISN + 1).
-//!
-//! # Faults
-//!
-//! Real captures are messy. The free functions at the end ([`swap`],
-//! [`duplicate`], [`drop_frame`], [`insert_frame`], [`interleave`]) and
-//! [`Segment`] (parse a frame, change it, rebuild it with fresh checksums)
-//! turn a clean list of frames into the reordered, retransmitted, lossy or
-//! overlapping traffic that the reassembly code has to survive.
+//! One scripted TCP connection: both ends' sequence numbers, the handshake,
+//! writes cut at the MSS and acknowledged, the close and the reset.
 
-use std::net::{IpAddr, SocketAddr};
-use std::ops::BitOr;
+use std::net::SocketAddr;
+
+use super::segment::{Segment, TcpFlags};
 
 /// Time between two consecutive packets of a conversation: half of our
 /// 1 ms round-trip time.
 pub const HALF_RTT_NANOS: u64 = 500_000;
 /// Default maximum segment size: 1500-byte Ethernet MTU minus 20 bytes of
 /// IPv4 header and 20 bytes of TCP header.
-pub const DEFAULT_MSS: usize = 1460;
+const DEFAULT_MSS: usize = 1460;
 /// Receive window advertised by both ends. We do not use the window scale
 /// option (RFC 7323), so 65535 is the largest window we can announce.
-pub const WINDOW: u16 = 65_535;
-/// IPv4 time-to-live / IPv6 hop limit, the Linux default.
-pub const TTL: u8 = 64;
+const WINDOW: u16 = 65_535;
 /// Default initial sequence numbers. Real stacks pick them (pseudo-)randomly
 /// (RFC 6528); fixed values keep the fixtures reproducible.
-pub const DEFAULT_CLIENT_ISN: u32 = 0x1000_0000;
+const DEFAULT_CLIENT_ISN: u32 = 0x1000_0000;
 /// See [`DEFAULT_CLIENT_ISN`].
-pub const DEFAULT_SERVER_ISN: u32 = 0x2000_0000;
-
-// EtherTypes of IPv4 and IPv6 inside an Ethernet frame.
-pub use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
-/// Length of an Ethernet II header: destination MAC, source MAC, EtherType.
-pub const ETHERNET_HEADER_LEN: usize = 14;
-/// IP protocol number of TCP.
-const IPPROTO_TCP: u8 = 6;
-/// IP protocol number of UDP.
-const IPPROTO_UDP: u8 = 17;
+const DEFAULT_SERVER_ISN: u32 = 0x2000_0000;
 
 /// One captured packet: a complete Ethernet II frame and when it was seen
 /// (nanoseconds since the Unix epoch).
@@ -96,285 +47,6 @@ impl Dir {
             Dir::ServerToClient => Dir::ClientToServer,
         }
     }
-}
-
-/// The TCP control bits (RFC 9293, section 3.1), with their bit values in
-/// the 13th byte of the TCP header. Combine them with `|`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct TcpFlags(pub u8);
-
-impl TcpFlags {
-    /// No flags at all.
-    pub const NONE: TcpFlags = TcpFlags(0);
-    /// "No more data from sender."
-    pub const FIN: TcpFlags = TcpFlags(0x01);
-    /// "Synchronize sequence numbers": opens a connection.
-    pub const SYN: TcpFlags = TcpFlags(0x02);
-    /// "Reset the connection": aborts it.
-    pub const RST: TcpFlags = TcpFlags(0x04);
-    /// "Push": deliver to the application now; set on the last segment of
-    /// a write.
-    pub const PSH: TcpFlags = TcpFlags(0x08);
-    /// "The acknowledgment field is significant": set on every segment
-    /// except the very first SYN.
-    pub const ACK: TcpFlags = TcpFlags(0x10);
-
-    /// True when every bit of `other` is set in `self`.
-    pub fn contains(self, other: TcpFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-}
-
-impl BitOr for TcpFlags {
-    type Output = TcpFlags;
-    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
-        TcpFlags(self.0 | rhs.0)
-    }
-}
-
-/// The MAC address we give to a host: the locally administered prefix
-/// `02:00` followed by the last four bytes of its IP address. Real MACs
-/// come from the hardware; ours only need to be stable and distinct.
-pub fn mac_for(ip: IpAddr) -> [u8; 6] {
-    let tail = match ip {
-        IpAddr::V4(a) => a.octets(),
-        IpAddr::V6(a) => {
-            let o = a.octets();
-            [o[12], o[13], o[14], o[15]]
-        }
-    };
-    [0x02, 0x00, tail[0], tail[1], tail[2], tail[3]]
-}
-
-/// The Internet checksum (RFC 1071): the one's complement of the one's
-/// complement sum of all 16-bit words. The parts are summed as if they
-/// were one contiguous byte string (an odd-length part shifts the word
-/// boundaries of the following parts).
-pub fn internet_checksum(parts: &[&[u8]]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut odd_byte: Option<u8> = None;
-    for byte in parts.iter().flat_map(|p| p.iter().copied()) {
-        match odd_byte.take() {
-            None => odd_byte = Some(byte),
-            Some(high) => sum += u32::from(u16::from_be_bytes([high, byte])),
-        }
-    }
-    if let Some(high) = odd_byte {
-        // A trailing odd byte is padded with a zero byte.
-        sum += u32::from(u16::from_be_bytes([high, 0]));
-    }
-    // Fold the carries back in ("end-around carry").
-    while sum > 0xFFFF {
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// Everything needed to build one TCP/IP packet. [`Segment::parse`] reads
-/// one back from a frame, so faults can be made by editing a field and
-/// calling [`Segment::to_frame`] again (lengths and checksums are always
-/// recomputed).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Segment {
-    /// Sender address and port.
-    pub src: SocketAddr,
-    /// Receiver address and port (same IP version as `src`).
-    pub dst: SocketAddr,
-    /// IPv4 identification field (RFC 791); unused for IPv6.
-    pub ip_id: u16,
-    /// IPv4 "don't fragment" bit. Modern stacks set it (path MTU
-    /// discovery, RFC 1191).
-    pub dont_fragment: bool,
-    /// Sequence number of the first byte (or of the SYN/FIN).
-    pub seq: u32,
-    /// Acknowledgment number; only meaningful with [`TcpFlags::ACK`].
-    pub ack: u32,
-    /// Control bits.
-    pub flags: TcpFlags,
-    /// Receive window.
-    pub window: u16,
-    /// Raw TCP options, padded to a multiple of 4 bytes when built.
-    pub options: Vec<u8>,
-    /// The data carried by the segment.
-    pub payload: Vec<u8>,
-}
-
-impl Segment {
-    /// The TCP header and payload (what the IP header's payload is).
-    pub fn to_tcp_bytes(&self) -> Vec<u8> {
-        let mut options = self.options.clone();
-        // Options are padded with zero bytes (end-of-option-list) to a
-        // 32-bit boundary, because the header length counts 32-bit words.
-        options.resize(options.len().div_ceil(4) * 4, 0);
-        let header_len = 20 + options.len();
-        let mut tcp = Vec::with_capacity(header_len + self.payload.len());
-        tcp.extend_from_slice(&self.src.port().to_be_bytes());
-        tcp.extend_from_slice(&self.dst.port().to_be_bytes());
-        tcp.extend_from_slice(&self.seq.to_be_bytes());
-        tcp.extend_from_slice(&self.ack.to_be_bytes());
-        // Data offset (header length in 32-bit words) in the high nibble.
-        tcp.push(((header_len / 4) as u8) << 4);
-        tcp.push(self.flags.0);
-        tcp.extend_from_slice(&self.window.to_be_bytes());
-        tcp.extend_from_slice(&[0, 0]); // checksum, filled in below
-        tcp.extend_from_slice(&[0, 0]); // urgent pointer
-        tcp.extend_from_slice(&options);
-        tcp.extend_from_slice(&self.payload);
-
-        // The TCP checksum also covers a "pseudo-header" made of the IP
-        // addresses, the protocol and the TCP length (RFC 9293 section
-        // 3.1; RFC 8200 section 8.1 for IPv6), so that a segment delivered
-        // to the wrong host is detected.
-        let tcp_len = tcp.len() as u32;
-        let checksum = match (self.src.ip(), self.dst.ip()) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let mut pseudo = Vec::with_capacity(12);
-                pseudo.extend_from_slice(&s.octets());
-                pseudo.extend_from_slice(&d.octets());
-                pseudo.extend_from_slice(&[0, IPPROTO_TCP]);
-                pseudo.extend_from_slice(&(tcp_len as u16).to_be_bytes());
-                internet_checksum(&[&pseudo, &tcp])
-            }
-            (s, d) => {
-                let mut pseudo = Vec::with_capacity(40);
-                pseudo.extend_from_slice(&ipv6_octets(s));
-                pseudo.extend_from_slice(&ipv6_octets(d));
-                pseudo.extend_from_slice(&tcp_len.to_be_bytes());
-                pseudo.extend_from_slice(&[0, 0, 0, IPPROTO_TCP]);
-                internet_checksum(&[&pseudo, &tcp])
-            }
-        };
-        tcp[16..18].copy_from_slice(&checksum.to_be_bytes());
-        tcp
-    }
-
-    /// The complete IP packet (IPv4 or IPv6 header + TCP), without any
-    /// link-layer header. This is what "raw IP" link types carry.
-    ///
-    /// # Panics
-    /// If `src` and `dst` are of different IP versions.
-    pub fn to_ip_packet(&self) -> Vec<u8> {
-        let tcp = self.to_tcp_bytes();
-        match (self.src.ip(), self.dst.ip()) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let flags = if self.dont_fragment { 0x4000u16 } else { 0 };
-                let mut ip = ipv4_header(s.octets(), d.octets(), self.ip_id, flags, tcp.len());
-                ip.extend_from_slice(&tcp);
-                ip
-            }
-            (IpAddr::V6(s), IpAddr::V6(d)) => {
-                // IPv6 header (RFC 8200 section 3): version 6, traffic class
-                // 0, flow label 0, payload length, next header, hop limit.
-                let mut ip = Vec::with_capacity(40 + tcp.len());
-                ip.extend_from_slice(&[0x60, 0, 0, 0]);
-                ip.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
-                ip.push(IPPROTO_TCP);
-                ip.push(TTL);
-                ip.extend_from_slice(&s.octets());
-                ip.extend_from_slice(&d.octets());
-                ip.extend_from_slice(&tcp);
-                ip
-            }
-            _ => panic!("segment mixes IPv4 and IPv6 addresses"),
-        }
-    }
-
-    /// The complete Ethernet II frame.
-    pub fn to_frame(&self) -> Vec<u8> {
-        let ip = self.to_ip_packet();
-        let ethertype = if self.src.is_ipv4() {
-            ETHERTYPE_IPV4
-        } else {
-            ETHERTYPE_IPV6
-        };
-        let mut frame = Vec::with_capacity(ETHERNET_HEADER_LEN + ip.len());
-        frame.extend_from_slice(&mac_for(self.dst.ip()));
-        frame.extend_from_slice(&mac_for(self.src.ip()));
-        frame.extend_from_slice(&ethertype.to_be_bytes());
-        frame.extend_from_slice(&ip);
-        frame
-    }
-
-    /// Read back an unfragmented Ethernet/IPv4-or-IPv6/TCP frame (as built
-    /// by this module). Returns `None` for anything else.
-    pub fn parse(frame: &[u8]) -> Option<Segment> {
-        use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-        let packet = SlicedPacket::from_ethernet(frame).ok()?;
-        let (src_ip, dst_ip, ip_id, dont_fragment) = match packet.net? {
-            NetSlice::Ipv4(v4) => {
-                let h = v4.header();
-                (
-                    IpAddr::V4(h.source_addr()),
-                    IpAddr::V4(h.destination_addr()),
-                    h.identification(),
-                    h.dont_fragment(),
-                )
-            }
-            NetSlice::Ipv6(v6) => {
-                let h = v6.header();
-                (
-                    IpAddr::V6(h.source_addr()),
-                    IpAddr::V6(h.destination_addr()),
-                    0,
-                    false,
-                )
-            }
-            _ => return None,
-        };
-        let Some(TransportSlice::Tcp(tcp)) = packet.transport else {
-            return None;
-        };
-        // Byte 13 of the TCP header holds CWR ECE URG ACK PSH RST SYN FIN.
-        let flags = TcpFlags(tcp.header_slice()[13] & 0x1F);
-        Some(Segment {
-            src: SocketAddr::new(src_ip, tcp.source_port()),
-            dst: SocketAddr::new(dst_ip, tcp.destination_port()),
-            ip_id,
-            dont_fragment,
-            seq: tcp.sequence_number(),
-            ack: tcp.acknowledgment_number(),
-            flags,
-            window: tcp.window_size(),
-            options: tcp.options().to_vec(),
-            payload: tcp.payload().to_vec(),
-        })
-    }
-}
-
-/// The 16 bytes of an IPv6 address (IPv4 is mapped, which only happens for
-/// mixed families and is rejected by `to_ip_packet`).
-fn ipv6_octets(ip: IpAddr) -> [u8; 16] {
-    match ip {
-        IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
-        IpAddr::V6(a) => a.octets(),
-    }
-}
-
-/// An IPv4 header without options (RFC 791 section 3.1), with a correct
-/// header checksum. `flags_and_offset` holds the 3 flag bits (0x4000 = DF,
-/// 0x2000 = MF) and the fragment offset in 8-byte units.
-pub fn ipv4_header(
-    src: [u8; 4],
-    dst: [u8; 4],
-    id: u16,
-    flags_and_offset: u16,
-    payload_len: usize,
-) -> Vec<u8> {
-    let total_len = (20 + payload_len) as u16;
-    let mut h = Vec::with_capacity(20);
-    h.push(0x45); // version 4, header length 5 words = 20 bytes
-    h.push(0); // DSCP/ECN: best effort
-    h.extend_from_slice(&total_len.to_be_bytes());
-    h.extend_from_slice(&id.to_be_bytes());
-    h.extend_from_slice(&flags_and_offset.to_be_bytes());
-    h.push(TTL);
-    h.push(IPPROTO_TCP);
-    h.extend_from_slice(&[0, 0]); // checksum placeholder
-    h.extend_from_slice(&src);
-    h.extend_from_slice(&dst);
-    let checksum = internet_checksum(&[&h]);
-    h[10..12].copy_from_slice(&checksum.to_be_bytes());
-    h
 }
 
 /// What one end of the connection remembers while sending.
@@ -463,7 +135,7 @@ impl Conversation {
         self
     }
 
-    /// Maximum payload bytes per segment (default [`DEFAULT_MSS`]). Both
+    /// Maximum payload bytes per segment (default 1460, `DEFAULT_MSS`). Both
     /// ends announce it in their SYN.
     ///
     /// # Panics
@@ -723,120 +395,12 @@ impl Conversation {
     }
 }
 
-/// An Ethernet/IPv4/UDP frame (RFC 768) with correct IP and UDP checksums.
-/// The recorder of the embedded mail world writes the DNS queries and
-/// answers with it.
-///
-/// # Panics
-/// If an address is not IPv4 or the payload does not fit a UDP datagram.
-pub fn udp_frame(src: SocketAddr, dst: SocketAddr, ip_id: u16, payload: &[u8]) -> Vec<u8> {
-    let (IpAddr::V4(s), IpAddr::V4(d)) = (src.ip(), dst.ip()) else {
-        panic!("udp_frame builds IPv4 frames only");
-    };
-    let udp_len = u16::try_from(8 + payload.len()).expect("UDP payload too large");
-    let mut udp = Vec::with_capacity(8 + payload.len());
-    udp.extend_from_slice(&src.port().to_be_bytes());
-    udp.extend_from_slice(&dst.port().to_be_bytes());
-    udp.extend_from_slice(&udp_len.to_be_bytes());
-    udp.extend_from_slice(&[0, 0]); // checksum placeholder
-    udp.extend_from_slice(payload);
-    // The UDP checksum covers a pseudo-header (RFC 768): addresses, zero,
-    // protocol 17 and the UDP length.
-    let pseudo = [
-        &s.octets()[..],
-        &d.octets()[..],
-        &[0, IPPROTO_UDP],
-        &udp_len.to_be_bytes(),
-    ]
-    .concat();
-    let mut checksum = internet_checksum(&[&pseudo, &udp]);
-    if checksum == 0 {
-        checksum = 0xFFFF; // 0 means "no checksum" in UDP over IPv4
-    }
-    udp[6..8].copy_from_slice(&checksum.to_be_bytes());
-    let mut ip = ipv4_header(s.octets(), d.octets(), ip_id, 0x4000, udp.len());
-    ip[9] = IPPROTO_UDP;
-    ip[10..12].copy_from_slice(&[0, 0]);
-    let ip_checksum = internet_checksum(&[&ip]);
-    ip[10..12].copy_from_slice(&ip_checksum.to_be_bytes());
-    let mut frame = Vec::with_capacity(ETHERNET_HEADER_LEN + ip.len() + udp.len());
-    frame.extend_from_slice(&mac_for(dst.ip()));
-    frame.extend_from_slice(&mac_for(src.ip()));
-    frame.extend_from_slice(&ETHERTYPE_IPV4.to_be_bytes());
-    frame.extend_from_slice(&ip);
-    frame.extend_from_slice(&udp);
-    frame
-}
-
-// ---------------------------------------------------------------------------
-// Fault helpers: they edit a list of frames the way a network (or a capture
-// point) can mangle traffic. Timestamps always stay in ascending order, as
-// in a real capture file: we move packet *contents*, never time.
-// ---------------------------------------------------------------------------
-
-/// Reordering: frames `i` and `j` exchange their contents but keep their
-/// timestamps, so the capture still runs forward in time.
-///
-/// # Panics
-/// If an index is out of range.
-pub fn swap(frames: &mut [Frame], i: usize, j: usize) {
-    let data_i = std::mem::take(&mut frames[i].data);
-    frames[i].data = std::mem::replace(&mut frames[j].data, data_i);
-}
-
-/// Insert `data` so that it becomes frame number `at`, with a timestamp
-/// halfway between its new neighbours.
-///
-/// # Panics
-/// If `at > frames.len()`.
-pub fn insert_frame(frames: &mut Vec<Frame>, at: usize, data: Vec<u8>) {
-    let prev = if at > 0 {
-        Some(frames[at - 1].ts_nanos)
-    } else {
-        None
-    };
-    let next = frames.get(at).map(|f| f.ts_nanos);
-    let ts_nanos = match (prev, next) {
-        (Some(p), Some(n)) => p + (n.saturating_sub(p)) / 2,
-        (Some(p), None) => p + HALF_RTT_NANOS,
-        (None, Some(n)) => n.saturating_sub(HALF_RTT_NANOS),
-        (None, None) => 0,
-    };
-    frames.insert(at, Frame { ts_nanos, data });
-}
-
-/// Retransmission: a copy of frame `i` is inserted right after frame
-/// `after` (which must not come before `i`), with its own timestamp.
-///
-/// # Panics
-/// If `after < i` or an index is out of range.
-pub fn duplicate(frames: &mut Vec<Frame>, i: usize, after: usize) {
-    assert!(after >= i, "a retransmission comes after the original");
-    let copy = frames[i].data.clone();
-    insert_frame(frames, after + 1, copy);
-}
-
-/// Loss: frame `i` never reached the capture point.
-///
-/// # Panics
-/// If `i` is out of range.
-pub fn drop_frame(frames: &mut Vec<Frame>, i: usize) {
-    frames.remove(i);
-}
-
-/// Several conversations captured on one link: merge their frames by
-/// timestamp. The sort is stable, so frames with equal timestamps keep the
-/// order of `convs` (and their order within a conversation).
-pub fn interleave(convs: Vec<Vec<Frame>>) -> Vec<Frame> {
-    let mut all: Vec<Frame> = convs.into_iter().flatten().collect();
-    all.sort_by_key(|f| f.ts_nanos);
-    all
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::builder::framing::TTL;
     use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+    use std::net::IpAddr;
 
     const T0: u64 = 1_709_543_700_000_000_000;
 
@@ -910,15 +474,6 @@ mod tests {
             flags,
             payload: payload.to_vec(),
         }
-    }
-
-    #[test]
-    fn checksum_matches_rfc1071_example() {
-        // RFC 1071 section 3: the words 0001 f203 f4f5 f6f7 sum to ddf2.
-        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
-        assert_eq!(internet_checksum(&[&data]), !0xddf2);
-        // Split at an odd boundary: same result.
-        assert_eq!(internet_checksum(&[&data[..3], &data[3..]]), !0xddf2);
     }
 
     #[test]
@@ -1101,48 +656,5 @@ mod tests {
         let seen_edit = decode(&edited, client);
         assert_eq!(seen_edit.payload, s.payload);
         assert_eq!(seen_edit.seq, DEFAULT_CLIENT_ISN + 1 - 4);
-    }
-
-    #[test]
-    fn fault_helpers_keep_time_moving_forward() {
-        let client: SocketAddr = "10.0.0.1:40000".parse().unwrap();
-        let mut c = Conversation::new(client, "10.0.0.2:25".parse().unwrap(), T0);
-        c.handshake();
-        c.line(Dir::ClientToServer, "one");
-        c.line(Dir::ClientToServer, "two");
-        let original = c.into_frames();
-
-        let mut frames = original.clone();
-        swap(&mut frames, 3, 5);
-        assert_eq!(frames[3].data, original[5].data);
-        assert_eq!(frames[5].data, original[3].data);
-        assert_eq!(frames[3].ts_nanos, original[3].ts_nanos);
-
-        let mut frames = original.clone();
-        duplicate(&mut frames, 3, 4);
-        assert_eq!(frames.len(), original.len() + 1);
-        assert_eq!(frames[5].data, original[3].data);
-        assert_eq!(
-            frames[5].ts_nanos,
-            original[4].ts_nanos + HALF_RTT_NANOS / 2
-        );
-        assert!(frames.windows(2).all(|w| w[0].ts_nanos <= w[1].ts_nanos));
-
-        let mut frames = original.clone();
-        drop_frame(&mut frames, 3);
-        assert_eq!(frames[3], original[4]);
-
-        let mut other = Conversation::new(
-            "10.0.0.3:40001".parse().unwrap(),
-            "10.0.0.2:25".parse().unwrap(),
-            T0 + 1,
-        );
-        other.handshake();
-        let other = other.into_frames();
-        let merged = interleave(vec![original.clone(), other.clone()]);
-        assert_eq!(merged.len(), original.len() + other.len());
-        assert!(merged.windows(2).all(|w| w[0].ts_nanos <= w[1].ts_nanos));
-        assert_eq!(merged[0], original[0]);
-        assert_eq!(merged[1], other[0]);
     }
 }
