@@ -260,7 +260,7 @@ fn connection(ui: &mut Ui, lang: Lang, scene: &Scene, ci: usize, c: &Conn, t: f6
                         .monospace(),
                     );
                     if let Some(raw) = &m.raw {
-                        let body = super::inspector::body_text(raw);
+                        let body = crate::mail::parse::ParsedMail::new(raw).body_text();
                         let preview: String = body.lines().take(6).collect::<Vec<_>>().join("\n");
                         ui.label(RichText::new(preview).monospace().weak());
                     }

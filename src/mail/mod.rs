@@ -8,12 +8,41 @@
 //! (attachments) is hashed over the *transfer-decoded* bytes (RFC 2045 §6:
 //! base64 and quoted-printable undone, no charset conversion), which is
 //! what `md5sum` of the saved file gives and what Zeek's files.log reports.
+//!
+//! One concept a file, all read from one `ParsedMail` (`parse`, bounded
+//! against hostile nesting):
+//! * `headers`: where the header ends, unfolding (RFC 5322 §2.2.3), the
+//!   decoded header list;
+//! * `tree`: the MIME tree, parts numbered as IMAP numbers them
+//!   (RFC 3501 §6.4.5), with their byte ranges in the raw message;
+//! * `attachments`: which parts are attachments, and their decoded content;
+//! * `body`: the text a person reads;
+//! * `safe_name`: attachment file names made safe to create;
+//! * `digest`: MD5 and SHA-256 in hex.
 
-use mail_parser::decoders::base64::base64_decode;
-use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{Address, Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+// The window (the `gui` feature) reads the tree, the body and the
+// decoded header list; built without it, only `inspect` reads this module
+// until IMAP's BODYSTRUCTURE reads the tree too.
+pub(crate) mod attachments;
+#[cfg_attr(not(feature = "gui"), allow(dead_code))]
+pub(crate) mod body;
+mod digest;
+#[cfg_attr(not(feature = "gui"), allow(dead_code))]
+pub(crate) mod headers;
+#[cfg_attr(not(feature = "gui"), allow(dead_code))]
+pub(crate) mod parse;
+pub(crate) mod safe_name;
+#[cfg(test)]
+pub(crate) mod samples;
+#[cfg_attr(not(feature = "gui"), allow(dead_code))]
+pub(crate) mod tree;
+
+use mail_parser::Address;
 use serde::Serialize;
-use sha2::Digest;
+
+pub use digest::{hex, md5_hex, sha256_hex};
+use headers::unfold;
+use parse::ParsedMail;
 
 /// One attachment: a MIME part that is not one of the message's bodies
 /// (RFC 2183 `attachment` disposition, a file name, or a non-text type), or
@@ -46,26 +75,11 @@ pub struct MessageInfo {
     pub attachments: Vec<AttachmentInfo>,
 }
 
-/// Nesting of multiparts that is still parsed. mail-parser walks parts
-/// with its own stack, but a hostile message with 100 000 nested
-/// multiparts would still cost time and memory for nothing a person can
-/// use; deeper messages are read for their headers only.
-const MAX_NESTING: usize = 100;
-
 /// Reads a message. With `contents`, the decoded attachments are pushed to
 /// it in the order of `attachments`.
 pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageInfo {
-    if raw.is_empty() {
-        return MessageInfo::default();
-    }
-    let too_deep = nesting_depth(raw) > MAX_NESTING;
-    let parser = MessageParser::default();
-    let parsed = if too_deep {
-        parser.parse_headers(raw)
-    } else {
-        parser.parse(raw)
-    };
-    let Some(msg) = parsed else {
+    let mail = ParsedMail::new(raw);
+    let Some(msg) = mail.message() else {
         return MessageInfo::default();
     };
     let mut info = MessageInfo {
@@ -90,23 +104,17 @@ pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageIn
             .collect(),
         attachments: Vec::new(),
     };
-    if !too_deep {
-        for id in &msg.attachments {
-            let Some(part) = msg.parts.get(*id as usize) else {
-                continue;
-            };
-            let content = decoded_content(&msg, part);
-            if let Some(c) = contents.as_deref_mut() {
-                c.push(content.clone());
-            }
-            info.attachments.push(AttachmentInfo {
-                filename: part.attachment_name().map(str::to_string),
-                content_type: content_type(part),
-                size: content.len() as u64,
-                md5: md5_hex(&content),
-                sha256: sha256_hex(&content),
-                path: None,
-            });
+    for a in mail.attachments() {
+        info.attachments.push(AttachmentInfo {
+            filename: a.given_name,
+            content_type: a.content_type,
+            size: a.content.len() as u64,
+            md5: md5_hex(&a.content),
+            sha256: sha256_hex(&a.content),
+            path: None,
+        });
+        if let Some(c) = contents.as_deref_mut() {
+            c.push(a.content);
         }
     }
     info
@@ -123,112 +131,10 @@ fn addresses(a: Option<&Address>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// `type/subtype`, lowercase; `text/plain` when the part has none
-/// (RFC 2045 §5.2's default), `message/rfc822` for an attached message.
-fn content_type(part: &MessagePart) -> String {
-    match part.content_type() {
-        Some(ct) => match &ct.c_subtype {
-            Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
-            None => ct.c_type.to_ascii_lowercase(),
-        },
-        None if matches!(part.body, PartType::Message(_)) => "message/rfc822".into(),
-        None => "text/plain".into(),
-    }
-}
-
-/// The part's content with its transfer encoding undone and nothing else:
-/// mail-parser turns text parts into UTF-8 (charset conversion), so for
-/// those the raw body is decoded here from the original bytes.
-fn decoded_content(msg: &Message, part: &MessagePart) -> Vec<u8> {
-    match &part.body {
-        PartType::Text(_) | PartType::Html(_) => {
-            // Part offsets count from the start of the buffer the message
-            // was parsed from (the `raw_message` field), which is not where
-            // `raw_message()` starts for an attached message.
-            let raw: &[u8] = &msg.raw_message;
-            let start = (part.offset_body as usize).min(raw.len());
-            let end = (part.offset_end as usize).clamp(start, raw.len());
-            let body = &raw[start..end];
-            match part.encoding {
-                Encoding::Base64 => base64_decode(body).unwrap_or_default(),
-                Encoding::QuotedPrintable => quoted_printable_decode(body).unwrap_or_default(),
-                Encoding::None => body.to_vec(),
-            }
-        }
-        other => part_bytes(other).to_vec(),
-    }
-}
-
-fn part_bytes<'a>(body: &'a PartType) -> &'a [u8] {
-    match body {
-        PartType::Text(t) | PartType::Html(t) => t.as_bytes(),
-        PartType::Binary(b) | PartType::InlineBinary(b) => b,
-        PartType::Message(m) => m.raw_message(),
-        PartType::Multipart(_) => b"",
-    }
-}
-
-/// A folded header value on one line (RFC 5322 §2.2.3), trimmed.
-fn unfold(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for (i, line) in value.split('\n').enumerate() {
-        let line = line.trim_end_matches('\r');
-        if i > 0 {
-            out.push(' ');
-            out.push_str(line.trim_start());
-        } else {
-            out.push_str(line);
-        }
-    }
-    out.trim().to_string()
-}
-
-/// A cheap upper bound of multipart nesting: the number of `boundary=`
-/// parameters (each nested multipart needs its own), counted up to
-/// `MAX_NESTING + 1`.
-fn nesting_depth(raw: &[u8]) -> usize {
-    const NAME: &[u8] = b"boundary";
-    memchr::memchr_iter(b'=', raw)
-        .filter(|&eq| {
-            let name = raw[..eq].trim_ascii_end();
-            name.len() >= NAME.len() && name[name.len() - NAME.len()..].eq_ignore_ascii_case(NAME)
-        })
-        .take(MAX_NESTING + 1)
-        .count()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&sha2::Sha256::digest(bytes))
-}
-
-pub fn md5_hex(bytes: &[u8]) -> String {
-    hex(&md5::Md5::digest(bytes))
-}
-
-/// Lower-case hex of some bytes (digests, key log secrets, APOP and
-/// CRAM-MD5 digests).
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn crlf(lines: &[&str]) -> Vec<u8> {
-        let mut v = Vec::new();
-        for l in lines {
-            v.extend_from_slice(l.as_bytes());
-            v.extend_from_slice(b"\r\n");
-        }
-        v
-    }
+    use samples::crlf;
 
     #[test]
     fn textbook_headers() {
@@ -341,6 +247,18 @@ mod tests {
         assert_eq!(i.attachments[0].sha256, sha256_hex(&latin1));
         assert_eq!(contents[1], [0, 1, 2, 3, 4, 5]);
         assert_eq!(contents[2], b"caf\xe9 cr\xe8me");
+    }
+
+    /// The window saves what the reports hashed.
+    #[test]
+    fn the_saved_bytes_are_the_hashed_bytes() {
+        let m = samples::mixed();
+        let info = inspect(&m, None);
+        let attachments = ParsedMail::new(&m).attachments();
+        assert_eq!(attachments.len(), info.attachments.len());
+        for (a, recorded) in attachments.iter().zip(&info.attachments) {
+            assert_eq!(sha256_hex(&a.content), recorded.sha256);
+        }
     }
 
     #[test]

@@ -17,10 +17,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use crate::mail::safe_name::{numbered_copy, safe_file_name};
 use crate::trace::{MessageRecord, RawMessage};
-
-/// Longest file name written, in bytes (most file systems allow 255).
-const MAX_NAME: usize = 200;
 
 /// Writes messages and attachments under one directory.
 pub struct Extractor {
@@ -111,7 +109,7 @@ impl Extractor {
             match create_new(&self.dir.join(folder).join(&candidate)) {
                 Ok(f) => return Ok((f, candidate)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    candidate = numbered(&name, n);
+                    candidate = numbered_copy(&name, n);
                     if !taken.insert(candidate.to_lowercase()) {
                         continue;
                     }
@@ -157,156 +155,80 @@ fn create_or_replace(path: &Path) -> io::Result<File> {
     create_new(path)
 }
 
-/// `name (n).ext`.
-fn numbered(name: &str, n: usize) -> String {
-    match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => format!("{stem} ({n}).{ext}"),
-        _ => format!("{name} ({n})"),
+/// Writes `bytes` to a new file called `name` in `dir` (created if
+/// missing) and returns its path: the window's "Save" of one attachment.
+///
+/// `name` comes from a stranger's message, so it is made safe first
+/// ([`safe_file_name`]): only its last path component is kept (`../../x`
+/// → `x`, `/etc/passwd` → `passwd`), control characters and NUL go,
+/// Windows device names get a `_` (`CON` → `_CON`), an empty name becomes
+/// `attachment-1.bin`. The file is opened with `create_new`, which fails
+/// on anything already there, a planted symlink included: an existing
+/// file is never overwritten or followed, the name gets ` (2)`, ` (3)`…
+/// instead.
+#[cfg(feature = "gui")]
+pub(crate) fn save_attachment(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    let safe = safe_file_name(Some(name), 1, "", &mut HashSet::new());
+    fs::create_dir_all(dir)?;
+    for n in 1..10_000 {
+        let candidate = if n == 1 {
+            safe.clone()
+        } else {
+            numbered_copy(&safe, n)
+        };
+        let path = dir.join(&candidate);
+        // A safe name is one path component, so the file sits in `dir`.
+        if path.parent() != Some(dir) || path.file_name().is_none() {
+            return Err(io::Error::other(format!("unsafe file name {candidate:?}")));
+        }
+        match create_new(&path) {
+            Ok(mut file) => {
+                if let Err(e) = file.write_all(bytes).and_then(|()| file.flush()) {
+                    // Leave no half-written file behind.
+                    drop(file);
+                    let _ = fs::remove_file(&path);
+                    return Err(e);
+                }
+                return Ok(path);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
     }
+    Err(io::Error::other(format!("no free name for {safe}")))
 }
 
-/// Windows' reserved device names (a file called `CON.txt` cannot be
-/// created or opened there).
-const RESERVED: [&str; 22] = [
-    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
-    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
-];
+/// A folder of its own for a test, under the system's temporary
+/// directory, removed when dropped (also when the test fails).
+#[cfg(all(test, feature = "gui"))]
+pub(crate) mod temp {
+    use std::fs;
+    use std::path::PathBuf;
 
-/// A file name from a capture made safe to create inside one folder, on
-/// any operating system, and unique there (case-insensitively, for
-/// Windows and macOS). `index` (1-based) names attachments that have no
-/// usable name: `attachment-3.pdf`.
-pub fn safe_file_name(
-    name: Option<&str>,
-    index: usize,
-    content_type: &str,
-    taken: &mut HashSet<String>,
-) -> String {
-    // Only the last path component: `../../x` → `x`, `C:\a\b.exe` → `b.exe`.
-    let base = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
-    let base = match base.split_once(':') {
-        // A drive or stream prefix (`C:evil.exe`, `file.txt:stream`).
-        Some((before, after)) if before.len() == 1 => after,
-        _ => base,
-    };
-    let mut clean: String = base
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*'))
-        .collect();
-    // No hidden files, no `.`/`..`, nothing Windows would silently trim.
-    clean = clean
-        .trim_start_matches(['.', ' '])
-        .trim_end_matches(['.', ' '])
-        .to_string();
-    let stem = clean.split('.').next().unwrap_or("").to_ascii_uppercase();
-    if RESERVED.contains(&stem.as_str()) {
-        clean = format!("_{clean}");
-    }
-    if clean.is_empty() {
-        clean = format!("attachment-{index}{}", extension_for(content_type));
-    }
-    let mut name = bound(&clean, MAX_NAME);
-    let mut n = 2;
-    while !taken.insert(name.to_lowercase()) {
-        name = bound(&numbered(&clean, n), MAX_NAME);
-        n += 1;
-    }
-    name
-}
+    pub(crate) struct TempFolder(pub(crate) PathBuf);
 
-/// Cuts a name to `max` bytes on a character boundary, keeping a short
-/// extension.
-fn bound(name: &str, max: usize) -> String {
-    if name.len() <= max {
-        return name.to_string();
+    impl TempFolder {
+        pub(crate) fn new(tag: &str) -> TempFolder {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let dir = std::env::temp_dir()
+                .join(format!("mailscope-{tag}-{}-{nanos}", std::process::id()));
+            fs::create_dir_all(&dir).unwrap();
+            TempFolder(dir)
+        }
     }
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e)
-        .filter(|e| e.len() <= 16)
-        .map(|e| format!(".{e}"))
-        .unwrap_or_default();
-    let mut cut = max - ext.len();
-    while !name.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}{ext}", &name[..cut])
-}
 
-fn extension_for(content_type: &str) -> &'static str {
-    match content_type {
-        "text/plain" => ".txt",
-        "text/html" => ".html",
-        "message/rfc822" => ".eml",
-        "application/pdf" => ".pdf",
-        "application/zip" => ".zip",
-        "image/png" => ".png",
-        "image/jpeg" => ".jpg",
-        "image/gif" => ".gif",
-        _ => ".bin",
+    impl Drop for TempFolder {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn safe(names: &[&str]) -> Vec<String> {
-        let mut taken = HashSet::new();
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| safe_file_name(Some(n), i + 1, "application/pdf", &mut taken))
-            .collect()
-    }
-
-    #[test]
-    fn hostile_names_are_tamed() {
-        assert_eq!(
-            safe(&[
-                "../../x",
-                "/etc/passwd",
-                "C:\\Windows\\evil.exe",
-                "C:evil2.exe",
-                "a\0b\x01c.txt",
-                "..",
-                ".bashrc",
-                "CON",
-                "nul.txt",
-                "what?<>|*\".doc",
-                "trailing. . ",
-            ]),
-            [
-                "x",
-                "passwd",
-                "evil.exe",
-                "evil2.exe",
-                "abc.txt",
-                "attachment-6.pdf",
-                "bashrc",
-                "_CON",
-                "_nul.txt",
-                "what.doc",
-                "trailing",
-            ]
-        );
-    }
-
-    #[test]
-    fn duplicates_and_long_names() {
-        assert_eq!(
-            safe(&["a.txt", "A.TXT", "a.txt", "noext", "noext"]),
-            ["a.txt", "A (2).TXT", "a (3).txt", "noext", "noext (2)"]
-        );
-        let long = format!("{}.pdf", "é".repeat(5000));
-        let got = &safe(&[&long])[0];
-        assert!(got.len() <= MAX_NAME && got.ends_with(".pdf"), "{got}");
-        let mut taken = HashSet::new();
-        assert_eq!(
-            safe_file_name(None, 3, "image/png", &mut taken),
-            "attachment-3.png"
-        );
-    }
 
     #[test]
     fn planted_symlinks_are_not_followed() {
@@ -355,5 +277,53 @@ mod tests {
             serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();
         assert_eq!(index[1]["eml"], "messages/0002.eml");
         fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[cfg(feature = "gui")]
+    #[test]
+    fn saving_never_leaves_the_folder() {
+        let temp = temp::TempFolder::new("save");
+        let base = temp.0.clone();
+        let dir = base.join("inside");
+        let saved = |name: &str, bytes: &[u8]| save_attachment(&dir, name, bytes).unwrap();
+        let cases: [(&str, &str); 8] = [
+            ("../../evil.sh", "evil.sh"),
+            ("/abs", "abs"),
+            ("CON", "_CON"),
+            ("a\0b\x01c\n.txt", "abc.txt"),
+            ("", "attachment-1.bin"),
+            ("..", "attachment-1 (2).bin"),
+            ("C:\\Windows\\win.ini", "win.ini"),
+            ("notes.txt", "notes.txt"),
+        ];
+        for (hostile, expected) in cases {
+            let path = saved(hostile, hostile.as_bytes());
+            assert_eq!(path, dir.join(expected), "{hostile:?}");
+            assert_eq!(fs::read(&path).unwrap(), hostile.as_bytes());
+        }
+        // An existing file is kept; the copy is numbered.
+        let again = saved("notes.txt", b"second");
+        assert_eq!(again, dir.join("notes (2).txt"));
+        assert_eq!(fs::read(dir.join("notes.txt")).unwrap(), b"notes.txt");
+        assert_eq!(saved("notes.txt", b"third"), dir.join("notes (3).txt"));
+        // A symlink planted in the folder is not followed.
+        #[cfg(unix)]
+        {
+            let outside = base.join("outside.txt");
+            fs::write(&outside, b"untouched").unwrap();
+            std::os::unix::fs::symlink(&outside, dir.join("link.txt")).unwrap();
+            assert_eq!(saved("link.txt", b"evil"), dir.join("link (2).txt"));
+            assert_eq!(fs::read(&outside).unwrap(), b"untouched");
+        }
+        // Nothing but the folder (and the symlink's target) beside it.
+        let mut beside: Vec<String> = fs::read_dir(&base)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        beside.sort();
+        #[cfg(unix)]
+        assert_eq!(beside, ["inside", "outside.txt"]);
+        #[cfg(not(unix))]
+        assert_eq!(beside, ["inside"]);
     }
 }

@@ -1,8 +1,11 @@
 //! Turning an analysis into output: tables and JSON Lines for people and
-//! scripts (`docs/output-schema.md` in the shared docs is the contract), and
-//! the followed stream of one flow.
+//! scripts (`docs/output-schema.md` in the shared docs is the contract), the
+//! followed stream of one flow, and a connection as a sequence diagram.
 
 pub mod analysis;
+// Drawn for the window's "Export the sequence diagram", its only user.
+#[cfg(feature = "gui")]
+pub(crate) mod diagram;
 pub mod extract;
 pub mod flows;
 pub mod stream;
