@@ -15,7 +15,7 @@
 
 pub mod analysis;
 pub mod capture;
-pub mod cli;
+
 pub mod flow;
 #[cfg(feature = "gui")]
 pub mod gui;

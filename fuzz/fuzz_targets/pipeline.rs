@@ -15,9 +15,9 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use mailscope::analysis::{AnalyzeOptions, Driver, FlowAnalysis, Order, RunOptions};
+use mailscope::analysis::{AnalyzeOptions, Driver, FlowAnalysis, Order, RunOptions, flow_records};
 use mailscope::capture::CaptureReader;
-use mailscope::report::analysis::{write_flow_json, write_paths_json};
+use mailscope::report::analysis::JsonLines;
 use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
 use mailscope::trace::{CaptureRecord, MessagePaths};
@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut paths = MessagePaths::default();
     let mut summary = Summary::default();
-    let mut json = Vec::new();
+    let mut json = JsonLines::new(Vec::new());
     let mut messages = 0usize;
     let result = driver.analyze(
         &options,
@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
             for (i, m) in a.dialogue.messages.iter().enumerate() {
                 paths.add(m, messages + i, a.summary.client, a.summary.server);
             }
-            write_flow_json(&mut json, &a, messages).unwrap();
+            flow_records(&a, messages, &mut |r| json.write(&r));
             summary.add(&a, messages);
             mailscope_fuzz::consume(&a.dialogue);
             messages += a.dialogue.messages.len();
@@ -68,9 +68,10 @@ fuzz_target!(|data: &[u8]| {
     );
     let mut out = Vec::new();
     write_capture_json(&mut out, &capture, pipeline.reader()).unwrap();
-    let mut both = MessagePaths::default();
-    std::mem::swap(&mut both, &mut paths);
-    summary.write(&mut out, &capture, both).unwrap();
+    let mut json = json.finish().unwrap();
+    for path in std::mem::take(&mut paths).multi_flow() {
+        mailscope::report::flows::write_json_line(&mut json, &mailscope::trace::Record::MessagePath(path.record())).unwrap();
+    }
+    summary.write(&mut out, &capture, paths).unwrap();
     std::hint::black_box((out.len(), json.len()));
-    let _ = write_paths_json;
 });

@@ -3,6 +3,8 @@
 //! * [`pipeline`]: the main loop, packets → TCP segments → flow table →
 //!   each flow's [`StreamHandler`](crate::flow::StreamHandler) (the
 //!   extension point `examples/follow_smtp.rs` shows).
+//! * `facade`: [`analyze`], the library's front door (a capture in, typed
+//!   records out).
 //! * [`driver`]: the one driver every command and the window call.
 //! * [`session`]: one flow — recognise, read the plaintext, follow the TLS.
 //! * `tls_layer`: the TLS records of a flow, opened with a key log.
@@ -15,6 +17,7 @@
 mod completion;
 pub mod driver;
 mod endpoint;
+mod facade;
 pub mod keys;
 mod order;
 pub mod pipeline;
@@ -26,6 +29,7 @@ use std::path::PathBuf;
 pub use crate::capture::decode::DecodeStats;
 pub use driver::{AnalyzeOptions, Driver, FlowReader, FlowStart, Order, RunOptions, new_session};
 pub use endpoint::read_endpoint_view;
+pub use facade::{Options, analyze, flow_records};
 pub use keys::KeySources;
 pub use pipeline::{Observed, PacketSeen, Pipeline, PipelineOptions};
 pub use session::{FlowAnalysis, FlowSession};

@@ -30,14 +30,14 @@ pub fn run(
 ) -> Result<(), Failure> {
     use std::io::{self, BufWriter, Write};
 
-    use crate::analysis::PipelineOptions;
-    use crate::capture::live::{LiveCapture, MAIL_PORTS_FILTER};
-    use crate::capture::writer::PcapNgWriter;
-    use crate::capture::{DecodeOutcome, Decoder};
-    use crate::flow::FlowTable;
-    use crate::proto::detect::ProtocolSniffer;
-    use crate::report::flows::write_json_line;
-    use crate::trace::{FlowRecord, Record};
+    use mailscope::analysis::PipelineOptions;
+    use mailscope::capture::live::{LiveCapture, MAIL_PORTS_FILTER};
+    use mailscope::capture::writer::PcapNgWriter;
+    use mailscope::capture::{DecodeOutcome, Decoder};
+    use mailscope::flow::FlowTable;
+    use mailscope::proto::detect::ProtocolSniffer;
+    use mailscope::report::flows::write_json_line;
+    use mailscope::trace::{FlowRecord, Record};
 
     let filter = filter.unwrap_or(MAIL_PORTS_FILTER);
     let mut live = LiveCapture::open(interface, filter).map_err(Failure::input)?;

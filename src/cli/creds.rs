@@ -5,10 +5,10 @@ use std::path::Path;
 
 use super::run;
 use super::{Failure, KeyArgs, output_error};
-use crate::analysis::{AnalyzeOptions, FlowAnalysis};
-use crate::report::flows::write_json_line;
-use crate::report::summary::write_credentials;
-use crate::trace::{Credential, Record};
+use mailscope::analysis::{AnalyzeOptions, FlowAnalysis};
+use mailscope::report::flows::write_json_line;
+use mailscope::report::summary::write_credentials;
+use mailscope::trace::{Credential, Record};
 
 pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
     let mut creds: Vec<(Credential, String)> = Vec::new();

@@ -6,9 +6,9 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use super::Failure;
-use crate::proto::TlsMode;
-use crate::world::agents::{ATTACHMENT, ATTACHMENT_NAME};
-use crate::world::demo::{self, DemoOptions, ReadWith};
+use mailscope::proto::TlsMode;
+use mailscope::world::agents::{ATTACHMENT, ATTACHMENT_NAME};
+use mailscope::world::demo::{self, DemoOptions, ReadWith};
 
 pub struct DemoArgs<'a> {
     pub tls: TlsMode,
@@ -16,7 +16,7 @@ pub struct DemoArgs<'a> {
     pub write: &'a Path,
     pub speed: f64,
     pub net: [u8; 3],
-    pub ports: Option<crate::world::topology::PortPlan>,
+    pub ports: Option<mailscope::world::topology::PortPlan>,
     pub keep: bool,
     pub keylog: Option<&'a Path>,
     /// Record the real loopback traffic with libpcap instead of the taps.
@@ -118,7 +118,7 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
                 out,
                 "Attachment {name}: {} bytes, sha256 {}{}",
                 bytes.len(),
-                crate::mail::sha256_hex(bytes),
+                mailscope::mail::sha256_hex(bytes),
                 if intact {
                     ", identical to what Alice sent"
                 } else {
@@ -161,9 +161,9 @@ mod loopback {
     use std::thread::JoinHandle;
 
     use super::Failure;
-    use crate::capture::live::LiveCapture;
-    use crate::capture::writer::PcapNgWriter;
-    use crate::world::running::World;
+    use mailscope::capture::live::LiveCapture;
+    use mailscope::capture::writer::PcapNgWriter;
+    use mailscope::world::running::World;
 
     /// Link type, packets, and the kernel's drop count.
     type Captured = (u16, Vec<(u64, Vec<u8>, u32)>, u32);

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use super::run;
 use super::{Failure, KeyArgs, output_error};
-use crate::analysis::{AnalyzeOptions, FlowAnalysis, RunOptions};
-use crate::report::flows::write_json_line;
-use crate::report::transcript::write_transcript;
-use crate::trace::DialogueOptions;
+use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, RunOptions};
+use mailscope::report::flows::write_json_line;
+use mailscope::report::transcript::write_transcript;
+use mailscope::trace::DialogueOptions;
 
 pub fn run(
     file: &Path,

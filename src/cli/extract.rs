@@ -10,9 +10,9 @@ use std::rc::Rc;
 
 use super::Failure;
 use super::run;
-use crate::analysis::{AnalyzeOptions, RunOptions};
-use crate::report::extract::Extractor;
-use crate::trace::{MessageHook, MessageRecord, RawMessage};
+use mailscope::analysis::{AnalyzeOptions, RunOptions};
+use mailscope::report::extract::Extractor;
+use mailscope::trace::{MessageHook, MessageRecord, RawMessage};
 
 pub fn run(file: &Path, dir: &Path, keys: &super::KeyArgs, quiet: bool) -> Result<(), Failure> {
     let extractor = Extractor::new(dir)

@@ -4,10 +4,10 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::{Failure, output_error, run};
-use crate::analysis::{KeySources, Order, RunOptions};
-use crate::proto::detect::ProtocolSniffer;
-use crate::report::flows::{write_capture_json, write_json_line, write_table};
-use crate::trace::{CaptureRecord, FlowRecord, Record};
+use mailscope::analysis::{KeySources, Order, RunOptions};
+use mailscope::proto::detect::ProtocolSniffer;
+use mailscope::report::flows::{write_capture_json, write_json_line, write_table};
+use mailscope::trace::{CaptureRecord, FlowRecord, Record};
 
 pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     // The capture record comes first but is complete only at the end, so
@@ -42,7 +42,7 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = (|| -> io::Result<()> {
         if json {
-            write_capture_json(&mut out, &capture, pipeline.reader())?;
+            write_capture_json(&mut out, &capture)?;
             for f in &flows {
                 write_json_line(&mut out, &Record::Flow(f))?;
             }

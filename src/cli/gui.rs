@@ -44,7 +44,7 @@ pub(crate) struct GuiArgs {
 
 #[cfg(feature = "gui")]
 pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
-    use crate::gui::{Start, Tab, i18n::Lang};
+    use mailscope::gui::{Start, Tab, i18n::Lang};
     let usage = |m: String| Failure {
         code: 2,
         message: m,
@@ -73,7 +73,7 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
     {
         return Err(Failure::input(format!("no such file: {}", f.display())));
     }
-    crate::gui::run(Start {
+    mailscope::gui::run(Start {
         file: args.file,
         demo: None,
         keylogs: args.keys.files,
@@ -92,8 +92,11 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
 }
 
 #[cfg(feature = "gui")]
-pub(crate) fn demo(options: crate::world::demo::DemoOptions, write: &Path) -> Result<(), Failure> {
-    crate::gui::run(crate::gui::Start {
+pub(crate) fn demo(
+    options: mailscope::world::demo::DemoOptions,
+    write: &Path,
+) -> Result<(), Failure> {
+    mailscope::gui::run(mailscope::gui::Start {
         demo: Some((options, write.to_path_buf())),
         ..Default::default()
     })
@@ -107,7 +110,7 @@ pub(crate) fn run(_args: GuiArgs) -> Result<(), Failure> {
 
 #[cfg(not(feature = "gui"))]
 pub(crate) fn demo(
-    _options: crate::world::demo::DemoOptions,
+    _options: mailscope::world::demo::DemoOptions,
     _write: &Path,
 ) -> Result<(), Failure> {
     Err(no_gui())

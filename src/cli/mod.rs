@@ -263,8 +263,8 @@ impl From<io::Error> for Failure {
     }
 }
 
-impl From<crate::capture::CaptureError> for Failure {
-    fn from(e: crate::capture::CaptureError) -> Self {
+impl From<mailscope::capture::CaptureError> for Failure {
+    fn from(e: mailscope::capture::CaptureError) -> Self {
         Failure::input(e)
     }
 }
@@ -312,20 +312,20 @@ pub fn main() -> i32 {
                 message: m,
             };
             for d in [&alice_domain, &bob_domain] {
-                crate::world::topology::check_domain(d).map_err(usage)?;
+                mailscope::world::topology::check_domain(d).map_err(usage)?;
             }
             if alice_domain.eq_ignore_ascii_case(&bob_domain) {
                 return Err(usage("Alice and Bob need two different domains".into()));
             }
-            let net = crate::world::topology::parse_net(&net).map_err(usage)?;
+            let net = mailscope::world::topology::parse_net(&net).map_err(usage)?;
             let cipher = cipher
                 .as_deref()
-                .map(crate::world::tls::suite_by_name)
+                .map(mailscope::world::tls::suite_by_name)
                 .transpose()
                 .map_err(usage)?;
             let ports = match ports {
                 Some(spec) => {
-                    let mut p = crate::world::topology::PortPlan::standard();
+                    let mut p = mailscope::world::topology::PortPlan::standard();
                     p.apply(&spec).map_err(usage)?;
                     Some(p)
                 }
@@ -334,13 +334,13 @@ pub fn main() -> i32 {
             demo::run(
                 demo::DemoArgs {
                     tls: match tls {
-                        TlsArg::None => crate::proto::TlsMode::None,
-                        TlsArg::Starttls => crate::proto::TlsMode::Starttls,
-                        TlsArg::Implicit => crate::proto::TlsMode::Implicit,
+                        TlsArg::None => mailscope::proto::TlsMode::None,
+                        TlsArg::Starttls => mailscope::proto::TlsMode::Starttls,
+                        TlsArg::Implicit => mailscope::proto::TlsMode::Implicit,
                     },
                     read: match read {
-                        ReadArg::Pop3 => crate::world::demo::ReadWith::Pop3,
-                        ReadArg::Imap => crate::world::demo::ReadWith::Imap,
+                        ReadArg::Pop3 => mailscope::world::demo::ReadWith::Pop3,
+                        ReadArg::Imap => mailscope::world::demo::ReadWith::Imap,
                     },
                     write: &write,
                     speed,

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{Failure, KeyArgs, print_warnings, progress};
-use crate::analysis::{
+use mailscope::analysis::{
     AnalyzeOptions, Driver, FlowAnalysis, FlowReader, FlowStart, KeySources, Order, RunOptions,
 };
 
@@ -18,8 +18,8 @@ impl KeyArgs {
     }
 }
 
-impl From<crate::analysis::Error> for Failure {
-    fn from(e: crate::analysis::Error) -> Self {
+impl From<mailscope::analysis::Error> for Failure {
+    fn from(e: mailscope::analysis::Error) -> Self {
         Failure::input(e)
     }
 }

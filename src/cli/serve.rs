@@ -5,9 +5,9 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use super::Failure;
-use crate::world::classroom::{Classroom, ClassroomOptions};
-use crate::world::host::{Accounts, Policy};
-use crate::world::topology::PortPlan;
+use mailscope::world::classroom::{Classroom, ClassroomOptions};
+use mailscope::world::host::{Accounts, Policy};
+use mailscope::world::topology::PortPlan;
 
 pub struct ServeArgs<'a> {
     pub domain: String,

@@ -4,11 +4,11 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
 use super::{Failure, output_error, run};
-use crate::analysis::{FlowReader, KeySources, RunOptions};
-use crate::flow::{Direction, FlowSummary, StreamEvent, StreamHandler};
-use crate::proto::detect::ProtocolSniffer;
-use crate::report::stream::{StreamFormat, StreamPrinter};
-use crate::trace::FlowRecord;
+use mailscope::analysis::{FlowReader, KeySources, RunOptions};
+use mailscope::flow::{Direction, FlowSummary, StreamEvent, StreamHandler};
+use mailscope::proto::detect::ProtocolSniffer;
+use mailscope::report::stream::{StreamFormat, StreamPrinter};
+use mailscope::trace::FlowRecord;
 
 /// The recognizer (for the footer's protocol) and the printer of the flow.
 struct Follow<W: Write> {

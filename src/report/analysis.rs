@@ -1,52 +1,39 @@
 //! The records of `mailscope analyze --json` (contract:
-//! `docs/output-schema.md` in the shared docs).
-//!
-//! Per flow, in this order: its `flow` record, then its `message`,
-//! `transaction`, `credential` and `finding` records. After the last flow,
-//! one `message_path` record (an extra record type) for every message seen
-//! on more than one flow: its path through submission, relay and retrieval
-//! (`trace::paths`).
+//! `docs/output-schema.md` in the shared docs), as JSON Lines. What the
+//! records are and their order is `analysis::analyze`'s; this writes them.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::flows::write_json_line;
-use crate::analysis::FlowAnalysis;
-use crate::trace::{MessagePaths, Record};
+use crate::trace::Record;
 
-/// Writes one flow's records as JSON lines. `messages_before` is the number
-/// of `message` records already written (transactions refer to messages by
-/// their index in the whole output).
-pub fn write_flow_json(
-    out: &mut impl Write,
-    a: &FlowAnalysis,
-    messages_before: usize,
-) -> io::Result<()> {
-    let d = &a.dialogue;
-    write_json_line(out, &Record::AnalyzedFlow(a.flow_record()))?;
-    for m in &d.messages {
-        write_json_line(out, &Record::Message(m))?;
-    }
-    for t in &d.transactions {
-        let mut t = t.clone();
-        t.message = t.message.map(|i| i + messages_before);
-        write_json_line(out, &Record::Transaction(Cow::Owned(t)))?;
-    }
-    for c in &d.credentials {
-        write_json_line(out, &Record::Credential(c))?;
-    }
-    for f in &d.findings {
-        write_json_line(out, &Record::Finding(f))?;
-    }
-    Ok(())
+/// Writes records as JSON lines, keeping the first error (later records
+/// are skipped).
+pub struct JsonLines<W: Write> {
+    out: W,
+    error: Option<io::Error>,
 }
 
-/// The `message_path` records, after the last flow.
-pub fn write_paths_json(out: &mut impl Write, paths: MessagePaths) -> io::Result<()> {
-    for path in paths.multi_flow() {
-        write_json_line(out, &Record::MessagePath(path.record()))?;
+impl<W: Write> JsonLines<W> {
+    pub fn new(out: W) -> Self {
+        JsonLines { out, error: None }
     }
-    Ok(())
+
+    pub fn write(&mut self, record: &Record<'_>) {
+        if self.error.is_none()
+            && let Err(e) = write_json_line(&mut self.out, record)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    /// The writer, or the first error.
+    pub fn finish(self) -> io::Result<W> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.out),
+        }
+    }
 }
 
 /// Shortens text for a table cell, on a character boundary.

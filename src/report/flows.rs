@@ -5,18 +5,13 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::capture::CaptureReader;
 use crate::trace::{CaptureRecord, Finding, FlowRecord, Record};
 
 /// The head of a JSON Lines report: the `capture` record, then a `finding`
 /// for each piece of damage the reader met.
-pub fn write_capture_json<R>(
-    out: &mut impl Write,
-    capture: &CaptureRecord,
-    reader: &CaptureReader<R>,
-) -> io::Result<()> {
+pub fn write_capture_json(out: &mut impl Write, capture: &CaptureRecord) -> io::Result<()> {
     write_json_line(out, &Record::Capture(capture))?;
-    for w in reader.warnings() {
+    for w in &capture.damage {
         write_json_line(out, &Record::Finding(&Finding::of_capture(w)))?;
     }
     Ok(())

@@ -27,6 +27,10 @@ pub struct CaptureRecord {
     pub truncated_packets: u64,
     pub decode: DecodeStats,
     pub warnings: Vec<String>,
+    /// The damage the reader met, each a capture `finding` record
+    /// ([`Finding::of_capture`](super::Finding::of_capture)).
+    #[serde(skip)]
+    pub damage: Vec<CaptureWarning>,
 }
 
 impl CaptureRecord {
@@ -53,6 +57,7 @@ impl CaptureRecord {
                 .iter()
                 .map(CaptureWarning::to_string)
                 .collect(),
+            damage: reader.warnings().to_vec(),
         }
     }
 }

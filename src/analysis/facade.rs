@@ -1,0 +1,118 @@
+//! The library's front door: a capture in, typed records out.
+//!
+//! ```no_run
+//! use mailscope::{Options, Record, analyze};
+//!
+//! let capture = analyze("captures/smtp-crepes-hamburger.pcapng", &Options::default(), |record| {
+//!     if let Record::Message(m) = record {
+//!         println!("{:?} {}", m.subject, m.sha256);
+//!     }
+//! })?;
+//! println!("{} packets", capture.packets);
+//! # Ok::<(), mailscope::Error>(())
+//! ```
+//!
+//! Records come as flows end: each flow's `flow` record, then its
+//! `message`, `transaction`, `credential` and `finding` records; after the
+//! last flow, one `message_path` record per message seen on several flows.
+//! The `capture` record (complete only at the end) is returned. These are
+//! the records of `mailscope analyze --json`, which is written with this
+//! very function.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use super::Error;
+use super::driver::{AnalyzeOptions, Driver, Order, RunOptions};
+use super::keys::KeySources;
+use super::session::FlowAnalysis;
+use crate::trace::{CaptureRecord, MessagePaths, Record};
+
+/// What [`analyze`] reads and how.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Where TLS secrets come from (the capture's own Decryption Secrets
+    /// Blocks are always read unless `keys.no_decrypt`).
+    pub keys: KeySources,
+    /// Hand flows on in id order instead of as they end (costs memory on
+    /// captures with long flows).
+    pub by_id: bool,
+}
+
+/// Analyses the capture at `path`, handing every record to `on_record`;
+/// returns the `capture` record. Damage the reader could read past is in
+/// that record's `warnings`; [`Finding::of_capture`](crate::trace::Finding::of_capture) turns each into a
+/// `finding` record, as `analyze --json` writes after the `capture` record.
+pub fn analyze(
+    path: impl AsRef<Path>,
+    options: &Options,
+    mut on_record: impl FnMut(Record<'_>),
+) -> Result<CaptureRecord, Error> {
+    let path = path.as_ref();
+    let run = RunOptions {
+        order: if options.by_id {
+            Order::ById
+        } else {
+            Order::AsTheyEnd
+        },
+        keys: options.keys.clone(),
+        ..RunOptions::default()
+    };
+    let mut driver = Driver::open(path, &run)?;
+    let mut paths = MessagePaths::default();
+    let mut messages = 0usize;
+    driver.analyze(
+        &AnalyzeOptions {
+            run,
+            ..AnalyzeOptions::default()
+        },
+        |a: FlowAnalysis| {
+            for (i, m) in a.dialogue.messages.iter().enumerate() {
+                paths.add(m, messages + i, a.summary.client, a.summary.server);
+            }
+            flow_records(&a, messages, &mut on_record);
+            messages += a.dialogue.messages.len();
+        },
+        |_| {},
+        |_| {},
+    )?;
+    for path in paths.multi_flow() {
+        on_record(Record::MessagePath(path.record()));
+    }
+    let pipeline = driver.pipeline();
+    let mut capture = CaptureRecord::new(
+        path,
+        pipeline.reader(),
+        pipeline.decode_stats(),
+        pipeline.flows_seen(),
+    );
+    // Key log lines not understood come first, as the driver lists them.
+    capture.warnings = driver.warnings();
+    Ok(capture)
+}
+
+/// One flow's records, in the contract's order. `messages_before` is the
+/// number of `message` records already handed on (a transaction names its
+/// message by its index in the whole output).
+pub fn flow_records(
+    a: &FlowAnalysis,
+    messages_before: usize,
+    on_record: &mut impl FnMut(Record<'_>),
+) {
+    let d = &a.dialogue;
+    on_record(Record::AnalyzedFlow(a.flow_record()));
+    for m in &d.messages {
+        on_record(Record::Message(m));
+    }
+    for t in &d.transactions {
+        let mut t = t.clone();
+        t.message = t.message.map(|i| i + messages_before);
+        on_record(Record::Transaction(Cow::Owned(t)));
+    }
+    for c in &d.credentials {
+        on_record(Record::Credential(c));
+    }
+    for f in &d.findings {
+        on_record(Record::Finding(f));
+    }
+}
