@@ -21,10 +21,14 @@
 use super::tls_layer::TlsLayer;
 use crate::capture::Timestamp;
 use crate::flow::{Direction, FinishedFlow, FlowSummary, StreamEvent, StreamHandler};
-use crate::proto::detect::ProtocolSniffer;
+use crate::proto::detect::{CLIENT_TLS_TO_PLAINTEXT, ProtocolSniffer, is_implicit_tls_port};
 use crate::proto::tls::{TlsSummary, looks_like_record};
 use crate::proto::{MailParser, new_parser};
-use crate::trace::{Dialogue, FindingCode, Protocol, Severity, TlsMode, Verdict};
+use crate::trace::dialogue::printable;
+use crate::trace::{
+    Credential, Dialogue, FindingCode, LineKind, Protocol, Severity, TlsMode, Tunnel, TunnelKind,
+    Verdict,
+};
 
 /// A piece of stream held back until the protocol is known.
 enum Held {
@@ -60,6 +64,7 @@ enum Stage {
 /// The full analysis of one flow (the stream handler of `analyze`,
 /// `dialog`, `extract`, `creds` and the window).
 pub struct FlowSession {
+    server_port: u16,
     sniffer: ProtocolSniffer,
     stage: Stage,
     tls: TlsLayer,
@@ -67,6 +72,12 @@ pub struct FlowSession {
     /// The protocol the decrypted plaintext revealed (a TLS flow on a port
     /// that does not say what it carries).
     revealed: Option<Protocol>,
+    /// Stream offsets where the flow's own protocol starts in each
+    /// direction (after a proxy tunnel's set-up).
+    skip: [u64; 2],
+    /// The client opened with TLS records but the server speaks in clear:
+    /// those records are not commands.
+    client_tls_first: bool,
 }
 
 /// A flow after the analysis.
@@ -81,11 +92,14 @@ pub struct FlowAnalysis {
 impl FlowSession {
     pub(crate) fn new(server_port: u16, dialogue: Dialogue, tls: TlsLayer) -> Self {
         FlowSession {
+            server_port,
             sniffer: ProtocolSniffer::new(server_port),
             stage: Stage::Deciding(Vec::new()),
             tls,
             dialogue,
             revealed: None,
+            skip: [0; 2],
+            client_tls_first: false,
         }
     }
 
@@ -99,6 +113,25 @@ impl FlowSession {
             unreachable!("checked above");
         };
         self.dialogue.protocol = verdict.protocol;
+        if let Some(t) = &verdict.tunnel {
+            self.skip = t.inner_start;
+            // The set-up's packets, so its transcript lines find them.
+            for h in &held {
+                if let Held::Data {
+                    dir,
+                    offset,
+                    packet,
+                    ts,
+                    ..
+                } = h
+                    && *offset < t.inner_start[dir.index()]
+                {
+                    self.dialogue.data_arrived(*dir, *offset, *packet, *ts);
+                }
+            }
+            tunnel_lines(t, &mut self.dialogue);
+        }
+        self.plaintext_findings(verdict);
         self.stage = if verdict.tls == TlsMode::Implicit || verdict.protocol == Protocol::Tls {
             self.tls.set_from_start();
             Stage::Tls
@@ -130,7 +163,63 @@ impl FlowSession {
         }
     }
 
+    /// Findings about plaintext where TLS was expected.
+    fn plaintext_findings(&mut self, verdict: &Verdict) {
+        if verdict.tls != TlsMode::None || !verdict.protocol.is_mail() {
+            return;
+        }
+        let port = verdict.tunnel.as_ref().map_or(self.server_port, |t| t.port);
+        if verdict.reason == CLIENT_TLS_TO_PLAINTEXT {
+            self.client_tls_first = true;
+            self.dialogue.finding(
+                Severity::Info,
+                FindingCode::ProtocolAnomaly,
+                "the client opened with a TLS ClientHello but the server greeted in clear: a client set up for implicit TLS (RFC 8314) talking to a plaintext port",
+            );
+        } else if is_implicit_tls_port(port) {
+            self.dialogue.finding(
+                Severity::Medium,
+                FindingCode::ProtocolAnomaly,
+                format!(
+                    "port {port} is for implicit TLS (RFC 8314 §3.3) but this {} session is in clear: anyone on the path reads it",
+                    verdict.protocol.as_str().to_ascii_uppercase()
+                ),
+            );
+        }
+    }
+
     fn read(&mut self, dir: Direction, event: StreamEvent<'_>) {
+        // A proxy tunnel's set-up is not the flow's protocol.
+        let skip = self.skip[dir.index()];
+        let event = match event {
+            StreamEvent::Data {
+                offset,
+                bytes,
+                packet,
+                ts,
+            } if offset < skip => {
+                let cut = ((skip - offset) as usize).min(bytes.len());
+                if cut == bytes.len() {
+                    return;
+                }
+                StreamEvent::Data {
+                    offset: skip,
+                    bytes: &bytes[cut..],
+                    packet,
+                    ts,
+                }
+            }
+            StreamEvent::Gap { offset, len } if offset < skip => {
+                if offset + len <= skip {
+                    return;
+                }
+                StreamEvent::Gap {
+                    offset: skip,
+                    len: offset + len - skip,
+                }
+            }
+            other => other,
+        };
         let out = &mut self.dialogue;
         match event {
             StreamEvent::Data {
@@ -153,6 +242,13 @@ impl FlowSession {
     /// In-order bytes of `dir` at stream `offset`, through the layers.
     fn read_bytes(&mut self, dir: Direction, offset: u64, bytes: &[u8]) {
         let out = &mut self.dialogue;
+        if self.client_tls_first && dir == Direction::ClientToServer {
+            if looks_like_record(bytes, None) {
+                out.encrypted(dir, offset, bytes.len() as u64);
+                return;
+            }
+            self.client_tls_first = false;
+        }
         if let Stage::Upgrading(parser) = &mut self.stage {
             if looks_like_record(bytes, None) {
                 self.stage = Stage::Tls;
@@ -224,6 +320,40 @@ impl FlowSession {
             tls: self.tls.summary(),
             dialogue: self.dialogue,
         }
+    }
+}
+
+/// The tunnel's set-up as transcript lines, and a proxy password sent in
+/// clear as a credential.
+fn tunnel_lines(t: &Tunnel, out: &mut Dialogue) {
+    let (c, s) = (Direction::ClientToServer, Direction::ServerToClient);
+    let kind = match t.kind {
+        TunnelKind::HttpConnect => "HTTP CONNECT",
+        TunnelKind::Socks4 => "SOCKS4",
+        TunnelKind::Socks5 => "SOCKS5",
+    };
+    let target = format!("{}:{}", t.host, t.port);
+    out.note(
+        c,
+        LineKind::Command,
+        format!("[{kind} tunnel: connect to {}]", printable(target.as_bytes())),
+        0,
+        t.inner_start[0],
+    );
+    out.note(
+        s,
+        LineKind::Reply,
+        format!("[{kind} tunnel open: what follows is the dialogue inside]"),
+        0,
+        t.inner_start[1],
+    );
+    if let (Some(user), Some(password)) = (&t.user, &t.password) {
+        let mut cred = Credential::new("SOCKS5-USERPASS");
+        cred.username = Some(user.clone());
+        cred.password = Some(password.clone());
+        cred.note = Some("the proxy login (RFC 1929), sent in clear".into());
+        let index = out.credential_seen(cred, "SOCKS5 proxy login", false);
+        out.credential_result(index, true);
     }
 }
 

@@ -17,12 +17,19 @@
 //! HTTP and Redis are "client speaks first": a flow where the client opened
 //! with `GET /` or `*1\r\n$4\r\nPING` is not mail, whatever its port.
 
+use super::tunnel::{TunnelReader, TunnelState};
 use super::{Protocol, TlsMode, tls};
+use crate::trace::Tunnel;
 use crate::flow::{Direction, StreamEvent, StreamHandler};
 pub use crate::trace::Verdict;
 
 /// How many leading bytes of each direction are kept for the decision.
 pub const SNIFF_LEN: usize = 64;
+
+/// The reason of a flow whose client opened with a TLS ClientHello while
+/// the server greeted in clear.
+pub const CLIENT_TLS_TO_PLAINTEXT: &str =
+    "server greeting (the client spoke TLS to a plaintext server)";
 
 /// Bytes a flow may show at most before the protocol is decided on what
 /// was seen (the analysis holds them back until then).
@@ -62,14 +69,22 @@ pub fn protocol_of_greeting(server: &[u8]) -> Option<Protocol> {
 /// flow: after the first [`SNIFF_LEN`] bytes it only looks at the first
 /// bytes of each later chunk.
 ///
-/// The decision is made as soon as the evidence cannot change any more —
-/// TLS from the first byte, a server greeting that names its protocol, or
-/// the first line of both directions — or when [`MAX_UNDECIDED`] bytes went
-/// by, or at the end of the flow; then it is frozen. `flows` and `analyze`
-/// both ask this one decision, so they cannot disagree.
+/// First it looks for a proxy tunnel's set-up (`proto::tunnel`); the
+/// protocol is then the one spoken inside. The decision is made as soon as
+/// the evidence cannot change any more — TLS from the first byte, a server
+/// greeting that names its protocol, or the first line of both directions
+/// — or when [`MAX_UNDECIDED`] bytes went by, or at the end of the flow;
+/// then it is frozen. `flows` and `analyze` both ask this one decision, so
+/// they cannot disagree.
 #[derive(Clone, Debug)]
 pub struct ProtocolSniffer {
     server_port: u16,
+    /// The tunnel set-up being read; None once it is settled.
+    tunnel_reader: Option<Box<TunnelReader>>,
+    /// `(dir, offset, len, packet)` of the chunks seen while the tunnel
+    /// question was open (replayed once it is answered).
+    pending: Vec<(Direction, u64, usize, u64)>,
+    tunnel: Option<Tunnel>,
     prefix: [[u8; SNIFF_LEN]; 2],
     prefix_len: [u8; 2],
     /// Capture index of the first data packet of each direction.
@@ -88,6 +103,9 @@ impl ProtocolSniffer {
     pub fn new(server_port: u16) -> Self {
         ProtocolSniffer {
             server_port,
+            tunnel_reader: Some(Box::default()),
+            pending: Vec::new(),
+            tunnel: None,
             prefix: [[0; SNIFF_LEN]; 2],
             prefix_len: [0; 2],
             first_packet: [None; 2],
@@ -110,6 +128,10 @@ impl ProtocolSniffer {
     /// The decision, made now on what was seen if it was not made yet
     /// (the flow is over).
     pub fn decide(&mut self) -> Verdict {
+        if let Some(mut reader) = self.tunnel_reader.take() {
+            let state = reader.finish();
+            self.tunnel_settled(state, &reader);
+        }
         if self.decided.is_none() {
             self.decided = Some(self.verdict());
         }
@@ -118,12 +140,12 @@ impl ProtocolSniffer {
 
     /// Freezes the decision when the evidence is complete.
     fn maybe_decide(&mut self) {
-        if self.decided.is_some() {
+        if self.decided.is_some() || self.tunnel_reader.is_some() {
             return;
         }
         let client = self.prefix(Direction::ClientToServer);
         let server = self.prefix(Direction::ServerToClient);
-        let by_port = port_protocol(self.server_port);
+        let by_port = port_protocol(self.inner_port());
         let server_first = self.server_first();
         let tls_start = looks_like_tls_start(client) || looks_like_tls_start(server);
         let named = self.ready[Direction::ServerToClient.index()]
@@ -132,6 +154,12 @@ impl ProtocolSniffer {
         if tls_start || named || both || self.seen >= MAX_UNDECIDED {
             self.decided = Some(self.verdict());
         }
+    }
+
+    /// The port the protocol inside is meant for: the tunnel's target port,
+    /// else the flow's server port.
+    fn inner_port(&self) -> u16 {
+        self.tunnel.as_ref().map_or(self.server_port, |t| t.port)
     }
 
     fn server_first(&self) -> bool {
@@ -152,24 +180,39 @@ impl ProtocolSniffer {
     fn verdict(&self) -> Verdict {
         let client = self.prefix(Direction::ClientToServer);
         let server = self.prefix(Direction::ServerToClient);
-        let by_port = port_protocol(self.server_port);
+        let by_port = port_protocol(self.inner_port());
         let server_first = self.server_first();
-        let upgraded = TlsMode::None;
         let verdict = |protocol, tls, reason| Verdict {
             protocol,
             tls,
             reason,
+            tunnel: self.tunnel.clone(),
         };
 
-        if looks_like_tls_start(client) || looks_like_tls_start(server) {
+        if looks_like_tls_start(server) {
             return verdict(
                 by_port.unwrap_or(Protocol::Tls),
                 TlsMode::Implicit,
                 "TLS records from the first byte",
             );
         }
+        // A server that greets in clear is plaintext, even on 465/993/995
+        // and even when the client opened with a ClientHello (a client set
+        // up for implicit TLS talking to a plaintext port).
         if let Some(p) = greeting(server, by_port, server_first) {
-            return verdict(p, upgraded, "server greeting");
+            let reason = if looks_like_tls_start(client) {
+                CLIENT_TLS_TO_PLAINTEXT
+            } else {
+                "server greeting"
+            };
+            return verdict(p, TlsMode::None, reason);
+        }
+        if looks_like_tls_start(client) {
+            return verdict(
+                by_port.unwrap_or(Protocol::Tls),
+                TlsMode::Implicit,
+                "TLS records from the first byte",
+            );
         }
         if is_http(client) || is_http(server) {
             return verdict(Protocol::Unknown, TlsMode::None, "HTTP, not mail");
@@ -177,12 +220,21 @@ impl ProtocolSniffer {
         if is_resp(client) {
             return verdict(Protocol::Unknown, TlsMode::None, "Redis protocol, not mail");
         }
+        // The client's side names the protocol on any port (Zeek's dynamic
+        // protocol detection works the same way): EHLO/HELO/MAIL FROM are
+        // SMTP's own, a tagged LOGIN/CAPABILITY is IMAP's, CAPA/STLS/APOP
+        // and USER/AUTH answered `+OK`/`-ERR` are POP3's.
+        if let Some(p) = client_protocol(client, server)
+            && by_port != Some(p)
+        {
+            return verdict(p, TlsMode::None, "client commands");
+        }
         if let Some(p) = by_port {
             if client.is_empty() && server.is_empty() {
                 return verdict(p, TlsMode::None, "port (no payload)");
             }
             if looks_like_commands(p, client) || looks_like_replies(p, server) {
-                return verdict(p, upgraded, "commands and replies (greeting not captured)");
+                return verdict(p, TlsMode::None, "commands and replies (greeting not captured)");
             }
             return verdict(
                 Protocol::Unknown,
@@ -192,7 +244,7 @@ impl ProtocolSniffer {
         }
         for p in [Protocol::Smtp, Protocol::Pop3, Protocol::Imap] {
             if looks_like_commands(p, client) && looks_like_replies(p, server) {
-                return verdict(p, upgraded, "commands and replies (greeting not captured)");
+                return verdict(p, TlsMode::None, "commands and replies (greeting not captured)");
             }
         }
         verdict(
@@ -201,13 +253,37 @@ impl ProtocolSniffer {
             "no mail protocol recognised",
         )
     }
-}
 
-impl StreamHandler for ProtocolSniffer {
-    fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
-        let StreamEvent::Data { bytes, packet, .. } = event else {
-            return;
+    /// The tunnel (if any) through which the flow's protocol is spoken.
+    pub fn tunnel(&self) -> Option<&Tunnel> {
+        self.tunnel.as_ref()
+    }
+
+    /// The tunnel question is answered: what was held is looked at again,
+    /// from the first tunnelled byte of each direction (or from the start
+    /// when there is no tunnel).
+    fn tunnel_settled(&mut self, state: TunnelState, reader: &TunnelReader) {
+        let start = match state {
+            TunnelState::Open(t) => {
+                let start = t.inner_start;
+                self.tunnel = Some(t);
+                start
+            }
+            _ => [0, 0],
         };
+        for (dir, offset, len, packet) in std::mem::take(&mut self.pending) {
+            let d = dir.index();
+            let head = reader.head(dir);
+            let from = offset.max(start[d]);
+            let to = (offset + len as u64).min(head.len() as u64);
+            if from < to {
+                self.observe(dir, &head[from as usize..to as usize], packet);
+            }
+        }
+    }
+
+    /// Bytes of the flow's protocol (after any tunnel set-up).
+    fn observe(&mut self, dir: Direction, bytes: &[u8], packet: u64) {
         let d = dir.index();
         let first_chunk = self.first_packet[d].is_none();
         if first_chunk {
@@ -236,6 +312,86 @@ impl StreamHandler for ProtocolSniffer {
             self.maybe_decide();
         }
     }
+}
+
+impl StreamHandler for ProtocolSniffer {
+    fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
+        let Some(reader) = self.tunnel_reader.as_mut() else {
+            if let StreamEvent::Data { bytes, packet, .. } = event {
+                self.observe(dir, bytes, packet);
+            }
+            return;
+        };
+        match event {
+            StreamEvent::Data {
+                offset,
+                bytes,
+                packet,
+                ..
+            } => {
+                reader.data(dir, offset, bytes);
+                self.pending.push((dir, offset, bytes.len(), packet));
+            }
+            StreamEvent::Gap { .. } => reader.gap(),
+        }
+        let state = reader.state();
+        if state != TunnelState::Undecided {
+            let reader = self.tunnel_reader.take().expect("checked above");
+            self.tunnel_settled(state, &reader);
+        }
+    }
+}
+
+/// The protocol the client's first line names on its own (with the
+/// server's first line to tell POP3's USER from FTP's).
+fn client_protocol(client: &[u8], server: &[u8]) -> Option<Protocol> {
+    let line = first_line(client);
+    let word = |w: &[u8]| {
+        starts_with_ignore_case(line, w)
+            && matches!(line.get(w.len()), None | Some(b' ' | b'\r' | b':'))
+    };
+    if word(b"EHLO") || word(b"HELO") || starts_with_ignore_case(line, b"MAIL FROM:") {
+        return Some(Protocol::Smtp);
+    }
+    if is_imap_command(line) {
+        return Some(Protocol::Imap);
+    }
+    let pop3_reply = line_is_pop3_reply(first_line(server));
+    if word(b"CAPA") || word(b"STLS") || word(b"APOP") {
+        // CAPA alone is POP3's (RFC 2449); a server that answered with a
+        // numeric code is something else.
+        return (!starts_with_digit(server)).then_some(Protocol::Pop3);
+    }
+    if (word(b"USER") || word(b"AUTH")) && (pop3_reply || server.is_empty()) {
+        return Some(Protocol::Pop3);
+    }
+    None
+}
+
+fn starts_with_digit(bytes: &[u8]) -> bool {
+    bytes.first().is_some_and(u8::is_ascii_digit)
+}
+
+fn line_is_pop3_reply(line: &[u8]) -> bool {
+    line.starts_with(b"+OK") || line.starts_with(b"-ERR")
+}
+
+/// `tag SP command` where the tag is an IMAP atom (RFC 9051 §2.2.1, §9:
+/// no `+`, `(`, `)`, `{`, `%`, `*`, `"`, `\`, SP or control characters) and
+/// the command opens a session: LOGIN, CAPABILITY, AUTHENTICATE, STARTTLS.
+fn is_imap_command(line: &[u8]) -> bool {
+    let Some(sp) = line.iter().position(|&b| b == b' ') else {
+        return false;
+    };
+    let tag = &line[..sp];
+    let atom = !tag.is_empty()
+        && tag
+            .iter()
+            .all(|&b| b > b' ' && b < 0x7F && !b"(){%*\"\\+]".contains(&b));
+    let rest = &line[sp + 1..];
+    atom && [&b"LOGIN "[..], b"CAPABILITY", b"AUTHENTICATE ", b"STARTTLS"]
+        .iter()
+        .any(|c| starts_with_ignore_case(rest, c))
 }
 
 fn looks_like_tls_start(prefix: &[u8]) -> bool {

@@ -20,6 +20,7 @@ pub mod smtp;
 pub mod tls;
 pub mod tls_decrypt;
 pub mod tls_keys;
+pub mod tunnel;
 
 use crate::flow::Direction;
 use crate::trace::Dialogue;

@@ -308,7 +308,10 @@ impl Dialogue {
         c.ts = self.now(Direction::ClientToServer);
         let who = c.username.clone().unwrap_or_else(|| "?".into());
         // SASL mechanisms travel in base64, which people take for secrecy.
-        let sasl = !matches!(c.mechanism.as_str(), "USER-PASS" | "IMAP-LOGIN" | "APOP");
+        let sasl = !matches!(
+            c.mechanism.as_str(),
+            "USER-PASS" | "IMAP-LOGIN" | "APOP" | "SOCKS5-USERPASS"
+        );
         let index = self.credential(c);
         // Read from decrypted TLS: on the wire it was encrypted.
         if !encrypted && self.layer == Layer::Wire {

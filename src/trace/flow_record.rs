@@ -86,6 +86,10 @@ pub struct FlowRecord {
     pub client_evidence: ClientEvidence,
     pub protocol_reason: &'static str,
     pub first_packet: u64,
+    /// The proxy tunnel the mail went through (HTTP CONNECT, SOCKS4/5):
+    /// its kind and the target the client asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<super::Tunnel>,
 }
 
 /// `1.2.3.4:25` and `[2001:db8::1]:25`, as the contract asks — which is
@@ -116,6 +120,7 @@ impl FlowRecord {
             client_evidence: summary.client_evidence,
             protocol_reason: verdict.reason,
             first_packet: summary.first_packet,
+            tunnel: verdict.tunnel.clone(),
         }
     }
 }

@@ -29,7 +29,7 @@ pub use dialogue::{Dialogue, DialogueOptions, Layer, MessageCompleter, MessageHo
 pub use finding::{Finding, FindingCode, Severity};
 pub use flow_record::{AnalyzedFlowRecord, CaptureRecord, FlowRecord, TlsSummary};
 pub use paths::{MessagePath, MessagePaths, PathKey};
-pub use protocol::{Protocol, TlsMode, Verdict};
+pub use protocol::{Protocol, TlsMode, Tunnel, TunnelKind, Verdict};
 pub use record::Record;
 pub use records::{
     Credential, DECRYPTED, LineKind, MAX_MESSAGE_BYTES, MessageRecord, Part, RawMessage,

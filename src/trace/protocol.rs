@@ -52,10 +52,44 @@ impl TlsMode {
 }
 
 /// What a flow speaks, with a short reason a person can check (the
-/// `protocol`, `tls` and `protocol_reason` of a `flow` record).
+/// `protocol`, `tls`, `protocol_reason` and `tunnel` of a `flow` record).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Verdict {
     pub protocol: Protocol,
     pub tls: TlsMode,
     pub reason: &'static str,
+    /// The proxy tunnel the protocol was spoken in, if any.
+    pub tunnel: Option<Tunnel>,
 }
+
+/// Which kind of proxy tunnel a flow went through (the `kind` of a flow
+/// record's `tunnel`; `proto::tunnel` recognises them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TunnelKind {
+    HttpConnect,
+    Socks4,
+    Socks5,
+}
+
+/// A tunnel that was set up: where the client asked to go, and where the
+/// tunnelled bytes start in each direction (stream offsets).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Tunnel {
+    pub kind: TunnelKind,
+    /// The target host as the client gave it (a name or an address).
+    pub host: String,
+    pub port: u16,
+    /// The user name the client gave the proxy (SOCKS4's user id, SOCKS5's
+    /// RFC 1929 user), when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The SOCKS5 password, sent in clear (RFC 1929).
+    #[serde(skip)]
+    pub password: Option<String>,
+    /// Stream offset of the first tunnelled byte, `[c2s, s2c]`.
+    #[serde(skip)]
+    pub inner_start: [u64; 2],
+}
+
+
