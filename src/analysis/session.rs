@@ -21,8 +21,8 @@
 use super::tls_layer::TlsLayer;
 use crate::capture::Timestamp;
 use crate::flow::{Direction, FinishedFlow, FlowSummary, StreamEvent, StreamHandler};
-use crate::proto::detect::{CLIENT_TLS_TO_PLAINTEXT, ProtocolSniffer, is_implicit_tls_port};
-use crate::proto::tls::{TlsSummary, looks_like_record};
+use crate::proto::detect::{ProtocolSniffer, is_implicit_tls_port};
+use crate::proto::tls::{TlsSummary, looks_like_handshake, looks_like_record};
 use crate::proto::{MailParser, new_parser};
 use crate::trace::dialogue::printable;
 use crate::trace::{
@@ -130,6 +130,11 @@ impl FlowSession {
                 }
             }
             tunnel_lines(t, &mut self.dialogue);
+            // The parser starts after the set-up.
+            self.dialogue
+                .skip_unparsed(Direction::ClientToServer, t.inner_start[0]);
+            self.dialogue
+                .skip_unparsed(Direction::ServerToClient, t.inner_start[1]);
         }
         self.plaintext_findings(verdict);
         self.stage = if verdict.tls == TlsMode::Implicit || verdict.protocol == Protocol::Tls {
@@ -169,14 +174,7 @@ impl FlowSession {
             return;
         }
         let port = verdict.tunnel.as_ref().map_or(self.server_port, |t| t.port);
-        if verdict.reason == CLIENT_TLS_TO_PLAINTEXT {
-            self.client_tls_first = true;
-            self.dialogue.finding(
-                Severity::Info,
-                FindingCode::ProtocolAnomaly,
-                "the client opened with a TLS ClientHello but the server greeted in clear: a client set up for implicit TLS (RFC 8314) talking to a plaintext port",
-            );
-        } else if is_implicit_tls_port(port) {
+        if is_implicit_tls_port(port) {
             self.dialogue.finding(
                 Severity::Medium,
                 FindingCode::ProtocolAnomaly,
@@ -242,9 +240,24 @@ impl FlowSession {
     /// In-order bytes of `dir` at stream `offset`, through the layers.
     fn read_bytes(&mut self, dir: Direction, offset: u64, bytes: &[u8]) {
         let out = &mut self.dialogue;
+        if dir == Direction::ClientToServer
+            && offset == self.skip[0]
+            && matches!(self.stage, Stage::Plain(_))
+            && looks_like_handshake(bytes)
+        {
+            // The client's very first bytes are a TLS ClientHello, yet the
+            // server greeted in clear: a client set up for implicit TLS.
+            self.client_tls_first = true;
+            out.finding(
+                Severity::Info,
+                FindingCode::ProtocolAnomaly,
+                "the client opened with a TLS ClientHello but the server speaks in clear: a client set up for implicit TLS (RFC 8314) on a plaintext port",
+            );
+        }
         if self.client_tls_first && dir == Direction::ClientToServer {
-            if looks_like_record(bytes, None) {
+            if looks_like_record(bytes, None) || !bytes.contains(&b'\n') {
                 out.encrypted(dir, offset, bytes.len() as u64);
+                out.skip_unparsed(dir, bytes.len() as u64);
                 return;
             }
             self.client_tls_first = false;
@@ -336,7 +349,10 @@ fn tunnel_lines(t: &Tunnel, out: &mut Dialogue) {
     out.note(
         c,
         LineKind::Command,
-        format!("[{kind} tunnel: connect to {}]", printable(target.as_bytes())),
+        format!(
+            "[{kind} tunnel: connect to {}]",
+            printable(target.as_bytes())
+        ),
         0,
         t.inner_start[0],
     );

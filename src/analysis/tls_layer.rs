@@ -124,7 +124,7 @@ impl TlsLayer {
             .as_ref()
             .is_some_and(|d| d.plain.inner.is_some());
         if !reading_plain {
-            out.gap(dir, start, len, None);
+            out.stream_gap(dir, start, len, None);
         }
         if let Some(decryption) = self.decryption.as_deref_mut() {
             let from_start = self.from_start;

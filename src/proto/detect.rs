@@ -19,17 +19,12 @@
 
 use super::tunnel::{TunnelReader, TunnelState};
 use super::{Protocol, TlsMode, tls};
-use crate::trace::Tunnel;
 use crate::flow::{Direction, StreamEvent, StreamHandler};
+use crate::trace::Tunnel;
 pub use crate::trace::Verdict;
 
 /// How many leading bytes of each direction are kept for the decision.
 pub const SNIFF_LEN: usize = 64;
-
-/// The reason of a flow whose client opened with a TLS ClientHello while
-/// the server greeted in clear.
-pub const CLIENT_TLS_TO_PLAINTEXT: &str =
-    "server greeting (the client spoke TLS to a plaintext server)";
 
 /// Bytes a flow may show at most before the protocol is decided on what
 /// was seen (the analysis holds them back until then).
@@ -200,12 +195,7 @@ impl ProtocolSniffer {
         // and even when the client opened with a ClientHello (a client set
         // up for implicit TLS talking to a plaintext port).
         if let Some(p) = greeting(server, by_port, server_first) {
-            let reason = if looks_like_tls_start(client) {
-                CLIENT_TLS_TO_PLAINTEXT
-            } else {
-                "server greeting"
-            };
-            return verdict(p, TlsMode::None, reason);
+            return verdict(p, TlsMode::None, "server greeting");
         }
         if looks_like_tls_start(client) {
             return verdict(
@@ -234,7 +224,11 @@ impl ProtocolSniffer {
                 return verdict(p, TlsMode::None, "port (no payload)");
             }
             if looks_like_commands(p, client) || looks_like_replies(p, server) {
-                return verdict(p, TlsMode::None, "commands and replies (greeting not captured)");
+                return verdict(
+                    p,
+                    TlsMode::None,
+                    "commands and replies (greeting not captured)",
+                );
             }
             return verdict(
                 Protocol::Unknown,
@@ -244,7 +238,11 @@ impl ProtocolSniffer {
         }
         for p in [Protocol::Smtp, Protocol::Pop3, Protocol::Imap] {
             if looks_like_commands(p, client) && looks_like_replies(p, server) {
-                return verdict(p, TlsMode::None, "commands and replies (greeting not captured)");
+                return verdict(
+                    p,
+                    TlsMode::None,
+                    "commands and replies (greeting not captured)",
+                );
             }
         }
         verdict(

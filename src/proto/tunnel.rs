@@ -140,7 +140,10 @@ fn http_connect(client: &[u8], server: &[u8]) -> Option<TunnelState> {
 
 /// Offset just after the empty line that ends an HTTP head.
 fn header_end(bytes: &[u8]) -> Option<usize> {
-    let crlf = bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+    let crlf = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4);
     let lf = bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
     match (crlf, lf) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -172,7 +175,10 @@ fn socks4(client: &[u8], server: &[u8]) -> Option<TunnelState> {
     let (host, request_end) = if ip[..3] == [0, 0, 0] && ip[3] != 0 {
         let from = user_end + 1;
         let end = from + client[from..].iter().position(|&b| b == 0)?;
-        (String::from_utf8_lossy(&client[from..end]).into_owned(), end + 1)
+        (
+            String::from_utf8_lossy(&client[from..end]).into_owned(),
+            end + 1,
+        )
     } else {
         (std::net::Ipv4Addr::from(ip).to_string(), user_end + 1)
     };
@@ -315,10 +321,7 @@ mod tests {
         assert_eq!(t.kind, TunnelKind::HttpConnect);
         assert_eq!((t.host.as_str(), t.port), ("mail.example.com", 25));
         assert_eq!(t.inner_start, [request.len() as u64, reply.len() as u64]);
-        let refused = read(&[
-            (C, request),
-            (S, b"HTTP/1.1 403 Forbidden\r\n\r\n"),
-        ]);
+        let refused = read(&[(C, request), (S, b"HTTP/1.1 403 Forbidden\r\n\r\n")]);
         assert_eq!(refused, TunnelState::None);
     }
 
@@ -334,7 +337,10 @@ mod tests {
         let mut req = vec![4, 1, 1, 0x9B, 0, 0, 0, 1, 0];
         req.extend_from_slice(b"mx.example.org\0");
         let t = open(read(&[(C, &req), (S, &[0, 0x5A, 0, 0, 0, 0, 0, 0])]));
-        assert_eq!((t.host.as_str(), t.port, t.user), ("mx.example.org", 411, None));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.user),
+            ("mx.example.org", 411, None)
+        );
         assert_eq!(t.inner_start[0], req.len() as u64);
         let denied = read(&[(C, &req), (S, &[0, 0x5B, 0, 0, 0, 0, 0, 0])]);
         assert_eq!(denied, TunnelState::None);
@@ -370,7 +376,10 @@ mod tests {
 
     #[test]
     fn mail_and_other_traffic_are_no_tunnel() {
-        assert_eq!(read(&[(S, b"220 mx ESMTP\r\n"), (C, b"EHLO a\r\n")]), TunnelState::None);
+        assert_eq!(
+            read(&[(S, b"220 mx ESMTP\r\n"), (C, b"EHLO a\r\n")]),
+            TunnelState::None
+        );
         assert_eq!(read(&[(C, b"CAPA\r\n")]), TunnelState::None);
         assert_eq!(read(&[(C, b"GET / HTTP/1.1\r\n\r\n")]), TunnelState::None);
         // A client that speaks first with a byte 04 or 05 but no proxy.

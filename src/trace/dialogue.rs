@@ -87,6 +87,10 @@ pub struct Dialogue {
     ts: [Timestamp; 2],
     layer: Layer,
     completer: Option<MessageCompleter>,
+    /// Stream bytes of each direction the parser was not given (a proxy
+    /// tunnel's set-up, a client's stray TLS records): parser offsets plus
+    /// this are stream offsets.
+    unparsed: [u64; 2],
 }
 
 impl Dialogue {
@@ -108,6 +112,7 @@ impl Dialogue {
             ts: [Timestamp::default(); 2],
             layer: Layer::Wire,
             completer: None,
+            unparsed: [0; 2],
         }
     }
 
@@ -123,6 +128,21 @@ impl Dialogue {
 
     pub fn layer(&self) -> Layer {
         self.layer
+    }
+
+    /// `len` more bytes of `dir` were not given to the parser: its offsets
+    /// from here on are that much behind the stream's.
+    pub fn skip_unparsed(&mut self, dir: Direction, len: u64) {
+        self.unparsed[dir.index()] += len;
+    }
+
+    /// A parser offset of `dir` as a stream offset (plaintext offsets of
+    /// the decrypted layer are left as they are).
+    fn stream_offset(&self, dir: Direction, offset: u64) -> u64 {
+        match self.layer {
+            Layer::Wire => offset + self.unparsed[dir.index()],
+            Layer::Decrypted => offset,
+        }
     }
 
     /// The analyzer says where the next bytes of `dir` come from.
@@ -194,6 +214,7 @@ impl Dialogue {
         if !self.options.transcript {
             return;
         }
+        let (start, end) = (self.stream_offset(dir, start), self.stream_offset(dir, end));
         let packets = self.packets(dir, start, end);
         self.transcript.push(TranscriptLine {
             flow: self.flow,
@@ -224,6 +245,12 @@ impl Dialogue {
     /// `[… N bytes missing …]`), after `partial`, the start of a line the
     /// gap cut short, if any.
     pub fn gap(&mut self, dir: Direction, start: u64, len: u64, partial: Option<&[u8]>) {
+        let start = self.stream_offset(dir, start);
+        self.stream_gap(dir, start, len, partial);
+    }
+
+    /// Like [`gap`](Self::gap), at a stream offset (the TLS layer's).
+    pub fn stream_gap(&mut self, dir: Direction, start: u64, len: u64, partial: Option<&[u8]>) {
         if self.options.transcript {
             let packets = self.packets(dir, start, start + 1);
             let before = partial.map(printable).unwrap_or_default();

@@ -91,5 +91,3 @@ pub struct Tunnel {
     #[serde(skip)]
     pub inner_start: [u64; 2],
 }
-
-

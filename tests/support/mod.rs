@@ -24,6 +24,8 @@
 //!   snapshot length, an unknown block type.
 //! * [`protocol_detection`]: mail protocols on odd ports, non-mail protocols
 //!   on mail ports; [`tls`]: implicit TLS.
+//! * [`real_traffic`]: mail as real networks carry it: recognised from the
+//!   client's side, inside proxy tunnels, in clear where TLS was expected.
 //! * [`mail_path`]: one message from Alice's laptop to Bob's mailbox;
 //!   [`hostile_names`]: attachment names that try to escape a directory.
 //!
@@ -48,6 +50,7 @@ pub mod link_layers;
 pub mod mail_path;
 pub mod pop3;
 pub mod protocol_detection;
+pub mod real_traffic;
 pub mod smtp;
 pub mod tcp_edge_cases;
 pub mod textbook;
@@ -65,6 +68,7 @@ use link_layers::{bsd_loop, bsd_null, linux_sll, linux_sll2, multi_interface};
 use mail_path::alice_to_bob_path;
 use pop3::pop3_bob;
 use protocol_detection::{mail_on_odd_ports, non_mail_on_mail_port};
+use real_traffic::{mail_in_proxy_tunnels, mail_recognised_by_client, tls_expected_plaintext_seen};
 use smtp::smtp_crepes_hamburger;
 use tcp_edge_cases::{
     tcp_loss, tcp_midstream, tcp_overlap, tcp_reordered, tcp_retransmission, tcp_rst,
@@ -141,6 +145,9 @@ pub fn catalog() -> Vec<Sample> {
         tls_implicit_465(),
         alice_to_bob_path(),
         smtp_hostile_names(),
+        mail_recognised_by_client(),
+        mail_in_proxy_tunnels(),
+        tls_expected_plaintext_seen(),
     ]
 }
 

@@ -166,3 +166,13 @@ pub fn tls_implicit_465() -> Sample {
         bytes: w.into_inner(),
     }
 }
+
+/// A TLS 1.2 ClientHello in its record, as a client sends it first thing
+/// on an implicit-TLS port.
+pub fn client_hello_record(server_name: &str) -> Vec<u8> {
+    tls_record(
+        TLS_HANDSHAKE,
+        0x0301,
+        &client_hello(&pseudo_random(7, 32), server_name),
+    )
+}
