@@ -22,7 +22,7 @@ use super::tls_layer::TlsLayer;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::flow::{FlowSummary, StreamHandler};
 use crate::proto::detect::ProtocolSniffer;
-use crate::proto::tls_decrypt::SharedKeyLog;
+use crate::proto::tls::decrypt::SharedKeyLog;
 use crate::trace::{Dialogue, DialogueOptions, MessageHook, Protocol, Verdict};
 
 /// In which order finished flows are handed on.

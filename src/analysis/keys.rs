@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use super::Error;
-use crate::proto::keylog::KeyLog;
-use crate::proto::tls_decrypt::SharedKeyLog;
+use crate::proto::tls::decrypt::SharedKeyLog;
+use crate::proto::tls::keylog::KeyLog;
 
 /// The key sources of a run.
 #[derive(Clone, Debug, Default)]

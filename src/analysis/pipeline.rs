@@ -23,7 +23,7 @@ use crate::capture::writer::SECRETS_TLS_KEY_LOG;
 use crate::capture::{CaptureError, CaptureReader, DecodeOutcome, Decoder};
 use crate::flow::{Direction, FinishedFlow, FlowConfig, FlowTable, PortSet, StreamHandler};
 use crate::proto::detect::MAIL_PORTS;
-use crate::proto::tls_decrypt::SharedKeyLog;
+use crate::proto::tls::decrypt::SharedKeyLog;
 
 /// Options of a run.
 #[derive(Clone, Debug)]

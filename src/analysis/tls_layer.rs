@@ -14,8 +14,8 @@
 
 use crate::flow::Direction;
 use crate::proto::detect::protocol_of_greeting;
+use crate::proto::tls::decrypt::{Piece, SharedKeyLog, TlsDecryptor};
 use crate::proto::tls::{TlsSummary, TlsTracker};
-use crate::proto::tls_decrypt::{Piece, SharedKeyLog, TlsDecryptor};
 use crate::proto::{MailParser, new_parser};
 use crate::trace::{Dialogue, Layer, Protocol};
 
@@ -249,7 +249,7 @@ mod tests {
 
     use super::*;
     use crate::capture::Timestamp;
-    use crate::proto::keylog::KeyLog;
+    use crate::proto::tls::keylog::KeyLog;
     use crate::trace::{DialogueOptions, FindingCode, LineKind};
     use crate::world::tls::Pki;
 

@@ -161,7 +161,7 @@ mod loopback {
     use std::thread::JoinHandle;
 
     use super::Failure;
-    use mailscope::capture::live::LiveCapture;
+    use mailscope::capture::live::{LiveCapture, LiveError};
     use mailscope::capture::writer::PcapNgWriter;
     use mailscope::world::running::World;
 
@@ -170,7 +170,7 @@ mod loopback {
 
     pub struct Recording {
         stop: Arc<AtomicBool>,
-        thread: JoinHandle<Result<Captured, String>>,
+        thread: JoinHandle<Result<Captured, LiveError>>,
         net: [u8; 3],
     }
 
@@ -184,7 +184,7 @@ mod loopback {
                 let linktype = live.linktype();
                 let mut packets = Vec::new();
                 while !flag.load(Ordering::SeqCst) {
-                    if let Some(p) = live.next_packet().map_err(|e| e.to_string())?
+                    if let Some(p) = live.next_packet()?
                         && !flag.load(Ordering::SeqCst)
                     {
                         packets.push((p.ts.as_nanos().max(0) as u64, p.data.to_vec(), p.orig_len));

@@ -12,7 +12,7 @@ use std::sync::mpsc::Receiver;
 
 use egui::{Color32, RichText, Ui};
 
-use super::bytes::{self, PacketBytes};
+use super::bytes::{self, FetchError, PacketBytes};
 use super::i18n::Lang;
 use super::inspector::{self, InspectorState};
 use super::live::{LiveDemo, LivePoll};
@@ -61,10 +61,10 @@ pub struct ClassroomApp {
     slots: Vec<(f32, f32)>,
     pub selected_conn: Option<usize>,
     pub selected_line: Option<usize>,
-    line_packets: Option<Result<Vec<PacketBytes>, String>>,
+    line_packets: Option<Result<Vec<PacketBytes>, FetchError>>,
     /// The packets of the selected line being read (from the file, on a
     /// thread: on a big capture a late packet is far into the file).
-    line_packets_rx: Option<Receiver<Result<Vec<PacketBytes>, String>>>,
+    line_packets_rx: Option<Receiver<Result<Vec<PacketBytes>, FetchError>>>,
     pub selected_msg: Option<usize>,
     inspector: InspectorState,
     filter: flows::FlowFilter,
@@ -212,7 +212,7 @@ impl ClassroomApp {
     pub fn open_now(&mut self, path: &Path) {
         match loader::analyze(path, &self.load_options, |_, _| {}) {
             Ok(scene) => self.show_scene(scene, path.to_path_buf(), false),
-            Err(e) => self.status = Status::Failed(e),
+            Err(e) => self.status = Status::Failed(e.to_string()),
         }
     }
 
@@ -249,7 +249,7 @@ impl ClassroomApp {
                     let path = self.path.clone().unwrap_or_default();
                     self.show_scene(*scene, path, false);
                 }
-                Some(Err(e)) => self.status = Status::Failed(e),
+                Some(Err(e)) => self.status = Status::Failed(e.to_string()),
                 None => {}
             }
         }
@@ -277,7 +277,7 @@ impl ClassroomApp {
                 }
                 LivePoll::Failed(e) => {
                     self.live = None;
-                    self.status = Status::Failed(e);
+                    self.status = Status::Failed(e.to_string());
                 }
             }
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
@@ -474,9 +474,9 @@ impl ClassroomApp {
                 if ui.button(lang.t("Export the sequence diagram")).clicked() {
                     let dir = self.export_dir.clone();
                     self.notice = Some(
-                        match export_diagram(scene, c, lang, self.path.as_deref(), dir) {
+                        match export::save_diagram(scene, c, lang, self.path.as_deref(), dir) {
                             Ok(p) => lang.f("Saved to {}", p),
-                            Err(e) => e,
+                            Err(e) => e.to_string(),
                         },
                     );
                 }
@@ -617,7 +617,7 @@ impl ClassroomApp {
                         ui.label(lang.t("No packet selected"));
                     }
                     Some(Err(e)) => {
-                        ui.colored_label(Color32::RED, e);
+                        ui.colored_label(Color32::RED, e.to_string());
                     }
                     Some(Ok(packets)) if packets.is_empty() => {
                         ui.label(lang.t("No packet selected"));
@@ -775,33 +775,6 @@ impl ClassroomApp {
             }
         }
     }
-}
-
-/// Writes `<capture>-flow<N>.svg` and `.mmd` into `dir` (default: the
-/// current folder); returns both paths.
-fn export_diagram(
-    scene: &Scene,
-    conn: usize,
-    lang: Lang,
-    capture: Option<&Path>,
-    dir: Option<PathBuf>,
-) -> Result<String, String> {
-    let stem = capture
-        .and_then(|p| p.file_stem())
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "capture".into());
-    let dir = match dir {
-        Some(d) => d,
-        None => std::env::current_dir().map_err(|e| e.to_string())?,
-    };
-    let base = dir.join(format!("{stem}-flow{}", scene.conns[conn].flow));
-    let svg = base.with_extension("svg");
-    let mmd = base.with_extension("mmd");
-    std::fs::write(&svg, export::svg(scene, conn, lang))
-        .map_err(|e| format!("{}: {e}", svg.display()))?;
-    std::fs::write(&mmd, export::mermaid(scene, conn, lang))
-        .map_err(|e| format!("{}: {e}", mmd.display()))?;
-    Ok(format!("{} / {}", svg.display(), mmd.display()))
 }
 
 impl eframe::App for ClassroomApp {

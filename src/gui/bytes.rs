@@ -8,13 +8,13 @@
 //! in the stream ([`Scene::stream_offset`]).
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use egui::{Color32, RichText, Ui};
 
 use super::i18n::Lang;
 use super::model::{Line, Scene};
-use crate::capture::{CaptureReader, DecodeOutcome, Decoder};
+use crate::capture::{CaptureError, CaptureReader, DecodeOutcome, Decoder};
 
 /// One packet's captured bytes.
 #[derive(Clone, Debug)]
@@ -30,17 +30,28 @@ pub struct PacketBytes {
     pub mark: Option<Range<usize>>,
 }
 
+/// Why the packets of a line could not be read again.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("cannot read {}: {source}", path.display())]
+    Open { path: PathBuf, source: CaptureError },
+    #[error(transparent)]
+    Read(CaptureError),
+}
+
 /// Reads the packets with capture indices `indices` from `path` (stops
 /// after the last one).
-pub fn fetch(path: &Path, indices: &[u64]) -> Result<Vec<PacketBytes>, String> {
+pub fn fetch(path: &Path, indices: &[u64]) -> Result<Vec<PacketBytes>, FetchError> {
     let Some(&last) = indices.iter().max() else {
         return Ok(Vec::new());
     };
-    let mut reader =
-        CaptureReader::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut reader = CaptureReader::open(path).map_err(|source| FetchError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut decoder = Decoder::new();
     let mut out = Vec::new();
-    while let Some(packet) = reader.next_packet().map_err(|e| e.to_string())? {
+    while let Some(packet) = reader.next_packet().map_err(FetchError::Read)? {
         if packet.index > last {
             break;
         }

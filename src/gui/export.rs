@@ -1,7 +1,11 @@
 //! The "Export the sequence diagram" button's half of the work: the
 //! selected connection of the scene, as the plain [`Connection`] that
 //! `crate::report::diagram` draws as Mermaid text and as an SVG picture,
-//! and the diagram's few words in the window's language.
+//! the diagram's few words in the window's language, and the two files
+//! written.
+
+use std::io;
+use std::path::{Path, PathBuf};
 
 use super::i18n::Lang;
 use super::model::{Phase, Scene};
@@ -17,6 +21,47 @@ pub fn mermaid(scene: &Scene, conn: usize, lang: Lang) -> String {
 /// A standalone SVG document of the same diagram.
 pub fn svg(scene: &Scene, conn: usize, lang: Lang) -> String {
     crate::report::diagram::svg(connection(scene, conn).as_ref(), &wording(lang))
+}
+
+/// Why the diagram files could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// No folder given and the current one is unknown (deleted, say).
+    #[error(transparent)]
+    CurrentDir(io::Error),
+    #[error("{}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// Writes `<capture>-flow<N>.svg` and `.mmd` into `dir` (default: the
+/// current folder); returns both paths.
+pub fn save_diagram(
+    scene: &Scene,
+    conn: usize,
+    lang: Lang,
+    capture: Option<&Path>,
+    dir: Option<PathBuf>,
+) -> Result<String, ExportError> {
+    let stem = capture
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "capture".into());
+    let dir = match dir {
+        Some(d) => d,
+        None => std::env::current_dir().map_err(ExportError::CurrentDir)?,
+    };
+    let base = dir.join(format!("{stem}-flow{}", scene.conns[conn].flow));
+    let svg_path = base.with_extension("svg");
+    let mmd_path = base.with_extension("mmd");
+    let write = |path: &Path, text: String| {
+        std::fs::write(path, text).map_err(|source| ExportError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    write(&svg_path, svg(scene, conn, lang))?;
+    write(&mmd_path, mermaid(scene, conn, lang))?;
+    Ok(format!("{} / {}", svg_path.display(), mmd_path.display()))
 }
 
 /// Connection `conn` of `scene` as the diagram needs it, or None when

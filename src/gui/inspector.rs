@@ -62,6 +62,16 @@ impl Tab {
     }
 }
 
+/// An attachment that could not be saved. The window says it in its
+/// language; this is the English.
+#[derive(Debug, thiserror::Error)]
+#[error("Could not save {name}: {source}")]
+pub struct SaveError {
+    /// The file name it was to be saved under.
+    pub name: String,
+    pub source: std::io::Error,
+}
+
 /// What the inspector remembers between frames.
 #[derive(Default)]
 pub struct InspectorState {
@@ -72,7 +82,7 @@ pub struct InspectorState {
     pub folder: String,
     folder_filled: bool,
     /// The outcome of the last "Save": the file written, or the error.
-    pub status: Option<Result<PathBuf, String>>,
+    pub status: Option<Result<PathBuf, SaveError>>,
     /// The part selected in the MIME tree (index into its rows).
     pub part: Option<usize>,
     /// The message taken apart, kept while the same message is shown: the
@@ -391,7 +401,7 @@ fn attachments_tab(
     lang: Lang,
     parsed: &Parsed,
     folder: &mut String,
-    status: &mut Option<Result<PathBuf, String>>,
+    status: &mut Option<Result<PathBuf, SaveError>>,
 ) {
     if parsed.attachments.is_empty() {
         ui.label(lang.t("No attachments"));
@@ -429,8 +439,10 @@ fn attachments_tab(
         };
         let name = &offered.safe_name;
         *status = Some(
-            save_attachment(dir, name, &offered.attachment.content)
-                .map_err(|e| lang.f2("Could not save {}: {}", name, e)),
+            save_attachment(dir, name, &offered.attachment.content).map_err(|source| SaveError {
+                name: name.clone(),
+                source,
+            }),
         );
     }
     match status {
@@ -438,7 +450,8 @@ fn attachments_tab(
             ui.label(lang.f("Saved to {}", path.display()));
         }
         Some(Err(e)) => {
-            ui.colored_label(ui.visuals().error_fg_color, e.as_str());
+            let message = lang.f2("Could not save {}: {}", &e.name, &e.source);
+            ui.colored_label(ui.visuals().error_fg_color, message);
         }
         None => {}
     }

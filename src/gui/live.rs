@@ -11,12 +11,13 @@
 //! Each analysis runs on a thread of its own, one at a time, so the window
 //! never waits for one (a long demo makes long snapshots).
 
+use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use super::loader::{self, LoadOptions};
+use super::loader::{self, LoadError, LoadOptions};
 use super::model::Scene;
 use crate::world::demo::{DemoOptions, run_with};
 use crate::world::recorder::Recorder;
@@ -27,7 +28,29 @@ const SNAPSHOT_EVERY: Duration = Duration::from_millis(300);
 
 enum Event {
     Started(Recorder, Arc<KeyLogCollector>),
-    Finished(Result<(), String>),
+    Finished(Result<(), DemoError>),
+}
+
+/// What stopped the demo, or the reading of its capture.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(io::Error),
+    #[error("the demo failed: {0}")]
+    Run(io::Error),
+    #[error("cannot create {}: {source}", path.display())]
+    Create { path: PathBuf, source: io::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    /// Flushing the final capture to its file.
+    #[error(transparent)]
+    Flush(io::Error),
+    #[error("cannot record the snapshot: {0}")]
+    Snapshot(io::Error),
+    #[error("the analysis thread stopped")]
+    AnalysisStopped,
+    #[error(transparent)]
+    Load(#[from] LoadError),
 }
 
 /// What [`LiveDemo::poll`] found.
@@ -37,7 +60,7 @@ pub enum LivePoll {
     Snapshot(Box<Scene>, PathBuf),
     /// The demo is over: the scene of the final capture, in this file.
     Finished(Box<Scene>, PathBuf),
-    Failed(String),
+    Failed(DemoError),
 }
 
 /// Which capture an analysis under way reads.
@@ -58,7 +81,7 @@ pub struct LiveDemo {
     snapshot_len: usize,
     /// The demo has ended and its capture is written.
     done: bool,
-    analysing: Option<(Reading, Receiver<Result<Scene, String>>)>,
+    analysing: Option<(Reading, Receiver<Result<Scene, LoadError>>)>,
     load: LoadOptions,
     wake: Arc<dyn Fn() + Send + Sync>,
 }
@@ -79,27 +102,32 @@ impl LiveDemo {
         std::thread::Builder::new()
             .name("mailscope-demo".into())
             .spawn(move || {
-                let result = (|| -> Result<(), String> {
+                let result = (|| -> Result<(), DemoError> {
                     let rt = tokio::runtime::Builder::new_multi_thread()
                         .enable_all()
                         .build()
-                        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+                        .map_err(DemoError::Runtime)?;
                     let started_tx = tx.clone();
                     let report = rt
                         .block_on(run_with(&options, |world| {
                             let _ = started_tx
                                 .send(Event::Started(world.recorder.clone(), world.pki.key_log()));
                         }))
-                        .map_err(|e| format!("the demo failed: {e}"))?;
-                    let file = std::fs::File::create(&out)
-                        .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-                    let mut w = std::io::BufWriter::new(file);
+                        .map_err(DemoError::Run)?;
+                    let file = std::fs::File::create(&out).map_err(|source| DemoError::Create {
+                        path: out.clone(),
+                        source,
+                    })?;
+                    let mut w = io::BufWriter::new(file);
                     report
                         .world
                         .recorder
                         .write_pcapng(&mut w, &report.world.key_log())
-                        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-                    std::io::Write::flush(&mut w).map_err(|e| e.to_string())?;
+                        .map_err(|source| DemoError::Write {
+                            path: out.clone(),
+                            source,
+                        })?;
+                    io::Write::flush(&mut w).map_err(DemoError::Flush)?;
                     Ok(())
                 })();
                 let _ = tx.send(Event::Finished(result));
@@ -150,11 +178,9 @@ impl LiveDemo {
         }
         if let Some((reading, rx)) = &self.analysing {
             let result = match rx.try_recv() {
-                Ok(result) => result,
+                Ok(result) => result.map_err(DemoError::Load),
                 Err(std::sync::mpsc::TryRecvError::Empty) => return LivePoll::Nothing,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                    Err("the analysis thread stopped".to_string())
-                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(DemoError::AnalysisStopped),
             };
             let final_capture = matches!(reading, Reading::Final);
             self.analysing = None;
@@ -184,7 +210,7 @@ impl LiveDemo {
         // same snapshot, and needs no new analysis.
         let mut bytes = Vec::new();
         if let Err(e) = recorder.write_pcapng(&mut bytes, &keys.contents()) {
-            return LivePoll::Failed(format!("cannot record the snapshot: {e}"));
+            return LivePoll::Failed(DemoError::Snapshot(e));
         }
         if bytes.len() == self.snapshot_len {
             return LivePoll::Nothing;
@@ -195,7 +221,10 @@ impl LiveDemo {
                 self.analyse(Reading::Snapshot, self.snapshot.clone());
                 LivePoll::Nothing
             }
-            Err(e) => LivePoll::Failed(format!("cannot write {}: {e}", self.snapshot.display())),
+            Err(source) => LivePoll::Failed(DemoError::Write {
+                path: self.snapshot.clone(),
+                source,
+            }),
         }
     }
 }

@@ -25,7 +25,19 @@ pub enum LoadEvent {
     },
     Done(Box<Scene>),
     /// The capture could not be read at all (not a capture, no such file).
-    Failed(String),
+    Failed(LoadError),
+}
+
+/// Why a capture could not be read into a scene at all. Damage inside a
+/// capture is no error: the scene shows what came before it, with a
+/// warning.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: crate::analysis::Error,
+    },
 }
 
 /// Where to read secrets for TLS besides the capture's own DSBs.
@@ -70,7 +82,7 @@ pub fn analyze(
     path: &Path,
     options: &LoadOptions,
     mut progress: impl FnMut(u64, Option<u64>),
-) -> Result<Scene, String> {
+) -> Result<Scene, LoadError> {
     let builder = RefCell::new(SceneBuilder::new());
     // The hook sees each message before its bytes are dropped. It keeps
     // them in a store of its own: the finished flows keep their hook, so a
@@ -99,8 +111,11 @@ pub fn analyze(
         },
         hook: Some(hook),
     };
-    let mut driver = Driver::open(path, &analyze_options.run)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut driver =
+        Driver::open(path, &analyze_options.run).map_err(|source| LoadError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let total = driver.pipeline().file_len();
     let result = driver.analyze(
         &analyze_options,

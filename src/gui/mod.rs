@@ -26,6 +26,7 @@ use std::path::PathBuf;
 
 pub use app::{ClassroomApp, Tab};
 use i18n::Lang;
+pub use loader::LoadError;
 
 /// How the window starts (`mailscope gui` flags).
 #[derive(Clone, Debug, Default)]
@@ -52,8 +53,13 @@ pub struct Start {
     pub speed: Option<f64>,
 }
 
+/// The native window could not be opened (no display, no OpenGL).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the window: {0}")]
+pub struct WindowError(#[from] eframe::Error);
+
 /// Opens the native window and returns when it is closed.
-pub fn run(start: Start) -> Result<(), String> {
+pub fn run(start: Start) -> Result<(), WindowError> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("mailscope")
@@ -97,7 +103,7 @@ pub fn run(start: Start) -> Result<(), String> {
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| format!("cannot open the window: {e}"))
+    .map_err(WindowError)
 }
 
 /// Fonts tried, in order, for the glyphs egui's built-in fonts lack

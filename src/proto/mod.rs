@@ -5,12 +5,12 @@
 //! * [`smtp`], [`pop3`], [`imap`]: sans-IO dialogue parsers, one per
 //!   protocol, all implementing [`MailParser`].
 //! * [`sasl`]: what each authentication mechanism reveals.
-//! * [`tls`]: TLS records and the handshake's version, SNI and cipher.
+//! * [`tls`]: TLS records and the handshake's version, SNI and cipher;
+//!   with a key log, the records opened.
 
 pub mod detect;
 pub mod imap;
 pub mod incoming;
-pub mod keylog;
 pub mod lines;
 pub mod pop3;
 #[cfg(test)]
@@ -18,8 +18,6 @@ mod properties;
 pub mod sasl;
 pub mod smtp;
 pub mod tls;
-pub mod tls_decrypt;
-pub mod tls_keys;
 pub mod tunnel;
 
 use crate::flow::Direction;

@@ -1,7 +1,7 @@
 //! The TLS record layer, opened with a key log (issue 6): what the two
 //! endpoints read, recovered from what crossed the wire.
 //!
-//! [`TlsDecryptor`] is fed the same bytes as the [`TlsTracker`](super::tls::TlsTracker)
+//! [`TlsDecryptor`] is fed the same bytes as the [`TlsTracker`](super::TlsTracker)
 //! (after STARTTLS, or from the first byte on 465/993/995). It cuts each
 //! direction into records (5-byte header, body; RFC 8446 §5.1), keeps the
 //! one record being gathered (at most 2^14 + 2048 + 5 bytes), and once a
@@ -31,9 +31,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::handshake::{FINISHED, HandshakeReader, KEY_UPDATE};
+use super::hello::HelloParams;
 use super::keylog::KeyLog;
-use super::tls::HelloParams;
-use super::tls_keys::{self, Nonce12, RecordKey, Suite, TAG_LEN};
+use super::keys::{self, Nonce12, RecordKey, Suite, TAG_LEN};
+use super::names::{cipher_name, protects_like_tls13};
+use super::record::{
+    APPLICATION_DATA, CHANGE_CIPHER_SPEC, HANDSHAKE, looks_like_record, record_header,
+};
 use crate::flow::Direction;
 use crate::trace::{FindingCode, Severity};
 
@@ -46,14 +51,6 @@ pub type SharedKeyLog = Rc<RefCell<KeyLog>>;
 /// Sequence numbers tried after a gap: records lost in it still used
 /// theirs.
 const RESYNC_TRIES: u64 = 64;
-
-const CHANGE_CIPHER_SPEC: u8 = 20;
-const HANDSHAKE: u8 = 22;
-const APPLICATION_DATA: u8 = 23;
-
-/// Handshake message types that change keys (RFC 8446 §4).
-const FINISHED: u8 = 20;
-const KEY_UPDATE: u8 = 24;
 
 /// What a stretch of one direction's TLS bytes turned into.
 #[derive(Debug, PartialEq, Eq)]
@@ -116,10 +113,8 @@ struct DirectionState {
     app_secret: Option<Vec<u8>>,
     in_application: bool,
     /// TLS 1.3: handshake message boundaries in the decrypted handshake
-    /// stream (4-byte header, then the body, never buffered).
-    hs_header: [u8; 4],
-    hs_header_len: usize,
-    hs_remaining: usize,
+    /// stream (no message is kept: only its type matters here).
+    handshake: HandshakeReader,
     /// A record did not open: the rest of this direction stays opaque.
     failed: bool,
 }
@@ -174,7 +169,7 @@ impl TlsDecryptor {
             return;
         }
         if d.lost {
-            if !super::tls::looks_like_record(bytes, None) {
+            if !looks_like_record(bytes, None) {
                 d.pos += bytes.len() as u64;
                 out(Piece::Opaque {
                     start,
@@ -261,33 +256,33 @@ impl TlsDecryptor {
         ) else {
             return;
         };
-        let keys = self.keys.borrow();
-        if keys.is_empty() {
+        let log = self.keys.borrow();
+        if log.is_empty() {
             // No key material at all: behave as without decryption.
             self.session = Session::Unavailable;
             return;
         }
         let short = crate::mail::hex(&client_random[..8]);
-        let Some(secrets) = keys.session(&client_random) else {
-            drop(keys);
+        let Some(secrets) = log.session(&client_random) else {
+            drop(log);
             self.give_up(
                 FindingCode::TlsNoKeys,
                 format!("the key log has no secrets for this TLS session (client random {short}…)"),
             );
             return;
         };
-        let Some(suite) = tls_keys::suite(id) else {
-            drop(keys);
+        let Some(suite) = keys::suite(id) else {
+            drop(log);
             self.give_up(
                 FindingCode::TlsCipherUnsupported,
                 format!(
                     "the session uses {}, which mailscope does not decrypt (AES-GCM and ChaCha20-Poly1305 suites only)",
-                    super::tls::cipher_name(id)
+                    cipher_name(id)
                 ),
             );
             return;
         };
-        let tls13 = super::tls::protects_like_tls13(version);
+        let tls13 = protects_like_tls13(version);
         let [client, server] = &mut self.dirs;
         let missing = if tls13 {
             let hs = |s: &Option<Vec<u8>>| s.as_deref().and_then(|s| RecordKey::tls13(&suite, s));
@@ -319,7 +314,7 @@ impl TlsDecryptor {
             } else {
                 "TLS 1.2 master secret (CLIENT_RANDOM)"
             };
-            drop(keys);
+            drop(log);
             self.give_up(
                 FindingCode::TlsNoKeys,
                 format!(
@@ -454,9 +449,9 @@ fn record_len(record: &[u8]) -> usize {
     5 + u16::from_be_bytes([record[3], record[4]]) as usize
 }
 
-/// A header the tracker would follow too (see [`super::tls::record_header`]).
+/// A header the tracker would follow too (see [`record_header`]).
 fn header_ok(h: &[u8]) -> bool {
-    <&[u8; 5]>::try_from(h).is_ok_and(|h| super::tls::record_header(h).is_some())
+    <&[u8; 5]>::try_from(h).is_ok_and(|h| record_header(h).is_some())
 }
 
 /// Opens one protected record into `scratch`; returns its real content
@@ -556,33 +551,15 @@ fn switch_to_application(d: &mut DirectionState, suite: &Suite) {
 /// a Finished ends this side's handshake keys, a KeyUpdate moves to the
 /// next application secret (RFC 8446 §4.6.3, §7.2). Both take effect
 /// after the record, since a key change never happens inside one (§5.1).
-fn scan_handshake(d: &mut DirectionState, suite: &Suite, mut plain: &[u8]) {
+fn scan_handshake(d: &mut DirectionState, suite: &Suite, plain: &[u8]) {
     let mut finished = false;
     let mut key_updates = 0;
-    while !plain.is_empty() {
-        if d.hs_header_len < 4 {
-            let take = (4 - d.hs_header_len).min(plain.len());
-            d.hs_header[d.hs_header_len..d.hs_header_len + take].copy_from_slice(&plain[..take]);
-            d.hs_header_len += take;
-            plain = &plain[take..];
-            if d.hs_header_len < 4 {
-                break;
-            }
-            let [_, a, b, c] = d.hs_header;
-            d.hs_remaining = u32::from_be_bytes([0, a, b, c]) as usize;
-        }
-        let take = d.hs_remaining.min(plain.len());
-        d.hs_remaining -= take;
-        plain = &plain[take..];
-        if d.hs_remaining == 0 {
-            match d.hs_header[0] {
-                FINISHED if !d.in_application => finished = true,
-                KEY_UPDATE if d.in_application => key_updates += 1,
-                _ => {}
-            }
-            d.hs_header_len = 0;
-        }
-    }
+    let in_application = d.in_application;
+    d.handshake.feed(plain, None, |kind, _| match kind {
+        FINISHED if !in_application => finished = true,
+        KEY_UPDATE if in_application => key_updates += 1,
+        _ => {}
+    });
     if finished {
         switch_to_application(d, suite);
     }
@@ -590,7 +567,7 @@ fn scan_handshake(d: &mut DirectionState, suite: &Suite, mut plain: &[u8]) {
         if let Some(next) = d
             .app_secret
             .as_deref()
-            .map(|s| tls_keys::next_traffic_secret(suite.hash, s))
+            .map(|s| keys::next_traffic_secret(suite.hash, s))
         {
             d.app_secret = Some(next);
             switch_to_application(d, suite);
