@@ -266,3 +266,57 @@ fn plaintext_where_tls_was_expected_is_read_with_a_finding() {
             .starts_with("the client opened with a TLS ClientHello")
     );
 }
+
+/// No control character from the wire reaches a terminal: every human
+/// output writes them out as escapes.
+#[test]
+fn terminal_escapes_are_written_out_never_obeyed() {
+    let file = "captures/terminal-escapes.pcapng";
+    for command in [
+        vec!["analyze", file],
+        vec!["creds", file],
+        vec!["dialog", file],
+        vec!["dialog", "--full", file],
+        vec!["flows", file],
+    ] {
+        let out = common::mailscope(&command);
+        assert!(out.status.success(), "{command:?}");
+        let bad: Vec<u8> = out
+            .stdout
+            .iter()
+            .copied()
+            .filter(|&b| b < 0x20 && b != b'\n' && b != b'\t' || b == 0x7f)
+            .collect();
+        assert!(bad.is_empty(), "{command:?} wrote {bad:?}");
+    }
+    let analyze = common::stdout(&common::mailscope(&["analyze", file]));
+    assert!(analyze.contains("\\e]0;PWNED\\u{7}\\e[2J"), "{analyze}");
+    let creds = common::stdout(&common::mailscope(&["creds", file]));
+    assert!(creds.contains("root\\e[2J\\radmin"), "{creds}");
+    let dialog = common::stdout(&common::mailscope(&["dialog", file]));
+    assert!(
+        dialog.contains("Subject: \\e]0;PWNED\\u{7}\\e[2J]"),
+        "{dialog}"
+    );
+    // The JSON keeps the decoded text, escaped as JSON escapes it.
+    let json = common::stdout(&common::mailscope(&["analyze", "--json", file]));
+    assert!(json.contains(r#""subject":"\u001b]0;PWNED\u0007\u001b[2J""#));
+}
+
+/// The window shows the same escapes.
+#[cfg(feature = "gui")]
+#[test]
+fn the_window_shows_escapes_too() {
+    use mailscope::gui::loader::{LoadOptions, analyze};
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/terminal-escapes.pcapng");
+    let scene = analyze(&path, &LoadOptions::default(), |_, _| {}).unwrap();
+    assert_eq!(
+        scene.messages[0].record.subject.as_deref(),
+        Some("\\e]0;PWNED\\u{7}\\e[2J")
+    );
+    assert_eq!(
+        scene.credentials[0].record.username.as_deref(),
+        Some("root\\e[2J\\radmin")
+    );
+}

@@ -24,7 +24,7 @@ use crate::flow::{Direction, FinishedFlow, FlowSummary, StreamEvent, StreamHandl
 use crate::proto::detect::{ProtocolSniffer, is_implicit_tls_port};
 use crate::proto::tls::{TlsSummary, looks_like_handshake, looks_like_record};
 use crate::proto::{MailParser, new_parser};
-use crate::trace::dialogue::printable;
+use crate::trace::text::printable;
 use crate::trace::{
     Credential, Dialogue, FindingCode, LineKind, Protocol, Severity, TlsMode, Tunnel, TunnelKind,
     Verdict,

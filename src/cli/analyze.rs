@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::spool::Spool;
-use super::{Failure, KeyArgs, output_error, print_warnings, progress, run};
+use super::{Failure, KeyArgs, human_stdout, output_error, print_warnings, progress, run};
 use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RunOptions};
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::flows::write_capture_json;
@@ -76,8 +76,7 @@ fn table(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
         pipeline.decode_stats(),
         pipeline.flows_seen(),
     );
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = human_stdout();
     summary
         .write(&mut out, &capture, paths)
         .and_then(|()| out.flush())

@@ -1,10 +1,11 @@
 //! `mailscope creds FILE [--json]`
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use super::run;
 use super::{Failure, KeyArgs, output_error};
+use super::{human_stdout, json_stdout};
 use mailscope::analysis::{AnalyzeOptions, FlowAnalysis};
 use mailscope::report::flows::write_json_line;
 use mailscope::report::summary::write_credentials;
@@ -25,8 +26,7 @@ pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), F
                 .map(|c| (c, server.clone())),
         );
     })?;
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let mut out = if json { json_stdout() } else { human_stdout() };
     let written = (|| -> io::Result<()> {
         if json {
             for (c, _) in &creds {

@@ -1,10 +1,11 @@
 //! `mailscope dialog FILE [--flow N] [--full] [--json]`
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use super::run;
 use super::{Failure, KeyArgs, output_error};
+use super::{human_stdout, json_stdout};
 use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, RunOptions};
 use mailscope::report::flows::write_json_line;
 use mailscope::report::transcript::write_transcript;
@@ -29,8 +30,7 @@ pub fn run(
         },
         hook: None,
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = if json { json_stdout() } else { human_stdout() };
     let mut result: io::Result<()> = Ok(());
     let mut found = false;
     let driver = run::analyze(file, &options, quiet, |a: FlowAnalysis| {

@@ -1,9 +1,10 @@
 //! `mailscope flows FILE [--json]`
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use super::{Failure, output_error, run};
+use super::{human_stdout, json_stdout};
 use mailscope::analysis::{KeySources, Order, RunOptions};
 use mailscope::proto::detect::ProtocolSniffer;
 use mailscope::report::flows::{write_capture_json, write_json_line, write_table};
@@ -38,8 +39,7 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
         pipeline.flows_seen(),
     );
 
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = if json { json_stdout() } else { human_stdout() };
     let written = (|| -> io::Result<()> {
         if json {
             write_capture_json(&mut out, &capture)?;

@@ -22,6 +22,7 @@ use std::io;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use mailscope::trace::text::visible;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -402,7 +403,7 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(f) if f.code == 0 => 0,
         Err(f) => {
-            eprintln!("mailscope: {}", f.message);
+            eprintln!("mailscope: {}", visible(&f.message));
             f.code
         }
     }
@@ -420,11 +421,26 @@ pub(crate) fn output_error(e: io::Error) -> Failure {
     }
 }
 
-/// Prints the capture's warnings on stderr (unless quiet).
+/// Prints the capture's warnings on stderr (unless quiet); what they quote
+/// from the file is made safe for the terminal.
 pub(crate) fn print_warnings(warnings: &[String], quiet: bool) {
     if !quiet {
         for w in warnings {
-            eprintln!("mailscope: warning: {w}");
+            eprintln!("mailscope: warning: {}", visible(w));
         }
     }
+}
+
+/// Standard output for people: buffered, and every control character
+/// from the wire written out instead of obeyed (`report::terminal`).
+pub(crate) fn human_stdout() -> Box<dyn io::Write> {
+    Box::new(io::BufWriter::with_capacity(
+        1 << 16,
+        mailscope::report::terminal::TerminalSafe::new(io::stdout().lock()),
+    ))
+}
+
+/// Standard output for scripts (JSON escapes control characters itself).
+pub(crate) fn json_stdout() -> Box<dyn io::Write> {
+    Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout().lock()))
 }

@@ -9,6 +9,7 @@
 //! window and the reports always agree; this file only draws what it
 //! returns.
 
+use crate::trace::text::visible;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -335,9 +336,10 @@ fn headers_grid(ui: &mut egui::Ui, lang: Lang, id: &str, headers: &[(String, Str
         .striped(true)
         .show(ui, |ui| {
             for (name, value) in headers.iter().take(MAX_HEADER_ROWS) {
+                let (name, value) = (visible(name), visible(value));
                 ui.label(egui::RichText::new(format!("{name}:")).monospace().strong());
                 let spoken = format!("{name}: {value}");
-                ui.label(value.as_str())
+                ui.label(value.as_ref())
                     .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &spoken));
                 ui.end_row();
             }

@@ -18,6 +18,7 @@ use crate::capture::decode::TcpFlags;
 use crate::flow::Direction;
 use crate::proto::tls::TlsSummary;
 use crate::proto::{Protocol, TlsMode};
+use crate::trace::text::visible;
 use crate::trace::{
     Credential, Finding, LineKind, MessagePaths, MessageRecord, PathKey, Severity, Via,
 };
@@ -445,7 +446,7 @@ impl SceneBuilder {
             hosts.served(server_host, protocol, s.server.port());
             hosts.client_of(client_host, server_host, protocol, s.server.port());
             if let Some(h) = &d.helo {
-                hosts.name(s.client.ip(), h.clone(), 1);
+                hosts.name(s.client.ip(), visible(h).into_owned(), 1);
             }
             let mut conn = Conn {
                 flow: s.id,
@@ -496,7 +497,8 @@ impl SceneBuilder {
                     span: l.span,
                 });
             }
-            for (nth, m) in d.messages.into_iter().enumerate() {
+            for (nth, mut m) in d.messages.into_iter().enumerate() {
+                shown_safely(&mut m);
                 conn.messages.push(scene.messages.len());
                 scene.messages.push(Msg {
                     conn: ci,
@@ -505,7 +507,13 @@ impl SceneBuilder {
                     record: m,
                 });
             }
-            for c in d.credentials {
+            for mut c in d.credentials {
+                for t in [&mut c.username, &mut c.password, &mut c.authzid]
+                    .into_iter()
+                    .flatten()
+                {
+                    *t = visible(t).into_owned();
+                }
                 conn.credentials.push(scene.credentials.len());
                 scene.credentials.push(Cred {
                     conn: ci,
@@ -513,7 +521,8 @@ impl SceneBuilder {
                     record: c,
                 });
             }
-            for f in d.findings {
+            for mut f in d.findings {
+                f.message = visible(&f.message).into_owned();
                 conn.findings.push(scene.findings.len());
                 scene.findings.push(FindingAt {
                     conn: Some(ci),
@@ -665,6 +674,35 @@ impl ConnPhase {
             return Phase::Handshake;
         }
         Phase::Ack
+    }
+}
+
+/// What a message says about itself, with every character that would
+/// change the layout written out (`trace::text::visible`): a projector
+/// shows `\e[2J`, not a scrambled label.
+fn shown_safely(m: &mut MessageRecord) {
+    let fix = |t: &mut String| *t = visible(t).into_owned();
+    [
+        &mut m.subject,
+        &mut m.from_name,
+        &mut m.mail_from,
+        &mut m.helo,
+    ]
+    .into_iter()
+    .flatten()
+    .for_each(fix);
+    m.from
+        .iter_mut()
+        .chain(m.to.iter_mut())
+        .chain(m.cc.iter_mut())
+        .for_each(fix);
+    if let Some(r) = &mut m.rcpt_to {
+        r.iter_mut().for_each(fix);
+    }
+    for a in &mut m.attachments {
+        if let Some(n) = &mut a.filename {
+            fix(n);
+        }
     }
 }
 

@@ -36,10 +36,12 @@ impl<W: Write> JsonLines<W> {
     }
 }
 
-/// Shortens text for a table cell, on a character boundary.
+/// Text from the wire for a table cell: unsafe characters written out
+/// (`trace::text::visible`), shortened on a character boundary.
 pub fn cell(text: &str, width: usize) -> String {
+    let text = crate::trace::text::visible(text);
     if text.chars().count() <= width {
-        return text.to_string();
+        return text.into_owned();
     }
     let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
     s.push('…');

@@ -10,4 +10,5 @@ pub mod extract;
 pub mod flows;
 pub mod stream;
 pub mod summary;
+pub mod terminal;
 pub mod transcript;

@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use crate::flow::{Direction, StreamEvent, StreamHandler};
-use crate::trace::dialogue::printable;
+use crate::trace::text::printable;
 
 /// Longest line kept before it is printed in pieces.
 const MAX_LINE: usize = 4096;

@@ -281,12 +281,21 @@ fn credential_table(out: &mut impl Write, creds: &[&(Credential, String)]) -> io
     Ok(())
 }
 
-/// A plain table with columns as wide as their widest cell.
+/// A plain table with columns as wide as their widest cell (every cell's
+/// unsafe characters written out first, so the widths are what is shown).
 fn table<const N: usize>(
     out: &mut impl Write,
     header: &[&str; N],
     rows: &[[String; N]],
 ) -> io::Result<()> {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| {
+            row.clone()
+                .map(|c| crate::trace::text::visible(&c).into_owned())
+        })
+        .collect();
+    let rows = &rows;
     let mut width = header.map(|h| h.chars().count());
     for row in rows {
         for (w, c) in width.iter_mut().zip(row) {

@@ -466,20 +466,7 @@ fn parse_tls_note(text: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Text for a transcript: valid UTF-8 kept (mail is often 8-bit), control
-/// characters and invalid bytes shown as `.`, tabs kept.
-pub fn printable(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len());
-    for piece in bytes.utf8_chunks() {
-        for c in piece.valid().chars() {
-            s.push(if c == '\t' || !c.is_control() { c } else { '.' });
-        }
-        for _ in piece.invalid() {
-            s.push('.');
-        }
-    }
-    s
-}
+use super::text::printable;
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,8 @@
 //! * [`record`]: the one tagged enum every JSON record is written through.
 //! * [`paths`]: the path of one message across flows (submission, relay,
 //!   retrieval), defined once for `analyze` and the window.
+//! * [`text`]: text from the wire made safe to show (terminals, the
+//!   window).
 //! * [`dialogue`]: the plain sink a protocol parser writes into while it
 //!   reads a flow.
 //!
@@ -24,6 +26,7 @@ pub mod paths;
 pub mod protocol;
 pub mod record;
 pub mod records;
+pub mod text;
 
 pub use dialogue::{Dialogue, DialogueOptions, Layer, MessageCompleter, MessageHook};
 pub use finding::{Finding, FindingCode, Severity};

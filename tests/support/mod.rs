@@ -68,7 +68,9 @@ use link_layers::{bsd_loop, bsd_null, linux_sll, linux_sll2, multi_interface};
 use mail_path::alice_to_bob_path;
 use pop3::pop3_bob;
 use protocol_detection::{mail_on_odd_ports, non_mail_on_mail_port};
-use real_traffic::{mail_in_proxy_tunnels, mail_recognised_by_client, tls_expected_plaintext_seen};
+use real_traffic::{
+    mail_in_proxy_tunnels, mail_recognised_by_client, terminal_escapes, tls_expected_plaintext_seen,
+};
 use smtp::smtp_crepes_hamburger;
 use tcp_edge_cases::{
     tcp_loss, tcp_midstream, tcp_overlap, tcp_reordered, tcp_retransmission, tcp_rst,
@@ -148,6 +150,7 @@ pub fn catalog() -> Vec<Sample> {
         mail_recognised_by_client(),
         mail_in_proxy_tunnels(),
         tls_expected_plaintext_seen(),
+        terminal_escapes(),
     ]
 }
 

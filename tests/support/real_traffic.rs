@@ -290,3 +290,52 @@ pub fn tls_expected_plaintext_seen() -> Sample {
         bytes: pcapng_ethernet(&frames, &[]),
     }
 }
+
+pub fn terminal_escapes() -> Sample {
+    let mut c = Conversation::new(addr("10.0.23.1:44000"), addr("10.0.23.2:587"), START_NANOS);
+    c.handshake();
+    c.line(S, "220 mail.example.com ESMTP");
+    c.line(C, "EHLO evil.example");
+    c.server_sends(&crlf_lines(&[
+        "250-mail.example.com",
+        "250 AUTH PLAIN LOGIN",
+    ]));
+    // AUTH LOGIN with a user name that carries ESC [ 2 J (clear screen)
+    // and a carriage return: base64 hides them from a casual eye.
+    c.line(C, "AUTH LOGIN");
+    c.line(S, "334 VXNlcm5hbWU6");
+    c.line(C, "cm9vdBtbMkoNYWRtaW4=");
+    c.line(S, "334 UGFzc3dvcmQ6");
+    c.line(C, "aHVudGVyMg==");
+    c.line(S, "235 2.7.0 Authentication successful");
+    c.line(C, "MAIL FROM:<mallory@evil.example>");
+    c.line(S, "250 2.1.0 Ok");
+    c.line(C, "RCPT TO:<bob@hamburger.edu>");
+    c.line(S, "250 2.1.5 Ok");
+    // RFC 2047 decodes this subject to ESC ] 0 ; PWNED BEL ESC [ 2 J: a
+    // new window title and a cleared screen for whoever prints it raw.
+    let message = crlf_lines(&[
+        "From: =?utf-8?q?Mallory=1B[31m?= <mallory@evil.example>",
+        "To: bob@hamburger.edu",
+        "Subject: =?utf-8?q?=1B]0;PWNED=07=1B[2J?=",
+        "Message-ID: <escapes.1@evil.example>",
+        "",
+        "Look at your terminal.",
+    ]);
+    send_message(&mut c, "354 Go ahead", &message, "250 2.0.0 Queued");
+    c.line(C, "QUIT");
+    c.line(S, "221 2.0.0 Bye");
+    c.close();
+    let flows = vec![summary("SMTP", &c)];
+    Sample {
+        file_name: "terminal-escapes.pcapng",
+        description: "Text that attacks the analyst's terminal: an AUTH LOGIN user name holding ESC [2J and a \
+                      carriage return (`root\\e[2J\\radmin`), and a subject that RFC 2047-decodes to \
+                      `ESC ]0;PWNED BEL ESC [2J` (retitle and clear the terminal). Every human output must \
+                      show these as escapes, never obey them."
+            .into(),
+        flows,
+        notes: vec![],
+        bytes: pcapng_ethernet(&c.into_frames(), &[]),
+    }
+}
