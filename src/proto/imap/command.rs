@@ -125,6 +125,7 @@ impl Command {
 mod tests {
     use super::*;
     use crate::proto::imap::syntax::literal_marker;
+    use proptest::prelude::*;
 
     fn lines(wire: &[u8]) -> Vec<Fragment> {
         // Cut the wire into lines and the literals they announce.
@@ -215,5 +216,26 @@ mod tests {
         let lenient = parse(b"a5 login bob \"open", Mode::Lenient).unwrap();
         assert_eq!(lenient.name, "LOGIN");
         assert_eq!(lenient.astring(1), Some(b"open".as_slice()));
+    }
+
+    fn tok() -> impl Strategy<Value = Tok> {
+        let leaf = prop_oneof![
+            "[A-Za-z0-9.:*\\\\$-]{1,8}".prop_map(Tok::Atom),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(Tok::Str),
+        ];
+        leaf.prop_recursive(4, 32, 5, |inner| {
+            proptest::collection::vec(inner, 0..5).prop_map(Tok::List)
+        })
+    }
+
+    proptest! {
+        /// What is written reads back the same, whatever the strings hold
+        /// (quoted where they can be, literals where not).
+        #[test]
+        fn any_command_reads_back(args in proptest::collection::vec(tok(), 0..6), plus: bool) {
+            let cmd = Command::new("t1", "X-TEST", args);
+            let back = Command::parse(&mut lines(&cmd.emit(plus)), Mode::Strict);
+            prop_assert_eq!(back, Ok(cmd));
+        }
     }
 }
