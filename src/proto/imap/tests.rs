@@ -13,6 +13,15 @@ fn run(script: &[(Direction, &[u8])]) -> Dialogue {
     testing::run(&mut ImapParser::new(), Protocol::Imap, script, false)
 }
 
+/// The server's greeting, `a1 FETCH 1 BODY[]`, and `answer`.
+fn fetch_answered(answer: &[u8]) -> Dialogue {
+    run(&[
+        (S, b"* OK ready\r\n"),
+        (C, b"a1 FETCH 1 BODY[]\r\n"),
+        (S, answer),
+    ])
+}
+
 const MSG: &[u8] = b"From: alice@crepes.fr\r\nSubject: crepes\r\n\r\nhello\r\n";
 
 #[test]
@@ -214,14 +223,7 @@ fn idle_done_and_expunge_marks_deleted() {
 
 #[test]
 fn huge_literal_then_end_of_flow() {
-    let d = run(&[
-        (S, b"* OK ready\r\n"),
-        (C, b"a1 FETCH 1 BODY[]\r\n"),
-        (
-            S,
-            b"* 1 FETCH (BODY[] {4294967295}\r\nSubject: x\r\n\r\nonly this\r\n",
-        ),
-    ]);
+    let d = fetch_answered(b"* 1 FETCH (BODY[] {4294967295}\r\nSubject: x\r\n\r\nonly this\r\n");
     let m = &d.messages[0];
     assert!(!m.complete);
     assert_eq!(m.size, 25);
@@ -246,11 +248,7 @@ fn gap_inside_a_literal() {
 #[test]
 fn literal_counted_short_before_the_closing_paren() {
     // Seen in protolens' imap_fetch capture: CRLF, then ")" on its own.
-    let d = run(&[
-        (S, b"* OK ready\r\n"),
-        (C, b"a1 FETCH 1 BODY[]\r\n"),
-        (S, b"* 1 FETCH (BODY[] {4}\r\nab\r\n\r\n)\r\na1 OK\r\n"),
-    ]);
+    let d = fetch_answered(b"* 1 FETCH (BODY[] {4}\r\nab\r\n\r\n)\r\na1 OK\r\n");
     assert!(d.findings.is_empty(), "{:?}", d.findings);
     assert_eq!(d.messages[0].size, 4);
 }
