@@ -31,7 +31,7 @@ pub enum CommandError {
     Empty,
     /// The first word is no tag (§9: `tag`).
     BadTag,
-    /// A tag, and no command name after it.
+    /// A tag (or a line of one word) and no command name after it.
     NoName { tag: String },
     /// A name that is no atom of letters, digits and `-`.
     BadName { tag: String },

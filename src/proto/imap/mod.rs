@@ -48,7 +48,7 @@ mod literal;
 mod parser;
 pub mod response;
 mod responses;
-pub mod section;
+pub(crate) mod section;
 pub mod syntax;
 #[cfg(test)]
 mod tests;

@@ -21,60 +21,68 @@ pub(super) fn section_bytes<'d>(
     tree: &MimeTree,
     s: &Section,
 ) -> Option<Cow<'d, [u8]>> {
-    let slice = |r: Range<usize>| raw.get(r).map(Cow::Borrowed);
-    // The message itself: its header, and its body. A message the MIME
-    // parser could not read at all (an empty one) is split at the end of
-    // its header.
-    let (root_header, root_body) = match tree.parts.first() {
+    let slice = |r: &Range<usize>| raw.get(r.clone()).map(Cow::Borrowed);
+    // The message itself. One the MIME parser could not read at all (an
+    // empty one, or one with no header line) is split at the end of its
+    // header.
+    let top = match tree.parts.first() {
         Some(root) => (root.header.clone(), root.body.clone()),
         None => {
             let split = header_end(raw);
             (0..split, split..raw.len())
         }
     };
+    if s.path.is_empty() {
+        return message_section(raw, &top, &s.text);
+    }
     // The part the path names: the first one with that number (a
     // message/rfc822 part comes before the message it carries, which
     // shares its number when it is multipart).
-    let part = if s.path.is_empty() {
-        None
-    } else {
-        let number: Vec<String> = s.path.iter().map(u32::to_string).collect();
-        let number = number.join(".");
-        let found = tree.parts.iter().find(|p| p.number == number);
-        match found {
-            Some(p) => Some(p),
-            // A message without parts still has part 1, its body.
-            None if tree.parts.is_empty() && number == "1" => {
-                return match s.text {
-                    SectionText::Full => slice(root_body),
-                    SectionText::Mime => slice(root_header),
-                    _ => None,
-                };
-            }
-            None => return None,
+    let number: Vec<String> = s.path.iter().map(u32::to_string).collect();
+    let number = number.join(".");
+    let Some(part) = tree.parts.iter().find(|p| p.number == number) else {
+        // A message the parser could not read still has part 1: its
+        // body, under its header.
+        if !tree.parts.is_empty() || number != "1" {
+            return None;
         }
-    };
-    let (header, body) = match (part, &s.text) {
-        (None, _) => (root_header, root_body),
-        (Some(p), SectionText::Full) => return slice(p.body.clone()),
-        (Some(p), SectionText::Mime) => return slice(p.header.clone()),
-        // HEADER, TEXT and HEADER.FIELDS of a part are about the message
-        // a message/rfc822 part carries.
-        (Some(p), _) => {
-            if p.kind != PartKind::Message {
-                return None;
-            }
-            let carried = tree.parts.get(*p.children.first()?)?;
-            (carried.header.clone(), carried.body.clone())
-        }
+        return match &s.text {
+            SectionText::Full => slice(&top.1),
+            SectionText::Mime => slice(&top.0),
+            _ => None,
+        };
     };
     match &s.text {
-        SectionText::Header => slice(header),
-        SectionText::Text => slice(body),
+        SectionText::Full => slice(&part.body),
+        SectionText::Mime => slice(&part.header),
+        // HEADER, TEXT and HEADER.FIELDS of a part are about the message
+        // a message/rfc822 part carries.
+        text => {
+            if part.kind != PartKind::Message {
+                return None;
+            }
+            let carried = tree.parts.get(*part.children.first()?)?;
+            let message = (carried.header.clone(), carried.body.clone());
+            message_section(raw, &message, text)
+        }
+    }
+}
+
+/// HEADER, TEXT, HEADER.FIELDS or all of a message whose header and
+/// body are at `(header, body)` in `raw`.
+fn message_section<'d>(
+    raw: &'d [u8],
+    (header, body): &(Range<usize>, Range<usize>),
+    text: &SectionText,
+) -> Option<Cow<'d, [u8]>> {
+    let slice = |r: Range<usize>| raw.get(r).map(Cow::Borrowed);
+    match text {
+        SectionText::Full => slice(header.start..body.end),
+        SectionText::Header => slice(header.clone()),
+        SectionText::Text => slice(body.clone()),
         SectionText::HeaderFields { not, names } => {
-            let header = raw.get(header)?;
             let mut out = Vec::new();
-            for f in fields(header) {
+            for f in fields(raw.get(header.clone())?) {
                 let listed = names
                     .iter()
                     .any(|n| n.as_bytes().eq_ignore_ascii_case(f.name));
@@ -89,9 +97,7 @@ pub(super) fn section_bytes<'d>(
             out.extend_from_slice(b"\r\n");
             Some(Cow::Owned(out))
         }
-        // The whole message is the caller's (it needs no tree); MIME
-        // needs a part.
-        SectionText::Full => slice(0..raw.len()),
+        // Only a part has a MIME header.
         SectionText::Mime => None,
     }
 }
