@@ -217,15 +217,15 @@ pub async fn imap(
     let mut untagged = Vec::new();
     loop {
         let l = imap_line(conn).await?;
-        if let Some(Response::Status {
-            tag: Some(t),
-            status,
-            ..
-        }) = &l.response
-            && t == tag
-        {
-            return Ok((*status == Status::Ok, untagged, l.text));
+        match &l.response {
+            Some(Response::Status {
+                tag: Some(t),
+                status,
+                ..
+            }) if t == tag => return Ok((*status == Status::Ok, untagged, l.text)),
+            // Our tag without OK, NO or BAD: the command ended, not well.
+            None if l.text.split(' ').next() == Some(tag) => return Ok((false, untagged, l.text)),
+            _ => untagged.push(l),
         }
-        untagged.push(l);
     }
 }
