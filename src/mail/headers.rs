@@ -36,12 +36,28 @@ pub(crate) fn header_end(raw: &[u8]) -> usize {
 /// `from a\r\n        by b` → `from a by b`. Bytes, not text: a header
 /// may carry 8-bit bytes in any charset, and they are kept as they are.
 pub(crate) fn unfold_bytes(value: &[u8]) -> Vec<u8> {
+    unfold_with(value, |out, line| {
+        out.push(b' ');
+        out.extend_from_slice(line.trim_ascii_start());
+    })
+}
+
+/// A folded header value on one line, trimmed, unfolded to the letter of
+/// RFC 5322 §2.2.3: only the line breaks go, the blanks that follow them
+/// stay (`a\r\n\tb` → `a\tb`). IMAP's ENVELOPE and SEARCH want the
+/// field's own characters, not a reading of them.
+pub(crate) fn unfold_exact(value: &[u8]) -> Vec<u8> {
+    unfold_with(value, |out, line| out.extend_from_slice(line))
+}
+
+/// The lines of a folded value joined by `join` (which gets each line
+/// after the first), trimmed.
+fn unfold_with(value: &[u8], join: impl Fn(&mut Vec<u8>, &[u8])) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
     for (i, line) in value.split(|&b| b == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if i > 0 {
-            out.push(b' ');
-            out.extend_from_slice(line.trim_ascii_start());
+            join(&mut out, line);
         } else {
             out.extend_from_slice(line);
         }
@@ -54,6 +70,52 @@ pub(crate) fn unfold(value: &str) -> String {
     // Only ASCII bytes are removed or added, always between characters,
     // so valid UTF-8 stays valid and nothing is lost here.
     String::from_utf8_lossy(&unfold_bytes(value.as_bytes())).into_owned()
+}
+
+/// One header field as it is in the message.
+pub(crate) struct HeaderField<'a> {
+    /// The name as written, blanks around it trimmed.
+    pub(crate) name: &'a [u8],
+    /// The whole field with its continuation lines and line endings.
+    pub(crate) raw: &'a [u8],
+    /// What follows the colon, still folded.
+    pub(crate) value: &'a [u8],
+}
+
+/// The fields of a header (up to the empty line that ends it) as raw
+/// bytes, in order: a line starting with a blank continues the field
+/// before it (folding, RFC 5322 §2.2.3); a line without a colon is no
+/// field and is passed over. For those who answer with the message's own
+/// bytes (IMAP's `BODY[HEADER.FIELDS]`, SEARCH HEADER, ENVELOPE).
+pub(crate) fn fields(header: &[u8]) -> Vec<HeaderField<'_>> {
+    let line_end = |from: usize| {
+        memchr::memchr(b'\n', &header[from..])
+            .map(|i| from + i + 1)
+            .unwrap_or(header.len())
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < header.len() {
+        let start = i;
+        let mut end = line_end(i);
+        while end < header.len() && matches!(header[end], b' ' | b'\t') {
+            end = line_end(end);
+        }
+        i = end;
+        let raw = &header[start..end];
+        if raw == b"\r\n" || raw == b"\n" {
+            break;
+        }
+        let Some(colon) = memchr::memchr(b':', raw) else {
+            continue;
+        };
+        out.push(HeaderField {
+            name: raw[..colon].trim_ascii(),
+            raw,
+            value: &raw[colon + 1..],
+        });
+    }
+    out
 }
 
 /// The header lines at the start of `bytes` (up to the empty line), in
@@ -120,6 +182,22 @@ mod tests {
         assert_eq!(unfold("   "), "");
         // 8-bit bytes in a header are kept, not turned into U+FFFD.
         assert_eq!(unfold_bytes(b"caf\xe9\r\n cr\xe8me"), b"caf\xe9 cr\xe8me");
+        // To the letter of RFC 5322: the indentation stays.
+        assert_eq!(unfold_exact(b" a\r\n\tb\r\n  c\r\n"), b"a\tb  c");
+    }
+
+    #[test]
+    fn raw_fields_keep_their_folds() {
+        let header = b"Subject: a\r\n b\r\nno colon\r\nX-A:1\r\n\r\nBody: no\r\n";
+        let got: Vec<(&[u8], &[u8])> = fields(header).iter().map(|f| (f.name, f.raw)).collect();
+        assert_eq!(
+            got,
+            [
+                (b"Subject".as_slice(), b"Subject: a\r\n b\r\n".as_slice()),
+                (b"X-A", b"X-A:1\r\n"),
+            ]
+        );
+        assert_eq!(fields(header)[0].value, b" a\r\n b\r\n");
     }
 
     #[test]

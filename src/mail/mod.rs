@@ -21,15 +21,14 @@
 //! * `digest`: MD5 and SHA-256 in hex.
 
 // The window (the `gui` feature) reads the tree, the body and the
-// decoded header list; built without it, only `inspect` reads this module
-// until IMAP's BODYSTRUCTURE reads the tree too.
+// decoded header list; IMAP's BODYSTRUCTURE, ENVELOPE and `BODY[section]`
+// read the tree and the headers too. Built without the window, the body
+// and some of the tree's helpers have no reader.
 pub(crate) mod attachments;
 #[cfg_attr(not(feature = "gui"), allow(dead_code))]
 pub(crate) mod body;
 mod digest;
-#[cfg_attr(not(feature = "gui"), allow(dead_code))]
 pub(crate) mod headers;
-#[cfg_attr(not(feature = "gui"), allow(dead_code))]
 pub(crate) mod parse;
 pub(crate) mod safe_name;
 #[cfg(test)]

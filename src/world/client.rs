@@ -9,6 +9,8 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::net::TcpSocket;
 
 use super::conn::{Line, LineConn};
+use crate::proto::imap::response::{Response, Status};
+use crate::proto::imap::syntax::{Fragment, literal_marker};
 
 /// Longest reply line we accept from a server.
 const MAX_REPLY_LINE: usize = 64 * 1024;
@@ -136,44 +138,76 @@ pub async fn pop3_multiline(conn: &mut LineConn) -> io::Result<Vec<u8>> {
     }
 }
 
-/// One IMAP response line with the literals it announced: the text (with
-/// `{n}` markers left in place) and the literal bytes in order.
-#[derive(Debug, Default)]
+/// One IMAP response with the literals it announced: the text (with
+/// `{n}` markers left in place), the literal bytes in order, and the
+/// response as the shared grammar reads it (None for a line that is no
+/// response: empty, or a tag without a status). The literals' bytes are
+/// kept once, in `literals`: in `response` they read as empty strings.
+#[derive(Debug)]
 pub struct ImapLine {
     pub text: String,
     pub literals: Vec<Vec<u8>>,
+    pub response: Option<Response>,
 }
 
-/// Read one logical IMAP response line (RFC 3501 §4.3: a line ending in
-/// `{n}` is followed by n bytes, then the line continues).
+/// Longest literal a response may bring.
+const MAX_LITERAL: u64 = 64 * 1024 * 1024;
+
+/// Read one logical IMAP response (RFC 3501 §4.3: a line ending in `{n}`
+/// is followed by n bytes, then the line continues). A `{n+}` marker is
+/// read the same way: LITERAL+ (RFC 7888) is for clients, but a lenient
+/// reader takes it for the literal it announces rather than for text.
 pub async fn imap_line(conn: &mut LineConn) -> io::Result<ImapLine> {
-    let mut out = ImapLine::default();
+    let mut text = String::new();
+    let mut fragments = Vec::new();
     loop {
-        let l = line(conn).await?;
-        out.text.push_str(&l);
-        let Some(n) = l
-            .strip_suffix('}')
-            .and_then(|s| s.rsplit_once('{'))
-            .and_then(|(_, n)| n.parse::<usize>().ok())
-        else {
-            return Ok(out);
+        let l = match conn.read_line(MAX_REPLY_LINE).await? {
+            Some(Line::Text(t)) => t,
+            Some(Line::TooLong) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "reply line too long",
+                ));
+            }
+            None => return Err(closed()),
         };
-        if n > 64 * 1024 * 1024 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "literal too large",
-            ));
-        }
+        text.push_str(&String::from_utf8_lossy(&l));
+        let marker = literal_marker(&l);
+        fragments.push(Fragment::Line(l));
+        let Some(marker) = marker else { break };
+        let n = match marker.size {
+            Some(n) if n <= MAX_LITERAL => n as usize,
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "literal too large",
+                ));
+            }
+        };
         let mut bytes = Vec::with_capacity(n);
         if !conn.read_counted(n, &mut bytes).await? {
             return Err(closed());
         }
-        out.literals.push(bytes);
+        fragments.push(Fragment::Literal(bytes));
     }
+    let mut literals = Vec::new();
+    for f in &mut fragments {
+        if let Fragment::Literal(bytes) = f {
+            let n = bytes.len() as u64;
+            literals.push(std::mem::take(bytes));
+            *f = Fragment::Omitted(n);
+        }
+    }
+    let response = Response::parse(&mut fragments).ok();
+    Ok(ImapLine {
+        text,
+        literals,
+        response,
+    })
 }
 
 /// Send a tagged IMAP command and collect the untagged responses up to the
-/// tagged one. Returns (tagged OK?, untagged lines, tagged line).
+/// tagged one. Returns (tagged OK?, untagged responses, tagged line).
 pub async fn imap(
     conn: &mut LineConn,
     tag: &str,
@@ -183,10 +217,15 @@ pub async fn imap(
     let mut untagged = Vec::new();
     loop {
         let l = imap_line(conn).await?;
-        if let Some(rest) = l.text.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) {
-            let ok = rest.starts_with("OK");
-            return Ok((ok, untagged, l.text));
+        match &l.response {
+            Some(Response::Status {
+                tag: Some(t),
+                status,
+                ..
+            }) if t == tag => return Ok((*status == Status::Ok, untagged, l.text)),
+            // Our tag without OK, NO or BAD: the command ended, not well.
+            None if l.text.split(' ').next() == Some(tag) => return Ok((false, untagged, l.text)),
+            _ => untagged.push(l),
         }
-        untagged.push(l);
     }
 }

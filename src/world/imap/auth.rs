@@ -9,7 +9,8 @@ use super::super::host::decode_plain;
 use super::reader::Input;
 use super::reply::{Reply, bad, no, ok};
 use super::session::Session;
-use super::syntax::Tok;
+use crate::proto::imap::response::Status;
+use crate::proto::imap::syntax::Tok;
 
 impl Session {
     /// May a password cross this connection? Only under TLS, unless the
@@ -29,8 +30,7 @@ impl Session {
         let Some(acceptor) = self.host.tls.clone() else {
             return Ok(bad("TLS is not available here"));
         };
-        self.conn
-            .queue_line(&format!("{tag} OK Begin TLS negotiation now"));
+        self.tagged(tag, Status::Ok, "Begin TLS negotiation now");
         // accept_tls flushes the OK first and discards anything the client
         // pipelined after STARTTLS (it could have been injected, §11.1).
         self.conn.accept_tls(&acceptor).await?;
@@ -81,7 +81,7 @@ impl Session {
             },
             None => {
                 // An empty challenge: "+ " and wait for one line of base64.
-                self.conn.queue_line("+ ");
+                self.continuation("");
                 self.conn.flush().await?;
                 match self.next_line().await? {
                     Input::Text(t) => String::from_utf8_lossy(&t).trim().to_string(),

@@ -8,7 +8,7 @@ use super::reply::{Reply, bad, no, ok, store_error};
 use super::selection::find_uid;
 use super::sequence::SeqSet;
 use super::session::Session;
-use super::syntax::Tok;
+use crate::proto::imap::syntax::Tok;
 
 impl Session {
     /// EXPUNGE (§6.4.3) and UID EXPUNGE set (RFC 4315 §2.1).

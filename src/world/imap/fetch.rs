@@ -9,14 +9,18 @@ use std::cell::OnceCell;
 
 use super::super::store::StoredMessage;
 use super::dates::internal_date;
+use super::envelope::write_envelope;
 use super::flags::flag_list;
 use super::reply::{Reply, bad, no, ok, store_error};
-use super::section::{Section, SectionText, parse_section, section_bytes, section_text};
+use super::section::section_bytes;
 use super::selection::{ViewMsg, find_uid};
 use super::sequence::SeqSet;
 use super::session::Session;
-use super::structure::{MimeTree, write_structure};
-use super::syntax::{Tok, push_literal};
+use super::structure::{mime_tree, write_structure};
+use crate::mail::headers::header_end;
+use crate::mail::tree::MimeTree;
+use crate::proto::imap::section::{BodyItem, BodyKind, Section, SectionText};
+use crate::proto::imap::syntax::{Tok, emit_literal};
 
 impl Session {
     /// FETCH and UID FETCH (§6.4.5).
@@ -133,19 +137,10 @@ fn parse_fetch_items(tok: &Tok) -> Result<Vec<FetchItem>, String> {
     }
 }
 
-/// One FETCH item by name, e.g. `FLAGS` or `BODY.PEEK[1.MIME]<0.100>`.
+/// One FETCH item by name, e.g. `FLAGS` or `BODY.PEEK[1.MIME]<0.100>`
+/// (the content items are the shared grammar's [`BodyItem`]).
 fn parse_fetch_item(text: &str) -> Result<FetchItem, String> {
-    let whole = |name: &str, text, peek| FetchItem::Section {
-        name: name.to_string(),
-        section: Section {
-            path: Vec::new(),
-            text,
-        },
-        partial: None,
-        peek,
-    };
-    let up = text.to_ascii_uppercase();
-    match up.as_str() {
+    match text.to_ascii_uppercase().as_str() {
         "FLAGS" => return Ok(FetchItem::Flags),
         "UID" => return Ok(FetchItem::Uid),
         "RFC822.SIZE" => return Ok(FetchItem::Size),
@@ -153,40 +148,29 @@ fn parse_fetch_item(text: &str) -> Result<FetchItem, String> {
         "ENVELOPE" => return Ok(FetchItem::Envelope),
         "BODY" => return Ok(FetchItem::Body),
         "BODYSTRUCTURE" => return Ok(FetchItem::BodyStructure),
-        // The RFC 822 forms: RFC822 = BODY[], RFC822.HEADER =
-        // BODY.PEEK[HEADER], RFC822.TEXT = BODY[TEXT].
-        "RFC822" => return Ok(whole("RFC822", SectionText::Full, false)),
-        "RFC822.HEADER" => return Ok(whole("RFC822.HEADER", SectionText::Header, true)),
-        "RFC822.TEXT" => return Ok(whole("RFC822.TEXT", SectionText::Text, false)),
         _ => {}
     }
     let bad = || format!("invalid FETCH item {text}");
-    let (prefix, rest) = up.split_at(up.find('[').ok_or_else(bad)?);
-    let peek = match prefix {
-        "BODY" => false,
-        "BODY.PEEK" => true,
-        _ => return Err(bad()),
+    let item = BodyItem::parse(text).ok_or_else(bad)?;
+    let section = Section::parse(&item.section).ok_or_else(bad)?;
+    let (name, peek) = match item.kind {
+        // The RFC 822 forms: RFC822 = BODY[], RFC822.HEADER =
+        // BODY.PEEK[HEADER], RFC822.TEXT = BODY[TEXT].
+        BodyKind::Rfc822 => ("RFC822".to_string(), false),
+        BodyKind::Rfc822Header => ("RFC822.HEADER".to_string(), true),
+        BodyKind::Rfc822Text => ("RFC822.TEXT".to_string(), false),
+        BodyKind::Body { peek } => (format!("BODY[{}]", section.emit()), peek),
+        // BINARY (RFC 3516) is not offered.
+        BodyKind::Binary { .. } => return Err(bad()),
     };
-    let close = rest.rfind(']').ok_or_else(bad)?;
-    // Use the original text inside the brackets (field names keep their
-    // spelling), the upper-case copy has the same byte offsets.
-    let inner = &text[prefix.len() + 1..prefix.len() + close];
-    let after = &rest[close + 1..];
-    let partial = if after.is_empty() {
-        None
-    } else {
-        let range = after
-            .strip_prefix('<')
-            .and_then(|a| a.strip_suffix('>'))
-            .ok_or_else(bad)?;
-        let (start, count) = range.split_once('.').ok_or_else(bad)?;
-        let start: u64 = start.parse().map_err(|_| bad())?;
-        let count: u64 = count.parse().map_err(|_| bad())?;
-        Some((start, count))
+    let partial = match (&item.partial, item.partial_range()) {
+        (None, _) => None,
+        // A command names the origin octet and how many (§6.4.5).
+        (Some(_), Some((start, Some(count)))) => Some((start, count)),
+        (Some(_), _) => return Err(bad()),
     };
-    let section = parse_section(inner).ok_or_else(bad)?;
     Ok(FetchItem::Section {
-        name: format!("BODY[{}]", section_text(&section)),
+        name,
         section,
         partial,
         peek,
@@ -204,7 +188,7 @@ fn fetch_response(
     let data = msg.data.as_slice();
     // The MIME tree is built only when an item needs it.
     let tree: OnceCell<MimeTree> = OnceCell::new();
-    let tree = || tree.get_or_init(|| MimeTree::new(data));
+    let tree = || tree.get_or_init(|| mime_tree(data));
     let mut out = format!("* {seq} FETCH (").into_bytes();
     for (k, item) in items.iter().enumerate() {
         if k > 0 {
@@ -223,15 +207,15 @@ fn fetch_response(
             ),
             FetchItem::Envelope => {
                 out.extend_from_slice(b"ENVELOPE ");
-                out.extend_from_slice(&tree().envelope);
+                write_envelope(&mut out, &data[..header_end(data)]);
             }
             FetchItem::Body => {
                 out.extend_from_slice(b"BODY ");
-                write_structure(&mut out, &tree().root, data, false);
+                write_structure(&mut out, data, tree(), false);
             }
             FetchItem::BodyStructure => {
                 out.extend_from_slice(b"BODYSTRUCTURE ");
-                write_structure(&mut out, &tree().root, data, true);
+                write_structure(&mut out, data, tree(), true);
             }
             FetchItem::Section {
                 name,
@@ -249,14 +233,14 @@ fn fetch_response(
                     (None, _) => out.extend_from_slice(b" NIL"),
                     (Some(b), None) => {
                         out.push(b' ');
-                        push_literal(&mut out, &b);
+                        emit_literal(&mut out, &b);
                     }
                     (Some(b), Some((start, count))) => {
                         // §6.4.5: the answer names only the origin octet.
                         out.extend_from_slice(format!("<{start}> ").as_bytes());
                         let from = (*start).min(b.len() as u64) as usize;
                         let to = start.saturating_add(*count).min(b.len() as u64) as usize;
-                        push_literal(&mut out, &b[from..to]);
+                        emit_literal(&mut out, &b[from..to]);
                     }
                 }
             }

@@ -11,7 +11,7 @@ use super::reply::{Reply, bad, no, ok, store_error};
 use super::selection::find_uid;
 use super::sequence::SeqSet;
 use super::session::Session;
-use super::syntax::Tok;
+use crate::proto::imap::syntax::Tok;
 
 /// The system flags a client may set (RFC 3501 §2.3.2); `\Recent` is only
 /// ever set by the server.

@@ -24,7 +24,7 @@ impl Session {
     /// RFC 3501 §9 CHAR8 excludes it outside literals) and keeps the real
     /// bytes as the start of the next line.
     pub(super) async fn cmd_idle(&mut self) -> io::Result<Reply> {
-        self.conn.queue_line("+ idling");
+        self.continuation("idling");
         self.conn.flush().await?;
         let limit = self.host.policy.max_command_line;
         let deadline = Instant::now() + self.host.policy.idle_timeout;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::super::store::INBOX;
 use super::reply::{Reply, bad, ok};
 use super::session::Session;
-use super::syntax::{Tok, push_string};
+use crate::proto::imap::syntax::{Tok, emit_string};
 
 /// The hierarchy delimiter of folder names (RFC 3501 §5.1.1).
 pub(super) const DELIMITER: char = '/';
@@ -67,7 +67,7 @@ impl Session {
                 "\\HasNoChildren"
             });
             let mut line = format!("* {word} ({}) \"{DELIMITER}\" ", attrs.join(" ")).into_bytes();
-            push_string(&mut line, name.as_bytes());
+            emit_string(&mut line, name.as_bytes());
             line.extend_from_slice(b"\r\n");
             self.conn.queue(&line);
         }

@@ -17,7 +17,7 @@ use super::reply::{Reply, bad, destination_error, no, ok, store_error};
 use super::selection::find_uid;
 use super::sequence::{SeqSet, uid_set_text};
 use super::session::Session;
-use super::syntax::{Tok, push_string};
+use crate::proto::imap::syntax::{Tok, emit_string};
 
 impl Session {
     /// CREATE (§6.3.3). A trailing delimiter only says "this will hold
@@ -114,7 +114,7 @@ impl Session {
             parts.push(format!("{item} {value}"));
         }
         let mut line = b"* STATUS ".to_vec();
-        push_string(&mut line, name.as_bytes());
+        emit_string(&mut line, name.as_bytes());
         line.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
         self.conn.queue(&line);
         ok("STATUS completed")

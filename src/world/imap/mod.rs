@@ -21,8 +21,9 @@
 //! with any number of untagged lines (`* ...`) and ends with one tagged
 //! line (`tag OK|NO|BAD ...`, RFC 3501 §7.1). Arguments can be atoms,
 //! quoted strings, parenthesized lists or *literals* (`{n}` followed by
-//! exactly n bytes, §4.3) — the tokenizer in `syntax.rs` turns a command
-//! into a tree of tokens.
+//! exactly n bytes, §4.3). The grammar is the one the analyzer reads the
+//! wire with ([`crate::proto::imap`]): the server parses each command with
+//! it, strictly, and writes its responses, strings and literals with it.
 //!
 //! Message numbers come in two kinds (§2.3.1): *UIDs*, which never change
 //! while the folder's UIDVALIDITY stays the same, and *sequence numbers*
@@ -33,10 +34,11 @@
 //!
 //! Choices of this teaching server:
 //!
-//! * BODYSTRUCTURE and BODY are built recursively from the MIME tree that
-//!   the `mail-parser` crate finds (multipart, message/rfc822 with its
-//!   envelope, leaf parts); the extension data is the Content-Type
-//!   parameters, the Content-Disposition and NIL for MD5 and language.
+//! * BODYSTRUCTURE, BODY and `BODY[section]` are read off the project's
+//!   one MIME tree ([`crate::mail::tree`]: multipart, message/rfc822 with
+//!   its envelope, leaf parts, numbered as IMAP numbers them); the
+//!   extension data is the Content-Type parameters, the
+//!   Content-Disposition and NIL for MD5 and language.
 //! * `\Recent` is not tracked: SELECT says `0 RECENT`, and the RECENT and
 //!   NEW search keys match nothing.
 //! * AUTH=PLAIN is advertised only where a password may be sent (TLS is
@@ -54,8 +56,7 @@
 //! | file | what it holds |
 //! | --- | --- |
 //! | `session.rs` | the connection: greeting, command loop, states and dispatch (§3, §6); CAPABILITY, NOOP, LOGOUT (§6.1) |
-//! | `reader.rs` | reading one command off the wire: tag, lines, literals `{n}` and `{n+}` (§2.2, §4.3, §5.4) |
-//! | `syntax.rs` | the tokenizer (atoms, strings, lists) and the writing of strings (§4, §9) |
+//! | `reader.rs` | reading one command off the socket: lines and the literals `{n}` and `{n+}` they announce (§2.2, §4.3, §5.4) |
 //! | `reply.rs` | how a command ends: OK, NO, BAD and storage errors (§7.1, RFC 5530) |
 //! | `auth.rs` | STARTTLS, LOGIN, AUTHENTICATE PLAIN (§6.2) |
 //! | `selection.rs` | SELECT, EXAMINE, the session's view of the folder, untagged updates, CLOSE, UNSELECT (§6.3.1, §6.4.2, §7.3.1, §7.4.1) |
@@ -67,9 +68,8 @@
 //! | `search.rs` | SEARCH keys and their evaluation (§6.4.4) |
 //! | `fetch.rs` | FETCH items and the FETCH response (§6.4.5, §7.4.2) |
 //! | `section.rs` | `BODY[section]`: which bytes of a message (§6.4.5) |
-//! | `structure.rs` | the MIME tree, BODY and BODYSTRUCTURE (§7.4.2) |
+//! | `structure.rs` | BODY and BODYSTRUCTURE from the MIME tree (§7.4.2) |
 //! | `envelope.rs` | ENVELOPE (§7.4.2) |
-//! | `headers.rs` | the header fields of a raw message (RFC 5322 §2.2) |
 //! | `sequence.rs` | sequence sets and UID sets (§9: sequence-set) |
 //! | `dates.rs` | calendar maths: INTERNALDATE, search dates, APPEND date-time (§9) |
 //! | `test_support.rs` | for the tests only: Bob's host, a loopback server, a raw client |
@@ -80,7 +80,6 @@ mod envelope;
 mod expunge;
 mod fetch;
 mod flags;
-mod headers;
 mod idle;
 mod list;
 mod mailbox;
@@ -92,13 +91,7 @@ mod selection;
 mod sequence;
 mod session;
 mod structure;
-mod syntax;
 #[cfg(test)]
 mod test_support;
 
 pub use session::run_session;
-
-/// How deep parenthesized lists, search keys and MIME parts may nest: deep
-/// enough for any real client or message, shallow enough that hostile input
-/// cannot exhaust the stack.
-const MAX_DEPTH: usize = 32;

@@ -4,13 +4,16 @@
 //! the line that continues the command. Sizes are checked before anything
 //! is read or allocated, and every read runs under the autologout timer.
 //!
-//! The result is a list of [`Segment`]s that [`super::syntax`] turns into
-//! tokens.
+//! This is only the socket side: the markers, the tag and what the
+//! pieces mean are the shared grammar's ([`crate::proto::imap::syntax`]),
+//! which [`super::session`] hands the [`Fragment`]s to.
 
 use std::io;
 
 use super::super::conn::Line;
 use super::session::Session;
+use crate::proto::imap::response::Status;
+use crate::proto::imap::syntax::{Fragment, literal_marker, tag_of};
 
 /// What one read of a command line gave.
 pub(super) enum Input {
@@ -18,56 +21,6 @@ pub(super) enum Input {
     TooLong,
     Eof,
     Timeout,
-}
-
-/// One piece of a command as it arrived: a line (without CRLF), or the
-/// bytes of a literal announced at the end of the previous line.
-#[derive(Debug)]
-pub(super) enum Segment {
-    Line(Vec<u8>),
-    Literal(Vec<u8>),
-}
-
-/// A literal announced at the end of a line: `{n}` (the client waits for
-/// our `+` continuation) or `{n+}` (LITERAL+, RFC 7888: it does not wait).
-pub(super) struct LiteralMarker {
-    /// None when the number does not even fit a usize.
-    pub(super) size: Option<usize>,
-    pub(super) synchronizing: bool,
-}
-
-/// The literal marker at the end of `line` (without its CRLF), if any.
-pub(super) fn literal_marker(line: &[u8]) -> Option<LiteralMarker> {
-    let body = line.strip_suffix(b"}")?;
-    let open = body.iter().rposition(|&b| b == b'{')?;
-    let mut digits = &body[open + 1..];
-    let synchronizing = match digits.strip_suffix(b"+") {
-        Some(d) => {
-            digits = d;
-            false
-        }
-        None => true,
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let size = std::str::from_utf8(digits).ok()?.parse::<usize>().ok();
-    Some(LiteralMarker {
-        size,
-        synchronizing,
-    })
-}
-
-/// The tag of a command line: the bytes before the first space. RFC 3501
-/// §9: `tag = 1*<any ASTRING-CHAR except "+">`.
-pub(super) fn tag_of(line: &[u8]) -> Option<String> {
-    let tag = line.split(|&b| b == b' ').next()?;
-    let valid = !tag.is_empty()
-        && tag.iter().all(|&b| {
-            b.is_ascii_graphic()
-                && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b'+')
-        });
-    valid.then(|| String::from_utf8_lossy(tag).into_owned())
 }
 
 impl Session {
@@ -89,7 +42,7 @@ impl Session {
 
     /// Read one complete command with its literals. `None`: the session is
     /// over; `Some(None)`: nothing to run (an error was answered already).
-    pub(super) async fn read_command(&mut self) -> io::Result<Option<Option<Vec<Segment>>>> {
+    pub(super) async fn read_command(&mut self) -> io::Result<Option<Option<Vec<Fragment>>>> {
         // Send the replies collected so far, unless more pipelined commands
         // are already waiting (then one segment carries all the replies).
         if self.conn.buffered() == 0 {
@@ -98,7 +51,7 @@ impl Session {
         let first = match self.next_line().await? {
             Input::Text(t) => t,
             Input::TooLong => {
-                self.conn.queue_line("* BAD line too long");
+                self.untagged(Status::Bad, "line too long");
                 return Ok(Some(None));
             }
             Input::Eof => {
@@ -120,29 +73,30 @@ impl Session {
             return Ok(None);
         }
         let Some(tag) = tag_of(&first) else {
-            self.conn.queue_line("* BAD invalid tag");
+            self.untagged(Status::Bad, "invalid tag");
             return Ok(Some(None));
         };
-        let mut segments = vec![Segment::Line(first)];
+        let mut fragments = vec![Fragment::Line(first)];
         let mut literal_total = 0usize;
         loop {
-            let marker = match segments.last() {
-                Some(Segment::Line(l)) => literal_marker(l),
+            let marker = match fragments.last() {
+                Some(Fragment::Line(l)) => literal_marker(l),
                 _ => None,
             };
             let Some(marker) = marker else { break };
             // Check the announced size *before* reading or allocating
             // anything: the number comes from the client.
             let room = self.host.policy.max_literal.saturating_sub(literal_total);
-            let n = match marker.size {
+            let n = match marker.size.and_then(|n| usize::try_from(n).ok()) {
                 Some(n) if n <= room => n,
                 _ if marker.synchronizing => {
                     // The client waits for "+" and sends nothing more, so
                     // the session can go on with the next command.
-                    self.conn.queue_line(&format!(
-                        "{tag} BAD literal too large (at most {} octets)",
+                    let why = format!(
+                        "literal too large (at most {} octets)",
                         self.host.policy.max_literal
-                    ));
+                    );
+                    self.tagged(&tag, Status::Bad, &why);
                     return Ok(Some(None));
                 }
                 _ => {
@@ -154,7 +108,7 @@ impl Session {
             };
             if marker.synchronizing {
                 // RFC 3501 §7.5: the command continuation request.
-                self.conn.queue_line("+ Ready for literal data");
+                self.continuation("Ready for literal data");
                 self.conn.flush().await?;
             }
             let mut bytes = Vec::new();
@@ -169,12 +123,12 @@ impl Session {
                 Ok(Err(e)) => return Err(e),
             }
             literal_total += n;
-            segments.push(Segment::Literal(bytes));
+            fragments.push(Fragment::Literal(bytes));
             // The command goes on after the literal, on the same "line".
             match self.next_line().await? {
-                Input::Text(t) => segments.push(Segment::Line(t)),
+                Input::Text(t) => fragments.push(Fragment::Line(t)),
                 Input::TooLong => {
-                    self.conn.queue_line(&format!("{tag} BAD line too long"));
+                    self.tagged(&tag, Status::Bad, "line too long");
                     return Ok(Some(None));
                 }
                 Input::Eof => return Ok(None),
@@ -184,7 +138,7 @@ impl Session {
                 }
             }
         }
-        Ok(Some(Some(segments)))
+        Ok(Some(Some(fragments)))
     }
 }
 

@@ -9,18 +9,20 @@
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
-use mail_parser::{Addr, Address, HeaderValue, Message, MessageParser, PartType};
+use mail_parser::{Addr, Address, HeaderValue, Message, PartType};
+
+use crate::mail::headers::{fields, header_end, unfold_exact};
+use crate::mail::parse::ParsedMail;
 
 use super::super::store::StoredMessage;
-use super::MAX_DEPTH;
 use super::dates::{days_from_civil, parse_date};
 use super::flags::SYSTEM_FLAGS;
-use super::headers::{header_end, header_fields, unfold};
 use super::reply::{Reply, bad, no, ok, store_error};
 use super::selection::find_uid;
 use super::sequence::SeqSet;
 use super::session::Session;
-use super::syntax::Tok;
+use crate::proto::imap::syntax::MAX_NESTING;
+use crate::proto::imap::syntax::Tok;
 
 impl Session {
     /// SEARCH and UID SEARCH (§6.4.4).
@@ -130,7 +132,7 @@ fn parse_all_keys(toks: &[Tok], depth: usize, if_empty: &str) -> Result<SearchKe
 /// moves past them.
 fn parse_search_key(toks: &[Tok], pos: &mut usize, depth: usize) -> Result<SearchKey, String> {
     use std::cmp::Ordering::*;
-    if depth > MAX_DEPTH {
+    if depth > MAX_NESTING {
         return Err("search keys nested too deeply".into());
     }
     let tok = toks.get(*pos).ok_or("missing search key")?;
@@ -233,14 +235,14 @@ struct Candidate<'a> {
     flags: &'a BTreeSet<String>,
     msg: &'a StoredMessage,
     /// Parsed only if a key needs the contents.
-    parsed: OnceCell<Option<Message<'a>>>,
+    parsed: OnceCell<ParsedMail<'a>>,
 }
 
 impl<'a> Candidate<'a> {
     fn parsed(&self) -> Option<&Message<'a>> {
         self.parsed
-            .get_or_init(|| MessageParser::default().parse(self.msg.data.as_slice()))
-            .as_ref()
+            .get_or_init(|| ParsedMail::new(self.msg.data.as_slice()))
+            .message()
     }
 
     fn header_bytes(&self) -> &'a [u8] {
@@ -296,14 +298,14 @@ impl<'a> Candidate<'a> {
     /// Does a header field contain the string (case-insensitively), in its
     /// raw form or decoded (RFC 2047 words, address lists)?
     fn header_matches(&self, field: &str, needle: &str) -> bool {
-        let raw = header_fields(self.header_bytes());
+        let raw = fields(self.header_bytes());
         let mut present = false;
         for f in raw
             .iter()
             .filter(|f| f.name.eq_ignore_ascii_case(field.as_bytes()))
         {
             present = true;
-            if contains_ci(&unfold(f.value), needle) {
+            if contains_ci(&unfold_exact(f.value), needle) {
                 return true;
             }
         }

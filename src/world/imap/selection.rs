@@ -14,7 +14,8 @@ use super::flags::{SYSTEM_FLAGS, flag_list};
 use super::reply::{Reply, bad, no, ok, store_error};
 use super::sequence::SeqSet;
 use super::session::Session;
-use super::syntax::Tok;
+use crate::proto::imap::response::Status;
+use crate::proto::imap::syntax::Tok;
 
 /// The session's view of the selected folder (RFC 3501 §6.3.1).
 pub(super) struct Selected {
@@ -82,28 +83,33 @@ impl Session {
             .filter(|f| !f.starts_with('\\'))
             .collect();
         flags.extend(keywords.into_iter().cloned());
-        let c = &mut self.conn;
-        c.queue_line(&format!("* FLAGS ({})", flags.join(" ")));
+        self.conn
+            .queue_line(&format!("* FLAGS ({})", flags.join(" ")));
         if read_only {
-            c.queue_line("* OK [PERMANENTFLAGS ()] Read-only mailbox");
+            self.untagged(Status::Ok, "[PERMANENTFLAGS ()] Read-only mailbox");
         } else {
-            c.queue_line(
-                "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted",
+            self.untagged(
+                Status::Ok,
+                "[PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted",
             );
         }
+        let c = &mut self.conn;
         c.queue_line(&format!("* {} EXISTS", view.len()));
         c.queue_line("* 0 RECENT");
         if let Some(i) = view.iter().position(|m| !m.flags.contains("\\Seen")) {
-            c.queue_line(&format!("* OK [UNSEEN {}] First unseen message", i + 1));
+            self.untagged(
+                Status::Ok,
+                &format!("[UNSEEN {}] First unseen message", i + 1),
+            );
         }
-        c.queue_line(&format!(
-            "* OK [UIDVALIDITY {}] UIDs valid",
-            snap.uidvalidity
-        ));
-        c.queue_line(&format!(
-            "* OK [UIDNEXT {}] Predicted next UID",
-            snap.uidnext
-        ));
+        self.untagged(
+            Status::Ok,
+            &format!("[UIDVALIDITY {}] UIDs valid", snap.uidvalidity),
+        );
+        self.untagged(
+            Status::Ok,
+            &format!("[UIDNEXT {}] Predicted next UID", snap.uidnext),
+        );
         self.host.log(format_args!(
             "{} selected {name} ({} messages)",
             self.ip,

@@ -4,9 +4,11 @@
 //! NOOP, LOGOUT) are small enough to live here.
 //!
 //! The loop is: read a command with its literals ([`super::reader`]),
-//! tokenize it ([`super::syntax`]), check that the state allows it
+//! parse it with the shared grammar ([`Command::parse`], strictly: what is
+//! not IMAP gets BAD), check that the state allows it
 //! ([`Session::dispatch`], §6), run it, report what changed in the
-//! selected folder (§5.2, §7), then write the tagged reply (§7.1).
+//! selected folder (§5.2, §7), then write the tagged reply (§7.1,
+//! [`Response::status`]).
 
 use std::io;
 use std::net::IpAddr;
@@ -15,10 +17,11 @@ use std::sync::Arc;
 use super::super::conn::LineConn;
 use super::super::host::Host;
 use super::super::store::{Store, StoreError};
-use super::reader::{Segment, tag_of};
 use super::reply::{Reply, bad, ok};
 use super::selection::Selected;
-use super::syntax::{Tok, tokenize};
+use crate::proto::imap::command::{Command, CommandError};
+use crate::proto::imap::response::{Response, Status};
+use crate::proto::imap::syntax::{Fragment, Mode, Tok};
 
 /// Run one IMAP session on an accepted connection. For port 993 the caller
 /// has already done the TLS handshake (`conn.is_tls()` tells).
@@ -42,11 +45,11 @@ pub async fn run_session(conn: LineConn, host: Arc<Host>) -> io::Result<()> {
     // RFC 3501 §7.1.1: the greeting may carry the capabilities, which
     // saves the client a round trip.
     let greeting = format!(
-        "* OK [CAPABILITY {}] {} IMAP4rev1 mailscope ready",
+        "[CAPABILITY {}] {} IMAP4rev1 mailscope ready",
         s.capabilities(),
         s.host.name
     );
-    s.conn.queue_line(&greeting);
+    s.untagged(Status::Ok, &greeting);
     s.run().await
 }
 
@@ -69,12 +72,12 @@ impl Session {
     /// The main loop: read a command, run it, until LOGOUT or the end.
     async fn run(&mut self) -> io::Result<()> {
         loop {
-            let segments = match self.read_command().await? {
-                Some(Some(segments)) => segments,
+            let fragments = match self.read_command().await? {
+                Some(Some(fragments)) => fragments,
                 Some(None) => continue,
                 None => return Ok(()),
             };
-            if !self.execute(segments).await? {
+            if !self.execute(fragments).await? {
                 return Ok(());
             }
         }
@@ -83,7 +86,7 @@ impl Session {
     /// Say goodbye (an untagged BYE, RFC 3501 §7.1.5) and close.
     pub(super) async fn bye(&mut self, text: &str) -> io::Result<()> {
         self.host.log(format_args!("{}: BYE {text}", self.ip));
-        self.conn.queue_line(&format!("* BYE {text}"));
+        self.untagged(Status::Bye, text);
         self.conn.shutdown().await
     }
 
@@ -93,24 +96,52 @@ impl Session {
         self.bye("Autologout; idle for too long").await
     }
 
+    /// Queue an untagged status line (§7.1): `* OK …`, `* BAD …`, `* BYE …`.
+    pub(super) fn untagged(&mut self, status: Status, text: &str) {
+        self.conn
+            .queue(&Response::status(None, status, text).emit());
+    }
+
+    /// Queue a continuation request (§7.5): `+ text`.
+    pub(super) fn continuation(&mut self, text: &str) {
+        self.conn
+            .queue(&Response::Continuation(text.as_bytes().to_vec()).emit());
+    }
+
+    /// Queue the tagged line that ends a command (§7.1).
+    pub(super) fn tagged(&mut self, tag: &str, status: Status, text: &str) {
+        self.conn
+            .queue(&Response::status(Some(tag), status, text).emit());
+    }
+
     /// Run one command; false when the session is over.
-    async fn execute(&mut self, mut segments: Vec<Segment>) -> io::Result<bool> {
-        let tag = match segments.first() {
-            Some(Segment::Line(l)) => tag_of(l).unwrap_or_else(|| "*".into()),
-            _ => "*".into(),
-        };
-        let toks = match tokenize(&mut segments) {
-            Ok(t) => t,
-            Err(e) => {
-                self.conn.queue_line(&format!("{tag} BAD {e}"));
+    async fn execute(&mut self, mut fragments: Vec<Fragment>) -> io::Result<bool> {
+        let command = match Command::parse(&mut fragments, Mode::Strict) {
+            Ok(c) => c,
+            Err(CommandError::Syntax { tag, why }) => {
+                self.tagged(&tag, Status::Bad, &why);
+                return Ok(true);
+            }
+            Err(CommandError::NoName { tag }) => {
+                self.tagged(&tag, Status::Bad, "missing command");
+                return Ok(true);
+            }
+            // A name no command has, like any other unknown command.
+            Err(CommandError::BadName { tag }) => {
+                return Ok(self.complete(&tag, "", false, bad("unknown command")));
+            }
+            // The reader answered these before reading any literal.
+            Err(CommandError::Empty | CommandError::BadTag) => {
+                self.untagged(Status::Bad, "invalid tag");
                 return Ok(true);
             }
         };
-        let Some(mut name) = toks.get(1).and_then(Tok::atom).map(str::to_ascii_uppercase) else {
-            self.conn.queue_line(&format!("{tag} BAD missing command"));
-            return Ok(true);
-        };
-        let mut args = &toks[2..];
+        let Command {
+            tag,
+            mut name,
+            args,
+        } = command;
+        let mut args = args.as_slice();
         // RFC 3501 §6.4.8: UID FETCH/SEARCH/STORE/COPY use UIDs instead of
         // sequence numbers; UID EXPUNGE comes from UIDPLUS (RFC 4315).
         let uid = name == "UID";
@@ -127,9 +158,11 @@ impl Session {
                     args = &args[1..];
                 }
                 _ => {
-                    self.conn.queue_line(&format!(
-                        "{tag} BAD UID needs FETCH, SEARCH, STORE, COPY or EXPUNGE"
-                    ));
+                    self.tagged(
+                        &tag,
+                        Status::Bad,
+                        "UID needs FETCH, SEARCH, STORE, COPY or EXPUNGE",
+                    );
                     return Ok(true);
                 }
             }
@@ -140,23 +173,29 @@ impl Session {
             if uid { "UID " } else { "" }
         ));
         let reply = self.dispatch(&tag, &name, args, uid).await?;
+        Ok(self.complete(&tag, &name, uid, reply))
+    }
+
+    /// End command `name`: the untagged updates, then the tagged line.
+    /// False when the session is over.
+    fn complete(&mut self, tag: &str, name: &str, uid: bool, reply: Reply) -> bool {
         let (status, text) = match reply {
-            Reply::Ok(t) => ("OK", t),
-            Reply::No(t) => ("NO", t),
-            Reply::Bad(t) => ("BAD", t),
-            Reply::Sent => return Ok(true),
-            Reply::Close => return Ok(false),
+            Reply::Ok(t) => (Status::Ok, t),
+            Reply::No(t) => (Status::No, t),
+            Reply::Bad(t) => (Status::Bad, t),
+            Reply::Sent => return true,
+            Reply::Close => return false,
         };
         // Tell the client about changes to the selected folder before the
         // tagged reply (RFC 3501 §5.2, §7). EXPUNGE responses are not
         // allowed during FETCH, STORE and SEARCH (§7.4.1), but they are
         // during the UID versions of those commands.
         if self.selected.is_some() {
-            let expunge_ok = uid || !["FETCH", "STORE", "SEARCH"].contains(&name.as_str());
+            let expunge_ok = uid || !["FETCH", "STORE", "SEARCH"].contains(&name);
             self.refresh(expunge_ok);
         }
-        self.conn.queue_line(&format!("{tag} {status} {text}"));
-        Ok(true)
+        self.tagged(tag, status, &text);
+        true
     }
 
     /// Choose the function of a command, checking the state first
@@ -300,12 +339,10 @@ impl Session {
     /// LOGOUT (§6.1.3): BYE, the tagged OK, then close.
     async fn cmd_logout(&mut self, tag: &str) -> io::Result<Reply> {
         self.host.log(format_args!("{} logged out", self.ip));
-        self.conn.queue_line(&format!(
-            "* BYE {} IMAP4rev1 server logging out",
-            self.host.name
-        ));
+        let bye = format!("{} IMAP4rev1 server logging out", self.host.name);
+        self.untagged(Status::Bye, &bye);
         // The tagged OK comes after the BYE, then the server closes.
-        self.conn.queue_line(&format!("{tag} OK LOGOUT completed"));
+        self.tagged(tag, Status::Ok, "LOGOUT completed");
         self.conn.shutdown().await?;
         Ok(Reply::Close)
     }

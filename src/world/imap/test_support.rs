@@ -15,8 +15,8 @@ use crate::world::host::{Accounts, AuthThrottle, Host, Policy};
 use crate::world::recorder::Recorder;
 use crate::world::store::{INBOX, Store};
 
-use super::reader::{LiteralMarker, literal_marker};
 use super::run_session;
+use crate::proto::imap::syntax::{LiteralMarker, literal_marker};
 
 pub(super) const MSG1: &[u8] = b"From: Alice <alice@crepes.fr>\r\n\
 To: Bob <bob@hamburger.edu>\r\n\
@@ -138,7 +138,7 @@ impl Client {
             out.extend_from_slice(&line);
             match literal_marker(line.strip_suffix(b"\r\n").unwrap_or(&line)) {
                 Some(LiteralMarker { size: Some(n), .. }) => {
-                    let mut buf = vec![0; n];
+                    let mut buf = vec![0; n as usize];
                     self.r.read_exact(&mut buf).await.unwrap();
                     out.extend_from_slice(&buf);
                 }

@@ -1,0 +1,145 @@
+//! What a client's command tells the analyzer: credentials (LOGIN,
+//! AUTHENTICATE with SASL-IR, RFC 4959), the switch to TLS (STARTTLS),
+//! IDLE (RFC 2177), the FETCH that messages will cite; and the tags that
+//! wait for their completion (RFC 9051 §2.2.1).
+
+use super::command::{Command, CommandError};
+use super::parser::State;
+use super::syntax::{Fragment, Mode};
+use crate::proto::sasl::SaslExchange;
+use crate::proto::{quote, text};
+use crate::trace::{Credential, Dialogue, FindingCode, Severity};
+
+/// Tagged commands waiting for their completion reply.
+const MAX_PENDING: usize = 1000;
+
+/// A tagged command waiting for its completion.
+#[derive(Debug)]
+pub(super) enum Cmd {
+    /// LOGIN, with the index of the credential it showed.
+    Login(usize),
+    Authenticate,
+    Starttls,
+    Expunge,
+    Append,
+    Other,
+}
+
+impl State {
+    /// Client lines that are not tagged commands: SASL responses and the
+    /// DONE that ends IDLE. True when the line was one of those.
+    pub(super) fn expects_bare_line(&mut self, t: &[u8], out: &mut Dialogue) -> bool {
+        if self.sasl_awaiting_response
+            && let Some((_, ex, idx)) = self.sasl.as_mut()
+        {
+            self.sasl_awaiting_response = false;
+            ex.response(t);
+            if idx.is_none()
+                && ex.client_done()
+                && let Some(c) = ex.take_credential()
+            {
+                let i = self.report(c, "AUTHENTICATE", out);
+                if let Some((_, _, idx)) = self.sasl.as_mut() {
+                    *idx = Some(i);
+                }
+            }
+            return true;
+        }
+        if self.idling && t.trim_ascii().eq_ignore_ascii_case(b"DONE") {
+            self.idling = false;
+            return true;
+        }
+        false
+    }
+
+    fn remember(&mut self, tag: String, cmd: Cmd) {
+        if self.order.len() >= MAX_PENDING
+            && let Some(old) = self.order.pop_front()
+        {
+            self.pending.remove(&old);
+        }
+        self.order.push_back(tag.clone());
+        self.pending.insert(tag, cmd);
+    }
+
+    /// A client's logical line.
+    pub(super) fn command(&mut self, mut fragments: Vec<Fragment>, out: &mut Dialogue) {
+        let line_text = match fragments.first() {
+            Some(Fragment::Line(t)) => t.clone(),
+            _ => Vec::new(),
+        };
+        // The command as it was sent, literals in place: the evidence of a
+        // LOGIN (parsing moves the literals out).
+        let evidence: Vec<String> = fragments
+            .iter()
+            .map(|f| match f {
+                Fragment::Line(t) | Fragment::Literal(t) => text(t),
+                Fragment::Omitted(n) => format!("[{n} bytes]"),
+            })
+            .collect();
+        let cmd = match Command::parse(&mut fragments, Mode::Lenient) {
+            Ok(cmd) => cmd,
+            Err(CommandError::Empty) => return,
+            Err(e) => {
+                let what = match e {
+                    CommandError::NoName { .. } => "not an IMAP command (no tag and command)",
+                    _ => "not an IMAP command",
+                };
+                out.finding(
+                    Severity::Info,
+                    FindingCode::ProtocolAnomaly,
+                    format!("{what}: {}", quote(&line_text)),
+                );
+                return;
+            }
+        };
+        let state = match (cmd.name.as_str(), cmd.uid_command().as_deref()) {
+            ("LOGIN", _) => {
+                let mut c = Credential::new("IMAP-LOGIN");
+                c.username = cmd.astring(0).map(text);
+                c.password = cmd.astring(1).map(text);
+                c.evidence = evidence;
+                Cmd::Login(self.report(c, "LOGIN", out))
+            }
+            ("AUTHENTICATE", _) => {
+                let mech = cmd.astring(0).unwrap_or_default();
+                let mut ex = SaslExchange::start(mech, cmd.astring(1), &line_text);
+                let idx = if ex.client_done() {
+                    ex.take_credential()
+                        .map(|c| self.report(c, "AUTHENTICATE", out))
+                } else {
+                    None
+                };
+                self.sasl = Some((cmd.tag.clone(), ex, idx));
+                self.sasl_awaiting_response = false;
+                Cmd::Authenticate
+            }
+            ("STARTTLS", _) => {
+                self.starttls_asked = true;
+                Cmd::Starttls
+            }
+            ("IDLE", _) => {
+                self.idling = true;
+                Cmd::Other
+            }
+            ("FETCH", _) | ("UID", Some("FETCH")) => {
+                self.last_fetch = Some(text(&line_text));
+                Cmd::Other
+            }
+            ("EXPUNGE" | "CLOSE", _) | ("UID", Some("EXPUNGE")) => Cmd::Expunge,
+            ("APPEND", _) => Cmd::Append,
+            _ => Cmd::Other,
+        };
+        self.remember(cmd.tag, state);
+    }
+
+    /// A credential seen: into the dialogue, with the plaintext-auth
+    /// finding when it crossed in the clear. Returns its index.
+    pub(super) fn report(&mut self, c: Credential, how: &str, out: &mut Dialogue) -> usize {
+        let what = match how {
+            "LOGIN" => "IMAP LOGIN".to_string(),
+            _ => format!("IMAP AUTHENTICATE {}", c.mechanism),
+        };
+        out.credential_seen(c, &what, self.tls)
+    }
+}
