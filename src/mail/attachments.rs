@@ -409,6 +409,48 @@ mod tests {
         assert_eq!(got[1].5, b"EICAR-MIME-BYPASS-TEST-PAYLOAD");
     }
 
+    /// Cut anywhere, a base64 or quoted-printable attachment holds a
+    /// prefix of the file that was sent, never its encoded text; whole
+    /// only when nothing of it was cut.
+    #[test]
+    fn every_cut_gives_a_prefix_of_the_file() {
+        let file: Vec<u8> = (0..200u32).map(|i| (i * 37 % 256) as u8).collect();
+        let qp_file = "Año nuevo: ¿café? = sí\r\n".as_bytes();
+        let mut lines = vec![
+            "Content-Type: multipart/mixed; boundary=X".to_string(),
+            String::new(),
+            "--X".into(),
+            "Content-Type: application/octet-stream; name=a.bin".into(),
+            "Content-Transfer-Encoding: base64".into(),
+            String::new(),
+        ];
+        lines.extend(base64_lines(&file));
+        lines.extend([
+            "--X".into(),
+            "Content-Type: text/plain; name=b.txt".into(),
+            "Content-Transfer-Encoding: quoted-printable".into(),
+            String::new(),
+            "A=C3=B1o nuevo: =C2=BFcaf=C3=A9? =3D s=C3=AD=0D=0A".into(),
+            "--X--".into(),
+        ]);
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let m = crlf(&refs);
+        for end in 0..=m.len() {
+            for a in ParsedMail::new(&m[..end]).attachments() {
+                let sent: &[u8] = match a.given_name.as_deref() {
+                    Some("a.bin") => &file,
+                    Some("b.txt") => qp_file,
+                    other => panic!("{other:?}"),
+                };
+                assert!(sent.starts_with(&a.content), "cut at {end}: {a:?}");
+                let whole = a.complete && !(a.open_at_end && end < m.len());
+                if whole {
+                    assert_eq!(a.content, sent, "cut at {end}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn cut_parts_decode_as_far_as_the_bytes_go() {
         let m = crlf(&[

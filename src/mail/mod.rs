@@ -1,5 +1,7 @@
-//! Mail messages: headers, MIME structure, attachments and hashes, read with
-//! mail-parser over the exact bytes that were delivered.
+//! Mail messages: headers, MIME structure, attachments and hashes, read
+//! over the exact bytes that were delivered. The MIME structure is read
+//! here (`boundaries`, `tree`), the way a mail client reads it; header
+//! fields are parsed by mail-parser (addresses, dates, parameters).
 //!
 //! What a message says about itself (RFC 5322 headers: From, To, Cc,
 //! Subject, Date, Message-ID, Received) is decoded for people

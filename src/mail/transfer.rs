@@ -123,6 +123,9 @@ pub(crate) fn base64(text: &[u8]) -> Decoded {
 pub(crate) fn quoted_printable(text: &[u8]) -> Decoded {
     let mut bytes = Vec::with_capacity(text.len());
     let mut clean = true;
+    // A CR at the very end is half of a line break (RFC 2045 §6.7 (4):
+    // quoted-printable lines end with CRLF) whose LF the bytes lost.
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
     for line in text.split_inclusive(|&b| b == b'\n') {
         let (content, ending) = match line.strip_suffix(b"\r\n") {
             Some(c) => (c, &b"\r\n"[..]),
@@ -230,8 +233,10 @@ mod tests {
         // A soft break at the very end: no final line break.
         let d = quoted_printable(b"caf=");
         assert_eq!((d.bytes.as_slice(), d.clean), (&b"caf"[..], true));
-        // The last line needs no line break to be whole.
+        // The last line needs no line break to be whole; a CR without
+        // its LF at the very end is half a line break, not text.
         assert!(quoted_printable(b"end=2E").clean);
+        assert_eq!(quoted_printable(b"a\r\nb\r").bytes, b"a\r\nb");
     }
 
     #[test]

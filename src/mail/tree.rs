@@ -271,10 +271,22 @@ impl MimeTree {
                 limits.open_at_end = stack
                     .iter()
                     .any(|o| o.boundary.is_some() || parts[o.part].kind == PartKind::Single);
+                let cut_end = cut_part_end(buf, &open);
                 for o in stack.drain(..) {
+                    let in_multipart = parts[o.part]
+                        .parent
+                        .is_some_and(|p| parts[p].kind == PartKind::Multipart);
                     let part = &mut parts[o.part];
-                    part.body.end = buf.len().max(part.body.start);
                     part.open_at_end = true;
+                    // What a boundary line that did not come would own
+                    // is not content of a part of a multipart; a
+                    // message's body keeps its own last line break.
+                    let end = if in_multipart && part.kind == PartKind::Single {
+                        cut_end
+                    } else {
+                        buf.len()
+                    };
+                    part.body.end = end.max(part.body.start);
                 }
                 break;
             };
@@ -302,6 +314,29 @@ impl MimeTree {
             part.decoded_len = part.encoding().decode(&buf[part.body.clone()]).bytes.len();
         }
         (MimeTree { parts }, limits)
+    }
+}
+
+/// Where a part of a multipart that runs to the end of `buf` ends: the
+/// bytes are cut, and what a boundary line would own is not content. That
+/// is the line break at the very end (or half of it), or a last line that
+/// is the start of a boundary line of an open multipart (`--bou`) with
+/// the line break before it (RFC 2046 §5.1.1).
+fn cut_part_end(buf: &[u8], open: &[Option<&[u8]>]) -> usize {
+    let last_line = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+    let last = &buf[last_line..];
+    let cut_delimiter = !last.is_empty()
+        && open.iter().flatten().any(|b| {
+            let mut line = b"--".to_vec();
+            line.extend_from_slice(b);
+            line.extend_from_slice(b"--");
+            line.starts_with(last)
+        });
+    let end = if cut_delimiter { last_line } else { buf.len() };
+    match &buf[..end] {
+        [.., b'\r', b'\n'] => end - 2,
+        [.., b'\n'] | [.., b'\r'] => end - 1,
+        _ => end,
     }
 }
 
@@ -718,7 +753,8 @@ mod tests {
         let last = tree.parts.last().unwrap();
         assert_eq!((last.depth, last.kind), (MAX_NESTING, PartKind::Single));
         assert_eq!(last.mime_type(), "multipart/mixed");
-        assert_eq!(last.body.end, deep.len());
+        // (The line break at the end would belong to a boundary line.)
+        assert_eq!(last.body.end, deep.len() - 2);
         // The same with attached messages, which need no boundary: 300 000
         // of them, and no stack overflow (the tree is built without
         // recursion, and dropped without it too).
