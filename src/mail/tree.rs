@@ -716,6 +716,26 @@ mod tests {
         assert_eq!(&single[tree.parts[0].body.clone()], b"hello\r\n");
     }
 
+    /// However many parts a message claims, the tree keeps MAX_PARTS.
+    #[test]
+    fn parts_are_bounded() {
+        let mut m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+        for i in 0..MAX_PARTS * 2 {
+            m.extend_from_slice(
+                format!("--b\r\nContent-Type: image/gif\r\n\r\n{i}\r\n").as_bytes(),
+            );
+        }
+        m.extend_from_slice(b"--b--\r\n");
+        let mail = ParsedMail::new(&m);
+        let tree = mail.tree();
+        assert_eq!(tree.parts.len(), MAX_PARTS);
+        assert_eq!(tree.parts[1].number, "1");
+        assert_eq!(&m[tree.parts[1].body.clone()], b"0");
+        assert_eq!(mail.attachments().len(), MAX_PARTS - 1);
+        // The multipart still ends where its closing line is.
+        assert!(!mail.open_at_end());
+    }
+
     #[test]
     fn bad_input_gives_a_tree_anyway() {
         assert!(ParsedMail::new(b"").tree().parts.is_empty());
