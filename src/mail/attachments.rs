@@ -318,6 +318,72 @@ mod tests {
         assert!(got.iter().all(|r| r.4));
     }
 
+    /// A digest's parts are messages without saying so (RFC 2046
+    /// §5.1.5); a bounce carries the returned message (RFC 3462).
+    #[test]
+    fn digests_and_bounces() {
+        let digest = crlf(&[
+            "Content-Type: multipart/digest; boundary=d",
+            "",
+            "--d",
+            "",
+            "Subject: one",
+            "Content-Type: image/gif; name=a.gif",
+            "",
+            "GIF89a",
+            "--d",
+            "",
+            "Subject: two",
+            "",
+            "just text",
+            "--d--",
+        ]);
+        let got = rows(&digest);
+        let summary: Vec<(Option<&str>, &str, &str, Option<&str>)> = got
+            .iter()
+            .map(|r| (r.0.as_deref(), r.1.as_str(), r.2.as_str(), r.3.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (None, "message/rfc822", "1", None),
+                (Some("a.gif"), "image/gif", "1.1", Some("1")),
+                (None, "message/rfc822", "2", None),
+            ]
+        );
+        assert_eq!(got[1].5, b"GIF89a");
+        let bounce = crlf(&[
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=r",
+            "",
+            "--r",
+            "",
+            "Your message could not be delivered.",
+            "--r",
+            "Content-Type: message/delivery-status",
+            "",
+            "Action: failed",
+            "--r",
+            "Content-Type: message/rfc822",
+            "",
+            "Subject: the original",
+            "Content-Type: application/zip; name=x.zip",
+            "Content-Transfer-Encoding: base64",
+            "",
+            "UEsDBA==",
+            "--r--",
+        ]);
+        let parts: Vec<(String, String)> = rows(&bounce).into_iter().map(|r| (r.1, r.2)).collect();
+        let owned = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            parts,
+            [
+                owned("message/delivery-status", "2"),
+                owned("message/rfc822", "3"),
+                owned("application/zip", "3.1"),
+            ]
+        );
+    }
+
     fn base64_lines(data: &[u8]) -> Vec<String> {
         use base64::Engine;
         let text = base64::engine::general_purpose::STANDARD.encode(data);

@@ -3,8 +3,9 @@
 //!
 //! A message may carry its text as `text/plain`, as `text/html`, or both
 //! as the alternatives of a `multipart/alternative` (RFC 2046 §5.1.4:
-//! the same content, the plainest first). mail-parser picks the text
-//! bodies (`Message::text_body`) and undoes transfer encoding and charset.
+//! the same content, the plainest first). The body parts are picked from
+//! the MIME tree (`tree`), their transfer encoding undone (`transfer`)
+//! and their charset converted with mail-parser's charset tables.
 
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::decoders::html::html_to_text;

@@ -22,6 +22,15 @@
 //! The top-level multipart of a message has no number of its own (it is
 //! the message: `HEADER`, `TEXT`); here its number is the empty string.
 //!
+//! The tree is built here, in one pass over the lines (`MimeTree::build`):
+//! a part's header ends at its empty line, its body at the delimiter line
+//! that closes it (`boundaries`: RFC 2046 §5.1.1, the innermost open
+//! multipart owns a boundary line), and a `message/rfc822` part's body is
+//! read as a message again. Nesting and the number of parts are bounded,
+//! so a hostile message costs neither stack nor unbounded work. A
+//! `message/rfc822` sent base64 or quoted-printable stays a leaf here, as
+//! IMAP servers show it; the attachments' reader decodes and opens it.
+//!
 //! What IMAP's BODYSTRUCTURE (RFC 3501 §7.4.2) says of a part is read off
 //! it: type, subtype and parameters ([`Part::content_type`]), the encoding
 //! ([`Part::transfer_encoding`], `7bit` when None), the size in octets and
