@@ -148,6 +148,8 @@ fn alice_to_bob_path_analysis() {
                 "size": attachment.len(),
                 "md5": md5_hex(&attachment),
                 "sha256": sha256_hex(&attachment),
+                "part": "2",
+                "complete": true,
             }])
         );
     }

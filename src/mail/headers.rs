@@ -6,7 +6,9 @@
 //! (RFC 5322 §2.2.3). Non-ASCII text travels as RFC 2047 encoded words
 //! (`=?UTF-8?B?QcOxbw==?=` is `Año`).
 
-use mail_parser::{HeaderName, HeaderValue, MessageParser};
+use mail_parser::MessageParser;
+
+use super::header_text::{unstructured, utf8_or_windows_1252};
 
 /// Where the header of `raw` ends and its body starts: after the first
 /// empty line (RFC 5322 §2.1), which belongs to the header; the end of
@@ -120,24 +122,20 @@ pub(crate) fn fields(header: &[u8]) -> Vec<HeaderField<'_>> {
 
 /// The header lines at the start of `bytes` (up to the empty line), in
 /// order: the name as the sender wrote it (`Message-Id`, not the canonical
-/// `Message-ID`) and the value unfolded, its RFC 2047 encoded words
-/// decoded: `Subject: =?UTF-8?Q?ma=C3=B1ana?=` gives
-/// `("Subject", "mañana")`. Structured headers (addresses, dates,
+/// `Message-ID`) and the value as a person reads it (`header_text`: folds
+/// undone with their blanks kept, RFC 2047 encoded words decoded, 8-bit
+/// bytes as UTF-8 else windows-1252): `Subject: =?UTF-8?Q?ma=C3=B1ana?=`
+/// gives `("Subject", "mañana")`. Structured headers (addresses, dates,
 /// `Content-Type`) are shown as text, the way they were written.
 ///
-/// Every value is read as unstructured text so that encoded words are
-/// decoded whatever the header. mail-parser parses each known header its
-/// own way (addresses, dates…) unless given a table; a table with one
-/// entry makes every other header use the default, here "unstructured
-/// text".
+/// mail-parser finds where each field starts and ends.
 pub(crate) fn decoded_headers(bytes: &[u8]) -> Vec<(String, String)> {
     if bytes.is_empty() {
         return Vec::new();
     }
-    let parser = MessageParser::new()
-        .header_text(HeaderName::Subject)
-        .default_header_text();
-    let Some(msg) = parser.parse_headers(bytes) else {
+    let text = utf8_or_windows_1252(&bytes[..header_end(bytes)]);
+    let bytes = text.as_bytes();
+    let Some(msg) = MessageParser::new().parse_headers(bytes) else {
         return Vec::new();
     };
     msg.headers()
@@ -153,16 +151,8 @@ pub(crate) fn decoded_headers(bytes: &[u8]) -> Vec<(String, String)> {
             } else {
                 name.to_string()
             };
-            let value = match &h.value {
-                HeaderValue::Text(text) => text.trim().to_string(),
-                HeaderValue::TextList(list) => list.join(", "),
-                HeaderValue::Empty => String::new(),
-                // Not produced by a text parser; the line as written then.
-                _ => unfold(&String::from_utf8_lossy(
-                    &bytes[end..(h.offset_end as usize).clamp(end, bytes.len())],
-                )),
-            };
-            (name, value)
+            let value_end = (h.offset_end as usize).clamp(end, bytes.len());
+            (name, unstructured(&bytes[end..value_end]))
         })
         .collect()
 }
@@ -219,7 +209,8 @@ mod tests {
                 ("Date", "Mon, 04 Mar 2024 10:15:00 +0100"),
                 // The name as written, not mail-parser's `Message-ID`.
                 ("Message-Id", "<1@example.es>"),
-                ("X-Folded", "one two"),
+                // The fold's blanks are kept (RFC 5322 §2.2.3).
+                ("X-Folded", "one  two"),
                 ("MIME-Version", "1.0"),
                 ("Content-Type", "multipart/mixed; boundary=\"outer\""),
             ])

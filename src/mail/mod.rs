@@ -1,21 +1,33 @@
-//! Mail messages: headers, MIME structure, attachments and hashes, read with
-//! mail-parser over the exact bytes that were delivered.
+//! Mail messages: headers, MIME structure, attachments and hashes, read
+//! over the exact bytes that were delivered. The MIME structure is read
+//! here (`boundaries`, `tree`), the way a mail client reads it; header
+//! fields are parsed by mail-parser (addresses, dates, parameters).
 //!
 //! What a message says about itself (RFC 5322 headers: From, To, Cc,
-//! Subject, Date, Message-ID, Received) is decoded for people: RFC 2047
-//! encoded words (`=?ISO-8859-1?Q?Informaci=F3n?=` → `Información`) in any
-//! charset, RFC 2231 parameters (`filename*0*=…`). What it carries
-//! (attachments) is hashed over the *transfer-decoded* bytes (RFC 2045 §6:
-//! base64 and quoted-printable undone, no charset conversion), which is
-//! what `md5sum` of the saved file gives and what Zeek's files.log reports.
+//! Subject, Date, Message-ID, Received) is decoded for people
+//! (`header_text`): RFC 2047 encoded words
+//! (`=?ISO-8859-1?Q?Informaci=F3n?=` → `Información`) in any charset,
+//! RFC 2231 parameters (`filename*0*=…`), raw 8-bit bytes as UTF-8 else
+//! windows-1252, and the blanks the sender wrote. What it carries
+//! (attachments, also inside attached messages) is hashed over the
+//! *transfer-decoded* bytes (RFC 2045 §6: base64 and quoted-printable
+//! undone, no charset conversion), which is what `md5sum` of the saved
+//! file gives and what Zeek's files.log reports.
 //!
 //! One concept a file, all read from one `ParsedMail` (`parse`, bounded
 //! against hostile nesting):
 //! * `headers`: where the header ends, unfolding (RFC 5322 §2.2.3), the
 //!   decoded header list;
+//! * `header_text`: header text as a person reads it (8-bit bytes,
+//!   encoded words, blanks);
+//! * `boundaries`: the delimiter lines that cut a multipart into parts
+//!   (RFC 2046 §5.1.1);
 //! * `tree`: the MIME tree, parts numbered as IMAP numbers them
 //!   (RFC 3501 §6.4.5), with their byte ranges in the raw message;
-//! * `attachments`: which parts are attachments, and their decoded content;
+//! * `transfer`: base64 and quoted-printable undone as far as the bytes
+//!   go (RFC 2045 §6);
+//! * `attachments`: which parts are attachments, where they sit, and their
+//!   decoded content;
 //! * `body`: the text a person reads;
 //! * `safe_name`: attachment file names made safe to create;
 //! * `digest`: MD5 and SHA-256 in hex.
@@ -27,25 +39,30 @@
 pub(crate) mod attachments;
 #[cfg_attr(not(feature = "gui"), allow(dead_code))]
 pub(crate) mod body;
+mod boundaries;
 mod digest;
+pub(crate) mod header_text;
 pub(crate) mod headers;
 pub(crate) mod parse;
 pub(crate) mod safe_name;
 #[cfg(test)]
 pub(crate) mod samples;
+mod transfer;
 #[cfg_attr(not(feature = "gui"), allow(dead_code))]
 pub(crate) mod tree;
 
-use mail_parser::Address;
+use mail_parser::{Address, HeaderName, MessageParser};
 use serde::Serialize;
 
 pub use digest::{hex, md5_hex, sha256_hex};
-use headers::unfold;
+use header_text::{display_name, unstructured, utf8_or_windows_1252};
+use headers::{header_end, unfold};
 use parse::ParsedMail;
 
 /// One attachment: a MIME part that is not one of the message's bodies
-/// (RFC 2183 `attachment` disposition, a file name, or a non-text type), or
-/// an attached message (message/rfc822).
+/// (RFC 2183 `attachment` disposition, a file name, or a type other than
+/// plain text and HTML), or an attached message (`message/rfc822`), also
+/// inside attached messages (see `attachments`).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AttachmentInfo {
     pub filename: Option<String>,
@@ -54,6 +71,23 @@ pub struct AttachmentInfo {
     pub size: u64,
     pub md5: String,
     pub sha256: String,
+    /// Its place in the MIME tree: the IMAP part number (RFC 3501
+    /// §6.4.5), `2` for the second part, `2.1` for the first part of the
+    /// message attached as part 2.
+    pub part: String,
+    /// The part number of the attached message it came out of; absent for
+    /// the message's own attachments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// Whether the content is whole: false when the capture holds only
+    /// part of it (the message was cut inside it, or its base64 or
+    /// quoted-printable was cut or damaged). The content is then what the
+    /// bytes there decode to, never the encoded text.
+    pub complete: bool,
+    /// It ran to the end of the message's bytes, so a message cut short
+    /// cut it too (the message record then clears `complete`).
+    #[serde(skip)]
+    pub open_at_end: bool,
     /// `extract` only: where it was written, relative to the output dir.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -72,24 +106,51 @@ pub struct MessageInfo {
     /// `Received:` headers, top (newest) first, unfolded.
     pub received: Vec<String>,
     pub attachments: Vec<AttachmentInfo>,
+    /// The bytes end inside a part (a part runs to the end, or a
+    /// multipart never saw its closing line). When the message is known
+    /// to be incomplete, this says where it lost bytes: at the end if
+    /// true, somewhere inside if false.
+    pub open_at_end: bool,
 }
 
 /// Reads a message. With `contents`, the decoded attachments are pushed to
 /// it in the order of `attachments`.
+///
+/// The bytes are read as if they were the whole message; whether they are
+/// is the protocol's to say (the `complete` of the message it delivered),
+/// and [`AttachmentInfo::open_at_end`] and [`MessageInfo::open_at_end`]
+/// tell which attachments a loss may have hit.
 pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageInfo {
-    let mail = ParsedMail::new(raw);
-    let Some(msg) = mail.message() else {
+    if raw.is_empty() {
         return MessageInfo::default();
+    }
+    // The header as text (8-bit bytes as UTF-8 else windows-1252), read
+    // by mail-parser for its structured fields.
+    let head = utf8_or_windows_1252(&raw[..header_end(raw)]);
+    let Some(msg) = MessageParser::default().parse_headers(head.as_bytes()) else {
+        return MessageInfo::default();
+    };
+    let field = |name: HeaderName| {
+        msg.headers().iter().find(|h| h.name == name).map(|h| {
+            let start = (h.offset_start as usize).min(head.len());
+            let end = (h.offset_end as usize).clamp(start, head.len());
+            &head.as_bytes()[start..end]
+        })
     };
     let mut info = MessageInfo {
         message_id: msg.message_id().map(|id| format!("<{id}>")),
-        subject: msg.subject().map(str::to_string),
+        // Unstructured text: blanks as written (RFC 2047 §6.2).
+        subject: field(HeaderName::Subject).map(unstructured),
         from: addresses(msg.from()),
-        from_name: msg
-            .from()
-            .and_then(|a| a.first())
-            .and_then(|a| a.name())
-            .map(str::to_string),
+        // The display name with the sender's blanks (mail-parser joins an
+        // encoded word to a quoted string after it); mail-parser's when
+        // there is no `<address>` to put one before (`a@b (Name)`).
+        from_name: field(HeaderName::From).and_then(display_name).or_else(|| {
+            msg.from()
+                .and_then(|a| a.first())
+                .and_then(|a| a.name())
+                .map(str::to_string)
+        }),
         to: addresses(msg.to()),
         cc: addresses(msg.cc()),
         date: msg
@@ -102,7 +163,10 @@ pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageIn
             .map(|(_, value)| unfold(value))
             .collect(),
         attachments: Vec::new(),
+        open_at_end: true,
     };
+    let mail = ParsedMail::new(raw);
+    info.open_at_end = mail.open_at_end();
     for a in mail.attachments() {
         info.attachments.push(AttachmentInfo {
             filename: a.given_name,
@@ -110,6 +174,10 @@ pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageIn
             size: a.content.len() as u64,
             md5: md5_hex(&a.content),
             sha256: sha256_hex(&a.content),
+            part: a.part,
+            container: a.container,
+            complete: a.complete,
+            open_at_end: a.open_at_end,
             path: None,
         });
         if let Some(c) = contents.as_deref_mut() {
@@ -307,5 +375,21 @@ mod tests {
         let i = inspect(&deep, None);
         assert_eq!(i.subject.as_deref(), Some("deep"));
         assert!(i.attachments.is_empty());
+        // 300 000 nested attached messages (no `boundary=` among them):
+        // no stack overflow; the messages are listed as deep as they are
+        // opened.
+        let mut deep = b"Subject: deeper\r\n".to_vec();
+        deep.extend(b"Content-Type: message/rfc822\r\n\r\n".repeat(300_000));
+        deep.extend_from_slice(b"hi\r\n");
+        let i = inspect(&deep, None);
+        assert_eq!(i.subject.as_deref(), Some("deeper"));
+        let parts: Vec<&str> = i.attachments.iter().map(|a| a.part.as_str()).collect();
+        assert_eq!(parts.len(), attachments::MAX_OPENED + 1);
+        assert_eq!(parts[2], "1.1.1");
+        assert!(
+            i.attachments
+                .iter()
+                .all(|a| a.content_type == "message/rfc822")
+        );
     }
 }

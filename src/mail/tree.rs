@@ -22,6 +22,15 @@
 //! The top-level multipart of a message has no number of its own (it is
 //! the message: `HEADER`, `TEXT`); here its number is the empty string.
 //!
+//! The tree is built here, in one pass over the lines (`MimeTree::build`):
+//! a part's header ends at its empty line, its body at the delimiter line
+//! that closes it (`boundaries`: RFC 2046 §5.1.1, the innermost open
+//! multipart owns a boundary line), and a `message/rfc822` part's body is
+//! read as a message again. Nesting and the number of parts are bounded,
+//! so a hostile message costs neither stack nor unbounded work. A
+//! `message/rfc822` sent base64 or quoted-printable stays a leaf here, as
+//! IMAP servers show it; the attachments' reader decodes and opens it.
+//!
 //! What IMAP's BODYSTRUCTURE (RFC 3501 §7.4.2) says of a part is read off
 //! it: type, subtype and parameters ([`Part::content_type`]), the encoding
 //! ([`Part::transfer_encoding`], `7bit` when None), the size in octets and
@@ -33,11 +42,12 @@
 
 use std::ops::Range;
 
-use mail_parser::{ContentType, Message, MessagePart, MimeHeaders, PartType};
+use mail_parser::{ContentType, MessageParser, MimeHeaders};
 
-use super::attachments::decoded_content;
-use super::headers::header_end;
-use super::parse::ParsedMail;
+use super::boundaries::{delimiter_at, next_delimiter};
+use super::header_text::utf8_or_windows_1252;
+use super::parse::MAX_NESTING;
+use super::transfer::Encoding;
 
 /// Parts listed in a tree at most: whatever the parts claim, the work
 /// and the memory stay bounded.
@@ -55,11 +65,13 @@ pub(crate) struct MimeTree {
 pub(crate) enum PartKind {
     /// A leaf: text, an image, a file; also a part that was not taken
     /// apart (a multipart without a boundary, a transfer-encoded
-    /// `message/rfc822`, which RFC 2046 §5.2.1 forbids).
+    /// `message/rfc822`, which RFC 2046 §5.2.1 forbids, a multipart or
+    /// message nested deeper than [`MAX_NESTING`]).
     Single,
     /// `multipart/*`: its children are its parts.
     Multipart,
-    /// `message/rfc822`: its one child is the message it carries.
+    /// `message/rfc822` or `message/global`: its one child is the message
+    /// it carries.
     Message,
 }
 
@@ -118,6 +130,10 @@ pub(crate) struct Part {
     /// the line break that belongs to the next boundary (RFC 2046
     /// §5.1.1); for a multipart its preamble, parts and boundary lines.
     pub(crate) body: Range<usize>,
+    /// Whether the part ran to the end of the bytes instead of being
+    /// ended by a boundary line: in a message that was cut, the part was
+    /// cut too.
+    pub(crate) open_at_end: bool,
     /// Bytes of content of a leaf once its transfer encoding is undone.
     decoded_len: usize,
 }
@@ -126,6 +142,11 @@ impl Part {
     /// The `type/subtype`, lower case.
     pub(crate) fn mime_type(&self) -> &str {
         &self.content_type.value
+    }
+
+    /// How its body is transfer-encoded.
+    pub(crate) fn encoding(&self) -> Encoding {
+        Encoding::named(self.transfer_encoding.as_deref())
     }
 
     /// The file name: the RFC 2183 `filename` parameter of
@@ -171,131 +192,306 @@ impl MimeTree {
     }
 }
 
-impl ParsedMail<'_> {
-    /// The MIME tree. Empty when the bytes hold nothing to parse; the root
-    /// alone when the nesting is too deep to be worth taking apart.
-    pub(crate) fn tree(&self) -> MimeTree {
-        let Some(msg) = self.message() else {
-            return MimeTree::default();
-        };
-        if self.too_deep() {
-            return MimeTree {
-                parts: msg
-                    .parts
-                    .first()
-                    .map(|p| self.unparsed_root(p))
-                    .into_iter()
-                    .collect(),
-            };
-        }
-        let raw = self.raw();
-        let mut parts: Vec<Part> = Vec::new();
-        // (message the part belongs to, its part id, depth, parent); an
-        // explicit stack, so depth costs no recursion.
-        let mut stack: Vec<(&Message, u32, usize, Option<usize>)> = vec![(msg, 0, 0, None)];
-        while let Some((m, id, depth, parent)) = stack.pop() {
-            if parts.len() >= MAX_PARTS {
-                break;
-            }
-            let Some(part) = m.parts.get(id as usize) else {
-                continue;
-            };
-            let index = parts.len();
-            // Children are pushed last-first so that the first pops first.
-            let kind = match &part.body {
-                PartType::Multipart(children) => {
-                    let below = children.iter().rev();
-                    stack.extend(below.map(|&c| (m, c, depth + 1, Some(index))));
-                    PartKind::Multipart
-                }
-                PartType::Message(inner) if parsed_in_place(inner, raw) => {
-                    stack.push((inner, 0, depth + 1, Some(index)));
-                    PartKind::Message
-                }
-                _ => PartKind::Single,
-            };
-            // Part offsets count from the start of the buffer the message
-            // was parsed from: for the parts of an attached message that
-            // was not transfer-encoded, the outer message's bytes.
-            let range = |from: u32, to: u32| {
-                let from = (from as usize).min(raw.len());
-                from..(to as usize).clamp(from, raw.len())
-            };
-            parts.push(Part {
-                number: String::new(),
-                depth,
-                kind,
-                parent,
-                children: Vec::new(),
-                content_type: ValueWithParams {
-                    value: mime_type(part),
-                    params: part.content_type().map(params).unwrap_or_default(),
-                },
-                disposition: part.content_disposition().map(|d| ValueWithParams {
-                    value: d.ctype().to_ascii_lowercase(),
-                    params: params(d),
-                }),
-                transfer_encoding: transfer_encoding(part),
-                header: range(part.offset_header, part.offset_body),
-                body: range(part.offset_body, part.offset_end),
-                decoded_len: match kind {
-                    PartKind::Single => decoded_content(m, part).len(),
-                    _ => 0,
-                },
-            });
-            if let Some(p) = parent {
-                parts[p].children.push(index);
-            }
-        }
-        number_parts(&mut parts);
-        MimeTree { parts }
-    }
+/// Where an entity (a message or a part) starts, and where it sits.
+struct Pending {
+    start: usize,
+    parent: Option<usize>,
+    depth: usize,
+}
 
-    /// The message itself when it is not taken apart: its header, and
-    /// everything after it as one body.
-    fn unparsed_root(&self, root: &MessagePart) -> Part {
-        let raw = self.raw();
-        let split = header_end(raw);
-        let value = mime_type(root);
-        Part {
-            // A multipart is the message's body, not its part 1, even
-            // when it is not taken apart.
-            number: if value.starts_with("multipart/") {
-                String::new()
-            } else {
-                message_number("", PartKind::Single)
-            },
-            depth: 0,
-            kind: PartKind::Single,
+/// A part whose end is not known yet, with the boundary it listens for.
+struct Open {
+    part: usize,
+    /// A multipart's boundary until its closing line is seen.
+    boundary: Option<Vec<u8>>,
+}
+
+/// What the builder learned besides the parts.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Limits {
+    /// A multipart or message nested deeper than [`MAX_NESTING`] was left
+    /// whole (a leaf).
+    pub(crate) too_deep: bool,
+    /// The bytes end inside a part: a leaf ran to the end, or a multipart
+    /// never saw its closing line. A message cut short was cut there.
+    pub(crate) open_at_end: bool,
+}
+
+impl MimeTree {
+    /// Takes the message in `buf` apart. `carrier` is the number of the
+    /// `message/rfc822` part that carries it (empty for a message of its
+    /// own) and `depth` the depth of that message in the tree it belongs
+    /// to, so that a message decoded out of a part is numbered as a part
+    /// of its carrier.
+    ///
+    /// One pass over the lines with a stack of the parts still open: no
+    /// recursion, so nesting costs no stack, and the nesting taken apart
+    /// is bounded by [`MAX_NESTING`] and the parts by [`MAX_PARTS`].
+    pub(crate) fn build(buf: &[u8], carrier: &str, depth: usize) -> (MimeTree, Limits) {
+        let mut parts: Vec<Part> = Vec::new();
+        let mut limits = Limits::default();
+        let mut stack: Vec<Open> = Vec::new();
+        let mut next = Some(Pending {
+            start: 0,
             parent: None,
-            children: Vec::new(),
-            content_type: ValueWithParams {
-                value,
-                params: root.content_type().map(params).unwrap_or_default(),
-            },
-            disposition: None,
-            transfer_encoding: transfer_encoding(root),
-            header: 0..split,
-            body: split..raw.len(),
-            decoded_len: raw.len() - split,
+            depth,
+        });
+        let mut pos = 0;
+        loop {
+            if let Some(entity) = next.take() {
+                let open: Vec<Option<&[u8]>> = boundaries(&stack);
+                let index = parts.len();
+                let digest = entity
+                    .parent
+                    .is_some_and(|p| parts[p].mime_type() == "multipart/digest");
+                let part = read_entity(buf, &entity, &open, digest, &mut limits);
+                if let Some(p) = entity.parent {
+                    parts[p].children.push(index);
+                }
+                let boundary = (part.kind == PartKind::Multipart)
+                    .then(|| {
+                        part.content_type
+                            .param("boundary")
+                            .map(|b| b.as_bytes().to_vec())
+                    })
+                    .flatten();
+                pos = part.body.start;
+                let kind = part.kind;
+                let body_start = part.body.start;
+                parts.push(part);
+                stack.push(Open {
+                    part: index,
+                    boundary,
+                });
+                if kind == PartKind::Message {
+                    // The carried message starts where the part's body
+                    // does: its header first.
+                    next = Some(Pending {
+                        start: body_start,
+                        parent: Some(index),
+                        depth: entity.depth + 1,
+                    });
+                    continue;
+                }
+            }
+            let open = boundaries(&stack);
+            let Some(d) = next_delimiter(buf, pos, &open) else {
+                // The end of the bytes ends every part still open.
+                limits.open_at_end = stack
+                    .iter()
+                    .any(|o| o.boundary.is_some() || parts[o.part].kind == PartKind::Single);
+                let cut_end = cut_part_end(buf, &open);
+                for o in stack.drain(..) {
+                    let in_multipart = parts[o.part]
+                        .parent
+                        .is_some_and(|p| parts[p].kind == PartKind::Multipart);
+                    let part = &mut parts[o.part];
+                    part.open_at_end = true;
+                    // What a boundary line that did not come would own
+                    // is not content of a part of a multipart; a
+                    // message's body keeps its own last line break.
+                    let end = if in_multipart && part.kind == PartKind::Single {
+                        cut_end
+                    } else {
+                        buf.len()
+                    };
+                    part.body.end = end.max(part.body.start);
+                }
+                break;
+            };
+            // The line closes every part opened inside its multipart.
+            for o in stack.drain(d.owner + 1..) {
+                let part = &mut parts[o.part];
+                part.body.end = d.part_end.max(part.body.start);
+            }
+            pos = d.next_line;
+            let owner = &mut stack[d.owner];
+            if d.close {
+                // What follows is the multipart's epilogue.
+                owner.boundary = None;
+            } else if parts.len() < MAX_PARTS {
+                let parent = owner.part;
+                next = Some(Pending {
+                    start: d.next_line,
+                    parent: Some(parent),
+                    depth: parts[parent].depth + 1,
+                });
+            }
         }
+        number_parts(&mut parts, carrier);
+        for part in parts.iter_mut().filter(|p| p.kind == PartKind::Single) {
+            part.decoded_len = part.encoding().decode(&buf[part.body.clone()]).bytes.len();
+        }
+        (MimeTree { parts }, limits)
     }
 }
 
-/// Whether an attached message was parsed from the outer message's own
-/// bytes, so its offsets point into them. One that was transfer-encoded
-/// was parsed from the decoded copy instead; the tree shows it as a leaf.
-fn parsed_in_place(inner: &Message, raw: &[u8]) -> bool {
-    std::ptr::eq(inner.raw_message.as_ptr(), raw.as_ptr())
+/// Where a part of a multipart that runs to the end of `buf` ends: the
+/// bytes are cut, and what a boundary line would own is not content. That
+/// is the line break at the very end (or half of it), or a last line that
+/// is the start of a boundary line of an open multipart (`--bou`) with
+/// the line break before it (RFC 2046 §5.1.1).
+fn cut_part_end(buf: &[u8], open: &[Option<&[u8]>]) -> usize {
+    let last_line = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+    let last = &buf[last_line..];
+    let cut_delimiter = !last.is_empty()
+        && open.iter().flatten().any(|b| {
+            let mut line = b"--".to_vec();
+            line.extend_from_slice(b);
+            line.extend_from_slice(b"--");
+            line.starts_with(last)
+        });
+    let end = if cut_delimiter { last_line } else { buf.len() };
+    match &buf[..end] {
+        [.., b'\r', b'\n'] => end - 2,
+        [.., b'\n'] | [.., b'\r'] => end - 1,
+        _ => end,
+    }
+}
+
+/// The boundaries the open parts listen for, outermost first.
+fn boundaries(stack: &[Open]) -> Vec<Option<&[u8]>> {
+    stack.iter().map(|o| o.boundary.as_deref()).collect()
+}
+
+/// Reads the header of the entity starting at `entity.start` and decides
+/// what it is. Its header ends at the first empty line (RFC 5322 §2.1), or
+/// where a delimiter line of an open multipart cuts it short. The end of
+/// its body is set when the line that ends it is found.
+fn read_entity(
+    buf: &[u8],
+    entity: &Pending,
+    open: &[Option<&[u8]>],
+    in_digest: bool,
+    limits: &mut Limits,
+) -> Part {
+    let (header_end, body_start) = header_extent(buf, entity.start, open);
+    let fields = PartFields::read(&buf[entity.start..header_end]);
+    let mime_type = match &fields.content_type {
+        Some(ct) => ct.value.clone(),
+        // RFC 2045 §5.2, and RFC 2046 §5.1.5 inside a digest.
+        None if in_digest => "message/rfc822".to_string(),
+        None => "text/plain".to_string(),
+    };
+    let encoding = Encoding::named(fields.transfer_encoding.as_deref());
+    let boundary = fields
+        .content_type
+        .as_ref()
+        .and_then(|ct| ct.param("boundary"))
+        .filter(|b| !b.is_empty());
+    // RFC 2046 §5.2.1: a message/rfc822 body is the message as is; one
+    // sent base64 or quoted-printable (forbidden, but sent) is a leaf
+    // here, decoded and opened by the attachments' reader.
+    let container = if mime_type.starts_with("multipart/") && boundary.is_some() {
+        Some(PartKind::Multipart)
+    } else if is_message_type(&mime_type) && encoding == Encoding::Identity {
+        Some(PartKind::Message)
+    } else {
+        None
+    };
+    let kind = match container {
+        Some(_) if entity.depth >= MAX_NESTING => {
+            limits.too_deep = true;
+            PartKind::Single
+        }
+        Some(kind) => kind,
+        None => PartKind::Single,
+    };
+    let mut content_type = fields.content_type.unwrap_or_default();
+    content_type.value = mime_type;
+    Part {
+        number: String::new(),
+        depth: entity.depth,
+        kind,
+        parent: entity.parent,
+        children: Vec::new(),
+        content_type,
+        disposition: fields.disposition,
+        transfer_encoding: fields.transfer_encoding,
+        header: entity.start..body_start,
+        body: body_start..body_start,
+        open_at_end: false,
+        decoded_len: 0,
+    }
+}
+
+/// `message/rfc822`, or its internationalised twin `message/global`
+/// (RFC 6532 §3.5): a whole message carried as a part.
+pub(crate) fn is_message_type(mime_type: &str) -> bool {
+    matches!(mime_type, "message/rfc822" | "message/global")
+}
+
+/// Where the header starting at `start` ends, and where the body starts:
+/// after the empty line (which belongs to the header), or, when a
+/// delimiter line of an open multipart comes first, at that line (the
+/// part has no body).
+fn header_extent(buf: &[u8], start: usize, open: &[Option<&[u8]>]) -> (usize, usize) {
+    let mut line = start;
+    while line < buf.len() {
+        if delimiter_at(buf, line, open).is_some() {
+            return (line, line);
+        }
+        let end = memchr::memchr(b'\n', &buf[line..]).map_or(buf.len(), |i| line + i + 1);
+        let text = &buf[line..end];
+        if text == b"\r\n" || text == b"\n" {
+            return (end, end);
+        }
+        line = end;
+    }
+    (buf.len(), buf.len())
+}
+
+/// The header fields that say what a part is.
+#[derive(Default)]
+struct PartFields {
+    content_type: Option<ValueWithParams>,
+    disposition: Option<ValueWithParams>,
+    transfer_encoding: Option<String>,
+}
+
+impl PartFields {
+    /// Reads them with mail-parser, which undoes RFC 2231 continuations
+    /// and charsets and RFC 2047 encoded words in parameters; 8-bit bytes
+    /// are made text first (windows-1252 unless UTF-8, see
+    /// `header_text`).
+    fn read(header: &[u8]) -> PartFields {
+        if header.is_empty() {
+            return PartFields::default();
+        }
+        let text = utf8_or_windows_1252(header);
+        let Some(msg) = MessageParser::new().parse_headers(text.as_bytes()) else {
+            return PartFields::default();
+        };
+        let Some(part) = msg.parts.first() else {
+            return PartFields::default();
+        };
+        PartFields {
+            content_type: part.content_type().map(|ct| ValueWithParams {
+                value: match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_string(),
+                }
+                .to_ascii_lowercase(),
+                params: params(ct),
+            }),
+            disposition: part.content_disposition().map(|d| ValueWithParams {
+                value: d.ctype().to_ascii_lowercase(),
+                params: params(d),
+            }),
+            transfer_encoding: part
+                .content_transfer_encoding()
+                .map(|e| e.trim().to_ascii_lowercase()),
+        }
+    }
 }
 
 /// Gives every part its IMAP number (RFC 3501 §6.4.5). Parents come
 /// before their children in `parts`, so one pass in order numbers all.
-fn number_parts(parts: &mut [Part]) {
-    // The message itself is numbered as if a message/rfc822 part without
-    // a number carried it.
+fn number_parts(parts: &mut [Part], carrier: &str) {
+    // The message itself is numbered as if a message/rfc822 part
+    // numbered `carrier` carried it.
     if let Some(root) = parts.first_mut() {
-        root.number = message_number("", root.kind);
+        root.number = message_number(carrier, root.kind);
     }
     for i in 0..parts.len() {
         let parent = parts[i].number.clone();
@@ -330,20 +526,6 @@ fn sub_number(parent: &str, n: usize) -> String {
     }
 }
 
-/// `type/subtype`, lower case; `text/plain` when the part has none
-/// (RFC 2045 §5.2's default), `message/rfc822` for an attached message
-/// (RFC 2046 §5.1.5, a part of a `multipart/digest`).
-pub(super) fn mime_type(part: &MessagePart) -> String {
-    match part.content_type() {
-        Some(ct) => match ct.subtype() {
-            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
-            None => ct.ctype().to_ascii_lowercase(),
-        },
-        None if part.is_message() => "message/rfc822".into(),
-        None => "text/plain".into(),
-    }
-}
-
 fn params(value: &ContentType) -> Vec<(String, String)> {
     value
         .attributes()
@@ -353,15 +535,11 @@ fn params(value: &ContentType) -> Vec<(String, String)> {
         .collect()
 }
 
-fn transfer_encoding(part: &MessagePart) -> Option<String> {
-    part.content_transfer_encoding()
-        .map(|e| e.trim().to_ascii_lowercase())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::headers::decoded_headers;
+    use crate::mail::headers::{decoded_headers, header_end};
+    use crate::mail::parse::ParsedMail;
     use crate::mail::samples::{crlf, mixed, nested, owned};
 
     /// Bytes after the empty line that ends the headers.
@@ -547,6 +725,26 @@ mod tests {
         assert_eq!(&single[tree.parts[0].body.clone()], b"hello\r\n");
     }
 
+    /// However many parts a message claims, the tree keeps MAX_PARTS.
+    #[test]
+    fn parts_are_bounded() {
+        let mut m = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+        for i in 0..MAX_PARTS * 2 {
+            m.extend_from_slice(
+                format!("--b\r\nContent-Type: image/gif\r\n\r\n{i}\r\n").as_bytes(),
+            );
+        }
+        m.extend_from_slice(b"--b--\r\n");
+        let mail = ParsedMail::new(&m);
+        let tree = mail.tree();
+        assert_eq!(tree.parts.len(), MAX_PARTS);
+        assert_eq!(tree.parts[1].number, "1");
+        assert_eq!(&m[tree.parts[1].body.clone()], b"0");
+        assert_eq!(mail.attachments().len(), MAX_PARTS - 1);
+        // The multipart still ends where its closing line is.
+        assert!(!mail.open_at_end());
+    }
+
     #[test]
     fn bad_input_gives_a_tree_anyway() {
         assert!(ParsedMail::new(b"").tree().parts.is_empty());
@@ -567,7 +765,8 @@ mod tests {
             let m = crlf(&[&format!("Content-Type: {ct}"), "", "--other", "", "text"]);
             assert_eq!(ParsedMail::new(&m).tree().parts[0].depth, 0);
         }
-        // 20 000 nested multiparts: the root only, its header and the rest.
+        // 20 000 nested multiparts: MAX_NESTING levels are taken apart,
+        // the one below is kept whole, with everything after it.
         let mut deep = b"Subject: deep\r\n".to_vec();
         for i in 0..20_000 {
             deep.extend_from_slice(
@@ -575,9 +774,34 @@ mod tests {
                     .as_bytes(),
             );
         }
-        let tree = ParsedMail::new(&deep).tree();
-        assert_eq!(tree.parts.len(), 1);
-        assert_eq!(tree.parts[0].mime_type(), "multipart/mixed");
+        let mail = ParsedMail::new(&deep);
+        let tree = mail.tree();
+        assert!(mail.too_deep());
+        assert_eq!(tree.parts.len(), MAX_NESTING + 1);
         assert_eq!(tree.parts[0].header, 0..header_end(&deep));
+        let last = tree.parts.last().unwrap();
+        assert_eq!((last.depth, last.kind), (MAX_NESTING, PartKind::Single));
+        assert_eq!(last.mime_type(), "multipart/mixed");
+        // (The line break at the end would belong to a boundary line.)
+        assert_eq!(last.body.end, deep.len() - 2);
+        // The same with attached messages, which need no boundary: 300 000
+        // of them, and no stack overflow (the tree is built without
+        // recursion, and dropped without it too).
+        let mut deep = b"Subject: deep\r\n".to_vec();
+        deep.extend(b"Content-Type: message/rfc822\r\n\r\n".repeat(300_000));
+        deep.extend_from_slice(b"hi\r\n");
+        let mail = ParsedMail::new(&deep);
+        assert!(mail.too_deep());
+        let tree = mail.tree();
+        assert_eq!(tree.parts.len(), MAX_NESTING + 1);
+        assert!(
+            tree.parts[..MAX_NESTING]
+                .iter()
+                .all(|p| p.kind == PartKind::Message)
+        );
+        assert_eq!(
+            tree.parts[MAX_NESTING].number,
+            vec!["1"; MAX_NESTING + 1].join(".")
+        );
     }
 }

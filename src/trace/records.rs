@@ -246,6 +246,14 @@ impl MessageRecord {
     }
 
     /// What the message says about itself.
+    ///
+    /// In a message the capture holds only part of, the attachments the
+    /// loss may have hit are not complete, whatever their bytes looked
+    /// like. The bytes do not say where they were lost; the message's
+    /// shape does: if they end inside a part, the message was cut there
+    /// and the parts open at the end were cut with it; if every part was
+    /// closed, bytes went missing somewhere inside, and no attachment can
+    /// be vouched for.
     pub fn set_info(&mut self, info: MessageInfo) {
         self.message_id = info.message_id;
         self.subject = info.subject;
@@ -254,6 +262,13 @@ impl MessageRecord {
         self.cc = info.cc;
         self.date = info.date;
         self.attachments = info.attachments;
+        if !self.complete {
+            for a in &mut self.attachments {
+                if a.open_at_end || !info.open_at_end {
+                    a.complete = false;
+                }
+            }
+        }
         self.received = info.received;
         self.from_name = info.from_name;
     }

@@ -28,6 +28,10 @@
 //!   client's side, inside proxy tunnels, in clear where TLS was expected.
 //! * [`mail_path`]: one message from Alice's laptop to Bob's mailbox;
 //!   [`hostile_names`]: attachment names that try to escape a directory.
+//! * [`mime_edge_cases`]: messages as a mail client reads them: messages
+//!   inside messages and encapsulation tricks, attachments cut by the
+//!   capture, header text in raw 8-bit bytes and folded around encoded
+//!   words.
 //!
 //! [`catalog`] describes every sample, including the exact number of
 //! payload bytes an analyzer should reassemble per direction; [`readme`]
@@ -48,6 +52,7 @@ pub mod imap;
 pub mod ip_layer;
 pub mod link_layers;
 pub mod mail_path;
+pub mod mime_edge_cases;
 pub mod pop3;
 pub mod protocol_detection;
 pub mod real_traffic;
@@ -66,6 +71,7 @@ use imap::imap_bob;
 use ip_layer::{ipv4_fragments, tcp_ipv6};
 use link_layers::{bsd_loop, bsd_null, linux_sll, linux_sll2, multi_interface};
 use mail_path::alice_to_bob_path;
+use mime_edge_cases::{smtp_attached_messages, smtp_cut_attachments, smtp_header_text};
 use pop3::pop3_bob;
 use protocol_detection::{mail_on_odd_ports, non_mail_on_mail_port};
 use real_traffic::{
@@ -151,6 +157,9 @@ pub fn catalog() -> Vec<Sample> {
         mail_in_proxy_tunnels(),
         tls_expected_plaintext_seen(),
         terminal_escapes(),
+        smtp_attached_messages(),
+        smtp_cut_attachments(),
+        smtp_header_text(),
     ]
 }
 

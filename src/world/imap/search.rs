@@ -9,7 +9,7 @@
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
-use mail_parser::{Addr, Address, HeaderValue, Message, PartType};
+use mail_parser::{Addr, Address, HeaderValue, Message, MessageParser};
 
 use crate::mail::headers::{fields, header_end, unfold_exact};
 use crate::mail::parse::ParsedMail;
@@ -65,6 +65,7 @@ impl Session {
                 max_uid,
                 flags: &v.flags,
                 msg,
+                headers: OnceCell::new(),
                 parsed: OnceCell::new(),
             };
             if c.matches(&key) {
@@ -234,15 +235,22 @@ struct Candidate<'a> {
     max_uid: u32,
     flags: &'a BTreeSet<String>,
     msg: &'a StoredMessage,
-    /// Parsed only if a key needs the contents.
+    /// Read only if a key needs them: the decoded header fields
+    /// (mail-parser reads the header block alone), and the MIME tree.
+    headers: OnceCell<Option<Message<'a>>>,
     parsed: OnceCell<ParsedMail<'a>>,
 }
 
 impl<'a> Candidate<'a> {
-    fn parsed(&self) -> Option<&Message<'a>> {
+    fn headers(&self) -> Option<&Message<'a>> {
+        self.headers
+            .get_or_init(|| MessageParser::new().parse_headers(self.header_bytes()))
+            .as_ref()
+    }
+
+    fn parsed(&self) -> &ParsedMail<'a> {
         self.parsed
             .get_or_init(|| ParsedMail::new(self.msg.data.as_slice()))
-            .message()
     }
 
     fn header_bytes(&self) -> &'a [u8] {
@@ -277,7 +285,7 @@ impl<'a> Candidate<'a> {
             } => {
                 let mine = if *sent {
                     // §6.4.4: the Date: header, disregarding time and zone.
-                    match self.parsed().and_then(|m| m.date()) {
+                    match self.headers().and_then(|m| m.date()) {
                         Some(d) => days_from_civil(d.year as i64, d.month as u32, d.day as u32),
                         None => return false,
                     }
@@ -313,7 +321,7 @@ impl<'a> Candidate<'a> {
         if needle.is_empty() {
             return present;
         }
-        let Some(m) = self.parsed() else { return false };
+        let Some(m) = self.headers() else { return false };
         let Some(root) = m.parts.first() else {
             return false;
         };
@@ -323,12 +331,10 @@ impl<'a> Candidate<'a> {
             .any(|h| contains_ci(header_value_text(&h.value).as_bytes(), needle))
     }
 
+    /// The decoded text of the message's body (its text parts, charsets
+    /// and transfer encodings undone) contains the string.
     fn decoded_text_contains(&self, needle: &str) -> bool {
-        let Some(m) = self.parsed() else { return false };
-        m.parts.iter().any(|p| match &p.body {
-            PartType::Text(t) | PartType::Html(t) => contains_ci(t.as_bytes(), needle),
-            _ => false,
-        })
+        contains_ci(self.parsed().body_text().as_bytes(), needle)
     }
 }
 
