@@ -93,9 +93,10 @@ pub fn hook() -> MessageHook {
 pub fn run_parser(parser: &mut dyn MailParser, protocol: Protocol, data: &[u8]) {
     let (options, pieces) = script(data);
     let mut out = Dialogue::new(0, protocol, dialogue_options(options));
-    if options & 4 != 0 {
-        out.set_message_hook(hook());
-    }
+    // Messages are completed as the analysis completes them.
+    out.set_completer(mailscope::analysis::message_completer(
+        (options & 4 != 0).then(hook),
+    ));
     let mut off = [0u64; 2];
     for (i, piece) in pieces.iter().enumerate() {
         match *piece {
@@ -106,7 +107,15 @@ pub fn run_parser(parser: &mut dyn MailParser, protocol: Protocol, data: &[u8]) 
                     i as u64,
                     Timestamp::from_nanos(i as i64 * 1_000),
                 );
-                parser.feed(dir, bytes, &mut out);
+                // After an accepted STARTTLS the bytes that are not TLS
+                // are read on as plaintext (the session does the same).
+                if parser.upgraded_to_tls() && options & 8 != 0 {
+                    parser.resume_plaintext();
+                }
+                if !parser.upgraded_to_tls() {
+                    let read = parser.feed(dir, bytes, &mut out);
+                    assert!(read <= bytes.len());
+                }
                 off[dir.index()] += bytes.len() as u64;
             }
             Piece::Gap(dir, len) => {
@@ -137,9 +146,6 @@ pub fn consume(d: &Dialogue) {
     }
     for l in &d.transcript {
         serde_json::to_writer(&mut sink, l).unwrap();
-    }
-    if d.tls.active() {
-        serde_json::to_writer(&mut sink, d.tls.summary()).unwrap();
     }
     std::hint::black_box((&d.helo, &d.capabilities, d.findings_suppressed));
 }

@@ -7,8 +7,9 @@ use crate::mail;
 use crate::proto::smtp::domain_of;
 use crate::trace::{Dialogue, FindingCode, MessageCompleter, MessageHook, RawMessage, Severity};
 
-/// The completer a session installs in its dialogue.
-pub(crate) fn completer(hook: Option<MessageHook>) -> MessageCompleter {
+/// The completer a session installs in its dialogue (also for parsers
+/// run outside a session, such as the fuzz targets).
+pub fn completer(hook: Option<MessageHook>) -> MessageCompleter {
     Box::new(move |out: &mut Dialogue, index: usize, raw: &RawMessage| {
         let mut contents = Vec::new();
         let mut info = mail::inspect(&raw.bytes, hook.is_some().then_some(&mut contents));
