@@ -2,12 +2,15 @@
 //!
 //! * [`detect`]: which protocol a flow speaks (port and first bytes).
 //! * [`lines`]: cutting a direction into protocol lines ("need more bytes").
+//! * [`dot`]: dot-stuffing of SMTP DATA and POP3 multi-line responses, and
+//!   the one rule for the end of the data.
 //! * [`smtp`], [`pop3`], [`imap`]: sans-IO dialogue parsers, one per
 //!   protocol, all implementing [`MailParser`].
 //! * [`sasl`]: what each authentication mechanism reveals.
 //! * [`tls`]: TLS records and the handshake's version, SNI and cipher.
 
 pub mod detect;
+pub(crate) mod dot;
 pub mod imap;
 pub mod incoming;
 pub mod keylog;
