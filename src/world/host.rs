@@ -13,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use super::recorder::Recorder;
 use super::store::Store;
 use crate::proto::sasl;
+use crate::proto::smtp::domain_of;
 
 /// Users and their passwords. The servers need the password itself (not a
 /// hash) for the challenge-response mechanisms of the course: APOP
@@ -193,8 +194,10 @@ impl Host {
 
     /// The local user an address delivers to, if it is ours and exists.
     pub fn local_user(&self, address: &str) -> Option<String> {
-        let (local, domain) = address.rsplit_once('@')?;
-        if !self.is_local_domain(domain) {
+        let (local, _) = address.rsplit_once('@')?;
+        // The same reading of the domain as RCPT's (any case, a trailing
+        // dot ignored).
+        if !self.is_local_domain(&domain_of(address)?) {
             return None;
         }
         self.accounts
