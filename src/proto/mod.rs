@@ -5,7 +5,8 @@
 //! * [`dot`]: dot-stuffing of SMTP DATA and POP3 multi-line responses, and
 //!   the one rule for the end of the data.
 //! * [`smtp`], [`pop3`], [`imap`]: sans-IO dialogue parsers, one per
-//!   protocol, all implementing [`MailParser`].
+//!   protocol, all implementing [`MailParser`]; SMTP and POP3 share the
+//!   loop of a line protocol ([`line_parser`]).
 //! * [`sasl`]: what each authentication mechanism reveals.
 //! * [`tls`]: TLS records and the handshake's version, SNI and cipher.
 
@@ -14,6 +15,7 @@ pub(crate) mod dot;
 pub mod imap;
 pub mod incoming;
 pub mod keylog;
+pub mod line_parser;
 pub mod lines;
 pub mod pop3;
 #[cfg(test)]
@@ -23,6 +25,7 @@ pub mod smtp;
 pub mod tls;
 pub mod tls_decrypt;
 pub mod tls_keys;
+pub mod verbatim;
 
 use crate::flow::Direction;
 use crate::trace::Dialogue;

@@ -187,6 +187,23 @@ pub struct Host {
 }
 
 impl Host {
+    /// Bob's host `hamburger.edu` (password "hungry", no TLS) on `store`,
+    /// for the servers' tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(store: Arc<Store>, policy: Policy) -> Arc<Host> {
+        Arc::new(Host {
+            name: "hamburger.edu".into(),
+            domains: vec!["hamburger.edu".into()],
+            accounts: Accounts::new(&[("bob", "hungry")]),
+            store,
+            tls: None,
+            policy,
+            recorder: Recorder::new(),
+            throttle: AuthThrottle::default(),
+            log_sessions: false,
+        })
+    }
+
     /// Is `domain` one of ours (case-insensitive, RFC 5321 §2.4)?
     pub fn is_local_domain(&self, domain: &str) -> bool {
         self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))

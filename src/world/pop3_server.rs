@@ -442,8 +442,7 @@ impl Pop3 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::host::{Accounts, AuthThrottle, Policy};
-    use crate::world::recorder::Recorder;
+    use crate::world::host::Policy;
     use crate::world::store::Store;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -456,20 +455,11 @@ mod tests {
                 .deliver("bob", INBOX, m, &Default::default(), 0)
                 .unwrap();
         }
-        let host = Arc::new(Host {
-            name: "hamburger.edu".into(),
-            domains: vec!["hamburger.edu".into()],
-            accounts: Accounts::new(&[("bob", "hungry")]),
-            store,
-            tls: None,
-            policy: Policy {
-                plaintext_auth: true,
-                ..Policy::default()
-            },
-            recorder: Recorder::new(),
-            throttle: AuthThrottle::default(),
-            log_sessions: false,
-        });
+        let policy = Policy {
+            plaintext_auth: true,
+            ..Policy::default()
+        };
+        let host = Host::for_tests(store, policy);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {

@@ -217,8 +217,8 @@ impl Session {
             Command::Etrn(_)
             | Command::Atrn(_)
             | Command::Turn
-            | Command::Extension { .. }
-            | Command::Unknown { .. } => reply(conn, 500, "5.5.1 Command not recognized"),
+            | Command::Extension(_)
+            | Command::Unknown(_) => reply(conn, 500, "5.5.1 Command not recognized"),
         }
         Ok(Flow::Continue)
     }
@@ -742,8 +742,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::host::{Accounts, AuthThrottle, Policy};
-    use crate::world::recorder::Recorder;
+    use crate::world::host::Policy;
     use crate::world::store::Store;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -751,17 +750,7 @@ mod tests {
     async fn server(policy: Policy) -> (std::net::SocketAddr, Arc<Host>) {
         let store = Store::in_memory();
         store.ensure_user("bob").unwrap();
-        let host = Arc::new(Host {
-            name: "hamburger.edu".into(),
-            domains: vec!["hamburger.edu".into()],
-            accounts: Accounts::new(&[("bob", "hungry")]),
-            store,
-            tls: None,
-            policy,
-            recorder: Recorder::new(),
-            throttle: AuthThrottle::default(),
-            log_sessions: false,
-        });
+        let host = Host::for_tests(store, policy);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let h = host.clone();

@@ -18,6 +18,8 @@
 
 use std::fmt;
 
+use crate::proto::verbatim::Verbatim;
+
 /// One command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
@@ -54,15 +56,9 @@ pub enum Command {
     Quit,
     /// Keywords met in the wild that this grammar does not model: RFC
     /// 1725's LAST and RPOP, XTND, UTF8 and LANG (RFC 6856).
-    Extension {
-        verb: String,
-        argument: String,
-    },
+    Extension(Verbatim),
     /// Anything else, as sent.
-    Unknown {
-        verb: String,
-        argument: String,
-    },
+    Unknown(Verbatim),
 }
 
 /// The argument of LIST and UIDL.
@@ -78,8 +74,8 @@ const EXTENSION_VERBS: &[&str] = &["LAST", "RPOP", "XTND", "UTF8", "LANG"];
 
 impl Command {
     /// Reads a command line (without its CRLF); never fails.
-    pub fn parse(line: &[u8]) -> Command {
-        let line = String::from_utf8_lossy(line);
+    pub fn parse(line: impl AsRef<[u8]>) -> Command {
+        let line = String::from_utf8_lossy(line.as_ref());
         let (verb, argument) = line.split_once(' ').unwrap_or((&line, ""));
         let mut words = argument.split_whitespace();
         let number = |w: Option<&str>| w.and_then(|n| n.parse::<u64>().ok());
@@ -112,14 +108,8 @@ impl Command {
             "RSET" => Command::Rset,
             "NOOP" => Command::Noop,
             "QUIT" => Command::Quit,
-            v if EXTENSION_VERBS.contains(&v) => Command::Extension {
-                verb: verb.to_string(),
-                argument: argument.to_string(),
-            },
-            _ => Command::Unknown {
-                verb: verb.to_string(),
-                argument: argument.to_string(),
-            },
+            v if EXTENSION_VERBS.contains(&v) => Command::Extension(Verbatim::new(verb, argument)),
+            _ => Command::Unknown(Verbatim::new(verb, argument)),
         }
     }
 
@@ -179,9 +169,7 @@ impl fmt::Display for Command {
             Command::Rset => f.write_str("RSET"),
             Command::Noop => f.write_str("NOOP"),
             Command::Quit => f.write_str("QUIT"),
-            Command::Extension { verb, argument } | Command::Unknown { verb, argument } => {
-                with(f, verb, &[argument])
-            }
+            Command::Extension(v) | Command::Unknown(v) => v.fmt(f),
         }
     }
 }
@@ -190,40 +178,39 @@ impl fmt::Display for Command {
 mod tests {
     use super::*;
 
-    fn parse(line: &str) -> Command {
-        Command::parse(line.as_bytes())
-    }
-
     #[test]
     fn the_textbook_commands() {
-        assert_eq!(parse("user bob"), Command::User("bob".into()));
-        assert_eq!(parse("pass my secret"), Command::Pass("my secret".into()));
-        assert_eq!(parse("list"), Command::List(Scan::All));
-        assert_eq!(parse("LIST 2"), Command::List(Scan::One(Some(2))));
-        assert_eq!(parse("LIST x"), Command::List(Scan::One(None)));
-        assert_eq!(parse("retr 1"), Command::Retr(Some(1)));
-        assert_eq!(parse("RETR"), Command::Retr(None));
+        assert_eq!(Command::parse("user bob"), Command::User("bob".into()));
         assert_eq!(
-            parse("TOP 1 0"),
+            Command::parse("pass my secret"),
+            Command::Pass("my secret".into())
+        );
+        assert_eq!(Command::parse("list"), Command::List(Scan::All));
+        assert_eq!(Command::parse("LIST 2"), Command::List(Scan::One(Some(2))));
+        assert_eq!(Command::parse("LIST x"), Command::List(Scan::One(None)));
+        assert_eq!(Command::parse("retr 1"), Command::Retr(Some(1)));
+        assert_eq!(Command::parse("RETR"), Command::Retr(None));
+        assert_eq!(
+            Command::parse("TOP 1 0"),
             Command::Top {
                 message: Some(1),
                 lines: Some(0)
             }
         );
-        assert_eq!(parse("quit"), Command::Quit);
+        assert_eq!(Command::parse("quit"), Command::Quit);
     }
 
     #[test]
     fn auth_and_apop() {
         assert_eq!(
-            parse("AUTH"),
+            Command::parse("AUTH"),
             Command::Auth {
                 mechanism: None,
                 initial_response: None
             }
         );
         assert_eq!(
-            parse("APOP mrose c4c9334bac560ecc979e58001b3e22fb"),
+            Command::parse("APOP mrose c4c9334bac560ecc979e58001b3e22fb"),
             Command::Apop {
                 name: "mrose".into(),
                 digest: "c4c9334bac560ecc979e58001b3e22fb".into()
@@ -233,11 +220,11 @@ mod tests {
 
     #[test]
     fn unknown_and_extension_keywords() {
-        assert!(matches!(parse("XTND XMIT"), Command::Extension { .. }));
-        let Command::Unknown { verb, .. } = parse("\x01\x02 junk") else {
+        assert!(matches!(Command::parse("XTND XMIT"), Command::Extension(_)));
+        let Command::Unknown(v) = Command::parse("\x01\x02 junk") else {
             panic!()
         };
-        assert!(!looks_like_a_verb(&verb));
+        assert!(!looks_like_a_verb(&v.verb));
         assert!(looks_like_a_verb("UTF9"));
     }
 

@@ -14,9 +14,10 @@ use super::command::{Command, Scan};
 use crate::flow::Direction;
 use crate::proto::dot::Unstuffer;
 use crate::proto::incoming::Incoming;
-use crate::proto::lines::{Ending, Line, LineReader};
+use crate::proto::line_parser::{LineParser, LineProtocol, Lost, note_bare_lf};
+use crate::proto::lines::Line;
+use crate::proto::quote;
 use crate::proto::sasl::SaslExchange;
-use crate::proto::{MailParser, quote};
 use crate::trace::{Dialogue, FindingCode, LineKind, Severity};
 
 pub(super) const C: Direction = Direction::ClientToServer;
@@ -61,15 +62,11 @@ pub(super) enum Multi {
 }
 
 /// The POP3 dialogue parser (see the module documentation).
-#[derive(Debug, Default)]
-pub struct Pop3Parser {
-    readers: [LineReader; 2],
-    st: State,
-}
+pub type Pop3Parser = LineParser<State>;
 
 /// Everything the parser knows about the session so far.
 #[derive(Debug, Default)]
-pub(super) struct State {
+pub struct State {
     pub(super) pending: VecDeque<Cmd>,
     pub(super) greeted: bool,
     /// The APOP timestamp of the greeting, `<1896.697170952@dbc.mtview.ca.us>`.
@@ -95,87 +92,30 @@ pub(super) struct State {
     overlong: bool,
 }
 
-impl Pop3Parser {
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl MailParser for Pop3Parser {
-    fn feed(&mut self, dir: Direction, mut input: &[u8], out: &mut Dialogue) -> usize {
-        let d = dir.index();
-        let total = input.len();
-        while !input.is_empty() {
-            let st = &mut self.st;
-            if st.tls {
-                // The rest is TLS: the session takes it from here.
-                return total - input.len();
-            }
-            if dir == C
-                && st.stls_asked
-                && self.readers[d].pending() == 0
-                && crate::proto::tls::looks_like_handshake(input)
-            {
-                // The client started TLS (the +OK may be missing).
-                st.tls = true;
-            } else {
-                let continues = self.readers[d].in_overlong_line();
-                let Some(line) = self.readers[d].next_line(&mut input) else {
-                    break;
-                };
-                st.check_line(dir, &line, out);
-                match dir {
-                    Direction::ClientToServer => st.client_line(line, continues, out),
-                    Direction::ServerToClient => st.server_line(line, out),
-                }
-            }
-        }
-        total
+impl LineProtocol for State {
+    fn in_tls(&self) -> bool {
+        self.tls
     }
 
-    fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue) {
-        let st = &mut self.st;
-        if st.tls {
-            return;
-        }
-        let reader = &mut self.readers[dir.index()];
-        let start = reader.position();
-        let lost = reader.gap(len);
-        out.gap(dir, start, len, lost.as_deref());
-        if dir == S {
-            st.dot.gap();
-            if let Some(Multi::Message(m)) = st.multi.as_mut() {
-                if let Some(partial) = &lost {
-                    m.push(partial, out);
-                }
-                m.lost(len);
-            }
-        }
+    fn set_tls(&mut self, tls: bool) {
+        self.tls = tls;
+    }
+
+    fn tls_may_start(&self) -> bool {
+        self.stls_asked
     }
 
     fn finish(&mut self, out: &mut Dialogue) {
-        let st = &mut self.st;
-        if !st.tls {
-            for dir in [C, S] {
-                let continues = self.readers[dir.index()].in_overlong_line();
-                if let Some(line) = self.readers[dir.index()].finish() {
-                    match dir {
-                        Direction::ClientToServer => st.client_line(line, continues, out),
-                        Direction::ServerToClient => st.server_line(line, out),
-                    }
-                }
-            }
-        }
-        if let Some(Multi::Message(m)) = st.multi.take() {
+        if let Some(Multi::Message(m)) = self.multi.take() {
             // The flow ended inside a message: hand on what was seen.
-            st.end_message(*m, false, out);
+            self.end_message(*m, false, out);
         }
-        st.finish_auth(out);
-        if !st.quit_ok && !st.marked.is_empty() {
+        self.finish_auth(out);
+        if !self.quit_ok && !self.marked.is_empty() {
             // RFC 1939 §6: without QUIT the server must not delete.
-            let numbers: Vec<String> = st.marked.iter().map(u64::to_string).collect();
-            for &(number, idx) in &st.retrieved {
-                if st.marked.contains(&number) {
+            let numbers: Vec<String> = self.marked.iter().map(u64::to_string).collect();
+            for &(number, idx) in &self.retrieved {
+                if self.marked.contains(&number) {
                     out.messages[idx].deleted = Some(false);
                 }
             }
@@ -188,31 +128,36 @@ impl MailParser for Pop3Parser {
                 ),
             );
         }
-        if st.stls_offered && !st.tls && !st.stls_asked {
+        if self.stls_offered && !self.tls && !self.stls_asked {
             out.starttls_not_used("STLS");
         }
     }
 
-    fn upgraded_to_tls(&self) -> bool {
-        self.st.tls
+    fn line(&mut self, dir: Direction, line: Line, continues: bool, out: &mut Dialogue) {
+        self.check_line(dir, &line, out);
+        match dir {
+            Direction::ClientToServer => self.client_line(line, continues, out),
+            Direction::ServerToClient => self.server_line(line, out),
+        }
     }
 
-    fn resume_plaintext(&mut self) {
-        self.st.tls = false;
+    fn gap(&mut self, dir: Direction, lost: Lost, out: &mut Dialogue) {
+        if dir == C {
+            return;
+        }
+        self.dot.gap();
+        if let Some(Multi::Message(m)) = self.multi.as_mut() {
+            if let Some(partial) = &lost.partial {
+                m.push(partial, out);
+            }
+            m.lost(lost.len);
+        }
     }
 }
 
 impl State {
     fn check_line(&mut self, dir: Direction, line: &Line, out: &mut Dialogue) {
-        if line.ending == Ending::Lf && !self.bare_lf[dir.index()] {
-            self.bare_lf[dir.index()] = true;
-            let who = if dir == C { "client" } else { "server" };
-            out.finding(
-                Severity::Info,
-                FindingCode::BareLf,
-                format!("the {who} ends lines with a bare LF instead of CRLF (RFC 1939 §3)"),
-            );
-        }
+        note_bare_lf(&mut self.bare_lf, dir, line, "RFC 1939 §3", out);
         let in_message = dir == S && matches!(self.multi, Some(Multi::Message(_)));
         let limit = if dir == C {
             MAX_COMMAND_LINE
@@ -292,9 +237,9 @@ impl State {
             | Command::Dele(None)
             | Command::Stat
             | Command::Noop
-            | Command::Extension { .. } => Cmd::Other,
-            Command::Unknown { verb, .. } => {
-                let what = if super::command::looks_like_a_verb(&verb) {
+            | Command::Extension(_) => Cmd::Other,
+            Command::Unknown(v) => {
+                let what = if super::command::looks_like_a_verb(&v.verb) {
                     "unknown POP3 command"
                 } else {
                     "not a POP3 command"

@@ -35,13 +35,13 @@ impl State {
             last,
         };
         if size == 0 {
-            self.chunk_bytes(&[], line.end, last, out);
+            self.chunk_bytes(&[], line.end, out);
         }
     }
 
     /// Bytes of a BDAT chunk (all of it may come in several pieces).
-    pub(super) fn chunk_bytes(&mut self, bytes: &[u8], start: u64, last: bool, out: &mut Dialogue) {
-        let ClientMode::Chunk { remaining, .. } = self.mode else {
+    pub(super) fn chunk_bytes(&mut self, bytes: &[u8], start: u64, out: &mut Dialogue) {
+        let ClientMode::Chunk { remaining, last } = self.mode else {
             return;
         };
         let remaining = remaining - (bytes.len() as u64).min(remaining);

@@ -17,6 +17,8 @@
 
 use std::fmt;
 
+use crate::proto::verbatim::Verbatim;
+
 use super::path::Path;
 
 /// One command line.
@@ -55,15 +57,9 @@ pub enum Command {
     /// A verb met in the wild that this grammar does not model: Postfix's
     /// XCLIENT/XFORWARD, RFC 821's SEND/SOML/SAML, Sendmail's VERB/ONEX,
     /// Exchange's XEXCH50/X-LINK2STATE, XAUTH.
-    Extension {
-        verb: String,
-        argument: String,
-    },
+    Extension(Verbatim),
     /// Anything else, as sent.
-    Unknown {
-        verb: String,
-        argument: String,
-    },
+    Unknown(Verbatim),
 }
 
 /// `BDAT chunk-size [LAST]` (RFC 3030 §4).
@@ -102,8 +98,8 @@ pub fn split_verb(line: &str) -> (&str, &str) {
 
 impl Command {
     /// Reads a command line (without its CRLF); never fails.
-    pub fn parse(line: &[u8]) -> Command {
-        let line = String::from_utf8_lossy(line);
+    pub fn parse(line: impl AsRef<[u8]>) -> Command {
+        let line = String::from_utf8_lossy(line.as_ref());
         let (verb, argument) = split_verb(&line);
         let text = || argument.to_string();
         match verb.to_ascii_uppercase().as_str() {
@@ -130,14 +126,8 @@ impl Command {
             "ETRN" => Command::Etrn(text()),
             "ATRN" => Command::Atrn(text()),
             "TURN" => Command::Turn,
-            v if EXTENSION_VERBS.contains(&v) => Command::Extension {
-                verb: verb.to_string(),
-                argument: text(),
-            },
-            _ => Command::Unknown {
-                verb: verb.to_string(),
-                argument: text(),
-            },
+            v if EXTENSION_VERBS.contains(&v) => Command::Extension(Verbatim::new(verb, argument)),
+            _ => Command::Unknown(Verbatim::new(verb, argument)),
         }
     }
 
@@ -227,9 +217,7 @@ impl fmt::Display for Command {
             Command::Etrn(a) => with_argument(f, "ETRN", a),
             Command::Atrn(a) => with_argument(f, "ATRN", a),
             Command::Turn => f.write_str("TURN"),
-            Command::Extension { verb, argument } | Command::Unknown { verb, argument } => {
-                with_argument(f, verb, argument)
-            }
+            Command::Extension(v) | Command::Unknown(v) => v.fmt(f),
         }
     }
 }
@@ -238,44 +226,52 @@ impl fmt::Display for Command {
 mod tests {
     use super::*;
 
-    fn parse(line: &str) -> Command {
-        Command::parse(line.as_bytes())
-    }
-
     #[test]
     fn the_textbook_commands() {
-        assert_eq!(parse("HELO crepes.fr"), Command::Helo("crepes.fr".into()));
-        let Command::Mail(Some(from)) = parse("mail from: <alice@crepes.fr>") else {
+        assert_eq!(
+            Command::parse("HELO crepes.fr"),
+            Command::Helo("crepes.fr".into())
+        );
+        let Command::Mail(Some(from)) = Command::parse("mail from: <alice@crepes.fr>") else {
             panic!()
         };
         assert_eq!(from.as_sent, "<alice@crepes.fr>");
-        assert_eq!(parse("data"), Command::Data);
-        assert_eq!(parse("QUIT  "), Command::Quit);
+        assert_eq!(Command::parse("data"), Command::Data);
+        assert_eq!(Command::parse("QUIT  "), Command::Quit);
     }
 
     #[test]
     fn lenient_forms_seen_in_captures() {
         // Zeek's rfc3030-bdat-nonascii: no brackets.
-        let Command::Rcpt(Some(to)) = parse("RCPT TO:recipient@localhost") else {
+        let Command::Rcpt(Some(to)) = Command::parse("RCPT TO:recipient@localhost") else {
             panic!()
         };
         assert_eq!(to.mailbox, "recipient@localhost");
-        assert_eq!(parse("MAIL FRM:<a@b>"), Command::Mail(None));
+        assert_eq!(Command::parse("MAIL FRM:<a@b>"), Command::Mail(None));
         // "RCPT TO\xef\xbf\xbd<…>" from the damaged-capture test.
-        assert_eq!(parse("RCPT TO\u{fffd}<bob@x>"), Command::Rcpt(None));
-        assert_eq!(parse("staRttLs"), Command::Starttls);
-        assert!(matches!(parse("XCLIENT NAME=x"), Command::Extension { .. }));
-        let Command::Unknown { verb, argument } = parse("Hello, Alice (2)") else {
+        assert_eq!(
+            Command::parse("RCPT TO\u{fffd}<bob@x>"),
+            Command::Rcpt(None)
+        );
+        assert_eq!(Command::parse("staRttLs"), Command::Starttls);
+        assert!(matches!(
+            Command::parse("XCLIENT NAME=x"),
+            Command::Extension(_)
+        ));
+        let Command::Unknown(v) = Command::parse("Hello, Alice (2)") else {
             panic!()
         };
-        assert_eq!((verb.as_str(), argument.as_str()), ("Hello,", "Alice (2)"));
-        assert!(!looks_like_a_verb(&verb));
+        assert_eq!(
+            (v.verb.as_str(), v.argument.as_str()),
+            ("Hello,", "Alice (2)")
+        );
+        assert!(!looks_like_a_verb(&v.verb));
         assert!(looks_like_a_verb("X-FOO"));
     }
 
     #[test]
     fn bdat_grammar() {
-        let bdat = |a: &str| match parse(&format!("BDAT {a}")) {
+        let bdat = |a: &str| match Command::parse(format!("BDAT {a}")) {
             Command::Bdat(b) => b,
             c => panic!("{c:?}"),
         };
@@ -303,7 +299,7 @@ mod tests {
     #[test]
     fn auth_keeps_any_mechanism() {
         assert_eq!(
-            parse("AUTH X-UNKNOWN-MECH abc="),
+            Command::parse("AUTH X-UNKNOWN-MECH abc="),
             Command::Auth {
                 mechanism: "X-UNKNOWN-MECH".into(),
                 initial_response: Some("abc=".into())

@@ -5,7 +5,8 @@
 use super::parser::{C, ClientMode, State};
 use super::path::domain_of;
 use crate::flow::Direction;
-use crate::proto::lines::{Ending, Line};
+use crate::proto::line_parser::note_bare_lf;
+use crate::proto::lines::Line;
 use crate::trace::{Dialogue, FindingCode, Severity};
 
 /// RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with CRLF.
@@ -22,15 +23,7 @@ impl State {
         continues: bool,
         out: &mut Dialogue,
     ) {
-        if line.ending == Ending::Lf && !self.bare_lf[dir.index()] {
-            self.bare_lf[dir.index()] = true;
-            let who = if dir == C { "client" } else { "server" };
-            out.finding(
-                Severity::Info,
-                FindingCode::BareLf,
-                format!("the {who} ends lines with a bare LF instead of CRLF (RFC 5321 §2.3.8)"),
-            );
-        }
+        note_bare_lf(&mut self.bare_lf, dir, line, "RFC 5321 §2.3.8", out);
         let in_text = dir == C && matches!(self.mode, ClientMode::Data { .. });
         let limit = if in_text {
             MAX_TEXT_LINE

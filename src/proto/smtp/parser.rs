@@ -23,9 +23,10 @@ use super::reply::ReplyReader;
 use crate::flow::Direction;
 use crate::proto::dot::Unstuffer;
 use crate::proto::incoming::Incoming;
-use crate::proto::lines::{Line, LineReader};
+use crate::proto::line_parser::{LineParser, LineProtocol, Lost};
+use crate::proto::lines::Line;
+use crate::proto::quote;
 use crate::proto::sasl::SaslExchange;
-use crate::proto::{MailParser, quote};
 use crate::trace::{Dialogue, FindingCode, LineKind, Severity, TxStatus};
 
 pub(super) const C: Direction = Direction::ClientToServer;
@@ -96,15 +97,11 @@ pub(super) struct Receiving {
 }
 
 /// The SMTP dialogue parser (see the module documentation).
-#[derive(Debug)]
-pub struct SmtpParser {
-    readers: [LineReader; 2],
-    state: State,
-}
+pub type SmtpParser = LineParser<State>;
 
 /// Everything the parser knows about the session so far.
 #[derive(Debug, Default)]
-pub(super) struct State {
+pub struct State {
     pub(super) mode: ClientMode,
     pub(super) pending: VecDeque<Pending>,
     pub(super) replies: ReplyReader,
@@ -143,138 +140,90 @@ pub(super) struct State {
     pub(super) overlong: bool,
 }
 
-impl Default for SmtpParser {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl SmtpParser {
-    pub fn new() -> Self {
-        SmtpParser {
-            readers: [LineReader::new(), LineReader::new()],
-            state: State::default(),
-        }
-    }
-
     /// The extensions the server advertised in its EHLO reply.
     pub fn extensions(&self) -> &[String] {
-        &self.state.extensions
+        &self.protocol.extensions
     }
 }
 
-impl MailParser for SmtpParser {
-    fn feed(&mut self, dir: Direction, mut input: &[u8], out: &mut Dialogue) -> usize {
-        let d = dir.index();
-        let total = input.len();
-        while !input.is_empty() {
-            let st = &mut self.state;
-            if st.tls {
-                // The rest is TLS: the session takes it from here.
-                return total - input.len();
-            }
-            if dir == C
-                && let ClientMode::Chunk { remaining, last } = st.mode
-            {
-                let taken = self.readers[d].take(&mut input, remaining);
-                st.chunk_bytes(taken.bytes, taken.start, last, out);
-                continue;
-            }
-            if dir == C
-                && st.starttls_asked
-                && st.mode == ClientMode::Commands
-                && self.readers[d].pending() == 0
-                && crate::proto::tls::looks_like_handshake(input)
-            {
-                // The client started TLS: the server's 220 is not in the
-                // capture (or came later), but the upgrade happened.
-                st.tls = true;
-            } else {
-                let continues_overlong = self.readers[d].in_overlong_line();
-                let Some(line) = self.readers[d].next_line(&mut input) else {
-                    break;
-                };
-                st.check_line(dir, &line, continues_overlong, out);
-                match dir {
-                    Direction::ClientToServer => st.client_line(line, continues_overlong, out),
-                    Direction::ServerToClient => st.server_line(line, out),
-                }
-            }
-        }
-        total
+impl LineProtocol for State {
+    fn in_tls(&self) -> bool {
+        self.tls
     }
 
-    fn gap(&mut self, dir: Direction, len: u64, out: &mut Dialogue) {
-        let st = &mut self.state;
-        if st.tls {
-            return;
+    fn set_tls(&mut self, tls: bool) {
+        self.tls = tls;
+    }
+
+    fn tls_may_start(&self) -> bool {
+        self.starttls_asked && self.mode == ClientMode::Commands
+    }
+
+    fn counted(&self, dir: Direction) -> Option<u64> {
+        match self.mode {
+            ClientMode::Chunk { remaining, .. } if dir == C => Some(remaining),
+            _ => None,
         }
-        let reader = &mut self.readers[dir.index()];
-        let start = reader.position();
-        let lost = reader.gap(len);
-        out.gap(dir, start, len, lost.as_deref());
-        if dir == C {
-            st.data_gap();
-            if let Some(r) = st.incoming.as_mut() {
-                // The message goes on but is not what was sent; the start
-                // of the line the gap cut is still part of it.
-                if let Some(partial) = &lost {
-                    r.m.push(partial, out);
-                }
-                r.m.lost(len);
-            }
-            if let ClientMode::Chunk { remaining, last } = st.mode {
-                let left = remaining.saturating_sub(len);
-                if left == 0 {
-                    st.chunk_bytes(&[], start + len, last, out);
-                } else {
-                    st.mode = ClientMode::Chunk {
-                        remaining: left,
-                        last,
-                    };
-                }
-            }
-        } else {
-            st.replies.reset();
-        }
+    }
+
+    fn counted_bytes(&mut self, bytes: &[u8], start: u64, out: &mut Dialogue) {
+        self.chunk_bytes(bytes, start, out);
     }
 
     fn finish(&mut self, out: &mut Dialogue) {
-        let st = &mut self.state;
-        if !st.tls {
-            for dir in [C, S] {
-                let continues = self.readers[dir.index()].in_overlong_line();
-                if let Some(line) = self.readers[dir.index()].finish() {
-                    match dir {
-                        Direction::ClientToServer => st.client_line(line, continues, out),
-                        Direction::ServerToClient => st.server_line(line, out),
-                    }
-                }
-            }
-            if let Some(reply) = st.replies.take() {
-                st.reply_done(reply, out);
-            }
+        if !self.tls
+            && let Some(reply) = self.replies.take()
+        {
+            self.reply_done(reply, out);
         }
-        if st.incoming.is_some() {
+        if self.incoming.is_some() {
             // The flow ended inside a message: hand on what was seen.
-            st.end_message(false, out);
+            self.end_message(false, out);
         }
-        st.finish_auth(out);
-        while let Some(tx) = st.txs.pop_front() {
-            st.record(tx, TxStatus::Aborted, None, out);
+        self.finish_auth(out);
+        while let Some(tx) = self.txs.pop_front() {
+            self.record(tx, TxStatus::Aborted, None, out);
         }
-        let offered = st.extensions.iter().any(|e| e == "STARTTLS");
-        if offered && !st.tls && !st.starttls_asked {
+        let offered = self.extensions.iter().any(|e| e == "STARTTLS");
+        if offered && !self.tls && !self.starttls_asked {
             out.starttls_not_used("STARTTLS");
         }
     }
 
-    fn upgraded_to_tls(&self) -> bool {
-        self.state.tls
+    fn line(&mut self, dir: Direction, line: Line, continues: bool, out: &mut Dialogue) {
+        self.check_line(dir, &line, continues, out);
+        match dir {
+            Direction::ClientToServer => self.client_line(line, continues, out),
+            Direction::ServerToClient => self.server_line(line, out),
+        }
     }
 
-    fn resume_plaintext(&mut self) {
-        self.state.tls = false;
+    fn gap(&mut self, dir: Direction, lost: Lost, out: &mut Dialogue) {
+        if dir == S {
+            self.replies.reset();
+            return;
+        }
+        self.data_gap();
+        if let Some(r) = self.incoming.as_mut() {
+            // The message goes on but is not what was sent; the start of
+            // the line the gap cut is still part of it.
+            if let Some(partial) = &lost.partial {
+                r.m.push(partial, out);
+            }
+            r.m.lost(lost.len);
+        }
+        if let ClientMode::Chunk { remaining, last } = self.mode {
+            let left = remaining.saturating_sub(lost.len);
+            if left == 0 {
+                self.chunk_bytes(&[], lost.start + lost.len, out);
+            } else {
+                self.mode = ClientMode::Chunk {
+                    remaining: left,
+                    last,
+                };
+            }
+        }
     }
 }
 
@@ -359,9 +308,9 @@ impl State {
             | Command::Etrn(_)
             | Command::Atrn(_)
             | Command::Turn
-            | Command::Extension { .. } => Pending::Other,
-            Command::Unknown { verb, .. } => {
-                let what = if super::command::looks_like_a_verb(&verb) {
+            | Command::Extension(_) => Pending::Other,
+            Command::Unknown(v) => {
+                let what = if super::command::looks_like_a_verb(&v.verb) {
                     "unknown SMTP command"
                 } else {
                     "not an SMTP command"
