@@ -88,7 +88,7 @@ const EXTENSION_VERBS: &[&str] = &[
 
 /// Splits a command line at its first space: the verb and the argument
 /// (trimmed). Trailing spaces do not make an argument.
-pub fn split_verb(line: &str) -> (&str, &str) {
+pub(crate) fn split_verb(line: &str) -> (&str, &str) {
     let line = line.trim_end();
     match line.split_once(' ') {
         Some((verb, argument)) => (verb, argument.trim()),
