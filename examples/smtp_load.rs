@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use mailscope::proto::smtp::{Command, Path};
 use mailscope::world::classroom::{Classroom, ClassroomOptions};
 use mailscope::world::client;
 use mailscope::world::host::{Accounts, Policy};
@@ -69,16 +70,16 @@ async fn session(
     // a failed session instead of hanging the benchmark.
     let result = tokio::time::timeout(Duration::from_secs(60), async {
         client::smtp_reply(&mut c).await?;
-        client::smtp(&mut c, &format!("EHLO load-{id}")).await?;
+        client::smtp(&mut c, &Command::Ehlo(format!("load-{id}"))).await?;
         let (mut ids, mut latencies) = (Vec::new(), Vec::new());
         let mut n = 0;
         while Instant::now() < deadline {
             n += 1;
             let mid = format!("s{id}-{n}@load.test");
             let started = Instant::now();
-            client::smtp(&mut c, "MAIL FROM:<alice@crepes.fr>").await?;
-            client::smtp(&mut c, "RCPT TO:<bob@hamburger.edu>").await?;
-            client::smtp(&mut c, "DATA").await?;
+            client::smtp(&mut c, &Command::Mail(Some(Path::new("alice@crepes.fr")))).await?;
+            client::smtp(&mut c, &Command::Rcpt(Some(Path::new("bob@hamburger.edu")))).await?;
+            client::smtp(&mut c, &Command::Data).await?;
             let body = format!(
                 "From: alice@crepes.fr\r\nTo: bob@hamburger.edu\r\nMessage-ID: <{mid}>\r\nSubject: load {n}\r\n\r\n{}\r\n",
                 "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(16)
@@ -89,7 +90,7 @@ async fn session(
                 ids.push(mid);
             }
         }
-        client::smtp(&mut c, "QUIT").await?;
+        client::smtp(&mut c, &Command::Quit).await?;
         Ok((ids, latencies))
     })
     .await

@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mailscope::proto::{pop3, smtp};
 use mailscope::world::client;
 
 const USERS: usize = 20;
@@ -151,7 +152,7 @@ async fn send_session(
 ) -> std::io::Result<()> {
     let mut c = client::connect(from(), SocketAddr::new(IP.into(), SMTP)).await?;
     client::smtp_reply(&mut c).await?;
-    client::smtp(&mut c, &format!("EHLO soak-{id}")).await?;
+    client::smtp(&mut c, &smtp::Command::Ehlo(format!("soak-{id}"))).await?;
     for _ in 0..20 {
         if Instant::now() >= deadline {
             break;
@@ -160,12 +161,20 @@ async fn send_session(
         let mid = format!("soak-{id}-{seq}@crepes.fr");
         let user = rng.next() as usize % USERS;
         let started = Instant::now();
-        let r = client::smtp(&mut c, "MAIL FROM:<alice@crepes.fr>").await?;
+        let r = client::smtp(
+            &mut c,
+            &smtp::Command::Mail(Some(smtp::Path::new("alice@crepes.fr"))),
+        )
+        .await?;
         if r.code != 250 {
             return Ok(());
         }
-        client::smtp(&mut c, &format!("RCPT TO:<u{user}@hamburger.edu>")).await?;
-        client::smtp(&mut c, "DATA").await?;
+        client::smtp(
+            &mut c,
+            &smtp::Command::Rcpt(Some(smtp::Path::new(&format!("u{user}@hamburger.edu")))),
+        )
+        .await?;
+        client::smtp(&mut c, &smtp::Command::Data).await?;
         let body = format!(
             "From: alice@crepes.fr\r\nTo: u{user}@hamburger.edu\r\nMessage-ID: <{mid}>\r\nSubject: soak\r\n\r\n{}\r\n",
             "Lorem ipsum dolor sit amet. ".repeat(20)
@@ -184,7 +193,7 @@ async fn send_session(
             }
         }
     }
-    let _ = client::smtp(&mut c, "QUIT").await;
+    let _ = client::smtp(&mut c, &smtp::Command::Quit).await;
     Ok(())
 }
 
@@ -192,32 +201,33 @@ async fn send_session(
 async fn read_session(u: usize, ledger: &Mutex<Ledger>) -> std::io::Result<()> {
     let mut c = client::connect(from(), SocketAddr::new(IP.into(), POP3)).await?;
     client::pop3(&mut c, None).await?;
-    client::pop3(&mut c, Some(&format!("USER u{u}"))).await?;
-    let (ok, _) = client::pop3(&mut c, Some(&format!("PASS pw{u}"))).await?;
-    if !ok {
+    client::pop3(&mut c, Some(&pop3::Command::User(format!("u{u}")))).await?;
+    let pass = pop3::Command::Pass(format!("pw{u}"));
+    if !client::pop3(&mut c, Some(&pass)).await?.is_ok() {
         return Ok(());
     }
-    let (_, stat) = client::pop3(&mut c, Some("STAT")).await?;
+    let stat = client::pop3(&mut c, Some(&pop3::Command::Stat)).await?;
     let count: usize = stat
+        .text()
         .split_whitespace()
-        .nth(1)
+        .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     let mut retrieved = Vec::new();
     for n in 1..=count.min(50) {
-        let (ok, _) = client::pop3(&mut c, Some(&format!("RETR {n}"))).await?;
-        if !ok {
+        let retr = pop3::Command::Retr(Some(n as u64));
+        if !client::pop3(&mut c, Some(&retr)).await?.is_ok() {
             continue;
         }
         let data = client::pop3_multiline(&mut c).await?;
         if let Some(mid) = message_id(&data) {
-            client::pop3(&mut c, Some(&format!("DELE {n}"))).await?;
+            client::pop3(&mut c, Some(&pop3::Command::Dele(Some(n as u64)))).await?;
             retrieved.push(mid);
         }
     }
     // Deletions happen at QUIT (the UPDATE state) or not at all.
-    match client::pop3(&mut c, Some("QUIT")).await {
-        Ok((true, _)) => ledger.lock().unwrap().deleted.extend(retrieved),
+    match client::pop3(&mut c, Some(&pop3::Command::Quit)).await {
+        Ok(r) if r.is_ok() => ledger.lock().unwrap().deleted.extend(retrieved),
         Ok(_) => {}
         Err(e) => {
             ledger.lock().unwrap().unknown_deleted.extend(retrieved);

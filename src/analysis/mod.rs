@@ -27,8 +27,8 @@ mod tls_layer;
 use std::path::PathBuf;
 
 pub use crate::capture::decode::DecodeStats;
-pub use driver::{AnalyzeOptions, Driver, FlowReader, FlowStart, Order, RunOptions, new_session};
 pub use completion::completer as message_completer;
+pub use driver::{AnalyzeOptions, Driver, FlowReader, FlowStart, Order, RunOptions, new_session};
 pub use endpoint::read_endpoint_view;
 pub use facade::{Options, analyze, flow_records};
 pub use keys::KeySources;

@@ -71,4 +71,13 @@ impl Incoming {
         self.raw.complete = false;
         self.size += len;
     }
+
+    /// The message ended earlier than it seemed: only its first `size`
+    /// bytes belong to it.
+    pub fn cut_at(&mut self, size: u64) {
+        if size < self.size {
+            self.size = size;
+            self.raw.bytes.truncate(size as usize);
+        }
+    }
 }

@@ -2,15 +2,20 @@
 //!
 //! * [`detect`]: which protocol a flow speaks (port and first bytes).
 //! * [`lines`]: cutting a direction into protocol lines ("need more bytes").
+//! * [`dot`]: dot-stuffing of SMTP DATA and POP3 multi-line responses, and
+//!   the one rule for the end of the data.
 //! * [`smtp`], [`pop3`], [`imap`]: sans-IO dialogue parsers, one per
-//!   protocol, all implementing [`MailParser`].
+//!   protocol, all implementing [`MailParser`]; SMTP and POP3 share the
+//!   loop of a line protocol ([`line_parser`]).
 //! * [`sasl`]: what each authentication mechanism reveals.
 //! * [`tls`]: TLS records and the handshake's version, SNI and cipher;
 //!   with a key log, the records opened.
 
 pub mod detect;
+pub(crate) mod dot;
 pub mod imap;
 pub mod incoming;
+pub mod line_parser;
 pub mod lines;
 pub mod pop3;
 #[cfg(test)]
@@ -19,6 +24,7 @@ pub mod sasl;
 pub mod smtp;
 pub mod tls;
 pub mod tunnel;
+pub mod verbatim;
 
 use crate::flow::Direction;
 use crate::trace::Dialogue;

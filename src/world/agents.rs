@@ -13,6 +13,8 @@ use base64::Engine as _;
 use super::client;
 use super::conn::LineConn;
 use crate::proto::TlsMode;
+use crate::proto::pop3::{self, Scan};
+use crate::proto::smtp::{Command, Path};
 
 /// The attachment Alice sends: a 1×1 PNG image (a real, valid file).
 pub const ATTACHMENT_NAME: &str = "picnic-map.png";
@@ -153,102 +155,109 @@ pub async fn submit(s: &AgentSettings, from: &str, to: &str, message: &[u8]) -> 
     let mut c = open(s).await?;
     let greeting = client::smtp_reply(&mut c).await?;
     if greeting.code != 220 {
-        return Err(fail(format!("greeting: {}", greeting.text())));
+        return Err(fail(format!("greeting: {}", greeting.summary())));
     }
     s.pace.pause().await;
-    let hello = format!("EHLO {}", s.client_name);
+    let hello = Command::Ehlo(s.client_name.clone());
     let mut ehlo = client::smtp(&mut c, &hello).await?;
     if s.tls == TlsMode::Starttls {
         s.pace.pause().await;
-        let r = client::smtp(&mut c, "STARTTLS").await?;
+        let r = client::smtp(&mut c, &Command::Starttls).await?;
         if r.code != 220 {
-            return Err(fail(format!("STARTTLS refused: {}", r.text())));
+            return Err(fail(format!("STARTTLS refused: {}", r.summary())));
         }
         c.connect_tls(s.tls_config.clone(), &s.server_name).await?;
         ehlo = client::smtp(&mut c, &hello).await?;
     }
     if !ehlo.is_positive() {
-        return Err(fail(format!("EHLO: {}", ehlo.text())));
+        return Err(fail(format!("EHLO: {}", ehlo.summary())));
     }
     s.pace.pause().await;
     let plain =
         base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", s.user, s.password));
-    let r = client::smtp(&mut c, &format!("AUTH PLAIN {plain}")).await?;
+    let auth = Command::Auth {
+        mechanism: "PLAIN".into(),
+        initial_response: Some(plain),
+    };
+    let r = client::smtp(&mut c, &auth).await?;
     if r.code != 235 {
-        return Err(fail(format!("AUTH: {}", r.text())));
+        return Err(fail(format!("AUTH: {}", r.summary())));
     }
     s.pace.pause().await;
-    for cmd in [format!("MAIL FROM:<{from}>"), format!("RCPT TO:<{to}>")] {
+    for cmd in [
+        Command::Mail(Some(Path::new(from))),
+        Command::Rcpt(Some(Path::new(to))),
+    ] {
         let r = client::smtp(&mut c, &cmd).await?;
         if !r.is_positive() {
-            return Err(fail(format!("{cmd}: {}", r.text())));
+            return Err(fail(format!("{cmd}: {}", r.summary())));
         }
         s.pace.pause().await;
     }
-    let r = client::smtp(&mut c, "DATA").await?;
+    let r = client::smtp(&mut c, &Command::Data).await?;
     if r.code != 354 {
-        return Err(fail(format!("DATA: {}", r.text())));
+        return Err(fail(format!("DATA: {}", r.summary())));
     }
     let done = client::smtp_data(&mut c, message).await?;
     if !done.is_positive() {
-        return Err(fail(format!("message refused: {}", done.text())));
+        return Err(fail(format!("message refused: {}", done.summary())));
     }
     s.pace.pause().await;
-    client::smtp(&mut c, "QUIT").await?;
+    client::smtp(&mut c, &Command::Quit).await?;
     c.shutdown().await?;
-    Ok(done.text())
+    Ok(done.summary())
 }
 
 /// Bob's agent over POP3: log in, STAT, LIST, RETR the first message and,
 /// unless `keep`, DELE it; QUIT (which is when the deletion happens).
 pub async fn read_pop3(s: &AgentSettings, keep: bool) -> io::Result<Vec<u8>> {
     let mut c = open(s).await?;
-    let (ok, greeting) = client::pop3(&mut c, None).await?;
-    if !ok {
+    let greeting = client::pop3(&mut c, None).await?;
+    if !greeting.is_ok() {
         return Err(fail(greeting));
     }
     s.pace.pause().await;
     if s.tls == TlsMode::Starttls {
-        let (ok, l) = client::pop3(&mut c, Some("STLS")).await?;
-        if !ok {
-            return Err(fail(format!("STLS: {l}")));
+        let r = client::pop3(&mut c, Some(&pop3::Command::Stls)).await?;
+        if !r.is_ok() {
+            return Err(fail(format!("STLS: {r}")));
         }
         c.connect_tls(s.tls_config.clone(), &s.server_name).await?;
     }
     for cmd in [
-        format!("USER {}", s.user),
-        format!("PASS {}", s.password),
-        "STAT".into(),
+        pop3::Command::User(s.user.clone()),
+        pop3::Command::Pass(s.password.clone()),
+        pop3::Command::Stat,
     ] {
-        let (ok, l) = client::pop3(&mut c, Some(&cmd)).await?;
-        if !ok {
-            return Err(fail(format!("{cmd}: {l}")));
+        let r = client::pop3(&mut c, Some(&cmd)).await?;
+        if !r.is_ok() {
+            return Err(fail(format!("{cmd}: {r}")));
         }
         s.pace.pause().await;
     }
-    let (ok, l) = client::pop3(&mut c, Some("LIST")).await?;
-    if !ok {
-        return Err(fail(l));
+    let r = client::pop3(&mut c, Some(&pop3::Command::List(Scan::All))).await?;
+    if !r.is_ok() {
+        return Err(fail(r));
     }
     let list = client::pop3_multiline(&mut c).await?;
     if list.is_empty() {
         return Err(fail("the maildrop is empty"));
     }
     s.pace.pause().await;
-    let (ok, l) = client::pop3(&mut c, Some("RETR 1")).await?;
-    if !ok {
-        return Err(fail(l));
+    let r = client::pop3(&mut c, Some(&pop3::Command::Retr(Some(1)))).await?;
+    if !r.is_ok() {
+        return Err(fail(r));
     }
     let message = client::pop3_multiline(&mut c).await?;
     s.pace.pause().await;
     if !keep {
-        let (ok, l) = client::pop3(&mut c, Some("DELE 1")).await?;
-        if !ok {
-            return Err(fail(l));
+        let r = client::pop3(&mut c, Some(&pop3::Command::Dele(Some(1)))).await?;
+        if !r.is_ok() {
+            return Err(fail(r));
         }
         s.pace.pause().await;
     }
-    client::pop3(&mut c, Some("QUIT")).await?;
+    client::pop3(&mut c, Some(&pop3::Command::Quit)).await?;
     c.shutdown().await?;
     Ok(message)
 }

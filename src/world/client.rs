@@ -1,7 +1,9 @@
 //! The client side of the line protocols, as the user agents and the relay
 //! speak them: connect from a given host address, send a command, read the
 //! reply (SMTP multi-line replies, POP3 `+OK`/`-ERR`, IMAP tagged
-//! responses with literals).
+//! responses with literals). SMTP and POP3 commands and replies are the
+//! analyzer's grammar (`proto::smtp`, `proto::pop3`): written with `emit`,
+//! read with `parse`.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -9,8 +11,12 @@ use std::net::{IpAddr, SocketAddr};
 use tokio::net::TcpSocket;
 
 use super::conn::{Line, LineConn};
+use crate::proto::dot::{self, DotLine, Unstuffer};
 use crate::proto::imap::response::{Response, Status};
 use crate::proto::imap::syntax::{Fragment, literal_marker};
+use crate::proto::pop3;
+use crate::proto::smtp::reply::{NotAReply, ReplyReader};
+use crate::proto::smtp::{self, Reply};
 
 /// Longest reply line we accept from a server.
 const MAX_REPLY_LINE: usize = 64 * 1024;
@@ -43,98 +49,80 @@ async fn line(conn: &mut LineConn) -> io::Result<String> {
     }
 }
 
-/// An SMTP reply (RFC 5321 §4.2): a code and one or more text lines.
-#[derive(Clone, Debug)]
-pub struct SmtpReply {
-    pub code: u16,
-    pub lines: Vec<String>,
-}
-
-impl SmtpReply {
-    pub fn is_positive(&self) -> bool {
-        (200..400).contains(&self.code)
-    }
-    /// The text of the last line, as a short description.
-    pub fn text(&self) -> String {
-        format!(
-            "{} {}",
-            self.code,
-            self.lines.last().map(String::as_str).unwrap_or("")
-        )
-    }
-    /// Does an EHLO reply list this extension keyword?
-    pub fn has_extension(&self, keyword: &str) -> bool {
-        self.lines.iter().skip(1).any(|l| {
-            l.split_whitespace()
-                .next()
-                .is_some_and(|k| k.eq_ignore_ascii_case(keyword))
-        })
-    }
-}
-
-/// Read one SMTP reply: lines `250-…` continue, `250 …` ends it.
-pub async fn smtp_reply(conn: &mut LineConn) -> io::Result<SmtpReply> {
-    let mut lines = Vec::new();
+/// Read one SMTP reply (RFC 5321 §4.2.1): lines `250-…` continue,
+/// `250 …` ends it.
+pub async fn smtp_reply(conn: &mut LineConn) -> io::Result<Reply> {
+    let mut reader = ReplyReader::default();
     loop {
         let l = line(conn).await?;
-        let code = l
-            .get(..3)
-            .and_then(|c| c.parse::<u16>().ok())
-            .ok_or_else(|| {
-                io::Error::new(
+        match reader.line(l.as_bytes()) {
+            Ok(Some(reply)) => return Ok(reply),
+            Ok(None) => {}
+            Err(NotAReply) => {
+                return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!("not an SMTP reply: {l:?}"),
-                )
-            })?;
-        let more = l.as_bytes().get(3) == Some(&b'-');
-        lines.push(l.get(4..).unwrap_or("").to_string());
-        if !more {
-            return Ok(SmtpReply { code, lines });
+                ));
+            }
         }
     }
 }
 
 /// Send one SMTP command and read the reply.
-pub async fn smtp(conn: &mut LineConn, command: &str) -> io::Result<SmtpReply> {
-    conn.send_line(command).await?;
-    smtp_reply(conn).await
-}
-
-/// Send message content after a 354 reply: lines with a leading dot get a
-/// second one (RFC 5321 §4.5.2), and the content ends with CRLF . CRLF.
-pub async fn smtp_data(conn: &mut LineConn, message: &[u8]) -> io::Result<SmtpReply> {
-    conn.queue_dot_terminated(message);
+pub async fn smtp(conn: &mut LineConn, command: &smtp::Command) -> io::Result<Reply> {
+    conn.queue_with(|out| command.emit(out));
     conn.flush().await?;
     smtp_reply(conn).await
 }
 
-/// A POP3 status line: `+OK …` or `-ERR …`.
-pub async fn pop3(conn: &mut LineConn, command: Option<&str>) -> io::Result<(bool, String)> {
-    if let Some(c) = command {
-        conn.send_line(c).await?;
-    }
-    let l = line(conn).await?;
-    Ok((l.starts_with("+OK"), l))
+/// Send message content after a 354 reply: dot-stuffed and ended with
+/// CRLF . CRLF (RFC 5321 §4.5.2, [`crate::proto::dot`]).
+pub async fn smtp_data(conn: &mut LineConn, message: &[u8]) -> io::Result<Reply> {
+    conn.queue_with(|out| dot::stuff(message, out));
+    conn.flush().await?;
+    smtp_reply(conn).await
 }
 
-/// The lines of a POP3 multi-line answer up to the lone ".", with the
-/// byte-stuffing removed (RFC 1939 §3), joined with CRLF.
+/// Send a POP3 command (none: read the greeting) and read the status line,
+/// `+OK …` or `-ERR …`.
+pub async fn pop3(
+    conn: &mut LineConn,
+    command: Option<&pop3::Command>,
+) -> io::Result<pop3::Response> {
+    if let Some(c) = command {
+        conn.queue_with(|out| c.emit(out));
+        conn.flush().await?;
+    }
+    let l = line(conn).await?;
+    pop3::Response::parse(l.as_bytes()).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("not a POP3 response: {l:?}"),
+        )
+    })
+}
+
+/// The lines of a POP3 multi-line answer up to the final ".", with the
+/// byte-stuffing removed (RFC 1939 §3, [`crate::proto::dot`]), joined with
+/// CRLF.
 pub async fn pop3_multiline(conn: &mut LineConn) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
+    let mut dot = Unstuffer::default();
     loop {
-        let l = match conn.read_line(MAX_REPLY_LINE).await? {
-            Some(Line::Text(t)) => t,
-            Some(Line::TooLong) => {
+        let (l, ending) = match conn.read_line_ending(MAX_REPLY_LINE).await? {
+            Some((Line::Text(t), ending)) => (t, ending),
+            Some((Line::TooLong, _)) => {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
             }
             None => return Err(closed()),
         };
-        if l == b"." {
-            return Ok(out);
+        match dot.line(&l, ending) {
+            DotLine::End => return Ok(out),
+            DotLine::Text(text) | DotLine::BareLfDot(text) => {
+                out.extend_from_slice(text);
+                out.extend_from_slice(b"\r\n");
+            }
         }
-        let l = l.strip_prefix(b".").unwrap_or(&l);
-        out.extend_from_slice(l);
-        out.extend_from_slice(b"\r\n");
     }
 }
 

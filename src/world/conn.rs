@@ -22,6 +22,7 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::recorder::{ConnectionId, Recorder, Tapped};
 use crate::flow::Direction;
+use crate::proto::lines::Ending;
 
 /// The socket under the protocol: a tapped server socket or a client
 /// socket, each possibly wrapped in TLS.
@@ -200,27 +201,39 @@ impl LineConn {
     /// Read one line of at most `limit` bytes (line ending included).
     /// `Ok(None)` when the peer closed the connection.
     pub async fn read_line(&mut self, limit: usize) -> io::Result<Option<Line>> {
+        Ok(self.read_line_ending(limit).await?.map(|(line, _)| line))
+    }
+
+    /// [`read_line`](Self::read_line), and how the line ended (CRLF or a
+    /// bare LF): the end of dot-stuffed data depends on it
+    /// ([`crate::proto::dot`]).
+    pub async fn read_line_ending(&mut self, limit: usize) -> io::Result<Option<(Line, Ending)>> {
         let mut too_long = false;
+        // The last byte dropped from a too-long line was a CR.
+        let mut dropped_cr = false;
         loop {
             let unread = &self.buf[self.pos..];
             if let Some(i) = memchr::memchr(b'\n', unread) {
                 let end = self.pos + i + 1;
+                let cr = match i {
+                    0 => dropped_cr,
+                    _ => unread[i - 1] == b'\r',
+                };
+                let ending = if cr { Ending::CrLf } else { Ending::Lf };
                 let line = if too_long || i + 1 > limit {
                     Line::TooLong
                 } else {
-                    let mut text = self.buf[self.pos..end - 1].to_vec();
-                    if text.last() == Some(&b'\r') {
-                        text.pop();
-                    }
-                    Line::Text(text)
+                    let text_end = if cr { end - 2 } else { end - 1 };
+                    Line::Text(self.buf[self.pos..text_end].to_vec())
                 };
                 self.pos = end;
-                return Ok(Some(line));
+                return Ok(Some((line, ending)));
             }
             if unread.len() > limit {
                 // Too long already: drop what we have and keep looking for
                 // the end of the line, so memory stays bounded.
                 too_long = true;
+                dropped_cr = unread.last() == Some(&b'\r');
                 self.pos = self.buf.len();
             }
             if !self.fill().await? {
@@ -254,21 +267,10 @@ impl LineConn {
         self.out.extend_from_slice(b"\r\n");
     }
 
-    /// Queue text that ends with a line holding only "." — SMTP DATA
-    /// (RFC 5321 §4.5.2) and POP3 multi-line answers (RFC 1939 §3) — with
-    /// "dot-stuffing": a line that starts with "." gets a second one, so it
-    /// cannot be taken for the end.
-    pub fn queue_dot_terminated(&mut self, text: &[u8]) {
-        for line in text.split_inclusive(|b| *b == b'\n') {
-            if line.first() == Some(&b'.') {
-                self.out.push(b'.');
-            }
-            self.out.extend_from_slice(line);
-        }
-        if !text.is_empty() && !text.ends_with(b"\n") {
-            self.out.extend_from_slice(b"\r\n");
-        }
-        self.out.extend_from_slice(b".\r\n");
+    /// Queue what `write` writes: a reply or a command emitted by the
+    /// protocol's grammar (`proto::smtp`, `proto::pop3`).
+    pub fn queue_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        write(&mut self.out);
     }
 
     /// Send everything queued.

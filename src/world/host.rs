@@ -13,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use super::recorder::Recorder;
 use super::store::Store;
 use crate::proto::sasl;
+use crate::proto::smtp::domain_of;
 
 /// Users and their passwords. The servers need the password itself (not a
 /// hash) for the challenge-response mechanisms of the course: APOP
@@ -186,6 +187,23 @@ pub struct Host {
 }
 
 impl Host {
+    /// Bob's host `hamburger.edu` (password "hungry", no TLS) on `store`,
+    /// for the servers' tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(store: Arc<Store>, policy: Policy) -> Arc<Host> {
+        Arc::new(Host {
+            name: "hamburger.edu".into(),
+            domains: vec!["hamburger.edu".into()],
+            accounts: Accounts::new(&[("bob", "hungry")]),
+            store,
+            tls: None,
+            policy,
+            recorder: Recorder::new(),
+            throttle: AuthThrottle::default(),
+            log_sessions: false,
+        })
+    }
+
     /// Is `domain` one of ours (case-insensitive, RFC 5321 §2.4)?
     pub fn is_local_domain(&self, domain: &str) -> bool {
         self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
@@ -193,8 +211,10 @@ impl Host {
 
     /// The local user an address delivers to, if it is ours and exists.
     pub fn local_user(&self, address: &str) -> Option<String> {
-        let (local, domain) = address.rsplit_once('@')?;
-        if !self.is_local_domain(domain) {
+        let (local, _) = address.rsplit_once('@')?;
+        // The same reading of the domain as RCPT's (any case, a trailing
+        // dot ignored).
+        if !self.is_local_domain(&domain_of(address)?) {
             return None;
         }
         self.accounts

@@ -18,9 +18,40 @@ use super::conn::{Line, LineConn};
 use super::host::{Host, decode_plain};
 use super::store::{INBOX, StoredMessage};
 use crate::mail::hex;
+use crate::proto::pop3::{Command, Response, Scan};
 
 /// Counts greetings, to make each APOP timestamp unique.
 static GREETINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Queue a status line, written by the grammar the analyzer reads
+/// (`proto::pop3::Response`).
+fn send(conn: &mut LineConn, response: Response) {
+    conn.queue_with(|out| response.emit(out));
+}
+
+fn ok(conn: &mut LineConn, text: &str) {
+    send(conn, Response::Ok(text.to_string()));
+}
+
+fn err(conn: &mut LineConn, text: &str) {
+    send(conn, Response::Err(text.to_string()));
+}
+
+/// `+OK text`, then `lines` as a multi-line response (dot-stuffed, up to
+/// the final ".", RFC 1939 §3).
+fn ok_multiline(conn: &mut LineConn, text: &str, body: &[u8]) {
+    conn.queue_with(|out| Response::Ok(text.to_string()).emit_multiline(body, out));
+}
+
+/// The lines of a multi-line response as text, each ending in CRLF.
+fn lines<S: AsRef<str>>(lines: impl IntoIterator<Item = S>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for l in lines {
+        body.extend_from_slice(l.as_ref().as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    body
+}
 
 /// Serve one POP3 session (for port 995 the caller has done the TLS
 /// handshake).
@@ -37,7 +68,10 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
         super::store::unix_now(),
         host.name
     );
-    conn.queue_line(&format!("+OK {} POP3 server ready {timestamp}", host.name));
+    ok(
+        &mut conn,
+        &format!("{} POP3 server ready {timestamp}", host.name),
+    );
     let mut s = Pop3 {
         host: host.clone(),
         ip,
@@ -57,7 +91,8 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
                 Ok(r) => r?,
                 Err(_) => {
                     // RFC 1939 §3: an inactivity timer of at least 10 minutes.
-                    conn.send_line("-ERR autologout timer expired").await?;
+                    err(&mut conn, "autologout timer expired");
+                    conn.flush().await?;
                     return Ok(());
                 }
             };
@@ -67,16 +102,16 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
         };
         commands += 1;
         if commands > host.policy.max_commands {
-            conn.send_line("-ERR too many commands, closing").await?;
+            err(&mut conn, "too many commands, closing");
+            conn.flush().await?;
             return conn.shutdown().await;
         }
         // RFC 2449 §4: commands and arguments fit in 255 octets.
         let Line::Text(line) = line else {
-            conn.queue_line("-ERR line too long");
+            err(&mut conn, "line too long");
             continue;
         };
-        let line = String::from_utf8_lossy(&line).into_owned();
-        if s.command(&mut conn, &line).await? {
+        if s.command(&mut conn, Command::parse(&line)).await? {
             return conn.shutdown().await;
         }
     }
@@ -95,46 +130,35 @@ struct Pop3 {
 
 impl Pop3 {
     /// Returns true when the session is over.
-    async fn command(&mut self, conn: &mut LineConn, line: &str) -> std::io::Result<bool> {
-        let mut words = line.split_whitespace();
-        let verb = words.next().unwrap_or("").to_ascii_uppercase();
-        let args: Vec<&str> = words.collect();
-        if verb == "QUIT" {
-            self.quit(conn).await?;
-            return Ok(true);
-        }
-        if verb == "CAPA" {
-            conn.queue_line("+OK Capability list follows");
-            for c in [
-                "TOP",
-                "UIDL",
-                "USER",
-                "RESP-CODES",
-                "PIPELINING",
-                "AUTH-RESP-CODE",
-            ] {
-                conn.queue_line(c);
+    async fn command(&mut self, conn: &mut LineConn, command: Command) -> std::io::Result<bool> {
+        match command {
+            Command::Quit => {
+                self.quit(conn).await?;
+                return Ok(true);
             }
-            if self.user.is_none() {
-                if self.plaintext_ok(conn) {
-                    conn.queue_line("SASL PLAIN");
+            Command::Capa => {
+                let mut capabilities = vec![
+                    "TOP",
+                    "UIDL",
+                    "USER",
+                    "RESP-CODES",
+                    "PIPELINING",
+                    "AUTH-RESP-CODE",
+                ];
+                if self.user.is_none() {
+                    if self.plaintext_ok(conn) {
+                        capabilities.push("SASL PLAIN");
+                    }
+                    if self.host.tls.is_some() && !conn.is_tls() {
+                        capabilities.push("STLS");
+                    }
                 }
-                if self.host.tls.is_some() && !conn.is_tls() {
-                    conn.queue_line("STLS");
-                }
+                capabilities.push("IMPLEMENTATION mailscope");
+                ok_multiline(conn, "Capability list follows", &lines(capabilities));
             }
-            conn.queue_line("IMPLEMENTATION mailscope");
-            conn.queue_line(".");
-            return Ok(false);
-        }
-        if verb == "NOOP" && self.user.is_some() {
-            conn.queue_line("+OK");
-            return Ok(false);
-        }
-        if self.user.is_none() {
-            self.authorization(conn, &verb, &args).await?;
-        } else {
-            self.transaction(conn, &verb, &args);
+            Command::Noop if self.user.is_some() => ok(conn, ""),
+            command if self.user.is_none() => self.authorization(conn, command).await?,
+            command => self.transaction(conn, command),
         }
         Ok(false)
     }
@@ -150,14 +174,14 @@ impl Pop3 {
             let delay = self.host.throttle.failed(self.ip);
             conn.flush().await?;
             tokio::time::sleep(delay).await;
-            conn.queue_line("-ERR [AUTH] invalid user name or password");
+            err(conn, "[AUTH] invalid user name or password");
             return Ok(());
         };
         self.host.throttle.succeeded(self.ip);
         let snapshot = match self.host.store.snapshot(&user, INBOX) {
             Ok(s) => s,
             Err(e) => {
-                conn.queue_line(&format!("-ERR [SYS/TEMP] maildrop unavailable: {e}"));
+                err(conn, &format!("[SYS/TEMP] maildrop unavailable: {e}"));
                 return Ok(());
             }
         };
@@ -168,143 +192,158 @@ impl Pop3 {
             .log(format_args!("{} logged in as {user}", self.ip));
         let n = self.drop.len();
         let plural = if n == 1 { "" } else { "s" };
-        conn.queue_line(&format!(
-            "+OK {user}'s maildrop has {n} message{plural} ({octets} octets)"
-        ));
+        ok(
+            conn,
+            &format!("{user}'s maildrop has {n} message{plural} ({octets} octets)"),
+        );
         self.user = Some(user);
         Ok(())
     }
 
+    /// The AUTHORIZATION state (RFC 1939 §4): who is the user?
     async fn authorization(
         &mut self,
         conn: &mut LineConn,
-        verb: &str,
-        args: &[&str],
+        command: Command,
     ) -> std::io::Result<()> {
-        if ["USER", "PASS", "APOP", "AUTH"].contains(&verb) && self.host.throttle.locked(self.ip) {
-            conn.queue_line("-ERR [AUTH] too many failures, try again later");
+        let logs_in = matches!(
+            command,
+            Command::User(_) | Command::Pass(_) | Command::Apop { .. } | Command::Auth { .. }
+        );
+        if logs_in && self.host.throttle.locked(self.ip) {
+            err(conn, "[AUTH] too many failures, try again later");
             return Ok(());
         }
-        match verb {
-            "STLS" => {
+        match command {
+            Command::Stls => {
                 if conn.is_tls() {
-                    conn.queue_line("-ERR TLS already active");
+                    err(conn, "TLS already active");
                 } else if let Some(acceptor) = self.host.tls.clone() {
-                    conn.queue_line("+OK Begin TLS negotiation");
+                    ok(conn, "Begin TLS negotiation");
                     if conn.accept_tls(&acceptor).await.is_err() {
                         return Err(std::io::Error::other("TLS handshake failed"));
                     }
                     self.pending_user = None;
                 } else {
-                    conn.queue_line("-ERR TLS not available");
+                    err(conn, "TLS not available");
                 }
             }
-            "USER" => {
+            Command::User(name) => {
+                let mut words = name.split_whitespace();
                 if !self.plaintext_ok(conn) {
                     // RFC 2595 §2.1: refuse clear-text passwords before TLS.
-                    conn.queue_line("-ERR [SYS/PERM] USER/PASS need TLS first (STLS)");
-                } else if let [name] = args {
+                    err(conn, "[SYS/PERM] USER/PASS need TLS first (STLS)");
+                } else if let (Some(name), None) = (words.next(), words.next()) {
                     self.pending_user = Some(name.to_string());
-                    conn.queue_line("+OK send PASS");
+                    ok(conn, "send PASS");
                 } else {
-                    conn.queue_line("-ERR syntax: USER name");
+                    err(conn, "syntax: USER name");
                 }
             }
-            "PASS" => {
+            Command::Pass(password) => {
                 let Some(user) = self.pending_user.take() else {
-                    conn.queue_line("-ERR USER first");
+                    err(conn, "USER first");
                     return Ok(());
                 };
                 // The password is the rest of the line and may hold spaces
                 // (RFC 1939 §7 allows it).
-                let pass = args.join(" ");
-                let ok = self.host.accounts.check(&user, &pass);
+                let ok = self.host.accounts.check(&user, password.trim());
                 self.login(conn, ok.then_some(user)).await?;
             }
-            "APOP" => {
+            Command::Apop { name, digest } => {
                 // RFC 1939 §7: MD5(timestamp + secret) in hex; the
                 // password itself never crosses the network.
-                let [name, digest] = args else {
-                    conn.queue_line("-ERR syntax: APOP name digest");
+                if name.is_empty() || digest.is_empty() {
+                    err(conn, "syntax: APOP name digest");
                     return Ok(());
-                };
-                let ok = self.host.accounts.password(name).is_some_and(|p| {
+                }
+                let ok = self.host.accounts.password(&name).is_some_and(|p| {
                     let mut h = Md5::new();
                     h.update(self.timestamp.as_bytes());
                     h.update(p.as_bytes());
                     hex(&h.finalize()) == digest.to_ascii_lowercase()
                 });
-                self.login(conn, ok.then(|| name.to_string())).await?;
+                self.login(conn, ok.then_some(name)).await?;
             }
-            "AUTH" => {
-                let Some(mech) = args.first() else {
-                    // RFC 5034 §4: AUTH without argument lists mechanisms.
-                    conn.queue_line("+OK");
-                    if self.plaintext_ok(conn) {
-                        conn.queue_line("PLAIN");
-                    }
-                    conn.queue_line(".");
-                    return Ok(());
-                };
-                if !mech.eq_ignore_ascii_case("PLAIN") {
-                    conn.queue_line("-ERR unsupported mechanism");
-                    return Ok(());
-                }
-                if !self.plaintext_ok(conn) {
-                    conn.queue_line("-ERR [SYS/PERM] AUTH PLAIN needs TLS first (STLS)");
-                    return Ok(());
-                }
-                let response = match args.get(1) {
-                    Some(r) => Some(r.to_string()),
-                    None => {
-                        conn.send_line("+ ").await?;
-                        match conn.read_line(self.host.policy.max_command_line).await? {
-                            Some(Line::Text(t)) => {
-                                Some(String::from_utf8_lossy(&t).trim().to_string())
-                            }
-                            _ => None,
-                        }
-                    }
-                };
-                match response {
-                    Some(r) if r != "*" => {
-                        let user = decode_plain(&r)
-                            .filter(|(u, p)| self.host.accounts.check(u, p))
-                            .map(|(u, _)| u);
-                        self.login(conn, user).await?;
-                    }
-                    _ => conn.queue_line("-ERR authentication cancelled"),
-                }
-            }
-            _ => conn.queue_line("-ERR not allowed before login"),
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth(conn, mechanism, initial_response).await?,
+            _ => err(conn, "not allowed before login"),
         }
         Ok(())
     }
 
-    /// The message numbered `arg` (1-based), unless deleted.
-    fn message(&self, arg: Option<&&str>) -> Result<usize, &'static str> {
-        let n = arg
-            .and_then(|a| a.parse::<usize>().ok())
-            .ok_or("-ERR syntax: message number needed")?;
+    /// AUTH (RFC 5034): without a mechanism, the list; PLAIN only.
+    async fn auth(
+        &mut self,
+        conn: &mut LineConn,
+        mechanism: Option<String>,
+        initial_response: Option<String>,
+    ) -> std::io::Result<()> {
+        let Some(mechanism) = mechanism else {
+            // RFC 5034 §4: AUTH without argument lists mechanisms.
+            let plain = self.plaintext_ok(conn);
+            ok_multiline(conn, "", &lines(plain.then_some("PLAIN")));
+            return Ok(());
+        };
+        if !mechanism.eq_ignore_ascii_case("PLAIN") {
+            err(conn, "unsupported mechanism");
+            return Ok(());
+        }
+        if !self.plaintext_ok(conn) {
+            err(conn, "[SYS/PERM] AUTH PLAIN needs TLS first (STLS)");
+            return Ok(());
+        }
+        let response = match initial_response {
+            Some(r) => Some(r),
+            None => {
+                send(conn, Response::Continue(String::new()));
+                conn.flush().await?;
+                match conn.read_line(self.host.policy.max_command_line).await? {
+                    Some(Line::Text(t)) => Some(String::from_utf8_lossy(&t).trim().to_string()),
+                    _ => None,
+                }
+            }
+        };
+        match response {
+            Some(r) if r != "*" => {
+                let user = decode_plain(&r)
+                    .filter(|(u, p)| self.host.accounts.check(u, p))
+                    .map(|(u, _)| u);
+                self.login(conn, user).await?;
+            }
+            _ => err(conn, "authentication cancelled"),
+        }
+        Ok(())
+    }
+
+    /// The message numbered `n` (1-based), unless deleted.
+    fn message(&self, n: Option<u64>) -> Result<usize, &'static str> {
+        let n = n
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or("syntax: message number needed")?;
         if n == 0 || n > self.drop.len() {
-            return Err("-ERR no such message");
+            return Err("no such message");
         }
         if self.deleted[n - 1] {
-            return Err("-ERR message already deleted");
+            return Err("message already deleted");
         }
         Ok(n - 1)
     }
 
-    fn transaction(&mut self, conn: &mut LineConn, verb: &str, args: &[&str]) {
+    /// The TRANSACTION state (RFC 1939 §5): the maildrop as it was at login.
+    fn transaction(&mut self, conn: &mut LineConn, command: Command) {
         let live = || self.drop.iter().zip(&self.deleted).filter(|(_, d)| !**d);
-        match verb {
-            "STAT" => {
+        match command {
+            Command::Stat => {
                 let (n, octets) = live().fold((0, 0), |(n, o), (m, _)| (n + 1, o + m.data.len()));
-                conn.queue_line(&format!("+OK {n} {octets}"));
+                ok(conn, &format!("{n} {octets}"));
             }
-            "LIST" | "UIDL" => {
+            Command::List(scan) | Command::Uidl(scan) => {
+                let listing = matches!(command, Command::List(_));
                 let item = |i: usize, m: &StoredMessage| {
-                    if verb == "LIST" {
+                    if listing {
                         format!("{} {}", i + 1, m.data.len())
                     } else {
                         // A UID that stays the same across sessions
@@ -313,32 +352,32 @@ impl Pop3 {
                         format!("{} {}", i + 1, m.uid)
                     }
                 };
-                if args.is_empty() {
-                    conn.queue_line("+OK");
-                    for (i, (m, d)) in self.drop.iter().zip(&self.deleted).enumerate() {
-                        if !*d {
-                            conn.queue_line(&item(i, m));
-                        }
+                match scan {
+                    Scan::All => {
+                        let items = self
+                            .drop
+                            .iter()
+                            .zip(&self.deleted)
+                            .enumerate()
+                            .filter(|(_, (_, d))| !**d)
+                            .map(|(i, (m, _))| item(i, m));
+                        ok_multiline(conn, "", &lines(items));
                     }
-                    conn.queue_line(".");
-                } else {
-                    match self.message(args.first()) {
-                        Ok(i) => conn.queue_line(&format!("+OK {}", item(i, &self.drop[i]))),
-                        Err(e) => conn.queue_line(e),
-                    }
+                    Scan::One(n) => match self.message(n) {
+                        Ok(i) => ok(conn, &item(i, &self.drop[i])),
+                        Err(e) => err(conn, e),
+                    },
                 }
             }
-            "RETR" => match self.message(args.first()) {
+            Command::Retr(n) => match self.message(n) {
                 Ok(i) => {
                     let data = self.drop[i].data.clone();
-                    conn.queue_line(&format!("+OK {} octets", data.len()));
-                    conn.queue_dot_terminated(&data);
+                    ok_multiline(conn, &format!("{} octets", data.len()), &data);
                 }
-                Err(e) => conn.queue_line(e),
+                Err(e) => err(conn, e),
             },
-            "TOP" => {
-                let lines = args.get(1).and_then(|n| n.parse::<usize>().ok());
-                match (self.message(args.first()), lines) {
+            Command::Top { message, lines } => {
+                match (self.message(message), lines) {
                     (Ok(i), Some(n)) => {
                         let data = self.drop[i].data.clone();
                         // The header, the blank line, then n body lines.
@@ -347,28 +386,27 @@ impl Pop3 {
                             .unwrap_or(data.len());
                         let body_end = data[split..]
                             .split_inclusive(|b| *b == b'\n')
-                            .take(n)
+                            .take(usize::try_from(n).unwrap_or(usize::MAX))
                             .map(<[u8]>::len)
                             .sum::<usize>();
-                        conn.queue_line("+OK top of message follows");
-                        conn.queue_dot_terminated(&data[..split + body_end]);
+                        ok_multiline(conn, "top of message follows", &data[..split + body_end]);
                     }
-                    (Err(e), _) => conn.queue_line(e),
-                    (_, None) => conn.queue_line("-ERR syntax: TOP msg n"),
+                    (Err(e), _) => err(conn, e),
+                    (_, None) => err(conn, "syntax: TOP msg n"),
                 }
             }
-            "DELE" => match self.message(args.first()) {
+            Command::Dele(n) => match self.message(n) {
                 Ok(i) => {
                     self.deleted[i] = true;
-                    conn.queue_line(&format!("+OK message {} deleted", i + 1));
+                    ok(conn, &format!("message {} deleted", i + 1));
                 }
-                Err(e) => conn.queue_line(e),
+                Err(e) => err(conn, e),
             },
-            "RSET" => {
+            Command::Rset => {
                 self.deleted.iter_mut().for_each(|d| *d = false);
-                conn.queue_line(&format!("+OK maildrop has {} messages", self.drop.len()));
+                ok(conn, &format!("maildrop has {} messages", self.drop.len()));
             }
-            _ => conn.queue_line("-ERR unknown command"),
+            _ => err(conn, "unknown command"),
         }
     }
 
@@ -388,15 +426,93 @@ impl Pop3 {
             let n = uids.len();
             let r = tokio::task::spawn_blocking(move || store.remove(&user, INBOX, &uids)).await;
             match r {
-                Ok(Ok(())) => conn.queue_line(&format!(
-                    "+OK {} POP3 server signing off ({n} deleted)",
-                    self.host.name
-                )),
-                _ => conn.queue_line("-ERR some deleted messages not removed"),
+                Ok(Ok(())) => ok(
+                    conn,
+                    &format!("{} POP3 server signing off ({n} deleted)", self.host.name),
+                ),
+                _ => err(conn, "some deleted messages not removed"),
             }
         } else {
-            conn.queue_line(&format!("+OK {} POP3 server signing off", self.host.name));
+            ok(conn, &format!("{} POP3 server signing off", self.host.name));
         }
         conn.flush().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::host::Policy;
+    use crate::world::store::Store;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A POP3 server for bob (password in clear allowed) holding `messages`.
+    async fn server(messages: &[&[u8]]) -> std::net::SocketAddr {
+        let store = Store::in_memory();
+        store.ensure_user("bob").unwrap();
+        for m in messages {
+            store
+                .deliver("bob", INBOX, m, &Default::default(), 0)
+                .unwrap();
+        }
+        let policy = Policy {
+            plaintext_auth: true,
+            ..Policy::default()
+        };
+        let host = Host::for_tests(store, policy);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (socket, _) = listener.accept().await.unwrap();
+                let conn = LineConn::server(socket, &host.recorder).unwrap();
+                tokio::spawn(run_session(conn, host.clone()));
+            }
+        });
+        addr
+    }
+
+    /// Send `input` pipelined, return everything the server said.
+    async fn exchange(addr: std::net::SocketAddr, input: &[u8]) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(input).await.unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_session_in_the_grammar_of_rfc_1939() {
+        let addr = server(&[b"Subject: a\r\n\r\n.dot\r\n"]).await;
+        let out = exchange(
+            addr,
+            b"CAPA\r\nUSER bob\r\nPASS hungry\r\nLIST\r\nRETR 1\r\nTOP 1 0\r\nRETR x\r\nQUIT\r\n",
+        )
+        .await;
+        let after_greeting = &out[out.find("\r\n").unwrap() + 2..];
+        assert_eq!(
+            after_greeting,
+            "+OK Capability list follows\r\nTOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\nPIPELINING\r\nAUTH-RESP-CODE\r\nSASL PLAIN\r\nIMPLEMENTATION mailscope\r\n.\r\n\
++OK send PASS\r\n\
++OK bob's maildrop has 1 message (20 octets)\r\n\
++OK\r\n1 20\r\n.\r\n\
++OK 20 octets\r\nSubject: a\r\n\r\n..dot\r\n.\r\n\
++OK top of message follows\r\nSubject: a\r\n\r\n.\r\n\
+-ERR syntax: message number needed\r\n\
++OK hamburger.edu POP3 server signing off (0 deleted)\r\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_message_with_bare_lf_goes_out_in_crlf_lines() {
+        // Stored as a BDAT chunk or an IMAP APPEND may hold it. Sent as it
+        // is, its last line would end in a bare LF and the final "." would
+        // not be <CRLF>.<CRLF> (RFC 1939 §3 wants CRLF lines anyway).
+        let addr = server(&[b"Subject: lf\n\nhi\n.\n"]).await;
+        let out = exchange(addr, b"USER bob\r\nPASS hungry\r\nRETR 1\r\nQUIT\r\n").await;
+        assert!(
+            out.contains("+OK 18 octets\r\nSubject: lf\r\n\r\nhi\r\n..\r\n.\r\n+OK"),
+            "{out}"
+        );
     }
 }

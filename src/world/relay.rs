@@ -24,10 +24,11 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::client::{self, SmtpReply};
+use super::client;
 use super::dns;
 use super::host::Host;
 use super::store::{INBOX, Queued, unix_now};
+use crate::proto::smtp::{Command, EnhancedStatus, Path, Reply, domain_of};
 
 /// After this many temporary failures the message is bounced.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -82,10 +83,7 @@ pub async fn run(host: Arc<Host>, settings: RelaySettings, wake: Arc<Notify>) {
 async fn attempt(host: &Arc<Host>, settings: &RelaySettings, q: Queued) {
     let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &q.rcpt_to {
-        let domain = r
-            .rsplit_once('@')
-            .map(|(_, d)| d.to_ascii_lowercase())
-            .unwrap_or_default();
+        let domain = domain_of(r).unwrap_or_default();
         by_domain.entry(domain).or_default().push(r.clone());
     }
     let mut retry = Vec::new();
@@ -134,11 +132,11 @@ async fn attempt(host: &Arc<Host>, settings: &RelaySettings, q: Queued) {
     }
 }
 
-fn classify(reply: &SmtpReply) -> Outcome {
+fn classify(reply: &Reply) -> Outcome {
     match reply.code {
         200..=399 => Outcome::Delivered,
-        400..=499 => Outcome::Temporary(reply.text()),
-        _ => Outcome::Permanent(reply.text()),
+        400..=499 => Outcome::Temporary(reply.summary()),
+        _ => Outcome::Permanent(reply.summary()),
     }
 }
 
@@ -177,28 +175,30 @@ async fn deliver_domain(
         let o = classify(&greeting);
         return Ok(rcpts.iter().map(|r| (r.clone(), o.clone())).collect());
     }
-    let mut ehlo = client::smtp(&mut conn, &format!("EHLO {}", host.name)).await?;
+    let hello = Command::Ehlo(host.name.clone());
+    let mut ehlo = client::smtp(&mut conn, &hello).await?;
     if ehlo.has_extension("STARTTLS") {
-        let r = client::smtp(&mut conn, "STARTTLS").await?;
+        let r = client::smtp(&mut conn, &Command::Starttls).await?;
         if r.code == 220 {
             conn.connect_tls(settings.tls.clone(), &exchange).await?;
-            ehlo = client::smtp(&mut conn, &format!("EHLO {}", host.name)).await?;
+            ehlo = client::smtp(&mut conn, &hello).await?;
         }
     }
     if !ehlo.is_positive() {
         let o = classify(&ehlo);
         return Ok(rcpts.iter().map(|r| (r.clone(), o.clone())).collect());
     }
-    let mail = client::smtp(&mut conn, &format!("MAIL FROM:<{}>", q.mail_from)).await?;
+    let from = Command::Mail(Some(Path::new(&q.mail_from)));
+    let mail = client::smtp(&mut conn, &from).await?;
     if !mail.is_positive() {
         let o = classify(&mail);
-        let _ = client::smtp(&mut conn, "QUIT").await;
+        let _ = client::smtp(&mut conn, &Command::Quit).await;
         return Ok(rcpts.iter().map(|r| (r.clone(), o.clone())).collect());
     }
     let mut outcomes = Vec::new();
     let mut accepted = Vec::new();
     for r in rcpts {
-        let reply = client::smtp(&mut conn, &format!("RCPT TO:<{r}>")).await?;
+        let reply = client::smtp(&mut conn, &Command::Rcpt(Some(Path::new(r)))).await?;
         if reply.is_positive() {
             accepted.push(r.clone());
         } else {
@@ -206,10 +206,10 @@ async fn deliver_domain(
         }
     }
     if accepted.is_empty() {
-        let _ = client::smtp(&mut conn, "QUIT").await;
+        let _ = client::smtp(&mut conn, &Command::Quit).await;
         return Ok(outcomes);
     }
-    let data = client::smtp(&mut conn, "DATA").await?;
+    let data = client::smtp(&mut conn, &Command::Data).await?;
     let final_reply = if data.code == 354 {
         client::smtp_data(&mut conn, &q.data).await?
     } else {
@@ -217,16 +217,18 @@ async fn deliver_domain(
     };
     let o = classify(&final_reply);
     outcomes.extend(accepted.into_iter().map(|r| (r, o.clone())));
-    let _ = client::smtp(&mut conn, "QUIT").await;
+    let _ = client::smtp(&mut conn, &Command::Quit).await;
     let _ = conn.shutdown().await;
     Ok(outcomes)
 }
 
-/// The enhanced status code inside a reply text like "550 5.1.1 …".
-fn status_of(why: &str) -> &str {
+/// The enhanced status code (RFC 3463) inside a reply text like
+/// "550 5.1.1 …", for the DSN's Status field; 5.0.0 when there is none.
+fn status_of(why: &str) -> String {
     why.split_whitespace()
-        .find(|w| w.split('.').count() == 3 && w.starts_with(['4', '5']))
-        .unwrap_or("5.0.0")
+        .filter_map(EnhancedStatus::parse)
+        .find(|s| s.class != 2)
+        .map_or("5.0.0".to_string(), |s| s.to_string())
 }
 
 /// Send a delivery status notification (RFC 3464) to the sender:

@@ -25,6 +25,10 @@ use super::conn::{Line, LineConn};
 use super::host::{Host, b64, decode_plain, hmac_md5, unb64};
 use super::store::INBOX;
 use crate::mail::hex;
+use crate::proto::dot::{DotLine, Unstuffer};
+use crate::proto::lines::Ending;
+use crate::proto::smtp::command::split_verb;
+use crate::proto::smtp::{Bdat, Command, Path, Reply, domain_of};
 
 /// Which port the session arrived on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,23 +73,35 @@ enum Flow {
     Quit,
 }
 
-/// Read one line, first sending what is queued when the client has no
-/// more pipelined commands waiting (RFC 2920 §3.2: the server may batch
-/// replies, but must flush before it would wait for input).
+/// Queue a reply, written by the grammar the analyzer reads
+/// (`proto::smtp::Reply`, RFC 5321 §4.2).
+fn send(conn: &mut LineConn, reply: &Reply) {
+    conn.queue_with(|out| reply.emit(out));
+}
+
+/// Queue a one-line reply: `reply(conn, 250, "2.1.0 Sender OK")`.
+fn reply(conn: &mut LineConn, code: u16, text: &str) {
+    send(conn, &Reply::new(code, text));
+}
+
+/// Read one line (and how it ended), first sending what is queued when the
+/// client has no more pipelined commands waiting (RFC 2920 §3.2: the server
+/// may batch replies, but must flush before it would wait for input).
 async fn next_line(
     conn: &mut LineConn,
     host: &Host,
     limit: usize,
-) -> std::io::Result<Option<Line>> {
+) -> std::io::Result<Option<(Line, Ending)>> {
     if conn.buffered() == 0 {
         conn.flush().await?;
     }
-    match tokio::time::timeout(host.policy.idle_timeout, conn.read_line(limit)).await {
+    match tokio::time::timeout(host.policy.idle_timeout, conn.read_line_ending(limit)).await {
         Ok(r) => r,
         Err(_) => {
             // RFC 5321 §4.5.3.2: servers time out idle clients (5 minutes).
-            conn.send_line(&format!("421 4.4.2 {} Error: timeout exceeded", host.name))
-                .await?;
+            let why = format!("4.4.2 {} Error: timeout exceeded", host.name);
+            reply(conn, 421, &why);
+            conn.flush().await?;
             Ok(None)
         }
     }
@@ -104,7 +120,7 @@ pub async fn run_session(
         .map(|a| a.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     host.log(format_args!("SMTP session from {client_ip} ({service:?})"));
-    conn.queue_line(&format!("220 {} ESMTP mailscope", host.name));
+    reply(&mut conn, 220, &format!("{} ESMTP mailscope", host.name));
     let mut s = Session {
         host: host.clone(),
         service,
@@ -117,86 +133,92 @@ pub async fn run_session(
     };
     let mut commands = 0usize;
     loop {
-        let Some(line) = next_line(&mut conn, &host, host.policy.max_command_line).await? else {
+        let Some((line, ending)) =
+            next_line(&mut conn, &host, host.policy.max_command_line).await?
+        else {
             host.log(format_args!("{client_ip} went away"));
             return Ok(());
         };
         commands += 1;
         if commands > host.policy.max_commands {
-            conn.send_line("421 4.7.0 Too many commands in one session, closing")
-                .await?;
+            reply(
+                &mut conn,
+                421,
+                "4.7.0 Too many commands in one session, closing",
+            );
+            conn.flush().await?;
             return conn.shutdown().await;
         }
         let Line::Text(line) = line else {
-            conn.queue_line("500 5.5.2 Line too long");
+            reply(&mut conn, 500, "5.5.2 Line too long");
             continue;
         };
-        let line = String::from_utf8_lossy(&line).into_owned();
-        match s.command(&mut conn, &line).await? {
+        match s.command(&mut conn, &line, ending).await? {
             Flow::Continue => {}
             Flow::Quit => return conn.shutdown().await,
         }
     }
 }
 
-/// The address inside `FROM:<…>` / `TO:<…>`, and the parameters after it.
-fn parse_path<'a>(arg: &'a str, keyword: &str) -> Option<(String, &'a str)> {
-    let rest = arg.get(..keyword.len())?;
-    if !rest.eq_ignore_ascii_case(keyword) {
-        return None;
-    }
-    let rest = arg[keyword.len()..].trim_start();
-    let rest = rest.strip_prefix('<')?;
-    let end = rest.find('>')?;
-    let addr = rest[..end].trim();
-    // A source route (`<@a,@b:user@c>`, RFC 5321 §4.1.2) is ignored.
-    let addr = addr.rsplit(':').next().unwrap_or(addr);
-    if addr.chars().any(|c| c.is_control() || c == ' ') {
-        return None;
-    }
-    Some((addr.to_string(), rest[end + 1..].trim()))
-}
-
-fn domain_of(addr: &str) -> Option<&str> {
-    addr.rsplit_once('@').map(|(_, d)| d)
-}
-
 impl Session {
-    async fn command(&mut self, conn: &mut LineConn, line: &str) -> std::io::Result<Flow> {
-        let (verb, arg) = match line.split_once(' ') {
-            Some((v, a)) => (v.to_ascii_uppercase(), a.trim()),
-            None => (line.trim().to_ascii_uppercase(), ""),
-        };
-        match verb.as_str() {
-            "HELO" | "EHLO" => self.hello(conn, &verb, arg),
-            "MAIL" => self.mail(conn, arg),
-            "RCPT" => self.rcpt(conn, arg),
-            "DATA" => return self.data(conn, arg).await,
-            "BDAT" => return self.bdat(conn, arg).await,
-            "RSET" => {
+    /// One command line (`ending`: how it ended, for DATA).
+    async fn command(
+        &mut self,
+        conn: &mut LineConn,
+        line: &[u8],
+        ending: Ending,
+    ) -> std::io::Result<Flow> {
+        let text = String::from_utf8_lossy(line);
+        // DATA and STARTTLS take no argument; the grammar reads them
+        // leniently, the server refuses one.
+        let (_, argument) = split_verb(&text);
+        match Command::parse(line) {
+            Command::Helo(arg) => self.hello(conn, "HELO", &arg),
+            Command::Ehlo(arg) => self.hello(conn, "EHLO", &arg),
+            Command::Mail(path) => self.mail(conn, path),
+            Command::Rcpt(path) => self.rcpt(conn, path),
+            Command::Data => return self.data(conn, argument, ending).await,
+            Command::Bdat(bdat) => return self.bdat(conn, bdat).await,
+            Command::Rset => {
                 self.tx = Transaction::default();
-                conn.queue_line("250 2.0.0 OK");
+                reply(conn, 250, "2.0.0 OK");
             }
-            "NOOP" => conn.queue_line("250 2.0.0 OK"),
-            "QUIT" => {
-                conn.queue_line(&format!("221 2.0.0 {} closing connection", self.host.name));
+            Command::Noop(_) => reply(conn, 250, "2.0.0 OK"),
+            Command::Quit => {
+                let bye = format!("2.0.0 {} closing connection", self.host.name);
+                reply(conn, 221, &bye);
                 return Ok(Flow::Quit);
             }
             // Confirming which users exist helps spammers; like most
             // servers we neither confirm nor deny (RFC 5321 §3.5.3).
-            "VRFY" => conn.queue_line(
-                "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery",
+            Command::Vrfy(_) => reply(
+                conn,
+                252,
+                "2.5.2 Cannot VRFY user, but will accept message and attempt delivery",
             ),
-            "EXPN" => conn.queue_line("502 5.5.1 EXPN not available"),
-            "HELP" => {
-                conn.queue_line("214-2.0.0 Commands supported:");
-                conn.queue_line("214-2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT");
-                conn.queue_line("214-2.0.0   VRFY HELP STARTTLS AUTH");
-                conn.queue_line("214 2.0.0 See RFC 5321 for details");
-            }
-            "STARTTLS" => return self.starttls(conn, arg).await,
-            "AUTH" => return self.auth(conn, arg).await,
-            _ => conn.queue_line("500 5.5.1 Command not recognized"),
+            Command::Expn(_) => reply(conn, 502, "5.5.1 EXPN not available"),
+            Command::Help(_) => send(
+                conn,
+                &Reply::multiline(
+                    214,
+                    [
+                        "2.0.0 Commands supported:",
+                        "2.0.0   HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT",
+                        "2.0.0   VRFY HELP STARTTLS AUTH",
+                        "2.0.0 See RFC 5321 for details",
+                    ],
+                ),
+            ),
+            Command::Starttls => return self.starttls(conn, argument).await,
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => return self.auth(conn, &mechanism, initial_response).await,
+            Command::Etrn(_)
+            | Command::Atrn(_)
+            | Command::Turn
+            | Command::Extension(_)
+            | Command::Unknown(_) => reply(conn, 500, "5.5.1 Command not recognized"),
         }
         Ok(Flow::Continue)
     }
@@ -214,7 +236,7 @@ impl Session {
 
     fn hello(&mut self, conn: &mut LineConn, verb: &str, arg: &str) {
         if arg.is_empty() {
-            conn.queue_line(&format!("501 5.5.4 Syntax: {verb} hostname"));
+            reply(conn, 501, &format!("5.5.4 Syntax: {verb} hostname"));
             return;
         }
         // A new HELO/EHLO resets the transaction (RFC 5321 §4.1.4).
@@ -223,129 +245,140 @@ impl Session {
         self.esmtp = verb == "EHLO";
         let greet = format!("{} Hello {} [{}]", self.host.name, arg, self.client_ip);
         if !self.esmtp {
-            conn.queue_line(&format!("250 {greet}"));
+            reply(conn, 250, &greet);
             return;
         }
-        let mut ext = vec![
+        // RFC 5321 §4.1.1.1: the greeting, then one extension a line.
+        let mut lines = vec![
+            greet,
             "PIPELINING".to_string(),
             format!("SIZE {}", self.host.policy.max_message),
             "8BITMIME".to_string(),
         ];
         if self.host.tls.is_some() && !conn.is_tls() {
-            ext.push("STARTTLS".into());
+            lines.push("STARTTLS".into());
         }
         if self.user.is_none() {
-            ext.push(format!("AUTH {}", self.mechanisms(conn.is_tls())));
+            lines.push(format!("AUTH {}", self.mechanisms(conn.is_tls())));
         }
-        ext.extend(["CHUNKING", "ENHANCEDSTATUSCODES", "HELP"].map(String::from));
-        conn.queue_line(&format!("250-{greet}"));
-        for (i, e) in ext.iter().enumerate() {
-            let sep = if i + 1 == ext.len() { ' ' } else { '-' };
-            conn.queue_line(&format!("250{sep}{e}"));
-        }
+        lines.extend(["CHUNKING", "ENHANCEDSTATUSCODES", "HELP"].map(String::from));
+        send(conn, &Reply::multiline(250, lines));
     }
 
-    fn mail(&mut self, conn: &mut LineConn, arg: &str) {
+    fn mail(&mut self, conn: &mut LineConn, from: Option<Path>) {
         if self.helo.is_none() {
-            conn.queue_line("503 5.5.1 Send HELO/EHLO first");
+            reply(conn, 503, "5.5.1 Send HELO/EHLO first");
             return;
         }
         if self.tx.mail_from.is_some() {
-            conn.queue_line("503 5.5.1 Nested MAIL command");
+            reply(conn, 503, "5.5.1 Nested MAIL command");
             return;
         }
         if self.service == SmtpService::Submission && self.user.is_none() {
-            conn.queue_line("530 5.7.0 Authentication required");
+            reply(conn, 530, "5.7.0 Authentication required");
             return;
         }
-        let Some((from, params)) = parse_path(arg, "FROM:") else {
-            conn.queue_line("501 5.5.4 Syntax: MAIL FROM:<address>");
+        let Some(from) = from.filter(Path::is_well_formed) else {
+            reply(conn, 501, "5.5.4 Syntax: MAIL FROM:<address>");
             return;
         };
-        for p in params.split_whitespace() {
-            let (key, value) = p.split_once('=').unwrap_or((p, ""));
-            match key.to_ascii_uppercase().as_str() {
+        for p in &from.parameters {
+            let value = p.value.as_deref().unwrap_or("");
+            match p.keyword.to_ascii_uppercase().as_str() {
                 "SIZE" => match value.parse::<u64>() {
                     Ok(n) if n > self.host.policy.max_message as u64 => {
-                        conn.queue_line("552 5.3.4 Message size exceeds fixed limit");
+                        reply(conn, 552, "5.3.4 Message size exceeds fixed limit");
                         return;
                     }
                     Ok(_) => {}
                     Err(_) => {
-                        conn.queue_line("501 5.5.4 Bad SIZE parameter");
+                        reply(conn, 501, "5.5.4 Bad SIZE parameter");
                         return;
                     }
                 },
                 "BODY" if ["7BIT", "8BITMIME"].contains(&value.to_ascii_uppercase().as_str()) => {}
                 "AUTH" => {}
                 _ => {
-                    conn.queue_line(&format!("555 5.5.4 Unsupported parameter {key}"));
+                    reply(
+                        conn,
+                        555,
+                        &format!("5.5.4 Unsupported parameter {}", p.keyword),
+                    );
                     return;
                 }
             }
         }
-        self.tx.mail_from = Some(from);
-        conn.queue_line("250 2.1.0 Sender OK");
+        self.tx.mail_from = Some(from.mailbox);
+        reply(conn, 250, "2.1.0 Sender OK");
     }
 
-    fn rcpt(&mut self, conn: &mut LineConn, arg: &str) {
+    fn rcpt(&mut self, conn: &mut LineConn, to: Option<Path>) {
         if self.tx.mail_from.is_none() {
-            conn.queue_line("503 5.5.1 Need MAIL before RCPT");
+            reply(conn, 503, "5.5.1 Need MAIL before RCPT");
             return;
         }
-        let Some((to, _)) = parse_path(arg, "TO:") else {
-            conn.queue_line("501 5.5.4 Syntax: RCPT TO:<address>");
+        let Some(to) = to.filter(Path::is_well_formed).map(|p| p.mailbox) else {
+            reply(conn, 501, "5.5.4 Syntax: RCPT TO:<address>");
             return;
         };
         if self.tx.rcpt_to.len() >= self.host.policy.max_recipients {
-            conn.queue_line("452 4.5.3 Too many recipients");
+            reply(conn, 452, "4.5.3 Too many recipients");
             return;
         }
         let Some(domain) = domain_of(&to) else {
-            conn.queue_line("501 5.1.3 Bad recipient address syntax");
+            reply(conn, 501, "5.1.3 Bad recipient address syntax");
             return;
         };
-        if self.host.is_local_domain(domain) {
+        if self.host.is_local_domain(&domain) {
             if self.host.local_user(&to).is_none() {
-                conn.queue_line(&format!(
-                    "550 5.1.1 <{to}>: Recipient address rejected: User unknown"
-                ));
+                let why = format!("5.1.1 <{to}>: Recipient address rejected: User unknown");
+                reply(conn, 550, &why);
                 return;
             }
         } else if self.user.is_none() && !self.host.policy.open_relay {
-            conn.queue_line(&format!("554 5.7.1 <{to}>: Relay access denied"));
+            reply(conn, 554, &format!("5.7.1 <{to}>: Relay access denied"));
             return;
         }
         self.tx.rcpt_to.push(to);
-        conn.queue_line("250 2.1.5 Recipient OK");
+        reply(conn, 250, "2.1.5 Recipient OK");
     }
 
     /// Checks shared by DATA and BDAT; `None` when the transaction may go on.
-    fn ready_for_content(&self) -> Option<&'static str> {
+    fn ready_for_content(&self) -> Option<Reply> {
         if self.tx.mail_from.is_none() {
-            Some("503 5.5.1 Need MAIL command")
+            Some(Reply::new(503, "5.5.1 Need MAIL command"))
         } else if self.tx.rcpt_to.is_empty() {
-            Some("554 5.5.1 No valid recipients")
+            Some(Reply::new(554, "5.5.1 No valid recipients"))
         } else {
             None
         }
     }
 
-    async fn data(&mut self, conn: &mut LineConn, arg: &str) -> std::io::Result<Flow> {
+    /// DATA (RFC 5321 §4.1.1.4); `ending` is how the DATA line ended.
+    async fn data(
+        &mut self,
+        conn: &mut LineConn,
+        arg: &str,
+        ending: Ending,
+    ) -> std::io::Result<Flow> {
         if !arg.is_empty() {
-            conn.queue_line("501 5.5.4 Syntax: DATA");
+            reply(conn, 501, "5.5.4 Syntax: DATA");
             return Ok(Flow::Continue);
         }
         if let Some(err) = self.ready_for_content() {
-            conn.queue_line(err);
+            send(conn, &err);
             return Ok(Flow::Continue);
         }
-        conn.queue_line("354 End data with <CR><LF>.<CR><LF>");
+        reply(conn, 354, "End data with <CR><LF>.<CR><LF>");
         let max = self.host.policy.max_message;
         let mut body = Vec::new();
         let (mut too_big, mut too_long) = (false, false);
+        // The one end rule of the analyzer too: only <CRLF>.<CRLF> ends the
+        // message; a lone "." with a bare LF is text (`proto::dot`).
+        let mut dot = Unstuffer::after(ending);
         loop {
-            let Some(line) = next_line(conn, &self.host, self.host.policy.max_text_line).await?
+            let Some((line, ending)) =
+                next_line(conn, &self.host, self.host.policy.max_text_line).await?
             else {
                 // The client vanished before the final dot: nothing is kept
                 // (RFC 5321 §3.8: the transaction is aborted).
@@ -356,54 +389,54 @@ impl Session {
                 ));
                 return Ok(Flow::Quit);
             };
-            let Line::Text(mut line) = line else {
+            let Line::Text(line) = line else {
                 too_long = true;
+                // Dropped, but it still ended where it ended.
+                dot.line(b"", ending);
                 continue;
             };
-            if line == b"." {
-                break;
-            }
-            // Transparency (RFC 5321 §4.5.2): a leading dot was doubled.
-            if line.first() == Some(&b'.') {
-                line.remove(0);
-            }
-            if body.len() + line.len() + 2 > max {
+            let text = match dot.line(&line, ending) {
+                DotLine::End => break,
+                DotLine::Text(text) | DotLine::BareLfDot(text) => text,
+            };
+            if body.len() + text.len() + 2 > max {
                 too_big = true;
                 continue;
             }
-            body.extend_from_slice(&line);
+            // Stored with CRLF line ends, whatever the client used.
+            body.extend_from_slice(text);
             body.extend_from_slice(b"\r\n");
         }
         let tx = std::mem::take(&mut self.tx);
         if too_big {
-            conn.queue_line("552 5.3.4 Message size exceeds fixed limit");
+            reply(conn, 552, "5.3.4 Message size exceeds fixed limit");
         } else if too_long {
-            conn.queue_line(
-                "554 5.6.0 Message has a line longer than 1000 octets (RFC 5321 §4.5.3.1.6)",
+            reply(
+                conn,
+                554,
+                "5.6.0 Message has a line longer than 1000 octets (RFC 5321 §4.5.3.1.6)",
             );
         } else {
-            let reply = self.accept(tx, body, conn.is_tls()).await;
-            conn.queue_line(&reply);
+            let answer = self.accept(tx, body, conn.is_tls()).await;
+            send(conn, &answer);
         }
         Ok(Flow::Continue)
     }
 
-    async fn bdat(&mut self, conn: &mut LineConn, arg: &str) -> std::io::Result<Flow> {
-        let mut words = arg.split_whitespace();
-        let size = words.next().and_then(|n| n.parse::<u64>().ok());
-        let last = match words.next() {
-            None => false,
-            Some(w) if w.eq_ignore_ascii_case("LAST") => true,
-            Some(_) => {
-                conn.queue_line("501 5.5.4 Syntax: BDAT size [LAST]");
+    /// BDAT (RFC 3030): a chunk of counted bytes.
+    async fn bdat(&mut self, conn: &mut LineConn, bdat: Bdat) -> std::io::Result<Flow> {
+        let (size, last) = match bdat {
+            Bdat::Chunk { size, last } => (size, last),
+            Bdat::BadEndMarker => {
+                reply(conn, 501, "5.5.4 Syntax: BDAT size [LAST]");
                 return Ok(Flow::Continue);
             }
-        };
-        let Some(size) = size else {
-            // Without a valid size we cannot know where the chunk ends:
-            // the only safe answer is to close (RFC 3030 §4.2).
-            conn.queue_line("501 5.5.4 Syntax: BDAT size [LAST]; closing");
-            return Ok(Flow::Quit);
+            Bdat::NoSize => {
+                // Without a valid size we cannot know where the chunk ends:
+                // the only safe answer is to close (RFC 3030 §4.2).
+                reply(conn, 501, "5.5.4 Syntax: BDAT size [LAST]; closing");
+                return Ok(Flow::Quit);
+            }
         };
         let refused = self.ready_for_content();
         let max = self.host.policy.max_message as u64;
@@ -430,20 +463,20 @@ impl Session {
             }
         }
         if let Some(err) = refused {
-            conn.queue_line(err);
+            send(conn, &err);
             return Ok(Flow::Continue);
         }
         if !last {
-            conn.queue_line(&format!("250 2.0.0 {size} octets received"));
+            reply(conn, 250, &format!("2.0.0 {size} octets received"));
             return Ok(Flow::Continue);
         }
         let mut tx = std::mem::take(&mut self.tx);
         if tx.chunk_overflow {
-            conn.queue_line("552 5.3.4 Message size exceeds fixed limit");
+            reply(conn, 552, "5.3.4 Message size exceeds fixed limit");
         } else {
             let body = std::mem::take(&mut tx.chunks);
-            let reply = self.accept(tx, body, conn.is_tls()).await;
-            conn.queue_line(&reply);
+            let answer = self.accept(tx, body, conn.is_tls()).await;
+            send(conn, &answer);
         }
         Ok(Flow::Continue)
     }
@@ -465,8 +498,8 @@ impl Session {
     }
 
     /// Take responsibility for the message: store it for local users,
-    /// queue it for the others. Returns the reply line.
-    async fn accept(&mut self, tx: Transaction, body: Vec<u8>, tls: bool) -> String {
+    /// queue it for the others. Returns the reply.
+    async fn accept(&mut self, tx: Transaction, body: Vec<u8>, tls: bool) -> Reply {
         let id = next_id();
         let from = tx.mail_from.unwrap_or_default();
         let now = super::store::unix_now();
@@ -524,23 +557,23 @@ impl Session {
                     "accepted {id} from <{from}> for {} recipient(s)",
                     tx.rcpt_to.len()
                 ));
-                format!("250 2.0.0 Ok: queued as {id}")
+                Reply::new(250, &format!("2.0.0 Ok: queued as {id}"))
             }
             Ok(Err(e)) => {
                 self.host.log(format_args!("storing {id} failed: {e}"));
-                "451 4.3.0 Error: local storage failed, try again later".into()
+                Reply::new(451, "4.3.0 Error: local storage failed, try again later")
             }
-            Err(_) => "451 4.3.0 Error: internal failure, try again later".into(),
+            Err(_) => Reply::new(451, "4.3.0 Error: internal failure, try again later"),
         }
     }
 
     async fn starttls(&mut self, conn: &mut LineConn, arg: &str) -> std::io::Result<Flow> {
         if !arg.is_empty() {
-            conn.queue_line("501 5.5.4 Syntax: STARTTLS");
+            reply(conn, 501, "5.5.4 Syntax: STARTTLS");
         } else if conn.is_tls() {
-            conn.queue_line("503 5.5.1 TLS already active");
+            reply(conn, 503, "5.5.1 TLS already active");
         } else if let Some(acceptor) = self.host.tls.clone() {
-            conn.queue_line("220 2.0.0 Ready to start TLS");
+            reply(conn, 220, "2.0.0 Ready to start TLS");
             if let Err(e) = conn.accept_tls(&acceptor).await {
                 self.host.log(format_args!(
                     "TLS handshake with {} failed: {e}",
@@ -554,7 +587,7 @@ impl Session {
             self.user = None;
             self.tx = Transaction::default();
         } else {
-            conn.queue_line("454 4.7.0 TLS not available");
+            reply(conn, 454, "4.7.0 TLS not available");
         }
         Ok(Flow::Continue)
     }
@@ -566,9 +599,9 @@ impl Session {
         conn: &mut LineConn,
         challenge: &str,
     ) -> std::io::Result<Option<String>> {
-        conn.queue_line(&format!("334 {challenge}"));
+        reply(conn, 334, challenge);
         match next_line(conn, &self.host, self.host.policy.max_command_line).await? {
-            Some(Line::Text(t)) => {
+            Some((Line::Text(t), _)) => {
                 let t = String::from_utf8_lossy(&t).trim().to_string();
                 Ok(if t == "*" { None } else { Some(t) })
             }
@@ -576,20 +609,28 @@ impl Session {
         }
     }
 
-    async fn auth(&mut self, conn: &mut LineConn, arg: &str) -> std::io::Result<Flow> {
-        let mut words = arg.split_whitespace();
-        let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
-        let initial = words.next().map(str::to_string);
+    /// AUTH (RFC 4954 §4) with the mechanism and initial response sent.
+    async fn auth(
+        &mut self,
+        conn: &mut LineConn,
+        mechanism: &str,
+        initial: Option<String>,
+    ) -> std::io::Result<Flow> {
+        let mechanism = mechanism.to_ascii_uppercase();
         if self.user.is_some() {
-            conn.queue_line("503 5.5.1 Already authenticated");
+            reply(conn, 503, "5.5.1 Already authenticated");
             return Ok(Flow::Continue);
         }
         if self.tx.mail_from.is_some() {
-            conn.queue_line("503 5.5.1 AUTH not allowed during a mail transaction");
+            reply(
+                conn,
+                503,
+                "5.5.1 AUTH not allowed during a mail transaction",
+            );
             return Ok(Flow::Continue);
         }
         if self.helo.is_none() {
-            conn.queue_line("503 5.5.1 Send EHLO first");
+            reply(conn, 503, "5.5.1 Send EHLO first");
             return Ok(Flow::Continue);
         }
         if !self
@@ -598,16 +639,22 @@ impl Session {
             .any(|m| m == mechanism)
         {
             if ["PLAIN", "LOGIN"].contains(&mechanism.as_str()) {
-                conn.queue_line(
-                    "538 5.7.11 Encryption required for requested authentication mechanism",
+                reply(
+                    conn,
+                    538,
+                    "5.7.11 Encryption required for requested authentication mechanism",
                 );
             } else {
-                conn.queue_line("504 5.5.4 Unrecognized authentication type");
+                reply(conn, 504, "5.5.4 Unrecognized authentication type");
             }
             return Ok(Flow::Continue);
         }
         if self.host.throttle.locked(self.client_ip) {
-            conn.queue_line("454 4.7.0 Too many authentication failures, try again later");
+            reply(
+                conn,
+                454,
+                "4.7.0 Too many authentication failures, try again later",
+            );
             return Ok(Flow::Continue);
         }
         let verified: Option<String> = match mechanism.as_str() {
@@ -618,7 +665,7 @@ impl Session {
                     _ => self.sasl_line(conn, "").await?,
                 };
                 let Some(response) = response else {
-                    conn.queue_line("501 5.7.0 Authentication cancelled");
+                    reply(conn, 501, "5.7.0 Authentication cancelled");
                     return Ok(Flow::Continue);
                 };
                 decode_plain(&response)
@@ -637,7 +684,7 @@ impl Session {
                     None => None,
                 };
                 let (Some(user), Some(pass)) = (user, pass) else {
-                    conn.queue_line("501 5.7.0 Authentication cancelled");
+                    reply(conn, 501, "5.7.0 Authentication cancelled");
                     return Ok(Flow::Continue);
                 };
                 let user = unb64(&user).and_then(|u| String::from_utf8(u).ok());
@@ -657,7 +704,7 @@ impl Session {
                     self.host.name
                 );
                 let Some(response) = self.sasl_line(conn, &b64(challenge.as_bytes())).await? else {
-                    conn.queue_line("501 5.7.0 Authentication cancelled");
+                    reply(conn, 501, "5.7.0 Authentication cancelled");
                     return Ok(Flow::Continue);
                 };
                 let text = unb64(&response).and_then(|r| String::from_utf8(r).ok());
@@ -677,7 +724,7 @@ impl Session {
                     self.client_ip
                 ));
                 self.user = Some(user);
-                conn.queue_line("235 2.7.0 Authentication successful");
+                reply(conn, 235, "2.7.0 Authentication successful");
             }
             None => {
                 let delay = self.host.throttle.failed(self.client_ip);
@@ -685,7 +732,7 @@ impl Session {
                     .log(format_args!("{} failed AUTH {mechanism}", self.client_ip));
                 conn.flush().await?;
                 tokio::time::sleep(delay).await;
-                conn.queue_line("535 5.7.8 Authentication credentials invalid");
+                reply(conn, 535, "5.7.8 Authentication credentials invalid");
             }
         }
         Ok(Flow::Continue)
@@ -695,8 +742,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::host::{Accounts, AuthThrottle, Policy};
-    use crate::world::recorder::Recorder;
+    use crate::world::host::Policy;
     use crate::world::store::Store;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -704,17 +750,7 @@ mod tests {
     async fn server(policy: Policy) -> (std::net::SocketAddr, Arc<Host>) {
         let store = Store::in_memory();
         store.ensure_user("bob").unwrap();
-        let host = Arc::new(Host {
-            name: "hamburger.edu".into(),
-            domains: vec!["hamburger.edu".into()],
-            accounts: Accounts::new(&[("bob", "hungry")]),
-            store,
-            tls: None,
-            policy,
-            recorder: Recorder::new(),
-            throttle: AuthThrottle::default(),
-            log_sessions: false,
-        });
+        let host = Host::for_tests(store, policy);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let h = host.clone();
@@ -851,18 +887,53 @@ mod tests {
         assert!(inbox(&host).is_empty());
     }
 
-    #[test]
-    fn paths_parse() {
-        assert_eq!(
-            parse_path("FROM:<alice@crepes.fr> SIZE=100", "FROM:"),
-            Some(("alice@crepes.fr".into(), "SIZE=100"))
+    #[tokio::test]
+    async fn only_crlf_dot_crlf_ends_data_so_nothing_is_smuggled() {
+        // SMTP smuggling: a lone "." between bare LFs, then a second
+        // transaction inside the message. The old DATA loop (and servers
+        // like it) ended the message at <LF>.<LF> and ran the forged MAIL
+        // FROM as a command; the one end rule (`proto::dot`) reads it as
+        // text of the first message.
+        let (addr, host) = server(Policy::default()).await;
+        let replies = exchange(
+            addr,
+            b"EHLO nc\r\nMAIL FROM:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: s\r\n\r\nhi\n.\nMAIL FROM:<eve@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: forged\r\n\r\n.\r\nQUIT\r\n",
+        )
+        .await;
+        let after_ehlo: Vec<&str> = replies
+            .iter()
+            .skip_while(|l| l.starts_with("250-") || l.starts_with("220"))
+            .skip(1)
+            .map(|l| &l[..4])
+            .collect();
+        assert_eq!(after_ehlo, ["250 ", "250 ", "354 ", "250 ", "221 "]);
+        let inbox = inbox(&host);
+        assert_eq!(inbox.len(), 1);
+        assert!(
+            inbox[0].ends_with(
+                b"Subject: s\r\n\r\nhi\r\n.\r\nMAIL FROM:<eve@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: forged\r\n\r\n"
+            ),
+            "{}",
+            String::from_utf8_lossy(&inbox[0])
         );
-        assert_eq!(parse_path("from: <>", "FROM:"), Some((String::new(), "")));
+    }
+
+    #[tokio::test]
+    async fn bdat_with_words_after_last_is_refused() {
+        // RFC 3030 §4: "BDAT" SP chunk-size [SP end-marker]; nothing else.
+        let (addr, _) = server(Policy::default()).await;
+        let replies = exchange(
+            addr,
+            b"EHLO nc\r\nMAIL FROM:<a@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nBDAT 2 LAST more\r\nQUIT\r\n",
+        )
+        .await;
+        let tail: Vec<&str> = replies.iter().rev().take(2).map(String::as_str).collect();
         assert_eq!(
-            parse_path("TO:<@relay.example:bob@hamburger.edu>", "TO:"),
-            Some(("bob@hamburger.edu".into(), ""))
+            tail,
+            [
+                "221 2.0.0 hamburger.edu closing connection",
+                "501 5.5.4 Syntax: BDAT size [LAST]"
+            ]
         );
-        assert_eq!(parse_path("TO:bob@hamburger.edu", "TO:"), None);
-        assert_eq!(parse_path("TO:<a b@c>", "TO:"), None);
     }
 }

@@ -321,7 +321,9 @@ impl<'a> Candidate<'a> {
         if needle.is_empty() {
             return present;
         }
-        let Some(m) = self.headers() else { return false };
+        let Some(m) = self.headers() else {
+            return false;
+        };
         let Some(root) = m.parts.first() else {
             return false;
         };

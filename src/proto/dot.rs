@@ -1,0 +1,236 @@
+//! Dot-stuffing: how SMTP DATA (RFC 5321 §4.5.2) and POP3 multi-line
+//! responses (RFC 1939 §3) carry text that ends with a line holding only
+//! a period.
+//!
+//! ```text
+//! sender's text         on the wire            reader's text
+//! Hello                 Hello                  Hello
+//! .signature            ..signature            .signature
+//!                       .                      (end of the data)
+//! ```
+//!
+//! The sender doubles a period that starts a line ([`stuff`]); the reader
+//! removes it and stops at the line that is a lone period ([`Unstuffer`]).
+//! Both sides of the mail world and the analyzer use these two functions,
+//! so there is one definition of the end of the data.
+//!
+//! # The end rule
+//!
+//! Only `<CRLF>.<CRLF>` ends the data: a period between two CRLFs, where
+//! the first CRLF is the end of the previous line (or of the command that
+//! opened the data: DATA, the `+OK` of RETR). RFC 5321 §4.1.1.4 says so,
+//! and §2.3.8 forbids a bare LF as a line ending.
+//!
+//! Readers are lenient about bare LF elsewhere (a line ending in LF is
+//! still a line, and its leading period is still removed), but not here:
+//! a lone period with a bare LF before or after it (`<LF>.<LF>`,
+//! `<CRLF>.<LF>`, `<LF>.<CRLF>`) is reported as
+//! [`DotLine::BareLfDot`] and read as text. Servers that disagree on this
+//! point are what SMTP smuggling exploits (CVE-2023-51764/51765/51766):
+//! one server ends the message at `<LF>.<LF>`, the next reads on, and the
+//! bytes after it become a second, forged message.
+
+use super::lines::Ending;
+
+/// Writes `text` as dot-stuffed lines followed by the terminator `.CRLF`:
+/// every line ends with CRLF (a bare LF becomes CRLF, RFC 5321 §2.3.8; a
+/// last line without ending gets one), and a line that starts with "."
+/// gets a second one, so no line of the text can be taken for the end.
+pub(crate) fn stuff(text: &[u8], out: &mut Vec<u8>) {
+    out.reserve(text.len() + text.len() / 64 + 5);
+    for line in text.split_inclusive(|b| *b == b'\n') {
+        let content = line.strip_suffix(b"\n").unwrap_or(line);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        if content.first() == Some(&b'.') {
+            out.push(b'.');
+        }
+        out.extend_from_slice(content);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+}
+
+/// What one line of dot-stuffed data is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DotLine<'a> {
+    /// Text of the message: the line without its ending, its stuffed
+    /// period removed.
+    Text(&'a [u8]),
+    /// `<CRLF>.<CRLF>`: the end of the data.
+    End,
+    /// A lone period with a bare LF before or after it. It is not the end
+    /// (see the module documentation); the slice is the line as text (the
+    /// period is kept: a sender that stuffs would have sent "..").
+    BareLfDot(&'a [u8]),
+}
+
+/// Reads dot-stuffed data line by line (streaming: it keeps only where
+/// the previous line ended).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Unstuffer {
+    position: Position,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Position {
+    /// At the start of a line; `after_crlf` when the previous line ended
+    /// with CRLF (the first half of `<CRLF>.<CRLF>`).
+    LineStart { after_crlf: bool },
+    /// Inside a line that came in pieces (an over-long line cut by the
+    /// reader): the next piece is not the start of a line.
+    MidLine,
+}
+
+impl Default for Unstuffer {
+    /// As after a command that ended with CRLF.
+    fn default() -> Self {
+        Self::after(Ending::CrLf)
+    }
+}
+
+impl Unstuffer {
+    /// Data that starts after a line (DATA, `+OK …`) ending with `ending`.
+    pub(crate) fn after(ending: Ending) -> Self {
+        let position = match ending {
+            Ending::None => Position::MidLine,
+            _ => Position::LineStart {
+                after_crlf: ending == Ending::CrLf,
+            },
+        };
+        Unstuffer { position }
+    }
+
+    /// The next line (`text` without its ending). A piece of a line
+    /// ([`Ending::None`]) is text as it is, and so is the piece after it.
+    pub(crate) fn line<'a>(&mut self, text: &'a [u8], ending: Ending) -> DotLine<'a> {
+        let at_start = self.position;
+        self.position = match ending {
+            Ending::None => Position::MidLine,
+            _ => Position::LineStart {
+                after_crlf: ending == Ending::CrLf,
+            },
+        };
+        let Position::LineStart { after_crlf } = at_start else {
+            return DotLine::Text(text);
+        };
+        match (text, ending) {
+            (b".", Ending::CrLf) if after_crlf => DotLine::End,
+            (b".", Ending::CrLf | Ending::Lf) => DotLine::BareLfDot(text),
+            // RFC 5321 §4.5.2: "If the first character is a period and
+            // there are other characters on the line, the first character
+            // is deleted." (A lone period cut by the end of the flow has
+            // lost its dot too: it could only have been stuffed or the end.)
+            ([b'.', rest @ ..], _) => DotLine::Text(rest),
+            _ => DotLine::Text(text),
+        }
+    }
+
+    /// Bytes were lost (a gap in the capture): the next line is read as the
+    /// start of a line after a CRLF, since nothing says otherwise.
+    pub(crate) fn gap(&mut self) {
+        *self = Self::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stuffed(text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        stuff(text, &mut out);
+        out
+    }
+
+    /// Reads `wire` as the analyzer's line reader cuts it: the text read
+    /// back and what ended it.
+    fn unstuff(wire: &[u8]) -> (Vec<u8>, Option<&'static str>) {
+        let mut u = Unstuffer::default();
+        let mut text = Vec::new();
+        for line in wire.split_inclusive(|b| *b == b'\n') {
+            let (content, ending) = match line.strip_suffix(b"\n") {
+                Some(l) => match l.strip_suffix(b"\r") {
+                    Some(l) => (l, Ending::CrLf),
+                    None => (l, Ending::Lf),
+                },
+                None => (line, Ending::None),
+            };
+            match u.line(content, ending) {
+                DotLine::End => return (text, Some("end")),
+                DotLine::Text(t) | DotLine::BareLfDot(t) => {
+                    text.extend_from_slice(t);
+                    text.extend_from_slice(ending.as_bytes());
+                }
+            }
+        }
+        (text, None)
+    }
+
+    #[test]
+    fn stuffing_doubles_leading_dots_and_terminates() {
+        assert_eq!(
+            stuffed(b"Hello\r\n.sig\r\n..\r\n.\r\n"),
+            b"Hello\r\n..sig\r\n...\r\n..\r\n.\r\n"
+        );
+        assert_eq!(stuffed(b""), b".\r\n");
+        assert_eq!(stuffed(b"no ending"), b"no ending\r\n.\r\n");
+        // RFC 5321 §2.3.8: a bare LF goes out as CRLF, so the terminator
+        // always follows a CRLF.
+        assert_eq!(stuffed(b"a\nb\n"), b"a\r\nb\r\n.\r\n");
+    }
+
+    #[test]
+    fn what_is_stuffed_reads_back_the_same() {
+        for text in [
+            &b"Subject: dots\r\n\r\n.leading\r\n..\r\n.\r\nend\r\n"[..],
+            b".\r\n",
+            b"",
+            b"x\r\n",
+        ] {
+            assert_eq!(unstuff(&stuffed(text)), (text.to_vec(), Some("end")));
+        }
+    }
+
+    #[test]
+    fn only_crlf_dot_crlf_ends_the_data() {
+        assert_eq!(unstuff(b"a\r\n.\r\nQUIT\r\n").1, Some("end"));
+        // The smuggling variants: read on, the lone period kept as text.
+        for wire in [&b"a\n.\nb\r\n"[..], b"a\r\n.\nb\r\n", b"a\n.\r\nb\r\n"] {
+            let (text, end) = unstuff(wire);
+            assert_eq!(end, None, "{wire:?}");
+            assert_eq!(text, wire, "{wire:?}");
+        }
+    }
+
+    #[test]
+    fn the_bare_lf_dot_is_reported() {
+        let mut u = Unstuffer::default();
+        assert_eq!(u.line(b"a", Ending::Lf), DotLine::Text(b"a"));
+        assert_eq!(u.line(b".", Ending::Lf), DotLine::BareLfDot(b"."));
+        assert_eq!(u.line(b".", Ending::CrLf), DotLine::BareLfDot(b"."));
+        assert_eq!(u.line(b".", Ending::CrLf), DotLine::End);
+    }
+
+    #[test]
+    fn the_command_before_the_data_counts() {
+        // An empty message: DATA's own CRLF is the first half.
+        assert_eq!(
+            Unstuffer::after(Ending::CrLf).line(b".", Ending::CrLf),
+            DotLine::End
+        );
+        assert_eq!(
+            Unstuffer::after(Ending::Lf).line(b".", Ending::CrLf),
+            DotLine::BareLfDot(b".")
+        );
+    }
+
+    #[test]
+    fn pieces_of_a_long_line_are_not_line_starts() {
+        let mut u = Unstuffer::default();
+        assert_eq!(u.line(b"xxxx", Ending::None), DotLine::Text(b"xxxx"));
+        assert_eq!(u.line(b".", Ending::CrLf), DotLine::Text(b"."));
+        assert_eq!(u.line(b"..y", Ending::CrLf), DotLine::Text(b".y"));
+        u.gap();
+        assert_eq!(u.line(b".", Ending::CrLf), DotLine::End);
+    }
+}
