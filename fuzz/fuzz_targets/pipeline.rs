@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
         pipeline.flows_seen(),
     );
     let mut out = Vec::new();
-    write_capture_json(&mut out, &capture, pipeline.reader()).unwrap();
+    write_capture_json(&mut out, &capture).unwrap();
     let mut json = json.finish().unwrap();
     for path in std::mem::take(&mut paths).multi_flow() {
         mailscope::report::flows::write_json_line(&mut json, &mailscope::trace::Record::MessagePath(path.record())).unwrap();

@@ -91,6 +91,7 @@ fuzz_target!(|input: Input| {
         linger_nanos: input.linger as i64 * 1_000_000,
         idle_timeout_nanos: 1_000_000_000,
         max_flows: 2,
+        ..FlowConfig::default()
     };
     let mut finished = Vec::new();
     let mut table = FlowTable::new(config, |_, _, _| Checker::default());

@@ -15,13 +15,13 @@
 //! * `order`: finished flows put back in id order.
 
 mod completion;
-pub mod driver;
+pub(crate) mod driver;
 mod endpoint;
 mod facade;
-pub mod keys;
+pub(crate) mod keys;
 mod order;
-pub mod pipeline;
-pub mod session;
+pub(crate) mod pipeline;
+pub(crate) mod session;
 mod tls_layer;
 
 use std::path::PathBuf;

@@ -11,12 +11,12 @@
 //! * `live` (cargo feature `live`) captures from a network interface.
 
 pub mod builder;
-pub mod decode;
-pub mod defrag;
+pub(crate) mod decode;
+pub(crate) mod defrag;
 pub mod link;
 #[cfg(feature = "live")]
 pub mod live;
-pub mod reader;
+pub(crate) mod reader;
 pub mod writer;
 
 pub use decode::{DecodeOutcome, Decoder, TcpFlags, TcpSegment};

@@ -6,10 +6,10 @@
 //! * [`table`]: the flow table, connection states and the hand-over of
 //!   finished flows.
 
-pub mod assembler;
-pub mod collect;
-pub mod seq;
-pub mod table;
+pub(crate) mod assembler;
+pub(crate) mod collect;
+pub(crate) mod seq;
+pub(crate) mod table;
 
 pub use assembler::{Assembler, AssemblerStats};
 pub use collect::CollectedStreams;

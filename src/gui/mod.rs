@@ -6,21 +6,21 @@
 //! analyzer on a capture (off the UI thread) and gathers a [`model::Scene`];
 //! the panels only draw the scene at the playhead's time.
 
-pub mod app;
+pub(crate) mod app;
 pub mod bytes;
-pub mod eavesdropper;
-pub mod export;
-pub mod flows;
+pub(crate) mod eavesdropper;
+pub(crate) mod export;
+pub(crate) mod flows;
 pub mod i18n;
-pub mod inspector;
-pub mod live;
+pub(crate) mod inspector;
+pub(crate) mod live;
 pub mod loader;
 pub mod model;
-pub mod open;
+pub(crate) mod open;
 pub mod playback;
-pub mod timeline;
-pub mod topology;
-pub mod transcript;
+pub(crate) mod timeline;
+pub(crate) mod topology;
+pub(crate) mod transcript;
 
 use std::path::PathBuf;
 

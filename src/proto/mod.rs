@@ -14,17 +14,17 @@
 pub mod detect;
 pub(crate) mod dot;
 pub mod imap;
-pub mod incoming;
-pub mod line_parser;
-pub mod lines;
+pub(crate) mod incoming;
+pub(crate) mod line_parser;
+pub(crate) mod lines;
 pub mod pop3;
 #[cfg(test)]
 mod properties;
-pub mod sasl;
+pub(crate) mod sasl;
 pub mod smtp;
 pub mod tls;
-pub mod tunnel;
-pub mod verbatim;
+pub(crate) mod tunnel;
+pub(crate) mod verbatim;
 
 use crate::flow::Direction;
 use crate::trace::Dialogue;

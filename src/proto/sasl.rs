@@ -102,10 +102,6 @@ impl SaslExchange {
         ex
     }
 
-    pub fn mechanism(&self) -> &str {
-        &self.mechanism
-    }
-
     /// A server challenge (the base64 text after `334 ` or `+ `).
     pub fn challenge(&mut self, b64: &[u8]) {
         self.challenges.push(decode_base64(b64).unwrap_or_default());
@@ -121,6 +117,7 @@ impl SaslExchange {
         self.responses.push(decode_base64(line).unwrap_or_default());
     }
 
+    #[cfg(test)]
     pub fn cancelled(&self) -> bool {
         self.cancelled
     }

@@ -19,13 +19,13 @@
 //! This module imports nothing above it (no parser, no report): the parsers
 //! write into it and the reports read from it.
 
-pub mod dialogue;
-pub mod finding;
-pub mod flow_record;
-pub mod paths;
-pub mod protocol;
-pub mod record;
-pub mod records;
+pub(crate) mod dialogue;
+pub(crate) mod finding;
+pub(crate) mod flow_record;
+pub(crate) mod paths;
+pub(crate) mod protocol;
+pub(crate) mod record;
+pub(crate) mod records;
 pub mod text;
 
 pub use dialogue::{Dialogue, DialogueOptions, Layer, MessageCompleter, MessageHook};

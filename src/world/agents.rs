@@ -13,6 +13,8 @@ use base64::Engine as _;
 use super::client;
 use super::conn::LineConn;
 use crate::proto::TlsMode;
+use crate::proto::imap::command::Command as ImapCommand;
+use crate::proto::imap::syntax::Tok;
 use crate::proto::pop3::{self, Scan};
 use crate::proto::smtp::{Command, Path};
 
@@ -272,38 +274,55 @@ pub async fn read_imap(s: &AgentSettings) -> io::Result<Vec<u8>> {
     }
     s.pace.pause().await;
     let mut n = 0;
-    let mut tag = || {
+    // Each command from the shared IMAP grammar, with the next tag (RFC 3501
+    // §2.2.1: a new tag per command); user and password go as astrings, so a
+    // password with a space or a quote is quoted (§4.3), not split.
+    let mut command = |name: &str, args: Vec<Tok>| {
         n += 1;
-        format!("a{n}")
+        ImapCommand::new(&format!("a{n}"), name, args)
     };
+    let atoms = |words: &[&str]| words.iter().map(|w| Tok::Atom(w.to_string())).collect();
     if s.tls == TlsMode::Starttls {
-        let (ok, _, l) = client::imap(&mut c, &tag(), "STARTTLS").await?;
+        let (ok, _, l) = client::imap(&mut c, &command("STARTTLS", vec![])).await?;
         if !ok {
             return Err(fail(format!("STARTTLS: {l}")));
         }
         c.connect_tls(s.tls_config.clone(), &s.server_name).await?;
     }
-    let login = format!("LOGIN {} {}", s.user, s.password);
+    let login = vec![
+        Tok::astring_of(s.user.as_bytes()),
+        Tok::astring_of(s.password.as_bytes()),
+    ];
+    let flags = Tok::List(vec![Tok::Atom("\\Deleted".into())]);
     let mut message = None;
-    for cmd in [
-        login.as_str(),
-        "SELECT INBOX",
-        "FETCH 1 (FLAGS BODY[])",
-        "STORE 1 +FLAGS (\\Deleted)",
-        "EXPUNGE",
+    for (name, args) in [
+        ("LOGIN", login),
+        ("SELECT", atoms(&["INBOX"])),
+        (
+            "FETCH",
+            vec![
+                Tok::Atom("1".into()),
+                Tok::List(atoms(&["FLAGS", "BODY[]"])),
+            ],
+        ),
+        (
+            "STORE",
+            vec![Tok::Atom("1".into()), Tok::Atom("+FLAGS".into()), flags],
+        ),
+        ("EXPUNGE", vec![]),
     ] {
-        let (ok, untagged, l) = client::imap(&mut c, &tag(), cmd).await?;
+        let (ok, untagged, l) = client::imap(&mut c, &command(name, args)).await?;
         if !ok {
-            return Err(fail(format!("{cmd}: {l}")));
+            return Err(fail(format!("{name}: {l}")));
         }
-        if cmd.starts_with("FETCH") {
+        if name == "FETCH" {
             message = untagged
                 .into_iter()
                 .find_map(|u| u.literals.into_iter().next());
         }
         s.pace.pause().await;
     }
-    client::imap(&mut c, &tag(), "LOGOUT").await?;
+    client::imap(&mut c, &command("LOGOUT", vec![])).await?;
     c.shutdown().await?;
     message.ok_or_else(|| fail("FETCH returned no message"))
 }

@@ -12,6 +12,7 @@ use tokio::net::TcpSocket;
 
 use super::conn::{Line, LineConn};
 use crate::proto::dot::{self, DotLine, Unstuffer};
+use crate::proto::imap::command::Command;
 use crate::proto::imap::response::{Response, Status};
 use crate::proto::imap::syntax::{Fragment, literal_marker};
 use crate::proto::pop3;
@@ -194,14 +195,20 @@ pub async fn imap_line(conn: &mut LineConn) -> io::Result<ImapLine> {
     })
 }
 
-/// Send a tagged IMAP command and collect the untagged responses up to the
-/// tagged one. Returns (tagged OK?, untagged responses, tagged line).
+/// Send a tagged IMAP command, written by the shared grammar
+/// ([`Command::emit`]), and collect the untagged responses up to the tagged
+/// one. Returns (tagged OK?, untagged responses, tagged line).
+///
+/// Strings that cannot travel quoted go as non-synchronizing literals
+/// (`{n+}`, RFC 7888): the world's server announces LITERAL+, and our agents
+/// speak only to it, so there is no `+` continuation to wait for.
 pub async fn imap(
     conn: &mut LineConn,
-    tag: &str,
-    command: &str,
+    command: &Command,
 ) -> io::Result<(bool, Vec<ImapLine>, String)> {
-    conn.send_line(&format!("{tag} {command}")).await?;
+    let tag = command.tag.as_str();
+    conn.queue_with(|out| out.extend_from_slice(&command.emit(true)));
+    conn.flush().await?;
     let mut untagged = Vec::new();
     loop {
         let l = imap_line(conn).await?;

@@ -145,6 +145,39 @@ mod tests {
     }
 
     #[test]
+    fn astrings_are_atoms_only_when_an_atom_can_hold_them() {
+        let login = |user: &[u8], pass: &[u8]| {
+            Command::new(
+                "a1",
+                "LOGIN",
+                vec![Tok::astring_of(user), Tok::astring_of(pass)],
+            )
+            .emit(true)
+        };
+        // The textbook line (RFC 3501 §6.2.3's example).
+        assert_eq!(
+            login(b"bob", b"hungry"),
+            b"a1 LOGIN bob hungry\r\n".as_slice()
+        );
+        // `]` is an ASTRING-CHAR; a space, a quote, `%`, `{` and an empty
+        // string are not, so they travel quoted.
+        assert_eq!(
+            login(b"b]b", b"pass word"),
+            b"a1 LOGIN b]b \"pass word\"\r\n".as_slice()
+        );
+        assert_eq!(
+            login(b"", b"a\"{1}"),
+            b"a1 LOGIN \"\" \"a\\\"{1}\"\r\n".as_slice()
+        );
+        assert_eq!(Tok::astring_of(b"50%"), Tok::Str(b"50%".to_vec()));
+        // Eight-bit bytes need a literal (§4.3).
+        assert_eq!(
+            login(b"bob", b"\xc3\xa9"),
+            b"a1 LOGIN bob {2+}\r\n\xc3\xa9\r\n".as_slice()
+        );
+    }
+
+    #[test]
     fn parse_and_emit_round_trip() {
         let login = Command::new(
             "a3",

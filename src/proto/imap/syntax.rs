@@ -118,6 +118,22 @@ pub enum Tok {
 }
 
 impl Tok {
+    /// An astring to write (§9: `astring = 1*ASTRING-CHAR / string`): an
+    /// atom when every byte may stand in one, so a user agent writes the
+    /// textbook `LOGIN bob hungry`; otherwise a string, quoted or literal
+    /// as [`Tok::emit`] decides, so `pass word` or `"` survive the trip.
+    pub fn astring_of(bytes: &[u8]) -> Tok {
+        // ASTRING-CHAR = ATOM-CHAR / "]"; ATOM-CHAR excludes CTL, SP and
+        // atom-specials `( ) { % * " \`.
+        let astring_char = |b: &u8| (0x21..0x7f).contains(b) && !b"(){%*\"\\".contains(b);
+        match std::str::from_utf8(bytes) {
+            Ok(text) if !bytes.is_empty() && bytes.iter().all(astring_char) => {
+                Tok::Atom(text.to_string())
+            }
+            _ => Tok::Str(bytes.to_vec()),
+        }
+    }
+
     /// The text of an atom; None for strings and lists.
     pub fn atom(&self) -> Option<&str> {
         match self {

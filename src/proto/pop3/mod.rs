@@ -33,10 +33,10 @@
 //! * `auth`: the credentials of USER/PASS, APOP and AUTH.
 
 mod auth;
-pub mod command;
-pub mod parser;
+pub(crate) mod command;
+pub(crate) mod parser;
 mod replies;
-pub mod response;
+pub(crate) mod response;
 
 #[cfg(test)]
 mod tests;

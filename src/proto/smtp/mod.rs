@@ -39,13 +39,13 @@
 
 mod auth;
 mod bdat;
-pub mod command;
+pub(crate) mod command;
 mod data;
 mod findings;
-pub mod parser;
-pub mod path;
+pub(crate) mod parser;
+pub(crate) mod path;
 mod replies;
-pub mod reply;
+pub(crate) mod reply;
 mod transaction;
 
 #[cfg(test)]

@@ -27,11 +27,11 @@
 //! * [`keys`]: from logged secrets to record keys (the key schedules);
 //! * [`decrypt`]: opening the records of a flow with those keys.
 
-pub mod decrypt;
+pub(crate) mod decrypt;
 mod handshake;
 mod hello;
-pub mod keylog;
-pub mod keys;
+pub(crate) mod keylog;
+pub(crate) mod keys;
 mod names;
 mod record;
 mod split_field;
