@@ -20,7 +20,7 @@ use mailscope::capture::CaptureReader;
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
-use mailscope::trace::{CaptureRecord, MessagePaths};
+use mailscope::trace::MessagePaths;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(reader) = CaptureReader::new(std::io::Cursor::new(data)) else {
@@ -59,13 +59,7 @@ fuzz_target!(|data: &[u8]| {
     if result.is_err() {
         return;
     }
-    let pipeline = driver.pipeline();
-    let capture = CaptureRecord::new(
-        Path::new("fuzz.pcap"),
-        pipeline.reader(),
-        pipeline.decode_stats(),
-        pipeline.flows_seen(),
-    );
+    let capture = driver.capture_record(Path::new("fuzz.pcap"));
     let mut out = Vec::new();
     write_capture_json(&mut out, &capture).unwrap();
     let mut json = json.finish().unwrap();

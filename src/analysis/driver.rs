@@ -23,7 +23,7 @@ use crate::capture::{CaptureError, CaptureReader};
 use crate::flow::{FlowSummary, StreamHandler};
 use crate::proto::detect::ProtocolSniffer;
 use crate::proto::tls::decrypt::SharedKeyLog;
-use crate::trace::{Dialogue, DialogueOptions, MessageHook, Protocol, Verdict};
+use crate::trace::{CaptureRecord, Dialogue, DialogueOptions, MessageHook, Protocol, Verdict};
 
 /// In which order finished flows are handed on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -130,6 +130,20 @@ impl<R: Read> Driver<R> {
 
     pub fn pipeline(&self) -> &Pipeline<R> {
         &self.pipeline
+    }
+
+    /// The `capture` record of the file read (`file` is the name it
+    /// shows), with [`Driver::warnings`]: every command reports the same.
+    pub fn capture_record(&self, file: &Path) -> CaptureRecord {
+        let pipeline = &self.pipeline;
+        let mut capture = CaptureRecord::new(
+            file,
+            pipeline.reader(),
+            pipeline.decode_stats(),
+            pipeline.flows_seen(),
+        );
+        capture.warnings = self.warnings();
+        capture
     }
 
     /// Problems with the inputs that did not stop the run: key log lines

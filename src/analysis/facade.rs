@@ -79,16 +79,8 @@ pub fn analyze(
     for path in paths.multi_flow() {
         on_record(Record::MessagePath(path.record()));
     }
-    let pipeline = driver.pipeline();
-    let mut capture = CaptureRecord::new(
-        path,
-        pipeline.reader(),
-        pipeline.decode_stats(),
-        pipeline.flows_seen(),
-    );
     // Key log lines not understood come first, as the driver lists them.
-    capture.warnings = driver.warnings();
-    Ok(capture)
+    Ok(driver.capture_record(path))
 }
 
 /// One flow's records, in the contract's order. `messages_before` is the

@@ -9,7 +9,7 @@ use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RunOptio
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
-use mailscope::trace::{CaptureRecord, MessagePaths};
+use mailscope::trace::MessagePaths;
 
 pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
     if json {
@@ -69,13 +69,7 @@ fn table(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
         summary.add(&a, messages);
         messages += a.dialogue.messages.len();
     })?;
-    let pipeline = driver.pipeline();
-    let capture = CaptureRecord::new(
-        file,
-        pipeline.reader(),
-        pipeline.decode_stats(),
-        pipeline.flows_seen(),
-    );
+    let capture = driver.capture_record(file);
     let mut out = human_stdout();
     summary
         .write(&mut out, &capture, paths)

@@ -8,7 +8,7 @@ use super::{human_stdout, json_stdout};
 use mailscope::analysis::{KeySources, Order, RunOptions};
 use mailscope::proto::detect::ProtocolSniffer;
 use mailscope::report::flows::{write_capture_json, write_json_line, write_table};
-use mailscope::trace::{CaptureRecord, FlowRecord, Record};
+use mailscope::trace::{FlowRecord, Record};
 
 pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
     // The capture record comes first but is complete only at the end, so
@@ -31,13 +31,7 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
         |start| Some(ProtocolSniffer::new(start.server.port())),
         |(summary, verdict)| flows.push(FlowRecord::new(&summary, &verdict)),
     )?;
-    let pipeline = driver.pipeline();
-    let capture = CaptureRecord::new(
-        file,
-        pipeline.reader(),
-        pipeline.decode_stats(),
-        pipeline.flows_seen(),
-    );
+    let capture = driver.capture_record(file);
 
     let mut out = if json { json_stdout() } else { human_stdout() };
     let written = (|| -> io::Result<()> {

@@ -163,41 +163,7 @@ enum Command {
     Gui(gui::GuiArgs),
     /// Classroom mode: a mail server (SMTP, submission, POP3, IMAP, with
     /// STARTTLS and implicit TLS) for students to talk to by hand.
-    Serve {
-        /// The mail domain and host name.
-        #[arg(long, default_value = "hamburger.edu")]
-        domain: String,
-        /// A user as NAME:PASSWORD (repeat; default bob:hungry and alice:secret).
-        #[arg(long = "user")]
-        users: Vec<String>,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1")]
-        listen: std::net::IpAddr,
-        /// Ports: standard, offset, offset=N, or service=port,…
-        #[arg(long)]
-        ports: Option<String>,
-        /// Accept passwords (USER/PASS, LOGIN, AUTH PLAIN/LOGIN) before TLS.
-        #[arg(long)]
-        plaintext_auth: bool,
-        /// Relay mail from anyone to any domain (the lesson on spam).
-        #[arg(long)]
-        open_relay: bool,
-        /// Keep the mail in this directory (it survives restarts).
-        #[arg(long, default_value = "mailscope-mail")]
-        store: PathBuf,
-        /// Keep the mail in memory only (lost when the server stops).
-        #[arg(long, conflicts_with = "store")]
-        memory: bool,
-        /// Record every session and write the capture here at shutdown.
-        #[arg(short = 'w', long = "write")]
-        write: Option<PathBuf>,
-        /// Largest message accepted, in bytes.
-        #[arg(long)]
-        max_message: Option<usize>,
-        /// Seconds before an idle client is disconnected.
-        #[arg(long)]
-        idle_timeout: Option<u64>,
-    },
+    Serve(serve::ServeArgs),
     /// Capture mail traffic from a network interface (cargo feature `live`).
     Capture {
         /// Interface to listen on, e.g. eth0 or lo.
@@ -359,33 +325,7 @@ pub fn main() -> i32 {
             )
         })(),
         Command::Gui(args) => gui::run(args),
-        Command::Serve {
-            domain,
-            users,
-            listen,
-            ports,
-            plaintext_auth,
-            open_relay,
-            store,
-            memory,
-            write,
-            max_message,
-            idle_timeout,
-        } => serve::run(
-            serve::ServeArgs {
-                domain,
-                users,
-                listen,
-                ports,
-                plaintext_auth,
-                open_relay,
-                store: (!memory).then_some(store.as_path()),
-                write: write.as_deref(),
-                max_message,
-                idle_timeout,
-            },
-            cli.quiet,
-        ),
+        Command::Serve(args) => serve::run(&args, cli.quiet),
         Command::Capture {
             interface,
             write,

@@ -8,6 +8,7 @@ use super::{Failure, KeyArgs, print_warnings, progress};
 use mailscope::analysis::{
     AnalyzeOptions, Driver, FlowAnalysis, FlowReader, FlowStart, KeySources, Order, RunOptions,
 };
+use mailscope::capture::CaptureError;
 
 impl KeyArgs {
     pub fn sources(&self) -> KeySources {
@@ -33,20 +34,9 @@ pub fn analyze(
     quiet: bool,
     on_flow: impl FnMut(FlowAnalysis),
 ) -> Result<Driver, Failure> {
-    let mut driver = Driver::open(file, &options.run)?;
-    let bar = progress::bar(driver.pipeline().file_len(), quiet);
-    driver.analyze(
-        options,
-        on_flow,
-        |done| {
-            if let Some(bar) = &bar {
-                bar.set_position(done);
-            }
-        },
-        |_| {},
-    )?;
-    finish_reading(&driver, bar, quiet);
-    Ok(driver)
+    with_progress(file, &options.run, quiet, |driver, progress| {
+        driver.analyze(options, on_flow, progress, |_| {})
+    })
 }
 
 /// Runs the driver with another reader per flow (`flows`, `stream`).
@@ -57,19 +47,26 @@ pub fn read<R: FlowReader>(
     new_reader: impl FnMut(FlowStart<'_>) -> Option<R>,
     on_flow: impl FnMut(R::Output),
 ) -> Result<Driver, Failure> {
+    with_progress(file, options, quiet, |driver, progress| {
+        driver.run(options.order, new_reader, on_flow, progress, |_| {})
+    })
+}
+
+/// Opens the capture, shows a progress bar while `go` reads it (unless
+/// `quiet`), then the warnings.
+fn with_progress(
+    file: &Path,
+    options: &RunOptions,
+    quiet: bool,
+    go: impl FnOnce(&mut Driver, &mut dyn FnMut(u64)) -> Result<(), CaptureError>,
+) -> Result<Driver, Failure> {
     let mut driver = Driver::open(file, options)?;
     let bar = progress::bar(driver.pipeline().file_len(), quiet);
-    driver.run(
-        options.order,
-        new_reader,
-        on_flow,
-        |done| {
-            if let Some(bar) = &bar {
-                bar.set_position(done);
-            }
-        },
-        |_| {},
-    )?;
+    go(&mut driver, &mut |done| {
+        if let Some(bar) = &bar {
+            bar.set_position(done);
+        }
+    })?;
     finish_reading(&driver, bar, quiet);
     Ok(driver)
 }

@@ -2,27 +2,59 @@
 
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Failure;
 use mailscope::world::classroom::{Classroom, ClassroomOptions};
 use mailscope::world::host::{Accounts, Policy};
 use mailscope::world::topology::PortPlan;
 
-pub struct ServeArgs<'a> {
-    pub domain: String,
-    pub users: Vec<String>,
-    pub listen: IpAddr,
-    pub ports: Option<String>,
-    pub plaintext_auth: bool,
-    pub open_relay: bool,
-    pub store: Option<&'a Path>,
-    pub write: Option<&'a Path>,
-    pub max_message: Option<usize>,
-    pub idle_timeout: Option<u64>,
+/// The options of `mailscope serve`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// The mail domain and host name.
+    #[arg(long, default_value = "hamburger.edu")]
+    domain: String,
+    /// A user as NAME:PASSWORD (repeat; default bob:hungry and alice:secret).
+    #[arg(long = "user")]
+    users: Vec<String>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    listen: IpAddr,
+    /// Ports: standard, offset, offset=N, or service=port,…
+    #[arg(long)]
+    ports: Option<String>,
+    /// Accept passwords (USER/PASS, LOGIN, AUTH PLAIN/LOGIN) before TLS.
+    #[arg(long)]
+    plaintext_auth: bool,
+    /// Relay mail from anyone to any domain (the lesson on spam).
+    #[arg(long)]
+    open_relay: bool,
+    /// Keep the mail in this directory (it survives restarts).
+    #[arg(long = "store", default_value = "mailscope-mail")]
+    store_dir: PathBuf,
+    /// Keep the mail in memory only (lost when the server stops).
+    #[arg(long, conflicts_with = "store_dir")]
+    memory: bool,
+    /// Record every session and write the capture here at shutdown.
+    #[arg(short = 'w', long = "write")]
+    write: Option<PathBuf>,
+    /// Largest message accepted, in bytes.
+    #[arg(long)]
+    max_message: Option<usize>,
+    /// Seconds before an idle client is disconnected.
+    #[arg(long)]
+    idle_timeout: Option<u64>,
 }
 
-pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
+impl ServeArgs {
+    /// Where the mail is kept: the directory, or None with `--memory`.
+    fn store(&self) -> Option<&Path> {
+        (!self.memory).then_some(self.store_dir.as_path())
+    }
+}
+
+pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
     let usage = |m: String| Failure {
         code: 2,
         message: m,
@@ -56,14 +88,14 @@ pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
             ports,
             plaintext_auth: args.plaintext_auth,
             open_relay: args.open_relay,
-            store: args.store.map(Path::to_path_buf),
+            store: args.store().map(Path::to_path_buf),
             policy,
             log_sessions: !quiet,
             record: args.write.is_some(),
         })
         .await
         .map_err(|e| Failure::input(format!("cannot start: {e}")))?;
-        let ca_path = match args.store {
+        let ca_path = match args.store() {
             Some(dir) => dir.join("ca.pem"),
             None => std::env::temp_dir().join(format!("mailscope-ca-{}.pem", std::process::id())),
         };
@@ -98,7 +130,7 @@ pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
         wait_for_stop().await;
         room.shutdown();
         if !quiet {
-            match args.store {
+            match args.store() {
                 Some(dir) => eprintln!(
                     "stopping: every message answered with 250 is already on disk in {}",
                     dir.display()
@@ -106,7 +138,7 @@ pub fn run(args: ServeArgs<'_>, quiet: bool) -> Result<(), Failure> {
                 None => eprintln!("stopping: the in-memory mail is discarded (--memory)"),
             }
         }
-        if let Some(path) = args.write {
+        if let Some(path) = &args.write {
             let file = std::fs::File::create(path)?;
             let mut w = std::io::BufWriter::new(file);
             let key_log = room.pki.key_log().contents();

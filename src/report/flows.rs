@@ -17,6 +17,15 @@ pub fn write_capture_json(out: &mut impl Write, capture: &CaptureRecord) -> io::
     Ok(())
 }
 
+/// The first line of `flows` and `analyze`: the file and what it holds.
+pub(crate) fn write_headline(out: &mut impl Write, capture: &CaptureRecord) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} ({}, {} packets, {} bytes, {} TCP flows)",
+        capture.file, capture.format, capture.packets, capture.bytes, capture.tcp_flows
+    )
+}
+
 /// Writes one record as a JSON line.
 pub fn write_json_line(out: &mut impl Write, record: &impl Serialize) -> io::Result<()> {
     serde_json::to_writer(&mut *out, record).map_err(io::Error::other)?;
@@ -29,11 +38,7 @@ pub fn write_table(
     capture: &CaptureRecord,
     flows: &[FlowRecord],
 ) -> io::Result<()> {
-    writeln!(
-        out,
-        "{} ({}, {} packets, {} bytes, {} TCP flows)",
-        capture.file, capture.format, capture.packets, capture.bytes, capture.tcp_flows
-    )?;
+    write_headline(out, capture)?;
     let w_client = flows
         .iter()
         .map(|f| f.client.to_string().len())

@@ -64,11 +64,7 @@ impl Summary {
         capture: &CaptureRecord,
         paths: MessagePaths,
     ) -> io::Result<()> {
-        writeln!(
-            out,
-            "{} ({}, {} packets, {} bytes, {} TCP flows)",
-            capture.file, capture.format, capture.packets, capture.bytes, capture.tcp_flows
-        )?;
+        super::flows::write_headline(out, capture)?;
         writeln!(out, "\nFlows")?;
         table(
             out,

@@ -215,12 +215,7 @@ mod tests {
             alpn: vec!["imap".into()],
             client_versions: vec![],
             client_legacy_version: Some("TLS 1.2".into()),
-            hello_retry: false,
-            alerts: 0,
-            first_alert: None,
-            gaps: 0,
-            decrypted_records_c2s: 0,
-            decrypted_records_s2c: 0,
+            ..TlsSummary::default()
         };
         assert_eq!(sum, want);
     }
