@@ -369,7 +369,9 @@ fn tunnel_lines(t: &Tunnel, out: &mut Dialogue) {
         cred.password = Some(password.clone());
         cred.note = Some("the proxy login (RFC 1929), sent in clear".into());
         let index = out.credential_seen(cred, "SOCKS5 proxy login", false);
-        out.credential_result(index, true);
+        // The tunnel opened only after the proxy's `01 00` (RFC 1929 §2:
+        // status X'00' is success).
+        out.credential_result(index, true, "00");
     }
 }
 

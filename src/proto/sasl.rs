@@ -133,11 +133,23 @@ impl SaslExchange {
         }
     }
 
+    /// True when the client has sent something the mechanism could read:
+    /// a response that decodes to at least one byte. A bare `AUTH PLAIN`
+    /// refused at once (RFC 4954 §4: `504`, `535`, `503` when already
+    /// authenticated), an empty `=` response, a `*` cancel or base64 that
+    /// does not decode reveal nothing.
+    pub fn client_sent_anything(&self) -> bool {
+        self.responses.iter().any(|r| !r.is_empty())
+    }
+
     /// The credential, once per exchange: when the client is done, or at
-    /// the final reply with whatever was learnt. `None` if already given or
-    /// the client cancelled before saying anything.
+    /// the final reply with whatever was learnt. `None` if already given,
+    /// if the client sent nothing the mechanism could read (see
+    /// [`client_sent_anything`](Self::client_sent_anything)): then there
+    /// is no credential to report, and no user to name in a
+    /// `plaintext-auth` finding.
     pub fn take_credential(&mut self) -> Option<Credential> {
-        if self.emitted || (self.cancelled && self.responses.is_empty()) {
+        if self.emitted || !self.client_sent_anything() {
             return None;
         }
         self.emitted = true;
@@ -259,6 +271,29 @@ mod tests {
         let mut ex = SaslExchange::start(b"LOGIN", None, b"AUTH LOGIN");
         ex.response(b"*");
         assert!(ex.cancelled());
+        assert!(ex.take_credential().is_none());
+    }
+
+    #[test]
+    fn nothing_readable_sent_is_no_credential() {
+        // Refused at once: no response at all.
+        let mut ex = SaslExchange::start(b"PLAIN", None, b"AUTH PLAIN");
+        assert!(!ex.client_sent_anything());
+        assert!(ex.take_credential().is_none());
+        // An empty response ("="), then a cancel.
+        let mut ex = SaslExchange::start(b"LOGIN", None, b"AUTH LOGIN");
+        ex.response(b"=");
+        ex.response(b"*");
+        assert!(ex.take_credential().is_none());
+        // A challenge answered with something: a credential, once.
+        let mut ex = SaslExchange::start(b"CRAM-MD5", None, b"AUTH CRAM-MD5");
+        ex.challenge(b"PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+");
+        assert!(ex.take_credential().is_none());
+        ex.response(b"dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw");
+        assert_eq!(
+            ex.take_credential().unwrap().username.as_deref(),
+            Some("tim")
+        );
         assert!(ex.take_credential().is_none());
     }
 

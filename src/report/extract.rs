@@ -26,6 +26,8 @@ pub struct Extractor {
     /// Number of the last `.eml` file.
     number: usize,
     written: usize,
+    /// Records in `index.json`.
+    indexed: usize,
     /// `index.json`, written as the messages come (a JSON array, one
     /// record per element), so memory does not grow with the capture.
     index: io::BufWriter<File>,
@@ -44,18 +46,24 @@ impl Extractor {
             dir: dir.to_path_buf(),
             number: 0,
             written: 0,
+            indexed: 0,
             index,
         })
     }
 
     /// Writes `messages/NNNN.eml` and `attachments/NNNN/<name>` for one
-    /// message and fills in the record's paths.
+    /// message and fills in the record's paths. A message of which no byte
+    /// is held (all lost in a gap, or an empty retrieval) gets no `.eml`:
+    /// its record is in `index.json`, without `eml`.
     pub fn write(
         &mut self,
         record: &mut MessageRecord,
         raw: &RawMessage,
         contents: &[Vec<u8>],
     ) -> io::Result<()> {
+        if raw.bytes.is_empty() {
+            return self.index_record(record);
+        }
         // The next free number: an earlier extract into the same directory
         // keeps its files.
         let (mut file, number) = loop {
@@ -87,7 +95,13 @@ impl Extractor {
                 info.path = Some(format!("{folder}/{name}"));
             }
         }
-        if self.written > 1 {
+        self.index_record(record)
+    }
+
+    /// Appends a message record to `index.json`.
+    fn index_record(&mut self, record: &MessageRecord) -> io::Result<()> {
+        self.indexed += 1;
+        if self.indexed > 1 {
             self.index.write_all(b",")?;
         }
         self.index.write_all(b"\n")?;
@@ -276,6 +290,36 @@ mod tests {
         let index: serde_json::Value =
             serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();
         assert_eq!(index[1]["eml"], "messages/0002.eml");
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_message_without_bytes_gets_no_eml() {
+        let base = std::env::temp_dir().join(format!("mailscope-extract0-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let mut ex = Extractor::new(&base).unwrap();
+        // An empty IMAP literal (`BODY[] {0}`), then a real message.
+        let empty = RawMessage::new(crate::trace::Via::Fetch, crate::trace::Part::Full, "FETCH");
+        let mut record = MessageRecord::new(0, crate::trace::Protocol::Imap, &empty);
+        ex.write(&mut record, &empty, &[]).unwrap();
+        assert_eq!(record.eml, None);
+        let mut raw = RawMessage::new(crate::trace::Via::Data, crate::trace::Part::Full, "DATA");
+        raw.bytes = b"Subject: x\r\n\r\nhi\r\n".to_vec();
+        let mut record = MessageRecord::new(0, crate::trace::Protocol::Smtp, &raw);
+        ex.write(&mut record, &raw, &[]).unwrap();
+        assert_eq!(ex.finish().unwrap(), 1);
+        let files: Vec<_> = fs::read_dir(base.join("messages"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(files, ["0001.eml"]);
+        assert_eq!(fs::read(base.join("messages/0001.eml")).unwrap().len(), 18);
+        let index: serde_json::Value =
+            serde_json::from_slice(&fs::read(base.join("index.json")).unwrap()).unwrap();
+        assert_eq!(index.as_array().unwrap().len(), 2);
+        assert!(index[0].get("eml").is_none(), "{index}");
+        assert_eq!(index[0]["size"], 0);
+        assert_eq!(index[1]["eml"], "messages/0001.eml");
         fs::remove_dir_all(&base).unwrap();
     }
 

@@ -91,6 +91,10 @@ pub struct Dialogue {
     /// tunnel's set-up, a client's stray TLS records): parser offsets plus
     /// this are stream offsets.
     unparsed: [u64; 2],
+    /// Per direction, the layer and stream offset from which delivered
+    /// pieces are kept even behind the latest line (see
+    /// [`keep_packets_from`](Self::keep_packets_from)).
+    keep: [Option<(Layer, u64)>; 2],
 }
 
 impl Dialogue {
@@ -113,6 +117,7 @@ impl Dialogue {
             layer: Layer::Wire,
             completer: None,
             unparsed: [0; 2],
+            keep: [None; 2],
         }
     }
 
@@ -170,19 +175,41 @@ impl Dialogue {
         self.options.transcript
     }
 
+    /// Keeps the delivered pieces of `dir` from parser offset `from` on
+    /// (None: no longer), even once later lines are written: lines before
+    /// the latest may be written again and must still find their packets
+    /// (SMTP text sent after a DATA the server then refused is read again
+    /// as the commands the server took it for).
+    pub fn keep_packets_from(&mut self, dir: Direction, from: Option<u64>) {
+        self.keep[dir.index()] = from.map(|f| (self.layer, self.stream_offset(dir, f)));
+    }
+
     /// The packets that carried stream bytes `[start, end)` of `dir`, and
-    /// forgets the pieces that end before `start` (lines come in order).
+    /// forgets the pieces that end before `start` (lines come in order),
+    /// except those kept by [`keep_packets_from`](Self::keep_packets_from).
     pub fn packets(&mut self, dir: Direction, start: u64, end: u64) -> Vec<u64> {
+        let forget_before = match self.keep[dir.index()] {
+            Some((layer, kept)) if layer == self.layer => kept.min(start),
+            _ => start,
+        };
         if self.layer == Layer::Decrypted {
-            return plain_packets(&mut self.plain_pieces[dir.index()], start, end);
+            return plain_packets(
+                &mut self.plain_pieces[dir.index()],
+                forget_before,
+                start,
+                end,
+            );
         }
         let pieces = &mut self.pieces[dir.index()];
-        while pieces.len() > 1 && pieces[1].0 <= start {
+        while pieces.len() > 1 && pieces[1].0 <= forget_before {
             pieces.pop_front();
         }
         let mut out = Vec::new();
-        for (i, &(from, packet)) in pieces.iter().enumerate() {
-            let to = pieces.get(i + 1).map_or(u64::MAX, |p| p.0);
+        // The last piece that starts at or before `start` (pieces are in
+        // stream order).
+        let first = pieces.partition_point(|p| p.0 <= start).saturating_sub(1);
+        for (i, &(from, packet)) in pieces.range(first..).enumerate() {
+            let to = pieces.get(first + i + 1).map_or(u64::MAX, |p| p.0);
             if from >= end.max(start + 1) {
                 break;
             }
@@ -379,10 +406,13 @@ impl Dialogue {
         );
     }
 
-    /// Records the server's verdict on credential `index`.
-    pub fn credential_result(&mut self, index: usize, success: bool) {
+    /// Records the server's verdict on credential `index`: whether it
+    /// accepted, and its reply as the protocol writes it (`"235"`, `"-ERR"`,
+    /// `"NO"`; see [`Credential::reply`]).
+    pub fn credential_result(&mut self, index: usize, success: bool, reply: &str) {
         if let Some(c) = self.credentials.get_mut(index) {
             c.success = Some(success);
+            c.reply = Some(reply.to_string());
         }
     }
 
@@ -423,6 +453,7 @@ impl Credential {
             username: None,
             password: None,
             success: None,
+            reply: None,
             authzid: None,
             note: None,
             evidence: Vec::new(),
@@ -433,14 +464,20 @@ impl Credential {
 }
 
 /// The packets of decrypted plaintext `[start, end)` among `pieces`; forgets
-/// the records that end before `start` (lines come in order).
-fn plain_packets(pieces: &mut VecDeque<(u64, Vec<u64>)>, start: u64, end: u64) -> Vec<u64> {
-    while pieces.len() > 1 && pieces[1].0 <= start {
+/// the records that end before `forget_before` (lines come in order).
+fn plain_packets(
+    pieces: &mut VecDeque<(u64, Vec<u64>)>,
+    forget_before: u64,
+    start: u64,
+    end: u64,
+) -> Vec<u64> {
+    while pieces.len() > 1 && pieces[1].0 <= forget_before {
         pieces.pop_front();
     }
     let mut out: Vec<u64> = Vec::new();
-    for (i, (from, packets)) in pieces.iter().enumerate() {
-        let to = pieces.get(i + 1).map_or(u64::MAX, |p| p.0);
+    let first = pieces.partition_point(|p| p.0 <= start).saturating_sub(1);
+    for (i, (from, packets)) in pieces.range(first..).enumerate() {
+        let to = pieces.get(first + i + 1).map_or(u64::MAX, |p| p.0);
         if *from >= end.max(start + 1) {
             break;
         }

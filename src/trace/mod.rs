@@ -35,6 +35,6 @@ pub use paths::{MessagePath, MessagePaths, PathKey};
 pub use protocol::{Protocol, TlsMode, Tunnel, TunnelKind, Verdict};
 pub use record::Record;
 pub use records::{
-    Credential, DECRYPTED, LineKind, MAX_MESSAGE_BYTES, MessageRecord, Part, RawMessage,
+    Credential, DECRYPTED, LineKind, MAX_MESSAGE_BYTES, MessageRecord, Part, RawMessage, Recipient,
     Transaction, TranscriptLine, TxStatus, Via,
 };

@@ -288,6 +288,13 @@ pub struct Credential {
     /// Whether the server accepted it; None when its reply was not seen.
     pub success: Option<bool>,
     // Extra keys:
+    /// The server's answer to the exchange, as its protocol writes a
+    /// verdict: the SMTP reply code (`"235"`, `"535"`, `"503"`; RFC 4954
+    /// §6), POP3's status indicator (`"+OK"`, `"-ERR"`; RFC 1939 §3), the
+    /// IMAP tagged status (`"OK"`, `"NO"`, `"BAD"`; RFC 9051 §7.1), the
+    /// SOCKS5 status byte (`"00"`; RFC 1929 §2). None when the capture
+    /// ends before the server answered.
+    pub reply: Option<String>,
     /// PLAIN's authorization identity, when it differs from the user.
     pub authzid: Option<String>,
     /// What an eavesdropper can do with it, when not obvious (CRAM-MD5 and
@@ -311,13 +318,32 @@ pub enum TxStatus {
     Aborted,
 }
 
+/// One RCPT TO of a transaction and the server's reply to it (the
+/// `recipients` of a `transaction` record), as Zeek's `smtp.log` and
+/// Arkime keep every recipient the client named.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Recipient {
+    /// The address as sent, angle brackets kept (`"<bob@hamburger.edu>"`).
+    pub address: String,
+    /// The reply code (`250`, `550`, `503`); None when the reply is not in
+    /// the capture.
+    pub code: Option<u16>,
+    /// The reply in short (code and last line: `"550 5.1.1 <x@y>: Recipient
+    /// address rejected"`); None when not seen.
+    pub reply: Option<String>,
+}
+
 /// The `transaction` record (SMTP): one per MAIL FROM.
 #[derive(Clone, Debug, Serialize)]
 pub struct Transaction {
     pub flow: u64,
     pub helo: Option<String>,
     pub mail_from: Option<String>,
+    /// The recipients the server accepted (a 2xx reply to their RCPT). As
+    /// long as the capture holds no reply at all from the server (one side
+    /// captured), the recipients the client named.
     pub rcpt_to: Vec<String>,
+    /// The recipients the server refused (4xx, 5xx, 503 "need MAIL").
     pub rcpt_rejected: Vec<String>,
     pub status: TxStatus,
     /// Index of its `message` record in the output (set when the output is
@@ -328,4 +354,7 @@ pub struct Transaction {
     pub ts: Timestamp,
     /// The server's reply to the end of data (or the rejection), when seen.
     pub reply: Option<String>,
+    /// Every RCPT TO the client sent in this transaction, in order, each
+    /// with the server's reply (`rcpt_to` and `rcpt_rejected` split them).
+    pub recipients: Vec<Recipient>,
 }

@@ -32,6 +32,9 @@
 //!   inside messages and encapsulation tricks, attachments cut by the
 //!   capture, header text in raw 8-bit bytes and folded around encoded
 //!   words.
+//! * [`session_traffic`]: what the server's replies decide: every RCPT
+//!   with its reply, message text sent before the 354, the reply on every
+//!   credential.
 //!
 //! [`catalog`] describes every sample, including the exact number of
 //! payload bytes an analyzer should reassemble per direction; [`readme`]
@@ -56,6 +59,7 @@ pub mod mime_edge_cases;
 pub mod pop3;
 pub mod protocol_detection;
 pub mod real_traffic;
+pub mod session_traffic;
 pub mod smtp;
 pub mod tcp_edge_cases;
 pub mod textbook;
@@ -77,6 +81,7 @@ use protocol_detection::{mail_on_odd_ports, non_mail_on_mail_port};
 use real_traffic::{
     mail_in_proxy_tunnels, mail_recognised_by_client, terminal_escapes, tls_expected_plaintext_seen,
 };
+use session_traffic::{auth_replies, smtp_recipient_replies, smtp_text_before_354};
 use smtp::smtp_crepes_hamburger;
 use tcp_edge_cases::{
     tcp_loss, tcp_midstream, tcp_overlap, tcp_reordered, tcp_retransmission, tcp_rst,
@@ -160,6 +165,9 @@ pub fn catalog() -> Vec<Sample> {
         smtp_attached_messages(),
         smtp_cut_attachments(),
         smtp_header_text(),
+        smtp_recipient_replies(),
+        smtp_text_before_354(),
+        auth_replies(),
     ]
 }
 

@@ -94,6 +94,9 @@ impl State {
             }
         };
         let state = match (cmd.name.as_str(), cmd.uid_command().as_deref()) {
+            // A LOGIN without arguments reveals nothing (the server answers
+            // BAD): no credential, no user to name.
+            ("LOGIN", _) if cmd.astring(0).is_none() => Cmd::Other,
             ("LOGIN", _) => {
                 let mut c = Credential::new("IMAP-LOGIN");
                 c.username = cmd.astring(0).map(text);

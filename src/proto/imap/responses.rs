@@ -66,18 +66,19 @@ impl State {
                 tag: Some(tag),
                 status,
                 ..
-            } => self.completed(tag, *status == Status::Ok, &first, out),
+            } => self.completed(tag, *status, &first, out),
         }
     }
 
-    /// The tagged completion of a command (RFC 9051 §7.1).
-    fn completed(&mut self, tag: &str, ok: bool, line: &[u8], out: &mut Dialogue) {
+    /// The tagged completion of a command (RFC 9051 §7.1): OK, NO or BAD.
+    fn completed(&mut self, tag: &str, status: Status, line: &[u8], out: &mut Dialogue) {
         let Some(cmd) = self.pending.remove(tag) else {
             return;
         };
         self.order.retain(|t| t != tag);
+        let ok = status == Status::Ok;
         match cmd {
-            Cmd::Login(i) => out.credential_result(i, ok),
+            Cmd::Login(i) => out.credential_result(i, ok, status.as_str()),
             Cmd::Authenticate => {
                 self.sasl_awaiting_response = false;
                 if let Some((_, mut ex, idx)) = self.sasl.take() {
@@ -86,7 +87,7 @@ impl State {
                             .map(|c| self.report(c, "AUTHENTICATE", out))
                     });
                     if let Some(i) = idx {
-                        out.credential_result(i, ok);
+                        out.credential_result(i, ok, status.as_str());
                     }
                 }
             }

@@ -75,12 +75,12 @@ impl State {
         }
     }
 
-    /// The server's verdict on AUTH.
-    pub(super) fn auth_answered(&mut self, ok: bool, out: &mut Dialogue) {
+    /// The server's verdict on AUTH (RFC 5034 §4): `+OK` or `-ERR`.
+    pub(super) fn auth_answered(&mut self, ok: bool, status: &str, out: &mut Dialogue) {
         if let Some((mut ex, idx)) = self.sasl.take() {
             let idx = idx.or_else(|| ex.take_credential().map(|c| self.report(c, out)));
             if let Some(i) = idx {
-                out.credential_result(i, ok);
+                out.credential_result(i, ok, status);
             }
         }
     }

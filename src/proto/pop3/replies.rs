@@ -65,10 +65,12 @@ impl State {
             );
             return;
         };
+        // RFC 1939 §3: the status indicator is the verdict.
+        let status = if ok { "+OK" } else { "-ERR" };
         match cmd {
             Cmd::Pass | Cmd::Apop => {
                 if let Some(i) = self.verdict_for.take() {
-                    out.credential_result(i, ok);
+                    out.credential_result(i, ok, status);
                 }
             }
             Cmd::Auth { listing } => {
@@ -78,7 +80,7 @@ impl State {
                         self.start_multi(Multi::Listing, &line);
                     }
                 } else {
-                    self.auth_answered(ok, out);
+                    self.auth_answered(ok, status, out);
                 }
             }
             Cmd::Capa if ok => {

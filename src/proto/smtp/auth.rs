@@ -49,7 +49,14 @@ impl State {
         self.maybe_credential(out);
     }
 
-    /// The server's verdict on AUTH: 235 accepted, anything else refused.
+    /// The server's verdict on AUTH (RFC 4954 §4, §6): 235 accepted,
+    /// anything else refused (535 bad credentials, 534 mechanism too weak,
+    /// 504 unknown mechanism, 503 already authenticated, 501 a response
+    /// that does not decode or a cancel).
+    ///
+    /// A credential is reported only if the client revealed something: a
+    /// bare `AUTH PLAIN` refused before any response has none (see
+    /// [`SaslExchange::take_credential`]).
     pub(super) fn auth_answered(&mut self, code: u16, out: &mut Dialogue) {
         self.sasl_awaiting_response = false;
         if let Some((mut ex, idx)) = self.sasl.take() {
@@ -58,7 +65,7 @@ impl State {
                 None => ex.take_credential().map(|c| self.report_credential(c, out)),
             };
             if let Some(i) = idx {
-                out.credential_result(i, code == 235);
+                out.credential_result(i, code == 235, &code.to_string());
             }
         }
         if code == 235 {

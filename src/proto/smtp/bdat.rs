@@ -57,8 +57,12 @@ impl State {
         }
         self.mode = ClientMode::Commands;
         if last {
-            let (tx, idx) = self.end_message(true, out);
-            self.push_pending(Pending::MessageEnd { tx, message: idx });
+            let (tx, message) = self.end_message(true, out);
+            self.push_pending(Pending::MessageEnd {
+                tx,
+                message,
+                held: None,
+            });
         } else {
             self.push_pending(Pending::Bdat {
                 tx: self.current_tx,

@@ -50,6 +50,8 @@ mod transaction;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_verdicts;
 
 pub use command::{Bdat, Command};
 pub use parser::SmtpParser;

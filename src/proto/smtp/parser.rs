@@ -12,7 +12,9 @@
 //!   pipelined `MAIL … DATA … . MAIL …` gives each message its own envelope
 //!   even before any reply came back (see `transaction.rs`).
 //! * After DATA the client sends the message (see `data.rs`), after BDAT
-//!   counted chunks (see `bdat.rs`).
+//!   counted chunks (see `bdat.rs`). Text sent before the server's 354 is
+//!   a message only once the 354 comes (RFC 2920 §3.1); refused, it was
+//!   read by the server as commands, and is read so here too.
 //! * After `220` to STARTTLS both sides speak TLS (RFC 3207 §4): from then
 //!   on bytes go to the session's TLS layer.
 
@@ -45,22 +47,28 @@ pub(super) enum Pending {
         name: String,
         before: u64,
     },
+    /// `before`: the transaction open when MAIL was sent, which stays
+    /// open if this MAIL is refused (RFC 5321 §4.1.4).
     Mail {
         tx: u64,
+        before: Option<u64>,
     },
     Rcpt {
         tx: Option<u64>,
         to: String,
     },
-    /// DATA: the reply is 354 (go ahead) or a rejection.
+    /// DATA: the reply is 354 (go ahead) or a rejection. `text`: what the
+    /// parser made of the lines after it meanwhile.
     Data {
         tx: Option<u64>,
+        text: DataText,
     },
     /// The end of a message (`.` or BDAT LAST): the reply is the verdict.
-    /// `message` is the index in the dialogue's messages.
+    /// `held`: the held message it ends, if it was held (see `data.rs`).
     MessageEnd {
         tx: Option<u64>,
-        message: usize,
+        message: Ended,
+        held: Option<u64>,
     },
     /// A BDAT chunk that is not the last.
     Bdat {
@@ -73,6 +81,33 @@ pub(super) enum Pending {
     Auth,
     Quit,
     Other,
+}
+
+/// What became of the text after a DATA while its answer is awaited (see
+/// `data.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DataText {
+    /// Every recipient was refused: the parser waits for the answer before
+    /// taking lines as message.
+    Waited,
+    /// Being read as the message.
+    Coming,
+    /// Ended before the answer, and held until it comes.
+    Held(u64),
+    /// Ended and handed on before any reply of the server was seen (one
+    /// side captured).
+    HandedOn,
+}
+
+/// What the end of a message left: a `message` record (its index in the
+/// dialogue's messages), a message held until the server answers its DATA
+/// (see `data.rs`), or nothing: an empty message (nothing between the 354
+/// and the `.`, `BDAT 0 LAST` alone) has no record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Ended {
+    Record(usize),
+    Held(u64),
+    Empty,
 }
 
 /// What the client side is sending.
@@ -94,6 +129,13 @@ pub(super) struct Receiving {
     /// again as commands if the server rejects DATA.
     pub(super) replay: Vec<u8>,
     pub(super) replay_overflow: bool,
+    /// Wire bytes and lines read before the server answered DATA.
+    pub(super) sent: u64,
+    pub(super) sent_lines: u64,
+    /// Where its first line read before the server's answer went in the
+    /// transcript (its length then): the client's entries from there are
+    /// the text's.
+    pub(super) mark: Option<usize>,
 }
 
 /// The SMTP dialogue parser (see the module documentation).
@@ -115,10 +157,21 @@ pub struct State {
     pub(super) extensions: Vec<String>,
     /// Open transactions, oldest first.
     pub(super) txs: VecDeque<super::transaction::Tx>,
+    /// Recorded transactions with RCPT replies still to come.
+    pub(super) settling: VecDeque<super::transaction::Settling>,
+    /// A complete reply from the server was seen: the server's side is in
+    /// the capture, so text sent before its 354 waits for its answer.
+    pub(super) server_replied: bool,
     pub(super) next_tx: u64,
     /// The transaction new RCPT and DATA commands belong to.
     pub(super) current_tx: Option<u64>,
     pub(super) incoming: Option<Receiving>,
+    /// Messages whose end came before the server's answer to their DATA,
+    /// oldest first (see `data.rs`).
+    pub(super) held: VecDeque<super::data::Held>,
+    pub(super) next_held: u64,
+    /// `protocol-anomaly` for text sent before the 354, once per flow.
+    pub(super) early_text_noted: bool,
     /// Where DATA lines stand: the end of the data, stuffed dots.
     pub(super) dot: Unstuffer,
     /// The first lone "." with a bare LF next to it in the message being
@@ -135,6 +188,8 @@ pub struct State {
     /// A line of BDAT chunk bytes being gathered for `dialog --full`.
     pub(super) chunk_line: Vec<u8>,
     pub(super) chunk_line_start: u64,
+    /// Lines of a refused DATA are being read again as commands.
+    pub(super) rereading: bool,
     /// Findings raised once per flow.
     pub(super) bare_lf: [bool; 2],
     pub(super) overlong: bool,
@@ -176,6 +231,11 @@ impl LineProtocol for State {
             && let Some(reply) = self.replies.take()
         {
             self.reply_done(reply, out);
+        }
+        // Messages whose DATA the capture holds no answer to: what the
+        // client sent, as with a capture of the client's side only.
+        while let Some(h) = self.held.pop_front() {
+            self.release_held(h, out);
         }
         if self.incoming.is_some() {
             // The flow ended inside a message: hand on what was seen.
@@ -271,15 +331,17 @@ impl State {
                         "MAIL FROM without a HELO/EHLO first (RFC 5321 §4.1.4)",
                     );
                 }
+                let before = self.current_tx;
                 let tx = self.open_tx(Some(from.as_sent));
-                Pending::Mail { tx }
+                Pending::Mail { tx, before }
             }
             Command::Rcpt(None) => return self.anomaly(&line, "RCPT without TO:", out),
             Command::Rcpt(Some(to)) => self.rcpt(to.as_sent),
             Command::Data => {
-                self.start_data(&line, out);
+                let text = self.start_data(&line, out);
                 Pending::Data {
                     tx: self.current_tx,
+                    text,
                 }
             }
             Command::Bdat(bdat) => return self.bdat(bdat, line, out),
@@ -330,6 +392,11 @@ impl State {
     }
 
     pub(super) fn anomaly(&mut self, line: &Line, what: &str, out: &mut Dialogue) {
+        if self.rereading {
+            // Message text read again as commands: the data-rejected
+            // finding says what those lines were.
+            return;
+        }
         out.finding(
             Severity::Info,
             FindingCode::ProtocolAnomaly,

@@ -1,7 +1,7 @@
 //! The server's side: every complete reply answers the oldest command
 //! still waiting, and what it says decides what that command did.
 
-use super::parser::{Pending, S, State};
+use super::parser::{Ended, Pending, S, State};
 use super::reply::{NotAReply, Reply, ReplyLine};
 use super::transaction::Tx;
 use crate::proto::lines::Line;
@@ -22,6 +22,7 @@ impl State {
 
     pub(super) fn reply_done(&mut self, reply: Reply, out: &mut Dialogue) {
         let code = reply.code;
+        self.server_replied = true;
         if code == 334 {
             // RFC 4954 §4: a SASL challenge; the AUTH command is still open.
             self.auth_challenge(&reply, out);
@@ -73,48 +74,55 @@ impl State {
                     self.check_stripped(out);
                 }
             }
-            Pending::Mail { tx } => {
+            Pending::Mail { tx, before } => {
                 if !ok {
-                    self.finish_tx(Some(tx), TxStatus::Rejected, Some(reply.summary()), out);
+                    self.mail_refused(tx, before, reply.summary(), out);
                 }
             }
             Pending::Rcpt { tx, to } => {
                 if ok {
                     self.check_relay(&to, out);
                 }
-                self.rcpt_answered(tx, to, ok, out);
+                self.rcpt_answered(tx, &to, code, reply.summary(), out);
             }
-            Pending::Data { tx } => {
-                if code == 354 {
-                    self.data_confirmed(out);
-                } else if code >= 400 {
-                    self.data_rejected(tx, &reply, out);
+            Pending::Data { tx, text } => {
+                if code >= 400 {
+                    self.data_refused(tx, text, &reply, out);
                 } else {
-                    // RFC 5321 §4.3.2: DATA is answered 354 or an error.
-                    out.finding(
-                        Severity::Info,
-                        FindingCode::ProtocolAnomaly,
-                        format!("reply {code} to DATA (354 or an error expected)"),
-                    );
+                    if code != 354 {
+                        // RFC 5321 §4.3.2: DATA is answered 354 or an
+                        // error. Not refused, so taken as a go-ahead.
+                        out.finding(
+                            Severity::Info,
+                            FindingCode::ProtocolAnomaly,
+                            format!("reply {code} to DATA (354 or an error expected)"),
+                        );
+                    }
+                    self.data_accepted(text, code == 354, out);
                 }
             }
-            Pending::MessageEnd { tx, message } => {
+            Pending::MessageEnd { tx, message, .. } => {
                 let status = if ok {
                     TxStatus::Delivered
                 } else {
                     TxStatus::Rejected
                 };
+                let index = match message {
+                    Ended::Record(i) => Some(i),
+                    Ended::Held(_) | Ended::Empty => None,
+                };
                 if tx.is_some_and(|id| self.txs.iter().any(|t| t.id == id)) {
                     self.finish_tx(tx, status, Some(reply.summary()), out);
-                } else if !out.transactions.iter().any(|t| t.message == Some(message)) {
+                } else if index.map_or(tx.is_none(), |i| {
+                    !out.transactions.iter().any(|t| t.message == Some(i))
+                }) {
                     // Mid-stream capture: the transaction's start was not
                     // seen, its end was.
-                    let r = &out.messages[message];
-                    let tx = Tx::seen_from_its_end(
-                        r.mail_from.clone(),
-                        r.rcpt_to.clone().unwrap_or_default(),
-                        message,
-                    );
+                    let (from, rcpt) = index.map_or((None, Vec::new()), |i| {
+                        let r = &out.messages[i];
+                        (r.mail_from.clone(), r.rcpt_to.clone().unwrap_or_default())
+                    });
+                    let tx = Tx::seen_from_its_end(from, rcpt, index);
                     self.record(tx, status, Some(reply.summary()), out);
                 }
             }
