@@ -32,6 +32,9 @@
 //!   inside messages and encapsulation tricks, attachments cut by the
 //!   capture, header text in raw 8-bit bytes and folded around encoded
 //!   words.
+//! * [`relay_traffic`]: servers that break a rule and servers that only
+//!   look as if they did: POP3 responses without their final ".", an open
+//!   relay, a relay for an authenticated user, an MX taking inbound mail.
 //!
 //! [`catalog`] describes every sample, including the exact number of
 //! payload bytes an analyzer should reassemble per direction; [`readme`]
@@ -56,6 +59,7 @@ pub mod mime_edge_cases;
 pub mod pop3;
 pub mod protocol_detection;
 pub mod real_traffic;
+pub mod relay_traffic;
 pub mod smtp;
 pub mod tcp_edge_cases;
 pub mod textbook;
@@ -77,6 +81,7 @@ use protocol_detection::{mail_on_odd_ports, non_mail_on_mail_port};
 use real_traffic::{
     mail_in_proxy_tunnels, mail_recognised_by_client, terminal_escapes, tls_expected_plaintext_seen,
 };
+use relay_traffic::{pop3_unterminated, smtp_inbound_mx, smtp_open_relay, smtp_relay_after_auth};
 use smtp::smtp_crepes_hamburger;
 use tcp_edge_cases::{
     tcp_loss, tcp_midstream, tcp_overlap, tcp_reordered, tcp_retransmission, tcp_rst,
@@ -160,6 +165,10 @@ pub fn catalog() -> Vec<Sample> {
         smtp_attached_messages(),
         smtp_cut_attachments(),
         smtp_header_text(),
+        pop3_unterminated(),
+        smtp_open_relay(),
+        smtp_relay_after_auth(),
+        smtp_inbound_mx(),
     ]
 }
 

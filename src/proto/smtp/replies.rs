@@ -35,7 +35,7 @@ impl State {
         if !self.greeted && greeting {
             self.greeted = true;
             if code == 220 {
-                self.server_name = reply
+                out.server_name = reply
                     .lines
                     .first()
                     .and_then(|l| l.split_whitespace().next())
@@ -79,9 +79,6 @@ impl State {
                 }
             }
             Pending::Rcpt { tx, to } => {
-                if ok {
-                    self.check_relay(&to, out);
-                }
                 self.rcpt_answered(tx, to, ok, out);
             }
             Pending::Data { tx } => {
