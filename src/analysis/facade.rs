@@ -14,7 +14,11 @@
 //!
 //! Records come as flows end: each flow's `flow` record, then its
 //! `message`, `transaction`, `credential` and `finding` records; after the
-//! last flow, one `message_path` record per message seen on several flows.
+//! last flow, one `message_path` record per message seen on several flows,
+//! then the findings only several flows can show (`open-relay`: a server
+//! relaying an unauthenticated client's message, `analysis::relay`), each
+//! naming the flow it is about. A flow record's `findings` counts that
+//! flow's own.
 //! The `capture` record (complete only at the end) is returned. These are
 //! the records of `mailscope analyze --json`, which is written with this
 //! very function.
@@ -25,6 +29,7 @@ use std::path::Path;
 use super::Error;
 use super::driver::{AnalyzeOptions, Driver, Order, RunOptions};
 use super::keys::KeySources;
+use super::relay::RelayWatch;
 use super::session::FlowAnalysis;
 use crate::trace::{CaptureRecord, MessagePaths, Record};
 
@@ -60,6 +65,7 @@ pub fn analyze(
     };
     let mut driver = Driver::open(path, &run)?;
     let mut paths = MessagePaths::default();
+    let mut relays = RelayWatch::default();
     let mut messages = 0usize;
     driver.analyze(
         &AnalyzeOptions {
@@ -70,6 +76,7 @@ pub fn analyze(
             for (i, m) in a.dialogue.messages.iter().enumerate() {
                 paths.add(m, messages + i, a.summary.client, a.summary.server);
             }
+            relays.add(&a);
             flow_records(&a, messages, &mut on_record);
             messages += a.dialogue.messages.len();
         },
@@ -78,6 +85,9 @@ pub fn analyze(
     )?;
     for path in paths.multi_flow() {
         on_record(Record::MessagePath(path.record()));
+    }
+    for f in relays.findings() {
+        on_record(Record::Finding(&f));
     }
     // Key log lines not understood come first, as the driver lists them.
     Ok(driver.capture_record(path))

@@ -13,6 +13,7 @@
 //! * `endpoint`: a dialogue read from an endpoint's plaintext view (the
 //!   world's live transcript).
 //! * `order`: finished flows put back in id order.
+//! * `relay`: `open-relay`, from the hops of one message across flows.
 
 mod completion;
 pub(crate) mod driver;
@@ -21,6 +22,7 @@ mod facade;
 pub(crate) mod keys;
 mod order;
 pub(crate) mod pipeline;
+mod relay;
 pub(crate) mod session;
 mod tls_layer;
 
@@ -33,6 +35,7 @@ pub use endpoint::read_endpoint_view;
 pub use facade::{Options, analyze, flow_records};
 pub use keys::KeySources;
 pub use pipeline::{Observed, PacketSeen, Pipeline, PipelineOptions};
+pub use relay::RelayWatch;
 pub use session::{FlowAnalysis, FlowSession};
 
 /// Why a run could not start or go on.

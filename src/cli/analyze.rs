@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::spool::Spool;
 use super::{Failure, KeyArgs, human_stdout, output_error, print_warnings, progress, run};
-use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RunOptions};
+use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RelayWatch, RunOptions};
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
@@ -52,6 +52,7 @@ fn json_lines(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
 /// The human summary, its tables sorted by flow.
 fn table(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
     let mut paths = MessagePaths::default();
+    let mut relays = RelayWatch::default();
     let mut messages = 0usize;
     let mut summary = Summary::default();
     let options = AnalyzeOptions {
@@ -66,9 +67,11 @@ fn table(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
         for (i, m) in a.dialogue.messages.iter().enumerate() {
             paths.add(m, messages + i, a.summary.client, a.summary.server);
         }
+        relays.add(&a);
         summary.add(&a, messages);
         messages += a.dialogue.messages.len();
     })?;
+    summary.add_findings(relays.findings());
     let capture = driver.capture_record(file);
     let mut out = human_stdout();
     summary

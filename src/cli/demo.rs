@@ -26,6 +26,8 @@ pub struct DemoArgs<'a> {
     pub cipher: Option<u16>,
     /// Follow the demo in the classroom window.
     pub gui: bool,
+    /// crepes.fr relays for anyone; Alice submits on port 25 without AUTH.
+    pub open_relay: bool,
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -57,6 +59,7 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
         alice_domain: args.alice_domain.clone(),
         bob_domain: args.bob_domain.clone(),
         tls_suite: args.cipher,
+        open_relay: args.open_relay,
     };
     if args.gui {
         return super::gui::demo(opts, args.write);

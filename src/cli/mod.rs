@@ -156,6 +156,11 @@ enum Command {
         /// records; the capture can be replayed afterwards.
         #[arg(long)]
         gui: bool,
+        /// crepes.fr relays for anyone: Alice's agent hands it the message
+        /// on port 25 without authenticating (the lesson on open relays;
+        /// `analyze` shows an `open-relay` finding).
+        #[arg(long)]
+        open_relay: bool,
     },
     /// The classroom window: the capture animated as hosts, connections
     /// and packets, with transcripts, the message inspector and what an
@@ -273,6 +278,7 @@ pub fn main() -> i32 {
             bob_domain,
             cipher,
             gui,
+            open_relay,
         } => (|| {
             let usage = |m: String| Failure {
                 code: 2,
@@ -320,6 +326,7 @@ pub fn main() -> i32 {
                     bob_domain,
                     cipher,
                     gui,
+                    open_relay,
                 },
                 cli.quiet,
             )

@@ -247,7 +247,7 @@ fn finding_es(code: FindingCode) -> &'static str {
         }
         FindingCode::MessageTruncated => "Mensaje demasiado grande: solo se guarda el principio",
         FindingCode::OpenRelay => {
-            "El servidor aceptó correo para otro dominio de un cliente sin autenticar: relé abierto"
+            "El servidor pasó a otro servidor correo para otro dominio de un cliente sin autenticar: relé abierto"
         }
         FindingCode::OverlongLine => "Una línea supera la longitud máxima que permite el protocolo",
         FindingCode::PlaintextAuth => {
@@ -271,6 +271,9 @@ fn finding_es(code: FindingCode) -> &'static str {
         }
         FindingCode::TlsDecryptFailed => "No se pudo descifrar la sesión TLS con las claves dadas",
         FindingCode::TlsNoKeys => "El registro de claves no tiene los secretos de esta sesión TLS",
+        FindingCode::UnterminatedResponse => {
+            "Una respuesta de varias líneas nunca terminó con su línea \".\": el análisis siguió en la respuesta siguiente"
+        }
     }
 }
 

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use crate::analysis::FlowAnalysis;
 use crate::analysis::PacketSeen;
+use crate::analysis::{FlowAnalysis, RelayWatch};
 use crate::capture::Timestamp;
 use crate::capture::decode::TcpFlags;
 use crate::flow::Direction;
@@ -412,6 +412,15 @@ impl SceneBuilder {
     /// Orders, names and places everything.
     pub fn finish(mut self, source: impl Into<String>) -> Scene {
         self.flows.sort_by_key(|f| f.summary.id);
+        // Findings only several flows show (`open-relay`): `analyze`'s rule
+        // on the same flows, each given to the flow it names.
+        let mut relays = RelayWatch::default();
+        self.flows.iter().for_each(|a| relays.add(a));
+        for f in relays.findings() {
+            if let Some(a) = self.flows.iter_mut().find(|a| f.flow == Some(a.summary.id)) {
+                a.dialogue.findings.push(f);
+            }
+        }
         let origin = self
             .flows
             .iter()

@@ -100,6 +100,12 @@ impl Unstuffer {
         Unstuffer { position }
     }
 
+    /// Whether the next line starts a line (not the rest of one that came
+    /// in pieces).
+    pub(crate) fn at_line_start(&self) -> bool {
+        matches!(self.position, Position::LineStart { .. })
+    }
+
     /// The next line (`text` without its ending). A piece of a line
     /// ([`Ending::None`]) is text as it is, and so is the piece after it.
     pub(crate) fn line<'a>(&mut self, text: &'a [u8], ending: Ending) -> DotLine<'a> {

@@ -58,6 +58,19 @@ impl Summary {
         }
     }
 
+    /// Findings that several flows show (`open-relay`), each counted with
+    /// the flow it names.
+    pub fn add_findings(&mut self, findings: Vec<Finding>) {
+        for f in &findings {
+            let id = f.flow.map(|n| n.to_string());
+            if let Some(row) = self.flows.iter_mut().find(|r| Some(&r[0]) == id.as_ref()) {
+                let n: u64 = row[8].parse().unwrap_or(0);
+                row[8] = (n + 1).to_string();
+            }
+        }
+        self.findings.extend(findings);
+    }
+
     pub fn write(
         &self,
         out: &mut impl Write,

@@ -72,6 +72,9 @@ pub struct Dialogue {
     pub transactions: Vec<Transaction>,
     /// SMTP: the name the client gave in its last HELO/EHLO.
     pub helo: Option<String>,
+    /// SMTP: the name the server gave in its 220 greeting (RFC 5321
+    /// §4.3.1), the first word after the code.
+    pub server_name: Option<String>,
     /// What the server says it can do: SMTP EHLO keywords, POP3 CAPA
     /// lines, IMAP CAPABILITY atoms (the last list seen).
     pub capabilities: Vec<String>,
@@ -109,6 +112,7 @@ impl Dialogue {
             findings: Vec::new(),
             transactions: Vec::new(),
             helo: None,
+            server_name: None,
             capabilities: Vec::new(),
             findings_suppressed: 0,
             pieces: [VecDeque::new(), VecDeque::new()],

@@ -50,8 +50,9 @@ pub enum FindingCode {
     GapInStream,
     /// A message bigger than the memory budget: only its start is kept.
     MessageTruncated,
-    /// A server accepted an unauthenticated client's mail for a domain that
-    /// is not its own.
+    /// A server passed an unauthenticated client's message for a domain
+    /// that is not its own on to another server (the message's path across
+    /// flows shows it).
     OpenRelay,
     /// A line longer than the protocol allows.
     OverlongLine,
@@ -73,11 +74,13 @@ pub enum FindingCode {
     TlsDecryptFailed,
     /// The key log does not know this TLS session.
     TlsNoKeys,
+    /// A multi-line response ended without its final "." line.
+    UnterminatedResponse,
 }
 
 impl FindingCode {
     /// Every code, in the order of the enum (sorted by name).
-    pub const ALL: [FindingCode; 20] = [
+    pub const ALL: [FindingCode; 21] = [
         FindingCode::BareLf,
         FindingCode::CaptureTruncated,
         FindingCode::CaptureCorrupt,
@@ -98,6 +101,7 @@ impl FindingCode {
         FindingCode::TlsCipherUnsupported,
         FindingCode::TlsDecryptFailed,
         FindingCode::TlsNoKeys,
+        FindingCode::UnterminatedResponse,
     ];
 
     /// The kebab-case name of the JSON records.
@@ -123,6 +127,7 @@ impl FindingCode {
             FindingCode::TlsCipherUnsupported => "tls-cipher-unsupported",
             FindingCode::TlsDecryptFailed => "tls-decrypt-failed",
             FindingCode::TlsNoKeys => "tls-no-keys",
+            FindingCode::UnterminatedResponse => "unterminated-response",
         }
     }
 
@@ -156,7 +161,7 @@ impl FindingCode {
                 "A message too large to keep: only its beginning is kept"
             }
             FindingCode::OpenRelay => {
-                "The server accepted mail for another domain from an unauthenticated client: an open relay"
+                "The server passed an unauthenticated client's mail for another domain on to another server: an open relay"
             }
             FindingCode::OverlongLine => "A line is longer than the protocol allows",
             FindingCode::PlaintextAuth => {
@@ -184,6 +189,9 @@ impl FindingCode {
                 "The TLS session could not be decrypted with the keys given"
             }
             FindingCode::TlsNoKeys => "The key log has no secrets for this TLS session",
+            FindingCode::UnterminatedResponse => {
+                "A multi-line response never ended with its \".\" line: the parser picked up again at the next reply"
+            }
         }
     }
 }

@@ -152,7 +152,8 @@ async fn open(s: &AgentSettings) -> io::Result<LineConn> {
 }
 
 /// Alice's agent: submission with AUTH PLAIN (after STARTTLS unless the
-/// lesson is about clear text). Returns the server's final reply.
+/// lesson is about clear text); without AUTH when `s.user` is empty (an
+/// open relay asks no one). Returns the server's final reply.
 pub async fn submit(s: &AgentSettings, from: &str, to: &str, message: &[u8]) -> io::Result<String> {
     let mut c = open(s).await?;
     let greeting = client::smtp_reply(&mut c).await?;
@@ -175,17 +176,19 @@ pub async fn submit(s: &AgentSettings, from: &str, to: &str, message: &[u8]) -> 
         return Err(fail(format!("EHLO: {}", ehlo.summary())));
     }
     s.pace.pause().await;
-    let plain =
-        base64::engine::general_purpose::STANDARD.encode(format!("\0{}\0{}", s.user, s.password));
-    let auth = Command::Auth {
-        mechanism: "PLAIN".into(),
-        initial_response: Some(plain),
-    };
-    let r = client::smtp(&mut c, &auth).await?;
-    if r.code != 235 {
-        return Err(fail(format!("AUTH: {}", r.summary())));
+    if !s.user.is_empty() {
+        let plain = base64::engine::general_purpose::STANDARD
+            .encode(format!("\0{}\0{}", s.user, s.password));
+        let auth = Command::Auth {
+            mechanism: "PLAIN".into(),
+            initial_response: Some(plain),
+        };
+        let r = client::smtp(&mut c, &auth).await?;
+        if r.code != 235 {
+            return Err(fail(format!("AUTH: {}", r.summary())));
+        }
+        s.pace.pause().await;
     }
-    s.pace.pause().await;
     for cmd in [
         Command::Mail(Some(Path::new(from))),
         Command::Rcpt(Some(Path::new(to))),

@@ -8,6 +8,13 @@
 //!    and relays it to hamburger.edu on port 25 (STARTTLS when offered);
 //! 3. hamburger.edu stores it in Bob's mailbox;
 //! 4. Bob's user agent reads it with POP3 or IMAP.
+//!
+//! With `open_relay` (the lesson on open relays) crepes.fr relays for
+//! anyone: Alice's agent hands it the message on port 25 without
+//! authenticating, and crepes.fr passes it on all the same. The capture
+//! then shows what `open-relay` needs (`analysis::relay`): an
+//! unauthenticated client's message leaving the server for another
+//! domain's.
 
 use std::io;
 use std::time::Duration;
@@ -39,6 +46,9 @@ pub struct DemoOptions {
     pub bob_domain: String,
     /// Only this TLS cipher suite (IANA number).
     pub tls_suite: Option<u16>,
+    /// crepes.fr relays for anyone, and Alice's agent submits on port 25
+    /// without AUTH.
+    pub open_relay: bool,
 }
 
 impl Default for DemoOptions {
@@ -53,6 +63,7 @@ impl Default for DemoOptions {
             alice_domain: "crepes.fr".into(),
             bob_domain: "hamburger.edu".into(),
             tls_suite: None,
+            open_relay: false,
         }
     }
 }
@@ -87,6 +98,7 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
         // Passwords in clear only in the lesson that is about them.
         plaintext_auth: opts.tls == TlsMode::None,
         tls_suite: opts.tls_suite,
+        open_relay: opts.open_relay,
         ..WorldOptions::default()
     };
     let mut world = World::start(&world_opts).await?;
@@ -104,20 +116,24 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
     );
     let tls_config = world.pki.client_config().map_err(io::Error::other)?;
 
-    let submission = if opts.tls == TlsMode::Implicit {
-        Service::Smtps
-    } else {
-        Service::Submission
+    // An open relay takes the message on SMTP's port 25 from anyone, as
+    // an MX does (RFC 5321 §3.6.2), where submission (RFC 6409) would ask
+    // who is sending; port 25 has no implicit TLS, only STARTTLS.
+    let (submission, tls, (user, password)) = match (opts.open_relay, opts.tls) {
+        (true, TlsMode::Implicit) => (Service::Smtp, TlsMode::Starttls, ("", "")),
+        (true, tls) => (Service::Smtp, tls, ("", "")),
+        (false, TlsMode::Implicit) => (Service::Smtps, TlsMode::Implicit, ALICE),
+        (false, tls) => (Service::Submission, tls, ALICE),
     };
     let alice = AgentSettings {
         from: t.alice_pc.addr,
         client_name: t.alice_pc.name.clone(),
         server: world.address(&t.crepes, submission),
         server_name: t.crepes.name.clone(),
-        tls: opts.tls,
+        tls,
         tls_config: tls_config.clone(),
-        user: ALICE.0.into(),
-        password: ALICE.1.into(),
+        user: user.into(),
+        password: password.into(),
         pace,
     };
     let submit_reply = agents::submit(&alice, &alice_addr, &bob_addr, &sent).await?;
@@ -145,6 +161,7 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
         client_name: t.bob_pc.name.clone(),
         server: world.address(&t.hamburger, service),
         server_name: t.hamburger.name.clone(),
+        tls: opts.tls,
         user: BOB.0.into(),
         password: BOB.1.into(),
         ..alice

@@ -35,6 +35,9 @@
 //! * [`session_traffic`]: what the server's replies decide: every RCPT
 //!   with its reply, message text sent before the 354, the reply on every
 //!   credential.
+//! * [`relay_traffic`]: servers that break a rule and servers that only
+//!   look as if they did: POP3 responses without their final ".", an open
+//!   relay, a relay for an authenticated user, an MX taking inbound mail.
 //!
 //! [`catalog`] describes every sample, including the exact number of
 //! payload bytes an analyzer should reassemble per direction; [`readme`]
@@ -59,6 +62,7 @@ pub mod mime_edge_cases;
 pub mod pop3;
 pub mod protocol_detection;
 pub mod real_traffic;
+pub mod relay_traffic;
 pub mod session_traffic;
 pub mod smtp;
 pub mod tcp_edge_cases;
@@ -81,6 +85,7 @@ use protocol_detection::{mail_on_odd_ports, non_mail_on_mail_port};
 use real_traffic::{
     mail_in_proxy_tunnels, mail_recognised_by_client, terminal_escapes, tls_expected_plaintext_seen,
 };
+use relay_traffic::{pop3_unterminated, smtp_inbound_mx, smtp_open_relay, smtp_relay_after_auth};
 use session_traffic::{auth_replies, smtp_recipient_replies, smtp_text_before_354};
 use smtp::smtp_crepes_hamburger;
 use tcp_edge_cases::{
@@ -168,6 +173,10 @@ pub fn catalog() -> Vec<Sample> {
         smtp_recipient_replies(),
         smtp_text_before_354(),
         auth_replies(),
+        pop3_unterminated(),
+        smtp_open_relay(),
+        smtp_relay_after_auth(),
+        smtp_inbound_mx(),
     ]
 }
 

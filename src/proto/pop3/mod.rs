@@ -30,6 +30,8 @@
 //! * [`parser`]: commands queued in order, line checks;
 //! * `replies`: what each response does to the command it answers,
 //!   multi-line responses and retrieved messages;
+//! * `resync`: a multi-line response whose final "." never came, left
+//!   where the reply to the next command begins;
 //! * `auth`: the credentials of USER/PASS, APOP and AUTH.
 
 mod auth;
@@ -37,6 +39,7 @@ pub(crate) mod command;
 pub(crate) mod parser;
 mod replies;
 pub(crate) mod response;
+mod resync;
 
 #[cfg(test)]
 mod tests;

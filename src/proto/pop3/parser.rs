@@ -43,6 +43,7 @@ pub(super) enum Cmd {
     Stls,
     /// LIST or UIDL: multi-line without argument.
     Listing {
+        verb: &'static str,
         multi: bool,
     },
     Retr(u64),
@@ -88,6 +89,16 @@ pub struct State {
     pub(super) stls_offered: bool,
     pub(super) stls_asked: bool,
     pub(super) tls: bool,
+    /// The CAPA response listed PIPELINING (RFC 2449 §6.6): the client may
+    /// send commands before the replies to earlier ones have ended.
+    pub(super) pipelining: bool,
+    /// What the multi-line response being read answers ("LIST", "RETR 1")
+    /// and the stream offset of its status line: for the finding when it
+    /// is left unterminated.
+    pub(super) multi_of: (String, u64),
+    /// The client sent a command while the server was inside a multi-line
+    /// response: it thinks the response is over (see `resync`).
+    pub(super) client_moved_on: bool,
     bare_lf: [bool; 2],
     overlong: bool,
 }
@@ -137,7 +148,12 @@ impl LineProtocol for State {
         self.check_line(dir, &line, out);
         match dir {
             Direction::ClientToServer => self.client_line(line, continues, out),
-            Direction::ServerToClient => self.server_line(line, out),
+            Direction::ServerToClient => {
+                if self.multi.is_some() && !continues {
+                    self.resync(&line, out);
+                }
+                self.server_line(line, out)
+            }
         }
     }
 
@@ -189,6 +205,9 @@ impl State {
         if continues {
             return;
         }
+        if self.multi.is_some() {
+            self.client_moved_on = true;
+        }
         if self.sasl_awaiting_response {
             self.sasl_awaiting_response = false;
             self.sasl_response(line.text, out);
@@ -222,7 +241,12 @@ impl State {
                 self.stls_asked = true;
                 Cmd::Stls
             }
-            Command::List(scan) | Command::Uidl(scan) => Cmd::Listing {
+            Command::List(scan) => Cmd::Listing {
+                verb: "LIST",
+                multi: scan == Scan::All,
+            },
+            Command::Uidl(scan) => Cmd::Listing {
+                verb: "UIDL",
                 multi: scan == Scan::All,
             },
             Command::Retr(Some(n)) => Cmd::Retr(n),

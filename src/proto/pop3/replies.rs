@@ -77,7 +77,7 @@ impl State {
                 self.sasl_awaiting_response = false;
                 if listing {
                     if ok {
-                        self.start_multi(Multi::Listing, &line);
+                        self.start_multi(Multi::Listing, "AUTH".into(), &line);
                     }
                 } else {
                     self.auth_answered(ok, status, out);
@@ -85,7 +85,7 @@ impl State {
             }
             Cmd::Capa if ok => {
                 out.capabilities.clear();
-                self.start_multi(Multi::Capa, &line);
+                self.start_multi(Multi::Capa, "CAPA".into(), &line);
             }
             Cmd::Stls => {
                 if ok {
@@ -94,7 +94,9 @@ impl State {
                     out.starttls_refused("STLS", &text(t));
                 }
             }
-            Cmd::Listing { multi: true } if ok => self.start_multi(Multi::Listing, &line),
+            Cmd::Listing { verb, multi: true } if ok => {
+                self.start_multi(Multi::Listing, verb.into(), &line)
+            }
             Cmd::Retr(n) | Cmd::Top(n) if ok => {
                 let (via, part, verb) = match cmd {
                     Cmd::Retr(_) => (Via::Retr, Part::Full, "RETR"),
@@ -103,7 +105,7 @@ impl State {
                 let mut raw = RawMessage::new(via, part, format!("{verb} {n}"));
                 raw.number = Some(n);
                 let m = Multi::Message(Box::new(Incoming::new(raw, line.end)));
-                self.start_multi(m, &line);
+                self.start_multi(m, format!("{verb} {n}"), &line);
             }
             Cmd::Dele(n) if ok => {
                 self.marked.insert(n);
@@ -120,9 +122,12 @@ impl State {
         }
     }
 
-    /// A multi-line response starts after the status line `status`.
-    fn start_multi(&mut self, multi: Multi, status: &Line) {
+    /// A multi-line response to `what` starts after the status line
+    /// `status`.
+    fn start_multi(&mut self, multi: Multi, what: String, status: &Line) {
         self.multi = Some(multi);
+        self.multi_of = (what, status.start);
+        self.client_moved_on = false;
         self.dot = Unstuffer::after(status.ending);
     }
 
@@ -135,6 +140,7 @@ impl State {
         // "." between CRLFs ends the response (see `proto::dot`).
         let body = match self.dot.line(line.text, line.ending) {
             DotLine::End => {
+                self.client_moved_on = false;
                 if let Some(Multi::Message(m)) = self.multi.take() {
                     self.end_message(*m, true, out);
                 }
@@ -152,8 +158,12 @@ impl State {
             Multi::Capa => {
                 out.line(S, LineKind::Reply, line.text, line.start, line.end);
                 out.capabilities.push(text(body).trim().to_string());
-                if body.trim_ascii().eq_ignore_ascii_case(b"STLS") {
+                let tag = body.trim_ascii();
+                if tag.eq_ignore_ascii_case(b"STLS") {
                     self.stls_offered = true;
+                }
+                if tag.eq_ignore_ascii_case(b"PIPELINING") {
+                    self.pipelining = true;
                 }
             }
             Multi::Listing => out.line(S, LineKind::Reply, line.text, line.start, line.end),

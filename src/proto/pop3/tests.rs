@@ -225,3 +225,179 @@ fn only_crlf_dot_crlf_ends_a_multi_line_response() {
     assert!(d.messages[0].complete);
     assert!(d.findings.iter().all(|f| f.code.as_str() == "bare-lf"));
 }
+
+const M2: &[u8] = b"From: carol@crepes.fr\r\nSubject: two\r\n\r\n+OK this line quotes a server\r\n";
+
+/// `(severity, code, message)` of every finding.
+fn findings(d: &Dialogue) -> Vec<(&'static str, &'static str, &str)> {
+    d.findings
+        .iter()
+        .map(|f| (f.severity.as_str(), f.code.as_str(), f.message.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_list_without_its_dot_ends_at_the_reply_to_the_next_command() {
+    // RFC 1939 §3 wants "." after "2 75"; the server goes straight on with
+    // the reply to RETR 1, which must not be read as part of the listing.
+    let d = run(&[
+        (S, b"+OK ready\r\n"),
+        (C, b"LIST\r\n"),
+        (S, b"+OK 2 messages\r\n1 46\r\n2 75\r\n"),
+        (C, b"RETR 1\r\n"),
+        (S, b"+OK 46 octets\r\n"),
+        (S, M1),
+        (S, b".\r\n"),
+        (C, b"QUIT\r\n"),
+        (S, b"+OK bye\r\n"),
+    ]);
+    assert_eq!(
+        findings(&d),
+        [(
+            "info",
+            "unterminated-response",
+            "the multi-line response to LIST (status line at offset 11) ended without its final \".\" line (RFC 1939 §3); the parser resynchronised at offset 39 on \"+OK 46 octets\", the reply to the client's next command"
+        )]
+    );
+    let m = &d.messages[0];
+    assert_eq!((m.number, m.size, m.complete), (Some(1), 43, true));
+    assert_eq!(m.sha256, sha256_hex(M1));
+    assert_eq!(
+        transcript(&d)[2..8],
+        [
+            "S: +OK 2 messages",
+            "S: 1 46",
+            "S: 2 75",
+            "C: RETR 1",
+            "S: +OK 46 octets",
+            "S: [message: 43 bytes, 4 lines, Subject: one]",
+        ]
+    );
+}
+
+#[test]
+fn a_pipelined_list_without_its_dot_resynchronises_too() {
+    // The client sent LIST and RETR together (RFC 2449 §6.6): no listing
+    // line can start with "+OK", so the reply to RETR is still found.
+    let d = run(&[
+        (S, b"+OK ready\r\n"),
+        (C, b"LIST\r\nRETR 1\r\n"),
+        (S, b"+OK 1 messages\r\n1 46\r\n+OK 46 octets\r\n"),
+        (S, M1),
+        (S, b".\r\n"),
+    ]);
+    assert_eq!(codes(&d), ["unterminated-response"]);
+    assert_eq!(d.messages.len(), 1);
+    assert_eq!(d.messages[0].sha256, sha256_hex(M1));
+    assert!(d.messages[0].complete);
+}
+
+#[test]
+fn a_message_without_its_dot_ends_when_the_client_moved_on() {
+    // The client sends RETR 2 only once, for it, message 1 is over: the
+    // server's next line is the reply to RETR 2.
+    let d = run(&[
+        (S, b"+OK ready\r\n"),
+        (C, b"RETR 1\r\n"),
+        (S, b"+OK 46 octets\r\n"),
+        (S, M1),
+        (C, b"RETR 2\r\n"),
+        (S, b"+OK 70 octets\r\n"),
+        (S, M2),
+        (S, b".\r\n"),
+    ]);
+    assert_eq!(
+        findings(&d),
+        [(
+            "medium",
+            "unterminated-response",
+            "the multi-line response to RETR 1 (status line at offset 11) ended without its final \".\" line (RFC 1939 §3); the parser resynchronised at offset 69 on \"+OK 70 octets\", the reply to the client's next command: the message is kept as retrieved so far, marked incomplete, since its end is not known"
+        )]
+    );
+    let got: Vec<(Option<u64>, bool, String)> = d
+        .messages
+        .iter()
+        .map(|m| (m.number, m.complete, m.sha256.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some(1), false, sha256_hex(M1)),
+            (Some(2), true, sha256_hex(M2))
+        ]
+    );
+}
+
+#[test]
+fn a_status_line_inside_a_message_is_text_without_the_clients_word() {
+    // Message 2 quotes "+OK": with no command from the client in between,
+    // it is a line of the message.
+    let d = run(&[
+        (S, b"+OK ready\r\n"),
+        (C, b"RETR 2\r\nQUIT\r\n"),
+        (S, b"+OK 70 octets\r\n"),
+        (S, M2),
+        (S, b".\r\n+OK bye\r\n"),
+    ]);
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+    assert_eq!(d.messages[0].sha256, sha256_hex(M2));
+    assert!(d.messages[0].complete);
+}
+
+#[test]
+fn a_client_sending_ahead_does_not_end_a_message() {
+    // The client sends DELE while message 2 is still coming, and the
+    // server's next line is message text: the client was sending ahead,
+    // so the "+OK" line further down is the message's.
+    let d = run(&[
+        (S, b"+OK ready\r\n"),
+        (C, b"RETR 2\r\n"),
+        (S, b"+OK 70 octets\r\nFrom: carol@crepes.fr\r\n"),
+        (C, b"DELE 2\r\n"),
+        (
+            S,
+            b"Subject: two\r\n\r\n+OK this line quotes a server\r\n.\r\n+OK deleted\r\n",
+        ),
+        (C, b"QUIT\r\n"),
+        (S, b"+OK bye\r\n"),
+    ]);
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+    assert_eq!(d.messages[0].sha256, sha256_hex(M2));
+    assert!(d.messages[0].complete);
+}
+
+#[test]
+fn with_pipelining_a_command_proves_nothing_inside_a_message() {
+    // RFC 2449 §6.6: the server announced PIPELINING, so the client may
+    // send RETR 2 before message 1 is over; the parser keeps waiting for
+    // the "." (and message 1 swallows what follows, as the server sent it).
+    let d = run(&[
+        (S, b"+OK ready\r\n"),
+        (C, b"CAPA\r\n"),
+        (S, b"+OK\r\nPIPELINING\r\n.\r\n"),
+        (C, b"RETR 1\r\n"),
+        (S, b"+OK 46 octets\r\n"),
+        (S, M1),
+        (C, b"RETR 2\r\n"),
+        (S, b"+OK 70 octets\r\n"),
+        (S, M2),
+        (S, b".\r\n"),
+    ]);
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+    assert_eq!(d.messages.len(), 1);
+    assert!(d.messages[0].complete);
+    assert_eq!(d.messages[0].size, 43 + 15 + 70);
+}
+
+#[test]
+fn a_status_line_with_no_command_waiting_stays_in_the_listing() {
+    let d = run(&[
+        (S, b"+OK ready\r\n"),
+        (C, b"UIDL\r\n"),
+        (S, b"+OK\r\n1 abc\r\n+OK stray\r\n.\r\n"),
+        (C, b"QUIT\r\n"),
+        (S, b"+OK bye\r\n"),
+    ]);
+    assert!(d.findings.is_empty(), "{:?}", d.findings);
+    assert_eq!(transcript(&d)[4], "S: +OK stray");
+}

@@ -148,8 +148,6 @@ pub struct State {
     pub(super) pending: VecDeque<Pending>,
     pub(super) replies: ReplyReader,
     pub(super) greeted: bool,
-    /// The server's name from its greeting (`220 hamburger.edu …`).
-    pub(super) server_name: Option<String>,
     /// HELO/EHLO name the server accepted, and the last one claimed.
     pub(super) helo: Option<String>,
     pub(super) helo_claimed: Option<String>,

@@ -36,7 +36,7 @@ impl State {
         if !self.greeted && greeting {
             self.greeted = true;
             if code == 220 {
-                self.server_name = reply
+                out.server_name = reply
                     .lines
                     .first()
                     .and_then(|l| l.split_whitespace().next())
@@ -80,9 +80,6 @@ impl State {
                 }
             }
             Pending::Rcpt { tx, to } => {
-                if ok {
-                    self.check_relay(&to, out);
-                }
                 self.rcpt_answered(tx, &to, code, reply.summary(), out);
             }
             Pending::Data { tx, text } => {
