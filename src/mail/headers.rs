@@ -6,9 +6,8 @@
 //! (RFC 5322 §2.2.3). Non-ASCII text travels as RFC 2047 encoded words
 //! (`=?UTF-8?B?QcOxbw==?=` is `Año`).
 
-use mail_parser::MessageParser;
-
 use super::header_text::{unstructured, utf8_or_windows_1252};
+use super::parse::FIELD_BOUNDS;
 
 /// Where the header of `raw` ends and its body starts: after the first
 /// empty line (RFC 5322 §2.1), which belongs to the header; the end of
@@ -135,7 +134,7 @@ pub(crate) fn decoded_headers(bytes: &[u8]) -> Vec<(String, String)> {
     }
     let text = utf8_or_windows_1252(&bytes[..header_end(bytes)]);
     let bytes = text.as_bytes();
-    let Some(msg) = MessageParser::new().parse_headers(bytes) else {
+    let Some(msg) = FIELD_BOUNDS.parse_headers(bytes) else {
         return Vec::new();
     };
     msg.headers()

@@ -51,13 +51,13 @@ mod transfer;
 #[cfg_attr(not(feature = "gui"), allow(dead_code))]
 pub(crate) mod tree;
 
-use mail_parser::{Address, HeaderName, MessageParser};
+use mail_parser::{Address, HeaderName};
 use serde::Serialize;
 
 pub use digest::{hex, md5_hex, sha256_hex};
 use header_text::{display_name, unstructured, utf8_or_windows_1252};
 use headers::{header_end, unfold};
-use parse::ParsedMail;
+use parse::{MESSAGE_FIELDS, ParsedMail};
 
 /// One attachment: a MIME part that is not one of the message's bodies
 /// (RFC 2183 `attachment` disposition, a file name, or a type other than
@@ -127,7 +127,7 @@ pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageIn
     // The header as text (8-bit bytes as UTF-8 else windows-1252), read
     // by mail-parser for its structured fields.
     let head = utf8_or_windows_1252(&raw[..header_end(raw)]);
-    let Some(msg) = MessageParser::default().parse_headers(head.as_bytes()) else {
+    let Some(msg) = MESSAGE_FIELDS.parse_headers(head.as_bytes()) else {
         return MessageInfo::default();
     };
     let field = |name: HeaderName| {

@@ -7,7 +7,48 @@
 //! (`tree`, one pass with an explicit stack), bounded once for every
 //! reader of the message (reports, the window's inspector).
 
+use std::sync::LazyLock;
+
+use mail_parser::{HeaderName, MessageParser};
+
 use super::tree::MimeTree;
+
+// mail-parser told which header fields to take apart. Left to its
+// defaults it parses every field it knows, `Received:` included, which on
+// a busy capture costs more than the rest of a message; each reader below
+// asks for the fields it uses and skips the others (their place in the
+// header is still recorded, so raw values and offsets stay right).
+
+/// What a message says about itself (`inspect`): the fields mailscope
+/// reports structured. `Subject` and `Received` are read raw, by offset.
+pub(crate) static MESSAGE_FIELDS: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .header_id(HeaderName::MessageId)
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::To)
+        .header_address(HeaderName::Cc)
+        .header_date(HeaderName::Date)
+        .default_header_ignore()
+});
+
+/// What a MIME part is: its type, disposition and transfer encoding
+/// (RFC 2045 §5, §6; RFC 2183).
+pub(crate) static PART_FIELDS: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .header_content_type(HeaderName::ContentType)
+        .header_content_type(HeaderName::ContentDisposition)
+        .header_text(HeaderName::ContentTransferEncoding)
+        .default_header_ignore()
+});
+
+/// Only where each field starts and ends.
+pub(crate) static FIELD_BOUNDS: LazyLock<MessageParser> = LazyLock::new(|| {
+    // A non-empty map is what makes mail-parser use the default below
+    // for every field; an empty one means "parse everything".
+    MessageParser::new()
+        .ignore_header(HeaderName::Subject)
+        .default_header_ignore()
+});
 
 /// Nesting of multiparts and attached messages, together, that is still
 /// taken apart; a multipart or message deeper than this is kept whole,

@@ -42,11 +42,11 @@
 
 use std::ops::Range;
 
-use mail_parser::{ContentType, MessageParser, MimeHeaders};
+use mail_parser::{ContentType, MimeHeaders};
 
 use super::boundaries::{delimiter_at, next_delimiter};
 use super::header_text::utf8_or_windows_1252;
-use super::parse::MAX_NESTING;
+use super::parse::{MAX_NESTING, PART_FIELDS};
 use super::transfer::Encoding;
 
 /// Parts listed in a tree at most: whatever the parts claim, the work
@@ -459,7 +459,7 @@ impl PartFields {
             return PartFields::default();
         }
         let text = utf8_or_windows_1252(header);
-        let Some(msg) = MessageParser::new().parse_headers(text.as_bytes()) else {
+        let Some(msg) = PART_FIELDS.parse_headers(text.as_bytes()) else {
             return PartFields::default();
         };
         let Some(part) = msg.parts.first() else {
