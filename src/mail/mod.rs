@@ -58,6 +58,7 @@ pub use digest::{hex, md5_hex, sha256_hex};
 use header_text::{display_name, unstructured, utf8_or_windows_1252};
 use headers::{header_end, unfold};
 use parse::{MESSAGE_FIELDS, ParsedMail};
+use tree::PartFields;
 
 /// One attachment: a MIME part that is not one of the message's bodies
 /// (RFC 2183 `attachment` disposition, a file name, or a type other than
@@ -165,7 +166,8 @@ pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageIn
         attachments: Vec::new(),
         open_at_end: true,
     };
-    let mail = ParsedMail::new(raw);
+    let root = msg.parts.first().map(PartFields::of);
+    let mail = ParsedMail::with_root(raw, root);
     info.open_at_end = mail.open_at_end();
     for a in mail.attachments() {
         info.attachments.push(AttachmentInfo {

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use mail_parser::{HeaderName, MessageParser};
 
-use super::tree::MimeTree;
+use super::tree::{MimeTree, PartFields};
 
 // mail-parser told which header fields to take apart. Left to its
 // defaults it parses every field it knows, `Received:` included, which on
@@ -20,7 +20,8 @@ use super::tree::MimeTree;
 // header is still recorded, so raw values and offsets stay right).
 
 /// What a message says about itself (`inspect`): the fields mailscope
-/// reports structured. `Subject` and `Received` are read raw, by offset.
+/// reports structured, and those of `PART_FIELDS`. `Subject` and
+/// `Received` are read raw, by offset.
 pub(crate) static MESSAGE_FIELDS: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
         .header_id(HeaderName::MessageId)
@@ -28,6 +29,10 @@ pub(crate) static MESSAGE_FIELDS: LazyLock<MessageParser> = LazyLock::new(|| {
         .header_address(HeaderName::To)
         .header_address(HeaderName::Cc)
         .header_date(HeaderName::Date)
+        // What the top part is: read here once, handed to the MIME tree.
+        .header_content_type(HeaderName::ContentType)
+        .header_content_type(HeaderName::ContentDisposition)
+        .header_text(HeaderName::ContentTransferEncoding)
         .default_header_ignore()
 });
 
@@ -70,10 +75,15 @@ pub(crate) struct ParsedMail<'a> {
 impl<'a> ParsedMail<'a> {
     /// Parses `raw`, the whole message as it was delivered.
     pub(crate) fn new(raw: &'a [u8]) -> ParsedMail<'a> {
+        Self::with_root(raw, None)
+    }
+
+    /// Parses `raw` whose top header fields were already read.
+    pub(crate) fn with_root(raw: &'a [u8], root: Option<PartFields>) -> ParsedMail<'a> {
         let (tree, limits) = if raw.is_empty() {
             (MimeTree::default(), Default::default())
         } else {
-            MimeTree::build(raw, "", 0)
+            MimeTree::build_with_root(raw, "", 0, root)
         };
         ParsedMail {
             raw,

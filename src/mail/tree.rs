@@ -42,7 +42,7 @@
 
 use std::ops::Range;
 
-use mail_parser::{ContentType, MimeHeaders};
+use mail_parser::{ContentType, MessagePart, MimeHeaders};
 
 use super::boundaries::{delimiter_at, next_delimiter};
 use super::header_text::utf8_or_windows_1252;
@@ -228,6 +228,17 @@ impl MimeTree {
     /// recursion, so nesting costs no stack, and the nesting taken apart
     /// is bounded by [`MAX_NESTING`] and the parts by [`MAX_PARTS`].
     pub(crate) fn build(buf: &[u8], carrier: &str, depth: usize) -> (MimeTree, Limits) {
+        Self::build_with_root(buf, carrier, depth, None)
+    }
+
+    /// [`build`](Self::build), with the fields of the top header already
+    /// read (`inspect` reads that header anyway, for the envelope fields).
+    pub(crate) fn build_with_root(
+        buf: &[u8],
+        carrier: &str,
+        depth: usize,
+        mut root: Option<PartFields>,
+    ) -> (MimeTree, Limits) {
         let mut parts: Vec<Part> = Vec::new();
         let mut limits = Limits::default();
         let mut stack: Vec<Open> = Vec::new();
@@ -244,7 +255,7 @@ impl MimeTree {
                 let digest = entity
                     .parent
                     .is_some_and(|p| parts[p].mime_type() == "multipart/digest");
-                let part = read_entity(buf, &entity, &open, digest, &mut limits);
+                let part = read_entity(buf, &entity, root.take(), &open, digest, &mut limits);
                 if let Some(p) = entity.parent {
                     parts[p].children.push(index);
                 }
@@ -361,12 +372,13 @@ fn boundaries(stack: &[Open]) -> Vec<Option<&[u8]>> {
 fn read_entity(
     buf: &[u8],
     entity: &Pending,
+    known: Option<PartFields>,
     open: &[Option<&[u8]>],
     in_digest: bool,
     limits: &mut Limits,
 ) -> Part {
     let (header_end, body_start) = header_extent(buf, entity.start, open);
-    let fields = PartFields::read(&buf[entity.start..header_end]);
+    let fields = known.unwrap_or_else(|| PartFields::read(&buf[entity.start..header_end]));
     let mime_type = match &fields.content_type {
         Some(ct) => ct.value.clone(),
         // RFC 2045 §5.2, and RFC 2046 §5.1.5 inside a digest.
@@ -443,7 +455,7 @@ fn header_extent(buf: &[u8], start: usize, open: &[Option<&[u8]>]) -> (usize, us
 
 /// The header fields that say what a part is.
 #[derive(Default)]
-struct PartFields {
+pub(crate) struct PartFields {
     content_type: Option<ValueWithParams>,
     disposition: Option<ValueWithParams>,
     transfer_encoding: Option<String>,
@@ -462,9 +474,12 @@ impl PartFields {
         let Some(msg) = PART_FIELDS.parse_headers(text.as_bytes()) else {
             return PartFields::default();
         };
-        let Some(part) = msg.parts.first() else {
-            return PartFields::default();
-        };
+        msg.parts.first().map(PartFields::of).unwrap_or_default()
+    }
+
+    /// Takes them from a header mail-parser read with these fields parsed
+    /// (`PART_FIELDS`, or a parser that includes them).
+    pub(crate) fn of(part: &MessagePart) -> PartFields {
         PartFields {
             content_type: part.content_type().map(|ct| ValueWithParams {
                 value: match ct.subtype() {

@@ -53,8 +53,10 @@ pub struct Hop {
     /// list of messages).
     pub message: usize,
     pub ts: Timestamp,
-    pub client: String,
-    pub server: String,
+    /// Serialized as `address:port` text, like every endpoint in the
+    /// records (serde writes socket addresses with `Display` in JSON).
+    pub client: SocketAddr,
+    pub server: SocketAddr,
 }
 
 /// One message's path, as collected.
@@ -107,7 +109,17 @@ pub struct MessagePathRecord<'a> {
 /// Collects where each message was seen.
 #[derive(Default)]
 pub struct MessagePaths {
-    paths: HashMap<PathKey, MessagePath>,
+    // The key lives once, in the map: a big capture holds up to
+    // MAX_PATHS of them until the end.
+    paths: HashMap<PathKey, Collected>,
+}
+
+/// A path while it is collected (its key is the map's).
+#[derive(Debug)]
+struct Collected {
+    subject: Option<String>,
+    hops: Vec<Hop>,
+    hops_total: u64,
 }
 
 impl MessagePaths {
@@ -126,15 +138,11 @@ impl MessagePaths {
         if !self.paths.contains_key(&key) && self.paths.len() >= MAX_PATHS {
             return;
         }
-        let path = self
-            .paths
-            .entry(key.clone())
-            .or_insert_with(|| MessagePath {
-                key,
-                subject: record.subject.clone(),
-                hops: Vec::new(),
-                hops_total: 0,
-            });
+        let path = self.paths.entry(key).or_insert_with(|| Collected {
+            subject: record.subject.clone(),
+            hops: Vec::new(),
+            hops_total: 0,
+        });
         path.hops_total += 1;
         if path.hops.len() < MAX_HOPS {
             path.hops.push(Hop {
@@ -142,8 +150,8 @@ impl MessagePaths {
                 via: record.via,
                 message: index,
                 ts: record.ts,
-                client: client.to_string(),
-                server: server.to_string(),
+                client,
+                server,
             });
         }
     }
@@ -151,7 +159,16 @@ impl MessagePaths {
     /// Every path, its hops in time order, sorted by the time of the first
     /// hop.
     pub fn all(mut self) -> Vec<MessagePath> {
-        let mut out: Vec<MessagePath> = self.paths.drain().map(|(_, p)| p).collect();
+        let mut out: Vec<MessagePath> = self
+            .paths
+            .drain()
+            .map(|(key, p)| MessagePath {
+                key,
+                subject: p.subject,
+                hops: p.hops,
+                hops_total: p.hops_total,
+            })
+            .collect();
         for p in &mut out {
             p.hops.sort_by_key(|h| (h.ts, h.flow, h.message));
         }
