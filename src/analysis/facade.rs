@@ -23,7 +23,6 @@
 //! the records of `mailscope analyze --json`, which is written with this
 //! very function.
 
-use std::borrow::Cow;
 use std::path::Path;
 
 use super::Error;
@@ -72,12 +71,12 @@ pub fn analyze(
             run,
             ..AnalyzeOptions::default()
         },
-        |a: FlowAnalysis| {
+        |mut a: FlowAnalysis| {
             for (i, m) in a.dialogue.messages.iter().enumerate() {
                 paths.add(m, messages + i, a.summary.client, a.summary.server);
             }
             relays.add(&a);
-            flow_records(&a, messages, &mut on_record);
+            flow_records(&mut a, messages, &mut on_record);
             messages += a.dialogue.messages.len();
         },
         |_| {},
@@ -95,21 +94,24 @@ pub fn analyze(
 
 /// One flow's records, in the contract's order. `messages_before` is the
 /// number of `message` records already handed on (a transaction names its
-/// message by its index in the whole output).
+/// message by its index in the whole output: the flow's transactions are
+/// renumbered in place).
 pub fn flow_records(
-    a: &FlowAnalysis,
+    a: &mut FlowAnalysis,
     messages_before: usize,
     on_record: &mut impl FnMut(Record<'_>),
 ) {
+    for t in &mut a.dialogue.transactions {
+        t.message = t.message.map(|i| i + messages_before);
+    }
+    let a = &*a;
     let d = &a.dialogue;
     on_record(Record::AnalyzedFlow(a.flow_record()));
     for m in &d.messages {
         on_record(Record::Message(m));
     }
     for t in &d.transactions {
-        let mut t = t.clone();
-        t.message = t.message.map(|i| i + messages_before);
-        on_record(Record::Transaction(Cow::Owned(t)));
+        on_record(Record::Transaction(t));
     }
     for c in &d.credentials {
         on_record(Record::Credential(c));

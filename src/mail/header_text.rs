@@ -74,7 +74,7 @@ pub(crate) fn unstructured(value: &[u8]) -> String {
     // whether they are kept (RFC 2047 §6.2).
     let mut blanks = String::new();
     let mut after_encoded_word = false;
-    let mut rest = unfolded.as_str();
+    let mut rest: &str = &unfolded;
     while !rest.is_empty() {
         let blank_len = rest.len() - rest.trim_start_matches([' ', '\t']).len();
         if blank_len > 0 {
@@ -86,20 +86,14 @@ pub(crate) fn unstructured(value: &[u8]) -> String {
         let word_len = rest.find([' ', '\t']).unwrap_or(rest.len());
         let (word, tail) = rest.split_at(word_len);
         rest = tail;
-        let pieces = encoded_words(word);
-        let starts_encoded = matches!(pieces.first(), Some(Piece::Encoded(_)));
-        if !(after_encoded_word && starts_encoded) {
-            out.push_str(&blanks);
-        }
-        blanks.clear();
-        for piece in &pieces {
-            match piece {
-                Piece::Encoded(text) | Piece::Plain(text) => out.push_str(text),
-            }
-        }
-        after_encoded_word = matches!(pieces.last(), Some(Piece::Encoded(_)));
+        push_word(&mut out, &mut blanks, &mut after_encoded_word, word);
     }
-    out.trim_matches([' ', '\t']).to_string()
+    let trimmed = out.trim_matches([' ', '\t']);
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// The display name of the first mailbox of an address field's value
@@ -122,22 +116,10 @@ pub(crate) fn display_name(value: &[u8]) -> Option<String> {
     let mut word = String::new();
     let flush_word =
         |word: &mut String, out: &mut String, blanks: &mut String, after: &mut bool| {
-            if word.is_empty() {
-                return;
+            if !word.is_empty() {
+                push_word(out, blanks, after, word);
+                word.clear();
             }
-            let pieces = encoded_words(word);
-            let starts_encoded = matches!(pieces.first(), Some(Piece::Encoded(_)));
-            if !(*after && starts_encoded) {
-                out.push_str(blanks);
-            }
-            blanks.clear();
-            for piece in &pieces {
-                match piece {
-                    Piece::Encoded(t) | Piece::Plain(t) => out.push_str(t),
-                }
-            }
-            *after = matches!(pieces.last(), Some(Piece::Encoded(_)));
-            word.clear();
         };
     while let Some((_, c)) = chars.next() {
         match c {
@@ -155,15 +137,9 @@ pub(crate) fn display_name(value: &[u8]) -> Option<String> {
                         _ => quoted.push(q),
                     }
                 }
-                let decoded: String = encoded_words(&quoted)
-                    .into_iter()
-                    .map(|p| match p {
-                        Piece::Encoded(t) | Piece::Plain(t) => t,
-                    })
-                    .collect();
                 out.push_str(&blanks);
                 blanks.clear();
-                out.push_str(&decoded);
+                decode_words(&quoted, &mut out, |_, _| {});
                 after_encoded_word = false;
             }
             '(' => {
@@ -203,46 +179,60 @@ pub(crate) fn display_name(value: &[u8]) -> Option<String> {
 
 /// RFC 5322 §2.2.3: a line break followed by a blank is removed; the
 /// blank stays. A line break not followed by a blank (which a header
-/// value cannot hold) is removed as well.
-fn unfold_keeping_blanks(text: &str) -> String {
-    text.replace("\r\n", "\n").replace(['\n', '\r'], "")
+/// value cannot hold) is removed as well: every CR and LF goes. Most
+/// values have none, and are read in place.
+fn unfold_keeping_blanks(text: &str) -> Cow<'_, str> {
+    if text.contains(['\r', '\n']) {
+        Cow::Owned(text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
-/// A stretch of a word: text as written, or an encoded word decoded.
-enum Piece {
-    Plain(String),
-    Encoded(String),
-}
-
-/// The encoded words inside one blank-free word, and the text between
-/// them. RFC 2047 §5 wants an encoded word delimited by blanks, but
-/// senders write `Re:=?utf-8?…?=` and mail clients decode it, so an
-/// encoded word is recognised anywhere in a word.
-fn encoded_words(word: &str) -> Vec<Piece> {
-    let mut pieces = Vec::new();
-    let mut plain = String::new();
-    let mut rest = word;
-    while let Some(start) = rest.find("=?") {
-        match decode_encoded_word(&rest[start..]) {
-            Some((decoded, len)) => {
-                plain.push_str(&rest[..start]);
-                if !plain.is_empty() {
-                    pieces.push(Piece::Plain(std::mem::take(&mut plain)));
-                }
-                pieces.push(Piece::Encoded(decoded));
-                rest = &rest[start + len..];
-            }
-            None => {
-                plain.push_str(&rest[..start + 2]);
-                rest = &rest[start + 2..];
-            }
+/// Appends one blank-free word of text to `out`: first the `blanks` held
+/// before it, unless this word and the one before are both encoded words
+/// (RFC 2047 §6.2: the blanks between two encoded words are not text).
+fn push_word(out: &mut String, blanks: &mut String, after_encoded_word: &mut bool, word: &str) {
+    let after_previous = *after_encoded_word;
+    *after_encoded_word = decode_words(word, out, |out, starts_encoded| {
+        if !(after_previous && starts_encoded) {
+            out.push_str(blanks);
         }
+    });
+    blanks.clear();
+}
+
+/// Appends `word` to `out` with its encoded words decoded, calling
+/// `before` first with whether the word starts with an encoded word.
+/// Returns whether it ends with one. RFC 2047 §5 wants an encoded word
+/// delimited by blanks, but senders write `Re:=?utf-8?…?=` and mail
+/// clients decode it, so an encoded word is recognised anywhere in a word.
+fn decode_words(word: &str, out: &mut String, before: impl FnOnce(&mut String, bool)) -> bool {
+    let mut before = Some(before);
+    let mut rest = word;
+    let mut decoded_any = false;
+    let mut search_from = 0;
+    while let Some(found) = rest[search_from..].find("=?") {
+        let start = search_from + found;
+        let Some((decoded, len)) = decode_encoded_word(&rest[start..]) else {
+            // Not an encoded word: its `=?` is text.
+            search_from = start + 2;
+            continue;
+        };
+        if let Some(before) = before.take() {
+            before(out, start == 0);
+        }
+        out.push_str(&rest[..start]);
+        out.push_str(&decoded);
+        rest = &rest[start + len..];
+        search_from = 0;
+        decoded_any = true;
     }
-    plain.push_str(rest);
-    if !plain.is_empty() {
-        pieces.push(Piece::Plain(plain));
+    if let Some(before) = before.take() {
+        before(out, false);
     }
-    pieces
+    out.push_str(rest);
+    decoded_any && rest.is_empty()
 }
 
 /// Decodes the encoded word `=?charset?E?text?=` at the start of `s`

@@ -1,8 +1,6 @@
 //! Every record of the JSON output, as one tagged enum: the `type` of each
 //! line comes from here and nowhere else (`docs/output-schema.md`).
 
-use std::borrow::Cow;
-
 use serde::Serialize;
 
 use super::finding::Finding;
@@ -12,6 +10,9 @@ use super::records::{Credential, MessageRecord, Transaction};
 
 /// One record of `flows --json`, `analyze --json`, `creds --json` and
 /// `extract`'s `index.json`.
+// A record lives on the stack only while it is written: boxing the large
+// flow variant would cost an allocation per flow for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record<'a> {
@@ -24,7 +25,7 @@ pub enum Record<'a> {
     AnalyzedFlow(AnalyzedFlowRecord<'a>),
     Message(&'a MessageRecord),
     /// Its `message` index is that of the whole output.
-    Transaction(Cow<'a, Transaction>),
+    Transaction(&'a Transaction),
     Credential(&'a Credential),
     Finding(&'a Finding),
     MessagePath(MessagePathRecord<'a>),
