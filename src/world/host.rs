@@ -131,6 +131,56 @@ impl AuthThrottle {
     }
 }
 
+/// The connections open from each client address, counted over all the
+/// services of one host (see [`Policy::max_connections_per_address`]).
+#[derive(Default)]
+pub struct ClientConnections {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One counted connection; dropping it (the session is over) gives the
+/// place back.
+pub struct ConnectionSlot {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl ClientConnections {
+    /// Count a new connection from `ip`; returns its slot and how many
+    /// connections from `ip` are open now, this one included.
+    pub fn open(&self, ip: IpAddr) -> (ConnectionSlot, usize) {
+        let mut map = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        *n += 1;
+        let now = *n;
+        (
+            ConnectionSlot {
+                open: self.open.clone(),
+                ip,
+            },
+            now,
+        )
+    }
+
+    /// Connections open from `ip` now.
+    pub fn count(&self, ip: IpAddr) -> usize {
+        let map = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&ip).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut map = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// Limits and switches of a host's servers.
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -152,6 +202,18 @@ pub struct Policy {
     pub idle_timeout: Duration,
     /// Largest IMAP literal (APPEND and others).
     pub max_literal: usize,
+    /// A TLS handshake (implicit TLS on 465/993/995, or after STARTTLS and
+    /// STLS) not finished within this time ends the connection: a client
+    /// that opens one and says nothing must not hold a socket for ever.
+    pub tls_handshake_timeout: Duration,
+    /// A write that makes no progress for this long (the client reads
+    /// none of its replies) ends the connection.
+    pub write_timeout: Duration,
+    /// Connections one client address may hold open at once, over all the
+    /// services of the host; beyond it a client is refused with the
+    /// protocol's "try again later" (SMTP 421, POP3 `-ERR [SYS/TEMP]`,
+    /// IMAP `* BYE`), so one machine cannot use up the server's sockets.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Policy {
@@ -166,6 +228,12 @@ impl Default for Policy {
             max_commands: 10_000,
             idle_timeout: Duration::from_secs(300),
             max_literal: 10 * 1024 * 1024,
+            tls_handshake_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(60),
+            // Like Postfix's smtpd_client_connection_count_limit (50): far
+            // more than a user's mail programs open, far fewer than the
+            // descriptors a process has.
+            max_connections_per_address: 50,
         }
     }
 }
@@ -182,6 +250,8 @@ pub struct Host {
     pub policy: Policy,
     pub recorder: Recorder,
     pub throttle: AuthThrottle,
+    /// Connections open per client address.
+    pub connections: ClientConnections,
     /// Print one line per session event on stderr (`serve`).
     pub log_sessions: bool,
 }
@@ -200,6 +270,7 @@ impl Host {
             policy,
             recorder: Recorder::new(),
             throttle: AuthThrottle::default(),
+            connections: ClientConnections::default(),
             log_sessions: false,
         })
     }

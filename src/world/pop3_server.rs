@@ -83,9 +83,7 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
     };
     let mut commands = 0usize;
     loop {
-        if conn.buffered() == 0 {
-            conn.flush().await?;
-        }
+        conn.flush_before_read().await?;
         let line =
             match tokio::time::timeout(host.policy.idle_timeout, conn.read_line(255 + 2)).await {
                 Ok(r) => r?,

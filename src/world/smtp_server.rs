@@ -92,9 +92,7 @@ async fn next_line(
     host: &Host,
     limit: usize,
 ) -> std::io::Result<Option<(Line, Ending)>> {
-    if conn.buffered() == 0 {
-        conn.flush().await?;
-    }
+    conn.flush_before_read().await?;
     match tokio::time::timeout(host.policy.idle_timeout, conn.read_line_ending(limit)).await {
         Ok(r) => r,
         Err(_) => {

@@ -45,9 +45,7 @@ impl Session {
     pub(super) async fn read_command(&mut self) -> io::Result<Option<Option<Vec<Fragment>>>> {
         // Send the replies collected so far, unless more pipelined commands
         // are already waiting (then one segment carries all the replies).
-        if self.conn.buffered() == 0 {
-            self.conn.flush().await?;
-        }
+        self.conn.flush_before_read().await?;
         let first = match self.next_line().await? {
             Input::Text(t) => t,
             Input::TooLong => {
