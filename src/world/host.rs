@@ -81,53 +81,86 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
     sasl::decode_base64(text.as_bytes())
 }
 
-/// Slows down password guessing: each failure from an address doubles the
-/// wait before the next answer (100 ms, 200 ms, … up to 3.2 s), and after
-/// [`AuthThrottle::LOCKOUT_AFTER`] failures within
-/// [`AuthThrottle::WINDOW`] the address is refused outright until the
-/// window has passed.
+/// Slows down password guessing, counting failures both per client
+/// address and per user name: each failure doubles the wait before the
+/// next answer (100 ms, 200 ms, … up to 3.2 s); after
+/// [`AuthThrottle::LOCKOUT_AFTER`] failures from one address, or
+/// [`AuthThrottle::USER_LOCKOUT_AFTER`] for one user from anywhere, within
+/// [`AuthThrottle::WINDOW`], every login from that address or as that user
+/// is refused (the right password too) until the window has passed.
+///
+/// A success clears only the count of the user who logged in: a guesser
+/// who knows one password (alice's) and logs in with it between guesses
+/// at bob's keeps both its address's count and bob's.
 #[derive(Default)]
 pub struct AuthThrottle {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: Mutex<HashMap<Guesser, (u32, Instant)>>,
+}
+
+/// Whose failures a count is.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+enum Guesser {
+    Address(IpAddr),
+    /// Lower-cased, so `Bob` and `bob` share one count.
+    User(String),
+}
+
+impl Guesser {
+    fn user(name: &str) -> Guesser {
+        Guesser::User(name.to_lowercase())
+    }
 }
 
 impl AuthThrottle {
     pub const LOCKOUT_AFTER: u32 = 5;
+    /// Higher than the address's: anyone can make a user's count grow, so
+    /// a low one would let any client lock a user out.
+    pub const USER_LOCKOUT_AFTER: u32 = 10;
     pub const WINDOW: Duration = Duration::from_secs(60);
+    /// Counts kept before expired ones are swept (user names come from the
+    /// network, so the map must not grow without bound).
+    const SWEEP_ABOVE: usize = 10_000;
 
-    fn current(&self, ip: IpAddr) -> u32 {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(&ip) {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<Guesser, (u32, Instant)>> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn current(map: &HashMap<Guesser, (u32, Instant)>, who: &Guesser) -> u32 {
+        match map.get(who) {
             Some((n, since)) if since.elapsed() < Self::WINDOW => *n,
-            Some(_) => {
-                map.remove(&ip);
-                0
-            }
-            None => 0,
+            _ => 0,
         }
     }
 
-    /// Is this address locked out for now?
-    pub fn locked(&self, ip: IpAddr) -> bool {
-        self.current(ip) >= Self::LOCKOUT_AFTER
+    /// Is this address, or (when known) this user, locked out for now?
+    pub fn locked(&self, ip: IpAddr, user: Option<&str>) -> bool {
+        let map = self.map();
+        Self::current(&map, &Guesser::Address(ip)) >= Self::LOCKOUT_AFTER
+            || user
+                .is_some_and(|u| Self::current(&map, &Guesser::user(u)) >= Self::USER_LOCKOUT_AFTER)
     }
 
-    /// Note a failure; returns how long to wait before answering.
-    pub fn failed(&self, ip: IpAddr) -> Duration {
-        let n = self.current(ip) + 1;
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(ip, (n, Instant::now()));
-        Duration::from_millis(100u64 << (n - 1).min(5))
+    /// Note a failed login from `ip` (as `user`, when the attempt named
+    /// one); returns how long to wait before answering.
+    pub fn failed(&self, ip: IpAddr, user: Option<&str>) -> Duration {
+        let mut map = self.map();
+        if map.len() > Self::SWEEP_ABOVE {
+            map.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+        }
+        let mut worst = 0;
+        let whom = [Some(Guesser::Address(ip)), user.map(Guesser::user)];
+        for who in whom.into_iter().flatten() {
+            let n = Self::current(&map, &who) + 1;
+            map.insert(who, (n, Instant::now()));
+            worst = worst.max(n);
+        }
+        Duration::from_millis(100u64 << (worst - 1).min(5))
     }
 
-    /// A success clears the record.
-    pub fn succeeded(&self, ip: IpAddr) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&ip);
+    /// `user` logged in: their own count is cleared, nobody else's (not
+    /// the address's either).
+    pub fn succeeded(&self, user: &str) {
+        self.map().remove(&Guesser::user(user));
     }
 }
 
@@ -320,15 +353,37 @@ mod tests {
     fn failures_lock_an_address_out() {
         let t = AuthThrottle::default();
         let ip: IpAddr = "127.0.0.9".parse().unwrap();
-        assert_eq!(t.failed(ip), Duration::from_millis(100));
-        assert_eq!(t.failed(ip), Duration::from_millis(200));
+        assert_eq!(t.failed(ip, Some("bob")), Duration::from_millis(100));
+        assert_eq!(t.failed(ip, Some("bob")), Duration::from_millis(200));
         for _ in 0..3 {
-            t.failed(ip);
+            t.failed(ip, None);
         }
-        assert!(t.locked(ip));
-        assert!(!t.locked("127.0.0.8".parse().unwrap()));
-        t.succeeded(ip);
-        assert!(!t.locked(ip));
+        assert!(t.locked(ip, None));
+        assert!(t.locked(ip, Some("alice")));
+        assert!(!t.locked("127.0.0.8".parse().unwrap(), Some("bob")));
+        // A success (alice's, or even bob's) does not clear the address.
+        t.succeeded("alice");
+        t.succeeded("bob");
+        assert!(t.locked(ip, None));
+    }
+
+    #[test]
+    fn failures_lock_a_user_out_from_any_address() {
+        let t = AuthThrottle::default();
+        for i in 0..AuthThrottle::USER_LOCKOUT_AFTER {
+            // A new address each time: no address reaches its limit.
+            let ip = IpAddr::from([127, 0, 1, i as u8]);
+            t.failed(ip, Some(if i % 2 == 0 { "bob" } else { "Bob" }));
+        }
+        let fresh = IpAddr::from([127, 0, 2, 1]);
+        assert!(t.locked(fresh, Some("bob")));
+        assert!(!t.locked(fresh, Some("alice")));
+        assert!(!t.locked(fresh, None));
+        // Alice's success leaves bob's count alone; bob's own clears it.
+        t.succeeded("alice");
+        assert!(t.locked(fresh, Some("BOB")));
+        t.succeeded("bob");
+        assert!(!t.locked(fresh, Some("bob")));
     }
 }
 

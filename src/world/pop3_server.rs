@@ -165,17 +165,32 @@ impl Pop3 {
         conn.is_tls() || self.host.policy.plaintext_auth
     }
 
-    async fn login(&mut self, conn: &mut LineConn, user: Option<String>) -> std::io::Result<()> {
+    /// End a login attempt as `user` (None: no name could be read), whose
+    /// password was right or not.
+    async fn login(
+        &mut self,
+        conn: &mut LineConn,
+        user: Option<String>,
+        good: bool,
+    ) -> std::io::Result<()> {
+        // A locked-out guesser is refused even with the right password, or
+        // the answer would tell.
+        if self.host.throttle.locked(self.ip, user.as_deref()) {
+            err(conn, "[AUTH] too many failures, try again later");
+            return Ok(());
+        }
+        let store = &self.host.store;
+        let tried = user.clone();
         let Some(user) =
-            user.filter(|u| self.host.store.has_user(u) || self.host.store.ensure_user(u).is_ok())
+            user.filter(|u| good && (store.has_user(u) || store.ensure_user(u).is_ok()))
         else {
-            let delay = self.host.throttle.failed(self.ip);
+            let delay = self.host.throttle.failed(self.ip, tried.as_deref());
             conn.flush().await?;
             tokio::time::sleep(delay).await;
             err(conn, "[AUTH] invalid user name or password");
             return Ok(());
         };
-        self.host.throttle.succeeded(self.ip);
+        self.host.throttle.succeeded(&user);
         let snapshot = match self.host.store.snapshot(&user, INBOX) {
             Ok(s) => s,
             Err(e) => {
@@ -208,7 +223,7 @@ impl Pop3 {
             command,
             Command::User(_) | Command::Pass(_) | Command::Apop { .. } | Command::Auth { .. }
         );
-        if logs_in && self.host.throttle.locked(self.ip) {
+        if logs_in && self.host.throttle.locked(self.ip, None) {
             err(conn, "[AUTH] too many failures, try again later");
             return Ok(());
         }
@@ -246,7 +261,7 @@ impl Pop3 {
                 // The password is the rest of the line and may hold spaces
                 // (RFC 1939 §7 allows it).
                 let ok = self.host.accounts.check(&user, password.trim());
-                self.login(conn, ok.then_some(user)).await?;
+                self.login(conn, Some(user), ok).await?;
             }
             Command::Apop { name, digest } => {
                 // RFC 1939 §7: MD5(timestamp + secret) in hex; the
@@ -261,7 +276,7 @@ impl Pop3 {
                     h.update(p.as_bytes());
                     hex(&h.finalize()) == digest.to_ascii_lowercase()
                 });
-                self.login(conn, ok.then_some(name)).await?;
+                self.login(conn, Some(name), ok).await?;
             }
             Command::Auth {
                 mechanism,
@@ -305,12 +320,13 @@ impl Pop3 {
             }
         };
         match response {
-            Some(r) if r != "*" => {
-                let user = decode_plain(&r)
-                    .filter(|(u, p)| self.host.accounts.check(u, p))
-                    .map(|(u, _)| u);
-                self.login(conn, user).await?;
-            }
+            Some(r) if r != "*" => match decode_plain(&r) {
+                Some((user, password)) => {
+                    let ok = self.host.accounts.check(&user, &password);
+                    self.login(conn, Some(user), ok).await?;
+                }
+                None => self.login(conn, None, false).await?,
+            },
             _ => err(conn, "authentication cancelled"),
         }
         Ok(())
