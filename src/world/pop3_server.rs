@@ -79,6 +79,7 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
         pending_user: None,
         user: None,
         drop: Vec::new(),
+        uidvalidity: 0,
         deleted: Vec::new(),
     };
     let mut commands = 0usize;
@@ -115,6 +116,20 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
     }
 }
 
+/// The UIDL of a message (RFC 1939 §7): the same in every session, and
+/// never given to another message, "even if a message is deleted and a
+/// new one arrives". The IMAP UID alone is not enough: an in-memory store
+/// starts again at UID 1 on every run (and its UIDVALIDITY, the start time
+/// in seconds, may repeat), so fetchmail in keep mode would take a new
+/// message for one it has seen. The UIDVALIDITY, the UID and the start of
+/// a SHA-256 of the message's bytes together are: at most 38 characters,
+/// all in 0x21..0x7E as §7 requires.
+fn unique_id(uidvalidity: u32, m: &StoredMessage) -> String {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(m.data.as_slice());
+    format!("{uidvalidity}.{}.{}", m.uid, hex(&digest[..8]))
+}
+
 struct Pop3 {
     host: Arc<Host>,
     ip: IpAddr,
@@ -123,6 +138,8 @@ struct Pop3 {
     user: Option<String>,
     /// The maildrop as it was at login.
     drop: Vec<StoredMessage>,
+    /// The UIDVALIDITY of the INBOX at login, for UIDL.
+    uidvalidity: u32,
     deleted: Vec<bool>,
 }
 
@@ -199,6 +216,7 @@ impl Pop3 {
             }
         };
         self.drop = snapshot.messages;
+        self.uidvalidity = snapshot.uidvalidity;
         self.deleted = vec![false; self.drop.len()];
         let octets: usize = self.drop.iter().map(|m| m.data.len()).sum();
         self.host
@@ -349,6 +367,7 @@ impl Pop3 {
     /// The TRANSACTION state (RFC 1939 §5): the maildrop as it was at login.
     fn transaction(&mut self, conn: &mut LineConn, command: Command) {
         let live = || self.drop.iter().zip(&self.deleted).filter(|(_, d)| !**d);
+        let uidvalidity = self.uidvalidity;
         match command {
             Command::Stat => {
                 let (n, octets) = live().fold((0, 0), |(n, o), (m, _)| (n + 1, o + m.data.len()));
@@ -360,10 +379,7 @@ impl Pop3 {
                     if listing {
                         format!("{} {}", i + 1, m.data.len())
                     } else {
-                        // A UID that stays the same across sessions
-                        // (RFC 1939 §7): the folder's UIDVALIDITY is fixed,
-                        // so the IMAP UID serves.
-                        format!("{} {}", i + 1, m.uid)
+                        format!("{} {}", i + 1, unique_id(uidvalidity, m))
                     }
                 };
                 match scan {
