@@ -231,8 +231,15 @@ pub struct Policy {
     pub max_recipients: usize,
     /// Commands in one session before the server hangs up.
     pub max_commands: usize,
-    /// A client silent for this long is disconnected.
+    /// An SMTP client silent for this long is disconnected: RFC 5321
+    /// §4.5.3.2.7 asks a server to wait at least 5 minutes for the next
+    /// command.
     pub idle_timeout: Duration,
+    /// The POP3 autologout timer: RFC 1939 §3, at least 10 minutes.
+    pub pop3_idle_timeout: Duration,
+    /// The IMAP autologout timer: RFC 3501 §5.4, at least 30 minutes,
+    /// during IDLE too (RFC 2177 §3 has clients renew IDLE within 29).
+    pub imap_idle_timeout: Duration,
     /// Largest IMAP literal (APPEND and others).
     pub max_literal: usize,
     /// A TLS handshake (implicit TLS on 465/993/995, or after STARTTLS and
@@ -259,7 +266,9 @@ impl Default for Policy {
             max_text_line: 1000,
             max_recipients: 100,
             max_commands: 10_000,
-            idle_timeout: Duration::from_secs(300),
+            idle_timeout: Duration::from_secs(5 * 60),
+            pop3_idle_timeout: Duration::from_secs(10 * 60),
+            imap_idle_timeout: Duration::from_secs(30 * 60),
             max_literal: 10 * 1024 * 1024,
             tls_handshake_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(60),
@@ -268,6 +277,17 @@ impl Default for Policy {
             // descriptors a process has.
             max_connections_per_address: 50,
         }
+    }
+}
+
+impl Policy {
+    /// The same idle timeout for the three protocols (`--idle-timeout`:
+    /// a class that wants idle sessions to end sooner than the RFCs'
+    /// minimums).
+    pub fn set_idle_timeouts(&mut self, timeout: Duration) {
+        self.idle_timeout = timeout;
+        self.pop3_idle_timeout = timeout;
+        self.imap_idle_timeout = timeout;
     }
 }
 
@@ -347,6 +367,25 @@ mod tests {
         );
         assert_eq!(decode_plain("bm90IHBsYWlu"), None);
         assert_eq!(decode_plain("!!!"), None);
+    }
+
+    #[test]
+    fn idle_timeouts_follow_the_rfcs() {
+        let p = Policy::default();
+        // RFC 5321 §4.5.3.2.7, RFC 1939 §3, RFC 3501 §5.4.
+        assert_eq!(p.idle_timeout, Duration::from_secs(300));
+        assert_eq!(p.pop3_idle_timeout, Duration::from_secs(600));
+        assert_eq!(p.imap_idle_timeout, Duration::from_secs(1800));
+        let mut q = p.clone();
+        q.set_idle_timeouts(Duration::from_secs(7));
+        assert_eq!(
+            (q.idle_timeout, q.pop3_idle_timeout, q.imap_idle_timeout),
+            (
+                Duration::from_secs(7),
+                Duration::from_secs(7),
+                Duration::from_secs(7)
+            )
+        );
     }
 
     #[test]

@@ -85,16 +85,20 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
     let mut commands = 0usize;
     loop {
         conn.flush_before_read().await?;
-        let line =
-            match tokio::time::timeout(host.policy.idle_timeout, conn.read_line(255 + 2)).await {
-                Ok(r) => r?,
-                Err(_) => {
-                    // RFC 1939 §3: an inactivity timer of at least 10 minutes.
-                    err(&mut conn, "autologout timer expired");
-                    conn.flush().await?;
-                    return Ok(());
-                }
-            };
+        let line = match tokio::time::timeout(
+            host.policy.pop3_idle_timeout,
+            conn.read_line(255 + 2),
+        )
+        .await
+        {
+            Ok(r) => r?,
+            Err(_) => {
+                // RFC 1939 §3: an inactivity timer of at least 10 minutes.
+                err(&mut conn, "autologout timer expired");
+                conn.flush().await?;
+                return Ok(());
+            }
+        };
         let Some(line) = line else {
             host.log(format_args!("{ip} went away; nothing deleted"));
             return Ok(());

@@ -29,7 +29,7 @@ impl Session {
         let limit = self.host.policy.max_command_line;
         let read = self.conn.read_line(limit);
         Ok(
-            match tokio::time::timeout(self.host.policy.idle_timeout, read).await {
+            match tokio::time::timeout(self.host.policy.imap_idle_timeout, read).await {
                 Err(_) => Input::Timeout,
                 Ok(r) => match r? {
                     None => Input::Eof,
@@ -111,7 +111,7 @@ impl Session {
             }
             let mut bytes = Vec::new();
             let read = self.conn.read_counted(n, &mut bytes);
-            match tokio::time::timeout(self.host.policy.idle_timeout, read).await {
+            match tokio::time::timeout(self.host.policy.imap_idle_timeout, read).await {
                 Err(_) => {
                     self.autologout().await?;
                     return Ok(None);
@@ -181,7 +181,7 @@ mod tests {
             Policy {
                 plaintext_auth: true,
                 max_commands: 2,
-                idle_timeout: Duration::from_millis(300),
+                imap_idle_timeout: Duration::from_millis(300),
                 ..Default::default()
             },
         );
