@@ -212,11 +212,21 @@ impl Session {
                 mechanism,
                 initial_response,
             } => return self.auth(conn, &mechanism, initial_response).await,
-            Command::Etrn(_)
-            | Command::Atrn(_)
-            | Command::Turn
-            | Command::Extension(_)
-            | Command::Unknown(_) => reply(conn, 500, "5.5.1 Command not recognized"),
+            // RFC 2645 §5.2.1: ATRN is refused unless the client has
+            // authenticated (530); after AUTH, this server offers no
+            // On-Demand Mail Relay (no ATRN in EHLO, not port 366), so the
+            // command is known but not implemented: 502 (RFC 5321 §4.2.4).
+            Command::Atrn(_) if self.user.is_none() => {
+                reply(conn, 530, "5.7.0 Authentication required")
+            }
+            Command::Atrn(_) => reply(
+                conn,
+                502,
+                "5.5.1 ATRN: On-Demand Mail Relay (RFC 2645) is not offered here",
+            ),
+            Command::Etrn(_) | Command::Turn | Command::Extension(_) | Command::Unknown(_) => {
+                reply(conn, 500, "5.5.1 Command not recognized")
+            }
         }
         Ok(Flow::Continue)
     }
