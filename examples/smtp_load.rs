@@ -117,7 +117,11 @@ fn main() {
             plaintext_auth: false,
             open_relay: false,
             store: (!a.memory).then(|| store_dir.clone()),
-            policy: Policy::default(),
+            // Every session comes from this one machine's address.
+            policy: Policy {
+                max_connections_per_address: usize::MAX,
+                ..Policy::default()
+            },
             log_sessions: false,
             record: false,
         })

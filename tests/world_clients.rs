@@ -205,10 +205,22 @@ fn poplib_reads_and_deletes_over_stls_and_implicit_tls() {
             room.ca.to_str().unwrap(),
         ],
     );
+    // UIDL (RFC 1939 §7): UIDVALIDITY.UID.digest, never reused.
+    let state = std::fs::read(room.store.join("mail/bob/INBOX/state.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_slice(&state).unwrap();
+    let uidvalidity = state["uidvalidity"].as_u64().unwrap();
+    let uidl = |uid: usize, bytes: &[u8]| {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(bytes);
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{uid} {uidvalidity}.{uid}.{hex}")
+    };
     let expected_head = format!(
-        "stls +OK\ncapa ['AUTH-RESP-CODE', 'IMPLEMENTATION', 'PIPELINING', 'RESP-CODES', 'SASL', 'TOP', 'UIDL', 'USER']\npass +OK\nstat (2, {})\nlist [b'1 {size}', b'2 {}']\nuidl [b'1 1', b'2 2']\n",
+        "stls +OK\ncapa ['AUTH-RESP-CODE', 'IMPLEMENTATION', 'PIPELINING', 'RESP-CODES', 'SASL', 'TOP', 'UIDL', 'USER']\npass +OK\nstat (2, {})\nlist [b'1 {size}', b'2 {}']\nuidl [b'{}', b'{}']\n",
         size + stored[1].len(),
-        stored[1].len()
+        stored[1].len(),
+        uidl(1, &stored[0]),
+        uidl(2, &stored[1]),
     );
     assert!(out.starts_with(&expected_head), "{out}");
     let retr = format!("retr {}", String::from_utf8_lossy(&stored[0]));

@@ -42,9 +42,19 @@ pub struct ServeArgs {
     /// Largest message accepted, in bytes.
     #[arg(long)]
     max_message: Option<usize>,
-    /// Seconds before an idle client is disconnected.
+    /// Seconds before an idle client is disconnected, on every service
+    /// (default: the RFCs' minimums, SMTP 5 min, POP3 10 min, IMAP 30 min).
     #[arg(long)]
     idle_timeout: Option<u64>,
+    /// Seconds a TLS handshake may take (465, 993, 995, STARTTLS, STLS).
+    #[arg(long, value_name = "SECS")]
+    tls_handshake_timeout: Option<u64>,
+    /// Seconds a reply may wait for a client that reads nothing.
+    #[arg(long, value_name = "SECS")]
+    write_timeout: Option<u64>,
+    /// Connections one client address may hold open at once (default 50).
+    #[arg(long, value_name = "N")]
+    max_connections_per_address: Option<usize>,
 }
 
 impl ServeArgs {
@@ -78,8 +88,18 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
         if let Some(m) = args.max_message {
             policy.max_message = m;
         }
+        let secs = |t: u64| std::time::Duration::from_secs(t.max(1));
         if let Some(t) = args.idle_timeout {
-            policy.idle_timeout = std::time::Duration::from_secs(t.max(1));
+            policy.set_idle_timeouts(secs(t));
+        }
+        if let Some(t) = args.tls_handshake_timeout {
+            policy.tls_handshake_timeout = secs(t);
+        }
+        if let Some(t) = args.write_timeout {
+            policy.write_timeout = secs(t);
+        }
+        if let Some(n) = args.max_connections_per_address {
+            policy.max_connections_per_address = n.max(1);
         }
         let mut room = Classroom::start(ClassroomOptions {
             domain: args.domain.clone(),

@@ -77,6 +77,7 @@ impl Classroom {
             },
             recorder: recorder.clone(),
             throttle: AuthThrottle::default(),
+            connections: Default::default(),
             log_sessions: opts.log_sessions,
         });
         let wake = Arc::new(Notify::new());

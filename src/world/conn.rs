@@ -14,6 +14,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -105,9 +106,27 @@ pub struct LineConn {
     out: Vec<u8>,
     view: Option<ViewTap>,
     tls: bool,
+    /// A write making no progress for this long fails (see
+    /// [`LineConn::set_timeouts`]).
+    write_timeout: Option<Duration>,
+    /// A server-side TLS handshake must finish within this time.
+    handshake_timeout: Option<Duration>,
 }
 
 const READ_CHUNK: usize = 16 * 1024;
+
+/// Replies queued beyond this are sent before the next command is read,
+/// even when more pipelined commands wait: a client that pipelines
+/// thousands of `RETR` and reads nothing must not make the server hold
+/// gigabytes of replies in memory.
+const FLUSH_AT: usize = 64 * 1024;
+
+fn timed_out(what: &str, limit: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("{what} within {} s", limit.as_secs_f64()),
+    )
+}
 
 impl LineConn {
     /// A server connection: the socket is tapped for the capture, and the
@@ -126,6 +145,8 @@ impl LineConn {
                 id,
             }),
             tls: false,
+            write_timeout: None,
+            handshake_timeout: None,
         })
     }
 
@@ -138,7 +159,18 @@ impl LineConn {
             out: Vec::new(),
             view: None,
             tls: false,
+            write_timeout: None,
+            handshake_timeout: None,
         }
+    }
+
+    /// Bound the time a write may make no progress (a client that never
+    /// reads its replies) and the time a TLS handshake may take (a client
+    /// that opens TLS and goes silent); either ends the connection with a
+    /// `TimedOut` error.
+    pub fn set_timeouts(&mut self, write: Duration, handshake: Duration) {
+        self.write_timeout = Some(write);
+        self.handshake_timeout = Some(handshake);
     }
 
     /// Has the connection switched to TLS?
@@ -281,8 +313,41 @@ impl LineConn {
         let out = std::mem::take(&mut self.out);
         let dir = self.their_direction().reverse();
         self.note(dir, &out);
-        self.stream.write_all(&out).await?;
-        self.stream.flush().await
+        let Some(limit) = self.write_timeout else {
+            self.stream.write_all(&out).await?;
+            return self.stream.flush().await;
+        };
+        // The limit is on progress, not on the whole write: a slow reader
+        // of a large message is fine, a client that reads nothing is not.
+        let mut rest = out.as_slice();
+        while !rest.is_empty() {
+            let n = tokio::time::timeout(limit, self.stream.write(rest))
+                .await
+                .map_err(|_| timed_out("the client read none of the replies", limit))??;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            rest = &rest[n..];
+        }
+        tokio::time::timeout(limit, self.stream.flush())
+            .await
+            .map_err(|_| timed_out("the client read none of the replies", limit))?
+    }
+
+    /// Send what is queued before reading the next command when the peer
+    /// has no more pipelined input waiting (RFC 2920 §3.2: a server may
+    /// batch replies but must send them before it waits for input), or
+    /// when much is queued already.
+    pub async fn flush_before_read(&mut self) -> io::Result<()> {
+        if self.buffered() == 0 || self.out.len() >= FLUSH_AT {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Bytes queued and not yet sent.
+    pub fn queued(&self) -> usize {
+        self.out.len()
     }
 
     /// Queue one line and send it with everything queued before.
@@ -294,7 +359,13 @@ impl LineConn {
     /// Close our direction (FIN).
     pub async fn shutdown(&mut self) -> io::Result<()> {
         self.flush().await?;
-        self.stream.shutdown().await
+        match self.write_timeout {
+            // TLS sends its close_notify here, a write like any other.
+            Some(limit) => tokio::time::timeout(limit, self.stream.shutdown())
+                .await
+                .map_err(|_| timed_out("the client read none of the replies", limit))?,
+            None => self.stream.shutdown().await,
+        }
     }
 
     /// Server side of STARTTLS or of implicit TLS: run the TLS handshake on
@@ -311,7 +382,12 @@ impl LineConn {
         if let Some(v) = &self.view {
             v.recorder.tls_started(v.id);
         }
-        let tls = acceptor.accept(tapped).await?;
+        let tls = match self.handshake_timeout {
+            Some(limit) => tokio::time::timeout(limit, acceptor.accept(tapped))
+                .await
+                .map_err(|_| timed_out("the TLS handshake did not finish", limit))??,
+            None => acceptor.accept(tapped).await?,
+        };
         self.stream = Stream::ServerTls(Box::new(tls));
         self.tls = true;
         Ok(())

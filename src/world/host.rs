@@ -81,53 +81,136 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
     sasl::decode_base64(text.as_bytes())
 }
 
-/// Slows down password guessing: each failure from an address doubles the
-/// wait before the next answer (100 ms, 200 ms, … up to 3.2 s), and after
-/// [`AuthThrottle::LOCKOUT_AFTER`] failures within
-/// [`AuthThrottle::WINDOW`] the address is refused outright until the
-/// window has passed.
+/// Slows down password guessing, counting failures both per client
+/// address and per user name: each failure doubles the wait before the
+/// next answer (100 ms, 200 ms, … up to 3.2 s); after
+/// [`AuthThrottle::LOCKOUT_AFTER`] failures from one address, or
+/// [`AuthThrottle::USER_LOCKOUT_AFTER`] for one user from anywhere, within
+/// [`AuthThrottle::WINDOW`], every login from that address or as that user
+/// is refused (the right password too) until the window has passed.
+///
+/// A success clears only the count of the user who logged in: a guesser
+/// who knows one password (alice's) and logs in with it between guesses
+/// at bob's keeps both its address's count and bob's.
 #[derive(Default)]
 pub struct AuthThrottle {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    failures: Mutex<HashMap<Guesser, (u32, Instant)>>,
+}
+
+/// Whose failures a count is.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+enum Guesser {
+    Address(IpAddr),
+    /// Lower-cased, so `Bob` and `bob` share one count.
+    User(String),
+}
+
+impl Guesser {
+    fn user(name: &str) -> Guesser {
+        Guesser::User(name.to_lowercase())
+    }
 }
 
 impl AuthThrottle {
     pub const LOCKOUT_AFTER: u32 = 5;
+    /// Higher than the address's: anyone can make a user's count grow, so
+    /// a low one would let any client lock a user out.
+    pub const USER_LOCKOUT_AFTER: u32 = 10;
     pub const WINDOW: Duration = Duration::from_secs(60);
+    /// Counts kept before expired ones are swept (user names come from the
+    /// network, so the map must not grow without bound).
+    const SWEEP_ABOVE: usize = 10_000;
 
-    fn current(&self, ip: IpAddr) -> u32 {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(&ip) {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<Guesser, (u32, Instant)>> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn current(map: &HashMap<Guesser, (u32, Instant)>, who: &Guesser) -> u32 {
+        match map.get(who) {
             Some((n, since)) if since.elapsed() < Self::WINDOW => *n,
-            Some(_) => {
-                map.remove(&ip);
-                0
-            }
-            None => 0,
+            _ => 0,
         }
     }
 
-    /// Is this address locked out for now?
-    pub fn locked(&self, ip: IpAddr) -> bool {
-        self.current(ip) >= Self::LOCKOUT_AFTER
+    /// Is this address, or (when known) this user, locked out for now?
+    pub fn locked(&self, ip: IpAddr, user: Option<&str>) -> bool {
+        let map = self.map();
+        Self::current(&map, &Guesser::Address(ip)) >= Self::LOCKOUT_AFTER
+            || user
+                .is_some_and(|u| Self::current(&map, &Guesser::user(u)) >= Self::USER_LOCKOUT_AFTER)
     }
 
-    /// Note a failure; returns how long to wait before answering.
-    pub fn failed(&self, ip: IpAddr) -> Duration {
-        let n = self.current(ip) + 1;
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(ip, (n, Instant::now()));
-        Duration::from_millis(100u64 << (n - 1).min(5))
+    /// Note a failed login from `ip` (as `user`, when the attempt named
+    /// one); returns how long to wait before answering.
+    pub fn failed(&self, ip: IpAddr, user: Option<&str>) -> Duration {
+        let mut map = self.map();
+        if map.len() > Self::SWEEP_ABOVE {
+            map.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+        }
+        let mut worst = 0;
+        let whom = [Some(Guesser::Address(ip)), user.map(Guesser::user)];
+        for who in whom.into_iter().flatten() {
+            let n = Self::current(&map, &who) + 1;
+            map.insert(who, (n, Instant::now()));
+            worst = worst.max(n);
+        }
+        Duration::from_millis(100u64 << (worst - 1).min(5))
     }
 
-    /// A success clears the record.
-    pub fn succeeded(&self, ip: IpAddr) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&ip);
+    /// `user` logged in: their own count is cleared, nobody else's (not
+    /// the address's either).
+    pub fn succeeded(&self, user: &str) {
+        self.map().remove(&Guesser::user(user));
+    }
+}
+
+/// The connections open from each client address, counted over all the
+/// services of one host (see [`Policy::max_connections_per_address`]).
+#[derive(Default)]
+pub struct ClientConnections {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One counted connection; dropping it (the session is over) gives the
+/// place back.
+pub struct ConnectionSlot {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl ClientConnections {
+    /// Count a new connection from `ip`; returns its slot and how many
+    /// connections from `ip` are open now, this one included.
+    pub fn open(&self, ip: IpAddr) -> (ConnectionSlot, usize) {
+        let mut map = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        *n += 1;
+        let now = *n;
+        (
+            ConnectionSlot {
+                open: self.open.clone(),
+                ip,
+            },
+            now,
+        )
+    }
+
+    /// Connections open from `ip` now.
+    pub fn count(&self, ip: IpAddr) -> usize {
+        let map = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&ip).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut map = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
     }
 }
 
@@ -148,10 +231,29 @@ pub struct Policy {
     pub max_recipients: usize,
     /// Commands in one session before the server hangs up.
     pub max_commands: usize,
-    /// A client silent for this long is disconnected.
+    /// An SMTP client silent for this long is disconnected: RFC 5321
+    /// §4.5.3.2.7 asks a server to wait at least 5 minutes for the next
+    /// command.
     pub idle_timeout: Duration,
+    /// The POP3 autologout timer: RFC 1939 §3, at least 10 minutes.
+    pub pop3_idle_timeout: Duration,
+    /// The IMAP autologout timer: RFC 3501 §5.4, at least 30 minutes,
+    /// during IDLE too (RFC 2177 §3 has clients renew IDLE within 29).
+    pub imap_idle_timeout: Duration,
     /// Largest IMAP literal (APPEND and others).
     pub max_literal: usize,
+    /// A TLS handshake (implicit TLS on 465/993/995, or after STARTTLS and
+    /// STLS) not finished within this time ends the connection: a client
+    /// that opens one and says nothing must not hold a socket for ever.
+    pub tls_handshake_timeout: Duration,
+    /// A write that makes no progress for this long (the client reads
+    /// none of its replies) ends the connection.
+    pub write_timeout: Duration,
+    /// Connections one client address may hold open at once, over all the
+    /// services of the host; beyond it a client is refused with the
+    /// protocol's "try again later" (SMTP 421, POP3 `-ERR [SYS/TEMP]`,
+    /// IMAP `* BYE`), so one machine cannot use up the server's sockets.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Policy {
@@ -164,9 +266,28 @@ impl Default for Policy {
             max_text_line: 1000,
             max_recipients: 100,
             max_commands: 10_000,
-            idle_timeout: Duration::from_secs(300),
+            idle_timeout: Duration::from_secs(5 * 60),
+            pop3_idle_timeout: Duration::from_secs(10 * 60),
+            imap_idle_timeout: Duration::from_secs(30 * 60),
             max_literal: 10 * 1024 * 1024,
+            tls_handshake_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(60),
+            // Like Postfix's smtpd_client_connection_count_limit (50): far
+            // more than a user's mail programs open, far fewer than the
+            // descriptors a process has.
+            max_connections_per_address: 50,
         }
+    }
+}
+
+impl Policy {
+    /// The same idle timeout for the three protocols (`--idle-timeout`:
+    /// a class that wants idle sessions to end sooner than the RFCs'
+    /// minimums).
+    pub fn set_idle_timeouts(&mut self, timeout: Duration) {
+        self.idle_timeout = timeout;
+        self.pop3_idle_timeout = timeout;
+        self.imap_idle_timeout = timeout;
     }
 }
 
@@ -182,6 +303,8 @@ pub struct Host {
     pub policy: Policy,
     pub recorder: Recorder,
     pub throttle: AuthThrottle,
+    /// Connections open per client address.
+    pub connections: ClientConnections,
     /// Print one line per session event on stderr (`serve`).
     pub log_sessions: bool,
 }
@@ -200,6 +323,7 @@ impl Host {
             policy,
             recorder: Recorder::new(),
             throttle: AuthThrottle::default(),
+            connections: ClientConnections::default(),
             log_sessions: false,
         })
     }
@@ -246,18 +370,59 @@ mod tests {
     }
 
     #[test]
+    fn idle_timeouts_follow_the_rfcs() {
+        let p = Policy::default();
+        // RFC 5321 §4.5.3.2.7, RFC 1939 §3, RFC 3501 §5.4.
+        assert_eq!(p.idle_timeout, Duration::from_secs(300));
+        assert_eq!(p.pop3_idle_timeout, Duration::from_secs(600));
+        assert_eq!(p.imap_idle_timeout, Duration::from_secs(1800));
+        let mut q = p.clone();
+        q.set_idle_timeouts(Duration::from_secs(7));
+        assert_eq!(
+            (q.idle_timeout, q.pop3_idle_timeout, q.imap_idle_timeout),
+            (
+                Duration::from_secs(7),
+                Duration::from_secs(7),
+                Duration::from_secs(7)
+            )
+        );
+    }
+
+    #[test]
     fn failures_lock_an_address_out() {
         let t = AuthThrottle::default();
         let ip: IpAddr = "127.0.0.9".parse().unwrap();
-        assert_eq!(t.failed(ip), Duration::from_millis(100));
-        assert_eq!(t.failed(ip), Duration::from_millis(200));
+        assert_eq!(t.failed(ip, Some("bob")), Duration::from_millis(100));
+        assert_eq!(t.failed(ip, Some("bob")), Duration::from_millis(200));
         for _ in 0..3 {
-            t.failed(ip);
+            t.failed(ip, None);
         }
-        assert!(t.locked(ip));
-        assert!(!t.locked("127.0.0.8".parse().unwrap()));
-        t.succeeded(ip);
-        assert!(!t.locked(ip));
+        assert!(t.locked(ip, None));
+        assert!(t.locked(ip, Some("alice")));
+        assert!(!t.locked("127.0.0.8".parse().unwrap(), Some("bob")));
+        // A success (alice's, or even bob's) does not clear the address.
+        t.succeeded("alice");
+        t.succeeded("bob");
+        assert!(t.locked(ip, None));
+    }
+
+    #[test]
+    fn failures_lock_a_user_out_from_any_address() {
+        let t = AuthThrottle::default();
+        for i in 0..AuthThrottle::USER_LOCKOUT_AFTER {
+            // A new address each time: no address reaches its limit.
+            let ip = IpAddr::from([127, 0, 1, i as u8]);
+            t.failed(ip, Some(if i % 2 == 0 { "bob" } else { "Bob" }));
+        }
+        let fresh = IpAddr::from([127, 0, 2, 1]);
+        assert!(t.locked(fresh, Some("bob")));
+        assert!(!t.locked(fresh, Some("alice")));
+        assert!(!t.locked(fresh, None));
+        // Alice's success leaves bob's count alone; bob's own clears it.
+        t.succeeded("alice");
+        assert!(t.locked(fresh, Some("BOB")));
+        t.succeeded("bob");
+        assert!(!t.locked(fresh, Some("bob")));
     }
 }
 

@@ -79,23 +79,26 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
         pending_user: None,
         user: None,
         drop: Vec::new(),
+        uidvalidity: 0,
         deleted: Vec::new(),
     };
     let mut commands = 0usize;
     loop {
-        if conn.buffered() == 0 {
-            conn.flush().await?;
-        }
-        let line =
-            match tokio::time::timeout(host.policy.idle_timeout, conn.read_line(255 + 2)).await {
-                Ok(r) => r?,
-                Err(_) => {
-                    // RFC 1939 §3: an inactivity timer of at least 10 minutes.
-                    err(&mut conn, "autologout timer expired");
-                    conn.flush().await?;
-                    return Ok(());
-                }
-            };
+        conn.flush_before_read().await?;
+        let line = match tokio::time::timeout(
+            host.policy.pop3_idle_timeout,
+            conn.read_line(255 + 2),
+        )
+        .await
+        {
+            Ok(r) => r?,
+            Err(_) => {
+                // RFC 1939 §3: an inactivity timer of at least 10 minutes.
+                err(&mut conn, "autologout timer expired");
+                conn.flush().await?;
+                return Ok(());
+            }
+        };
         let Some(line) = line else {
             host.log(format_args!("{ip} went away; nothing deleted"));
             return Ok(());
@@ -117,6 +120,20 @@ pub async fn run_session(mut conn: LineConn, host: Arc<Host>) -> std::io::Result
     }
 }
 
+/// The UIDL of a message (RFC 1939 §7): the same in every session, and
+/// never given to another message, "even if a message is deleted and a
+/// new one arrives". The IMAP UID alone is not enough: an in-memory store
+/// starts again at UID 1 on every run (and its UIDVALIDITY, the start time
+/// in seconds, may repeat), so fetchmail in keep mode would take a new
+/// message for one it has seen. The UIDVALIDITY, the UID and the start of
+/// a SHA-256 of the message's bytes together are: at most 38 characters,
+/// all in 0x21..0x7E as §7 requires.
+fn unique_id(uidvalidity: u32, m: &StoredMessage) -> String {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(m.data.as_slice());
+    format!("{uidvalidity}.{}.{}", m.uid, hex(&digest[..8]))
+}
+
 struct Pop3 {
     host: Arc<Host>,
     ip: IpAddr,
@@ -125,6 +142,8 @@ struct Pop3 {
     user: Option<String>,
     /// The maildrop as it was at login.
     drop: Vec<StoredMessage>,
+    /// The UIDVALIDITY of the INBOX at login, for UIDL.
+    uidvalidity: u32,
     deleted: Vec<bool>,
 }
 
@@ -167,17 +186,32 @@ impl Pop3 {
         conn.is_tls() || self.host.policy.plaintext_auth
     }
 
-    async fn login(&mut self, conn: &mut LineConn, user: Option<String>) -> std::io::Result<()> {
+    /// End a login attempt as `user` (None: no name could be read), whose
+    /// password was right or not.
+    async fn login(
+        &mut self,
+        conn: &mut LineConn,
+        user: Option<String>,
+        good: bool,
+    ) -> std::io::Result<()> {
+        // A locked-out guesser is refused even with the right password, or
+        // the answer would tell.
+        if self.host.throttle.locked(self.ip, user.as_deref()) {
+            err(conn, "[AUTH] too many failures, try again later");
+            return Ok(());
+        }
+        let store = &self.host.store;
+        let tried = user.clone();
         let Some(user) =
-            user.filter(|u| self.host.store.has_user(u) || self.host.store.ensure_user(u).is_ok())
+            user.filter(|u| good && (store.has_user(u) || store.ensure_user(u).is_ok()))
         else {
-            let delay = self.host.throttle.failed(self.ip);
+            let delay = self.host.throttle.failed(self.ip, tried.as_deref());
             conn.flush().await?;
             tokio::time::sleep(delay).await;
             err(conn, "[AUTH] invalid user name or password");
             return Ok(());
         };
-        self.host.throttle.succeeded(self.ip);
+        self.host.throttle.succeeded(&user);
         let snapshot = match self.host.store.snapshot(&user, INBOX) {
             Ok(s) => s,
             Err(e) => {
@@ -186,6 +220,7 @@ impl Pop3 {
             }
         };
         self.drop = snapshot.messages;
+        self.uidvalidity = snapshot.uidvalidity;
         self.deleted = vec![false; self.drop.len()];
         let octets: usize = self.drop.iter().map(|m| m.data.len()).sum();
         self.host
@@ -210,7 +245,7 @@ impl Pop3 {
             command,
             Command::User(_) | Command::Pass(_) | Command::Apop { .. } | Command::Auth { .. }
         );
-        if logs_in && self.host.throttle.locked(self.ip) {
+        if logs_in && self.host.throttle.locked(self.ip, None) {
             err(conn, "[AUTH] too many failures, try again later");
             return Ok(());
         }
@@ -248,7 +283,7 @@ impl Pop3 {
                 // The password is the rest of the line and may hold spaces
                 // (RFC 1939 §7 allows it).
                 let ok = self.host.accounts.check(&user, password.trim());
-                self.login(conn, ok.then_some(user)).await?;
+                self.login(conn, Some(user), ok).await?;
             }
             Command::Apop { name, digest } => {
                 // RFC 1939 §7: MD5(timestamp + secret) in hex; the
@@ -263,7 +298,7 @@ impl Pop3 {
                     h.update(p.as_bytes());
                     hex(&h.finalize()) == digest.to_ascii_lowercase()
                 });
-                self.login(conn, ok.then_some(name)).await?;
+                self.login(conn, Some(name), ok).await?;
             }
             Command::Auth {
                 mechanism,
@@ -307,12 +342,13 @@ impl Pop3 {
             }
         };
         match response {
-            Some(r) if r != "*" => {
-                let user = decode_plain(&r)
-                    .filter(|(u, p)| self.host.accounts.check(u, p))
-                    .map(|(u, _)| u);
-                self.login(conn, user).await?;
-            }
+            Some(r) if r != "*" => match decode_plain(&r) {
+                Some((user, password)) => {
+                    let ok = self.host.accounts.check(&user, &password);
+                    self.login(conn, Some(user), ok).await?;
+                }
+                None => self.login(conn, None, false).await?,
+            },
             _ => err(conn, "authentication cancelled"),
         }
         Ok(())
@@ -335,6 +371,7 @@ impl Pop3 {
     /// The TRANSACTION state (RFC 1939 §5): the maildrop as it was at login.
     fn transaction(&mut self, conn: &mut LineConn, command: Command) {
         let live = || self.drop.iter().zip(&self.deleted).filter(|(_, d)| !**d);
+        let uidvalidity = self.uidvalidity;
         match command {
             Command::Stat => {
                 let (n, octets) = live().fold((0, 0), |(n, o), (m, _)| (n + 1, o + m.data.len()));
@@ -346,10 +383,7 @@ impl Pop3 {
                     if listing {
                         format!("{} {}", i + 1, m.data.len())
                     } else {
-                        // A UID that stays the same across sessions
-                        // (RFC 1939 §7): the folder's UIDVALIDITY is fixed,
-                        // so the IMAP UID serves.
-                        format!("{} {}", i + 1, m.uid)
+                        format!("{} {}", i + 1, unique_id(uidvalidity, m))
                     }
                 };
                 match scan {

@@ -120,6 +120,7 @@ fn make_host(
         },
         recorder: recorder.clone(),
         throttle: AuthThrottle::default(),
+        connections: Default::default(),
         log_sessions: opts.log_sessions,
     }))
 }

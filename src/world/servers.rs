@@ -15,6 +15,8 @@ use super::host::Host;
 use super::smtp_server::SmtpService;
 use super::{imap, pop3_server, smtp_server};
 use crate::proto::Protocol;
+use crate::proto::imap::response as imap_response;
+use crate::proto::{pop3, smtp};
 
 /// A mail service on one port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,7 +90,23 @@ async fn session(
     wake_relay: Arc<Notify>,
 ) -> io::Result<()> {
     socket.set_nodelay(true)?;
+    let peer = socket.peer_addr()?;
+    // Held until the session ends, whichever way it ends.
+    let (_slot, open) = host.connections.open(peer.ip());
+    let limit = host.policy.max_connections_per_address;
+    if open > limit.saturating_mul(2) {
+        // Refusals are bounded too: past twice the limit the socket is
+        // closed without a word (a refusal on an implicit-TLS port costs a
+        // handshake).
+        host.log(format_args!(
+            "{} refused {}: {open} connections open",
+            service.name(),
+            peer.ip()
+        ));
+        return Ok(());
+    }
     let mut conn = LineConn::server(socket, &host.recorder)?;
+    conn.set_timeouts(host.policy.write_timeout, host.policy.tls_handshake_timeout);
     if service.implicit_tls() {
         let Some(acceptor) = host.tls.clone() else {
             return Err(io::Error::other(
@@ -96,6 +114,14 @@ async fn session(
             ));
         };
         conn.accept_tls(&acceptor).await?;
+    }
+    if open > limit {
+        host.log(format_args!(
+            "{} refused {}: {open} connections open, {limit} allowed",
+            service.name(),
+            peer.ip()
+        ));
+        return refuse(conn, &host, service).await;
     }
     match service {
         Service::Smtp => smtp_server::run_session(conn, host, SmtpService::Relay, wake_relay).await,
@@ -105,6 +131,31 @@ async fn session(
         Service::Pop3 | Service::Pop3s => pop3_server::run_session(conn, host).await,
         Service::Imap | Service::Imaps => imap::run_session(conn, host).await,
     }
+}
+
+/// The greeting that refuses a client over its connection limit, then the
+/// close: SMTP's 421 (RFC 5321 §3.1, §4.2.3: service not available,
+/// closing), POP3's `-ERR` with the SYS/TEMP code of RFC 3206 §4 (a
+/// temporary problem of the server, not of the password), IMAP's
+/// greeting BYE (RFC 3501 §7.1.5).
+async fn refuse(mut conn: LineConn, host: &Host, service: Service) -> io::Result<()> {
+    const WHY: &str = "too many connections from your address, try again later";
+    match service.protocol() {
+        Protocol::Pop3 => {
+            let r = pop3::Response::Err(format!("[SYS/TEMP] {WHY}"));
+            conn.queue_with(|out| r.emit(out));
+        }
+        Protocol::Imap => {
+            conn.queue(
+                &imap_response::Response::status(None, imap_response::Status::Bye, WHY).emit(),
+            );
+        }
+        _ => {
+            let r = smtp::Reply::new(421, &format!("4.7.0 {} Error: {WHY}", host.name));
+            conn.queue_with(|out| r.emit(out));
+        }
+    }
+    conn.shutdown().await
 }
 
 /// Bind `addr` and serve `service` on it until the returned task is

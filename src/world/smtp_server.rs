@@ -92,9 +92,7 @@ async fn next_line(
     host: &Host,
     limit: usize,
 ) -> std::io::Result<Option<(Line, Ending)>> {
-    if conn.buffered() == 0 {
-        conn.flush().await?;
-    }
+    conn.flush_before_read().await?;
     match tokio::time::timeout(host.policy.idle_timeout, conn.read_line_ending(limit)).await {
         Ok(r) => r,
         Err(_) => {
@@ -214,11 +212,21 @@ impl Session {
                 mechanism,
                 initial_response,
             } => return self.auth(conn, &mechanism, initial_response).await,
-            Command::Etrn(_)
-            | Command::Atrn(_)
-            | Command::Turn
-            | Command::Extension(_)
-            | Command::Unknown(_) => reply(conn, 500, "5.5.1 Command not recognized"),
+            // RFC 2645 §5.2.1: ATRN is refused unless the client has
+            // authenticated (530); after AUTH, this server offers no
+            // On-Demand Mail Relay (no ATRN in EHLO, not port 366), so the
+            // command is known but not implemented: 502 (RFC 5321 §4.2.4).
+            Command::Atrn(_) if self.user.is_none() => {
+                reply(conn, 530, "5.7.0 Authentication required")
+            }
+            Command::Atrn(_) => reply(
+                conn,
+                502,
+                "5.5.1 ATRN: On-Demand Mail Relay (RFC 2645) is not offered here",
+            ),
+            Command::Etrn(_) | Command::Turn | Command::Extension(_) | Command::Unknown(_) => {
+                reply(conn, 500, "5.5.1 Command not recognized")
+            }
         }
         Ok(Flow::Continue)
     }
@@ -649,15 +657,20 @@ impl Session {
             }
             return Ok(Flow::Continue);
         }
-        if self.host.throttle.locked(self.client_ip) {
+        let locked_out = |conn: &mut LineConn| {
             reply(
                 conn,
                 454,
                 "4.7.0 Too many authentication failures, try again later",
             );
-            return Ok(Flow::Continue);
+            Ok(Flow::Continue)
+        };
+        if self.host.throttle.locked(self.client_ip, None) {
+            return locked_out(conn);
         }
-        let verified: Option<String> = match mechanism.as_str() {
+        // The user the client tried to be (when it could be read) and
+        // whether the proof was right.
+        let attempt: Option<(String, bool)> = match mechanism.as_str() {
             "PLAIN" => {
                 let response = match initial {
                     // "=" is an empty initial response (RFC 4954 §4).
@@ -668,9 +681,10 @@ impl Session {
                     reply(conn, 501, "5.7.0 Authentication cancelled");
                     return Ok(Flow::Continue);
                 };
-                decode_plain(&response)
-                    .filter(|(u, p)| self.host.accounts.check(u, p))
-                    .map(|(u, _)| u)
+                decode_plain(&response).map(|(u, p)| {
+                    let good = self.host.accounts.check(&u, &p);
+                    (u, good)
+                })
             }
             "LOGIN" => {
                 // Not in an RFC (draft-murchison-sasl-login): the server
@@ -689,10 +703,10 @@ impl Session {
                 };
                 let user = unb64(&user).and_then(|u| String::from_utf8(u).ok());
                 let pass = unb64(&pass).and_then(|p| String::from_utf8(p).ok());
-                match (user, pass) {
-                    (Some(u), Some(p)) if self.host.accounts.check(&u, &p) => Some(u),
-                    _ => None,
-                }
+                user.map(|u| {
+                    let good = pass.is_some_and(|p| self.host.accounts.check(&u, &p));
+                    (u, good)
+                })
             }
             _ => {
                 // CRAM-MD5 (RFC 2195): the client proves it knows the
@@ -710,15 +724,23 @@ impl Session {
                 let text = unb64(&response).and_then(|r| String::from_utf8(r).ok());
                 text.and_then(|t| {
                     let (user, digest) = t.rsplit_once(' ')?;
-                    let password = self.host.accounts.password(user)?;
-                    let expected = hex(&hmac_md5(password.as_bytes(), challenge.as_bytes()));
-                    (expected == digest.to_ascii_lowercase()).then(|| user.to_string())
+                    let good = self.host.accounts.password(user).is_some_and(|password| {
+                        hex(&hmac_md5(password.as_bytes(), challenge.as_bytes()))
+                            == digest.to_ascii_lowercase()
+                    });
+                    Some((user.to_string(), good))
                 })
             }
         };
-        match verified {
-            Some(user) => {
-                self.host.throttle.succeeded(self.client_ip);
+        // With the user's name now: a locked-out guesser is refused even
+        // with the right password, or the answer would tell.
+        let tried = attempt.as_ref().map(|(u, _)| u.clone());
+        if self.host.throttle.locked(self.client_ip, tried.as_deref()) {
+            return locked_out(conn);
+        }
+        match attempt {
+            Some((user, true)) => {
+                self.host.throttle.succeeded(&user);
                 self.host.log(format_args!(
                     "{} authenticated as {user} ({mechanism})",
                     self.client_ip
@@ -726,8 +748,8 @@ impl Session {
                 self.user = Some(user);
                 reply(conn, 235, "2.7.0 Authentication successful");
             }
-            None => {
-                let delay = self.host.throttle.failed(self.client_ip);
+            _ => {
+                let delay = self.host.throttle.failed(self.client_ip, tried.as_deref());
                 self.host
                     .log(format_args!("{} failed AUTH {mechanism}", self.client_ip));
                 conn.flush().await?;

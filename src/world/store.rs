@@ -178,6 +178,23 @@ pub fn folder_name(name: &str) -> Result<String, StoreError> {
     Ok(name.to_string())
 }
 
+/// Check the name of a folder about to be made (CREATE, the new name of
+/// RENAME): [`folder_name`]'s rules, and no hierarchy level may be `.` or
+/// `..`. The store would keep such a name safely (it is percent-encoded),
+/// but the clients that mirror folders into directories would not:
+/// mbsync stops the whole account at a `..` level and offlineimap writes
+/// above its own folder. RFC 3501 §5.1 leaves the names a server accepts
+/// to the server.
+pub fn new_folder_name(name: &str) -> Result<String, StoreError> {
+    let name = folder_name(name)?;
+    if name.split('/').any(|level| level == "." || level == "..") {
+        return Err(StoreError::BadName(
+            "\".\" and \"..\" are not allowed as hierarchy levels",
+        ));
+    }
+    Ok(name)
+}
+
 /// Write `bytes` to `path` so that it is on the disk when we return:
 /// a temporary file, fsync, rename, fsync of the directory.
 fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -412,7 +429,7 @@ impl Store {
     }
 
     pub fn create_folder(&self, user: &str, name: &str) -> Result<(), StoreError> {
-        let name = folder_name(name)?;
+        let name = new_folder_name(name)?;
         let mut st = self.lock();
         let folders = st.users.get_mut(user).ok_or(StoreError::NoUser)?;
         if folders.contains_key(&name) {
@@ -440,7 +457,7 @@ impl Store {
     /// Rename a folder and every folder below it (RFC 3501 §6.3.5:
     /// renaming "Work" also renames "Work/2026").
     pub fn rename_folder(&self, user: &str, from: &str, to: &str) -> Result<(), StoreError> {
-        let (from, to) = (folder_name(from)?, folder_name(to)?);
+        let (from, to) = (folder_name(from)?, new_folder_name(to)?);
         if from == INBOX || to == INBOX {
             return Err(StoreError::Inbox);
         }
@@ -731,7 +748,21 @@ mod tests {
         let root = temp("names");
         let store = Store::open(&root).unwrap();
         store.ensure_user("bob").unwrap();
-        for name in ["../../x", "..", "/etc", "a\\b", "C:x"] {
+        for name in ["../../x", "..", ".", "a/../b", "a/./b", "/etc", "a//b"] {
+            assert!(
+                matches!(
+                    store.create_folder("bob", name),
+                    Err(StoreError::BadName(_))
+                ),
+                "{name}"
+            );
+        }
+        store.create_folder("bob", "a").unwrap();
+        assert!(matches!(
+            store.rename_folder("bob", "a", "../a"),
+            Err(StoreError::BadName(_))
+        ));
+        for name in ["..\\..\\x", "a\\b", "C:x", "...", "a..b"] {
             let r = store.create_folder("bob", name);
             if r.is_ok() {
                 let dir = root.join("mail/bob").join(safe_component(name));

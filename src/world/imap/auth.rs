@@ -111,19 +111,21 @@ impl Session {
         pass: String,
         what: &str,
     ) -> io::Result<Reply> {
-        if self.host.throttle.locked(self.ip) {
+        // Checked with the user's name: a locked-out guesser is refused
+        // even with the right password, or the answer would tell.
+        if self.host.throttle.locked(self.ip, Some(&user)) {
             return Ok(no("[UNAVAILABLE] too many failures, try later"));
         }
         let good = self.host.accounts.check(&user, &pass) && self.host.store.has_user(&user);
         if !good {
-            let delay = self.host.throttle.failed(self.ip);
+            let delay = self.host.throttle.failed(self.ip, Some(&user));
             self.conn.flush().await?;
             tokio::time::sleep(delay).await;
             self.host
                 .log(format_args!("{} failed {what} as {user:?}", self.ip));
             return Ok(no("[AUTHENTICATIONFAILED] invalid user name or password"));
         }
-        self.host.throttle.succeeded(self.ip);
+        self.host.throttle.succeeded(&user);
         self.host
             .log(format_args!("{} logged in as {user}", self.ip));
         self.user = Some(user);
@@ -278,7 +280,7 @@ mod tests {
         let h = host(true);
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         for _ in 0..AuthThrottle::LOCKOUT_AFTER {
-            h.throttle.failed(ip);
+            h.throttle.failed(ip, None);
         }
         let addr = serve(h).await;
         let (mut c, _) = Client::connect(addr).await;

@@ -27,7 +27,7 @@ impl Session {
         self.continuation("idling");
         self.conn.flush().await?;
         let limit = self.host.policy.max_command_line;
-        let deadline = Instant::now() + self.host.policy.idle_timeout;
+        let deadline = Instant::now() + self.host.policy.imap_idle_timeout;
         let mut partial: Vec<u8> = Vec::new();
         loop {
             match tokio::time::timeout(IDLE_POLL, self.conn.read_line(limit)).await {

@@ -319,12 +319,13 @@ mod tests {
             c.cmd("b4 APPEND Nowhere {1+}\r\nx").await,
             "b4 NO [TRYCREATE] no such mailbox\r\n"
         );
-        // A hostile name is just a name.
+        // A "." or ".." level would send clients that mirror folders into
+        // directories out of their own.
         assert_eq!(
             c.cmd("b5 CREATE ../../x").await,
-            "b5 OK CREATE completed\r\n"
+            "b5 NO [CANNOT] bad mailbox name: \".\" and \"..\" are not allowed as hierarchy levels\r\n"
         );
-        assert!(h.store.folders("bob").contains(&"../../x".to_string()));
+        assert!(!h.store.folders("bob").iter().any(|f| f.contains("..")));
         assert_eq!(
             c.cmd("b6 RENAME Work/2026 Archive").await,
             "b6 OK RENAME completed\r\n"

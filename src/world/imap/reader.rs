@@ -29,7 +29,7 @@ impl Session {
         let limit = self.host.policy.max_command_line;
         let read = self.conn.read_line(limit);
         Ok(
-            match tokio::time::timeout(self.host.policy.idle_timeout, read).await {
+            match tokio::time::timeout(self.host.policy.imap_idle_timeout, read).await {
                 Err(_) => Input::Timeout,
                 Ok(r) => match r? {
                     None => Input::Eof,
@@ -45,9 +45,7 @@ impl Session {
     pub(super) async fn read_command(&mut self) -> io::Result<Option<Option<Vec<Fragment>>>> {
         // Send the replies collected so far, unless more pipelined commands
         // are already waiting (then one segment carries all the replies).
-        if self.conn.buffered() == 0 {
-            self.conn.flush().await?;
-        }
+        self.conn.flush_before_read().await?;
         let first = match self.next_line().await? {
             Input::Text(t) => t,
             Input::TooLong => {
@@ -113,7 +111,7 @@ impl Session {
             }
             let mut bytes = Vec::new();
             let read = self.conn.read_counted(n, &mut bytes);
-            match tokio::time::timeout(self.host.policy.idle_timeout, read).await {
+            match tokio::time::timeout(self.host.policy.imap_idle_timeout, read).await {
                 Err(_) => {
                     self.autologout().await?;
                     return Ok(None);
@@ -183,7 +181,7 @@ mod tests {
             Policy {
                 plaintext_auth: true,
                 max_commands: 2,
-                idle_timeout: Duration::from_millis(300),
+                imap_idle_timeout: Duration::from_millis(300),
                 ..Default::default()
             },
         );

@@ -84,6 +84,7 @@ pub(super) fn host_with(store: Arc<Store>, tls: Option<TlsAcceptor>, policy: Pol
         policy,
         recorder: Recorder::new(),
         throttle: AuthThrottle::default(),
+        connections: Default::default(),
         log_sessions: false,
     })
 }
