@@ -259,6 +259,9 @@ fn finding_es(code: FindingCode) -> &'static str {
         FindingCode::ProtocolAnomaly => {
             "Algo que no sigue el protocolo (un comando o una respuesta fuera de lugar)"
         }
+        FindingCode::SmtpSmuggling => {
+            "El texto del mensaje tiene un \".\" solo junto a un LF o CR sueltos: un servidor y el cliente que le reenvía el correo pueden no estar de acuerdo en dónde acaba el mensaje, y el resto puede volverse un mensaje falsificado (SMTP smuggling)"
+        }
         FindingCode::StarttlsNotUsed => {
             "El servidor ofrecía STARTTLS pero el cliente no lo usó: toda la sesión fue en claro"
         }

@@ -29,6 +29,14 @@
 //! point are what SMTP smuggling exploits (CVE-2023-51764/51765/51766):
 //! one server ends the message at `<LF>.<LF>`, the next reads on, and the
 //! bytes after it become a second, forged message.
+//!
+//! The same research found servers that end the data at a lone period
+//! between bare CRs (`<CR>.<CR>`, `<CRLF>.<CR>`, `<CR>.<CRLF>`, …). The
+//! reader cuts lines at LF only, so those are text of one line here; the
+//! reader still remembers that it saw one ([`Unstuffer::saw_bare_dot`]),
+//! so that a server can refuse such a message and the analyzer can flag
+//! it. Any CR inside a line's text is a bare CR: a CR before the LF is
+//! part of the line's ending.
 
 use super::lines::Ending;
 
@@ -69,6 +77,9 @@ pub(crate) enum DotLine<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Unstuffer {
     position: Position,
+    /// A lone period delimited by a bare LF or a bare CR was read since
+    /// the data began (see [`Unstuffer::saw_bare_dot`]).
+    bare_dot: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +108,18 @@ impl Unstuffer {
                 after_crlf: ending == Ending::CrLf,
             },
         };
-        Unstuffer { position }
+        Unstuffer {
+            position,
+            bare_dot: false,
+        }
+    }
+
+    /// Whether the data so far held a lone period with a bare LF or a
+    /// bare CR before or after it (`<LF>.<LF>`, `<CR>.<CR>`, `<CRLF>.<LF>`,
+    /// `<CR>.<CRLF>`, …): not the end here, but the end for a server that
+    /// accepts bare line endings, which is what SMTP smuggling exploits.
+    pub(crate) fn saw_bare_dot(&self) -> bool {
+        self.bare_dot
     }
 
     /// Whether the next line starts a line (not the rest of one that came
@@ -116,12 +138,19 @@ impl Unstuffer {
                 after_crlf: ending == Ending::CrLf,
             },
         };
+        let line_start = matches!(at_start, Position::LineStart { .. });
+        if hides_bare_cr_dot(text, line_start, ending) {
+            self.bare_dot = true;
+        }
         let Position::LineStart { after_crlf } = at_start else {
             return DotLine::Text(text);
         };
         match (text, ending) {
             (b".", Ending::CrLf) if after_crlf => DotLine::End,
-            (b".", Ending::CrLf | Ending::Lf) => DotLine::BareLfDot(text),
+            (b".", Ending::CrLf | Ending::Lf) => {
+                self.bare_dot = true;
+                DotLine::BareLfDot(text)
+            }
             // RFC 5321 §4.5.2: "If the first character is a period and
             // there are other characters on the line, the first character
             // is deleted." (A lone period cut by the end of the flow has
@@ -134,8 +163,23 @@ impl Unstuffer {
     /// Bytes were lost (a gap in the capture): the next line is read as the
     /// start of a line after a CRLF, since nothing says otherwise.
     pub(crate) fn gap(&mut self) {
-        *self = Self::default();
+        *self = Unstuffer {
+            bare_dot: self.bare_dot,
+            ..Self::default()
+        };
     }
+}
+
+/// Whether one line (its text without the ending) holds a lone period
+/// next to a bare CR: `<CR>.<CR>` inside it, `.<CR>` at its start (after
+/// the previous line's ending) or `<CR>.` at its end (before its own LF or
+/// CRLF). A CR inside the text is bare: the CR of a CRLF ending is not
+/// part of the text. A line cut in pieces ([`Ending::None`]) has no
+/// ending to count.
+fn hides_bare_cr_dot(text: &[u8], line_start: bool, ending: Ending) -> bool {
+    (line_start && text.len() > 2 && text.starts_with(b".\r"))
+        || (ending != Ending::None && text.ends_with(b"\r."))
+        || memchr::memmem::find(text, b"\r.\r").is_some()
 }
 
 #[cfg(test)]
@@ -215,6 +259,52 @@ mod tests {
         assert_eq!(u.line(b".", Ending::Lf), DotLine::BareLfDot(b"."));
         assert_eq!(u.line(b".", Ending::CrLf), DotLine::BareLfDot(b"."));
         assert_eq!(u.line(b".", Ending::CrLf), DotLine::End);
+    }
+
+    #[test]
+    fn a_lone_dot_next_to_a_bare_cr_is_text_but_remembered() {
+        // What the reader made of each variant, and whether it noticed.
+        let seen = |wire: &[u8]| {
+            let mut u = Unstuffer::default();
+            let mut end = false;
+            for line in wire.split_inclusive(|b| *b == b'\n') {
+                let (content, ending) = match line.strip_suffix(b"\n") {
+                    Some(l) => match l.strip_suffix(b"\r") {
+                        Some(l) => (l, Ending::CrLf),
+                        None => (l, Ending::Lf),
+                    },
+                    None => (line, Ending::None),
+                };
+                end |= u.line(content, ending) == DotLine::End;
+            }
+            (u.saw_bare_dot(), end)
+        };
+        for wire in [
+            &b"a\r.\rMAIL FROM:<x@y>\r\n.\r\n"[..],
+            b"a\r\n.\rMAIL FROM:<x@y>\r\n.\r\n",
+            b"a\r.\r\nMAIL FROM:<x@y>\r\n.\r\n",
+            b"a\r.\nMAIL FROM:<x@y>\r\n.\r\n",
+            b"a\n.\rMAIL FROM:<x@y>\r\n.\r\n",
+            b"a\n.\nb\r\n.\r\n",
+            b"a\r\n.\nb\r\n.\r\n",
+            b"a\n.\r\nb\r\n.\r\n",
+        ] {
+            assert_eq!(seen(wire), (true, true), "{wire:?}");
+        }
+        // Bare LFs and CRs without a lone period, and stuffed periods,
+        // are ordinary text.
+        for wire in [
+            &b"a\nb\n.b\r\n..\r\n\r.x\r\n.\r\n"[..],
+            b"x\r.y\r\n.\r\n",
+            b"..\r\n.\r\n",
+        ] {
+            assert_eq!(seen(wire), (false, true), "{wire:?}");
+        }
+        // A gap does not forget it.
+        let mut u = Unstuffer::default();
+        u.line(b"a\r.\rb", Ending::CrLf);
+        u.gap();
+        assert!(u.saw_bare_dot());
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub enum FindingCode {
     Pop3DeletionsNotCommitted,
     /// Something that does not follow the protocol.
     ProtocolAnomaly,
+    /// SMTP message text with a lone "." next to a bare LF or CR: where
+    /// the message ends depends on who reads it (SMTP smuggling).
+    SmtpSmuggling,
     /// The server offered STARTTLS/STLS and the client never used it.
     StarttlsNotUsed,
     /// The server refused STARTTLS/STLS.
@@ -80,7 +83,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in the order of the enum (sorted by name).
-    pub const ALL: [FindingCode; 21] = [
+    pub const ALL: [FindingCode; 22] = [
         FindingCode::BareLf,
         FindingCode::CaptureTruncated,
         FindingCode::CaptureCorrupt,
@@ -95,6 +98,7 @@ impl FindingCode {
         FindingCode::PlaintextAuth,
         FindingCode::Pop3DeletionsNotCommitted,
         FindingCode::ProtocolAnomaly,
+        FindingCode::SmtpSmuggling,
         FindingCode::StarttlsNotUsed,
         FindingCode::StarttlsRefused,
         FindingCode::StarttlsStripped,
@@ -121,6 +125,7 @@ impl FindingCode {
             FindingCode::PlaintextAuth => "plaintext-auth",
             FindingCode::Pop3DeletionsNotCommitted => "pop3-deletions-not-committed",
             FindingCode::ProtocolAnomaly => "protocol-anomaly",
+            FindingCode::SmtpSmuggling => "smtp-smuggling",
             FindingCode::StarttlsNotUsed => "starttls-not-used",
             FindingCode::StarttlsRefused => "starttls-refused",
             FindingCode::StarttlsStripped => "starttls-stripped",
@@ -172,6 +177,9 @@ impl FindingCode {
             }
             FindingCode::ProtocolAnomaly => {
                 "Something that does not follow the protocol (a command or reply out of place)"
+            }
+            FindingCode::SmtpSmuggling => {
+                "The message text holds a lone \".\" next to a bare LF or CR: a server and a relaying client may disagree about where the message ends, and the rest can become a forged message (SMTP smuggling)"
             }
             FindingCode::StarttlsNotUsed => {
                 "The server offered STARTTLS but the client never used it: the whole session was in clear"

@@ -38,6 +38,7 @@
 //! * [`relay_traffic`]: servers that break a rule and servers that only
 //!   look as if they did: POP3 responses without their final ".", an open
 //!   relay, a relay for an authenticated user, an MX taking inbound mail.
+//! * [`smuggling`]: SMTP smuggling, as the world's server refuses it.
 //!
 //! [`catalog`] describes every sample, including the exact number of
 //! payload bytes an analyzer should reassemble per direction; [`readme`]
@@ -65,6 +66,7 @@ pub mod real_traffic;
 pub mod relay_traffic;
 pub mod session_traffic;
 pub mod smtp;
+pub mod smuggling;
 pub mod tcp_edge_cases;
 pub mod textbook;
 pub mod tls;
@@ -88,6 +90,7 @@ use real_traffic::{
 use relay_traffic::{pop3_unterminated, smtp_inbound_mx, smtp_open_relay, smtp_relay_after_auth};
 use session_traffic::{auth_replies, smtp_recipient_replies, smtp_text_before_354};
 use smtp::smtp_crepes_hamburger;
+use smuggling::smtp_smuggling;
 use tcp_edge_cases::{
     tcp_loss, tcp_midstream, tcp_overlap, tcp_reordered, tcp_retransmission, tcp_rst,
     tcp_wraparound,
@@ -177,6 +180,7 @@ pub fn catalog() -> Vec<Sample> {
         smtp_open_relay(),
         smtp_relay_after_auth(),
         smtp_inbound_mx(),
+        smtp_smuggling(),
     ]
 }
 

@@ -46,6 +46,10 @@
 //! on, as a server that follows RFC 5321 does. Some servers do end there,
 //! and show it by answering while the parser still reads the message;
 //! then the parser follows the server (see [`BareLfDot`]).
+//!
+//! Either way the message gets an `smtp-smuggling` finding: so does one
+//! with a lone "." next to a bare CR (`<CR>.<CR>`), which the line reader
+//! keeps inside one line (see `proto::dot`).
 
 use std::collections::VecDeque;
 
@@ -265,7 +269,20 @@ impl State {
                 }
             }
         }
-        let text = match self.dot.line(line.text, line.ending) {
+        let seen_before = self.dot.saw_bare_dot();
+        let read = self.dot.line(line.text, line.ending);
+        if !seen_before && self.dot.saw_bare_dot() {
+            // Once per message: the first such line is the one to look at.
+            out.finding(
+                Severity::High,
+                FindingCode::SmtpSmuggling,
+                format!(
+                    "the message text holds a lone \".\" next to a bare LF or CR (client stream byte {}): RFC 5321 §4.1.1.4 ends the data only at <CRLF>.<CRLF>, but a server and a relaying client may disagree about where the message ends, and what follows can run as commands on the next hop, a second, forged message (SMTP smuggling, CVE-2023-51764)",
+                    line.start
+                ),
+            );
+        }
+        let text = match read {
             DotLine::End => {
                 self.bare_lf_dot = None;
                 self.mode = ClientMode::Commands;

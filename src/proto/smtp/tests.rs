@@ -7,7 +7,7 @@ use crate::proto::MailParser;
 use crate::proto::Protocol;
 use crate::proto::testing::{self, codes, encrypted, transcript};
 use crate::trace::DialogueOptions;
-use crate::trace::{Dialogue, TxStatus, Via};
+use crate::trace::{Dialogue, FindingCode, TxStatus, Via};
 
 fn run(script: &[(Direction, &[u8])], full: bool) -> Dialogue {
     testing::run(&mut SmtpParser::new(), Protocol::Smtp, script, full)
@@ -666,5 +666,62 @@ fn a_server_that_answers_after_a_bare_lf_dot_ended_the_data_there() {
             "S: 221 bye"
         ]
     );
-    assert_eq!(codes(&d), ["bare-lf", "bare-lf"]);
+    // Such a server is what SMTP smuggling needs.
+    assert_eq!(codes(&d), ["bare-lf", "bare-lf", "smtp-smuggling"]);
+}
+
+#[test]
+fn a_lone_dot_next_to_a_bare_cr_or_lf_is_flagged_once_per_message() {
+    // The server of the mail world reads to <CRLF>.<CRLF> and refuses
+    // the message (554 5.5.2); each message with such a "." gets one
+    // `smtp-smuggling`, an ordinary one none.
+    let d = run(
+        &[
+            (S, b"220 mx ESMTP\r\n"),
+            (
+                C,
+                b"EHLO a\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n",
+            ),
+            (S, b"250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            (
+                C,
+                b"Subject: cr\r\n\r\nhi\r.\rMAIL FROM:<x@example.org>\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n",
+            ),
+            (S, b"554 5.5.2 refused\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            (C, b"Subject: plain\r\n\r\nx\r\n.\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n"),
+            (S, b"250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+            (C, b"Subject: lf\r\n\r\nhi\r\n.\nx\n.\nMAIL\r\n.\r\nQUIT\r\n"),
+            (S, b"554 5.5.2 refused\r\n221 bye\r\n"),
+        ],
+        false,
+    );
+    let smuggling: Vec<&str> = d
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::SmtpSmuggling)
+        .map(|f| f.severity.as_str())
+        .collect();
+    assert_eq!(smuggling, ["high", "high"]);
+    let first = d
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::SmtpSmuggling);
+    assert!(
+        first
+            .unwrap()
+            .message
+            .contains("a server and a relaying client may disagree about where the message ends"),
+        "{:?}",
+        d.findings
+    );
+    let statuses: Vec<TxStatus> = d.transactions.iter().map(|t| t.status).collect();
+    assert_eq!(
+        statuses,
+        [TxStatus::Rejected, TxStatus::Delivered, TxStatus::Rejected]
+    );
+    assert_eq!(
+        d.messages[0].sha256,
+        crate::mail::sha256_hex(b"Subject: cr\r\n\r\nhi\r.\rMAIL FROM:<x@example.org>\r\n")
+    );
+    assert_eq!(d.messages.len(), 3);
 }
