@@ -17,6 +17,7 @@ pub(crate) mod live;
 pub mod loader;
 pub mod model;
 pub(crate) mod open;
+pub mod placement;
 pub mod playback;
 pub(crate) mod timeline;
 pub(crate) mod topology;
