@@ -77,6 +77,8 @@ pub struct ClassroomApp {
     notice: Option<String>,
     pub load_options: LoadOptions,
     applied_style: Option<(bool, bool)>,
+    /// Start playing as soon as the capture being read arrives (`--play`).
+    pub play_on_open: bool,
     /// Where the topology's last frame put its boxes and labels.
     pub last_placement: Option<placement::Placement>,
     /// Packets (on the way, drawn) in the last frame of the topology.
@@ -110,6 +112,7 @@ impl ClassroomApp {
             playback: Playback::new(Vec::new(), 0.0),
             groups: placement::Groups::default(),
             last_placement: None,
+            play_on_open: false,
             selected_conn: None,
             selected_line: None,
             line_packets: None,
@@ -251,6 +254,9 @@ impl ClassroomApp {
                 Some(Ok(scene)) => {
                     let path = self.path.clone().unwrap_or_default();
                     self.show_scene(*scene, path, false);
+                    if std::mem::take(&mut self.play_on_open) {
+                        self.playback.play();
+                    }
                 }
                 Some(Err(e)) => self.status = Status::Failed(e.to_string()),
                 None => {}
