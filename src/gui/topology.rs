@@ -403,7 +403,17 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     }
     let piles: Vec<Pile> = piles
         .into_iter()
-        .map(|(at, color, subjects)| pile(&painter, lang, at, color, &subjects, scale, &visuals))
+        .map(|(at, color, subjects)| {
+            pile(
+                canvas,
+                &painter,
+                lang,
+                (at, color),
+                &subjects,
+                scale,
+                &visuals,
+            )
+        })
         .collect();
 
     // Edge labels, where they cover no box, no resting envelope, no other
@@ -701,10 +711,10 @@ struct Pile {
 }
 
 fn pile(
+    canvas: Rect,
     painter: &egui::Painter,
     lang: Lang,
-    at: Pos2,
-    color: Color32,
+    (at, color): (Pos2, Color32),
     subjects: &[&str],
     scale: f32,
     visuals: &egui::Visuals,
@@ -722,10 +732,14 @@ fn pile(
     );
     // Above the envelope: below it sits the host's name when the message
     // rests there.
-    let label = Rect::from_center_size(
+    let mut label = Rect::from_center_size(
         at - Vec2::new(0.0, lift + 12.0 * scale + g.size().y / 2.0),
         g.size() + Vec2::splat(4.0),
     );
+    // Kept inside the canvas: a mailbox at the right edge must not cut
+    // its subject.
+    let shift = (canvas.right() - label.right()).min(0.0) + (canvas.left() - label.left()).max(0.0);
+    label = label.translate(Vec2::new(shift, 0.0));
     let env = Vec2::new(26.0 * scale, 17.0 * scale);
     let envelopes = Rect::from_center_size(at, env)
         .union(Rect::from_center_size(at + Vec2::new(lift, -lift), env));
