@@ -44,3 +44,19 @@ shot 2-eavesdropper-plaintext-auth 3 "$out/captures/plaintext.pcapng" --flow 0 -
 shot 3-tls-connection 3 "$out/captures/starttls.pcapng" --no-decrypt --flow 0 --tab eavesdropper --line "STARTTLS" --at 999
 # 4. The classroom set-up: presenter mode, Spanish, dark.
 shot 4-presenter-spanish-dark 3 "$out/captures/plaintext.pcapng" --presenter --dark --lang es --flow 2 --line "PASS hungry"
+
+# The projector's size: 1280×720, on a screen of its own.
+kill $xvfb 2> /dev/null || true
+wait $xvfb 2> /dev/null || true
+Xvfb "$display" -screen 0 1280x720x24 -nolisten tcp > /dev/null 2>&1 &
+xvfb=$!
+sleep 1
+# 5. Presenter mode in Spanish at 1280×720, at the end: every label placed.
+shot 5-presenter-spanish-1280x720 3 "$out/captures/plaintext.pcapng" --presenter --lang es --at 999
+# 6. Zeek's smtp.pcap (six connections, two years apart), read in place.
+zeek=../shared/captures/zeek/smtp/smtp.pcap
+if [ -f "$zeek" ]; then
+    shot 6-zeek-smtp-1280x720 3 "$zeek" --at 999999999
+else
+    echo "skipped: $zeek is absent" >&2
+fi

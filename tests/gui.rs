@@ -631,3 +631,33 @@ fn a_tick_on_the_timeline_names_its_event_and_a_click_lands_on_it() {
     h.run_steps(1);
     assert_eq!(h.state().playback.t, marker.t, "exactly on the tick");
 }
+
+#[test]
+fn play_alone_plays_once_the_capture_arrives() {
+    // `--play` without `--at`: the capture is read in the background and
+    // the playhead must start moving when it arrives.
+    let mut h = harness(ClassroomApp::new(Lang::En));
+    h.state_mut().play_on_open = true;
+    h.run_steps(2);
+    open_through_the_ui(&mut h, plain_demo());
+    assert!(h.state().playback.playing, "playing after the load");
+    h.run_steps(20);
+    assert!(h.state().playback.t > 0.0, "the playhead moves");
+    assert!(!h.state().play_on_open, "only the first capture is played");
+}
+
+#[test]
+fn line_text_prefers_the_clients_command() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let start = mailscope::gui::Start {
+        line: Some("AUTH PLAIN".into()),
+        ..Default::default()
+    };
+    mailscope::gui::apply_start(&mut app, &start);
+    let scene = app.scene().unwrap();
+    let line = &scene.lines[app.selected_line.expect("a line is selected")];
+    // Not the server's `250-AUTH PLAIN LOGIN` capability line.
+    assert_eq!(line.text, "AUTH PLAIN AGFsaWNlAHNlY3JldA==");
+    assert_eq!(line.kind, LineKind::Command);
+}

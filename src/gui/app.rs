@@ -20,7 +20,7 @@ use super::loader::{self, LoadEvent, LoadOptions};
 use super::model::Scene;
 use super::open::OpenDialog;
 use super::playback::{Clock, Playback};
-use super::{eavesdropper, export, flows, timeline, topology, transcript};
+use super::{eavesdropper, export, flows, placement, timeline, topology, transcript};
 use crate::world::demo::DemoOptions;
 
 /// The panels of the central area.
@@ -58,7 +58,7 @@ pub struct ClassroomApp {
     scene: Option<Arc<Scene>>,
     path: Option<PathBuf>,
     pub playback: Playback,
-    slots: Vec<(f32, f32)>,
+    groups: placement::Groups,
     pub selected_conn: Option<usize>,
     pub selected_line: Option<usize>,
     line_packets: Option<Result<Vec<PacketBytes>, FetchError>>,
@@ -77,6 +77,10 @@ pub struct ClassroomApp {
     notice: Option<String>,
     pub load_options: LoadOptions,
     applied_style: Option<(bool, bool)>,
+    /// Start playing as soon as the capture being read arrives (`--play`).
+    pub play_on_open: bool,
+    /// Where the topology's last frame put its boxes and labels.
+    pub last_placement: Option<placement::Placement>,
     /// Packets (on the way, drawn) in the last frame of the topology.
     pub last_packets: (usize, usize),
     /// Hosts drawn at most in the topology of a big capture.
@@ -106,7 +110,9 @@ impl ClassroomApp {
             scene: None,
             path: None,
             playback: Playback::new(Vec::new(), 0.0),
-            slots: Vec::new(),
+            groups: placement::Groups::default(),
+            last_placement: None,
+            play_on_open: false,
             selected_conn: None,
             selected_line: None,
             line_packets: None,
@@ -195,7 +201,7 @@ impl ClassroomApp {
             playback.seek(self.playback.t);
         }
         self.playback = playback;
-        self.slots = topology::edge_slots(&scene);
+        self.groups = placement::Groups::new(&scene);
         if !keep_playhead {
             self.selected_conn = None;
             self.selected_line = None;
@@ -248,6 +254,9 @@ impl ClassroomApp {
                 Some(Ok(scene)) => {
                     let path = self.path.clone().unwrap_or_default();
                     self.show_scene(*scene, path, false);
+                    if std::mem::take(&mut self.play_on_open) {
+                        self.playback.play();
+                    }
                 }
                 Some(Err(e)) => self.status = Status::Failed(e.to_string()),
                 None => {}
@@ -716,7 +725,7 @@ impl ClassroomApp {
                     lang,
                     topology::View {
                         scene: &scene,
-                        slots: &self.slots,
+                        groups: &self.groups,
                         playback: &self.playback,
                         selected: self.selected_conn,
                         presenter: self.presenter,
@@ -724,6 +733,7 @@ impl ClassroomApp {
                     },
                 );
                 self.last_packets = (r.in_flight, r.drawn);
+                self.last_placement = Some(r.placement);
                 if let Some(c) = r.clicked_conn {
                     self.select_conn(Some(c));
                 }

@@ -100,7 +100,8 @@ pub fn show(
         .column(Column::exact(50.0))
         .column(Column::exact(120.0))
         .columns(Column::remainder().at_least(150.0), 2)
-        .columns(Column::exact(80.0), 4)
+        // As wide as their header needs ("Paquetes", "Mensajes"), not cut.
+        .columns(Column::auto().at_least(80.0), 4)
         .header(20.0, |mut h| {
             for title in [
                 "#",
@@ -155,6 +156,9 @@ fn severity_color(s: Severity) -> Color32 {
 
 /// The findings list; returns the finding clicked (the app selects its
 /// connection and moves the playhead to it).
+/// Findings listed at most in the Findings tab.
+const MAX_FINDINGS_LISTED: usize = 2_000;
+
 pub fn findings(ui: &mut Ui, lang: Lang, scene: &Scene) -> Option<usize> {
     let mut clicked = None;
     ui.heading(lang.t("Findings"));
@@ -164,10 +168,12 @@ pub fn findings(ui: &mut Ui, lang: Lang, scene: &Scene) -> Option<usize> {
     egui::ScrollArea::vertical()
         .id_salt("findings")
         .auto_shrink([false, false])
-        .show_rows(ui, 22.0, scene.findings.len(), |ui, range| {
-            for i in range {
+        .show(ui, |ui| {
+            // Wrapped, not cut; a capture with more findings than this
+            // lists the first ones (the JSON report has them all).
+            for i in 0..scene.findings.len().min(MAX_FINDINGS_LISTED) {
                 let f = &scene.findings[i];
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.label(
                         RichText::new(lang.severity(f.record.severity))
                             .strong()

@@ -7,7 +7,7 @@
 //! (commands, replies, headers) is never translated: students must see
 //! the protocol's own words.
 
-use crate::trace::FindingCode;
+use crate::trace::{FindingCode, LineKind};
 
 /// The language of the window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -290,6 +290,51 @@ impl Lang {
         }
     }
 
+    /// A transcript line in this language: the analyzer's own notes
+    /// (`[message: 218 bytes, 8 lines, Subject: …]` for a message's text,
+    /// `[TLS: 15 bytes encrypted]`) are translated; what was said on the
+    /// wire (commands, replies) never is.
+    pub fn note<'a>(self, kind: LineKind, text: &'a str) -> std::borrow::Cow<'a, str> {
+        use std::borrow::Cow;
+        if self == Lang::En {
+            return Cow::Borrowed(text);
+        }
+        if kind == LineKind::Tls
+            && let Some(n) = text
+                .strip_prefix("[TLS: ")
+                .and_then(|t| t.strip_suffix(" bytes encrypted]"))
+        {
+            return Cow::Owned(format!("[TLS: {n} bytes cifrados]"));
+        }
+        if kind == LineKind::Data
+            && let Some(rest) = text.strip_prefix("[message: ")
+            && let Some((size, rest)) = rest.split_once(" bytes, ")
+            && let Some((lines, rest)) = rest.split_once(" lines")
+        {
+            let rest = rest.strip_suffix(']').unwrap_or(rest);
+            let (incomplete, subject) = match rest.strip_prefix(", incomplete") {
+                Some(r) => (", incompleto", r),
+                None => ("", rest),
+            };
+            let subject = subject
+                .strip_prefix(", Subject: ")
+                .map(|s| format!(", Asunto: {s}"))
+                .unwrap_or_default();
+            return Cow::Owned(format!(
+                "[mensaje: {size} bytes, {lines} líneas{incomplete}{subject}]"
+            ));
+        }
+        Cow::Borrowed(text)
+    }
+
+    /// A number as this language writes it: a decimal comma in Spanish.
+    pub fn number(self, text: String) -> String {
+        match self {
+            Lang::En => text,
+            Lang::Es => text.replace('.', ","),
+        }
+    }
+
     /// What a finding with this code means, in this language.
     pub fn finding_meaning(self, code: FindingCode) -> &'static str {
         match self {
@@ -315,6 +360,33 @@ mod tests {
                 assert!(!es.is_empty(), "{en:?} has an empty translation");
             }
         }
+    }
+
+    #[test]
+    fn the_analyzers_notes_are_translated_and_the_wire_is_not() {
+        let es = Lang::Es;
+        assert_eq!(
+            es.note(
+                LineKind::Data,
+                "[message: 962 bytes, 27 lines, Subject: Información del picnic]"
+            ),
+            "[mensaje: 962 bytes, 27 líneas, Asunto: Información del picnic]"
+        );
+        assert_eq!(
+            es.note(LineKind::Data, "[message: 10 bytes, 1 lines, incomplete]"),
+            "[mensaje: 10 bytes, 1 líneas, incompleto]"
+        );
+        assert_eq!(
+            es.note(LineKind::Tls, "[TLS: 15 bytes encrypted]"),
+            "[TLS: 15 bytes cifrados]"
+        );
+        // A command that happens to look like a note is the client's word.
+        assert_eq!(
+            es.note(LineKind::Command, "[TLS: 15 bytes encrypted]"),
+            "[TLS: 15 bytes encrypted]"
+        );
+        assert_eq!(es.number("5.016000 s".into()), "5,016000 s");
+        assert_eq!(Lang::En.number("1.00x".into()), "1.00x");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub(crate) mod live;
 pub mod loader;
 pub mod model;
 pub(crate) mod open;
+pub mod placement;
 pub mod playback;
 pub(crate) mod timeline;
 pub(crate) mod topology;
@@ -98,7 +99,10 @@ pub fn run(start: Start) -> Result<(), WindowError> {
                 app.playback.speed = s.clamp(0.05, 50.0);
             }
             if start.play {
+                // A capture read in the background is not there yet: it
+                // starts playing when it arrives.
                 app.playback.play();
+                app.play_on_open = true;
             }
             Ok(Box::new(app))
         }),
@@ -148,9 +152,16 @@ pub fn apply_start(app: &mut ClassroomApp, start: &Start) {
     let line = start.line.as_ref().and_then(|needle| {
         let of_conn = |l: &&model::Line| conn.is_none_or(|c| l.conn == c);
         let lines = || scene.lines.iter().enumerate().filter(|(_, l)| of_conn(l));
+        // Among lines that contain it, the client's command first
+        // (`AUTH PLAIN …`, not the server's `250-AUTH PLAIN LOGIN`).
+        let contains = |l: &model::Line| l.text.contains(needle.as_str());
         lines()
             .find(|(_, l)| l.text == *needle)
-            .or_else(|| lines().find(|(_, l)| l.text.contains(needle.as_str())))
+            .or_else(|| {
+                lines()
+                    .find(|(_, l)| contains(l) && l.dir == crate::flow::Direction::ClientToServer)
+            })
+            .or_else(|| lines().find(|(_, l)| contains(l)))
             .map(|(i, _)| i)
     });
     let line_t = line.map(|i| scene.lines[i].t);

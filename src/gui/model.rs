@@ -935,6 +935,14 @@ impl HostTable {
                 break;
             }
         }
+        // A mail server that nobody sent mail to (a mailbox server read
+        // over POP3/IMAP) still sits right of the submitting agents, and its
+        // readers right of it: bump it before the readers' columns are taken.
+        for (i, h) in self.hosts.iter().enumerate() {
+            if (h.serves_mail || h.serves_mailbox) && depth[i] == 0 {
+                depth[i] = 1;
+            }
+        }
         let mut out: Vec<Host> = self
             .hosts
             .iter()
@@ -972,13 +980,6 @@ impl HostTable {
                 }
             })
             .collect();
-        // A mailbox server that nobody sent mail to still sits right of the
-        // submitting agents.
-        for h in out.iter_mut() {
-            if h.role == Role::MailServer && h.column == 0 {
-                h.column = 1;
-            }
-        }
         let mut rows: HashMap<usize, usize> = HashMap::new();
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| (out[i].column, std::cmp::Reverse(out[i].bytes), i));

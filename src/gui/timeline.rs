@@ -18,7 +18,8 @@ fn marker_color(kind: MarkerKind) -> Color32 {
 
 /// Draws the timeline and applies what the user did to `playback`.
 pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, presenter: bool) {
-    ui.horizontal(|ui| {
+    // Wrapped, not cut: the time readout must stay whole on a projector.
+    ui.horizontal_wrapped(|ui| {
         if ui
             .button(lang.t("Previous event"))
             .on_hover_text("Left")
@@ -53,7 +54,7 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
                 .show_value(false)
                 .text(lang.t("Speed")),
         );
-        ui.label(format!("{:.2}x", playback.speed));
+        ui.label(lang.number(format!("{:.2}x", playback.speed)));
         egui::ComboBox::from_label(lang.t("Clock"))
             .selected_text(match playback.clock {
                 Clock::Paced => lang.t("Event pace"),
@@ -68,8 +69,8 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
             egui::RichText::new(format!(
                 "{} {} / {}",
                 lang.t("Time"),
-                clock_text(playback.t),
-                clock_text(playback.duration())
+                lang.number(time_text(scene, playback.t)),
+                lang.number(time_text(scene, playback.duration()))
             ))
             .monospace(),
         );
@@ -204,6 +205,39 @@ pub fn clock_text(t: f64) -> String {
     }
 }
 
+/// A time on the timeline of `scene`: [`clock_text`] since the start, but
+/// for a capture that spans days (files joined from different years), the
+/// UTC date and time itself: "2119 d 07:37:12" says nothing to a class.
+pub fn time_text(scene: &Scene, t: f64) -> String {
+    if scene.duration < 86_400.0 || !t.is_finite() {
+        return clock_text(t);
+    }
+    let secs = scene.origin.as_nanos().div_euclid(1_000_000_000) + t as i64;
+    utc_text(secs)
+}
+
+/// `2015-03-12 07:37:12 UTC` for seconds since 1970-01-01 UTC.
+pub fn utc_text(secs: i64) -> String {
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days to a proleptic Gregorian date, counting in 400-year eras of
+    // 146 097 days from 0000-03-01 (March first, so the leap day is last).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
 /// Screen pixels within which a tick counts as under the pointer.
 const NEAR_PX: f32 = 5.0;
 
@@ -241,7 +275,7 @@ fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
             format!(
                 "#{} {}  {} {}",
                 flow(l.conn),
-                clock_text(l.t),
+                time_text(scene, l.t),
                 l.speaker(),
                 l.text
             )
@@ -250,7 +284,7 @@ fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
             format!(
                 "#{} {}  {}: {}",
                 flow(msg.conn),
-                clock_text(msg.t),
+                time_text(scene, msg.t),
                 lang.t("Message"),
                 msg.record
                     .subject
@@ -262,8 +296,13 @@ fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
             format!(
                 "{} {}  {}",
                 f.conn.map(|c| format!("#{}", flow(c))).unwrap_or_default(),
-                clock_text(f.t),
-                f.record.code
+                time_text(scene, f.t),
+                // The code as the JSON has it, and what it means.
+                match lang {
+                    Lang::En => format!("{}: {}", f.record.code, f.record.message),
+                    Lang::Es =>
+                        format!("{}: {}", f.record.code, lang.finding_meaning(f.record.code)),
+                }
             )
         }),
     }
@@ -271,7 +310,16 @@ fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::clock_text;
+    use super::{clock_text, utc_text};
+
+    #[test]
+    fn dates_are_utc_calendar_dates() {
+        assert_eq!(utc_text(0), "1970-01-01 00:00:00 UTC");
+        // 2024-02-29 12:34:56 UTC, a leap day.
+        assert_eq!(utc_text(1_709_210_096), "2024-02-29 12:34:56 UTC");
+        assert_eq!(utc_text(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_text(-1), "1969-12-31 23:59:59 UTC");
+    }
 
     #[test]
     fn times_read_as_seconds_then_clock_then_days() {

@@ -9,10 +9,13 @@
 //! three-phase lesson of TCP. A message travels as an envelope along every
 //! connection it crossed ([`Journey`]).
 
+use std::collections::BTreeMap;
+
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
 
 use super::i18n::Lang;
-use super::model::{Conn, Phase, Role, Scene};
+use super::model::{Host, Phase, Role, Scene};
+use super::placement;
 use super::playback::Playback;
 use crate::flow::Direction;
 use crate::proto::Protocol;
@@ -31,6 +34,8 @@ pub struct TopologyResponse {
     /// Of those, drawn (the others belong to hosts not shown, or exceed
     /// [`MAX_DRAWN`]).
     pub drawn: usize,
+    /// Where the boxes and labels went.
+    pub placement: placement::Placement,
 }
 
 /// The colour of a protocol's edges and packets.
@@ -101,114 +106,11 @@ pub fn visible_hosts(
     visible
 }
 
-/// Where each visible host is drawn inside `rect` (hidden hosts get the
-/// centre; nothing is drawn for them).
-pub fn layout(scene: &Scene, visible: &[bool], rect: Rect) -> Vec<Pos2> {
-    let on_path = |h: &super::model::Host| matches!(h.role, Role::UserAgent | Role::MailServer);
-    let columns = scene
-        .hosts
-        .iter()
-        .zip(visible)
-        .filter(|(h, v)| **v && on_path(h))
-        .map(|(h, _)| h.column)
-        .max()
-        .unwrap_or(0)
-        + 1;
-    // Rows among the visible hosts of each column, in the scene's order.
-    let mut order: Vec<usize> = (0..scene.hosts.len()).filter(|&i| visible[i]).collect();
-    order.sort_by_key(|&i| (scene.hosts[i].column, scene.hosts[i].row, i));
-    let mut row_of = vec![0usize; scene.hosts.len()];
-    let mut rows = vec![0usize; columns];
-    let mut others = 0usize;
-    for &i in &order {
-        let h = &scene.hosts[i];
-        if on_path(h) {
-            row_of[i] = rows[h.column];
-            rows[h.column] += 1;
-        } else {
-            row_of[i] = others;
-            others += 1;
-        }
-    }
-    let top = rect.top() + rect.height() * 0.28;
-    let body = Rect::from_min_max(Pos2::new(rect.left(), top), rect.max);
-    scene
-        .hosts
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            if !visible[i] {
-                return rect.center();
-            }
-            if on_path(h) {
-                let x = body.left() + body.width() * (h.column as f32 + 0.5) / columns as f32;
-                let n = rows[h.column].max(1);
-                let y = if n == 1 {
-                    // A zigzag: neighbouring columns at different heights,
-                    // so the edge between them is long enough to show the
-                    // packets and its label.
-                    let lift = if h.column % 2 == 1 { -0.3 } else { 0.25 };
-                    body.center().y + body.height() * lift
-                } else {
-                    body.top() + body.height() * (row_of[i] as f32 + 0.5) / n as f32
-                };
-                Pos2::new(x, y)
-            } else {
-                // DNS and the rest: aside, along the top.
-                let x = rect.left() + rect.width() * (row_of[i] + 1) as f32 / (others + 1) as f32;
-                Pos2::new(x, rect.top() + rect.height() * 0.12)
-            }
-        })
-        .collect()
-}
-
-/// For each connection, its place among the connections between the same
-/// two hosts (k of n), so parallel connections are drawn side by side.
-/// Computed once per scene.
-pub fn edge_slots(scene: &Scene) -> Vec<(f32, f32)> {
-    let mut count: std::collections::HashMap<(usize, usize), usize> = Default::default();
-    let pair = |c: &Conn| {
-        (
-            c.client_host.min(c.server_host),
-            c.client_host.max(c.server_host),
-        )
-    };
-    let ks: Vec<usize> = scene
-        .conns
-        .iter()
-        .map(|c| {
-            let n = count.entry(pair(c)).or_default();
-            *n += 1;
-            *n - 1
-        })
-        .collect();
-    scene
-        .conns
-        .iter()
-        .zip(ks)
-        .map(|(c, k)| {
-            // Beyond nine, connections share the outer tracks.
-            let n = count[&pair(c)].min(9);
-            ((k % 9) as f32, n as f32)
-        })
-        .collect()
-}
-
-/// Ends of a connection's edge, moved off the straight line by its slot.
-fn edge(pos: &[Pos2], c: &Conn, (k, n): (f32, f32)) -> (Pos2, Pos2) {
-    let a = pos[c.client_host];
-    let b = pos[c.server_host];
-    let offset = (k.min(n - 1.0) - (n - 1.0) / 2.0) * 14.0;
-    let d = b - a;
-    let normal = Vec2::new(-d.y, d.x).normalized();
-    (a + normal * offset, b + normal * offset)
-}
-
 /// What the picture shows.
 pub struct View<'a> {
     pub scene: &'a Scene,
-    /// From [`edge_slots`].
-    pub slots: &'a [(f32, f32)],
+    /// The scene's edges ([`placement::Groups::new`]).
+    pub groups: &'a placement::Groups,
     pub playback: &'a Playback,
     /// The connection the other panels show.
     pub selected: Option<usize>,
@@ -221,7 +123,7 @@ pub struct View<'a> {
 pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     let View {
         scene,
-        slots,
+        groups,
         playback,
         selected,
         presenter,
@@ -243,37 +145,51 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         .collect();
     let horizon = flying.last().map_or(t, |&(i, _)| scene.packets[i].t);
     let visible = visible_hosts(scene, t, horizon, selected, max_hosts);
-    let pos = layout(scene, &visible, rect.shrink(40.0 * scale));
+    // The legend takes the bottom strip; nothing else goes there.
+    let legend_h = 28.0 * scale;
+    let canvas = Rect::from_min_max(rect.min, rect.max - Vec2::new(0.0, legend_h));
+    let box_h = 54.0 * scale;
+    let crowded = visible.iter().filter(|v| **v).count() > MAX_HOSTS_DRAWN;
+    let places = placement::layout(scene, &visible, canvas.shrink(12.0 * scale), box_h);
+    let pos: Vec<Pos2> = places.iter().map(|p| p.0).collect();
+    let boxes = host_boxes(&painter, scene, &visible, &places, box_h, scale, crowded);
 
-    // Only the connections near the playhead (or the selected one) are
-    // drawn solid; the rest are faint, so a capture with hundreds of
-    // connections stays readable.
+    // Edges: one per group of connections between the same two hosts.
     let many = scene.conns.len() > 200;
-    let mut edges = Vec::with_capacity(scene.conns.len());
-    for (ci, c) in scene.conns.iter().enumerate() {
-        let (a, b) = edge(&pos, c, slots.get(ci).copied().unwrap_or((0.0, 1.0)));
-        edges.push((a, b));
-        let active = c.start <= horizon && t <= c.end;
-        if !(visible[c.client_host] && visible[c.server_host])
-            || (many && !active && selected != Some(ci))
-        {
+    let spacing = 14.0 * scale;
+    let sel_group = selected.and_then(|c| groups.of_conn.get(c).copied());
+    let mut ends = Vec::with_capacity(groups.groups.len());
+    let mut wanted = Vec::new();
+    for (gi, g) in groups.groups.iter().enumerate() {
+        let (a, b) = placement::edge_ends(&pos, g, spacing);
+        ends.push((a, b));
+        if !(visible[g.client] && visible[g.server]) {
             continue;
         }
-        let color = protocol_color(c.protocol);
+        let active = g.conns.iter().any(|&ci| {
+            let c = &scene.conns[ci];
+            c.start <= horizon && t <= c.end
+        });
+        if many && !active && sel_group != Some(gi) {
+            continue;
+        }
+        let color = protocol_color(scene.conns[g.conns[0]].protocol);
         let width = scale
-            * if selected == Some(ci) {
+            * if sel_group == Some(gi) {
                 5.0
             } else if active {
                 3.0
             } else {
-                1.0
+                1.5
             };
-        let color = if active || selected == Some(ci) {
+        let color = if active || sel_group == Some(gi) {
             color
         } else {
-            color.gamma_multiply(0.35)
+            // Idle edges stay visible on a dark background too.
+            color.gamma_multiply(if visuals.dark_mode { 0.8 } else { 0.45 })
         };
-        if c.encrypted() {
+        let encrypted = scene.conns[g.conns[0]].encrypted();
+        if encrypted {
             // A double line: the tunnel TLS builds.
             let d = (b - a).normalized();
             let n = Vec2::new(-d.y, d.x) * (width + 2.0);
@@ -282,42 +198,27 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         } else {
             painter.line_segment([a, b], Stroke::new(width, color));
         }
-        // The label: `SMTP 587`, with the lock or the warning.
-        let mid = a + (b - a) * 0.5;
-        let tag = if !c.encrypted() && !c.credentials.is_empty() {
-            format!("{}\n! {}", c.label(), lang.t("Credentials in clear"))
-        } else {
-            c.label()
-        };
-        let r = ui.interact(
-            Rect::from_center_size(mid, Vec2::new(120.0 * scale, 22.0 * scale)),
-            ui.scope_id().with(("edge", ci)),
-            Sense::click(),
-        );
-        if r.clicked() {
-            response.clicked_conn = Some(ci);
-        }
-        if !many || active || selected == Some(ci) {
-            let fg = if !c.encrypted() && !c.credentials.is_empty() {
-                Color32::from_rgb(220, 30, 30)
-            } else {
-                visuals.text_color()
-            };
-            let galley = painter.layout_no_wrap(tag, FontId::proportional(12.0 * scale), fg);
-            // Beside the edge, not on it: packets and envelopes pass the
-            // middle of the edge.
-            let d = (b - a).normalized();
-            let mut normal = Vec2::new(-d.y, d.x);
-            if normal.y > 0.0 {
-                normal = -normal;
-            }
-            let size = galley.size() + Vec2::splat(6.0);
-            let away = normal * (size.x * normal.x.abs() + size.y * normal.y.abs()) * 0.5;
-            let bg = Rect::from_center_size(mid + away + normal * 6.0, size);
-            painter.rect_filled(bg, 4.0, visuals.extreme_bg_color.gamma_multiply(0.9));
-            painter.galley(bg.min + Vec2::splat(3.0), galley, fg);
+        // The visible part of the edge, from box border to box border; the
+        // arrowhead at the server's border says who called whom.
+        let from = boxes
+            .get(&g.client)
+            .map_or(a, |r| placement::exit_point(*r, a, b));
+        let to = boxes
+            .get(&g.server)
+            .map_or(b, |r| placement::exit_point(*r, b, a));
+        arrowhead(&painter, from, to, color, scale);
+        if !many || active || sel_group == Some(gi) {
+            wanted.push(placement::Wanted {
+                group: gi,
+                from,
+                to,
+                text: edge_text(scene, g, t, lang),
+            });
         }
     }
+    // The selected edge and those with a warning are placed first: they
+    // get the best spots.
+    wanted.sort_by_key(|w| (Some(w.group) != sel_group, !w.text.contains('\n'), w.group));
 
     // DNS: who asked the server (faint, always), then the MX question and
     // answer as a dotted line while they travel.
@@ -365,7 +266,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     }
 
     let mut drawn = 0usize;
-    let mut labels = Vec::new();
+    let mut flags = Vec::new();
     let dense = flying.len() > 400;
     let mut mesh = egui::Mesh::default();
     for &(pi, f) in &flying {
@@ -376,7 +277,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             continue;
         }
         drawn += 1;
-        let (a, b) = edges[p.conn as usize];
+        let (a, b) = ends[groups.of_conn[p.conn as usize]];
         let (from, to) = match p.dir {
             Direction::ClientToServer => (a, b),
             Direction::ServerToClient => (b, a),
@@ -419,7 +320,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                 painter.line_segment([at + Vec2::new(-r, r), at + Vec2::new(r, -r)], s);
             }
         }
-        labels.push((at, p.flags, p.len, p.phase));
+        flags.push((at, p.flags, p.len, p.phase));
     }
     if !mesh.is_empty() {
         painter.add(Shape::mesh(mesh));
@@ -470,7 +371,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                     break;
                 }
                 Ok(f) => {
-                    let (a, b) = edges[hop.conn];
+                    let (a, b) = ends[groups.of_conn[hop.conn]];
                     let (from, to) = if hop.upstream { (a, b) } else { (b, a) };
                     at = Some(from + (to - from) * f);
                     moving = true;
@@ -487,80 +388,100 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         envelopes.push((at, color, j.subject.as_deref().filter(|_| !moving)));
     }
 
-    // Hosts last, on top of the edges. A box is as wide as its name;
-    // neighbouring columns sit at different heights, so boxes do not meet.
-    let crowded = visible.iter().filter(|v| **v).count() > MAX_HOSTS_DRAWN;
-    let mut boxes: Vec<Rect> = Vec::new();
-    for ((h, &p), _) in scene
-        .hosts
-        .iter()
-        .zip(&pos)
-        .zip(&visible)
-        .filter(|(_, v)| **v)
-    {
-        if crowded && h.role != Role::MailServer {
-            // Hundreds of clients: a dot each (hover shows nothing; the
-            // flows table names them).
-            painter.circle_filled(p, 4.0 * scale, Color32::from_rgb(200, 160, 40));
-            continue;
+    // Messages resting at the same place (a mailbox holding twenty) are one
+    // pile with a count: twenty subjects on top of each other read as none.
+    let mut piles: Vec<(Pos2, Color32, Vec<&str>)> = Vec::new();
+    let mut moving = Vec::new();
+    for (at, color, subject) in envelopes {
+        match subject {
+            None => moving.push((at, color)),
+            Some(s) => match piles.iter_mut().find(|p| p.0 == at) {
+                Some(pile) => pile.2.push(s),
+                None => piles.push((at, color, vec![s])),
+            },
         }
-        let name = painter.layout_no_wrap(
-            h.name.clone(),
-            FontId::proportional(14.0 * scale),
-            Color32::BLACK,
-        );
-        let w = (name.size().x + 16.0 * scale).max(110.0 * scale);
-        let hgt = 54.0 * scale;
-        let r = Rect::from_center_size(p, Vec2::new(w, hgt));
-        boxes.push(r);
-        let fill = match h.role {
-            Role::UserAgent => Color32::from_rgb(255, 244, 214),
-            Role::MailServer => Color32::from_rgb(220, 234, 255),
-            Role::Dns => Color32::from_rgb(214, 245, 245),
-            Role::Other => Color32::from_gray(235),
+    }
+    let piles: Vec<Pile> = piles
+        .into_iter()
+        .map(|(at, color, subjects)| {
+            pile(
+                canvas,
+                &painter,
+                lang,
+                (at, color),
+                &subjects,
+                scale,
+                &visuals,
+            )
+        })
+        .collect();
+
+    // Edge labels, where they cover no box, no resting envelope, no other
+    // label (placement.rs).
+    let obstacles: Vec<Rect> = piles.iter().flat_map(|p| [p.envelopes, p.label]).collect();
+    let font = FontId::proportional(12.0 * scale);
+    let box_rects: Vec<Rect> = boxes.values().copied().collect();
+    let (labels, unplaced) = placement::place_labels(
+        canvas,
+        &box_rects,
+        &obstacles,
+        &wanted,
+        &mut |text: &str| {
+            painter
+                .layout_no_wrap(text.to_string(), font.clone(), Color32::BLACK)
+                .size()
+                + Vec2::splat(6.0)
+        },
+    );
+
+    for (at, color) in moving {
+        envelope(&painter, at, scale, color);
+    }
+    // Hosts on top of the edges.
+    for (&h, &r) in &boxes {
+        draw_host(ui, &painter, lang, &scene.hosts[h], r, scale);
+    }
+    for l in &labels {
+        let g = &groups.groups[l.group];
+        let warn = l.full.contains('\n');
+        let fg = if warn {
+            Color32::from_rgb(220, 30, 30)
+        } else {
+            visuals.text_color()
         };
-        painter.rect_filled(r, 8.0, fill);
-        painter.rect_stroke(
-            r,
-            8.0,
-            Stroke::new(1.5 * scale, Color32::from_gray(90)),
-            egui::StrokeKind::Inside,
+        if !l.rect.expand(12.0 * scale).contains(l.anchor) {
+            // Placed away from its edge: a thin line says whose it is.
+            let start = placement::exit_point(l.rect, l.rect.center(), l.anchor);
+            painter.line_segment([start, l.anchor], Stroke::new(1.0, fg.gamma_multiply(0.6)));
+        }
+        painter.rect_filled(l.rect, 4.0, visuals.extreme_bg_color.gamma_multiply(0.9));
+        let galley = painter.layout_no_wrap(l.text.clone(), font.clone(), fg);
+        painter.galley(l.rect.min + Vec2::splat(3.0), galley, fg);
+        // Clicking a label selects its connection; clicking again the next
+        // one of a merged edge.
+        let mut r = ui.interact(
+            l.rect,
+            ui.scope_id().with(("edge", l.group)),
+            Sense::click(),
         );
-        let role = match h.role {
-            Role::UserAgent => lang.t("user agent"),
-            Role::MailServer => lang.t("mail server"),
-            Role::Dns => lang.t("DNS server"),
-            Role::Other => lang.t("host"),
-        };
-        painter.text(
-            r.center_top() + Vec2::new(0.0, 4.0 * scale),
-            Align2::CENTER_TOP,
-            &h.name,
-            FontId::proportional(14.0 * scale),
-            Color32::BLACK,
-        );
-        painter.text(
-            r.center() + Vec2::new(0.0, 4.0 * scale),
-            Align2::CENTER_CENTER,
-            role,
-            FontId::proportional(11.0 * scale),
-            Color32::from_gray(60),
-        );
-        painter.text(
-            r.center_bottom() - Vec2::new(0.0, 4.0 * scale),
-            Align2::CENTER_BOTTOM,
-            h.addr.to_string(),
-            FontId::monospace(11.0 * scale),
-            Color32::from_gray(60),
-        );
+        if l.text != l.full || g.conns.len() > 1 {
+            r = r.on_hover_text(&l.full);
+        }
+        if r.clicked() {
+            let next = match selected.and_then(|c| g.conns.iter().position(|&x| x == c)) {
+                Some(k) => g.conns[(k + 1) % g.conns.len()],
+                None => g.conns[0],
+            };
+            response.clicked_conn = Some(next);
+        }
     }
 
     // Flags beside packets while few are on screen, never on top of each
-    // other and never half hidden under a host's box (a packet that has
-    // just left or nearly arrived sits under its host).
-    if labels.len() <= 24 {
+    // other, of a label or of a host's box (a packet that has just left or
+    // nearly arrived sits under its host).
+    if flags.len() <= 24 {
         let mut placed: Vec<Pos2> = Vec::new();
-        for (at, flags, len, phase) in labels {
+        for (at, flags, len, phase) in flags {
             if placed.iter().any(|p| p.distance(at) < 28.0 * scale) {
                 continue;
             }
@@ -586,51 +507,24 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                 painter.layout_no_wrap(text, FontId::monospace(11.0 * scale), visuals.text_color());
             let min = at + Vec2::new(9.0 * scale, -9.0 * scale - g.size().y);
             let label = Rect::from_min_size(min, g.size());
-            if boxes.iter().any(|b| b.intersects(label)) {
+            if box_rects.iter().any(|b| b.intersects(label))
+                || labels.iter().any(|l| l.rect.intersects(label))
+            {
                 continue;
             }
             placed.push(at);
             painter.galley(min, g, visuals.text_color());
         }
     }
-
-    // Messages resting at the same place (a mailbox holding twenty) are one
-    // pile with a count: twenty subjects on top of each other read as none.
-    let mut piles: Vec<(Pos2, Color32, Vec<&str>)> = Vec::new();
-    for (at, color, subject) in envelopes {
-        match subject {
-            None => envelope(&painter, at, scale, color),
-            Some(s) => match piles.iter_mut().find(|p| p.0 == at) {
-                Some(pile) => pile.2.push(s),
-                None => piles.push((at, color, vec![s])),
-            },
-        }
+    for p in &piles {
+        draw_pile(&painter, p, scale, &visuals);
     }
-    for (at, color, subjects) in piles {
-        // A pile shows up to three envelopes, a little offset.
-        let lift = 4.0 * scale * (subjects.len().min(3) - 1) as f32;
-        for k in (0..subjects.len().min(3)).rev() {
-            let d = 4.0 * scale * k as f32;
-            envelope(&painter, at + Vec2::new(d, -d), scale, color);
-        }
-        let text = match subjects.as_slice() {
-            [one] => shorten(one, 48),
-            many => lang.f("{} messages", many.len()),
-        };
-        let g = painter.layout_no_wrap(
-            text,
-            FontId::proportional(12.0 * scale),
-            visuals.text_color(),
-        );
-        // Above the envelope: below it sits the host's name when the
-        // message rests there.
-        let r = Rect::from_center_size(
-            at - Vec2::new(0.0, lift + 12.0 * scale + g.size().y / 2.0),
-            g.size() + Vec2::splat(4.0),
-        );
-        painter.rect_filled(r, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
-        painter.galley(r.min + Vec2::splat(2.0), g, visuals.text_color());
-    }
+    response.placement = placement::Placement {
+        canvas,
+        boxes: boxes.into_iter().collect(),
+        labels,
+        unplaced,
+    };
 
     legend(&painter, rect, lang, scale, visuals.text_color());
     response.drawn = drawn;
@@ -644,14 +538,6 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         );
     }
     response
-}
-
-/// `text` cut to `max` characters, with an ellipsis when cut.
-fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((at, _)) => format!("{}...", &text[..at]),
-        None => text.to_string(),
-    }
 }
 
 fn envelope(painter: &egui::Painter, at: Pos2, scale: f32, color: Color32) {
@@ -687,15 +573,196 @@ fn legend(painter: &egui::Painter, rect: Rect, lang: Lang, scale: f32, text: Col
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::shorten;
-
-    #[test]
-    fn long_subjects_are_cut_on_a_character_boundary() {
-        assert_eq!(shorten("¿Pícnic el sábado?", 48), "¿Pícnic el sábado?");
-        assert_eq!(shorten("¿Pícnic el sábado?", 8), "¿Pícnic ...");
-        assert_eq!(shorten("ñññ", 3), "ñññ");
-        assert_eq!(shorten("ññññ", 3), "ñññ...");
+/// Host boxes (host index → rectangle) for the visible hosts: as wide as
+/// the capped name, the role and the address need, no wider than the host's
+/// column allows. Hundreds of clients (crowded) are dots, not boxes.
+fn host_boxes(
+    painter: &egui::Painter,
+    scene: &Scene,
+    visible: &[bool],
+    places: &[(Pos2, f32)],
+    box_h: f32,
+    scale: f32,
+    crowded: bool,
+) -> BTreeMap<usize, Rect> {
+    let mut out = BTreeMap::new();
+    for (i, h) in scene.hosts.iter().enumerate() {
+        if !visible[i] || (crowded && h.role != Role::MailServer) {
+            continue;
+        }
+        let (p, max_w) = places[i];
+        let w = [
+            (
+                placement::capped_name(&h.name),
+                FontId::proportional(14.0 * scale),
+            ),
+            (h.addr.to_string(), FontId::monospace(11.0 * scale)),
+        ]
+        .into_iter()
+        .map(|(t, f)| painter.layout_no_wrap(t, f, Color32::BLACK).size().x)
+        .fold(0.0f32, f32::max);
+        let w = (w + 16.0 * scale).max(110.0 * scale).min(max_w.max(60.0));
+        out.insert(i, Rect::from_center_size(p, Vec2::new(w, box_h)));
     }
+    out
+}
+
+/// One host's box: name (capped, the full one on hover), role, address.
+fn draw_host(ui: &Ui, painter: &egui::Painter, lang: Lang, h: &Host, r: Rect, scale: f32) {
+    let fill = match h.role {
+        Role::UserAgent => Color32::from_rgb(255, 244, 214),
+        Role::MailServer => Color32::from_rgb(220, 234, 255),
+        Role::Dns => Color32::from_rgb(214, 245, 245),
+        Role::Other => Color32::from_gray(235),
+    };
+    painter.rect_filled(r, 8.0, fill);
+    painter.rect_stroke(
+        r,
+        8.0,
+        Stroke::new(1.5 * scale, Color32::from_gray(90)),
+        egui::StrokeKind::Inside,
+    );
+    let role = match h.role {
+        Role::UserAgent => lang.t("user agent"),
+        Role::MailServer => lang.t("mail server"),
+        Role::Dns => lang.t("DNS server"),
+        Role::Other => lang.t("host"),
+    };
+    // The name is cut to the box (a column narrower than the name).
+    let inner = r.width() - 8.0 * scale;
+    let mut name = placement::capped_name(&h.name);
+    let font = FontId::proportional(14.0 * scale);
+    let mut g = painter.layout_no_wrap(name.clone(), font.clone(), Color32::BLACK);
+    while g.size().x > inner && name.chars().count() > 2 {
+        let n = name.trim_end_matches('…').chars().count();
+        name = placement::ellipsize(&h.name, n.saturating_sub(2).max(1));
+        g = painter.layout_no_wrap(name.clone(), font.clone(), Color32::BLACK);
+    }
+    painter.galley(
+        r.center_top() + Vec2::new(-g.size().x / 2.0, 4.0 * scale),
+        g,
+        Color32::BLACK,
+    );
+    painter.text(
+        r.center() + Vec2::new(0.0, 4.0 * scale),
+        Align2::CENTER_CENTER,
+        role,
+        FontId::proportional(11.0 * scale),
+        Color32::from_gray(60),
+    );
+    painter.text(
+        r.center_bottom() - Vec2::new(0.0, 4.0 * scale),
+        Align2::CENTER_BOTTOM,
+        h.addr.to_string(),
+        FontId::monospace(11.0 * scale),
+        Color32::from_gray(60),
+    );
+    if name != h.name {
+        ui.interact(r, ui.scope_id().with(("host", h.addr)), Sense::hover())
+            .on_hover_text(&h.name);
+    }
+}
+
+/// A filled triangle at `to`, pointing from `from` to `to`: the direction
+/// the connection was opened in (client → server).
+fn arrowhead(painter: &egui::Painter, from: Pos2, to: Pos2, color: Color32, scale: f32) {
+    let d = to - from;
+    if d.length() < 20.0 * scale {
+        return;
+    }
+    let d = d.normalized();
+    let n = Vec2::new(-d.y, d.x);
+    let (len, half) = (12.0 * scale, 6.0 * scale);
+    painter.add(Shape::convex_polygon(
+        vec![to, to - d * len + n * half, to - d * len - n * half],
+        color,
+        Stroke::NONE,
+    ));
+}
+
+/// What an edge says: `POP3 110 (x5)`, and "! Credentials in clear" once a
+/// plaintext login on it has happened at the playhead (not before).
+fn edge_text(scene: &Scene, g: &placement::EdgeGroup, t: f64, lang: Lang) -> String {
+    let mut text = g.label.clone();
+    if g.conns.len() > 1 {
+        text.push_str(&format!(" (x{})", g.conns.len()));
+    }
+    let login = g.conns.iter().any(|&ci| {
+        let c = &scene.conns[ci];
+        !c.encrypted() && c.credentials.iter().any(|&k| scene.credentials[k].t <= t)
+    });
+    if login {
+        text.push_str("\n! ");
+        text.push_str(lang.t("Credentials in clear"));
+    }
+    text
+}
+
+/// Messages resting in one place, as drawn: up to three envelopes and the
+/// subject (or the count) above them.
+struct Pile {
+    at: Pos2,
+    color: Color32,
+    count: usize,
+    text: String,
+    /// Where the envelopes and the text are (obstacles for edge labels).
+    envelopes: Rect,
+    label: Rect,
+}
+
+fn pile(
+    canvas: Rect,
+    painter: &egui::Painter,
+    lang: Lang,
+    (at, color): (Pos2, Color32),
+    subjects: &[&str],
+    scale: f32,
+    visuals: &egui::Visuals,
+) -> Pile {
+    let count = subjects.len().min(3);
+    let lift = 4.0 * scale * (count - 1) as f32;
+    let text = match subjects {
+        [one] => placement::ellipsize(one, 48),
+        many => lang.f("{} messages", many.len()),
+    };
+    let g = painter.layout_no_wrap(
+        text.clone(),
+        FontId::proportional(12.0 * scale),
+        visuals.text_color(),
+    );
+    // Above the envelope: below it sits the host's name when the message
+    // rests there.
+    let mut label = Rect::from_center_size(
+        at - Vec2::new(0.0, lift + 12.0 * scale + g.size().y / 2.0),
+        g.size() + Vec2::splat(4.0),
+    );
+    // Kept inside the canvas: a mailbox at the right edge must not cut
+    // its subject.
+    let shift = (canvas.right() - label.right()).min(0.0) + (canvas.left() - label.left()).max(0.0);
+    label = label.translate(Vec2::new(shift, 0.0));
+    let env = Vec2::new(26.0 * scale, 17.0 * scale);
+    let envelopes = Rect::from_center_size(at, env)
+        .union(Rect::from_center_size(at + Vec2::new(lift, -lift), env));
+    Pile {
+        at,
+        color,
+        count,
+        text,
+        envelopes,
+        label,
+    }
+}
+
+fn draw_pile(painter: &egui::Painter, p: &Pile, scale: f32, visuals: &egui::Visuals) {
+    for k in (0..p.count).rev() {
+        let d = 4.0 * scale * k as f32;
+        envelope(painter, p.at + Vec2::new(d, -d), scale, p.color);
+    }
+    painter.rect_filled(p.label, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
+    let g = painter.layout_no_wrap(
+        p.text.clone(),
+        FontId::proportional(12.0 * scale),
+        visuals.text_color(),
+    );
+    painter.galley(p.label.min + Vec2::splat(2.0), g, visuals.text_color());
 }

@@ -63,7 +63,7 @@ pub fn show(
         .show_rows(ui, row_height, said, |ui, range| {
             for i in range.map(line_at) {
                 let l = &scene.lines[i];
-                let mut text = format!("{} {}", l.speaker(), l.text);
+                let mut text = format!("{} {}", l.speaker(), lang.note(l.kind, &l.text));
                 if l.decrypted {
                     text = format!("[tls] {text}");
                 }

@@ -29,7 +29,7 @@ pub const ATTACHMENT: &[u8] = &[
 ];
 /// Subject with non-ASCII letters: it travels as an RFC 2047 encoded word.
 pub const SUBJECT: &str = "¿Pícnic el sábado? Información";
-pub const BODY_TEXT: &str = "Hola Bob,\n\n¿Vienes al pícnic del sábado? Te mando el mapa.\nLlevo crêpes; tú trae las hamburguesas.\n\n.Esta línea empieza con un punto (transparencia SMTP).\n\nAlice\n";
+pub const BODY_TEXT: &str = "Hola Bob,\n\n¿Vienes al pícnic del sábado? Te mando el mapa.\nLlevo crêpes; tú traes las hamburguesas.\n\n.Esta línea empieza con un punto (transparencia SMTP).\n\nAlice\n";
 
 /// Quoted-printable (RFC 2045 §6.7) for the text part: ASCII stays
 /// readable, other bytes become =XX, lines stay under 76 characters.

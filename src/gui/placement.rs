@@ -1,0 +1,454 @@
+//! Where things go in the topology picture, as plain geometry: host boxes
+//! in columns by role, connections merged into one edge per pair of hosts
+//! and protocol, and edge labels placed where they cover neither a box nor
+//! another label.
+//!
+//! Nothing here paints. [`crate::gui::topology`] measures text, calls these
+//! functions and draws what they return; the tests check the same output
+//! ([`Placement`]) the window drew, so "no label under a box" is a fact
+//! about the real frame, not about a copy of its logic.
+
+use std::collections::HashMap;
+
+use egui::{Pos2, Rect, Vec2};
+
+use super::model::{Role, Scene};
+
+/// Host names longer than this are cut (with "…"); the full name is on
+/// hover. A 200-character name would otherwise span the canvas.
+pub const NAME_CHARS: usize = 28;
+
+/// Connections drawn as one edge: same client host, same server host, same
+/// label (`POP3 110`). Five logins of one reader to its server are one line
+/// marked "(x5)", not five overlapping ones.
+#[derive(Clone, Debug)]
+pub struct EdgeGroup {
+    pub client: usize,
+    pub server: usize,
+    /// Indices into [`Scene::conns`], in time order.
+    pub conns: Vec<usize>,
+    /// The connections' common label ([`super::model::Conn::label`]).
+    pub label: String,
+    /// Offset of this edge from the straight line between the two hosts,
+    /// in edge widths (groups between the same two hosts sit side by side).
+    pub offset: f32,
+}
+
+/// The edges of a scene; computed once per scene.
+#[derive(Clone, Debug, Default)]
+pub struct Groups {
+    pub groups: Vec<EdgeGroup>,
+    /// The group of each connection.
+    pub of_conn: Vec<usize>,
+}
+
+impl Groups {
+    pub fn new(scene: &Scene) -> Groups {
+        let mut index: HashMap<(usize, usize, String), usize> = HashMap::new();
+        let mut groups: Vec<EdgeGroup> = Vec::new();
+        let mut of_conn = Vec::with_capacity(scene.conns.len());
+        for (ci, c) in scene.conns.iter().enumerate() {
+            let label = c.label();
+            let g = *index
+                .entry((c.client_host, c.server_host, label.clone()))
+                .or_insert_with(|| {
+                    groups.push(EdgeGroup {
+                        client: c.client_host,
+                        server: c.server_host,
+                        conns: Vec::new(),
+                        label,
+                        offset: 0.0,
+                    });
+                    groups.len() - 1
+                });
+            groups[g].conns.push(ci);
+            of_conn.push(g);
+        }
+        // Groups between the same two hosts (either direction) side by side;
+        // beyond nine they share the outer tracks.
+        let mut pairs: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        for (gi, g) in groups.iter().enumerate() {
+            pairs
+                .entry((g.client.min(g.server), g.client.max(g.server)))
+                .or_default()
+                .push(gi);
+        }
+        for members in pairs.values() {
+            let n = members.len().min(9);
+            for (k, &gi) in members.iter().enumerate() {
+                let k = k.min(n - 1);
+                groups[gi].offset = k as f32 - (n as f32 - 1.0) / 2.0;
+            }
+        }
+        Groups { groups, of_conn }
+    }
+}
+
+/// `text` cut to `max` characters with "…" when longer.
+pub fn ellipsize(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", text[..at].trim_end()),
+        None => text.to_string(),
+    }
+}
+
+/// A host's name as drawn: at most [`NAME_CHARS`] characters.
+pub fn capped_name(name: &str) -> String {
+    ellipsize(name, NAME_CHARS)
+}
+
+/// The column (lane) of each visible host, and whether it is drawn in the
+/// band along the top (DNS). Senders' agents and clients of anything sit
+/// left, servers to the right of their clients, mailbox readers right of
+/// their server ([`super::model::Host::column`]). `None` for hidden hosts.
+fn lanes(scene: &Scene, visible: &[bool]) -> Vec<Option<(usize, bool)>> {
+    let mut lane: Vec<Option<(usize, bool)>> = scene
+        .hosts
+        .iter()
+        .zip(visible)
+        .map(|(h, &v)| {
+            v.then_some(match h.role {
+                Role::UserAgent | Role::MailServer => (h.column, false),
+                Role::Dns => (0, true),
+                Role::Other => (0, false),
+            })
+        })
+        .collect();
+    // A host that is neither mail server nor mail client but serves some
+    // connection (HTTPS, XMPP next to the mail) goes right of its clients.
+    for c in &scene.conns {
+        let (cl, sv) = (c.client_host, c.server_host);
+        if scene.hosts[sv].role != Role::Other {
+            continue;
+        }
+        if let (Some((lc, false)), Some((ls, false))) = (lane[cl], lane[sv])
+            && ls <= lc
+        {
+            lane[sv] = Some((lc + 1, false));
+        }
+    }
+    lane
+}
+
+/// Centres of the host boxes inside `rect`, and the widest a box may be in
+/// its column. Columns share the width by how many sub-columns each needs
+/// (a column with more hosts than fit one above the other wraps), so the
+/// whole canvas is used; a column of one host is lifted or lowered from its
+/// neighbour's height, so the edge between them has room for its label.
+pub fn layout(scene: &Scene, visible: &[bool], rect: Rect, box_h: f32) -> Vec<(Pos2, f32)> {
+    let gap = box_h * 0.45;
+    let lane = lanes(scene, visible);
+    let band: Vec<usize> = (0..lane.len())
+        .filter(|&i| matches!(lane[i], Some((_, true))))
+        .collect();
+    let body = if band.is_empty() {
+        rect
+    } else {
+        Rect::from_min_max(
+            Pos2::new(rect.left(), rect.top() + box_h + 2.0 * gap),
+            rect.max,
+        )
+    };
+    // Lanes in use, in order, without the empty ones.
+    let mut used: Vec<usize> = lane
+        .iter()
+        .flatten()
+        .filter(|l| !l.1)
+        .map(|l| l.0)
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); used.len()];
+    for (i, l) in lane.iter().enumerate() {
+        if let Some((l, false)) = l {
+            let k = used.binary_search(l).expect("a used lane");
+            members[k].push(i);
+        }
+    }
+    for m in &mut members {
+        // Mail servers before other servers, then by the model's row.
+        m.sort_by_key(|&i| {
+            let h = &scene.hosts[i];
+            (h.role == Role::Other, h.row, std::cmp::Reverse(h.bytes), i)
+        });
+    }
+    let per_column = ((body.height() + gap) / (box_h + gap)).floor().max(1.0) as usize;
+    let subs: Vec<usize> = members
+        .iter()
+        .map(|m| m.len().div_ceil(per_column).max(1))
+        .collect();
+    let total: usize = subs.iter().sum::<usize>().max(1);
+    let sub_w = body.width() / total as f32;
+    let mut out = vec![(rect.center(), rect.width()); scene.hosts.len()];
+    let mut first_sub = 0usize;
+    for (k, m) in members.iter().enumerate() {
+        let rows = m.len().div_ceil(subs[k]);
+        for (j, &i) in m.iter().enumerate() {
+            let (s, r) = (j / rows, j % rows);
+            let in_sub = rows.min(m.len() - s * rows);
+            let x = body.left() + sub_w * ((first_sub + s) as f32 + 0.5);
+            let y = if m.len() == 1 {
+                let lift = if k % 2 == 1 { -0.28 } else { 0.22 };
+                body.center().y + (body.height() - box_h) * lift
+            } else {
+                let h = body.height() - box_h;
+                body.top() + box_h / 2.0 + h * (r as f32 + 0.5) / in_sub as f32
+            };
+            out[i] = (Pos2::new(x, y), sub_w - gap * 0.5);
+        }
+        first_sub += subs[k];
+    }
+    for (j, &i) in band.iter().enumerate() {
+        let w = rect.width() / band.len() as f32;
+        let x = rect.left() + w * (j as f32 + 0.5);
+        out[i] = (Pos2::new(x, rect.top() + gap + box_h / 2.0), w - gap);
+    }
+    out
+}
+
+/// The ends of edge `g` between host centres `pos`, moved off the straight
+/// line by the group's offset (`spacing` apart).
+pub fn edge_ends(pos: &[Pos2], g: &EdgeGroup, spacing: f32) -> (Pos2, Pos2) {
+    let (a, b) = (pos[g.client], pos[g.server]);
+    // The normal of the lower-numbered host to the other, so two groups in
+    // opposite directions get opposite offsets rather than the same one.
+    let (p, q) = if g.client <= g.server { (a, b) } else { (b, a) };
+    let d = q - p;
+    let normal = if d.length() > 0.0 {
+        Vec2::new(-d.y, d.x).normalized()
+    } else {
+        Vec2::ZERO
+    };
+    let o = normal * g.offset * spacing;
+    (a + o, b + o)
+}
+
+/// Where the segment from `inside` (in `r`) to `outside` leaves `r`.
+pub fn exit_point(r: Rect, inside: Pos2, outside: Pos2) -> Pos2 {
+    let d = outside - inside;
+    let mut t = 1.0f32;
+    if d.x > 0.0 {
+        t = t.min((r.right() - inside.x) / d.x);
+    } else if d.x < 0.0 {
+        t = t.min((r.left() - inside.x) / d.x);
+    }
+    if d.y > 0.0 {
+        t = t.min((r.bottom() - inside.y) / d.y);
+    } else if d.y < 0.0 {
+        t = t.min((r.top() - inside.y) / d.y);
+    }
+    inside + d * t.clamp(0.0, 1.0)
+}
+
+/// A label an edge asks for.
+pub struct Wanted {
+    pub group: usize,
+    /// The visible part of the edge (from box border to box border).
+    pub from: Pos2,
+    pub to: Pos2,
+    /// The full text, one or more lines.
+    pub text: String,
+}
+
+/// A placed label.
+#[derive(Clone, Debug)]
+pub struct Label {
+    pub group: usize,
+    /// The background rectangle (text plus padding).
+    pub rect: Rect,
+    /// The point of the edge the label belongs to.
+    pub anchor: Pos2,
+    /// What is drawn.
+    pub text: String,
+    /// What the edge says in full (on hover when `text` is shorter).
+    pub full: String,
+}
+
+/// What the topology drew in its last frame.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    pub canvas: Rect,
+    /// Host boxes drawn (host index, rectangle).
+    pub boxes: Vec<(usize, Rect)>,
+    pub labels: Vec<Label>,
+    /// Groups whose label fit nowhere, even shortened (their text is on the
+    /// edge's hover).
+    pub unplaced: Vec<usize>,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Placement {
+            canvas: Rect::NOTHING,
+            boxes: Vec::new(),
+            labels: Vec::new(),
+            unplaced: Vec::new(),
+        }
+    }
+}
+
+/// Shorter versions of `text`, longest first: each line cut, then only the
+/// first line cut hard.
+fn variants(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut out = vec![text.to_string()];
+    for max in [longest * 2 / 3, 12, 8] {
+        if max == 0 || max >= longest {
+            continue;
+        }
+        let cut: Vec<String> = lines.iter().map(|l| ellipsize(l, max)).collect();
+        out.push(cut.join("\n"));
+    }
+    if lines.len() > 1 {
+        out.push(ellipsize(lines[0], 10));
+    }
+    out.dedup();
+    out
+}
+
+/// Places each wanted label beside or on its edge, at the first of a series
+/// of positions along the edge (middle first) where its rectangle stays in
+/// `canvas` and meets no box, no obstacle (envelopes, the legend) and no
+/// label placed before it; if none fits, the same with shorter text.
+/// `measure` gives the size of a text (padding included). Labels that fit
+/// nowhere are left out rather than drawn over something.
+pub fn place_labels(
+    canvas: Rect,
+    boxes: &[Rect],
+    obstacles: &[Rect],
+    wanted: &[Wanted],
+    measure: &mut dyn FnMut(&str) -> Vec2,
+) -> (Vec<Label>, Vec<usize>) {
+    const ALONG: [f32; 11] = [0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85, 0.08, 0.92];
+    let margin = 3.0;
+    let mut placed: Vec<Label> = Vec::new();
+    let mut unplaced = Vec::new();
+    let free = |r: Rect, placed: &[Label]| {
+        canvas.contains_rect(r)
+            && !boxes.iter().any(|b| b.expand(margin).intersects(r))
+            && !obstacles.iter().any(|o| o.intersects(r))
+            && !placed.iter().any(|l| l.rect.expand(margin).intersects(r))
+    };
+    for w in wanted {
+        let d = w.to - w.from;
+        let normal = if d.length() > 0.0 {
+            let n = Vec2::new(-d.y, d.x).normalized();
+            // Above (or left of) the edge first.
+            if n.y > 0.0 || (n.y == 0.0 && n.x > 0.0) {
+                -n
+            } else {
+                n
+            }
+        } else {
+            Vec2::new(0.0, -1.0)
+        };
+        let mut spot = None;
+        'variants: for text in variants(&w.text) {
+            let size = measure(&text);
+            // How far the rectangle reaches along the normal from its centre.
+            let reach = (size.x * normal.x.abs() + size.y * normal.y.abs()) / 2.0;
+            // Beside the edge first; then farther out (a short edge between
+            // two boxes has no room beside it), tied to it by a leader line.
+            for away in [0.0, 1.0, 2.0] {
+                for f in ALONG {
+                    let p = w.from + d * f;
+                    for side in [1.0, -1.0, 0.0] {
+                        if side == 0.0 && away > 0.0 {
+                            continue;
+                        }
+                        let c = p + normal * side * (reach + 4.0 + away * (size.y + 6.0));
+                        let r = Rect::from_center_size(c, size);
+                        if free(r, &placed) {
+                            spot = Some((r, text, p));
+                            break 'variants;
+                        }
+                    }
+                }
+            }
+        }
+        match spot {
+            Some((rect, text, anchor)) => placed.push(Label {
+                group: w.group,
+                rect,
+                anchor,
+                text,
+                full: w.text.clone(),
+            }),
+            None => unplaced.push(w.group),
+        }
+    }
+    (placed, unplaced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measure(s: &str) -> Vec2 {
+        let lines = s.lines().count() as f32;
+        let w = s.lines().map(|l| l.chars().count()).max().unwrap_or(0) as f32;
+        Vec2::new(w * 7.0 + 6.0, lines * 14.0 + 6.0)
+    }
+
+    #[test]
+    fn names_and_labels_are_cut_on_character_boundaries() {
+        assert_eq!(ellipsize("¿Pícnic el sábado?", 48), "¿Pícnic el sábado?");
+        assert_eq!(ellipsize("¿Pícnic el sábado?", 8), "¿Pícnic…");
+        assert_eq!(ellipsize("ññññ", 3), "ñññ…");
+        let long = "B".repeat(200);
+        assert_eq!(capped_name(&long).chars().count(), NAME_CHARS + 1);
+        assert_eq!(capped_name("crepes.fr"), "crepes.fr");
+    }
+
+    #[test]
+    fn shorter_variants_end_with_the_first_line_alone() {
+        assert_eq!(
+            variants("SMTP 25 (x5)\n! Credentials in clear"),
+            [
+                "SMTP 25 (x5)\n! Credentials in clear",
+                "SMTP 25 (x5)\n! Credentials…",
+                "SMTP 25 (x5)\n! Credential…",
+                "SMTP 25…\n! Creden…",
+                "SMTP 25 (x…",
+            ]
+        );
+    }
+
+    #[test]
+    fn labels_avoid_boxes_and_each_other() {
+        let canvas = Rect::from_min_size(Pos2::ZERO, Vec2::new(600.0, 400.0));
+        // Two boxes with three edges fanning out of the left one, and a
+        // box sitting where the middle of the first edge's label would go.
+        let boxes = [
+            Rect::from_center_size(Pos2::new(80.0, 200.0), Vec2::new(120.0, 54.0)),
+            Rect::from_center_size(Pos2::new(500.0, 200.0), Vec2::new(120.0, 54.0)),
+            Rect::from_center_size(Pos2::new(290.0, 175.0), Vec2::new(100.0, 30.0)),
+        ];
+        let wanted: Vec<Wanted> = (0..3)
+            .map(|k| Wanted {
+                group: k,
+                from: Pos2::new(140.0, 200.0),
+                to: Pos2::new(440.0, 200.0 + k as f32 * 10.0),
+                text: format!("IMAP 143 (STARTTLS) #{k}"),
+            })
+            .collect();
+        let (labels, unplaced) =
+            place_labels(canvas, &boxes, &[], &wanted, &mut |s: &str| measure(s));
+        assert!(unplaced.is_empty());
+        assert_eq!(labels.len(), 3);
+        for (i, l) in labels.iter().enumerate() {
+            assert!(canvas.contains_rect(l.rect));
+            assert!(boxes.iter().all(|b| !b.intersects(l.rect)), "{l:?}");
+            for m in &labels[i + 1..] {
+                assert!(!l.rect.intersects(m.rect), "{l:?} {m:?}");
+            }
+        }
+        // A label with no room at all is left out, not drawn over a box.
+        let full = [canvas.shrink(1.0)];
+        let (labels, unplaced) =
+            place_labels(canvas, &full, &[], &wanted[..1], &mut |s| measure(s));
+        assert!(labels.is_empty());
+        assert_eq!(unplaced, [0]);
+    }
+}

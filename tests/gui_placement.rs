@@ -1,0 +1,175 @@
+//! The topology's label placement, checked on the frame the window really
+//! drew (egui_kittest, real fonts): on the demo capture and on two real
+//! captures from `../shared/captures` (read in place), at a projector's
+//! 1280×720 and at 1600×900, no two edge labels overlap, no label covers a
+//! host box, no two boxes overlap, and every edge got its label.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use egui_kittest::Harness;
+use mailscope::gui::ClassroomApp;
+use mailscope::gui::i18n::Lang;
+use mailscope::gui::placement::Placement;
+
+fn demo_capture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/alice-to-bob-path.pcapng")
+}
+
+/// Opens `path` with the playhead at `at` (None: the end) and draws a few
+/// frames of `w`×`h`; returns the last frame's placement and the app.
+fn drawn(
+    path: &Path,
+    w: f32,
+    h: f32,
+    at: Option<f64>,
+    setup: impl FnOnce(&mut ClassroomApp),
+) -> (Placement, ClassroomApp) {
+    let mut app = ClassroomApp::new(Lang::En);
+    setup(&mut app);
+    app.open_now(path);
+    assert!(app.error().is_none(), "{:?}", app.error());
+    let t = at.unwrap_or_else(|| app.playback.duration());
+    app.playback.seek(t);
+    let mut harness = Harness::builder()
+        .with_size(egui::Vec2::new(w, h))
+        .with_max_steps(100)
+        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+    harness.run_steps(4);
+    let app = harness.into_state();
+    let placement = app.last_placement.clone().expect("the topology was drawn");
+    (placement, app)
+}
+
+/// Everything the placement promises, for one frame.
+fn check(what: &str, p: &Placement) {
+    assert!(
+        p.unplaced.is_empty(),
+        "{what}: labels left out: {:?}",
+        p.unplaced
+    );
+    for (i, (_, a)) in p.boxes.iter().enumerate() {
+        assert!(
+            p.canvas.contains_rect(*a),
+            "{what}: box {a:?} off the canvas"
+        );
+        for (_, b) in &p.boxes[i + 1..] {
+            assert!(!a.intersects(*b), "{what}: boxes {a:?} and {b:?} overlap");
+        }
+    }
+    for (i, l) in p.labels.iter().enumerate() {
+        assert!(
+            p.canvas.contains_rect(l.rect),
+            "{what}: {l:?} off the canvas"
+        );
+        for (h, b) in &p.boxes {
+            assert!(!b.intersects(l.rect), "{what}: {l:?} covers host {h}'s box");
+        }
+        for m in &p.labels[i + 1..] {
+            assert!(!l.rect.intersects(m.rect), "{what}: {l:?} overlaps {m:?}");
+        }
+    }
+}
+
+const SIZES: [(f32, f32); 2] = [(1280.0, 720.0), (1600.0, 900.0)];
+
+#[test]
+fn labels_hold_on_the_demo_capture() {
+    for (w, h) in SIZES {
+        let (p, app) = drawn(&demo_capture(), w, h, None, |_| {});
+        let what = format!("demo at {w}x{h}");
+        check(&what, &p);
+        let scene = app.scene().unwrap();
+        assert_eq!(p.boxes.len(), scene.hosts.len(), "{what}");
+        let mut texts: Vec<&str> = p.labels.iter().map(|l| l.full.as_str()).collect();
+        texts.sort();
+        assert_eq!(
+            texts,
+            [
+                "POP3 110\n! Credentials in clear",
+                "SMTP 25",
+                "SMTP 587\n! Credentials in clear",
+            ],
+            "{what}"
+        );
+    }
+    // Presenter mode in Spanish at a projector's size: bigger text, same
+    // promises.
+    let (p, _) = drawn(&demo_capture(), 1280.0, 720.0, None, |app| {
+        app.lang = Lang::Es;
+        app.presenter = true;
+    });
+    check("demo, presenter, Spanish, 1280x720", &p);
+    assert_eq!(p.labels.len(), 3);
+}
+
+#[test]
+fn credentials_in_clear_appear_when_the_login_happens() {
+    let (p, app) = drawn(&demo_capture(), 1600.0, 900.0, Some(0.0), |_| {});
+    assert!(p.labels.iter().all(|l| !l.full.contains("Credentials")));
+    let scene = app.scene().unwrap();
+    // Just after Alice's AUTH PLAIN: her edge says it, Bob's not yet.
+    let alice = scene
+        .credentials
+        .iter()
+        .map(|c| c.t)
+        .fold(f64::INFINITY, f64::min);
+    let (p, _) = drawn(&demo_capture(), 1600.0, 900.0, Some(alice), |_| {});
+    let warned: Vec<&str> = p
+        .labels
+        .iter()
+        .filter(|l| l.full.contains("Credentials"))
+        .map(|l| l.full.as_str())
+        .collect();
+    assert_eq!(warned, ["SMTP 587\n! Credentials in clear"]);
+}
+
+#[test]
+fn labels_hold_on_zeeks_smtp_capture() {
+    let Some(shared) = common::shared_captures_dir() else {
+        eprintln!("skipped: ../shared/captures is absent");
+        return;
+    };
+    let path = shared.join("zeek/smtp/smtp.pcap");
+    for (w, h) in SIZES {
+        let (p, app) = drawn(&path, w, h, None, |_| {});
+        let what = format!("zeek smtp.pcap at {w}x{h}");
+        check(&what, &p);
+        let scene = app.scene().unwrap();
+        assert_eq!(scene.conns.len(), 6, "{what}");
+        assert_eq!(p.boxes.len(), scene.hosts.len(), "{what}");
+        assert_eq!(p.labels.len(), 6, "{what}: one label per connection");
+    }
+}
+
+#[test]
+fn parallel_connections_merge_on_ndpis_pop3_capture() {
+    let Some(shared) = common::shared_captures_dir() else {
+        eprintln!("skipped: ../shared/captures is absent");
+        return;
+    };
+    let path = shared.join("ndpi/pop3/pop3.pcap");
+    for (w, h) in SIZES {
+        let (p, app) = drawn(&path, w, h, None, |_| {});
+        let what = format!("ndpi pop3.pcap at {w}x{h}");
+        check(&what, &p);
+        assert_eq!(app.scene().unwrap().conns.len(), 6, "{what}");
+        let mut texts: Vec<&str> = p.labels.iter().map(|l| l.full.as_str()).collect();
+        texts.sort();
+        assert_eq!(
+            texts,
+            [
+                "POP3 110\n! Credentials in clear",
+                "POP3 110 (x5)\n! Credentials in clear",
+            ],
+            "{what}"
+        );
+        // Servers and readers in two columns across the canvas, not one.
+        let xs: Vec<f32> = p.boxes.iter().map(|(_, r)| r.center().x).collect();
+        let spread =
+            xs.iter().fold(f32::MIN, |a, &b| a.max(b)) - xs.iter().fold(f32::MAX, |a, &b| a.min(b));
+        assert!(spread > p.canvas.width() / 3.0, "{what}: {xs:?}");
+    }
+}
