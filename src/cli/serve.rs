@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// Relay mail from anyone to any domain (the lesson on spam).
     #[arg(long)]
     open_relay: bool,
+    /// A logged-in user may send only from their own address (553
+    /// otherwise); by default SMTP checks no sender, as in the lesson.
+    #[arg(long)]
+    strict_sender: bool,
     /// Keep the mail in this directory (it survives restarts).
     #[arg(long = "store", default_value = "mailscope-mail")]
     store_dir: PathBuf,
@@ -88,6 +92,7 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
         if let Some(m) = args.max_message {
             policy.max_message = m;
         }
+        policy.strict_sender = args.strict_sender;
         let secs = |t: u64| std::time::Duration::from_secs(t.max(1));
         if let Some(t) = args.idle_timeout {
             policy.set_idle_timeouts(secs(t));
@@ -120,6 +125,7 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
             None => std::env::temp_dir().join(format!("mailscope-ca-{}.pem", std::process::id())),
         };
         std::fs::write(&ca_path, room.pki.ca_pem())?;
+        let stop = stop_signal()?;
         let list: Vec<String> = room
             .services
             .iter()
@@ -147,7 +153,7 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
             writeln!(out, "ready; Ctrl-C to stop")?;
             out.flush()?;
         }
-        wait_for_stop().await;
+        stop.await;
         room.shutdown();
         if !quiet {
             match args.store() {
@@ -175,18 +181,27 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
     })
 }
 
-/// Ctrl-C (SIGINT) or SIGTERM.
-async fn wait_for_stop() {
+/// Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: "ready" is printed after
+/// it, and a SIGTERM that came before the handlers would kill the process
+/// without its shutdown (a test that stops the server at once saw that).
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = interrupt.recv() => {}
                 _ = term.recv() => {}
             }
-            return;
-        }
+        })
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }

@@ -15,6 +15,9 @@ use super::store::Store;
 use crate::proto::sasl;
 use crate::proto::smtp::domain_of;
 
+/// The mailbox every mail domain must have (RFC 5321 §4.5.1).
+pub const POSTMASTER: &str = "postmaster";
+
 /// Users and their passwords. The servers need the password itself (not a
 /// hash) for the challenge-response mechanisms of the course: APOP
 /// (RFC 1939 §7) and CRAM-MD5 (RFC 2195) both compute MD5 over a secret
@@ -70,6 +73,14 @@ pub fn decode_plain(b64: &str) -> Option<(String, String)> {
         return None;
     }
     Some((user, pass))
+}
+
+/// Whether an AUTH PLAIN response cannot be a credential at all: not
+/// base64, or not `authzid NUL authcid NUL passwd` once decoded. That is a
+/// syntax error (SMTP 501, RFC 4954 §4; POP3 -ERR, RFC 5034 §4; IMAP BAD,
+/// RFC 3501 §6.2.2), not a failed login: no password was tried.
+pub fn plain_malformed(b64: &str) -> bool {
+    sasl::decode_base64(b64.as_bytes()).is_none_or(|raw| sasl::parse_plain(&raw).is_none())
 }
 
 pub fn b64(bytes: &[u8]) -> String {
@@ -254,6 +265,10 @@ pub struct Policy {
     /// protocol's "try again later" (SMTP 421, POP3 `-ERR [SYS/TEMP]`,
     /// IMAP `* BYE`), so one machine cannot use up the server's sockets.
     pub max_connections_per_address: usize,
+    /// A logged-in user may send only from their own address (`serve
+    /// --strict-sender`). Off by default: SMTP itself does not check
+    /// MAIL FROM, which is the lesson on forged senders.
+    pub strict_sender: bool,
 }
 
 impl Default for Policy {
@@ -276,6 +291,7 @@ impl Default for Policy {
             // more than a user's mail programs open, far fewer than the
             // descriptors a process has.
             max_connections_per_address: 50,
+            strict_sender: false,
         }
     }
 }
@@ -334,17 +350,28 @@ impl Host {
     }
 
     /// The local user an address delivers to, if it is ours and exists.
+    /// `postmaster` (any case, at one of our domains or alone) always
+    /// exists (RFC 5321 §4.5.1): it is the account of that name if there
+    /// is one, else a mailbox of its own (`serve --user postmaster:PW`
+    /// reads it).
     pub fn local_user(&self, address: &str) -> Option<String> {
-        let (local, _) = address.rsplit_once('@')?;
-        // The same reading of the domain as RCPT's (any case, a trailing
-        // dot ignored).
-        if !self.is_local_domain(&domain_of(address)?) {
-            return None;
-        }
+        let local = match address.rsplit_once('@') {
+            // The same reading of the domain as RCPT's (any case, a
+            // trailing dot ignored).
+            Some((local, _)) if self.is_local_domain(&domain_of(address)?) => local,
+            Some(_) => return None,
+            None if address.eq_ignore_ascii_case(POSTMASTER) => address,
+            None => return None,
+        };
         self.accounts
             .users()
             .find(|u| u.eq_ignore_ascii_case(local))
             .map(str::to_string)
+            .or_else(|| {
+                local
+                    .eq_ignore_ascii_case(POSTMASTER)
+                    .then(|| POSTMASTER.to_string())
+            })
     }
 
     pub fn log(&self, what: std::fmt::Arguments<'_>) {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use md5::{Digest, Md5};
 
 use super::conn::{Line, LineConn};
-use super::host::{Host, decode_plain};
+use super::host::{Host, decode_plain, plain_malformed};
 use super::store::{INBOX, StoredMessage};
 use crate::mail::hex;
 use crate::proto::pop3::{Command, Response, Scan};
@@ -156,14 +156,14 @@ impl Pop3 {
                 return Ok(true);
             }
             Command::Capa => {
-                let mut capabilities = vec![
-                    "TOP",
-                    "UIDL",
-                    "USER",
-                    "RESP-CODES",
-                    "PIPELINING",
-                    "AUTH-RESP-CODE",
-                ];
+                let mut capabilities = vec!["TOP", "UIDL"];
+                // RFC 2449 §6.3: USER says that USER/PASS are accepted;
+                // without TLS they are refused unless the lesson allows
+                // passwords in clear, so it is not offered there.
+                if self.plaintext_ok(conn) {
+                    capabilities.push("USER");
+                }
+                capabilities.extend(["RESP-CODES", "PIPELINING", "AUTH-RESP-CODE"]);
                 if self.user.is_none() {
                     if self.plaintext_ok(conn) {
                         capabilities.push("SASL PLAIN");
@@ -342,6 +342,9 @@ impl Pop3 {
             }
         };
         match response {
+            // RFC 5034 §4: a response that is not base64 is an error, and
+            // no password was tried (not counted as a failed login).
+            Some(r) if r != "*" && plain_malformed(&r) => err(conn, "malformed PLAIN response"),
             Some(r) if r != "*" => match decode_plain(&r) {
                 Some((user, password)) => {
                     let ok = self.host.accounts.check(&user, &password);

@@ -197,7 +197,7 @@ pub async fn listen(
                     let wake = wake_relay.clone();
                     sessions.spawn(async move {
                         if let Err(e) = session(socket, host.clone(), service, wake).await {
-                            host.log(format_args!("{} session with {peer} ended: {e}", service.name()));
+                            host.log(format_args!("{} session with {peer} {}", service.name(), ended(&e)));
                         }
                     });
                 }
@@ -206,4 +206,19 @@ pub async fn listen(
         }
     });
     Ok((local, task))
+}
+
+/// How a session that failed with `e` ended, for the log. A client that
+/// hangs up (closing TCP without TLS's close_notify, which many clients
+/// do, or resetting it) is an ordinary end, said in plain words: rustls
+/// words that one with a link to its manual, which is no news to a
+/// teacher watching the log.
+fn ended(e: &io::Error) -> String {
+    use io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    match e.kind() {
+        UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe => {
+            "ended: the client disconnected".to_string()
+        }
+        _ => format!("ended: {e}"),
+    }
 }

@@ -22,8 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Notify;
 
 use super::conn::{Line, LineConn};
-use super::host::{Host, b64, decode_plain, hmac_md5, unb64};
-use super::store::INBOX;
+use super::host::{Host, POSTMASTER, b64, decode_plain, hmac_md5, plain_malformed, unb64};
 use crate::mail::hex;
 use crate::proto::dot::{DotLine, Unstuffer};
 use crate::proto::lines::Ending;
@@ -38,6 +37,16 @@ pub enum SmtpService {
     /// Port 587 (or 465 with implicit TLS): message submission, AUTH required.
     Submission,
 }
+
+/// The reply to a message whose data holds a lone "." next to a bare LF
+/// or CR (ASCII only, like every reply: RFC 5321 §2.4).
+const SMUGGLING_REFUSED: &str = "5.5.2 Message refused: a line holding only \".\" ends with a bare LF or CR, which some servers take for the end of the data (SMTP smuggling); only <CR><LF>.<CR><LF> ends it";
+
+/// The reply to an AUTH response that is not base64 (or not a PLAIN
+/// message): RFC 4954 §4 makes it a syntax error, 501, and no password
+/// was tried, so it is not counted as a failed login.
+const CANNOT_DECODE: &str =
+    "5.5.2 Cannot decode the response (RFC 4954 section 4: base64 expected)";
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -247,6 +256,18 @@ impl Session {
             reply(conn, 501, &format!("5.5.4 Syntax: {verb} hostname"));
             return;
         }
+        // RFC 5321 §4.1.1.1: the argument is a domain or an address
+        // literal, printable ASCII. A CR, ESC or BEL in it is refused,
+        // never echoed in the greeting nor written into `Received:`,
+        // where it would reach a terminal or a mail program.
+        if arg.chars().any(|c| c.is_control()) {
+            reply(
+                conn,
+                501,
+                &format!("5.5.2 Syntax: {verb} hostname (control characters are not allowed)"),
+            );
+            return;
+        }
         // A new HELO/EHLO resets the transaction (RFC 5321 §4.1.4).
         self.tx = Transaction::default();
         self.helo = Some(arg.split_whitespace().next().unwrap_or(arg).to_string());
@@ -316,6 +337,20 @@ impl Session {
                 }
             }
         }
+        // `--strict-sender`: a logged-in user sends as themselves only (as
+        // Postfix's reject_sender_login_mismatch); 553 is "mailbox name
+        // not allowed" (RFC 5321 §4.2.3).
+        if let Some(user) = self.user.as_deref()
+            && self.host.policy.strict_sender
+            && self.host.local_user(&from.mailbox).as_deref() != Some(user)
+        {
+            let why = format!(
+                "5.7.1 <{}>: Sender address rejected: not owned by user {user}",
+                from.mailbox
+            );
+            reply(conn, 553, &why);
+            return;
+        }
         self.tx.mail_from = Some(from.mailbox);
         reply(conn, 250, "2.1.0 Sender OK");
     }
@@ -333,11 +368,17 @@ impl Session {
             reply(conn, 452, "4.5.3 Too many recipients");
             return;
         }
-        let Some(domain) = domain_of(&to) else {
-            reply(conn, 501, "5.1.3 Bad recipient address syntax");
-            return;
+        // RFC 5321 §4.5.1: "<Postmaster>" without a domain must be
+        // accepted (any case); it is this host's postmaster.
+        let local = match domain_of(&to) {
+            Some(domain) => self.host.is_local_domain(&domain),
+            None if to.eq_ignore_ascii_case(POSTMASTER) => true,
+            None => {
+                reply(conn, 501, "5.1.3 Bad recipient address syntax");
+                return;
+            }
         };
-        if self.host.is_local_domain(&domain) {
+        if local {
             if self.host.local_user(&to).is_none() {
                 let why = format!("5.1.1 <{to}>: Recipient address rejected: User unknown");
                 reply(conn, 550, &why);
@@ -416,13 +457,25 @@ impl Session {
             body.extend_from_slice(b"\r\n");
         }
         let tx = std::mem::take(&mut self.tx);
-        if too_big {
+        if dot.saw_bare_dot() {
+            // SMTP smuggling (CVE-2023-51764 and its siblings): a lone "."
+            // with a bare LF or CR is the end of the data for some servers
+            // and not for others, so what follows it can become a second,
+            // forged message on the next hop. Read to the real end (RFC
+            // 5321 §4.1.1.4) and refuse the whole message, as Postfix does
+            // since 3.8.4; the transaction ends without a delivery.
+            self.host.log(format_args!(
+                "{} refused: lone \".\" with a bare LF or CR in DATA (SMTP smuggling)",
+                self.client_ip
+            ));
+            reply(conn, 554, SMUGGLING_REFUSED);
+        } else if too_big {
             reply(conn, 552, "5.3.4 Message size exceeds fixed limit");
         } else if too_long {
             reply(
                 conn,
                 554,
-                "5.6.0 Message has a line longer than 1000 octets (RFC 5321 §4.5.3.1.6)",
+                "5.6.0 Message has a line longer than 1000 octets (RFC 5321 section 4.5.3.1.6)",
             );
         } else {
             let answer = self.accept(tx, body, conn.is_tls()).await;
@@ -534,25 +587,27 @@ impl Session {
         let rcpts = tx.rcpt_to.clone();
         let from_clone = from.clone();
         let result = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+            let mut local = Vec::new();
             let mut remote = Vec::new();
             for rcpt in &rcpts {
                 match host.local_user(rcpt) {
                     Some(user) => {
-                        // Final delivery adds Return-Path (RFC 5321 §4.4).
-                        let mut copy = format!("Return-Path: <{from_clone}>\r\n").into_bytes();
-                        copy.extend_from_slice(&stamped);
                         host.store.ensure_user(&user)?;
-                        host.store
-                            .deliver(&user, INBOX, &copy, &Default::default(), now)
-                            .map_err(std::io::Error::other)?;
+                        local.push(user);
                     }
                     None => remote.push(rcpt.clone()),
                 }
             }
+            // Final delivery adds Return-Path (RFC 5321 §4.4).
+            let mut copy = format!("Return-Path: <{from_clone}>\r\n").into_bytes();
+            copy.extend_from_slice(&stamped);
             let queued = !remote.is_empty();
-            if queued {
-                host.store.enqueue(&from_clone, remote, &stamped)?;
-            }
+            let queue = queued.then_some((from_clone.as_str(), remote, stamped.as_slice()));
+            // Every recipient or none: the 250 below answers for all of
+            // them, and a client that gets no 250 sends the message again.
+            host.store
+                .deliver_all(&local, &copy, queue, now)
+                .map_err(std::io::Error::other)?;
             Ok(queued)
         })
         .await;
@@ -681,6 +736,10 @@ impl Session {
                     reply(conn, 501, "5.7.0 Authentication cancelled");
                     return Ok(Flow::Continue);
                 };
+                if plain_malformed(&response) {
+                    reply(conn, 501, CANNOT_DECODE);
+                    return Ok(Flow::Continue);
+                }
                 decode_plain(&response).map(|(u, p)| {
                     let good = self.host.accounts.check(&u, &p);
                     (u, good)
@@ -701,10 +760,13 @@ impl Session {
                     reply(conn, 501, "5.7.0 Authentication cancelled");
                     return Ok(Flow::Continue);
                 };
-                let user = unb64(&user).and_then(|u| String::from_utf8(u).ok());
-                let pass = unb64(&pass).and_then(|p| String::from_utf8(p).ok());
-                user.map(|u| {
-                    let good = pass.is_some_and(|p| self.host.accounts.check(&u, &p));
+                let (Some(user), Some(pass)) = (unb64(&user), unb64(&pass)) else {
+                    reply(conn, 501, CANNOT_DECODE);
+                    return Ok(Flow::Continue);
+                };
+                String::from_utf8(user).ok().map(|u| {
+                    let good =
+                        String::from_utf8(pass).is_ok_and(|p| self.host.accounts.check(&u, &p));
                     (u, good)
                 })
             }
@@ -721,8 +783,11 @@ impl Session {
                     reply(conn, 501, "5.7.0 Authentication cancelled");
                     return Ok(Flow::Continue);
                 };
-                let text = unb64(&response).and_then(|r| String::from_utf8(r).ok());
-                text.and_then(|t| {
+                let Some(text) = unb64(&response) else {
+                    reply(conn, 501, CANNOT_DECODE);
+                    return Ok(Flow::Continue);
+                };
+                String::from_utf8(text).ok().and_then(|t| {
                     let (user, digest) = t.rsplit_once(' ')?;
                     let good = self.host.accounts.password(user).is_some_and(|password| {
                         hex(&hmac_md5(password.as_bytes(), challenge.as_bytes()))
@@ -765,7 +830,7 @@ impl Session {
 mod tests {
     use super::*;
     use crate::world::host::Policy;
-    use crate::world::store::Store;
+    use crate::world::store::{INBOX, Store};
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
     /// A relay-port server for hamburger.edu on an ephemeral port.
@@ -911,33 +976,37 @@ mod tests {
 
     #[tokio::test]
     async fn only_crlf_dot_crlf_ends_data_so_nothing_is_smuggled() {
-        // SMTP smuggling: a lone "." between bare LFs, then a second
-        // transaction inside the message. The old DATA loop (and servers
-        // like it) ended the message at <LF>.<LF> and ran the forged MAIL
-        // FROM as a command; the one end rule (`proto::dot`) reads it as
-        // text of the first message.
-        let (addr, host) = server(Policy::default()).await;
-        let replies = exchange(
-            addr,
-            b"EHLO nc\r\nMAIL FROM:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: s\r\n\r\nhi\n.\nMAIL FROM:<eve@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: forged\r\n\r\n.\r\nQUIT\r\n",
-        )
-        .await;
-        let after_ehlo: Vec<&str> = replies
-            .iter()
-            .skip_while(|l| l.starts_with("250-") || l.starts_with("220"))
-            .skip(1)
-            .map(|l| &l[..4])
-            .collect();
-        assert_eq!(after_ehlo, ["250 ", "250 ", "354 ", "250 ", "221 "]);
-        let inbox = inbox(&host);
-        assert_eq!(inbox.len(), 1);
-        assert!(
-            inbox[0].ends_with(
-                b"Subject: s\r\n\r\nhi\r\n.\r\nMAIL FROM:<eve@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: forged\r\n\r\n"
-            ),
-            "{}",
-            String::from_utf8_lossy(&inbox[0])
-        );
+        // SMTP smuggling: a lone "." between bare LFs (or CRs), then a
+        // second transaction inside the message. The old DATA loop (and
+        // servers like it) ended the message at <LF>.<LF> and ran the
+        // forged MAIL FROM as a command. Now the data ends only at
+        // <CRLF>.<CRLF> (`proto::dot`), and the message is refused there.
+        for dot in [&b"\n.\n"[..], b"\n.\r\n", b"\r\n.\n", b"\r.\r", b"\r\n.\r"] {
+            let (addr, host) = server(Policy::default()).await;
+            let mut input = b"EHLO nc\r\nMAIL FROM:<alice@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: s\r\n\r\nhi".to_vec();
+            input.extend_from_slice(dot);
+            input.extend_from_slice(b"MAIL FROM:<eve@crepes.fr>\r\nRCPT TO:<bob@hamburger.edu>\r\nDATA\r\nSubject: forged\r\n\r\n.\r\nQUIT\r\n");
+            let replies = exchange(addr, &input).await;
+            let after_ehlo: Vec<&str> = replies
+                .iter()
+                .skip_while(|l| l.starts_with("250-") || l.starts_with("220"))
+                .skip(1)
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                after_ehlo,
+                [
+                    "250 2.1.0 Sender OK",
+                    "250 2.1.5 Recipient OK",
+                    "354 End data with <CR><LF>.<CR><LF>",
+                    &format!("554 {SMUGGLING_REFUSED}"),
+                    "221 2.0.0 hamburger.edu closing connection",
+                ],
+                "{dot:?}"
+            );
+            assert!(inbox(&host).is_empty(), "{dot:?}");
+            assert!(host.store.queued().is_empty(), "{dot:?}");
+        }
     }
 
     #[tokio::test]

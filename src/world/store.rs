@@ -12,7 +12,13 @@
 //! ROOT/mail/bob/INBOX/cur/1.eml        message with UID 1
 //! ROOT/mail/bob/INBOX/state.json       UIDVALIDITY, UIDNEXT, flags, dates
 //! ROOT/queue/17.eml + 17.json          a message waiting for relay
+//! ROOT/journal/812-3.json              a delivery being published
 //! ```
+//!
+//! A message for several recipients is delivered to all of them or to
+//! none ([`Store::deliver_all`]): its copies are staged in `tmp/`, one
+//! journal lists the renames that publish them (the commit point), and a
+//! restart finishes a journal a crash left behind.
 //!
 //! IMAP needs UIDs that never change and are never reused while the
 //! folder's UIDVALIDITY stays the same (RFC 3501 §2.3.1.1). The UID is part
@@ -29,6 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -232,6 +239,73 @@ fn write_message(dir: &Path, uid: u32, data: &[u8]) -> io::Result<()> {
     result
 }
 
+/// A delivery reserved and named, not yet published (see
+/// [`Store::deliver_all`]).
+struct Staged {
+    /// Each recipient's user and the UID reserved in their INBOX.
+    copies: Vec<(String, u32)>,
+    /// The outgoing queue's entry, its id reserved.
+    queued: Option<Queued>,
+    /// Temporary file and final name of each file, relative to the root:
+    /// the copies in `copies` order, then the queued message and its
+    /// envelope.
+    renames: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Writes `bytes` to a new file at `path` and flushes it to the disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Does the renames a journal lists (those not done yet), flushes the
+/// directories, and removes the journal.
+fn finish_journal(root: &Path, journal: &Path, renames: &[(String, String)]) -> io::Result<()> {
+    let mut dirs = BTreeSet::new();
+    for (from, to) in renames {
+        let (from, to) = (root.join(from), root.join(to));
+        if from.exists() {
+            fs::rename(&from, &to)?;
+        }
+        if let Some(dir) = to.parent() {
+            dirs.insert(dir.to_path_buf());
+        }
+    }
+    for dir in dirs {
+        sync_dir(&dir)?;
+    }
+    fs::remove_file(journal)?;
+    sync_dir(journal.parent().unwrap_or(root))
+}
+
+/// At start: the deliveries a crash interrupted after their commit point
+/// are finished. A journal names only files of the store (relative paths
+/// without `..`); one that does not is left alone.
+fn replay_journals(root: &Path) -> io::Result<()> {
+    let dir = root.join("journal");
+    // A journal not renamed into place was never committed.
+    remove_leftovers(&dir, |name| name.starts_with('.') && name.ends_with(".tmp"))?;
+    for entry in fs::read_dir(&dir)? {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let Ok(renames) = serde_json::from_slice::<Vec<(String, String)>>(&fs::read(&path)?) else {
+            continue;
+        };
+        let inside = |p: &String| {
+            Path::new(p)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        };
+        if renames.iter().all(|(a, b)| inside(a) && inside(b)) {
+            finish_journal(root, &path, &renames)?;
+        }
+    }
+    Ok(())
+}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
@@ -250,6 +324,10 @@ impl Store {
     pub fn open(root: &Path) -> io::Result<Arc<Store>> {
         fs::create_dir_all(root.join("mail"))?;
         fs::create_dir_all(root.join("queue"))?;
+        fs::create_dir_all(root.join("journal"))?;
+        // First finish the deliveries a crash interrupted after their
+        // commit point; what was staged without one is removed below.
+        replay_journals(root)?;
         let mut state = State::default();
         for user_dir in fs::read_dir(root.join("mail"))? {
             let user_dir = user_dir?;
@@ -265,6 +343,9 @@ impl Store {
                 folders.insert(name, load_folder(&folder_dir.path())?);
             }
         }
+        remove_leftovers(&root.join("queue"), |name| {
+            name.starts_with('.') && name.ends_with(".tmp")
+        })?;
         for entry in fs::read_dir(root.join("queue"))? {
             let path = entry?.path();
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
@@ -409,6 +490,202 @@ impl Store {
             self.save_state(user, &folder, f)?;
         }
         Ok(uid)
+    }
+
+    /// Delivers one message to several INBOXes and, for the recipients
+    /// elsewhere, to the outgoing queue, all or nothing: after a crash
+    /// every copy is there or none is, so the retry of a client that got
+    /// no 250 duplicates nothing (RFC 5321 §4.1.1.4: the 250 takes
+    /// responsibility for the message, for all its recipients at once).
+    /// Returns the UIDs, in the order of `users`.
+    ///
+    /// Every copy is written to a temporary file first (fsync); then one
+    /// journal file listing the renames that publish them is written
+    /// durably: that is the commit point. The renames follow and the
+    /// journal goes. A restart finishes a journal it finds
+    /// (`replay_journals`) and removes staged files without one. A rename
+    /// failing after the commit point is finished by the next start.
+    pub fn deliver_all(
+        &self,
+        users: &[String],
+        data: &[u8],
+        queue: Option<(&str, Vec<String>, &[u8])>,
+        received: i64,
+    ) -> Result<Vec<u32>, StoreError> {
+        let staged = self.stage(users, queue)?;
+        let written = match self.write_staged(&staged, data) {
+            Ok(()) => self.commit(&staged),
+            Err(e) => Err(e),
+        };
+        let uids = staged.copies.iter().map(|(_, uid)| *uid).collect();
+        self.publish(staged, written.is_ok(), data, received);
+        written?;
+        Ok(uids)
+    }
+
+    /// Reserves a UID in each user's INBOX and a queue id, and names the
+    /// files they will be written to.
+    fn stage(
+        &self,
+        users: &[String],
+        queue: Option<(&str, Vec<String>, &[u8])>,
+    ) -> Result<Staged, StoreError> {
+        let mut st = self.lock();
+        for user in users {
+            let inbox = st.users.get(user).ok_or(StoreError::NoUser)?;
+            inbox.get(INBOX).ok_or(StoreError::NoFolder)?;
+        }
+        let mut copies = Vec::with_capacity(users.len());
+        for user in users {
+            if let Some(f) = st.users.get_mut(user).and_then(|f| f.get_mut(INBOX)) {
+                let uid = f.uidnext;
+                f.uidnext += 1;
+                f.pending.insert(uid);
+                copies.push((user.clone(), uid));
+            }
+        }
+        let queued = queue.map(|(mail_from, rcpt_to, data)| {
+            let id = st.next_queue_id.max(1);
+            st.next_queue_id = id + 1;
+            Queued {
+                id,
+                mail_from: mail_from.to_string(),
+                rcpt_to,
+                attempts: 0,
+                next_attempt: 0,
+                data: Arc::new(data.to_vec()),
+            }
+        });
+        drop(st);
+        let pid = std::process::id();
+        let mut renames = Vec::new();
+        for (user, uid) in &copies {
+            let dir = Path::new("mail").join(safe_component(user)).join(INBOX);
+            renames.push((
+                dir.join("tmp").join(format!("{uid}.{pid}.part")),
+                dir.join("cur").join(format!("{uid}.eml")),
+            ));
+        }
+        if let Some(q) = &queued {
+            // The envelope is renamed last: without it the message is
+            // ignored (see `open`).
+            for ext in ["eml", "json"] {
+                renames.push((
+                    Path::new("queue").join(format!(".{}.{ext}.tmp", q.id)),
+                    Path::new("queue").join(format!("{}.{ext}", q.id)),
+                ));
+            }
+        }
+        Ok(Staged {
+            copies,
+            queued,
+            renames,
+        })
+    }
+
+    /// Writes every staged file, flushed to the disk; on failure removes
+    /// what was written (nothing was committed).
+    fn write_staged(&self, staged: &Staged, data: &[u8]) -> io::Result<()> {
+        let Some(root) = &self.root else {
+            return Ok(());
+        };
+        let written = (|| {
+            let mut files = staged.renames.iter().map(|(tmp, _)| root.join(tmp));
+            for _ in &staged.copies {
+                write_synced(&files.next().unwrap_or_default(), data)?;
+            }
+            if let Some(q) = &staged.queued {
+                write_synced(&files.next().unwrap_or_default(), &q.data)?;
+                let json = serde_json::to_vec_pretty(q).map_err(io::Error::other)?;
+                write_synced(&files.next().unwrap_or_default(), &json)?;
+            }
+            Ok(())
+        })();
+        if written.is_err() {
+            for (tmp, _) in &staged.renames {
+                let _ = fs::remove_file(root.join(tmp));
+            }
+        }
+        written
+    }
+
+    /// The commit point (the journal), then the renames.
+    fn commit(&self, staged: &Staged) -> io::Result<()> {
+        match self.write_journal(staged)? {
+            Some((journal, renames)) => finish_journal(self.root_dir(), &journal, &renames),
+            None => Ok(()),
+        }
+    }
+
+    /// The root directory (an in-memory store has none: empty).
+    fn root_dir(&self) -> &Path {
+        self.root.as_deref().unwrap_or(Path::new(""))
+    }
+
+    /// Writes the journal of a staged delivery durably: from then on the
+    /// delivery happens, even across a crash. Returns its path and its
+    /// renames (none for an in-memory store). If it cannot be written,
+    /// the staged files are removed.
+    #[allow(clippy::type_complexity)]
+    fn write_journal(
+        &self,
+        staged: &Staged,
+    ) -> io::Result<Option<(PathBuf, Vec<(String, String)>)>> {
+        let Some(root) = &self.root else {
+            return Ok(None);
+        };
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "{}-{}.json",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let journal = root.join("journal").join(name);
+        let renames: Vec<(String, String)> = staged
+            .renames
+            .iter()
+            .map(|(a, b)| {
+                (
+                    a.to_string_lossy().into_owned(),
+                    b.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        let json = serde_json::to_vec(&renames).map_err(io::Error::other)?;
+        if let Err(e) = write_durably(&journal, &json) {
+            for (tmp, _) in &staged.renames {
+                let _ = fs::remove_file(root.join(tmp));
+            }
+            return Err(e);
+        }
+        Ok(Some((journal, renames)))
+    }
+
+    /// The staged delivery becomes visible (`written`) or is given up:
+    /// either way its UIDs are no longer pending.
+    fn publish(&self, staged: Staged, written: bool, data: &[u8], received: i64) {
+        let data = Arc::new(data.to_vec());
+        let mut st = self.lock();
+        for (user, uid) in staged.copies {
+            let Some(f) = st.users.get_mut(&user).and_then(|f| f.get_mut(INBOX)) else {
+                continue;
+            };
+            f.pending.remove(&uid);
+            if written {
+                f.messages.insert(
+                    uid,
+                    StoredMessage {
+                        uid,
+                        flags: BTreeSet::new(),
+                        received,
+                        data: data.clone(),
+                    },
+                );
+            }
+        }
+        if let Some(q) = staged.queued.filter(|_| written) {
+            st.queue.insert(q.id, q);
+        }
     }
 
     /// Does the user exist?
@@ -620,6 +897,23 @@ impl Store {
     }
 }
 
+/// Removes the files of `dir` whose name `matches`: the leftovers of
+/// writes a crash interrupted (see [`write_message`], [`write_durably`]).
+fn remove_leftovers(dir: &Path, matches: impl Fn(&str) -> bool) -> io::Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let entry = entry?;
+        let leftover = entry.file_name().to_str().is_some_and(&matches)
+            && entry.file_type().is_ok_and(|t| t.is_file());
+        if leftover {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 fn load_folder(dir: &Path) -> io::Result<Folder> {
     let state: FolderState = fs::read(dir.join("state.json"))
         .ok()
@@ -662,6 +956,11 @@ fn load_folder(dir: &Path) -> io::Result<Folder> {
     }
     fs::create_dir_all(dir.join("tmp"))?;
     fs::create_dir_all(dir.join("cur"))?;
+    // What a crash (kill -9, power loss) left half-written: a message that
+    // never reached `cur/` was never acknowledged, and a state file that
+    // was not renamed into place was never in force.
+    remove_leftovers(&dir.join("tmp"), |name| name.ends_with(".part"))?;
+    remove_leftovers(dir, |name| name.starts_with('.') && name.ends_with(".tmp"))?;
     Ok(Folder {
         uidvalidity: if state.uidvalidity == 0 {
             (unix_now() as u32).max(1)
@@ -682,6 +981,96 @@ mod tests {
         let d = std::env::temp_dir().join(format!("mailscope-store-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         d
+    }
+
+    #[test]
+    fn a_delivery_to_two_mailboxes_is_all_or_nothing_across_a_crash() {
+        let root = temp("all-or-none");
+        let store = Store::open(&root).unwrap();
+        store.ensure_user("alice").unwrap();
+        store.ensure_user("bob").unwrap();
+        let users = vec!["alice".to_string(), "bob".to_string()];
+        let inbox = |store: &Store, user: &str| -> Vec<Vec<u8>> {
+            let snapshot = store.snapshot(user, INBOX).unwrap();
+            snapshot.messages.iter().map(|m| m.data.to_vec()).collect()
+        };
+
+        // Killed after both copies were written, before the commit point:
+        // neither mailbox gets the message, and the copies go.
+        let staged = store.stage(&users, None).unwrap();
+        store.write_staged(&staged, b"first\r\n").unwrap();
+        drop(staged);
+        drop(store);
+        let store = Store::open(&root).unwrap();
+        assert!(inbox(&store, "alice").is_empty());
+        assert!(inbox(&store, "bob").is_empty());
+        for user in ["alice", "bob"] {
+            let tmp = root.join("mail").join(user).join(INBOX).join("tmp");
+            assert_eq!(fs::read_dir(tmp).unwrap().count(), 0);
+        }
+
+        // Killed after the commit point, with alice's copy renamed into
+        // place and bob's and the queue's not yet: the restart finishes
+        // the delivery, for every recipient.
+        let queue = Some((
+            "carol@crepes.fr",
+            vec!["dave@elsewhere.example".to_string()],
+            &b"queued\r\n"[..],
+        ));
+        let staged = store.stage(&users, queue).unwrap();
+        store.write_staged(&staged, b"second\r\n").unwrap();
+        let (_, renames) = store.write_journal(&staged).unwrap().unwrap();
+        assert_eq!(renames.len(), 4);
+        fs::rename(root.join(&renames[0].0), root.join(&renames[0].1)).unwrap();
+        drop(staged);
+        drop(store);
+        let store = Store::open(&root).unwrap();
+        assert_eq!(inbox(&store, "alice"), [b"second\r\n".to_vec()]);
+        assert_eq!(inbox(&store, "bob"), [b"second\r\n".to_vec()]);
+        let queued = store.queued();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].rcpt_to, ["dave@elsewhere.example"]);
+        assert_eq!(queued[0].data.as_slice(), b"queued\r\n");
+        assert_eq!(fs::read_dir(root.join("journal")).unwrap().count(), 0);
+
+        // Without a crash: both at once, under the next UIDs.
+        let uids = store.deliver_all(&users, b"third\r\n", None, 10).unwrap();
+        assert_eq!(uids, [2, 2]);
+        assert_eq!(inbox(&store, "bob").len(), 2);
+        // An unknown user: nobody gets it.
+        let err = store.deliver_all(&["alice".to_string(), "eve".to_string()], b"x", None, 10);
+        assert!(matches!(err, Err(StoreError::NoUser)));
+        assert_eq!(inbox(&store, "alice").len(), 2);
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn what_a_crash_left_half_written_is_removed_at_start() {
+        let root = temp("leftovers");
+        let store = Store::open(&root).unwrap();
+        store.ensure_user("bob").unwrap();
+        store
+            .deliver("bob", INBOX, b"kept\r\n", &BTreeSet::new(), 10)
+            .unwrap();
+        drop(store);
+        // As kill -9 leaves them: a message still being written, a state
+        // file not yet renamed into place, a queued message the same.
+        let inbox = root.join("mail").join("bob").join("INBOX");
+        fs::write(inbox.join("tmp").join("2.4242.part"), b"half").unwrap();
+        fs::write(inbox.join(".state.json.tmp"), b"{").unwrap();
+        fs::write(root.join("queue").join(".7.eml.tmp"), b"half").unwrap();
+        fs::write(inbox.join("tmp").join("notes.txt"), b"not ours").unwrap();
+        let store = Store::open(&root).unwrap();
+        assert!(!inbox.join("tmp").join("2.4242.part").exists());
+        assert!(!inbox.join(".state.json.tmp").exists());
+        assert!(!root.join("queue").join(".7.eml.tmp").exists());
+        // Only the leftovers of our own writes go.
+        assert!(inbox.join("tmp").join("notes.txt").exists());
+        let snapshot = store.snapshot("bob", INBOX).unwrap();
+        assert_eq!(snapshot.messages.len(), 1);
+        assert_eq!(snapshot.messages[0].data.as_slice(), b"kept\r\n");
+        assert_eq!(snapshot.uidnext, 2);
+        let _ = fs::remove_dir_all(&root);
     }
 
     #[test]

@@ -31,7 +31,9 @@ impl Classroom {
     }
 
     pub fn start_with_store(ip: &str, store: PathBuf, extra: &[&str]) -> Classroom {
-        let stderr_log = store.with_extension("log");
+        // Beside the store, one per room (`with_extension` would cut the
+        // name at the last "." of the address and share one file).
+        let stderr_log = PathBuf::from(format!("{}.log", store.display()));
         let log = std::fs::File::create(&stderr_log).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_mailscope"))
             .args(["serve", "--listen", ip, "--ports", "offset", "--store"])

@@ -5,7 +5,7 @@
 
 use std::io;
 
-use super::super::host::decode_plain;
+use super::super::host::{decode_plain, plain_malformed};
 use super::reader::Input;
 use super::reply::{Reply, bad, no, ok};
 use super::session::Session;
@@ -98,9 +98,15 @@ impl Session {
         if response == "*" {
             return Ok(bad("AUTHENTICATE cancelled"));
         }
+        // RFC 3501 §6.2.2: a response that cannot be decoded is BAD, and
+        // no password was tried (not counted as a failed login).
+        if plain_malformed(&response) {
+            return Ok(bad("malformed PLAIN response"));
+        }
         match decode_plain(&response) {
             Some((user, pass)) => self.check_credentials(user, pass, "AUTHENTICATE").await,
-            None => Ok(bad("malformed PLAIN response")),
+            // Well formed, but asks to act as another user.
+            None => Ok(no("[AUTHORIZATIONFAILED] cannot act as another user")),
         }
     }
 
