@@ -44,11 +44,11 @@ fuzz_target!(|data: &[u8]| {
     let mut messages = 0usize;
     let result = driver.analyze(
         &options,
-        |a: FlowAnalysis| {
+        |mut a: FlowAnalysis| {
             for (i, m) in a.dialogue.messages.iter().enumerate() {
                 paths.add(m, messages + i, a.summary.client, a.summary.server);
             }
-            flow_records(&a, messages, &mut |r| json.write(&r));
+            flow_records(&mut a, messages, &mut |r| json.write(&r));
             summary.add(&a, messages);
             mailscope_fuzz::consume(&a.dialogue);
             messages += a.dialogue.messages.len();
