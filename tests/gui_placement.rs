@@ -173,3 +173,25 @@ fn parallel_connections_merge_on_ndpis_pop3_capture() {
         assert!(spread > p.canvas.width() / 3.0, "{what}: {xs:?}");
     }
 }
+
+/// The top bar is one row on a projector: presenter mode, Spanish, 1280
+/// pixels wide (the last control, the dark-mode switch, used to wrap).
+#[test]
+fn the_top_bar_is_one_row_on_a_projector() {
+    use egui_kittest::kittest::Queryable as _;
+    let mut app = ClassroomApp::new(Lang::Es);
+    app.presenter = true;
+    app.open_now(&demo_capture());
+    let mut harness = Harness::builder()
+        .with_size(egui::Vec2::new(1280.0, 720.0))
+        .with_max_steps(100)
+        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+    harness.run_steps(4);
+    let first = harness.get_by_label("mailscope").rect();
+    let last = harness.get_by_label("Oscuro").rect();
+    assert!(
+        (first.center().y - last.center().y).abs() < 4.0,
+        "the top bar wrapped: {first:?} / {last:?}"
+    );
+    assert!(last.right() <= 1280.0, "{last:?}");
+}

@@ -470,14 +470,15 @@ impl ClassroomApp {
                 self.run_demo(target, &ui.ctx().clone());
             }
             ui.separator();
-            ui.label(lang.t("Language"));
+            // The two languages name themselves; no "Language" label, so
+            // the bar fits one row on a 1280-pixel projector in presenter
+            // mode.
             ui.selectable_value(&mut self.lang, Lang::En, "English");
             ui.selectable_value(&mut self.lang, Lang::Es, "Español");
             ui.separator();
             ui.checkbox(&mut self.presenter, lang.t("Presenter mode"));
             ui.checkbox(&mut self.show_lists, lang.t("Connections"));
-            ui.selectable_value(&mut self.dark, false, lang.t("Light"));
-            ui.selectable_value(&mut self.dark, true, lang.t("Dark"));
+            ui.toggle_value(&mut self.dark, lang.t("Dark"));
             if let (Some(scene), Some(c)) = (&self.scene, self.selected_conn) {
                 ui.separator();
                 if ui.button(lang.t("Export the sequence diagram")).clicked() {
@@ -575,7 +576,8 @@ impl ClassroomApp {
                         .unwrap_or_else(|| lang.t("(no subject)").into());
                     let text = format!(
                         "{subject}  (#{} {})",
-                        scene.conns[m.conn].flow, m.record.command
+                        scene.conns[m.conn].flow,
+                        inspector::short_command(m.record.protocol, &m.record.command)
                     );
                     if ui
                         .selectable_label(self.selected_msg == Some(i), text)

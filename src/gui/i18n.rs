@@ -132,8 +132,6 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Headers", "Cabeceras"),
     ("Host", "Equipo"),
     ("Hosts", "Equipos"),
-    ("Language", "Idioma"),
-    ("Light", "Claro"),
     ("MIME structure", "Estructura MIME"),
     ("Mechanism", "Mecanismo"),
     ("Message", "Mensaje"),

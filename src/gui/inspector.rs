@@ -179,6 +179,38 @@ impl Parsed {
 }
 
 /// Shows message `msg` of `scene`.
+/// The command that carried a message, short enough for one line of the
+/// message list: the verb and its first argument (`RETR 2`, `DATA`,
+/// `FETCH 1`, `UID FETCH 7`), without an IMAP tag and without the item
+/// list a mail program asks for (`(UID RFC822.SIZE BODY.PEEK[] …)` can
+/// run over several lines). The inspector shows the whole command.
+pub(crate) fn short_command(protocol: crate::proto::Protocol, command: &str) -> String {
+    let first_line = command.lines().next().unwrap_or_default();
+    let mut words = first_line.split_ascii_whitespace().peekable();
+    if protocol == crate::proto::Protocol::Imap {
+        words.next(); // the tag (RFC 9051 §2.2.1)
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut cut = false;
+    for w in words {
+        let limit = if kept.first().is_some_and(|v| v.eq_ignore_ascii_case("UID")) {
+            3
+        } else {
+            2
+        };
+        if kept.len() == limit || w.starts_with('(') {
+            cut = true;
+            break;
+        }
+        kept.push(w);
+    }
+    let mut short = visible(&kept.join(" ")).into_owned();
+    if cut || command.lines().nth(1).is_some() {
+        short.push_str(" …");
+    }
+    short
+}
+
 pub fn show(ui: &mut egui::Ui, lang: Lang, scene: &Scene, msg: usize, state: &mut InspectorState) {
     let Some(m) = scene.messages.get(msg) else {
         ui.label(lang.t("No message selected"));
@@ -531,6 +563,26 @@ pub(super) const SPANISH: &[(&str, &str)] = &[
 mod tests {
     use super::*;
     use crate::mail::samples::mixed;
+
+    #[test]
+    fn the_message_list_names_a_message_by_its_verb() {
+        use crate::proto::Protocol::{Imap, Pop3, Smtp};
+        let fetch = "a5 UID FETCH 1:3 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS\r\n (FROM TO SUBJECT DATE MESSAGE-ID)])";
+        assert_eq!(short_command(Imap, fetch), "UID FETCH 1:3 …");
+        assert_eq!(
+            short_command(Imap, "a3 FETCH 1 (FLAGS BODY[])"),
+            "FETCH 1 …"
+        );
+        assert_eq!(
+            short_command(Imap, "A0004 APPEND INBOX {310}"),
+            "APPEND INBOX …"
+        );
+        assert_eq!(short_command(Pop3, "RETR 2"), "RETR 2");
+        assert_eq!(short_command(Smtp, "DATA"), "DATA");
+        assert_eq!(short_command(Smtp, "BDAT 1000 LAST"), "BDAT 1000 …");
+        // Wire bytes are escaped before they reach the window.
+        assert_eq!(short_command(Pop3, "RETR \u{1b}[2J"), "RETR \\e[2J");
+    }
     use crate::report::extract::temp::TempFolder;
     use egui_kittest::kittest::Queryable as _;
     use std::fs;
