@@ -121,12 +121,26 @@ const READ_CHUNK: usize = 16 * 1024;
 /// gigabytes of replies in memory.
 const FLUSH_AT: usize = 64 * 1024;
 
-fn timed_out(what: &str, limit: Duration) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::TimedOut,
-        format!("{what} within {} s", limit.as_secs_f64()),
-    )
+/// Runs `io`, failing with `TimedOut` ("{what} within N s") when a limit
+/// is set and passes first.
+async fn within<T>(
+    limit: Option<Duration>,
+    what: &str,
+    io: impl Future<Output = io::Result<T>>,
+) -> io::Result<T> {
+    let Some(limit) = limit else {
+        return io.await;
+    };
+    tokio::time::timeout(limit, io).await.map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{what} within {} s", limit.as_secs_f64()),
+        )
+    })?
 }
+
+/// Why a write timed out.
+const UNREAD: &str = "the client read none of the replies";
 
 impl LineConn {
     /// A server connection: the socket is tapped for the capture, and the
@@ -313,25 +327,17 @@ impl LineConn {
         let out = std::mem::take(&mut self.out);
         let dir = self.their_direction().reverse();
         self.note(dir, &out);
-        let Some(limit) = self.write_timeout else {
-            self.stream.write_all(&out).await?;
-            return self.stream.flush().await;
-        };
         // The limit is on progress, not on the whole write: a slow reader
         // of a large message is fine, a client that reads nothing is not.
         let mut rest = out.as_slice();
         while !rest.is_empty() {
-            let n = tokio::time::timeout(limit, self.stream.write(rest))
-                .await
-                .map_err(|_| timed_out("the client read none of the replies", limit))??;
+            let n = within(self.write_timeout, UNREAD, self.stream.write(rest)).await?;
             if n == 0 {
                 return Err(io::ErrorKind::WriteZero.into());
             }
             rest = &rest[n..];
         }
-        tokio::time::timeout(limit, self.stream.flush())
-            .await
-            .map_err(|_| timed_out("the client read none of the replies", limit))?
+        within(self.write_timeout, UNREAD, self.stream.flush()).await
     }
 
     /// Send what is queued before reading the next command when the peer
@@ -345,11 +351,6 @@ impl LineConn {
         Ok(())
     }
 
-    /// Bytes queued and not yet sent.
-    pub fn queued(&self) -> usize {
-        self.out.len()
-    }
-
     /// Queue one line and send it with everything queued before.
     pub async fn send_line(&mut self, line: &str) -> io::Result<()> {
         self.queue_line(line);
@@ -359,13 +360,8 @@ impl LineConn {
     /// Close our direction (FIN).
     pub async fn shutdown(&mut self) -> io::Result<()> {
         self.flush().await?;
-        match self.write_timeout {
-            // TLS sends its close_notify here, a write like any other.
-            Some(limit) => tokio::time::timeout(limit, self.stream.shutdown())
-                .await
-                .map_err(|_| timed_out("the client read none of the replies", limit))?,
-            None => self.stream.shutdown().await,
-        }
+        // TLS sends its close_notify here, a write like any other.
+        within(self.write_timeout, UNREAD, self.stream.shutdown()).await
     }
 
     /// Server side of STARTTLS or of implicit TLS: run the TLS handshake on
@@ -382,12 +378,12 @@ impl LineConn {
         if let Some(v) = &self.view {
             v.recorder.tls_started(v.id);
         }
-        let tls = match self.handshake_timeout {
-            Some(limit) => tokio::time::timeout(limit, acceptor.accept(tapped))
-                .await
-                .map_err(|_| timed_out("the TLS handshake did not finish", limit))??,
-            None => acceptor.accept(tapped).await?,
-        };
+        let tls = within(
+            self.handshake_timeout,
+            "the TLS handshake did not finish",
+            acceptor.accept(tapped),
+        )
+        .await?;
         self.stream = Stream::ServerTls(Box::new(tls));
         self.tls = true;
         Ok(())
