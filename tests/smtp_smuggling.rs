@@ -109,3 +109,29 @@ fn the_first_message_is_still_shown_whole_and_refused() {
             .any(|t| t["mail_from"] == "<admin@hamburger.edu>")
     );
 }
+
+/// Real captures hold clients that end every line with a bare LF (here
+/// Suricata's `smtp-url-b64`: `DATA\n`, the text, `.\n`, and a server that
+/// answers 250). Their "." is their end and every lenient reader agrees,
+/// so the capture gets `bare-lf` findings but no `smtp-smuggling`: a
+/// high-severity false alarm would teach analysts to ignore the real one.
+#[test]
+fn a_client_that_ends_every_line_with_lf_is_not_smuggling() {
+    let Some(shared) = common::shared_captures_dir() else {
+        eprintln!("../shared/captures not present: skipped");
+        return;
+    };
+    let file = shared.join("suricata-verify/smtp-url-base64/smtp-url-b64.pcap");
+    let r = common::json_lines(&["analyze", "--json", file.to_str().unwrap()]);
+    let codes: Vec<&str> = of_type(&r, "finding")
+        .into_iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"bare-lf"), "{codes:?}");
+    assert!(!codes.contains(&"smtp-smuggling"), "{codes:?}");
+    let delivered: Vec<&str> = of_type(&r, "transaction")
+        .into_iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(delivered, ["delivered"]);
+}

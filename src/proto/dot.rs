@@ -37,6 +37,15 @@
 //! so that a server can refuse such a message and the analyzer can flag
 //! it. Any CR inside a line's text is a bare CR: a CR before the LF is
 //! part of the line's ending.
+//!
+//! A client that ends *every* line with a bare LF (old scripts, some test
+//! tools: real captures hold them) means its `<LF>.<LF>` as the end, and
+//! a lenient server and a relay that turns each LF into CRLF agree with
+//! it: nothing can be smuggled. So a lone period with bare LFs counts
+//! only where the data mixes endings: the command that opened it or a
+//! line of it ended with CRLF, before or after that period. (The
+//! attack needs the mix: CRLF lines that a strict reader takes as text
+//! around an end that a lenient one takes as the end.)
 
 use super::lines::Ending;
 
@@ -78,8 +87,15 @@ pub(crate) enum DotLine<'a> {
 pub(crate) struct Unstuffer {
     position: Position,
     /// A lone period delimited by a bare LF or a bare CR was read since
-    /// the data began (see [`Unstuffer::saw_bare_dot`]).
+    /// the data began, in data that mixes line endings (see
+    /// [`Unstuffer::saw_bare_dot`]).
     bare_dot: bool,
+    /// The data (or the command that opened it) had a line ending with
+    /// CRLF.
+    crlf_seen: bool,
+    /// A lone period between bare LFs was read while no CRLF had been
+    /// seen: it counts if a CRLF line follows.
+    lf_dot_waiting: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +127,8 @@ impl Unstuffer {
         Unstuffer {
             position,
             bare_dot: false,
+            crlf_seen: ending == Ending::CrLf,
+            lf_dot_waiting: false,
         }
     }
 
@@ -118,6 +136,8 @@ impl Unstuffer {
     /// bare CR before or after it (`<LF>.<LF>`, `<CR>.<CR>`, `<CRLF>.<LF>`,
     /// `<CR>.<CRLF>`, …): not the end here, but the end for a server that
     /// accepts bare line endings, which is what SMTP smuggling exploits.
+    /// `<LF>.<LF>` from a client that ends every line with a bare LF is
+    /// not counted (see the module documentation).
     pub(crate) fn saw_bare_dot(&self) -> bool {
         self.bare_dot
     }
@@ -142,13 +162,23 @@ impl Unstuffer {
         if hides_bare_cr_dot(text, line_start, ending) {
             self.bare_dot = true;
         }
+        if ending == Ending::CrLf {
+            self.crlf_seen = true;
+            self.bare_dot |= self.lf_dot_waiting;
+        }
         let Position::LineStart { after_crlf } = at_start else {
             return DotLine::Text(text);
         };
         match (text, ending) {
             (b".", Ending::CrLf) if after_crlf => DotLine::End,
             (b".", Ending::CrLf | Ending::Lf) => {
-                self.bare_dot = true;
+                // `<CRLF>.<LF>` and `<LF>.<CRLF>` mix endings by
+                // themselves; `<LF>.<LF>` does if a CRLF came before.
+                if self.crlf_seen {
+                    self.bare_dot = true;
+                } else {
+                    self.lf_dot_waiting = true;
+                }
                 DotLine::BareLfDot(text)
             }
             // RFC 5321 §4.5.2: "If the first character is a period and
@@ -165,6 +195,7 @@ impl Unstuffer {
     pub(crate) fn gap(&mut self) {
         *self = Unstuffer {
             bare_dot: self.bare_dot,
+            lf_dot_waiting: self.lf_dot_waiting,
             ..Self::default()
         };
     }
@@ -304,6 +335,31 @@ mod tests {
         let mut u = Unstuffer::default();
         u.line(b"a\r.\rb", Ending::CrLf);
         u.gap();
+        assert!(u.saw_bare_dot());
+    }
+
+    #[test]
+    fn a_client_that_speaks_only_bare_lf_smuggles_nothing() {
+        // Every line ends with LF, DATA's own too: its "." is its end, and
+        // every reader that accepts LF agrees.
+        let mut u = Unstuffer::after(Ending::Lf);
+        assert_eq!(
+            u.line(b"Subject: lf", Ending::Lf),
+            DotLine::Text(b"Subject: lf")
+        );
+        assert_eq!(u.line(b".", Ending::Lf), DotLine::BareLfDot(b"."));
+        assert_eq!(u.line(b"QUIT", Ending::Lf), DotLine::Text(b"QUIT"));
+        assert!(!u.saw_bare_dot());
+        // A CRLF line after it mixes the endings: now it counts.
+        assert_eq!(
+            u.line(b"MAIL FROM:<x@y>", Ending::CrLf),
+            DotLine::Text(b"MAIL FROM:<x@y>")
+        );
+        assert!(u.saw_bare_dot());
+        // So does the same "." after DATA ended with CRLF.
+        let mut u = Unstuffer::after(Ending::CrLf);
+        u.line(b"a", Ending::Lf);
+        u.line(b".", Ending::Lf);
         assert!(u.saw_bare_dot());
     }
 

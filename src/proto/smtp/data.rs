@@ -641,22 +641,7 @@ impl State {
         let client_pos = self.client_pos;
         self.in_transcript_place(r.mark, end, out, |state, out| {
             if r.replay_overflow {
-                // Too long to keep (or cut by a gap): one reply per line
-                // all the same.
-                let n = r.sent_lines.min(MAX_PENDING as u64);
-                out.note(
-                    C,
-                    LineKind::Command,
-                    format!(
-                        "[{} bytes in {} lines, read by the server as commands]",
-                        r.sent, r.sent_lines
-                    ),
-                    r.m.start,
-                    r.m.start + r.sent,
-                );
-                for _ in 0..n {
-                    state.push_pending(Pending::Other);
-                }
+                state.summarise_lines_read_as_commands(&r, out);
             } else {
                 let mut reader = LineReader::new();
                 let mut input: &[u8] = &r.replay;
@@ -680,25 +665,32 @@ impl State {
         let end = out.transcript.len();
         self.in_transcript_place(r.mark, end, out, |state, out| {
             if r.replay_overflow {
-                out.note(
-                    C,
-                    LineKind::Command,
-                    format!(
-                        "[{} bytes in {} lines, read by the server as commands]",
-                        r.sent, r.sent_lines
-                    ),
-                    r.m.start,
-                    r.m.start + r.sent,
-                );
-                for _ in 0..r.sent_lines.min(MAX_PENDING as u64) {
-                    state.push_pending(Pending::Other);
-                }
+                state.summarise_lines_read_as_commands(&r, out);
             } else {
                 state.rereading = true;
                 state.replay_as_commands(&r.replay, r.m.start, out);
                 state.rereading = false;
             }
         });
+    }
+
+    /// Text read as commands that was too long to keep (or was cut by a
+    /// gap): one summary line stands for it, and each of its lines still
+    /// waits for a reply, as the server answers every line it read.
+    fn summarise_lines_read_as_commands(&mut self, r: &Receiving, out: &mut Dialogue) {
+        out.note(
+            C,
+            LineKind::Command,
+            format!(
+                "[{} bytes in {} lines, read by the server as commands]",
+                r.sent, r.sent_lines
+            ),
+            r.m.start,
+            r.m.start + r.sent,
+        );
+        for _ in 0..r.sent_lines.min(MAX_PENDING as u64) {
+            self.push_pending(Pending::Other);
+        }
     }
 
     /// Writes the client's transcript entries of some text again: those
