@@ -63,21 +63,22 @@ impl State {
     }
 
     /// A client's logical line.
-    pub(super) fn command(&mut self, mut fragments: Vec<Fragment>, out: &mut Dialogue) {
-        let line_text = match fragments.first() {
-            Some(Fragment::Line(t)) => t.clone(),
-            _ => Vec::new(),
-        };
+    pub(super) fn command(&mut self, fragments: &mut [Fragment], out: &mut Dialogue) {
         // The command as it was sent, literals in place: the evidence of a
-        // LOGIN (parsing moves the literals out).
-        let evidence: Vec<String> = fragments
-            .iter()
-            .map(|f| match f {
-                Fragment::Line(t) | Fragment::Literal(t) => text(t),
-                Fragment::Omitted(n) => format!("[{n} bytes]"),
-            })
-            .collect();
-        let cmd = match Command::parse(&mut fragments, Mode::Lenient) {
+        // LOGIN, kept before parsing moves the literals out (and only for
+        // LOGIN: every other command would pay for copies nobody reads).
+        let evidence: Vec<String> = if names_login(fragments) {
+            fragments
+                .iter()
+                .map(|f| match f {
+                    Fragment::Line(t) | Fragment::Literal(t) => text(t),
+                    Fragment::Omitted(n) => format!("[{n} bytes]"),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let cmd = match Command::parse(fragments, Mode::Lenient) {
             Ok(cmd) => cmd,
             Err(CommandError::Empty) => return,
             Err(e) => {
@@ -88,11 +89,13 @@ impl State {
                 out.finding(
                     Severity::Info,
                     FindingCode::ProtocolAnomaly,
-                    format!("{what}: {}", quote(&line_text)),
+                    format!("{what}: {}", quote(first_line(fragments))),
                 );
                 return;
             }
         };
+        // Parsing moves only literals out: the first line is still there.
+        let line_text = first_line(fragments);
         let state = match (cmd.name.as_str(), cmd.uid_command().as_deref()) {
             // A LOGIN without arguments reveals nothing (the server answers
             // BAD): no credential, no user to name.
@@ -106,7 +109,7 @@ impl State {
             }
             ("AUTHENTICATE", _) => {
                 let mech = cmd.astring(0).unwrap_or_default();
-                let mut ex = SaslExchange::start(mech, cmd.astring(1), &line_text);
+                let mut ex = SaslExchange::start(mech, cmd.astring(1), line_text);
                 let idx = if ex.client_done() {
                     ex.take_credential()
                         .map(|c| self.report(c, "AUTHENTICATE", out))
@@ -126,7 +129,7 @@ impl State {
                 Cmd::Other
             }
             ("FETCH", _) | ("UID", Some("FETCH")) => {
-                self.last_fetch = Some(text(&line_text));
+                self.last_fetch = Some(text(line_text));
                 Cmd::Other
             }
             ("EXPUNGE" | "CLOSE", _) | ("UID", Some("EXPUNGE")) => Cmd::Expunge,
@@ -145,4 +148,21 @@ impl State {
         };
         out.credential_seen(c, &what, self.tls)
     }
+}
+
+/// The first line of a logical line (empty if it starts otherwise).
+pub(super) fn first_line(fragments: &[Fragment]) -> &[u8] {
+    match fragments.first() {
+        Some(Fragment::Line(t)) => t,
+        _ => &[],
+    }
+}
+
+/// Whether the command's name (the word after the tag, RFC 9051 §2.2.1)
+/// is LOGIN.
+fn names_login(fragments: &[Fragment]) -> bool {
+    first_line(fragments)
+        .split(|&b| b == b' ')
+        .nth(1)
+        .is_some_and(|name| name.eq_ignore_ascii_case(b"LOGIN"))
 }

@@ -253,13 +253,19 @@ impl State {
     }
 
     fn logical_line_done(&mut self, g: &mut Logical, dir: Direction, out: &mut Dialogue) {
-        let fragments = std::mem::take(&mut g.fragments);
+        // Taken and put back emptied: the vectors keep their capacity
+        // for the next logical line.
+        let mut fragments = std::mem::take(&mut g.fragments);
         g.text_len = 0;
-        let messages = std::mem::take(&mut g.messages);
+        let mut messages = std::mem::take(&mut g.messages);
         match dir {
-            Direction::ClientToServer => self.command(fragments, out),
-            Direction::ServerToClient => self.response(fragments, &messages, out),
+            Direction::ClientToServer => self.command(&mut fragments, out),
+            Direction::ServerToClient => self.response(&mut fragments, &messages, out),
         }
+        fragments.clear();
+        messages.clear();
+        g.fragments = fragments;
+        g.messages = messages;
     }
 }
 

@@ -14,22 +14,24 @@ impl State {
     /// A server's logical line; `messages` are those its literals carried.
     pub(super) fn response(
         &mut self,
-        mut fragments: Vec<Fragment>,
+        fragments: &mut [Fragment],
         messages: &[usize],
         out: &mut Dialogue,
     ) {
-        let first = match fragments.first() {
-            Some(Fragment::Line(t)) => t.clone(),
-            _ => return,
-        };
-        let response = match Response::parse(&mut fragments) {
+        if !matches!(fragments.first(), Some(Fragment::Line(_))) {
+            return;
+        }
+        let response = match Response::parse(fragments) {
             Ok(r) => r,
             Err(ResponseError::Empty) => return,
             Err(ResponseError::NotAStatus) => {
                 out.finding(
                     Severity::Info,
                     FindingCode::ProtocolAnomaly,
-                    format!("not an IMAP response: {}", quote(&first)),
+                    format!(
+                        "not an IMAP response: {}",
+                        quote(super::commands::first_line(fragments))
+                    ),
                 );
                 return;
             }
@@ -66,7 +68,7 @@ impl State {
                 tag: Some(tag),
                 status,
                 ..
-            } => self.completed(tag, *status, &first, out),
+            } => self.completed(tag, *status, super::commands::first_line(fragments), out),
         }
     }
 

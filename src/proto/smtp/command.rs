@@ -102,7 +102,19 @@ impl Command {
         let line = String::from_utf8_lossy(line.as_ref());
         let (verb, argument) = split_verb(&line);
         let text = || argument.to_string();
-        match verb.to_ascii_uppercase().as_str() {
+        // Verbs are matched without regard to case (RFC 5321 §2.4), in
+        // upper case copied to the stack: every command goes through here.
+        // A verb longer than any known one cannot match.
+        let mut upper = [0u8; 16];
+        let name = match upper.get_mut(..verb.len()) {
+            Some(buf) => {
+                buf.copy_from_slice(verb.as_bytes());
+                buf.make_ascii_uppercase();
+                std::str::from_utf8(buf).unwrap_or("")
+            }
+            None => "",
+        };
+        match name {
             "HELO" => Command::Helo(text()),
             "EHLO" => Command::Ehlo(text()),
             "MAIL" => Command::Mail(strip_keyword(argument, "FROM:").map(Path::parse)),
