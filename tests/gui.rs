@@ -327,6 +327,8 @@ fn the_selected_connection_exports_as_a_sequence_diagram() {
     app.select_conn(Some(0));
     let mut h = harness(app);
     h.run_steps(2);
+    h.get_by_label("Lesson").click();
+    h.run_steps(2);
     h.get_by_label("Export the sequence diagram").click();
     h.run_steps(2);
     let svg = dir.join("plain-flow0.svg");

@@ -40,6 +40,10 @@ pub(crate) struct GuiArgs {
     /// Playback speed (1 = three packets a second in event pace).
     #[arg(long)]
     pub speed: Option<f64>,
+    /// Open a lesson saved from the window's "Lesson" menu: its capture,
+    /// connection, moment, language, presenter mode and bookmarks.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "flow", "at", "line", "tab"])]
+    pub lesson: Option<PathBuf>,
 }
 
 #[cfg(feature = "gui")]
@@ -68,6 +72,24 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
             )));
         }
     };
+    if let Some(path) = &args.lesson {
+        let lesson = mailscope::gui::lesson::Lesson::load(path).map_err(Failure::input)?;
+        if !lesson.capture.exists() {
+            return Err(Failure::input(format!(
+                "the lesson's capture is missing: {}",
+                lesson.capture.display()
+            )));
+        }
+        let mut start = lesson.start();
+        start.lesson_file = Some(path.clone());
+        // Flags given beside the lesson win over it.
+        start.lang = lang.or(start.lang);
+        start.presenter |= args.presenter;
+        start.dark |= args.dark;
+        start.play = args.play;
+        start.speed = args.speed.or(start.speed);
+        return mailscope::gui::run(start).map_err(Failure::input);
+    }
     if let Some(f) = &args.file
         && !f.exists()
     {
@@ -87,6 +109,8 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         line: args.line,
         play: args.play,
         speed: args.speed,
+        bookmarks: Vec::new(),
+        lesson_file: None,
     })
     .map_err(Failure::input)
 }

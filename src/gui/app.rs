@@ -23,8 +23,10 @@ use super::playback::{Clock, Playback};
 use super::{eavesdropper, export, flows, placement, timeline, topology, transcript};
 use crate::world::demo::DemoOptions;
 
-/// The panels of the central area.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The panels of the central area (lesson files name them in lower case,
+/// as `--tab` does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Tab {
     Topology,
     Eavesdropper,
@@ -66,6 +68,10 @@ pub struct ClassroomApp {
     /// thread: on a big capture a late packet is far into the file).
     line_packets_rx: Option<Receiver<Result<Vec<PacketBytes>, FetchError>>>,
     pub selected_msg: Option<usize>,
+    /// The lesson's moments to stop at (see [`super::lesson`]).
+    pub bookmarks: Vec<super::lesson::Bookmark>,
+    /// What the "Lesson" menu is typing.
+    pub(crate) lesson: super::lesson::LessonDraft,
     inspector: InspectorState,
     filter: flows::FlowFilter,
     /// The path typed in the "Open…" row, while it is shown.
@@ -118,6 +124,8 @@ impl ClassroomApp {
             line_packets: None,
             line_packets_rx: None,
             selected_msg: None,
+            bookmarks: Vec::new(),
+            lesson: super::lesson::LessonDraft::default(),
             inspector: InspectorState::default(),
             filter: flows::FlowFilter::default(),
             open_dialog: None,
@@ -131,6 +139,32 @@ impl ClassroomApp {
             export_dir: None,
             show_lists: true,
         }
+    }
+
+    /// Writes the selected connection's sequence diagram (SVG and
+    /// Mermaid) and says where in the top bar.
+    pub(crate) fn export_selected_diagram(&mut self) {
+        let (Some(scene), Some(c)) = (&self.scene, self.selected_conn) else {
+            return;
+        };
+        let dir = self.export_dir.clone();
+        let lang = self.lang;
+        self.notice = Some(
+            match export::save_diagram(scene, c, lang, self.path.as_deref(), dir) {
+                Ok(p) => lang.f("Saved to {}", p),
+                Err(e) => e.to_string(),
+            },
+        );
+    }
+
+    /// The open capture's file.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// A line for the top bar (the result of a save, an export).
+    pub(crate) fn set_notice(&mut self, text: String) {
+        self.notice = Some(text);
     }
 
     /// The open capture's scene, once analysed.
@@ -479,18 +513,10 @@ impl ClassroomApp {
             ui.checkbox(&mut self.presenter, lang.t("Presenter mode"));
             ui.checkbox(&mut self.show_lists, lang.t("Connections"));
             ui.toggle_value(&mut self.dark, lang.t("Dark"));
-            if let (Some(scene), Some(c)) = (&self.scene, self.selected_conn) {
-                ui.separator();
-                if ui.button(lang.t("Export the sequence diagram")).clicked() {
-                    let dir = self.export_dir.clone();
-                    self.notice = Some(
-                        match export::save_diagram(scene, c, lang, self.path.as_deref(), dir) {
-                            Ok(p) => lang.f("Saved to {}", p),
-                            Err(e) => e.to_string(),
-                        },
-                    );
-                }
-            }
+            // Preparing a class (bookmarks, the lesson file, the diagram
+            // for slides) lives in one menu: the bar stays one row on a
+            // projector even with a connection selected.
+            ui.menu_button(lang.t("Lesson"), |ui| super::lesson::menu(self, ui));
             if self.live.is_some() {
                 ui.label(
                     RichText::new(lang.t("live: following the demo"))

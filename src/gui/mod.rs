@@ -13,6 +13,7 @@ pub(crate) mod export;
 pub(crate) mod flows;
 pub mod i18n;
 pub(crate) mod inspector;
+pub mod lesson;
 pub(crate) mod live;
 pub mod loader;
 pub mod model;
@@ -52,6 +53,11 @@ pub struct Start {
     /// Start playing.
     pub play: bool,
     pub speed: Option<f64>,
+    /// A lesson's moments to stop at.
+    pub bookmarks: Vec<lesson::Bookmark>,
+    /// The lesson file the window was opened from (saving goes back
+    /// there by default).
+    pub lesson_file: Option<PathBuf>,
 }
 
 /// The native window could not be opened (no display, no OpenGL).
@@ -73,41 +79,51 @@ pub fn run(start: Start) -> Result<(), WindowError> {
         options,
         Box::new(move |cc| {
             add_system_fallback_font(&cc.egui_ctx);
-            let mut app = ClassroomApp::new(start.lang.unwrap_or_else(Lang::from_env));
-            app.presenter = start.presenter;
-            app.show_lists = !start.presenter;
-            app.dark = start.dark;
-            app.load_options.keylogs = start.keylogs.clone();
-            app.load_options.no_decrypt = start.no_decrypt;
-            if let Some((opts, target)) = start.demo.clone() {
-                app.demo_options = opts;
-                app.run_demo(target, &cc.egui_ctx);
-            } else if let Some(f) = &start.file {
-                // Synchronously when the window must start in a given state
-                // (screenshots, a prepared lesson); else in the background.
-                if start.flow.is_some() || start.at.is_some() || start.line.is_some() {
-                    app.open_now(f);
-                    apply_start(&mut app, &start);
-                } else {
-                    app.open(f.clone(), &cc.egui_ctx);
-                }
-            }
-            if let Some(tab) = start.tab {
-                app.tab = tab;
-            }
-            if let Some(s) = start.speed {
-                app.playback.speed = s.clamp(0.05, 50.0);
-            }
-            if start.play {
-                // A capture read in the background is not there yet: it
-                // starts playing when it arrives.
-                app.playback.play();
-                app.play_on_open = true;
-            }
-            Ok(Box::new(app))
+            Ok(Box::new(app_for(&start, &cc.egui_ctx)))
         }),
     )
     .map_err(WindowError)
+}
+
+/// The window's state for `start`: what the native window shows first
+/// (and what the tests build, so they start the window the same way).
+pub fn app_for(start: &Start, ctx: &egui::Context) -> ClassroomApp {
+    let mut app = ClassroomApp::new(start.lang.unwrap_or_else(Lang::from_env));
+    app.presenter = start.presenter;
+    app.show_lists = !start.presenter;
+    app.dark = start.dark;
+    app.load_options.keylogs = start.keylogs.clone();
+    app.load_options.no_decrypt = start.no_decrypt;
+    if let Some((opts, target)) = start.demo.clone() {
+        app.demo_options = opts;
+        app.run_demo(target, ctx);
+    } else if let Some(f) = &start.file {
+        // Synchronously when the window must start in a given state
+        // (screenshots, a prepared lesson); else in the background.
+        if start.flow.is_some() || start.at.is_some() || start.line.is_some() {
+            app.open_now(f);
+            apply_start(&mut app, start);
+        } else {
+            app.open(f.clone(), ctx);
+        }
+    }
+    if let Some(tab) = start.tab {
+        app.tab = tab;
+    }
+    if let Some(s) = start.speed {
+        app.playback.speed = s.clamp(0.05, 50.0);
+    }
+    if start.play {
+        // A capture read in the background is not there yet: it
+        // starts playing when it arrives.
+        app.playback.play();
+        app.play_on_open = true;
+    }
+    app.bookmarks = start.bookmarks.clone();
+    if let Some(f) = &start.lesson_file {
+        app.lesson.file = f.display().to_string();
+    }
+    app
 }
 
 /// Fonts tried, in order, for the glyphs egui's built-in fonts lack
