@@ -127,6 +127,18 @@ pub(crate) fn demo(
     .map_err(Failure::input)
 }
 
+/// The demo's pace when the window follows it (`demo --gui`).
+#[cfg(feature = "gui")]
+pub(crate) fn narrated_speed() -> f64 {
+    use mailscope::gui::demo_menu::{NARRATED_STEP, speed_for_step};
+    speed_for_step(NARRATED_STEP)
+}
+
+#[cfg(not(feature = "gui"))]
+pub(crate) fn narrated_speed() -> f64 {
+    1.0
+}
+
 #[cfg(not(feature = "gui"))]
 pub(crate) fn run(_args: GuiArgs) -> Result<(), Failure> {
     Err(no_gui())

@@ -120,9 +120,10 @@ enum Command {
         #[arg(short = 'w', long = "write", default_value = "alice-to-bob.pcapng")]
         write: PathBuf,
         /// Pace of the user agents: 1 = a step every 150 ms, 2 = twice as
-        /// fast, 0 = no pauses.
-        #[arg(long, default_value_t = 1.0)]
-        speed: f64,
+        /// fast, 0 = no pauses (default 1; with --gui, a step a second,
+        /// to narrate).
+        #[arg(long)]
+        speed: Option<f64>,
         /// First three bytes of the hosts' loopback addresses.
         #[arg(long, default_value = "127.0.10")]
         net: String,
@@ -287,6 +288,7 @@ pub fn main() -> i32 {
             for d in [&alice_domain, &bob_domain] {
                 mailscope::world::topology::check_domain(d).map_err(usage)?;
             }
+            let speed = speed.unwrap_or(if gui { gui::narrated_speed() } else { 1.0 });
             if alice_domain.eq_ignore_ascii_case(&bob_domain) {
                 return Err(usage("Alice and Bob need two different domains".into()));
             }

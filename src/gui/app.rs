@@ -130,7 +130,12 @@ impl ClassroomApp {
             filter: flows::FlowFilter::default(),
             open_dialog: None,
             live: None,
-            demo_options: DemoOptions::default(),
+            // The window's demo pauses between steps long enough to
+            // narrate them.
+            demo_options: DemoOptions {
+                speed: super::demo_menu::speed_for_step(super::demo_menu::NARRATED_STEP),
+                ..DemoOptions::default()
+            },
             notice: None,
             load_options: LoadOptions::default(),
             applied_style: None,
@@ -493,16 +498,18 @@ impl ClassroomApp {
             if ui.button(lang.t("Open…")).clicked() {
                 self.open_dialog = Some(OpenDialog::default());
             }
-            if ui
-                .add_enabled(
-                    self.live.is_none(),
-                    egui::Button::new(lang.t("Run the demo: Alice to Bob")),
-                )
-                .clicked()
-            {
-                let target = std::env::temp_dir().join("mailscope-demo.pcapng");
-                self.run_demo(target, &ui.ctx().clone());
-            }
+            // The demo's variants and pace, then "Run" (one menu: the bar
+            // stays one row on a projector).
+            let idle = self.live.is_none();
+            ui.add_enabled_ui(idle, |ui| {
+                ui.menu_button(lang.t("Demo"), |ui| {
+                    if super::demo_menu::options(self, ui) {
+                        let target = std::env::temp_dir().join("mailscope-demo.pcapng");
+                        self.run_demo(target, &ui.ctx().clone());
+                        ui.close();
+                    }
+                });
+            });
             ui.separator();
             // The two languages name themselves; no "Language" label, so
             // the bar fits one row on a 1280-pixel projector in presenter
@@ -706,10 +713,13 @@ impl ClassroomApp {
                 if ui.button(lang.t("Open…")).clicked() {
                     self.open_dialog = Some(OpenDialog::default());
                 }
-                if ui.button(lang.t("Run the demo: Alice to Bob")).clicked() {
-                    let target = std::env::temp_dir().join("mailscope-demo.pcapng");
-                    self.run_demo(target, &ui.ctx().clone());
-                }
+                ui.add_space(10.0);
+                ui.group(|ui| {
+                    if super::demo_menu::options(self, ui) {
+                        let target = std::env::temp_dir().join("mailscope-demo.pcapng");
+                        self.run_demo(target, &ui.ctx().clone());
+                    }
+                });
             });
             return;
         };

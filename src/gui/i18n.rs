@@ -72,6 +72,7 @@ const TABLES: &[&[(&str, &str)]] = &[
     super::inspector::SPANISH,
     super::export::SPANISH,
     super::lesson::SPANISH,
+    super::demo_menu::SPANISH,
 ];
 
 fn spanish(english: &str) -> Option<&'static str> {
