@@ -76,6 +76,9 @@ pub struct StoredMessage {
 pub struct FolderSnapshot {
     pub uidvalidity: u32,
     pub uidnext: u32,
+    /// Messages with a UID above this are `\Recent`: no session has
+    /// claimed them yet (RFC 3501 §2.3.2).
+    pub recent_mark: u32,
     pub messages: Vec<StoredMessage>,
 }
 
@@ -83,6 +86,11 @@ pub struct FolderSnapshot {
 struct Folder {
     uidvalidity: u32,
     uidnext: u32,
+    /// The highest UID a read-write SELECT has claimed as `\Recent`
+    /// (RFC 3501 §2.3.2: only the first session to see a message is told
+    /// it is recent). Kept in `state.json`, so a restart does not make
+    /// old mail recent again.
+    recent_mark: u32,
     messages: BTreeMap<u32, StoredMessage>,
     /// UIDs handed out to deliveries still writing their file. Messages
     /// above the lowest of them stay hidden until it is done, so readers
@@ -100,6 +108,10 @@ struct FolderState {
     flags: BTreeMap<u32, Vec<String>>,
     #[serde(default)]
     received: BTreeMap<u32, i64>,
+    /// Absent in stores written before `\Recent` was tracked: every
+    /// message there is recent once, which RFC 3501 §2.3.2 allows.
+    #[serde(default)]
+    recent_mark: u32,
 }
 
 /// A message in the outgoing queue and its envelope (RFC 5321 §2.3.1).
@@ -389,6 +401,7 @@ impl Store {
         let state = FolderState {
             uidvalidity: folder.uidvalidity,
             uidnext: folder.uidnext,
+            recent_mark: folder.recent_mark,
             flags: folder
                 .messages
                 .values()
@@ -411,6 +424,7 @@ impl Store {
             // and Cyrus do, so a re-created folder never reuses old UIDs.
             uidvalidity: (unix_now() as u32).max(1),
             uidnext: 1,
+            recent_mark: 0,
             messages: BTreeMap::new(),
             pending: BTreeSet::new(),
         };
@@ -780,12 +794,35 @@ impl Store {
         Ok(FolderSnapshot {
             uidvalidity: f.uidvalidity,
             uidnext: f.uidnext,
+            recent_mark: f.recent_mark,
             messages: f
                 .messages
                 .range(..visible_below)
                 .map(|(_, m)| m.clone())
                 .collect(),
         })
+    }
+
+    /// Claim the messages up to UID `up_to` as `\Recent` for one session
+    /// (RFC 3501 §2.3.2) and return the mark before: the caller's messages
+    /// above it are recent in that session and in no other. Under the
+    /// store's lock, so two sessions never both get the same message.
+    pub fn claim_recent(&self, user: &str, folder: &str, up_to: u32) -> Result<u32, StoreError> {
+        let folder = folder_name(folder)?;
+        let mut st = self.lock();
+        let f = st
+            .users
+            .get_mut(user)
+            .ok_or(StoreError::NoUser)?
+            .get_mut(&folder)
+            .ok_or(StoreError::NoFolder)?;
+        let before = f.recent_mark;
+        if up_to > before {
+            f.recent_mark = up_to;
+            let f = &st.users[user][&folder];
+            self.save_state(user, &folder, f)?;
+        }
+        Ok(before)
     }
 
     /// Replace the flags of the messages with these UIDs.
@@ -968,6 +1005,7 @@ fn load_folder(dir: &Path) -> io::Result<Folder> {
             state.uidvalidity
         },
         uidnext: state.uidnext.max(max_uid + 1).max(1),
+        recent_mark: state.recent_mark,
         messages,
         pending: BTreeSet::new(),
     })
@@ -1097,6 +1135,9 @@ mod tests {
             .set_flags("bob", "INBOX", &[(2, seen.clone())])
             .unwrap();
         store.remove("bob", "INBOX", &[1]).unwrap();
+        // A session saw both messages: they are not \Recent after a restart.
+        assert_eq!(store.claim_recent("bob", "INBOX", 2).unwrap(), 0);
+        assert_eq!(store.claim_recent("bob", "INBOX", 2).unwrap(), 2);
         let before = store.snapshot("bob", "INBOX").unwrap();
         drop(store);
 
@@ -1104,6 +1145,7 @@ mod tests {
         let after = store.snapshot("bob", "INBOX").unwrap();
         assert_eq!(after.uidvalidity, before.uidvalidity);
         assert_eq!(after.uidnext, 3, "UID 1 is never reused");
+        assert_eq!(after.recent_mark, 2);
         assert_eq!(after.messages.len(), 1);
         assert_eq!(after.messages[0].uid, 2);
         assert_eq!(after.messages[0].flags, seen);
