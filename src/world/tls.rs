@@ -251,7 +251,21 @@ impl Pki {
                 names.push(n.clone());
             }
         }
+        let ips: Vec<String> = names
+            .iter()
+            .filter(|n| n.parse::<std::net::IpAddr>().is_ok())
+            .cloned()
+            .collect();
         let mut params = CertificateParams::new(names)?;
+        // The addresses once more as DNS names: clients that check an IP
+        // literal as a host name (fetchmail 6.4 hands it to OpenSSL's
+        // X509_VERIFY_PARAM_set1_host, which never looks at IP SANs) match
+        // the text, as Windows and many appliances' certificates allow.
+        for ip in ips {
+            params
+                .subject_alt_names
+                .push(rcgen::SanType::DnsName(ip.try_into()?));
+        }
         params.distinguished_name.push(DnType::CommonName, host);
         let key = KeyPair::generate()?;
         let cert = params.signed_by(&key, &self.issuer)?;

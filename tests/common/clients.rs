@@ -104,3 +104,63 @@ pub fn msmtp(
 pub fn home(name: &str) -> PathBuf {
     super::temp_dir(name)
 }
+
+/// fetchmail in keep mode (UIDL, RFC 1939 §7) polling bob's maildrop
+/// over POP3S with the CA checked; each message goes to an MDA that
+/// appends it to `home/sink`, followed by a line `=====`. The `.fetchmailrc`
+/// and the `.fetchids` file of seen UIDLs live in the private `home`, so
+/// later runs with the same `home` remember what was fetched. Returns
+/// fetchmail's exit status code (0: mail fetched, 1: none) and output.
+pub fn fetchmail(room: &Classroom, home: &Path, port: u16) -> (i32, String) {
+    require("fetchmail");
+    let mda = home.join("mda.sh");
+    std::fs::write(
+        &mda,
+        format!(
+            "#!/bin/sh\ncat >> '{sink}'\necho ===== >> '{sink}'\n",
+            sink = home.join("sink").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&mda, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let rc = home.join(".fetchmailrc");
+    write_private(
+        &rc,
+        &format!(
+            "set no syslog\n\
+             set invisible\n\
+             set idfile \"{ids}\"\n\
+             poll {ip} service {port} protocol pop3 uidl\n\
+             \x20 user \"bob\" there with password \"hungry\"\n\
+             \x20 ssl sslcertck sslcertfile \"{ca}\"\n\
+             \x20 keep\n\
+             \x20 mda \"{mda}\"\n",
+            ids = home.join(".fetchids").display(),
+            ip = room.ip,
+            ca = room.ca.display(),
+            mda = mda.display(),
+        ),
+    );
+    let out = Command::new("fetchmail")
+        .args(["-f", rc.to_str().unwrap(), "--nodetach", "-v"])
+        .env("HOME", home)
+        .env("FETCHMAILHOME", home)
+        .stdin(Stdio::null())
+        .output()
+        .expect("fetchmail runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The messages the fetchmail MDA wrote, in the order it got them.
+pub fn fetched(home: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(home.join("sink")).unwrap_or_default();
+    let mut out: Vec<String> = text.split("=====\n").map(str::to_string).collect();
+    out.pop(); // after the last separator
+    out
+}
