@@ -33,13 +33,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use super::durable::{remove_leftovers, sync_dir, write_durably, write_message, write_synced};
 
 /// The folder every user has; its name is case-insensitive (RFC 3501 §5.1).
 pub const INBOX: &str = "INBOX";
@@ -214,43 +216,6 @@ pub fn new_folder_name(name: &str) -> Result<String, StoreError> {
     Ok(name)
 }
 
-/// Write `bytes` to `path` so that it is on the disk when we return:
-/// a temporary file, fsync, rename, fsync of the directory.
-fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().ok_or_else(|| io::Error::other("no parent"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("state")
-    ));
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    sync_dir(dir)
-}
-
-/// Write message `uid` into a folder directory the Maildir way: `tmp/`,
-/// fsync, rename into `cur/`, fsync `cur/` (the rename itself must reach
-/// the disk too).
-fn write_message(dir: &Path, uid: u32, data: &[u8]) -> io::Result<()> {
-    let tmp = dir
-        .join("tmp")
-        .join(format!("{uid}.{}.part", std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(data)?;
-        file.sync_all()?;
-        fs::rename(&tmp, dir.join("cur").join(format!("{uid}.eml")))?;
-        sync_dir(&dir.join("cur"))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// A delivery reserved and named, not yet published (see
 /// [`Store::deliver_all`]).
 struct Staged {
@@ -262,13 +227,6 @@ struct Staged {
     /// the copies in `copies` order, then the queued message and its
     /// envelope.
     renames: Vec<(PathBuf, PathBuf)>,
-}
-
-/// Writes `bytes` to a new file at `path` and flushes it to the disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// Does the renames a journal lists (those not done yet), flushes the
@@ -316,10 +274,6 @@ fn replay_journals(root: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(dir)?.sync_all()
 }
 
 impl Store {
@@ -932,23 +886,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-/// Removes the files of `dir` whose name `matches`: the leftovers of
-/// writes a crash interrupted (see [`write_message`], [`write_durably`]).
-fn remove_leftovers(dir: &Path, matches: impl Fn(&str) -> bool) -> io::Result<()> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for entry in entries {
-        let entry = entry?;
-        let leftover = entry.file_name().to_str().is_some_and(&matches)
-            && entry.file_type().is_ok_and(|t| t.is_file());
-        if leftover {
-            fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
 }
 
 fn load_folder(dir: &Path) -> io::Result<Folder> {
