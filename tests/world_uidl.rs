@@ -6,49 +6,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use common::classroom;
-use common::raw::Raw;
-
-/// `mailscope serve --memory` on `ip` with the offset ports; returns when
-/// it says it is ready.
-fn serve_in_memory(ip: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailscope"))
-        .args(["serve", "--memory", "--plaintext-auth", "--listen", ip])
-        .args(["--ports", "offset"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mailscope serve starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert_ne!(out.read_line(&mut line).unwrap(), 0, "serve exited");
-        if line.starts_with("ready") {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in out.lines() {});
-    child
-}
-
-/// Deliver one message to bob over SMTP (port 25).
-fn deliver(ip: &str, subject: &str) {
-    let mut s = Raw::connect(ip, classroom::SMTP);
-    assert!(s.line().starts_with("220 "));
-    s.ask("EHLO crepes.fr", "250 ");
-    for (command, want) in [
-        ("MAIL FROM:<alice@crepes.fr>", "250 "),
-        ("RCPT TO:<bob@hamburger.edu>", "250 "),
-        ("DATA", "354 "),
-    ] {
-        assert!(s.ask(command, "")[0].starts_with(want), "{command}");
-    }
-    let reply = s.ask(&format!("Subject: {subject}\r\n\r\nhello\r\n."), "");
-    assert!(reply[0].starts_with("250 "), "{reply:?}");
-}
+use common::classroom::{self, serve_in_memory};
+use common::raw::{Raw, deliver};
 
 /// bob's one message as POP3 sees it: its UIDL and its bytes; and the
 /// INBOX's UIDVALIDITY as IMAP reports it.
@@ -81,7 +40,7 @@ fn uidls_of_different_messages_differ_across_a_restart() {
     let ip = "127.0.121.7";
     let mut ids = Vec::new();
     for subject in ["first run", "second run"] {
-        let mut server = serve_in_memory(ip);
+        let mut server = serve_in_memory(ip, &[]).0;
         deliver(ip, subject);
         let (id, bytes, uidvalidity) = read_back(ip);
         assert!(

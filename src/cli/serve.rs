@@ -120,11 +120,6 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
         })
         .await
         .map_err(|e| Failure::input(format!("cannot start: {e}")))?;
-        let ca_path = match args.store() {
-            Some(dir) => dir.join("ca.pem"),
-            None => std::env::temp_dir().join(format!("mailscope-ca-{}.pem", std::process::id())),
-        };
-        std::fs::write(&ca_path, room.pki.ca_pem())?;
         let stop = stop_signal()?;
         let list: Vec<String> = room
             .services
@@ -140,7 +135,12 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
                 "users: {}",
                 room.host.accounts.users().collect::<Vec<_>>().join(", ")
             )?;
-            writeln!(out, "CA certificate: {}", ca_path.display())?;
+            writeln!(
+                out,
+                "CA certificate: {} ({})",
+                room.ca_path.display(),
+                room.ca_note
+            )?;
             writeln!(
                 out,
                 "passwords in clear before TLS: {}",

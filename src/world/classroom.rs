@@ -5,7 +5,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ use super::recorder::Recorder;
 use super::relay::{self, RelaySettings};
 use super::servers::{self, Service};
 use super::store::Store;
-use super::tls::Pki;
+use super::tls::{CA_CERT_FILE, CaOrigin, Pki};
 use super::topology::PortPlan;
 
 #[derive(Clone, Debug)]
@@ -41,6 +41,10 @@ pub struct ClassroomOptions {
 pub struct Classroom {
     pub host: Arc<Host>,
     pub pki: Pki,
+    /// Where the CA certificate was written for outside clients.
+    pub ca_path: PathBuf,
+    /// How long that CA lasts, in words for the line that prints its path.
+    pub ca_note: &'static str,
     pub services: Vec<(SocketAddr, Service)>,
     pub recorder: Recorder,
     tasks: Vec<JoinHandle<()>>,
@@ -48,7 +52,7 @@ pub struct Classroom {
 
 impl Classroom {
     pub async fn start(opts: ClassroomOptions) -> io::Result<Classroom> {
-        let pki = Pki::new().map_err(io::Error::other)?;
+        let (pki, ca_path, ca_note) = ca(opts.store.as_deref())?;
         let recorder = if opts.record {
             Recorder::new()
         } else {
@@ -62,8 +66,10 @@ impl Classroom {
         for u in opts.accounts.users() {
             store.ensure_user(u)?;
         }
-        let acceptor =
-            TlsAcceptor::from(pki.server_config(&opts.domain).map_err(io::Error::other)?);
+        let acceptor = TlsAcceptor::from(
+            pki.server_config_for(&opts.domain, &certificate_names(opts.listen))
+                .map_err(io::Error::other)?,
+        );
         let host = Arc::new(Host {
             name: opts.domain.clone(),
             domains: vec![opts.domain.clone()],
@@ -117,6 +123,8 @@ impl Classroom {
         Ok(Classroom {
             host,
             pki,
+            ca_path,
+            ca_note,
             services,
             recorder,
             tasks,
@@ -130,6 +138,50 @@ impl Classroom {
             t.abort();
         }
     }
+}
+
+/// The CA and where outside clients find it. With a store it is kept
+/// there and used again on every start, so students trust it once; an
+/// in-memory room makes a new one each time, in the temp directory.
+fn ca(store: Option<&Path>) -> io::Result<(Pki, PathBuf, &'static str)> {
+    match store {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            let (pki, origin) = Pki::load_or_create(dir).map_err(io::Error::other)?;
+            let note = match origin {
+                CaOrigin::Kept => "kept in the store: the same as before this start",
+                CaOrigin::Made => "new, saved in the store: it stays the same on later starts",
+            };
+            Ok((pki, dir.join(CA_CERT_FILE), note))
+        }
+        None => {
+            let pki = Pki::new().map_err(io::Error::other)?;
+            let path =
+                std::env::temp_dir().join(format!("mailscope-ca-{}.pem", std::process::id()));
+            std::fs::write(&path, pki.ca_pem())?;
+            Ok((
+                pki,
+                path,
+                "new on every --memory start: trust it again after a restart",
+            ))
+        }
+    }
+}
+
+/// What the server certificate names besides the domain: `localhost` and
+/// the listen address as an IP SAN (RFC 5280 §4.2.1.6), since students
+/// type `127.0.0.1` or `localhost` as often as the domain. A wildcard
+/// listen address (0.0.0.0, ::) is no name a client can dial: then the
+/// loopback addresses stand in for it.
+fn certificate_names(listen: IpAddr) -> Vec<String> {
+    let mut names = vec!["localhost".to_string()];
+    if listen.is_unspecified() {
+        names.push("127.0.0.1".to_string());
+        names.push("::1".to_string());
+    } else {
+        names.push(listen.to_string());
+    }
+    names
 }
 
 impl Drop for Classroom {

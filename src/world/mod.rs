@@ -7,6 +7,7 @@ pub mod client;
 pub(crate) mod conn;
 pub mod demo;
 pub(crate) mod dns;
+mod durable;
 pub mod host;
 pub(crate) mod imap;
 pub(crate) mod pop3_server;

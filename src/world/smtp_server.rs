@@ -233,7 +233,21 @@ impl Session {
                 502,
                 "5.5.1 ATRN: On-Demand Mail Relay (RFC 2645) is not offered here",
             ),
-            Command::Etrn(_) | Command::Turn | Command::Extension(_) | Command::Unknown(_) => {
+            // Known commands this server does not implement: 502, not 500
+            // (RFC 5321 §4.2.4). ETRN (RFC 1985) starts a queue run for
+            // another host, which a single-host classroom has none of;
+            // TURN is unsafe without authentication (RFC 5321 App. F.1).
+            Command::Etrn(_) => reply(
+                conn,
+                502,
+                "5.5.1 ETRN: remote queue starting (RFC 1985) is not offered here",
+            ),
+            Command::Turn => reply(
+                conn,
+                502,
+                "5.5.1 TURN is not implemented (RFC 5321 Appendix F.1)",
+            ),
+            Command::Extension(_) | Command::Unknown(_) => {
                 reply(conn, 500, "5.5.1 Command not recognized")
             }
         }

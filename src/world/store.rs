@@ -33,13 +33,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use super::durable::{remove_leftovers, sync_dir, write_durably, write_message, write_synced};
 
 /// The folder every user has; its name is case-insensitive (RFC 3501 §5.1).
 pub const INBOX: &str = "INBOX";
@@ -76,6 +78,9 @@ pub struct StoredMessage {
 pub struct FolderSnapshot {
     pub uidvalidity: u32,
     pub uidnext: u32,
+    /// Messages with a UID above this are `\Recent`: no session has
+    /// claimed them yet (RFC 3501 §2.3.2).
+    pub recent_mark: u32,
     pub messages: Vec<StoredMessage>,
 }
 
@@ -83,6 +88,11 @@ pub struct FolderSnapshot {
 struct Folder {
     uidvalidity: u32,
     uidnext: u32,
+    /// The highest UID a read-write SELECT has claimed as `\Recent`
+    /// (RFC 3501 §2.3.2: only the first session to see a message is told
+    /// it is recent). Kept in `state.json`, so a restart does not make
+    /// old mail recent again.
+    recent_mark: u32,
     messages: BTreeMap<u32, StoredMessage>,
     /// UIDs handed out to deliveries still writing their file. Messages
     /// above the lowest of them stay hidden until it is done, so readers
@@ -100,6 +110,10 @@ struct FolderState {
     flags: BTreeMap<u32, Vec<String>>,
     #[serde(default)]
     received: BTreeMap<u32, i64>,
+    /// Absent in stores written before `\Recent` was tracked: every
+    /// message there is recent once, which RFC 3501 §2.3.2 allows.
+    #[serde(default)]
+    recent_mark: u32,
 }
 
 /// A message in the outgoing queue and its envelope (RFC 5321 §2.3.1).
@@ -202,43 +216,6 @@ pub fn new_folder_name(name: &str) -> Result<String, StoreError> {
     Ok(name)
 }
 
-/// Write `bytes` to `path` so that it is on the disk when we return:
-/// a temporary file, fsync, rename, fsync of the directory.
-fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().ok_or_else(|| io::Error::other("no parent"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("state")
-    ));
-    {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path)?;
-    sync_dir(dir)
-}
-
-/// Write message `uid` into a folder directory the Maildir way: `tmp/`,
-/// fsync, rename into `cur/`, fsync `cur/` (the rename itself must reach
-/// the disk too).
-fn write_message(dir: &Path, uid: u32, data: &[u8]) -> io::Result<()> {
-    let tmp = dir
-        .join("tmp")
-        .join(format!("{uid}.{}.part", std::process::id()));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(data)?;
-        file.sync_all()?;
-        fs::rename(&tmp, dir.join("cur").join(format!("{uid}.eml")))?;
-        sync_dir(&dir.join("cur"))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// A delivery reserved and named, not yet published (see
 /// [`Store::deliver_all`]).
 struct Staged {
@@ -250,13 +227,6 @@ struct Staged {
     /// the copies in `copies` order, then the queued message and its
     /// envelope.
     renames: Vec<(PathBuf, PathBuf)>,
-}
-
-/// Writes `bytes` to a new file at `path` and flushes it to the disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 /// Does the renames a journal lists (those not done yet), flushes the
@@ -304,10 +274,6 @@ fn replay_journals(root: &Path) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(dir)?.sync_all()
 }
 
 impl Store {
@@ -389,6 +355,7 @@ impl Store {
         let state = FolderState {
             uidvalidity: folder.uidvalidity,
             uidnext: folder.uidnext,
+            recent_mark: folder.recent_mark,
             flags: folder
                 .messages
                 .values()
@@ -411,6 +378,7 @@ impl Store {
             // and Cyrus do, so a re-created folder never reuses old UIDs.
             uidvalidity: (unix_now() as u32).max(1),
             uidnext: 1,
+            recent_mark: 0,
             messages: BTreeMap::new(),
             pending: BTreeSet::new(),
         };
@@ -780,12 +748,35 @@ impl Store {
         Ok(FolderSnapshot {
             uidvalidity: f.uidvalidity,
             uidnext: f.uidnext,
+            recent_mark: f.recent_mark,
             messages: f
                 .messages
                 .range(..visible_below)
                 .map(|(_, m)| m.clone())
                 .collect(),
         })
+    }
+
+    /// Claim the messages up to UID `up_to` as `\Recent` for one session
+    /// (RFC 3501 §2.3.2) and return the mark before: the caller's messages
+    /// above it are recent in that session and in no other. Under the
+    /// store's lock, so two sessions never both get the same message.
+    pub fn claim_recent(&self, user: &str, folder: &str, up_to: u32) -> Result<u32, StoreError> {
+        let folder = folder_name(folder)?;
+        let mut st = self.lock();
+        let f = st
+            .users
+            .get_mut(user)
+            .ok_or(StoreError::NoUser)?
+            .get_mut(&folder)
+            .ok_or(StoreError::NoFolder)?;
+        let before = f.recent_mark;
+        if up_to > before {
+            f.recent_mark = up_to;
+            let f = &st.users[user][&folder];
+            self.save_state(user, &folder, f)?;
+        }
+        Ok(before)
     }
 
     /// Replace the flags of the messages with these UIDs.
@@ -897,23 +888,6 @@ impl Store {
     }
 }
 
-/// Removes the files of `dir` whose name `matches`: the leftovers of
-/// writes a crash interrupted (see [`write_message`], [`write_durably`]).
-fn remove_leftovers(dir: &Path, matches: impl Fn(&str) -> bool) -> io::Result<()> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for entry in entries {
-        let entry = entry?;
-        let leftover = entry.file_name().to_str().is_some_and(&matches)
-            && entry.file_type().is_ok_and(|t| t.is_file());
-        if leftover {
-            fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
-}
-
 fn load_folder(dir: &Path) -> io::Result<Folder> {
     let state: FolderState = fs::read(dir.join("state.json"))
         .ok()
@@ -968,6 +942,7 @@ fn load_folder(dir: &Path) -> io::Result<Folder> {
             state.uidvalidity
         },
         uidnext: state.uidnext.max(max_uid + 1).max(1),
+        recent_mark: state.recent_mark,
         messages,
         pending: BTreeSet::new(),
     })
@@ -1097,6 +1072,9 @@ mod tests {
             .set_flags("bob", "INBOX", &[(2, seen.clone())])
             .unwrap();
         store.remove("bob", "INBOX", &[1]).unwrap();
+        // A session saw both messages: they are not \Recent after a restart.
+        assert_eq!(store.claim_recent("bob", "INBOX", 2).unwrap(), 0);
+        assert_eq!(store.claim_recent("bob", "INBOX", 2).unwrap(), 2);
         let before = store.snapshot("bob", "INBOX").unwrap();
         drop(store);
 
@@ -1104,6 +1082,7 @@ mod tests {
         let after = store.snapshot("bob", "INBOX").unwrap();
         assert_eq!(after.uidvalidity, before.uidvalidity);
         assert_eq!(after.uidnext, 3, "UID 1 is never reused");
+        assert_eq!(after.recent_mark, 2);
         assert_eq!(after.messages.len(), 1);
         assert_eq!(after.messages[0].uid, 2);
         assert_eq!(after.messages[0].flags, seen);

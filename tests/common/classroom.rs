@@ -9,6 +9,8 @@ use std::time::Duration;
 /// offset ports (25 → 10025 …), its mail kept in a temporary directory.
 pub struct Classroom {
     pub child: Child,
+    /// What serve printed up to and including its "ready" line.
+    pub banner: String,
     pub ip: String,
     pub store: PathBuf,
     pub ca: PathBuf,
@@ -43,26 +45,16 @@ impl Classroom {
             .stderr(log)
             .spawn()
             .expect("mailscope serve starts");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            if out.read_line(&mut line).unwrap() == 0 {
-                panic!(
-                    "serve exited before it was ready: {seen}{}",
-                    std::fs::read_to_string(&stderr_log).unwrap_or_default()
-                );
-            }
-            seen.push_str(&line);
-            if line.starts_with("ready") {
-                break;
-            }
-        }
-        // Keep draining stdout so the server never blocks on it.
-        std::thread::spawn(move || for _ in out.lines() {});
+        let banner = until_ready(&mut child).unwrap_or_else(|seen| {
+            panic!(
+                "serve exited before it was ready: {seen}{}",
+                std::fs::read_to_string(&stderr_log).unwrap_or_default()
+            )
+        });
         let ca = store.join("ca.pem");
         Classroom {
             child,
+            banner,
             ip: ip.to_string(),
             store,
             ca,
@@ -128,6 +120,42 @@ impl Drop for Classroom {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Read `child`'s stdout up to its "ready" line and return what it
+/// printed; keeps draining it afterwards so the server never blocks on it.
+/// `Err` with what it printed when it exited first.
+fn until_ready(child: &mut Child) -> Result<String, String> {
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            return Err(seen);
+        }
+        seen.push_str(&line);
+        if line.starts_with("ready") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in out.lines() {});
+    Ok(seen)
+}
+
+/// `mailscope serve --memory --plaintext-auth` on `ip` with the offset
+/// ports and `extra` options; returns once it is ready, with what it
+/// printed.
+pub fn serve_in_memory(ip: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailscope"))
+        .args(["serve", "--memory", "--plaintext-auth", "--listen", ip])
+        .args(["--ports", "offset"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mailscope serve starts");
+    let banner = until_ready(&mut child).unwrap_or_else(|seen| panic!("serve exited: {seen}"));
+    (child, banner)
 }
 
 /// The body of a stored message after the headers our servers add

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod classroom;
+pub mod clients;
 pub mod raw;
 
 use std::path::{Path, PathBuf};

@@ -76,3 +76,19 @@ impl Raw {
         }
     }
 }
+
+/// Deliver one message to bob over SMTP (port 25 of the offset plan).
+pub fn deliver(ip: &str, subject: &str) {
+    let mut s = Raw::connect(ip, super::classroom::SMTP);
+    assert!(s.line().starts_with("220 "));
+    s.ask("EHLO crepes.fr", "250 ");
+    for (command, want) in [
+        ("MAIL FROM:<alice@crepes.fr>", "250 "),
+        ("RCPT TO:<bob@hamburger.edu>", "250 "),
+        ("DATA", "354 "),
+    ] {
+        assert!(s.ask(command, "")[0].starts_with(want), "{command}");
+    }
+    let reply = s.ask(&format!("Subject: {subject}\r\n\r\nhello\r\n."), "");
+    assert!(reply[0].starts_with("250 "), "{reply:?}");
+}

@@ -10,7 +10,6 @@ use std::cell::OnceCell;
 use super::super::store::StoredMessage;
 use super::dates::internal_date;
 use super::envelope::write_envelope;
-use super::flags::flag_list;
 use super::reply::{Reply, bad, no, ok, store_error};
 use super::section::section_bytes;
 use super::selection::{ViewMsg, find_uid};
@@ -196,7 +195,7 @@ fn fetch_response(
         }
         match item {
             FetchItem::Flags => {
-                out.extend_from_slice(format!("FLAGS ({})", flag_list(&v.flags)).as_bytes())
+                out.extend_from_slice(format!("FLAGS ({})", v.flag_text()).as_bytes())
             }
             FetchItem::Uid => out.extend_from_slice(format!("UID {}", v.uid).as_bytes()),
             FetchItem::Size => {
@@ -247,7 +246,7 @@ fn fetch_response(
         }
     }
     if flags_changed && !items.contains(&FetchItem::Flags) {
-        out.extend_from_slice(format!(" FLAGS ({})", flag_list(&v.flags)).as_bytes());
+        out.extend_from_slice(format!(" FLAGS ({})", v.flag_text()).as_bytes());
     }
     out.extend_from_slice(b")\r\n");
     out
@@ -260,10 +259,11 @@ mod tests {
     #[tokio::test]
     async fn fetch_items_and_sections() {
         let mut c = selected(host(true)).await;
+        // The first SELECT to see the messages made them \Recent here.
         assert_eq!(
             c.cmd("a1 FETCH 1 (FLAGS UID RFC822.SIZE)").await,
             format!(
-                "* 1 FETCH (FLAGS () UID 1 RFC822.SIZE {})\r\na1 OK FETCH completed\r\n",
+                "* 1 FETCH (FLAGS (\\Recent) UID 1 RFC822.SIZE {})\r\na1 OK FETCH completed\r\n",
                 MSG1.len()
             )
         );
@@ -337,7 +337,7 @@ mod tests {
         assert_eq!(
             c.cmd("b5 FETCH 1 FAST").await,
             format!(
-                "* 1 FETCH (FLAGS () INTERNALDATE \" 1-Dec-2025 10:00:00 +0000\" RFC822.SIZE {})\r\n\
+                "* 1 FETCH (FLAGS (\\Recent) INTERNALDATE \" 1-Dec-2025 10:00:00 +0000\" RFC822.SIZE {})\r\n\
                  b5 OK FETCH completed\r\n",
                 MSG1.len()
             )
@@ -345,11 +345,11 @@ mod tests {
         // Without .PEEK the message becomes \Seen, and says so.
         assert_eq!(
             c.cmd("b6 FETCH 1 BODY[TEXT]<0.6>").await,
-            "* 1 FETCH (BODY[TEXT]<0> {6}\r\nHi Bob FLAGS (\\Seen))\r\nb6 OK FETCH completed\r\n"
+            "* 1 FETCH (BODY[TEXT]<0> {6}\r\nHi Bob FLAGS (\\Recent \\Seen))\r\nb6 OK FETCH completed\r\n"
         );
         assert_eq!(
             c.cmd("b7 FETCH 1:* FLAGS").await,
-            "* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FETCH (FLAGS ())\r\nb7 OK FETCH completed\r\n"
+            "* 1 FETCH (FLAGS (\\Recent \\Seen))\r\n* 2 FETCH (FLAGS (\\Recent))\r\nb7 OK FETCH completed\r\n"
         );
         assert_eq!(
             c.cmd("b8 FETCH 3 FLAGS").await,
@@ -361,11 +361,11 @@ mod tests {
         );
         assert_eq!(
             c.cmd("c1 UID FETCH 2 (FLAGS)").await,
-            "* 2 FETCH (UID 2 FLAGS ())\r\nc1 OK FETCH completed\r\n"
+            "* 2 FETCH (UID 2 FLAGS (\\Recent))\r\nc1 OK FETCH completed\r\n"
         );
         assert_eq!(
             c.cmd("c2 UID FETCH 5:* FLAGS").await,
-            "* 2 FETCH (UID 2 FLAGS ())\r\nc2 OK FETCH completed\r\n",
+            "* 2 FETCH (UID 2 FLAGS (\\Recent))\r\nc2 OK FETCH completed\r\n",
             "n:* includes the last message even when n is larger (§6.4.8)"
         );
         assert_eq!(

@@ -1,8 +1,8 @@
 //! Message flags (RFC 3501 §2.3.2) and STORE (§6.4.6), which sets, adds
 //! or removes them: `FLAGS`, `+FLAGS`, `-FLAGS`, each with `.SILENT`.
 //!
-//! `\Recent` is not tracked by this teaching server: SELECT says
-//! `0 RECENT` and a client cannot set it.
+//! `\Recent` is set only by the server (see `selection.rs`): a client
+//! cannot set or clear it, and it is never stored with the other flags.
 
 use std::collections::BTreeSet;
 
@@ -146,7 +146,7 @@ impl Session {
                 self.conn.queue_line(&format!(
                     "* {} FETCH ({uid_part}FLAGS ({}))",
                     i + 1,
-                    flag_list(&v.flags)
+                    v.flag_text()
                 ));
             }
         }
@@ -163,14 +163,15 @@ mod tests {
     async fn store_and_expunge() {
         let h = host(true);
         let mut c = selected(h.clone()).await;
+        // \Recent (from the SELECT) is shown but neither set nor stored.
         assert_eq!(
-            c.cmd("a1 STORE 1 +FLAGS (\\Deleted)").await,
-            "* 1 FETCH (FLAGS (\\Deleted))\r\na1 OK STORE completed\r\n"
+            c.cmd("a1 STORE 1 +FLAGS (\\Deleted \\Recent)").await,
+            "* 1 FETCH (FLAGS (\\Deleted \\Recent))\r\na1 OK STORE completed\r\n"
         );
         assert_eq!(
             c.cmd("a2 STORE 1:2 +FLAGS (\\Deleted \\seen $Later)").await,
-            "* 1 FETCH (FLAGS ($Later \\Deleted \\Seen))\r\n\
-             * 2 FETCH (FLAGS ($Later \\Deleted \\Seen))\r\na2 OK STORE completed\r\n"
+            "* 1 FETCH (FLAGS ($Later \\Deleted \\Recent \\Seen))\r\n\
+             * 2 FETCH (FLAGS ($Later \\Deleted \\Recent \\Seen))\r\na2 OK STORE completed\r\n"
         );
         assert_eq!(
             c.cmd("a3 STORE 2 -FLAGS.SILENT ($Later)").await,
@@ -178,7 +179,7 @@ mod tests {
         );
         assert_eq!(
             c.cmd("a4 UID STORE 2 FLAGS (\\Deleted)").await,
-            "* 2 FETCH (UID 2 FLAGS (\\Deleted))\r\na4 OK STORE completed\r\n"
+            "* 2 FETCH (UID 2 FLAGS (\\Deleted \\Recent))\r\na4 OK STORE completed\r\n"
         );
         assert_eq!(
             c.cmd("a5 STORE 1 +FLAGS (\\Bogus)").await,
@@ -187,6 +188,7 @@ mod tests {
         // The flags are in the store.
         let snap = h.store.snapshot("bob", INBOX).unwrap();
         assert!(snap.messages[0].flags.contains("\\Deleted"));
+        assert!(!snap.messages[0].flags.contains("\\Recent"));
         assert_eq!(
             c.cmd("a6 EXPUNGE").await,
             "* 1 EXPUNGE\r\n* 1 EXPUNGE\r\na6 OK EXPUNGE completed\r\n"

@@ -96,6 +96,8 @@ mod tests {
             )
             .unwrap();
         assert_eq!(c.response_line().await, b"* 3 EXISTS\r\n");
+        // Recent in this session: the two it selected and the new one.
+        assert_eq!(c.response_line().await, b"* 3 RECENT\r\n");
         c.send(b"NE\r\n").await;
         assert_eq!(c.until_tagged("i1").await, b"i1 OK IDLE terminated\r\n");
         assert_eq!(

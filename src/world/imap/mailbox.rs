@@ -101,7 +101,13 @@ impl Session {
             };
             let value = match item.as_str() {
                 "MESSAGES" => snap.messages.len() as u64,
-                "RECENT" => 0,
+                // Not yet claimed by a session (RFC 3501 §2.3.2); STATUS
+                // only looks, like EXAMINE.
+                "RECENT" => snap
+                    .messages
+                    .iter()
+                    .filter(|m| m.uid > snap.recent_mark)
+                    .count() as u64,
                 "UIDNEXT" => snap.uidnext as u64,
                 "UIDVALIDITY" => snap.uidvalidity as u64,
                 "UNSEEN" => snap
@@ -287,7 +293,7 @@ mod tests {
             c.cmd("b1 STATUS Work/2026 (MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)")
                 .await,
             format!(
-                "* STATUS \"Work/2026\" (MESSAGES 3 UIDNEXT 4 UIDVALIDITY {uv} UNSEEN 3 RECENT 0)\r\n\
+                "* STATUS \"Work/2026\" (MESSAGES 3 UIDNEXT 4 UIDVALIDITY {uv} UNSEEN 3 RECENT 3)\r\n\
                  b1 OK STATUS completed\r\n"
             )
         );
@@ -306,14 +312,16 @@ mod tests {
         let inbox_uv = h.store.snapshot("bob", INBOX).unwrap().uidvalidity;
         assert_eq!(
             String::from_utf8(c.until_tagged("b2").await).unwrap(),
-            format!("* 3 EXISTS\r\nb2 OK [APPENDUID {inbox_uv} 3] APPEND completed\r\n")
+            format!(
+                "* 3 EXISTS\r\n* 3 RECENT\r\nb2 OK [APPENDUID {inbox_uv} 3] APPEND completed\r\n"
+            )
         );
         let snap = h.store.snapshot("bob", INBOX).unwrap();
         assert_eq!(snap.messages[2].data.as_slice(), msg.as_bytes());
         assert_eq!(snap.messages[2].received, 837_596_665);
         assert_eq!(
             c.cmd("b3 FETCH 3 (FLAGS INTERNALDATE)").await,
-            "* 3 FETCH (FLAGS (\\Seen) INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")\r\nb3 OK FETCH completed\r\n"
+            "* 3 FETCH (FLAGS (\\Recent \\Seen) INTERNALDATE \"17-Jul-1996 09:44:25 +0000\")\r\nb3 OK FETCH completed\r\n"
         );
         assert_eq!(
             c.cmd("b4 APPEND Nowhere {1+}\r\nx").await,

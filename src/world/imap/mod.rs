@@ -39,8 +39,10 @@
 //!   its envelope, leaf parts, numbered as IMAP numbers them); the
 //!   extension data is the Content-Type parameters, the
 //!   Content-Disposition and NIL for MD5 and language.
-//! * `\Recent` is not tracked: SELECT says `0 RECENT`, and the RECENT and
-//!   NEW search keys match nothing.
+//! * `\Recent` (§2.3.2) goes to the first read-write session to see a
+//!   message: the store keeps a per-folder mark of the highest UID claimed
+//!   (in `state.json` with a `--store`). EXAMINE and STATUS count the
+//!   unclaimed messages without claiming them.
 //! * AUTH=PLAIN is advertised only where a password may be sent (TLS is
 //!   active, or the policy allows clear-text passwords); otherwise the
 //!   capability list says LOGINDISABLED (§6.2.3) and offers STARTTLS.

@@ -3,8 +3,7 @@
 //! A message is parsed (MIME, RFC 2047 words) only when a key needs its
 //! contents.
 //!
-//! `\Recent` is not tracked here, so the NEW and RECENT keys match
-//! nothing and OLD matches everything.
+//! RECENT, NEW and OLD test the session's own `\Recent` (§2.3.2).
 
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
@@ -64,6 +63,7 @@ impl Session {
                 max_seq,
                 max_uid,
                 flags: &v.flags,
+                recent: v.recent,
                 msg,
                 headers: OnceCell::new(),
                 parsed: OnceCell::new(),
@@ -87,8 +87,8 @@ enum SearchKey {
     All,
     /// Has (true) or has not (false) this flag.
     Flag(String, bool),
-    /// NEW and RECENT: \Recent is not tracked, so these match nothing.
-    Never,
+    /// RECENT (true) and OLD (false): `\Recent` in this session.
+    Recent(bool),
     /// FROM, TO, CC, BCC, SUBJECT, HEADER: field name and substring.
     Header(String, String),
     Body(String),
@@ -161,9 +161,10 @@ fn parse_search_key(toks: &[Tok], pos: &mut usize, depth: usize) -> Result<Searc
                 "UNFLAGGED" => flag("\\Flagged", false),
                 "UNSEEN" => flag("\\Seen", false),
                 "UNDRAFT" => flag("\\Draft", false),
-                "NEW" | "RECENT" => SearchKey::Never,
-                // OLD = NOT RECENT: every message.
-                "OLD" => SearchKey::All,
+                "RECENT" => SearchKey::Recent(true),
+                "OLD" => SearchKey::Recent(false),
+                // NEW is RECENT UNSEEN (§6.4.4).
+                "NEW" => SearchKey::And(vec![SearchKey::Recent(true), flag("\\Seen", false)]),
                 "KEYWORD" | "UNKEYWORD" => {
                     let k = string(&up)?;
                     let k = SYSTEM_FLAGS
@@ -234,6 +235,7 @@ struct Candidate<'a> {
     max_seq: u32,
     max_uid: u32,
     flags: &'a BTreeSet<String>,
+    recent: bool,
     msg: &'a StoredMessage,
     /// Read only if a key needs them: the decoded header fields
     /// (mail-parser reads the header block alone), and the MIME tree.
@@ -261,7 +263,7 @@ impl<'a> Candidate<'a> {
     fn matches(&self, key: &SearchKey) -> bool {
         match key {
             SearchKey::All => true,
-            SearchKey::Never => false,
+            SearchKey::Recent(r) => self.recent == *r,
             SearchKey::Flag(f, has) => self.flags.contains(f) == *has,
             SearchKey::Header(field, needle) => self.header_matches(field, needle),
             SearchKey::Body(needle) => {
@@ -410,8 +412,10 @@ mod tests {
             ("SEARCH SENTON 2-Dec-2025", "2"),
             ("SEARCH UID 2", "2"),
             ("SEARCH 2:*", "2"),
-            ("SEARCH CHARSET UTF-8 NEW", ""),
-            ("SEARCH OLD", "1 2"),
+            // Both are \Recent in this (the first) session; 1 is \Seen.
+            ("SEARCH CHARSET UTF-8 NEW", "2"),
+            ("SEARCH RECENT", "1 2"),
+            ("SEARCH OLD", ""),
             ("UID SEARCH NOT UID 1", "2"),
             ("SEARCH KEYWORD $Important", ""),
             ("SEARCH UNKEYWORD \\seen", "2"),

@@ -38,6 +38,21 @@ pub(super) struct Selected {
 pub(super) struct ViewMsg {
     pub(super) uid: u32,
     pub(super) flags: BTreeSet<String>,
+    /// `\Recent` in this session (RFC 3501 §2.3.2): never stored with the
+    /// flags, since no other session may see it.
+    pub(super) recent: bool,
+}
+
+impl ViewMsg {
+    /// The flags as FETCH shows them: the stored ones and `\Recent`.
+    pub(super) fn flag_text(&self) -> String {
+        if !self.recent {
+            return flag_list(&self.flags);
+        }
+        let mut all = self.flags.clone();
+        all.insert("\\Recent".to_string());
+        flag_list(&all)
+    }
 }
 
 impl Selected {
@@ -46,6 +61,28 @@ impl Selected {
     pub(super) fn last_uid(&self) -> u32 {
         self.view.last().map(|v| v.uid).unwrap_or(0)
     }
+
+    /// How many messages are `\Recent` in this session (the number of a
+    /// `* n RECENT` response, §7.3.2).
+    fn recent_count(&self) -> usize {
+        self.view.iter().filter(|v| v.recent).count()
+    }
+}
+
+/// The mark below which messages are not recent for this session: a
+/// read-write SELECT claims everything up to `up_to` (the first session to
+/// see a message gets `\Recent`, RFC 3501 §2.3.2); EXAMINE must not take it
+/// from later sessions (§6.3.2), so it only looks. A store that cannot
+/// save the mark makes nothing recent rather than something twice.
+fn recent_floor(session: &Session, name: &str, read_only: bool, mark: u32, up_to: u32) -> u32 {
+    if read_only || up_to <= mark {
+        return mark;
+    }
+    session
+        .host
+        .store
+        .claim_recent(&session.user(), name, up_to)
+        .unwrap_or(u32::MAX)
 }
 
 impl Session {
@@ -67,14 +104,18 @@ impl Session {
         let Ok(name) = folder_name(&name) else {
             return no("[NONEXISTENT] no such mailbox");
         };
+        let last = snap.messages.last().map_or(0, |m| m.uid);
+        let floor = recent_floor(self, &name, read_only, snap.recent_mark, last);
         let view: Vec<ViewMsg> = snap
             .messages
             .iter()
             .map(|m| ViewMsg {
                 uid: m.uid,
                 flags: m.flags.clone(),
+                recent: m.uid > floor,
             })
             .collect();
+        let recent = view.iter().filter(|v| v.recent).count();
         // FLAGS: the system flags and the keywords in use here.
         let mut flags: Vec<String> = SYSTEM_FLAGS.iter().map(|f| f.to_string()).collect();
         let keywords: BTreeSet<&String> = view
@@ -95,7 +136,7 @@ impl Session {
         }
         let c = &mut self.conn;
         c.queue_line(&format!("* {} EXISTS", view.len()));
-        c.queue_line("* 0 RECENT");
+        c.queue_line(&format!("* {recent} RECENT"));
         if let Some(i) = view.iter().position(|m| !m.flags.contains("\\Seen")) {
             self.untagged(
                 Status::Ok,
@@ -156,25 +197,36 @@ impl Session {
                 && m.flags != v.flags
             {
                 v.flags = m.flags.clone();
-                self.conn.queue_line(&format!(
-                    "* {} FETCH (FLAGS ({}))",
-                    i + 1,
-                    flag_list(&v.flags)
-                ));
+                self.conn
+                    .queue_line(&format!("* {} FETCH (FLAGS ({}))", i + 1, v.flag_text()));
             }
         }
         let before = sel.view.len();
         let known = sel.max_uid;
+        // New mail seen by a selected session is recent in it, if no other
+        // session saw it first (RFC 3501 §2.3.2, §7.3.2).
+        let last = snap.messages.last().map_or(0, |m| m.uid);
+        let floor = if last > known && !sel.read_only {
+            self.host
+                .store
+                .claim_recent(user, &sel.name, last)
+                .unwrap_or(u32::MAX)
+        } else {
+            snap.recent_mark
+        };
         for m in snap.messages.iter().filter(|m| m.uid > known) {
             sel.view.push(ViewMsg {
                 uid: m.uid,
                 flags: m.flags.clone(),
+                recent: m.uid > floor,
             });
             sel.max_uid = m.uid;
         }
         if sel.view.len() != before {
             self.conn
                 .queue_line(&format!("* {} EXISTS", sel.view.len()));
+            self.conn
+                .queue_line(&format!("* {} RECENT", sel.recent_count()));
         }
         sel.uidnext = snap.uidnext;
         sel.uidvalidity = snap.uidvalidity;
@@ -274,7 +326,7 @@ mod tests {
                 "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n\
                  * OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted\r\n\
                  * 2 EXISTS\r\n\
-                 * 0 RECENT\r\n\
+                 * 2 RECENT\r\n\
                  * OK [UNSEEN 1] First unseen message\r\n\
                  * OK [UIDVALIDITY {uv}] UIDs valid\r\n\
                  * OK [UIDNEXT 3] Predicted next UID\r\n\
@@ -311,6 +363,72 @@ mod tests {
         assert_eq!(
             c.cmd("a7 FETCH 1 FLAGS").await,
             "a7 BAD no mailbox selected\r\n"
+        );
+    }
+
+    /// RFC 3501 §2.3.2: the first session to see a message gets
+    /// `\Recent`; EXAMINE and STATUS count it without taking it (§6.3.2).
+    #[tokio::test]
+    async fn recent_goes_to_the_first_session_that_selects() {
+        use std::collections::BTreeSet;
+        let h = host(true);
+        let mut first = logged_in(h.clone()).await;
+        let mut second = logged_in(h.clone()).await;
+        let recent_line = |r: &str| {
+            r.lines()
+                .find(|l| l.ends_with(" RECENT"))
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        // EXAMINE looks but does not claim: it stays recent for others.
+        let r = second.cmd("e1 EXAMINE INBOX").await;
+        assert_eq!(recent_line(&r), "* 2 RECENT", "{r}");
+        assert_eq!(
+            second.cmd("e2 FETCH 1 FLAGS").await,
+            "* 1 FETCH (FLAGS (\\Recent))\r\ne2 OK FETCH completed\r\n"
+        );
+        assert_eq!(
+            second.cmd("e3 STATUS INBOX (RECENT)").await,
+            "* STATUS \"INBOX\" (RECENT 2)\r\ne3 OK STATUS completed\r\n"
+        );
+        let r = first.cmd("f1 SELECT INBOX").await;
+        assert_eq!(recent_line(&r), "* 2 RECENT", "{r}");
+        // The second session now selects: nothing is recent for it.
+        let r = second.cmd("e4 SELECT INBOX").await;
+        assert_eq!(recent_line(&r), "* 0 RECENT", "{r}");
+        assert_eq!(
+            second.cmd("e5 SEARCH RECENT").await,
+            "* SEARCH\r\ne5 OK SEARCH completed\r\n"
+        );
+        // New mail goes to whichever selected session looks first.
+        h.store
+            .deliver(
+                "bob",
+                INBOX,
+                b"Subject: n\r\n\r\nn\r\n",
+                &BTreeSet::new(),
+                1,
+            )
+            .unwrap();
+        assert_eq!(
+            second.cmd("e6 NOOP").await,
+            "* 3 EXISTS\r\n* 1 RECENT\r\ne6 OK NOOP completed\r\n"
+        );
+        assert_eq!(
+            first.cmd("f2 NOOP").await,
+            "* 3 EXISTS\r\n* 2 RECENT\r\nf2 OK NOOP completed\r\n"
+        );
+        assert_eq!(
+            first.cmd("f3 FETCH 3 FLAGS").await,
+            "* 3 FETCH (FLAGS ())\r\nf3 OK FETCH completed\r\n"
+        );
+        assert_eq!(
+            second.cmd("e7 SEARCH NEW").await,
+            "* SEARCH 3\r\ne7 OK SEARCH completed\r\n"
+        );
+        assert_eq!(
+            first.cmd("f4 STATUS INBOX (RECENT)").await,
+            "* STATUS \"INBOX\" (RECENT 0)\r\nf4 OK STATUS completed\r\n"
         );
     }
 }
