@@ -478,7 +478,14 @@ impl ClassroomApp {
             ui.separator();
             ui.checkbox(&mut self.presenter, lang.t("Presenter mode"));
             ui.checkbox(&mut self.show_lists, lang.t("Connections"));
-            ui.toggle_value(&mut self.dark, lang.t("Dark"));
+            // A framed button in both states: off, it must still read as a
+            // switch, not as a word.
+            if ui
+                .add(egui::Button::new(lang.t("Dark")).selected(self.dark))
+                .clicked()
+            {
+                self.dark = !self.dark;
+            }
             if let (Some(scene), Some(c)) = (&self.scene, self.selected_conn) {
                 ui.separator();
                 if ui.button(lang.t("Export the sequence diagram")).clicked() {

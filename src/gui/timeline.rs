@@ -18,8 +18,9 @@ fn marker_color(kind: MarkerKind) -> Color32 {
 
 /// Draws the timeline and applies what the user did to `playback`.
 pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, presenter: bool) {
-    // Wrapped, not cut: the time readout must stay whole on a projector.
-    ui.horizontal_wrapped(|ui| {
+    // One row: the time readout takes the shortest form that fits
+    // (`time_readout`) rather than wrapping onto a second line.
+    ui.horizontal(|ui| {
         if ui
             .button(lang.t("Previous event"))
             .on_hover_text("Left")
@@ -65,15 +66,7 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
                 ui.selectable_value(&mut playback.clock, Clock::Capture, lang.t("Capture time"));
             });
         ui.separator();
-        ui.label(
-            egui::RichText::new(format!(
-                "{} {} / {}",
-                lang.t("Time"),
-                lang.number(time_text(scene, playback.t)),
-                lang.number(time_text(scene, playback.duration()))
-            ))
-            .monospace(),
-        );
+        time_readout(ui, lang, scene, playback);
     });
 
     // The scrubber: click or drag anywhere to move the playhead.
@@ -184,6 +177,49 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         };
         playback.seek(t);
     }
+}
+
+/// The playhead's time, on one line: "Time 0.027423 s / 0.045000 s" when
+/// it fits the rest of the row, else without the word, else the playhead's
+/// time alone (the whole text on hover). A capture spanning days drops the
+/// date of the end when the start's is the same.
+fn time_readout(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &Playback) {
+    let now = lang.number(time_text(scene, playback.t));
+    let end = lang.number(time_text(scene, playback.duration()));
+    let full = format!("{} {now} / {end}", lang.t("Time"));
+    let short_end = match (now.split_once(' '), end.split_once(' ')) {
+        (Some((d1, _)), Some((d2, rest))) if d1 == d2 && d1.contains('-') => rest.to_string(),
+        _ => end.clone(),
+    };
+    let now_short = now.trim_end_matches(" UTC").to_string();
+    let candidates = [
+        full.clone(),
+        format!("{now} / {short_end}"),
+        format!("{now_short} / {}", short_end.trim_end_matches(" UTC")),
+        now.clone(),
+        now_short.clone(),
+        now_short
+            .split_once(' ')
+            .filter(|(d, _)| d.contains('-'))
+            .map_or(now_short.clone(), |(_, clock)| clock.to_string()),
+    ];
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let room = ui.available_width() - 4.0;
+    let text = candidates
+        .iter()
+        .find(|c| {
+            ui.painter()
+                .layout_no_wrap(c.to_string(), font.clone(), Color32::BLACK)
+                .size()
+                .x
+                <= room
+        })
+        .unwrap_or(&candidates[candidates.len() - 1]);
+    ui.add(
+        egui::Label::new(egui::RichText::new(text).monospace())
+            .wrap_mode(egui::TextWrapMode::Extend),
+    )
+    .on_hover_text(full);
 }
 
 /// A time since the capture's start: seconds to the microsecond while

@@ -158,14 +158,30 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     let many = scene.conns.len() > 200;
     let spacing = 14.0 * scale;
     let sel_group = selected.and_then(|c| groups.of_conn.get(c).copied());
-    let mut ends = Vec::with_capacity(groups.groups.len());
+    let mut routes: Vec<Vec<Pos2>> = Vec::with_capacity(groups.groups.len());
     let mut wanted = Vec::new();
+    let mut drawn_edges = Vec::new();
+    let route_boxes = boxes.len() <= placement::ROUTED_BOXES;
     for (gi, g) in groups.groups.iter().enumerate() {
         let (a, b) = placement::edge_ends(&pos, g, spacing);
-        ends.push((a, b));
         if !(visible[g.client] && visible[g.server]) {
+            routes.push(vec![a, b]);
             continue;
         }
+        // Around the boxes of other hosts, not under them: an edge under
+        // a box reads as a connection to that host.
+        let route = if route_boxes {
+            let others: Vec<Rect> = boxes
+                .iter()
+                .filter(|(h, _)| **h != g.client && **h != g.server)
+                .map(|(_, r)| *r)
+                .collect();
+            placement::route(a, b, &others, canvas, 8.0 * scale)
+        } else {
+            vec![a, b]
+        };
+        routes.push(route);
+        let route = &routes[gi];
         let active = g.conns.iter().any(|&ci| {
             let c = &scene.conns[ci];
             c.start <= horizon && t <= c.end
@@ -189,25 +205,45 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             color.gamma_multiply(if visuals.dark_mode { 0.8 } else { 0.45 })
         };
         let encrypted = scene.conns[g.conns[0]].encrypted();
-        if encrypted {
-            // A double line: the tunnel TLS builds.
-            let d = (b - a).normalized();
-            let n = Vec2::new(-d.y, d.x) * (width + 2.0);
-            painter.line_segment([a + n, b + n], Stroke::new(width * 0.6, color));
-            painter.line_segment([a - n, b - n], Stroke::new(width * 0.6, color));
-        } else {
-            painter.line_segment([a, b], Stroke::new(width, color));
+        for w in route.windows(2) {
+            let (p, q) = (w[0], w[1]);
+            if encrypted {
+                // A double line: the tunnel TLS builds.
+                let d = (q - p).normalized();
+                let n = Vec2::new(-d.y, d.x) * (width + 2.0);
+                painter.line_segment([p + n, q + n], Stroke::new(width * 0.6, color));
+                painter.line_segment([p - n, q - n], Stroke::new(width * 0.6, color));
+            } else {
+                painter.line_segment([p, q], Stroke::new(width, color));
+            }
         }
         // The visible part of the edge, from box border to box border; the
         // arrowhead at the server's border says who called whom.
+        let k = route.len();
         let from = boxes
             .get(&g.client)
-            .map_or(a, |r| placement::exit_point(*r, a, b));
+            .map_or(a, |r| placement::exit_point(*r, a, route[1]));
         let to = boxes
             .get(&g.server)
-            .map_or(b, |r| placement::exit_point(*r, b, a));
-        arrowhead(&painter, from, to, color, scale);
+            .map_or(b, |r| placement::exit_point(*r, b, route[k - 2]));
+        arrowhead(
+            &painter,
+            if k > 2 { route[k - 2] } else { from },
+            to,
+            color,
+            scale,
+        );
+        drawn_edges.push((gi, g.client, g.server, route.clone()));
         if !many || active || sel_group == Some(gi) {
+            // The label goes by the longest visible stretch of the path.
+            let mut visible_path = route.clone();
+            visible_path[0] = from;
+            visible_path[k - 1] = to;
+            let (from, to) = visible_path
+                .windows(2)
+                .map(|w| (w[0], w[1]))
+                .max_by(|x, y| x.0.distance(x.1).total_cmp(&y.0.distance(y.1)))
+                .unwrap_or((from, to));
             wanted.push(placement::Wanted {
                 group: gi,
                 from,
@@ -223,6 +259,17 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     // DNS: who asked the server (faint, always), then the MX question and
     // answer as a dotted line while they travel.
     let mut asked: Vec<(usize, usize)> = Vec::new();
+    let dns_route = |x: usize, y: usize| {
+        if !route_boxes {
+            return vec![pos[x], pos[y]];
+        }
+        let others: Vec<Rect> = boxes
+            .iter()
+            .filter(|(h, _)| **h != x && **h != y)
+            .map(|(_, r)| *r)
+            .collect();
+        placement::route(pos[x], pos[y], &others, canvas, 8.0 * scale)
+    };
     for d in &scene.dns {
         let pair = (d.from.min(d.to), d.from.max(d.to));
         if !(visible[pair.0] && visible[pair.1]) {
@@ -231,7 +278,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         if asked.len() < 64 && !asked.contains(&pair) {
             asked.push(pair);
             painter.add(Shape::dashed_line(
-                &[pos[pair.0], pos[pair.1]],
+                &dns_route(pair.0, pair.1),
                 Stroke::new(
                     1.0 * scale,
                     Color32::from_rgb(0, 150, 160).gamma_multiply(0.5),
@@ -246,14 +293,14 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             && visible[d.from]
             && visible[d.to]
         {
-            let (a, b) = (pos[d.from], pos[d.to]);
+            let path = dns_route(d.from, d.to);
             painter.add(Shape::dashed_line(
-                &[a, b],
+                &path,
                 Stroke::new(1.5 * scale, Color32::from_rgb(0, 150, 160)),
                 6.0,
                 4.0,
             ));
-            let p = a + (b - a) * f;
+            let p = placement::along(&path, f);
             painter.circle_filled(p, 6.0 * scale, Color32::from_rgb(0, 150, 160));
             painter.text(
                 p + Vec2::new(0.0, -12.0 * scale),
@@ -277,12 +324,11 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             continue;
         }
         drawn += 1;
-        let (a, b) = ends[groups.of_conn[p.conn as usize]];
-        let (from, to) = match p.dir {
-            Direction::ClientToServer => (a, b),
-            Direction::ServerToClient => (b, a),
+        let route = &routes[groups.of_conn[p.conn as usize]];
+        let at = match p.dir {
+            Direction::ClientToServer => placement::along(route, f),
+            Direction::ServerToClient => placement::along(route, 1.0 - f),
         };
-        let at = from + (to - from) * f;
         let color = phase_color(p.phase, protocol_color(c.protocol));
         let r = 6.0 * scale;
         if dense {
@@ -371,9 +417,11 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                     break;
                 }
                 Ok(f) => {
-                    let (a, b) = ends[groups.of_conn[hop.conn]];
-                    let (from, to) = if hop.upstream { (a, b) } else { (b, a) };
-                    at = Some(from + (to - from) * f);
+                    let route = &routes[groups.of_conn[hop.conn]];
+                    at = Some(placement::along(
+                        route,
+                        if hop.upstream { f } else { 1.0 - f },
+                    ));
                     moving = true;
                     break;
                 }
@@ -401,26 +449,43 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             },
         }
     }
-    let piles: Vec<Pile> = piles
+    let mut piles: Vec<Pile> = piles
         .into_iter()
-        .map(|(at, color, subjects)| {
-            pile(
-                canvas,
-                &painter,
-                lang,
-                (at, color),
-                &subjects,
-                scale,
-                &visuals,
-            )
-        })
+        .map(|(at, color, subjects)| pile(lang, (at, color), &subjects, scale))
         .collect();
+    // Their subjects, placed like the edge labels: on no box, no envelope,
+    // no other subject; shortened, or left to the hover, when there is no
+    // room.
+    let box_rects: Vec<Rect> = boxes.values().copied().collect();
+    let mut avoid: Vec<Rect> = box_rects
+        .iter()
+        .map(|b| b.expand(3.0))
+        .chain(piles.iter().map(|p| p.envelopes))
+        .collect();
+    let note_font = FontId::proportional(12.0 * scale);
+    for p in &mut piles {
+        for max in [48, 24, 12] {
+            let text = placement::ellipsize(&p.full, max);
+            let size = painter
+                .layout_no_wrap(text.clone(), note_font.clone(), Color32::BLACK)
+                .size()
+                + Vec2::splat(4.0);
+            if let Some(r) = placement::place_note(canvas, &avoid, p.envelopes, size) {
+                avoid.push(r.expand(2.0));
+                p.text = text;
+                p.label = Some(r);
+                break;
+            }
+        }
+    }
 
     // Edge labels, where they cover no box, no resting envelope, no other
     // label (placement.rs).
-    let obstacles: Vec<Rect> = piles.iter().flat_map(|p| [p.envelopes, p.label]).collect();
+    let obstacles: Vec<Rect> = piles
+        .iter()
+        .flat_map(|p| std::iter::once(p.envelopes).chain(p.label))
+        .collect();
     let font = FontId::proportional(12.0 * scale);
-    let box_rects: Vec<Rect> = boxes.values().copied().collect();
     let (labels, unplaced) = placement::place_labels(
         canvas,
         &box_rects,
@@ -517,12 +582,14 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         }
     }
     for p in &piles {
-        draw_pile(&painter, p, scale, &visuals);
+        draw_pile(ui, &painter, p, scale, &visuals);
     }
     response.placement = placement::Placement {
         canvas,
         boxes: boxes.into_iter().collect(),
         labels,
+        notes: piles.iter().filter_map(|p| p.label).collect(),
+        edges: drawn_edges,
         unplaced,
     };
 
@@ -699,47 +766,29 @@ fn edge_text(scene: &Scene, g: &placement::EdgeGroup, t: f64, lang: Lang) -> Str
 }
 
 /// Messages resting in one place, as drawn: up to three envelopes and the
-/// subject (or the count) above them.
+/// subject (or the count) beside them, where [`placement::place_note`] found
+/// room.
 struct Pile {
     at: Pos2,
     color: Color32,
     count: usize,
+    /// The subject (or the count) in full, on hover when shortened.
+    full: String,
+    /// What is written.
     text: String,
-    /// Where the envelopes and the text are (obstacles for edge labels).
+    /// Where the envelopes are (an obstacle for labels).
     envelopes: Rect,
-    label: Rect,
+    /// Where the text is; None when it fit nowhere.
+    label: Option<Rect>,
 }
 
-fn pile(
-    canvas: Rect,
-    painter: &egui::Painter,
-    lang: Lang,
-    (at, color): (Pos2, Color32),
-    subjects: &[&str],
-    scale: f32,
-    visuals: &egui::Visuals,
-) -> Pile {
+fn pile(lang: Lang, (at, color): (Pos2, Color32), subjects: &[&str], scale: f32) -> Pile {
     let count = subjects.len().min(3);
     let lift = 4.0 * scale * (count - 1) as f32;
-    let text = match subjects {
-        [one] => placement::ellipsize(one, 48),
+    let full = match subjects {
+        [one] => one.to_string(),
         many => lang.f("{} messages", many.len()),
     };
-    let g = painter.layout_no_wrap(
-        text.clone(),
-        FontId::proportional(12.0 * scale),
-        visuals.text_color(),
-    );
-    // Above the envelope: below it sits the host's name when the message
-    // rests there.
-    let mut label = Rect::from_center_size(
-        at - Vec2::new(0.0, lift + 12.0 * scale + g.size().y / 2.0),
-        g.size() + Vec2::splat(4.0),
-    );
-    // Kept inside the canvas: a mailbox at the right edge must not cut
-    // its subject.
-    let shift = (canvas.right() - label.right()).min(0.0) + (canvas.left() - label.left()).max(0.0);
-    label = label.translate(Vec2::new(shift, 0.0));
     let env = Vec2::new(26.0 * scale, 17.0 * scale);
     let envelopes = Rect::from_center_size(at, env)
         .union(Rect::from_center_size(at + Vec2::new(lift, -lift), env));
@@ -747,22 +796,35 @@ fn pile(
         at,
         color,
         count,
-        text,
+        text: full.clone(),
+        full,
         envelopes,
-        label,
+        label: None,
     }
 }
 
-fn draw_pile(painter: &egui::Painter, p: &Pile, scale: f32, visuals: &egui::Visuals) {
+fn draw_pile(ui: &Ui, painter: &egui::Painter, p: &Pile, scale: f32, visuals: &egui::Visuals) {
     for k in (0..p.count).rev() {
         let d = 4.0 * scale * k as f32;
         envelope(painter, p.at + Vec2::new(d, -d), scale, p.color);
     }
-    painter.rect_filled(p.label, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
+    let hover = ui.interact(
+        p.envelopes,
+        ui.scope_id().with(("pile", p.at.x as i32, p.at.y as i32)),
+        Sense::hover(),
+    );
+    let Some(label) = p.label else {
+        hover.on_hover_text(&p.full);
+        return;
+    };
+    if p.text != p.full {
+        hover.on_hover_text(&p.full);
+    }
+    painter.rect_filled(label, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
     let g = painter.layout_no_wrap(
         p.text.clone(),
         FontId::proportional(12.0 * scale),
         visuals.text_color(),
     );
-    painter.galley(p.label.min + Vec2::splat(2.0), g, visuals.text_color());
+    painter.galley(label.min + Vec2::splat(2.0), g, visuals.text_color());
 }
