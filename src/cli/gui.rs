@@ -21,7 +21,8 @@ pub(crate) struct GuiArgs {
     /// Dark theme.
     #[arg(long)]
     pub dark: bool,
-    /// The panel to show: topology, eavesdropper, message, flows, findings.
+    /// The panel to show: topology, eavesdropper, message, flows, packets,
+    /// findings.
     #[arg(long)]
     pub tab: Option<String>,
     /// Select this flow (its id, as `mailscope flows` lists it).
@@ -40,6 +41,10 @@ pub(crate) struct GuiArgs {
     /// Playback speed (1 = three packets a second in event pace).
     #[arg(long)]
     pub speed: Option<f64>,
+    /// Step packet by packet and stop at this packet (numbered from 1, as
+    /// Wireshark does): on its edge, with its PDU detail open.
+    #[arg(long)]
+    pub packet: Option<u64>,
 }
 
 #[cfg(feature = "gui")]
@@ -61,10 +66,11 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         Some("eavesdropper") => Some(Tab::Eavesdropper),
         Some("message") => Some(Tab::Message),
         Some("flows") => Some(Tab::Flows),
+        Some("packets") => Some(Tab::Packets),
         Some("findings") => Some(Tab::Findings),
         Some(other) => {
             return Err(usage(format!(
-                "--tab takes topology, eavesdropper, message, flows or findings, not {other:?}"
+                "--tab takes topology, eavesdropper, message, flows, packets or findings, not {other:?}"
             )));
         }
     };
@@ -87,6 +93,7 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         line: args.line,
         play: args.play,
         speed: args.speed,
+        packet: args.packet,
     })
     .map_err(Failure::input)
 }

@@ -19,7 +19,9 @@ use super::live::{LiveDemo, LivePoll};
 use super::loader::{self, LoadEvent, LoadOptions};
 use super::model::Scene;
 use super::open::OpenDialog;
+use super::pdu::{self, Pdu};
 use super::playback::{Clock, Playback};
+use super::timeline::{Step, StepBy};
 use super::{eavesdropper, export, flows, placement, timeline, topology, transcript};
 use crate::world::demo::DemoOptions;
 
@@ -30,6 +32,8 @@ pub enum Tab {
     Eavesdropper,
     Message,
     Flows,
+    /// Wireshark's packet list.
+    Packets,
     Findings,
 }
 
@@ -83,6 +87,8 @@ pub struct ClassroomApp {
     pub last_placement: Option<placement::Placement>,
     /// Packets (on the way, drawn) in the last frame of the topology.
     pub last_packets: (usize, usize),
+    /// Where the topology drew the packet stopped at, in its last frame.
+    pub last_stepped_at: Option<egui::Pos2>,
     /// Hosts drawn at most in the topology of a big capture.
     pub max_hosts: usize,
     /// Where "Export the sequence diagram" writes (default: the current
@@ -91,6 +97,18 @@ pub struct ClassroomApp {
     /// The left panel (connections and messages) is shown; presenter mode
     /// hides it to give the picture the room.
     pub show_lists: bool,
+    /// What Previous and Next move by.
+    pub step_by: StepBy,
+    /// The packet ([`Scene::wire`]) a packet step (or a click in the packet
+    /// list) stopped at; let go when the playhead moves otherwise.
+    pub stepped: Option<usize>,
+    stepped_t: f64,
+    /// The detail of the packet stopped at, once read from the file.
+    pdu: Option<Result<Pdu, FetchError>>,
+    pdu_for: Option<usize>,
+    pdu_rx: Option<Receiver<Result<Pdu, FetchError>>>,
+    /// The packet the list last scrolled to.
+    list_shown: Option<usize>,
 }
 
 impl Default for ClassroomApp {
@@ -127,9 +145,17 @@ impl ClassroomApp {
             load_options: LoadOptions::default(),
             applied_style: None,
             last_packets: (0, 0),
+            last_stepped_at: None,
             max_hosts: topology::MAX_HOSTS_DRAWN,
             export_dir: None,
             show_lists: true,
+            step_by: StepBy::Event,
+            stepped: None,
+            stepped_t: 0.0,
+            pdu: None,
+            pdu_for: None,
+            pdu_rx: None,
+            list_shown: None,
         }
     }
 
@@ -202,6 +228,10 @@ impl ClassroomApp {
         }
         self.playback = playback;
         self.groups = placement::Groups::new(&scene);
+        self.stepped = None;
+        self.pdu = None;
+        self.pdu_for = None;
+        self.pdu_rx = None;
         if !keep_playhead {
             self.selected_conn = None;
             self.selected_line = None;
@@ -343,6 +373,162 @@ impl ClassroomApp {
         }
     }
 
+    /// Moves the playhead to wire packet `k` and stops there: the packet
+    /// is drawn halfway along its edge, its line is the current one.
+    pub fn step_to(&mut self, k: usize) {
+        let Some(scene) = &self.scene else {
+            return;
+        };
+        if k >= scene.wire.len() {
+            return;
+        }
+        self.playback.playing = false;
+        self.playback.seek(scene.wire_t(k));
+        self.stepped = Some(k);
+        self.stepped_t = self.playback.t;
+    }
+
+    /// Next, by the chosen granularity.
+    pub fn step_next(&mut self) {
+        let Some(scene) = self.scene.clone() else {
+            return;
+        };
+        self.playback.playing = false;
+        match self.step_by {
+            StepBy::Event => {
+                self.stepped = None;
+                let t = scene
+                    .next_marker(self.playback.t)
+                    .map_or(self.playback.duration(), |m| m.t);
+                self.playback.seek(t);
+            }
+            StepBy::Packet => {
+                // From a packet stopped at, the one after it (several can
+                // share a timestamp); else the first not yet arrived.
+                let k = match self.stepped {
+                    Some(k) => k + 1,
+                    None => (0..scene.wire.len())
+                        .find(|&k| scene.wire_t(k) >= self.playback.t - 1e-12)
+                        .unwrap_or(scene.wire.len()),
+                };
+                if k < scene.wire.len() {
+                    self.step_to(k);
+                } else {
+                    self.stepped = None;
+                    self.playback.seek(self.playback.duration());
+                }
+            }
+        }
+    }
+
+    /// Previous, by the chosen granularity.
+    pub fn step_previous(&mut self) {
+        let Some(scene) = self.scene.clone() else {
+            return;
+        };
+        self.playback.playing = false;
+        match self.step_by {
+            StepBy::Event => {
+                self.stepped = None;
+                let t = scene.previous_marker(self.playback.t).map_or(0.0, |m| m.t);
+                self.playback.seek(t);
+            }
+            StepBy::Packet => {
+                let k = match self.stepped {
+                    Some(k) => k.checked_sub(1),
+                    None => (0..scene.wire.len())
+                        .rev()
+                        .find(|&k| scene.wire_t(k) < self.playback.t - 1e-12),
+                };
+                match k {
+                    Some(k) => self.step_to(k),
+                    None => {
+                        self.stepped = None;
+                        self.playback.seek(0.0);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The detail of the packet stopped at, once read.
+    pub fn pdu(&self) -> Option<&Pdu> {
+        match &self.pdu {
+            Some(Ok(p)) if Some(p.wire) == self.stepped => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Whether the packet's detail is still being read.
+    pub fn reading_pdu(&self) -> bool {
+        self.pdu_rx.is_some()
+    }
+
+    /// The transcript line of the moment: the one the packet stopped at
+    /// carries, else while playing the last one said.
+    pub fn current_line(&self) -> Option<usize> {
+        let scene = self.scene.as_deref()?;
+        if let Some(k) = self.stepped {
+            return match scene.wire[k] {
+                super::model::Wire::Tcp(i) => scene.packets[i as usize].line.map(|l| l as usize),
+                super::model::Wire::Dns(_) => None,
+            };
+        }
+        if !self.playback.playing {
+            return None;
+        }
+        let lines: Vec<usize> = match self.selected_conn {
+            Some(c) => scene.conns[c].lines.clone(),
+            None => {
+                let n = scene.lines.partition_point(|l| l.t <= self.playback.t);
+                return n.checked_sub(1);
+            }
+        };
+        let n = lines.partition_point(|&i| scene.lines[i].t <= self.playback.t);
+        n.checked_sub(1).map(|k| lines[k])
+    }
+
+    /// Starts reading the stopped-at packet's bytes when it changed.
+    fn follow_pdu(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.pdu_rx {
+            match rx.try_recv() {
+                Ok(read) => {
+                    self.pdu = Some(read);
+                    self.pdu_rx = None;
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(20))
+                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.pdu_rx = None,
+            }
+        }
+        if self.stepped == self.pdu_for {
+            return;
+        }
+        self.pdu_for = self.stepped;
+        self.pdu = None;
+        self.pdu_rx = None;
+        let (Some(k), Some(scene), Some(path)) = (self.stepped, &self.scene, &self.path) else {
+            return;
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (scene, path) = (scene.clone(), path.clone());
+        let ctx = ctx.clone();
+        std::thread::spawn(move || {
+            let index = scene.wire_index(k);
+            let read = bytes::fetch(&path, &[index]).map(|packets| match packets.first() {
+                Some(p) => pdu::decode(&scene, k, p),
+                None => Pdu {
+                    wire: k,
+                    layers: Vec::new(),
+                },
+            });
+            let _ = tx.send(read);
+            ctx.request_repaint();
+        });
+        self.pdu_rx = Some(rx);
+    }
+
     pub fn select_message(&mut self, m: usize) {
         self.selected_msg = Some(m);
         self.tab = Tab::Message;
@@ -395,17 +581,12 @@ impl ClassroomApp {
                 self.playback.play();
             }
         }
+        let _ = scene;
         if left {
-            self.playback.playing = false;
-            let t = scene.previous_marker(self.playback.t).map_or(0.0, |m| m.t);
-            self.playback.seek(t);
+            self.step_previous();
         }
         if right {
-            self.playback.playing = false;
-            let t = scene
-                .next_marker(self.playback.t)
-                .map_or(self.playback.duration(), |m| m.t);
-            self.playback.seek(t);
+            self.step_next();
         }
     }
 
@@ -433,11 +614,31 @@ impl ClassroomApp {
 
         egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
         if let Some(scene) = self.scene.clone() {
+            let mut step = None;
             egui::Panel::bottom("timeline").show(ui, |ui| {
                 ui.add_space(4.0);
-                timeline::show(ui, self.lang, &scene, &mut self.playback, self.presenter);
+                step = timeline::show(
+                    ui,
+                    self.lang,
+                    &scene,
+                    &mut self.playback,
+                    &mut self.step_by,
+                    self.presenter,
+                );
                 ui.add_space(4.0);
             });
+            match step {
+                Some(Step::Next) => self.step_next(),
+                Some(Step::Previous) => self.step_previous(),
+                None => {}
+            }
+            // Played or moved by other means: no longer stopped at a packet.
+            if self.stepped.is_some()
+                && (self.playback.playing || (self.playback.t - self.stepped_t).abs() > 1e-12)
+            {
+                self.stepped = None;
+            }
+            self.follow_pdu(&ctx);
             if self.show_lists {
                 egui::Panel::left("connections")
                     .resizable(true)
@@ -601,7 +802,8 @@ impl ClassroomApp {
 
     fn transcript_panel(&mut self, ui: &mut Ui, scene: &Scene) {
         let lang = self.lang;
-        let has_bytes = self.selected_line.is_some();
+        let has_bytes = self.selected_line.is_some() || self.stepped.is_some();
+        let current = self.current_line();
         let avail = ui.available_height();
         let top = if has_bytes { avail * 0.55 } else { avail };
         let mut clicked = None;
@@ -613,13 +815,29 @@ impl ClassroomApp {
                 self.selected_conn,
                 self.playback.t,
                 self.selected_line,
+                current,
                 self.presenter,
             );
         });
         if let Some(i) = clicked {
             self.select_line(i);
         }
-        if let Some(i) = self.selected_line {
+        if self.stepped.is_some() {
+            ui.separator();
+            ui.heading(lang.t("PDU detail"));
+            egui::ScrollArea::vertical()
+                .id_salt("pdu")
+                .auto_shrink([false, false])
+                .show(ui, |ui| match (&self.pdu, self.pdu()) {
+                    (_, Some(p)) => pdu::show(ui, lang, p, self.presenter),
+                    (Some(Err(e)), _) => {
+                        ui.colored_label(Color32::RED, e.to_string());
+                    }
+                    _ => {
+                        ui.label(lang.t("Reading the packet…"));
+                    }
+                });
+        } else if let Some(i) = self.selected_line {
             ui.separator();
             ui.heading(lang.t("Packets of the line"));
             let line = &scene.lines[i];
@@ -700,6 +918,7 @@ impl ClassroomApp {
                 (Tab::Eavesdropper, lang.t("Eavesdropper")),
                 (Tab::Message, lang.t("Message")),
                 (Tab::Flows, lang.t("Flows")),
+                (Tab::Packets, lang.t("Packets")),
                 (Tab::Findings, lang.t("Findings")),
             ] {
                 ui.selectable_value(&mut self.tab, tab, RichText::new(name).strong());
@@ -736,12 +955,14 @@ impl ClassroomApp {
                         scene: &scene,
                         groups: &self.groups,
                         playback: &self.playback,
+                        stepped: self.stepped,
                         selected: self.selected_conn,
                         presenter: self.presenter,
                         max_hosts: self.max_hosts,
                     },
                 );
                 self.last_packets = (r.in_flight, r.drawn);
+                self.last_stepped_at = r.stepped_at;
                 self.last_placement = Some(r.placement);
                 if let Some(c) = r.clicked_conn {
                     self.select_conn(Some(c));
@@ -783,6 +1004,23 @@ impl ClassroomApp {
                     self.select_conn(Some(c));
                 }
             }
+            Tab::Packets => {
+                let current = self.current_packet(&scene);
+                let scroll_to = current.filter(|_| self.list_shown != current);
+                self.list_shown = current;
+                if let Some(k) = pdu::list(
+                    ui,
+                    lang,
+                    &scene,
+                    (self.stepped, current),
+                    scroll_to,
+                    self.presenter,
+                ) {
+                    self.step_to(k);
+                    // Clicked: it is in view already.
+                    self.list_shown = Some(k);
+                }
+            }
             Tab::Findings => {
                 if let Some(i) = flows::findings(ui, lang, &scene) {
                     let f = &scene.findings[i];
@@ -793,6 +1031,19 @@ impl ClassroomApp {
                 }
             }
         }
+    }
+}
+
+impl ClassroomApp {
+    /// The packet of the moment in the list: the one stopped at, else the
+    /// last one sent by the playhead.
+    fn current_packet(&self, scene: &Scene) -> Option<usize> {
+        self.stepped.or_else(|| {
+            let t = self.playback.t;
+            let n = (0..scene.wire.len()).collect::<Vec<_>>();
+            let after = n.partition_point(|&k| scene.wire_t(k) <= t);
+            after.checked_sub(1).filter(|_| t > 0.0)
+        })
     }
 }
 

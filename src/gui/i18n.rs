@@ -67,7 +67,12 @@ impl Lang {
 
 /// The tables: this file's and the panels' own (each panel keeps the
 /// strings only it shows next to its code).
-const TABLES: &[&[(&str, &str)]] = &[SPANISH, super::inspector::SPANISH, super::export::SPANISH];
+const TABLES: &[&[(&str, &str)]] = &[
+    SPANISH,
+    super::inspector::SPANISH,
+    super::export::SPANISH,
+    super::pdu::SPANISH,
+];
 
 fn spanish(english: &str) -> Option<&'static str> {
     TABLES

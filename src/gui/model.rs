@@ -145,6 +145,11 @@ pub struct Pkt {
     pub flags: TcpFlags,
     pub seq: u32,
     pub len: u32,
+    /// The frame's length on the wire (the packet list's Length).
+    pub frame_len: u32,
+    /// The first transcript line ([`Scene::lines`]) whose bytes this
+    /// packet carries.
+    pub line: Option<u32>,
 }
 
 /// A DNS question or answer (UDP), drawn between a host and the DNS server.
@@ -154,6 +159,11 @@ pub struct DnsEvent {
     pub t: f64,
     pub from: usize,
     pub to: usize,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// A question (to port 53) rather than an answer.
+    pub query: bool,
+    pub frame_len: u32,
     /// `MX hamburger.edu?` or `MX hamburger.edu -> 10 hamburger.edu`.
     pub text: String,
 }
@@ -253,6 +263,15 @@ pub struct Marker {
     pub item: usize,
 }
 
+/// One packet of the capture as the packet list and the step mode see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// Index into [`Scene::packets`].
+    Tcp(u32),
+    /// Index into [`Scene::dns`].
+    Dns(u32),
+}
+
 /// The whole capture, ready to show.
 #[derive(Clone, Debug, Default)]
 pub struct Scene {
@@ -275,6 +294,9 @@ pub struct Scene {
     pub credentials: Vec<Cred>,
     pub findings: Vec<FindingAt>,
     pub markers: Vec<Marker>,
+    /// Every packet kept, TCP and DNS, in capture order: what the packet
+    /// list shows and what a step of "packet" granularity moves by.
+    pub wire: Vec<Wire>,
     /// What the reader said about damaged parts of the file.
     pub warnings: Vec<String>,
 }
@@ -302,6 +324,22 @@ impl Scene {
     pub fn previous_marker(&self, t: f64) -> Option<&Marker> {
         let i = self.markers.partition_point(|m| m.t < t - 1e-9);
         i.checked_sub(1).map(|i| &self.markers[i])
+    }
+
+    /// Capture time of wire packet `k`.
+    pub fn wire_t(&self, k: usize) -> f64 {
+        match self.wire[k] {
+            Wire::Tcp(i) => self.packets[i as usize].t,
+            Wire::Dns(i) => self.dns[i as usize].t,
+        }
+    }
+
+    /// Capture index (Wireshark's No. minus one) of wire packet `k`.
+    pub fn wire_index(&self, k: usize) -> u64 {
+        match self.wire[k] {
+            Wire::Tcp(i) => self.packets[i as usize].index,
+            Wire::Dns(i) => self.dns[i as usize].index,
+        }
     }
 
     /// The connection of a flow id.
@@ -351,7 +389,7 @@ pub struct SceneBuilder {
     flows: Vec<FlowAnalysis>,
     packets: Vec<PacketSeen>,
     packets_dropped: u64,
-    udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String)>,
+    udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String, u32)>,
     /// Message bytes per (flow, message number in the flow).
     raw: MessageBytes,
     names: Vec<(IpAddr, String)>,
@@ -379,16 +417,16 @@ impl SceneBuilder {
         &mut self,
         index: u64,
         ts: Timestamp,
-        src: SocketAddr,
-        dst: SocketAddr,
+        (src, dst): (SocketAddr, SocketAddr),
         payload: &[u8],
+        frame_len: u32,
     ) {
         self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
         if (src.port() != 53 && dst.port() != 53) || self.udp.len() >= 100_000 {
             return;
         }
         if let Some(text) = describe_dns(payload, dst.port() == 53) {
-            self.udp.push((index, ts, src, dst, text));
+            self.udp.push((index, ts, src, dst, text, frame_len));
         }
     }
 
@@ -569,10 +607,12 @@ impl SceneBuilder {
                 flags: p.flags,
                 seq: p.seq,
                 len: p.payload_len,
+                frame_len: p.frame_len,
+                line: None,
             });
         }
 
-        for (index, ts, src, dst, text) in std::mem::take(&mut self.udp) {
+        for (index, ts, src, dst, text, frame_len) in std::mem::take(&mut self.udp) {
             let from = hosts.get(src.ip());
             let to = hosts.get(dst.ip());
             let dns = if dst.port() == 53 { to } else { from };
@@ -582,6 +622,10 @@ impl SceneBuilder {
                 t: rel(ts),
                 from,
                 to,
+                src,
+                dst,
+                query: dst.port() == 53,
+                frame_len,
                 text,
             });
         }
@@ -591,6 +635,36 @@ impl SceneBuilder {
         for (i, l) in scene.lines.iter().enumerate() {
             scene.conns[l.conn].lines.push(i);
         }
+        // Which line each packet carries (the first, when it carries
+        // several): the packet list's Info and the step mode's highlight.
+        let mut by_index: Vec<(u64, usize)> = scene
+            .packets
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.index, i))
+            .collect();
+        by_index.sort_unstable();
+        for (li, l) in scene.lines.iter().enumerate() {
+            for idx in &l.packets {
+                if let Ok(k) = by_index.binary_search_by_key(idx, |e| e.0) {
+                    let p = &mut scene.packets[by_index[k].1];
+                    if p.line.is_none() {
+                        p.line = Some(li as u32);
+                    }
+                }
+            }
+        }
+        scene.wire = (0..scene.packets.len())
+            .map(|i| Wire::Tcp(i as u32))
+            .chain((0..scene.dns.len()).map(|i| Wire::Dns(i as u32)))
+            .collect();
+        let key = |w: &Wire| match *w {
+            Wire::Tcp(i) => scene.packets[i as usize].index,
+            Wire::Dns(i) => scene.dns[i as usize].index,
+        };
+        let mut wire = std::mem::take(&mut scene.wire);
+        wire.sort_by_key(key);
+        scene.wire = wire;
         scene.journeys = journeys(&scene);
         scene.markers = markers(&scene);
         scene.hosts = hosts.finish();

@@ -16,19 +16,44 @@ fn marker_color(kind: MarkerKind) -> Color32 {
     }
 }
 
-/// Draws the timeline and applies what the user did to `playback`.
-pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, presenter: bool) {
+/// How far Previous and Next move the playhead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepBy {
+    /// To the next command, message or finding (the timeline's ticks).
+    Event,
+    /// To the next packet, handshake and DNS included (Packet Tracer's
+    /// simulation mode).
+    Packet,
+}
+
+/// A step the user asked for (the app carries it out: a packet step needs
+/// state the timeline does not have).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Previous,
+    Next,
+}
+
+/// Draws the timeline and applies what the user did to `playback`; returns
+/// the step asked for.
+pub fn show(
+    ui: &mut Ui,
+    lang: Lang,
+    scene: &Scene,
+    playback: &mut Playback,
+    step_by: &mut StepBy,
+    presenter: bool,
+) -> Option<Step> {
+    let mut step = None;
     // One row: the time readout takes the shortest form that fits
     // (`time_readout`) rather than wrapping onto a second line.
     ui.horizontal(|ui| {
-        if ui
-            .button(lang.t("Previous event"))
-            .on_hover_text("Left")
-            .clicked()
-        {
-            playback.playing = false;
-            let t = scene.previous_marker(playback.t).map_or(0.0, |m| m.t);
-            playback.seek(t);
+        let (previous, next) = match step_by {
+            StepBy::Event => (lang.t("Previous event"), lang.t("Next event")),
+            StepBy::Packet => (lang.t("Previous packet"), lang.t("Next packet")),
+        };
+        if ui.button(previous).on_hover_text("Left").clicked() {
+            step = Some(Step::Previous);
         }
         if playback.playing {
             if ui.button(lang.t("Pause")).on_hover_text("Space").clicked() {
@@ -37,26 +62,30 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         } else if ui.button(lang.t("Play")).on_hover_text("Space").clicked() {
             playback.play();
         }
-        if ui
-            .button(lang.t("Next event"))
-            .on_hover_text("Right")
-            .clicked()
-        {
-            playback.playing = false;
-            let t = scene
-                .next_marker(playback.t)
-                .map_or(playback.duration(), |m| m.t);
-            playback.seek(t);
+        if ui.button(next).on_hover_text("Right").clicked() {
+            step = Some(Step::Next);
         }
+        egui::ComboBox::from_id_salt("step-by")
+            .selected_text(match step_by {
+                StepBy::Event => lang.t("Event"),
+                StepBy::Packet => lang.t("Packet"),
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(step_by, StepBy::Event, lang.t("Event"));
+                ui.selectable_value(step_by, StepBy::Packet, lang.t("Packet"));
+            })
+            .response
+            .on_hover_text(lang.t("Step"));
         ui.separator();
+        ui.spacing_mut().slider_width = if presenter { 70.0 } else { 100.0 };
         ui.add(
             egui::Slider::new(&mut playback.speed, 0.05..=50.0)
                 .logarithmic(true)
-                .show_value(false)
-                .text(lang.t("Speed")),
-        );
+                .show_value(false),
+        )
+        .on_hover_text(lang.t("Speed"));
         ui.label(lang.number(format!("{:.2}x", playback.speed)));
-        egui::ComboBox::from_label(lang.t("Clock"))
+        egui::ComboBox::from_id_salt("clock")
             .selected_text(match playback.clock {
                 Clock::Paced => lang.t("Event pace"),
                 Clock::Capture => lang.t("Capture time"),
@@ -64,7 +93,9 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut playback.clock, Clock::Paced, lang.t("Event pace"));
                 ui.selectable_value(&mut playback.clock, Clock::Capture, lang.t("Capture time"));
-            });
+            })
+            .response
+            .on_hover_text(lang.t("Clock"));
         ui.separator();
         time_readout(ui, lang, scene, playback);
     });
@@ -177,6 +208,7 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         };
         playback.seek(t);
     }
+    step
 }
 
 /// The playhead's time, on one line: "Time 0.027423 s / 0.045000 s" when

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
 
 use super::i18n::Lang;
-use super::model::{Host, Phase, Role, Scene};
+use super::model::{Host, Phase, Role, Scene, Wire};
 use super::placement;
 use super::playback::Playback;
 use crate::flow::Direction;
@@ -36,6 +36,8 @@ pub struct TopologyResponse {
     pub drawn: usize,
     /// Where the boxes and labels went.
     pub placement: placement::Placement,
+    /// Where the packet stopped at was drawn.
+    pub stepped_at: Option<Pos2>,
 }
 
 /// The colour of a protocol's edges and packets.
@@ -112,6 +114,9 @@ pub struct View<'a> {
     /// The scene's edges ([`placement::Groups::new`]).
     pub groups: &'a placement::Groups,
     pub playback: &'a Playback,
+    /// The packet ([`Scene::wire`]) the step mode stopped at: drawn alone,
+    /// halfway along its edge, ringed and labelled.
+    pub stepped: Option<usize>,
     /// The connection the other panels show.
     pub selected: Option<usize>,
     pub presenter: bool,
@@ -125,6 +130,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         scene,
         groups,
         playback,
+        stepped,
         selected,
         presenter,
         max_hosts,
@@ -138,11 +144,15 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     // Packets on the way. Packets are in time order, so only those whose
     // time is just ahead of the playhead can be flying.
     let start = scene.packet_at(t);
-    let flying: Vec<(usize, f32)> = scene.packets[start..]
-        .iter()
-        .enumerate()
-        .map_while(|(k, p)| playback.in_flight(p.t).map(|f| (start + k, f)))
-        .collect();
+    let flying: Vec<(usize, f32)> = match stepped.map(|k| scene.wire[k]) {
+        Some(Wire::Tcp(i)) => vec![(i as usize, 0.5)],
+        Some(Wire::Dns(_)) => Vec::new(),
+        None => scene.packets[start..]
+            .iter()
+            .enumerate()
+            .map_while(|(k, p)| playback.in_flight(p.t).map(|f| (start + k, f)))
+            .collect(),
+    };
     let horizon = flying.last().map_or(t, |&(i, _)| scene.packets[i].t);
     let visible = visible_hosts(scene, t, horizon, selected, max_hosts);
     // The legend takes the bottom strip; nothing else goes there.
@@ -288,8 +298,17 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             ));
         }
     }
-    for d in &scene.dns {
-        if let Some(f) = playback.in_flight(d.t)
+    let stepped_dns = match stepped.map(|k| scene.wire[k]) {
+        Some(Wire::Dns(i)) => Some(i as usize),
+        _ => None,
+    };
+    for (di, d) in scene.dns.iter().enumerate() {
+        let f = match (stepped, stepped_dns) {
+            (Some(_), Some(s)) if s == di => Some(0.5),
+            (Some(_), _) => None,
+            (None, _) => playback.in_flight(d.t),
+        };
+        if let Some(f) = f
             && visible[d.from]
             && visible[d.to]
         {
@@ -302,6 +321,10 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             ));
             let p = placement::along(&path, f);
             painter.circle_filled(p, 6.0 * scale, Color32::from_rgb(0, 150, 160));
+            if stepped.is_some() {
+                ring(&painter, p, scale, &visuals);
+                response.stepped_at = Some(p);
+            }
             painter.text(
                 p + Vec2::new(0.0, -12.0 * scale),
                 Align2::CENTER_BOTTOM,
@@ -324,6 +347,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             continue;
         }
         drawn += 1;
+        let is_stepped = stepped.is_some();
         let route = &routes[groups.of_conn[p.conn as usize]];
         let at = match p.dir {
             Direction::ClientToServer => placement::along(route, f),
@@ -367,6 +391,10 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             }
         }
         flags.push((at, p.flags, p.len, p.phase));
+        if is_stepped {
+            ring(&painter, at, scale, &visuals);
+            response.stepped_at = Some(at);
+        }
     }
     if !mesh.is_empty() {
         painter.add(Shape::mesh(mesh));
@@ -563,22 +591,49 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             if flags.ack && phase != Phase::Data {
                 text.push("ACK");
             }
-            let text = if phase == Phase::Data {
-                lang.f("{} bytes", len)
-            } else {
-                text.join(", ")
+            let line = stepped
+                .and_then(|k| match scene.wire[k] {
+                    Wire::Tcp(i) => scene.packets[i as usize].line,
+                    Wire::Dns(_) => None,
+                })
+                .and_then(|l| scene.lines.get(l as usize))
+                .filter(|_| phase == Phase::Data);
+            let text = match line {
+                // Stopped at a packet: what it carries, in the protocol's
+                // words.
+                Some(l) => placement::ellipsize(&format!("{} {}", l.speaker(), l.text), 40),
+                None if phase == Phase::Data => lang.f("{} bytes", len),
+                None => text.join(", "),
             };
             let g =
                 painter.layout_no_wrap(text, FontId::monospace(11.0 * scale), visuals.text_color());
-            let min = at + Vec2::new(9.0 * scale, -9.0 * scale - g.size().y);
-            let label = Rect::from_min_size(min, g.size());
-            if box_rects.iter().any(|b| b.intersects(label))
-                || labels.iter().any(|l| l.rect.intersects(label))
-            {
+            // Above right of the packet, else in another corner around it.
+            let (d, sz) = (9.0 * scale, g.size());
+            let spot = [
+                Vec2::new(d, -d - sz.y),
+                Vec2::new(d, d),
+                Vec2::new(-d - sz.x, -d - sz.y),
+                Vec2::new(-d - sz.x, d),
+            ]
+            .into_iter()
+            .map(|o| Rect::from_min_size(at + o, sz))
+            .find(|label| {
+                canvas.contains_rect(*label)
+                    && !box_rects.iter().any(|b| b.intersects(*label))
+                    && !labels.iter().any(|l| l.rect.intersects(*label))
+            });
+            let Some(label) = spot else {
                 continue;
-            }
+            };
             placed.push(at);
-            painter.galley(min, g, visuals.text_color());
+            if stepped.is_some() {
+                painter.rect_filled(
+                    label.expand(2.0),
+                    3.0,
+                    visuals.extreme_bg_color.gamma_multiply(0.9),
+                );
+            }
+            painter.galley(label.min, g, visuals.text_color());
         }
     }
     for p in &piles {
@@ -605,6 +660,15 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         );
     }
     response
+}
+
+/// The mark around the packet stopped at.
+fn ring(painter: &egui::Painter, at: Pos2, scale: f32, visuals: &egui::Visuals) {
+    painter.circle_stroke(
+        at,
+        13.0 * scale,
+        Stroke::new(2.5 * scale, visuals.strong_text_color()),
+    );
 }
 
 fn envelope(painter: &egui::Painter, at: Pos2, scale: f32, color: Color32) {
@@ -819,6 +883,15 @@ fn draw_pile(ui: &Ui, painter: &egui::Painter, p: &Pile, scale: f32, visuals: &e
     };
     if p.text != p.full {
         hover.on_hover_text(&p.full);
+    }
+    if label.distance_to_pos(p.envelopes.center()) > p.envelopes.height() {
+        // Placed away from its envelope: a thin line says whose it is.
+        let from = placement::exit_point(label, label.center(), p.envelopes.center());
+        let to = placement::exit_point(p.envelopes, p.envelopes.center(), label.center());
+        painter.line_segment(
+            [from, to],
+            Stroke::new(1.0, visuals.text_color().gamma_multiply(0.5)),
+        );
     }
     painter.rect_filled(label, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
     let g = painter.layout_no_wrap(

@@ -33,6 +33,7 @@ pub fn show(
     conn: Option<usize>,
     t: f64,
     selected: Option<usize>,
+    current: Option<usize>,
     presenter: bool,
 ) -> Option<usize> {
     let mut clicked = None;
@@ -76,6 +77,13 @@ pub fn show(
                     .color(line_color(ui, l.dir, l.kind));
                 if matches!(l.kind, LineKind::Tls | LineKind::Gap) {
                     rich = rich.italics();
+                }
+                if current == Some(i) {
+                    // The line of the moment (playing, or the packet
+                    // stepped to): marked like a highlighter pen.
+                    rich = rich
+                        .background_color(Color32::from_rgb(250, 210, 60))
+                        .color(Color32::BLACK);
                 }
                 if ui
                     .selectable_label(selected == Some(i), rich)
