@@ -6,6 +6,8 @@
 //! `captures/alice-to-bob-path.pcapng` (Alice → crepes.fr on port 587).
 #![cfg(feature = "gui")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -208,4 +210,93 @@ fn the_packet_list_and_the_step_mode_speak_spanish() {
         rows[6],
         "587 → 49200 [PSH, ACK] Len=27  S: 220 crepes.fr ESMTP ready"
     );
+}
+
+/// DNS as a lesson step, on a demo recorded here (crepes.fr asks dns.local
+/// for hamburger.edu's MX before relaying): the question and the answer
+/// are timeline events ("Next event" stops at each), transcript lines
+/// between the SMTP lines, and the answer is followed by what MX means, in
+/// English and in Spanish.
+#[test]
+fn the_mx_lookup_is_a_step_and_a_transcript_line() {
+    let path = common::temp_dir("gui-dns").join("plain.pcapng");
+    common::run_demo("none", "pop3", "127.0.46", &path, &[]);
+    for lang in [Lang::En, Lang::Es] {
+        let mut app = ClassroomApp::new(lang);
+        app.open_now(&path);
+        let scene = app.scene().unwrap();
+        assert_eq!(scene.dns.len(), 2, "one question, one answer");
+        let (q, a) = (scene.dns[0].clone(), scene.dns[1].clone());
+        assert_eq!(q.transcript(), "Q: MX hamburger.edu?");
+        assert_eq!(a.transcript(), "A: MX 10 hamburger.edu, A 127.0.46.3");
+        // Just before the question: "Next event" lands on it, then on the
+        // answer.
+        let before = scene
+            .markers
+            .iter()
+            .rev()
+            .find(|m| m.t < q.t)
+            .expect("an event before the lookup")
+            .t;
+        app.playback.seek(before);
+        let mut h = harness(app, 1600.0, 900.0);
+        h.run_steps(2);
+        let next = match lang {
+            Lang::En => "Next event",
+            Lang::Es => "Siguiente evento",
+        };
+        h.get_by_label(next).click();
+        h.run_steps(2);
+        assert_eq!(h.state().playback.t, q.t, "{lang:?}: stops at the question");
+        h.get_by_label("DNS  Q: MX hamburger.edu?");
+        assert!(
+            h.query_by_label("DNS  A: MX 10 hamburger.edu, A 127.0.46.3")
+                .is_none(),
+            "{lang:?}: the answer is not there before it came"
+        );
+        // Other sessions run meanwhile (Alice's QUIT can come between
+        // question and answer): Next goes on until the answer, never past.
+        for _ in 0..20 {
+            h.get_by_label(next).click();
+            h.run_steps(2);
+            if h.state().playback.t >= a.t {
+                break;
+            }
+        }
+        assert_eq!(h.state().playback.t, a.t, "{lang:?}: stops at the answer");
+        h.get_by_label("DNS  A: MX 10 hamburger.edu, A 127.0.46.3");
+        h.get_by_label(match lang {
+            Lang::En => {
+                "MX: the server that takes in the mail for this domain (the lowest number is tried first)"
+            }
+            Lang::Es => {
+                "MX: el servidor que recibe el correo de este dominio (se prueba primero el número más bajo)"
+            }
+        });
+        // The packet step stops at the DNS packets too, drawn on their way.
+        let mut app = h.into_state();
+        app.step_by = StepBy::Packet;
+        let k = app
+            .scene()
+            .unwrap()
+            .wire
+            .iter()
+            .position(|w| *w == Wire::Dns(0))
+            .unwrap();
+        app.step_to(k - 1);
+        let mut h = harness(app, 1600.0, 900.0);
+        h.run_steps(2);
+        h.get_by_label(match lang {
+            Lang::En => "Next packet",
+            Lang::Es => "Siguiente paquete",
+        })
+        .click();
+        h.run_steps(2);
+        assert_eq!(h.state().stepped, Some(k));
+        assert!(h.state().last_stepped_at.is_some(), "the question is drawn");
+        wait_for_pdu(&mut h);
+        let pdu = h.state().pdu().unwrap();
+        assert_eq!(pdu.field("UDP", "Destination port"), Some("53"));
+        assert_eq!(pdu.field("DNS", "Question"), Some("MX hamburger.edu?"));
+    }
 }

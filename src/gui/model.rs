@@ -252,6 +252,8 @@ pub enum MarkerKind {
     Command,
     Message,
     Finding,
+    /// A DNS question or answer (the MX lookup of the mail path).
+    Dns,
 }
 
 /// A point of interest on the timeline (what "next event" steps to).
@@ -259,7 +261,7 @@ pub enum MarkerKind {
 pub struct Marker {
     pub t: f64,
     pub kind: MarkerKind,
-    /// Index into lines, messages or findings, by kind.
+    /// Index into lines, messages, findings or DNS events, by kind.
     pub item: usize,
 }
 
@@ -270,6 +272,42 @@ pub enum Wire {
     Tcp(u32),
     /// Index into [`Scene::dns`].
     Dns(u32),
+}
+
+/// One row of the transcript of all connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feed {
+    /// Index into [`Scene::lines`].
+    Line(u32),
+    /// Index into [`Scene::dns`].
+    Dns(u32),
+    /// What an MX record is, after the first answer that has one.
+    MxNote(u32),
+}
+
+impl DnsEvent {
+    /// The transcript's words: `Q: MX hamburger.edu?` for a question,
+    /// `A: MX 10 hamburger.edu, A 127.0.10.3` for its answer.
+    pub fn transcript(&self) -> String {
+        match self.text.split_once(" -> ") {
+            Some((_, answers)) => format!("A: {answers}"),
+            None => format!("Q: {}", self.text),
+        }
+    }
+
+    /// Whether this is an answer with an MX record.
+    pub fn has_mx(&self) -> bool {
+        !self.query
+            && self
+                .text
+                .split_once(" -> ")
+                .is_some_and(|(_, a)| a.split(", ").any(|r| r.starts_with("MX ")))
+    }
+
+    /// The time of the feed row's event.
+    fn t(&self) -> f64 {
+        self.t
+    }
 }
 
 /// The whole capture, ready to show.
@@ -294,6 +332,10 @@ pub struct Scene {
     pub credentials: Vec<Cred>,
     pub findings: Vec<FindingAt>,
     pub markers: Vec<Marker>,
+    /// The transcript of all connections: every line and, between them in
+    /// time order, the DNS questions and answers (they belong to no TCP
+    /// connection).
+    pub feed: Vec<Feed>,
     /// Every packet kept, TCP and DNS, in capture order: what the packet
     /// list shows and what a step of "packet" granularity moves by.
     pub wire: Vec<Wire>,
@@ -665,6 +707,7 @@ impl SceneBuilder {
         let mut wire = std::mem::take(&mut scene.wire);
         wire.sort_by_key(key);
         scene.wire = wire;
+        scene.feed = feed(&scene);
         scene.journeys = journeys(&scene);
         scene.markers = markers(&scene);
         scene.hosts = hosts.finish();
@@ -876,6 +919,30 @@ fn first_data_packet(scene: &Scene, conn: usize, upstream: bool, after: f64, unt
         .map_or(until, |p| p.t)
 }
 
+/// Lines and DNS events merged in time order (both lists are sorted), a
+/// note on MX after the first answer with one.
+fn feed(scene: &Scene) -> Vec<Feed> {
+    let mut out = Vec::with_capacity(scene.lines.len() + scene.dns.len() + 1);
+    let (mut i, mut j) = (0, 0);
+    let mut noted = false;
+    while i < scene.lines.len() || j < scene.dns.len() {
+        let dns_first =
+            j < scene.dns.len() && (i >= scene.lines.len() || scene.dns[j].t() < scene.lines[i].t);
+        if dns_first {
+            out.push(Feed::Dns(j as u32));
+            if !noted && scene.dns[j].has_mx() {
+                noted = true;
+                out.push(Feed::MxNote(j as u32));
+            }
+            j += 1;
+        } else {
+            out.push(Feed::Line(i as u32));
+            i += 1;
+        }
+    }
+    out
+}
+
 fn markers(scene: &Scene) -> Vec<Marker> {
     let mut out = Vec::new();
     for (i, l) in scene.lines.iter().enumerate() {
@@ -902,6 +969,13 @@ fn markers(scene: &Scene) -> Vec<Marker> {
                 item: i,
             });
         }
+    }
+    for (i, d) in scene.dns.iter().enumerate() {
+        out.push(Marker {
+            t: d.t,
+            kind: MarkerKind::Dns,
+            item: i,
+        });
     }
     out.sort_by(|a, b| a.t.total_cmp(&b.t));
     out

@@ -13,6 +13,7 @@ fn marker_color(kind: MarkerKind) -> Color32 {
         MarkerKind::Command => Color32::from_rgb(90, 120, 170),
         MarkerKind::Message => Color32::from_rgb(30, 160, 60),
         MarkerKind::Finding => Color32::from_rgb(220, 40, 40),
+        MarkerKind::Dns => Color32::from_rgb(0, 150, 160),
     }
 }
 
@@ -139,7 +140,7 @@ pub fn show(
     // One tick per pixel column and kind at most. After a tick, markers
     // are skipped by time up to the next column, so a capture with
     // 400 000 commands costs a comparison per marker, not a search.
-    let mut next_t = [f64::NEG_INFINITY; 3];
+    let mut next_t = [f64::NEG_INFINITY; 4];
     for m in &scene.markers {
         let k = m.kind as usize;
         if m.t <= next_t[k] {
@@ -151,6 +152,7 @@ pub fn show(
             MarkerKind::Command => (rect.top() + 2.0, rect.center().y),
             MarkerKind::Message => (rect.center().y, rect.bottom() - 2.0),
             MarkerKind::Finding => (rect.top() + 2.0, rect.bottom() - 2.0),
+            MarkerKind::Dns => (rect.top() + 2.0, rect.center().y + 4.0),
         };
         painter.line_segment(
             [Pos2::new(x, y0), Pos2::new(x, y1)],
@@ -178,6 +180,7 @@ pub fn show(
         (lang.t("findings"), marker_color(MarkerKind::Finding)),
         (lang.t("messages"), marker_color(MarkerKind::Message)),
         (lang.t("commands"), marker_color(MarkerKind::Command)),
+        ("DNS", marker_color(MarkerKind::Dns)),
         (lang.t("Timeline:"), ui.visuals().weak_text_color()),
     ] {
         let r = painter.text(
@@ -358,6 +361,13 @@ fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
                     .subject
                     .clone()
                     .unwrap_or_else(|| lang.t("(no subject)").into())
+            )
+        }),
+        MarkerKind::Dns => scene.dns.get(m.item).map_or_else(String::new, |d| {
+            format!(
+                "DNS {}  {}",
+                time_text(scene, d.t),
+                crate::trace::text::visible(&d.transcript())
             )
         }),
         MarkerKind::Finding => scene.findings.get(m.item).map_or_else(String::new, |f| {

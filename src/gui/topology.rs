@@ -298,6 +298,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             ));
         }
     }
+    let mut dns_texts: Vec<(Pos2, String)> = Vec::new();
     let stepped_dns = match stepped.map(|k| scene.wire[k]) {
         Some(Wire::Dns(i)) => Some(i as usize),
         _ => None,
@@ -325,13 +326,8 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                 ring(&painter, p, scale, &visuals);
                 response.stepped_at = Some(p);
             }
-            painter.text(
-                p + Vec2::new(0.0, -12.0 * scale),
-                Align2::CENTER_BOTTOM,
-                &d.text,
-                FontId::monospace(12.0 * scale),
-                visuals.text_color(),
-            );
+            // Written once the labels are placed, where it covers none.
+            dns_texts.push((p, d.transcript()));
         }
     }
 
@@ -489,7 +485,15 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         .iter()
         .map(|b| b.expand(3.0))
         .chain(piles.iter().map(|p| p.envelopes))
+        // The packet stopped at stays in sight.
+        .chain(
+            response
+                .stepped_at
+                .map(|at| Rect::from_center_size(at, Vec2::splat(30.0 * scale))),
+        )
         .collect();
+    // A little inside the canvas: its right edge meets the transcript's.
+    let inner = canvas.shrink(6.0);
     let note_font = FontId::proportional(12.0 * scale);
     for p in &mut piles {
         for max in [48, 24, 12] {
@@ -498,7 +502,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                 .layout_no_wrap(text.clone(), note_font.clone(), Color32::BLACK)
                 .size()
                 + Vec2::splat(4.0);
-            if let Some(r) = placement::place_note(canvas, &avoid, p.envelopes, size) {
+            if let Some(r) = placement::place_note(inner, &avoid, p.envelopes, size) {
                 avoid.push(r.expand(2.0));
                 p.text = text;
                 p.label = Some(r);
@@ -638,6 +642,33 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     }
     for p in &piles {
         draw_pile(ui, &painter, p, scale, &visuals);
+    }
+    // The DNS question or answer on the way, beside its dot.
+    let mut taken: Vec<Rect> = box_rects
+        .iter()
+        .copied()
+        .chain(labels.iter().map(|l| l.rect))
+        .chain(
+            piles
+                .iter()
+                .flat_map(|p| std::iter::once(p.envelopes).chain(p.label)),
+        )
+        .collect();
+    taken.extend(
+        response
+            .stepped_at
+            .map(|at| Rect::from_center_size(at, Vec2::splat(30.0 * scale))),
+    );
+    for (at, text) in dns_texts.into_iter().take(8) {
+        let text = crate::trace::text::visible(&text).into_owned();
+        let font = FontId::monospace(12.0 * scale);
+        let g = painter.layout_no_wrap(text, font, visuals.text_color());
+        let dot = Rect::from_center_size(at, Vec2::splat(26.0 * scale));
+        if let Some(r) = placement::place_note(inner, &taken, dot, g.size() + Vec2::splat(4.0)) {
+            painter.rect_filled(r, 3.0, visuals.extreme_bg_color.gamma_multiply(0.9));
+            painter.galley(r.min + Vec2::splat(2.0), g, Color32::from_rgb(0, 130, 140));
+            taken.push(r);
+        }
     }
     response.placement = placement::Placement {
         canvas,
