@@ -307,13 +307,10 @@ pub fn route(a: Pos2, b: Pos2, others: &[Rect], canvas: Rect, margin: f32) -> Ve
     let mut prev = vec![usize::MAX; n];
     let mut done = vec![false; n];
     dist[0] = 0.0;
-    loop {
-        let Some(u) = (0..n)
-            .filter(|&i| !done[i] && dist[i].is_finite())
-            .min_by(|&i, &j| dist[i].total_cmp(&dist[j]))
-        else {
-            break;
-        };
+    while let Some(u) = (0..n)
+        .filter(|&i| !done[i] && dist[i].is_finite())
+        .min_by(|&i, &j| dist[i].total_cmp(&dist[j]))
+    {
         if u == 1 {
             break;
         }

@@ -137,6 +137,9 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     } = view;
     let mut response = TopologyResponse::default();
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
+    // Only what is visible: the panel beside can cover part of the space
+    // the layout offers.
+    let rect = rect.intersect(ui.clip_rect());
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals().clone();
     let scale = if presenter { 1.5 } else { 1.0 };

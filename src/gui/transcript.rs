@@ -31,15 +31,15 @@ pub fn line_color(ui: &Ui, dir: Direction, kind: LineKind) -> Color32 {
 }
 
 /// Draws the lines said by `t`; returns the index (into `scene.lines`) of
-/// a line that was clicked.
+/// a line that was clicked. `selected` is the line clicked before,
+/// `current` the line of the moment (highlighted).
 pub fn show(
     ui: &mut Ui,
     lang: Lang,
     scene: &Scene,
     conn: Option<usize>,
     t: f64,
-    selected: Option<usize>,
-    current: Option<usize>,
+    (selected, current): (Option<usize>, Option<usize>),
     presenter: bool,
 ) -> Option<usize> {
     let mut clicked = None;
