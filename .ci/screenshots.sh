@@ -60,3 +60,9 @@ if [ -f "$zeek" ]; then
 else
     echo "skipped: $zeek is absent" >&2
 fi
+# 7. Packet Tracer's step mode: stopped at packet 4 (the 220 greeting) on
+#    its edge, the greeting highlighted in the transcript, its PDU detail
+#    open (Ethernet, IPv4, TCP, the SMTP line), presenter mode in Spanish.
+shot 7-step-mode-pdu-1280x720 3 "$out/captures/plaintext.pcapng" --presenter --lang es --packet 4
+# 8. The packet list (Wireshark's columns) at the DNS answer, in English.
+shot 8-packet-list-1280x720 3 "$out/captures/plaintext.pcapng" --tab packets --packet 31

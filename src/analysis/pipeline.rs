@@ -65,6 +65,8 @@ pub struct PacketSeen {
     pub seq: u32,
     /// TCP payload length on the wire.
     pub payload_len: u32,
+    /// The frame's length on the wire (the GUI's packet list).
+    pub frame_len: u32,
 }
 
 /// What [`Pipeline::run_observed`] shows its observer.
@@ -76,6 +78,8 @@ pub enum Observed<'a> {
         index: u64,
         ts: Timestamp,
         datagram: UdpDatagram<'a>,
+        /// The frame's length on the wire.
+        frame_len: u32,
     },
 }
 
@@ -209,6 +213,7 @@ impl<R: Read> Pipeline<R> {
                         flags: seg.flags,
                         seq: seg.seq,
                         payload_len: seg.wire_len,
+                        frame_len: packet.orig_len,
                     }));
                 }
                 DecodeOutcome::Skipped(why) => match why {
@@ -221,6 +226,7 @@ impl<R: Read> Pipeline<R> {
                                 index: packet.index,
                                 ts,
                                 datagram: udp,
+                                frame_len: packet.orig_len,
                             });
                         }
                     }

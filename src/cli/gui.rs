@@ -21,7 +21,8 @@ pub(crate) struct GuiArgs {
     /// Dark theme.
     #[arg(long)]
     pub dark: bool,
-    /// The panel to show: topology, eavesdropper, message, flows, findings.
+    /// The panel to show: topology, eavesdropper, message, flows, packets,
+    /// findings.
     #[arg(long)]
     pub tab: Option<String>,
     /// Select this flow (its id, as `mailscope flows` lists it).
@@ -44,6 +45,10 @@ pub(crate) struct GuiArgs {
     /// connection, moment, language, presenter mode and bookmarks.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "flow", "at", "line", "tab"])]
     pub lesson: Option<PathBuf>,
+    /// Step packet by packet and stop at this packet (numbered from 1, as
+    /// Wireshark does): on its edge, with its PDU detail open.
+    #[arg(long)]
+    pub packet: Option<u64>,
 }
 
 #[cfg(feature = "gui")]
@@ -65,10 +70,11 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         Some("eavesdropper") => Some(Tab::Eavesdropper),
         Some("message") => Some(Tab::Message),
         Some("flows") => Some(Tab::Flows),
+        Some("packets") => Some(Tab::Packets),
         Some("findings") => Some(Tab::Findings),
         Some(other) => {
             return Err(usage(format!(
-                "--tab takes topology, eavesdropper, message, flows or findings, not {other:?}"
+                "--tab takes topology, eavesdropper, message, flows, packets or findings, not {other:?}"
             )));
         }
     };
@@ -111,6 +117,7 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         speed: args.speed,
         bookmarks: Vec::new(),
         lesson_file: None,
+        packet: args.packet,
     })
     .map_err(Failure::input)
 }

@@ -19,7 +19,11 @@ use super::live::{LiveDemo, LivePoll};
 use super::loader::{self, LoadEvent, LoadOptions};
 use super::model::Scene;
 use super::open::OpenDialog;
+mod stepping;
+
+use super::pdu::{self, Pdu};
 use super::playback::{Clock, Playback};
+use super::timeline::{Step, StepBy};
 use super::{eavesdropper, export, flows, placement, timeline, topology, transcript};
 use crate::world::demo::DemoOptions;
 
@@ -32,6 +36,8 @@ pub enum Tab {
     Eavesdropper,
     Message,
     Flows,
+    /// Wireshark's packet list.
+    Packets,
     Findings,
 }
 
@@ -89,6 +95,8 @@ pub struct ClassroomApp {
     pub last_placement: Option<placement::Placement>,
     /// Packets (on the way, drawn) in the last frame of the topology.
     pub last_packets: (usize, usize),
+    /// Where the topology drew the packet stopped at, in its last frame.
+    pub last_stepped_at: Option<egui::Pos2>,
     /// Hosts drawn at most in the topology of a big capture.
     pub max_hosts: usize,
     /// Where "Export the sequence diagram" writes (default: the current
@@ -97,6 +105,18 @@ pub struct ClassroomApp {
     /// The left panel (connections and messages) is shown; presenter mode
     /// hides it to give the picture the room.
     pub show_lists: bool,
+    /// What Previous and Next move by.
+    pub step_by: StepBy,
+    /// The packet ([`Scene::wire`]) a packet step (or a click in the packet
+    /// list) stopped at; let go when the playhead moves otherwise.
+    pub stepped: Option<usize>,
+    stepped_t: f64,
+    /// The detail of the packet stopped at, once read from the file.
+    pdu: Option<Result<Pdu, FetchError>>,
+    pdu_for: Option<usize>,
+    pdu_rx: Option<Receiver<Result<Pdu, FetchError>>>,
+    /// The packet the list last scrolled to.
+    list_shown: Option<usize>,
 }
 
 impl Default for ClassroomApp {
@@ -140,9 +160,17 @@ impl ClassroomApp {
             load_options: LoadOptions::default(),
             applied_style: None,
             last_packets: (0, 0),
+            last_stepped_at: None,
             max_hosts: topology::MAX_HOSTS_DRAWN,
             export_dir: None,
             show_lists: true,
+            step_by: StepBy::Event,
+            stepped: None,
+            stepped_t: 0.0,
+            pdu: None,
+            pdu_for: None,
+            pdu_rx: None,
+            list_shown: None,
         }
     }
 
@@ -241,6 +269,10 @@ impl ClassroomApp {
         }
         self.playback = playback;
         self.groups = placement::Groups::new(&scene);
+        self.stepped = None;
+        self.pdu = None;
+        self.pdu_for = None;
+        self.pdu_rx = None;
         if !keep_playhead {
             self.selected_conn = None;
             self.selected_line = None;
@@ -434,17 +466,12 @@ impl ClassroomApp {
                 self.playback.play();
             }
         }
+        let _ = scene;
         if left {
-            self.playback.playing = false;
-            let t = scene.previous_marker(self.playback.t).map_or(0.0, |m| m.t);
-            self.playback.seek(t);
+            self.step_previous();
         }
         if right {
-            self.playback.playing = false;
-            let t = scene
-                .next_marker(self.playback.t)
-                .map_or(self.playback.duration(), |m| m.t);
-            self.playback.seek(t);
+            self.step_next();
         }
     }
 
@@ -472,11 +499,31 @@ impl ClassroomApp {
 
         egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
         if let Some(scene) = self.scene.clone() {
+            let mut step = None;
             egui::Panel::bottom("timeline").show(ui, |ui| {
                 ui.add_space(4.0);
-                timeline::show(ui, self.lang, &scene, &mut self.playback, self.presenter);
+                step = timeline::show(
+                    ui,
+                    self.lang,
+                    &scene,
+                    &mut self.playback,
+                    &mut self.step_by,
+                    self.presenter,
+                );
                 ui.add_space(4.0);
             });
+            match step {
+                Some(Step::Next) => self.step_next(),
+                Some(Step::Previous) => self.step_previous(),
+                None => {}
+            }
+            // Played or moved by other means: no longer stopped at a packet.
+            if self.stepped.is_some()
+                && (self.playback.playing || (self.playback.t - self.stepped_t).abs() > 1e-12)
+            {
+                self.stepped = None;
+            }
+            self.follow_pdu(&ctx);
             if self.show_lists {
                 egui::Panel::left("connections")
                     .resizable(true)
@@ -519,7 +566,14 @@ impl ClassroomApp {
             ui.separator();
             ui.checkbox(&mut self.presenter, lang.t("Presenter mode"));
             ui.checkbox(&mut self.show_lists, lang.t("Connections"));
-            ui.toggle_value(&mut self.dark, lang.t("Dark"));
+            // A framed button in both states: off, it must still read as a
+            // switch, not as a word.
+            if ui
+                .add(egui::Button::new(lang.t("Dark")).selected(self.dark))
+                .clicked()
+            {
+                self.dark = !self.dark;
+            }
             // Preparing a class (bookmarks, the lesson file, the diagram
             // for slides) lives in one menu: the bar stays one row on a
             // projector even with a connection selected.
@@ -627,7 +681,8 @@ impl ClassroomApp {
 
     fn transcript_panel(&mut self, ui: &mut Ui, scene: &Scene) {
         let lang = self.lang;
-        let has_bytes = self.selected_line.is_some();
+        let has_bytes = self.selected_line.is_some() || self.stepped.is_some();
+        let current = self.current_line();
         let avail = ui.available_height();
         let top = if has_bytes { avail * 0.55 } else { avail };
         let mut clicked = None;
@@ -638,14 +693,29 @@ impl ClassroomApp {
                 scene,
                 self.selected_conn,
                 self.playback.t,
-                self.selected_line,
+                (self.selected_line, current),
                 self.presenter,
             );
         });
         if let Some(i) = clicked {
             self.select_line(i);
         }
-        if let Some(i) = self.selected_line {
+        if self.stepped.is_some() {
+            ui.separator();
+            ui.heading(lang.t("PDU detail"));
+            egui::ScrollArea::vertical()
+                .id_salt("pdu")
+                .auto_shrink([false, false])
+                .show(ui, |ui| match (&self.pdu, self.pdu()) {
+                    (_, Some(p)) => pdu::show(ui, lang, p, self.presenter),
+                    (Some(Err(e)), _) => {
+                        ui.colored_label(Color32::RED, e.to_string());
+                    }
+                    _ => {
+                        ui.label(lang.t("Reading the packet…"));
+                    }
+                });
+        } else if let Some(i) = self.selected_line {
             ui.separator();
             ui.heading(lang.t("Packets of the line"));
             let line = &scene.lines[i];
@@ -729,6 +799,7 @@ impl ClassroomApp {
                 (Tab::Eavesdropper, lang.t("Eavesdropper")),
                 (Tab::Message, lang.t("Message")),
                 (Tab::Flows, lang.t("Flows")),
+                (Tab::Packets, lang.t("Packets")),
                 (Tab::Findings, lang.t("Findings")),
             ] {
                 ui.selectable_value(&mut self.tab, tab, RichText::new(name).strong());
@@ -746,7 +817,9 @@ impl ClassroomApp {
                 ),
                 None => scene.source.clone(),
             };
-            ui.label(RichText::new(source).weak());
+            // Cut to the panel: a row wider than the panel would widen the
+            // picture under it beyond what is visible.
+            ui.add(egui::Label::new(RichText::new(source).weak()).truncate());
             if !scene.warnings.is_empty() {
                 ui.label(
                     RichText::new(format!("! {}", scene.warnings[0]))
@@ -765,12 +838,14 @@ impl ClassroomApp {
                         scene: &scene,
                         groups: &self.groups,
                         playback: &self.playback,
+                        stepped: self.stepped,
                         selected: self.selected_conn,
                         presenter: self.presenter,
                         max_hosts: self.max_hosts,
                     },
                 );
                 self.last_packets = (r.in_flight, r.drawn);
+                self.last_stepped_at = r.stepped_at;
                 self.last_placement = Some(r.placement);
                 if let Some(c) = r.clicked_conn {
                     self.select_conn(Some(c));
@@ -810,6 +885,23 @@ impl ClassroomApp {
                 if let Some(c) = flows::show(ui, lang, &scene, &mut self.filter, self.selected_conn)
                 {
                     self.select_conn(Some(c));
+                }
+            }
+            Tab::Packets => {
+                let current = self.current_packet(&scene);
+                let scroll_to = current.filter(|_| self.list_shown != current);
+                self.list_shown = current;
+                if let Some(k) = pdu::list(
+                    ui,
+                    lang,
+                    &scene,
+                    (self.stepped, current),
+                    scroll_to,
+                    self.presenter,
+                ) {
+                    self.step_to(k);
+                    // Clicked: it is in view already.
+                    self.list_shown = Some(k);
                 }
             }
             Tab::Findings => {

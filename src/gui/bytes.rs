@@ -23,6 +23,10 @@ pub struct PacketBytes {
     pub index: u64,
     /// The whole frame as captured (link header included).
     pub frame: Vec<u8>,
+    /// LINKTYPE_* of the interface it was captured on.
+    pub linktype: u16,
+    /// Length on the wire (more than `frame.len()` under a snaplen).
+    pub orig_len: u32,
     /// Where the TCP payload is in `frame` (empty when it could not be
     /// found, such as a reassembled IP fragment).
     pub payload: Range<usize>,
@@ -73,6 +77,8 @@ pub fn fetch(path: &Path, indices: &[u64]) -> Result<Vec<PacketBytes>, FetchErro
         };
         out.push(PacketBytes {
             index: packet.index,
+            linktype: packet.linktype,
+            orig_len: packet.orig_len,
             frame,
             payload,
             mark: None,

@@ -73,6 +73,7 @@ const TABLES: &[&[(&str, &str)]] = &[
     super::export::SPANISH,
     super::lesson::SPANISH,
     super::demo_menu::SPANISH,
+    super::pdu::SPANISH,
 ];
 
 fn spanish(english: &str) -> Option<&'static str> {
@@ -139,6 +140,10 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("Host", "Equipo"),
     ("Hosts", "Equipos"),
     ("MIME structure", "Estructura MIME"),
+    (
+        "MX: the server that takes in the mail for this domain (the lowest number is tried first)",
+        "MX: el servidor que recibe el correo de este dominio (se prueba primero el número más bajo)",
+    ),
     ("Mechanism", "Mecanismo"),
     ("Message", "Mensaje"),
     ("Messages", "Mensajes"),

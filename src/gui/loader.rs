@@ -127,12 +127,13 @@ pub fn analyze(
                 index,
                 ts,
                 datagram,
+                frame_len,
             } => builder.borrow_mut().datagram(
                 index,
                 ts,
-                datagram.src,
-                datagram.dst,
+                (datagram.src, datagram.dst),
                 datagram.payload,
+                frame_len,
             ),
         },
     );

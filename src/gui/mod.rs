@@ -19,9 +19,10 @@ pub(crate) mod live;
 pub mod loader;
 pub mod model;
 pub(crate) mod open;
+pub mod pdu;
 pub mod placement;
 pub mod playback;
-pub(crate) mod timeline;
+pub mod timeline;
 pub(crate) mod topology;
 pub(crate) mod transcript;
 
@@ -59,6 +60,8 @@ pub struct Start {
     /// The lesson file the window was opened from (saving goes back
     /// there by default).
     pub lesson_file: Option<PathBuf>,
+    /// Step by packet and stop at this packet (capture number from 1).
+    pub packet: Option<u64>,
 }
 
 /// The native window could not be opened (no display, no OpenGL).
@@ -101,7 +104,11 @@ pub fn app_for(start: &Start, ctx: &egui::Context) -> ClassroomApp {
     } else if let Some(f) = &start.file {
         // Synchronously when the window must start in a given state
         // (screenshots, a prepared lesson); else in the background.
-        if start.flow.is_some() || start.at.is_some() || start.line.is_some() {
+        if start.flow.is_some()
+            || start.at.is_some()
+            || start.line.is_some()
+            || start.packet.is_some()
+        {
             app.open_now(f);
             apply_start(&mut app, start);
         } else {
@@ -182,6 +189,9 @@ pub fn apply_start(app: &mut ClassroomApp, start: &Start) {
             .map(|(i, _)| i)
     });
     let line_t = line.map(|i| scene.lines[i].t);
+    let packet = start
+        .packet
+        .and_then(|n| (0..scene.wire.len()).find(|&k| scene.wire_index(k) + 1 == n));
     if conn.is_some() {
         app.select_conn(conn);
     }
@@ -190,5 +200,11 @@ pub fn apply_start(app: &mut ClassroomApp, start: &Start) {
     }
     if let Some(i) = line {
         app.select_line(i);
+    }
+    if start.packet.is_some() {
+        app.step_by = timeline::StepBy::Packet;
+    }
+    if let Some(k) = packet {
+        app.step_to(k);
     }
 }

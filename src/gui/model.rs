@@ -11,6 +11,10 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+mod hosts;
+
+use hosts::HostTable;
+
 use crate::analysis::PacketSeen;
 use crate::analysis::{FlowAnalysis, RelayWatch};
 use crate::capture::Timestamp;
@@ -145,6 +149,11 @@ pub struct Pkt {
     pub flags: TcpFlags,
     pub seq: u32,
     pub len: u32,
+    /// The frame's length on the wire (the packet list's Length).
+    pub frame_len: u32,
+    /// The first transcript line ([`Scene::lines`]) whose bytes this
+    /// packet carries.
+    pub line: Option<u32>,
 }
 
 /// A DNS question or answer (UDP), drawn between a host and the DNS server.
@@ -154,6 +163,11 @@ pub struct DnsEvent {
     pub t: f64,
     pub from: usize,
     pub to: usize,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// A question (to port 53) rather than an answer.
+    pub query: bool,
+    pub frame_len: u32,
     /// `MX hamburger.edu?` or `MX hamburger.edu -> 10 hamburger.edu`.
     pub text: String,
 }
@@ -242,6 +256,8 @@ pub enum MarkerKind {
     Command,
     Message,
     Finding,
+    /// A DNS question or answer (the MX lookup of the mail path).
+    Dns,
 }
 
 /// A point of interest on the timeline (what "next event" steps to).
@@ -249,8 +265,53 @@ pub enum MarkerKind {
 pub struct Marker {
     pub t: f64,
     pub kind: MarkerKind,
-    /// Index into lines, messages or findings, by kind.
+    /// Index into lines, messages, findings or DNS events, by kind.
     pub item: usize,
+}
+
+/// One packet of the capture as the packet list and the step mode see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// Index into [`Scene::packets`].
+    Tcp(u32),
+    /// Index into [`Scene::dns`].
+    Dns(u32),
+}
+
+/// One row of the transcript of all connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feed {
+    /// Index into [`Scene::lines`].
+    Line(u32),
+    /// Index into [`Scene::dns`].
+    Dns(u32),
+    /// What an MX record is, after the first answer that has one.
+    MxNote(u32),
+}
+
+impl DnsEvent {
+    /// The transcript's words: `Q: MX hamburger.edu?` for a question,
+    /// `A: MX 10 hamburger.edu, A 127.0.10.3` for its answer.
+    pub fn transcript(&self) -> String {
+        match self.text.split_once(" -> ") {
+            Some((_, answers)) => format!("A: {answers}"),
+            None => format!("Q: {}", self.text),
+        }
+    }
+
+    /// Whether this is an answer with an MX record.
+    pub fn has_mx(&self) -> bool {
+        !self.query
+            && self
+                .text
+                .split_once(" -> ")
+                .is_some_and(|(_, a)| a.split(", ").any(|r| r.starts_with("MX ")))
+    }
+
+    /// The time of the feed row's event.
+    fn t(&self) -> f64 {
+        self.t
+    }
 }
 
 /// The whole capture, ready to show.
@@ -275,6 +336,13 @@ pub struct Scene {
     pub credentials: Vec<Cred>,
     pub findings: Vec<FindingAt>,
     pub markers: Vec<Marker>,
+    /// The transcript of all connections: every line and, between them in
+    /// time order, the DNS questions and answers (they belong to no TCP
+    /// connection).
+    pub feed: Vec<Feed>,
+    /// Every packet kept, TCP and DNS, in capture order: what the packet
+    /// list shows and what a step of "packet" granularity moves by.
+    pub wire: Vec<Wire>,
     /// What the reader said about damaged parts of the file.
     pub warnings: Vec<String>,
 }
@@ -302,6 +370,22 @@ impl Scene {
     pub fn previous_marker(&self, t: f64) -> Option<&Marker> {
         let i = self.markers.partition_point(|m| m.t < t - 1e-9);
         i.checked_sub(1).map(|i| &self.markers[i])
+    }
+
+    /// Capture time of wire packet `k`.
+    pub fn wire_t(&self, k: usize) -> f64 {
+        match self.wire[k] {
+            Wire::Tcp(i) => self.packets[i as usize].t,
+            Wire::Dns(i) => self.dns[i as usize].t,
+        }
+    }
+
+    /// Capture index (Wireshark's No. minus one) of wire packet `k`.
+    pub fn wire_index(&self, k: usize) -> u64 {
+        match self.wire[k] {
+            Wire::Tcp(i) => self.packets[i as usize].index,
+            Wire::Dns(i) => self.dns[i as usize].index,
+        }
     }
 
     /// The connection of a flow id.
@@ -351,7 +435,7 @@ pub struct SceneBuilder {
     flows: Vec<FlowAnalysis>,
     packets: Vec<PacketSeen>,
     packets_dropped: u64,
-    udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String)>,
+    udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String, u32)>,
     /// Message bytes per (flow, message number in the flow).
     raw: MessageBytes,
     names: Vec<(IpAddr, String)>,
@@ -379,16 +463,16 @@ impl SceneBuilder {
         &mut self,
         index: u64,
         ts: Timestamp,
-        src: SocketAddr,
-        dst: SocketAddr,
+        (src, dst): (SocketAddr, SocketAddr),
         payload: &[u8],
+        frame_len: u32,
     ) {
         self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
         if (src.port() != 53 && dst.port() != 53) || self.udp.len() >= 100_000 {
             return;
         }
         if let Some(text) = describe_dns(payload, dst.port() == 53) {
-            self.udp.push((index, ts, src, dst, text));
+            self.udp.push((index, ts, src, dst, text, frame_len));
         }
     }
 
@@ -569,10 +653,12 @@ impl SceneBuilder {
                 flags: p.flags,
                 seq: p.seq,
                 len: p.payload_len,
+                frame_len: p.frame_len,
+                line: None,
             });
         }
 
-        for (index, ts, src, dst, text) in std::mem::take(&mut self.udp) {
+        for (index, ts, src, dst, text, frame_len) in std::mem::take(&mut self.udp) {
             let from = hosts.get(src.ip());
             let to = hosts.get(dst.ip());
             let dns = if dst.port() == 53 { to } else { from };
@@ -582,6 +668,10 @@ impl SceneBuilder {
                 t: rel(ts),
                 from,
                 to,
+                src,
+                dst,
+                query: dst.port() == 53,
+                frame_len,
                 text,
             });
         }
@@ -591,6 +681,37 @@ impl SceneBuilder {
         for (i, l) in scene.lines.iter().enumerate() {
             scene.conns[l.conn].lines.push(i);
         }
+        // Which line each packet carries (the first, when it carries
+        // several): the packet list's Info and the step mode's highlight.
+        let mut by_index: Vec<(u64, usize)> = scene
+            .packets
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.index, i))
+            .collect();
+        by_index.sort_unstable();
+        for (li, l) in scene.lines.iter().enumerate() {
+            for idx in &l.packets {
+                if let Ok(k) = by_index.binary_search_by_key(idx, |e| e.0) {
+                    let p = &mut scene.packets[by_index[k].1];
+                    if p.line.is_none() {
+                        p.line = Some(li as u32);
+                    }
+                }
+            }
+        }
+        scene.wire = (0..scene.packets.len())
+            .map(|i| Wire::Tcp(i as u32))
+            .chain((0..scene.dns.len()).map(|i| Wire::Dns(i as u32)))
+            .collect();
+        let key = |w: &Wire| match *w {
+            Wire::Tcp(i) => scene.packets[i as usize].index,
+            Wire::Dns(i) => scene.dns[i as usize].index,
+        };
+        let mut wire = std::mem::take(&mut scene.wire);
+        wire.sort_by_key(key);
+        scene.wire = wire;
+        scene.feed = feed(&scene);
         scene.journeys = journeys(&scene);
         scene.markers = markers(&scene);
         scene.hosts = hosts.finish();
@@ -802,6 +923,30 @@ fn first_data_packet(scene: &Scene, conn: usize, upstream: bool, after: f64, unt
         .map_or(until, |p| p.t)
 }
 
+/// Lines and DNS events merged in time order (both lists are sorted), a
+/// note on MX after the first answer with one.
+fn feed(scene: &Scene) -> Vec<Feed> {
+    let mut out = Vec::with_capacity(scene.lines.len() + scene.dns.len() + 1);
+    let (mut i, mut j) = (0, 0);
+    let mut noted = false;
+    while i < scene.lines.len() || j < scene.dns.len() {
+        let dns_first =
+            j < scene.dns.len() && (i >= scene.lines.len() || scene.dns[j].t() < scene.lines[i].t);
+        if dns_first {
+            out.push(Feed::Dns(j as u32));
+            if !noted && scene.dns[j].has_mx() {
+                noted = true;
+                out.push(Feed::MxNote(j as u32));
+            }
+            j += 1;
+        } else {
+            out.push(Feed::Line(i as u32));
+            i += 1;
+        }
+    }
+    out
+}
+
 fn markers(scene: &Scene) -> Vec<Marker> {
     let mut out = Vec::new();
     for (i, l) in scene.lines.iter().enumerate() {
@@ -829,170 +974,15 @@ fn markers(scene: &Scene) -> Vec<Marker> {
             });
         }
     }
+    for (i, d) in scene.dns.iter().enumerate() {
+        out.push(Marker {
+            t: d.t,
+            kind: MarkerKind::Dns,
+            item: i,
+        });
+    }
     out.sort_by(|a, b| a.t.total_cmp(&b.t));
     out
-}
-
-/// Hosts by address while the scene is built.
-#[derive(Default)]
-struct HostTable {
-    index: HashMap<IpAddr, usize>,
-    hosts: Vec<HostDraft>,
-}
-
-struct HostDraft {
-    addr: IpAddr,
-    /// (name, priority): NRB 3 > SMTP greeting 2 > EHLO 1.
-    name: Option<(String, u8)>,
-    serves_mail: bool,
-    serves_mailbox: bool,
-    dns: bool,
-    bytes: u64,
-    /// SMTP servers this host sent to.
-    smtp_to: Vec<usize>,
-    /// Mailbox servers (POP3/IMAP) this host read from.
-    reads_from: Vec<usize>,
-}
-
-impl HostTable {
-    fn get(&mut self, addr: IpAddr) -> usize {
-        *self.index.entry(addr).or_insert_with(|| {
-            self.hosts.push(HostDraft {
-                addr,
-                name: None,
-                serves_mail: false,
-                serves_mailbox: false,
-                dns: false,
-                bytes: 0,
-                smtp_to: Vec::new(),
-                reads_from: Vec::new(),
-            });
-            self.hosts.len() - 1
-        })
-    }
-
-    fn name(&mut self, addr: IpAddr, name: String, priority: u8) {
-        let h = self.get(addr);
-        let h = &mut self.hosts[h];
-        if h.name.as_ref().is_none_or(|(_, p)| *p < priority) {
-            h.name = Some((name, priority));
-        }
-    }
-
-    fn add_bytes(&mut self, h: usize, n: u64) {
-        self.hosts[h].bytes += n;
-    }
-
-    fn served(&mut self, h: usize, protocol: Protocol, port: u16) {
-        let h = &mut self.hosts[h];
-        match protocol {
-            Protocol::Smtp => h.serves_mail = true,
-            Protocol::Pop3 | Protocol::Imap => h.serves_mailbox = true,
-            _ => match port {
-                25 | 465 | 587 => h.serves_mail = true,
-                110 | 995 | 143 | 993 => h.serves_mailbox = true,
-                _ => {}
-            },
-        }
-    }
-
-    fn client_of(&mut self, client: usize, server: usize, protocol: Protocol, port: u16) {
-        let smtp = protocol == Protocol::Smtp || matches!(port, 25 | 465 | 587);
-        let mailbox = matches!(protocol, Protocol::Pop3 | Protocol::Imap)
-            || matches!(port, 110 | 995 | 143 | 993);
-        let h = &mut self.hosts[client];
-        if smtp && !h.smtp_to.contains(&server) {
-            h.smtp_to.push(server);
-        } else if mailbox && !h.reads_from.contains(&server) {
-            h.reads_from.push(server);
-        }
-    }
-
-    fn dns(&mut self, h: usize) {
-        self.hosts[h].dns = true;
-    }
-
-    /// Roles, names and places. Columns follow the SMTP hops: a host's
-    /// column is one more than the deepest host that sent it mail (user
-    /// agents that submit sit in column 0); readers sit one right of the
-    /// deepest server they read from.
-    fn finish(self) -> Vec<Host> {
-        let n = self.hosts.len();
-        let mut depth = vec![0usize; n];
-        // Longest path over SMTP edges, bounded by n rounds (cycles, such as
-        // two servers relaying to each other, stop growing at n).
-        for _ in 0..n.min(64) {
-            let mut changed = false;
-            for (i, h) in self.hosts.iter().enumerate() {
-                for &to in &h.smtp_to {
-                    if to != i && depth[to] < depth[i] + 1 {
-                        depth[to] = depth[i] + 1;
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        // A mail server that nobody sent mail to (a mailbox server read
-        // over POP3/IMAP) still sits right of the submitting agents, and its
-        // readers right of it: bump it before the readers' columns are taken.
-        for (i, h) in self.hosts.iter().enumerate() {
-            if (h.serves_mail || h.serves_mailbox) && depth[i] == 0 {
-                depth[i] = 1;
-            }
-        }
-        let mut out: Vec<Host> = self
-            .hosts
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let role = if h.serves_mail || h.serves_mailbox {
-                    Role::MailServer
-                } else if h.dns {
-                    Role::Dns
-                } else if !h.smtp_to.is_empty() || !h.reads_from.is_empty() {
-                    Role::UserAgent
-                } else {
-                    Role::Other
-                };
-                let column = if role == Role::UserAgent && h.smtp_to.is_empty() {
-                    h.reads_from
-                        .iter()
-                        .map(|&s| depth[s] + 1)
-                        .max()
-                        .unwrap_or(0)
-                } else {
-                    depth[i]
-                };
-                Host {
-                    addr: h.addr,
-                    name: h
-                        .name
-                        .as_ref()
-                        .map(|(n, _)| n.clone())
-                        .unwrap_or_else(|| h.addr.to_string()),
-                    role,
-                    column,
-                    row: 0,
-                    bytes: h.bytes,
-                }
-            })
-            .collect();
-        let mut rows: HashMap<usize, usize> = HashMap::new();
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by_key(|&i| (out[i].column, std::cmp::Reverse(out[i].bytes), i));
-        for i in order {
-            if out[i].role == Role::Dns || out[i].role == Role::Other {
-                continue;
-            }
-            let r = rows.entry(out[i].column).or_default();
-            out[i].row = *r;
-            *r += 1;
-        }
-        out
-    }
 }
 
 #[cfg(test)]

@@ -240,6 +240,155 @@ pub fn exit_point(r: Rect, inside: Pos2, outside: Pos2) -> Pos2 {
     inside + d * t.clamp(0.0, 1.0)
 }
 
+/// Whether the segment `a`–`b` passes through the inside of `r`
+/// (Liang–Barsky clipping; touching the border does not count).
+pub fn segment_hits_rect(a: Pos2, b: Pos2, r: Rect) -> bool {
+    let d = b - a;
+    let (mut lo, mut hi) = (0.0f32, 1.0f32);
+    for (p, q) in [
+        (-d.x, a.x - r.left()),
+        (d.x, r.right() - a.x),
+        (-d.y, a.y - r.top()),
+        (d.y, r.bottom() - a.y),
+    ] {
+        if p == 0.0 {
+            if q <= 0.0 {
+                return false;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                lo = lo.max(t);
+            } else {
+                hi = hi.min(t);
+            }
+        }
+    }
+    hi - lo > 1e-4
+}
+
+/// Hosts at most for which edges are routed around boxes: the picture of a
+/// lesson has a handful; a crowd of a big capture gets straight lines (the
+/// search grows with the square of the boxes).
+pub const ROUTED_BOXES: usize = 24;
+
+/// The path of an edge from `a` (inside box `from`) to `b` (inside box
+/// `to`) that crosses no other box of `others`: the straight line when it is
+/// clear, else the shortest path through the corners of the boxes (a
+/// visibility graph, each box grown by `margin`). When no such path exists
+/// the straight line is kept.
+pub fn route(a: Pos2, b: Pos2, others: &[Rect], canvas: Rect, margin: f32) -> Vec<Pos2> {
+    let blocked = |p: Pos2, q: Pos2| {
+        others
+            .iter()
+            .any(|r| segment_hits_rect(p, q, r.expand(margin * 0.5)))
+    };
+    if !blocked(a, b) || others.len() > ROUTED_BOXES {
+        return vec![a, b];
+    }
+    let mut nodes = vec![a, b];
+    for r in others {
+        let r = r.expand(margin);
+        for c in [
+            r.left_top(),
+            r.right_top(),
+            r.left_bottom(),
+            r.right_bottom(),
+        ] {
+            let inside = others.iter().any(|o| o.expand(margin * 0.5).contains(c));
+            if canvas.contains(c) && !inside {
+                nodes.push(c);
+            }
+        }
+    }
+    // Dijkstra over the visibility graph (a few dozen nodes).
+    let n = nodes.len();
+    let mut dist = vec![f32::INFINITY; n];
+    let mut prev = vec![usize::MAX; n];
+    let mut done = vec![false; n];
+    dist[0] = 0.0;
+    while let Some(u) = (0..n)
+        .filter(|&i| !done[i] && dist[i].is_finite())
+        .min_by(|&i, &j| dist[i].total_cmp(&dist[j]))
+    {
+        if u == 1 {
+            break;
+        }
+        done[u] = true;
+        for v in 0..n {
+            if done[v] || v == u {
+                continue;
+            }
+            let d = dist[u] + nodes[u].distance(nodes[v]);
+            if d < dist[v] && !blocked(nodes[u], nodes[v]) {
+                dist[v] = d;
+                prev[v] = u;
+            }
+        }
+    }
+    if !dist[1].is_finite() {
+        return vec![a, b];
+    }
+    let mut path = vec![b];
+    let mut at = 1;
+    while prev[at] != usize::MAX {
+        at = prev[at];
+        path.push(nodes[at]);
+    }
+    path.reverse();
+    path
+}
+
+/// The point a fraction `f` (0…1) of the way along the path `points`.
+pub fn along(points: &[Pos2], f: f32) -> Pos2 {
+    let total: f32 = points.windows(2).map(|w| w[0].distance(w[1])).sum();
+    let mut left = total * f.clamp(0.0, 1.0);
+    for w in points.windows(2) {
+        let len = w[0].distance(w[1]);
+        if left <= len && len > 0.0 {
+            return w[0] + (w[1] - w[0]) * (left / len);
+        }
+        left -= len;
+    }
+    points.last().copied().unwrap_or(Pos2::ZERO)
+}
+
+/// Where a note of `size` goes near `anchor` (a resting envelope): above
+/// it first, then below, beside, and farther out, the first spot inside
+/// `canvas` that meets none of `avoid`. None when there is no room.
+pub fn place_note(canvas: Rect, avoid: &[Rect], anchor: Rect, size: Vec2) -> Option<Rect> {
+    let gap = 3.0;
+    let above = anchor.center_top() - Vec2::new(0.0, gap + size.y / 2.0);
+    let below = anchor.center_bottom() + Vec2::new(0.0, gap + size.y / 2.0);
+    let left = anchor.left_center() - Vec2::new(gap + size.x / 2.0, 0.0);
+    let right = anchor.right_center() + Vec2::new(gap + size.x / 2.0, 0.0);
+    let mut spots = Vec::new();
+    for step in 0..6 {
+        let up = Vec2::new(0.0, -(size.y + gap) * step as f32);
+        let down = -up;
+        let side = Vec2::new(size.x * 0.5 * step as f32, 0.0);
+        spots.extend([
+            above + up,
+            above + up - side,
+            above + up + side,
+            below + down,
+            below + down - side,
+            below + down + side,
+            left + up,
+            right + up,
+            left + down,
+            right + down,
+        ]);
+    }
+    spots.into_iter().find_map(|c| {
+        let mut r = Rect::from_center_size(c, size);
+        // Slid inside the canvas sideways (a mailbox at the right edge).
+        let shift = (canvas.right() - r.right()).min(0.0) + (canvas.left() - r.left()).max(0.0);
+        r = r.translate(Vec2::new(shift, 0.0));
+        (canvas.contains_rect(r) && !avoid.iter().any(|o| o.intersects(r))).then_some(r)
+    })
+}
+
 /// A label an edge asks for.
 pub struct Wanted {
     pub group: usize,
@@ -271,6 +420,11 @@ pub struct Placement {
     /// Host boxes drawn (host index, rectangle).
     pub boxes: Vec<(usize, Rect)>,
     pub labels: Vec<Label>,
+    /// The subjects written over resting messages.
+    pub notes: Vec<Rect>,
+    /// Each drawn edge: (group, client host, server host, its path from
+    /// centre to centre).
+    pub edges: Vec<(usize, usize, usize, Vec<Pos2>)>,
     /// Groups whose label fit nowhere, even shortened (their text is on the
     /// edge's hover).
     pub unplaced: Vec<usize>,
@@ -282,6 +436,8 @@ impl Default for Placement {
             canvas: Rect::NOTHING,
             boxes: Vec::new(),
             labels: Vec::new(),
+            notes: Vec::new(),
+            edges: Vec::new(),
             unplaced: Vec::new(),
         }
     }
@@ -412,6 +568,31 @@ mod tests {
                 "SMTP 25…\n! Creden…",
                 "SMTP 25 (x…",
             ]
+        );
+    }
+
+    #[test]
+    fn edges_go_around_a_box_in_the_way() {
+        let canvas = Rect::from_min_size(Pos2::ZERO, Vec2::new(600.0, 400.0));
+        let middle = Rect::from_center_size(Pos2::new(300.0, 200.0), Vec2::new(100.0, 60.0));
+        let (a, b) = (Pos2::new(50.0, 200.0), Pos2::new(550.0, 210.0));
+        assert!(segment_hits_rect(a, b, middle));
+        let path = route(a, b, &[middle], canvas, 8.0);
+        assert_eq!((path[0], path[path.len() - 1]), (a, b));
+        assert!(path.len() > 2, "{path:?}");
+        for w in path.windows(2) {
+            assert!(!segment_hits_rect(w[0], w[1], middle), "{path:?}");
+        }
+        // A clear line stays straight; touching a border is not crossing.
+        assert_eq!(route(a, b, &[], canvas, 8.0), [a, b]);
+        assert!(!segment_hits_rect(
+            Pos2::new(0.0, 170.0),
+            Pos2::new(600.0, 170.0),
+            middle
+        ));
+        assert_eq!(
+            along(&[a, Pos2::new(150.0, 200.0), Pos2::new(150.0, 300.0)], 0.75),
+            Pos2::new(150.0, 250.0)
         );
     }
 

@@ -13,21 +13,48 @@ fn marker_color(kind: MarkerKind) -> Color32 {
         MarkerKind::Command => Color32::from_rgb(90, 120, 170),
         MarkerKind::Message => Color32::from_rgb(30, 160, 60),
         MarkerKind::Finding => Color32::from_rgb(220, 40, 40),
+        MarkerKind::Dns => Color32::from_rgb(0, 150, 160),
     }
 }
 
-/// Draws the timeline and applies what the user did to `playback`.
-pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, presenter: bool) {
-    // Wrapped, not cut: the time readout must stay whole on a projector.
-    ui.horizontal_wrapped(|ui| {
-        if ui
-            .button(lang.t("Previous event"))
-            .on_hover_text("Left")
-            .clicked()
-        {
-            playback.playing = false;
-            let t = scene.previous_marker(playback.t).map_or(0.0, |m| m.t);
-            playback.seek(t);
+/// How far Previous and Next move the playhead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepBy {
+    /// To the next command, message or finding (the timeline's ticks).
+    Event,
+    /// To the next packet, handshake and DNS included (Packet Tracer's
+    /// simulation mode).
+    Packet,
+}
+
+/// A step the user asked for (the app carries it out: a packet step needs
+/// state the timeline does not have).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Previous,
+    Next,
+}
+
+/// Draws the timeline and applies what the user did to `playback`; returns
+/// the step asked for.
+pub fn show(
+    ui: &mut Ui,
+    lang: Lang,
+    scene: &Scene,
+    playback: &mut Playback,
+    step_by: &mut StepBy,
+    presenter: bool,
+) -> Option<Step> {
+    let mut step = None;
+    // One row: the time readout takes the shortest form that fits
+    // (`time_readout`) rather than wrapping onto a second line.
+    ui.horizontal(|ui| {
+        let (previous, next) = match step_by {
+            StepBy::Event => (lang.t("Previous event"), lang.t("Next event")),
+            StepBy::Packet => (lang.t("Previous packet"), lang.t("Next packet")),
+        };
+        if ui.button(previous).on_hover_text("Left").clicked() {
+            step = Some(Step::Previous);
         }
         if playback.playing {
             if ui.button(lang.t("Pause")).on_hover_text("Space").clicked() {
@@ -36,26 +63,30 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         } else if ui.button(lang.t("Play")).on_hover_text("Space").clicked() {
             playback.play();
         }
-        if ui
-            .button(lang.t("Next event"))
-            .on_hover_text("Right")
-            .clicked()
-        {
-            playback.playing = false;
-            let t = scene
-                .next_marker(playback.t)
-                .map_or(playback.duration(), |m| m.t);
-            playback.seek(t);
+        if ui.button(next).on_hover_text("Right").clicked() {
+            step = Some(Step::Next);
         }
+        egui::ComboBox::from_id_salt("step-by")
+            .selected_text(match step_by {
+                StepBy::Event => lang.t("Event"),
+                StepBy::Packet => lang.t("Packet"),
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(step_by, StepBy::Event, lang.t("Event"));
+                ui.selectable_value(step_by, StepBy::Packet, lang.t("Packet"));
+            })
+            .response
+            .on_hover_text(lang.t("Step"));
         ui.separator();
+        ui.spacing_mut().slider_width = if presenter { 70.0 } else { 100.0 };
         ui.add(
             egui::Slider::new(&mut playback.speed, 0.05..=50.0)
                 .logarithmic(true)
-                .show_value(false)
-                .text(lang.t("Speed")),
-        );
+                .show_value(false),
+        )
+        .on_hover_text(lang.t("Speed"));
         ui.label(lang.number(format!("{:.2}x", playback.speed)));
-        egui::ComboBox::from_label(lang.t("Clock"))
+        egui::ComboBox::from_id_salt("clock")
             .selected_text(match playback.clock {
                 Clock::Paced => lang.t("Event pace"),
                 Clock::Capture => lang.t("Capture time"),
@@ -63,17 +94,11 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut playback.clock, Clock::Paced, lang.t("Event pace"));
                 ui.selectable_value(&mut playback.clock, Clock::Capture, lang.t("Capture time"));
-            });
+            })
+            .response
+            .on_hover_text(lang.t("Clock"));
         ui.separator();
-        ui.label(
-            egui::RichText::new(format!(
-                "{} {} / {}",
-                lang.t("Time"),
-                lang.number(time_text(scene, playback.t)),
-                lang.number(time_text(scene, playback.duration()))
-            ))
-            .monospace(),
-        );
+        time_readout(ui, lang, scene, playback);
     });
 
     // The scrubber: click or drag anywhere to move the playhead.
@@ -115,7 +140,7 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
     // One tick per pixel column and kind at most. After a tick, markers
     // are skipped by time up to the next column, so a capture with
     // 400 000 commands costs a comparison per marker, not a search.
-    let mut next_t = [f64::NEG_INFINITY; 3];
+    let mut next_t = [f64::NEG_INFINITY; 4];
     for m in &scene.markers {
         let k = m.kind as usize;
         if m.t <= next_t[k] {
@@ -127,6 +152,7 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
             MarkerKind::Command => (rect.top() + 2.0, rect.center().y),
             MarkerKind::Message => (rect.center().y, rect.bottom() - 2.0),
             MarkerKind::Finding => (rect.top() + 2.0, rect.bottom() - 2.0),
+            MarkerKind::Dns => (rect.top() + 2.0, rect.center().y + 4.0),
         };
         painter.line_segment(
             [Pos2::new(x, y0), Pos2::new(x, y1)],
@@ -154,6 +180,7 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         (lang.t("findings"), marker_color(MarkerKind::Finding)),
         (lang.t("messages"), marker_color(MarkerKind::Message)),
         (lang.t("commands"), marker_color(MarkerKind::Command)),
+        ("DNS", marker_color(MarkerKind::Dns)),
         (lang.t("Timeline:"), ui.visuals().weak_text_color()),
     ] {
         let r = painter.text(
@@ -184,6 +211,50 @@ pub fn show(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &mut Playback, pre
         };
         playback.seek(t);
     }
+    step
+}
+
+/// The playhead's time, on one line: "Time 0.027423 s / 0.045000 s" when
+/// it fits the rest of the row, else without the word, else the playhead's
+/// time alone (the whole text on hover). A capture spanning days drops the
+/// date of the end when the start's is the same.
+fn time_readout(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &Playback) {
+    let now = lang.number(time_text(scene, playback.t));
+    let end = lang.number(time_text(scene, playback.duration()));
+    let full = format!("{} {now} / {end}", lang.t("Time"));
+    let short_end = match (now.split_once(' '), end.split_once(' ')) {
+        (Some((d1, _)), Some((d2, rest))) if d1 == d2 && d1.contains('-') => rest.to_string(),
+        _ => end.clone(),
+    };
+    let now_short = now.trim_end_matches(" UTC").to_string();
+    let candidates = [
+        full.clone(),
+        format!("{now} / {short_end}"),
+        format!("{now_short} / {}", short_end.trim_end_matches(" UTC")),
+        now.clone(),
+        now_short.clone(),
+        now_short
+            .split_once(' ')
+            .filter(|(d, _)| d.contains('-'))
+            .map_or(now_short.clone(), |(_, clock)| clock.to_string()),
+    ];
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let room = ui.available_width() - 4.0;
+    let text = candidates
+        .iter()
+        .find(|c| {
+            ui.painter()
+                .layout_no_wrap(c.to_string(), font.clone(), Color32::BLACK)
+                .size()
+                .x
+                <= room
+        })
+        .unwrap_or(&candidates[candidates.len() - 1]);
+    ui.add(
+        egui::Label::new(egui::RichText::new(text).monospace())
+            .wrap_mode(egui::TextWrapMode::Extend),
+    )
+    .on_hover_text(full);
 }
 
 /// A time since the capture's start: seconds to the microsecond while
@@ -290,6 +361,13 @@ fn describe(scene: &Scene, lang: Lang, m: &Marker) -> String {
                     .subject
                     .clone()
                     .unwrap_or_else(|| lang.t("(no subject)").into())
+            )
+        }),
+        MarkerKind::Dns => scene.dns.get(m.item).map_or_else(String::new, |d| {
+            format!(
+                "DNS {}  {}",
+                time_text(scene, d.t),
+                crate::trace::text::visible(&d.transcript())
             )
         }),
         MarkerKind::Finding => scene.findings.get(m.item).map_or_else(String::new, |f| {

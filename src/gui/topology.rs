@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
 
 use super::i18n::Lang;
-use super::model::{Host, Phase, Role, Scene};
+use super::model::{Host, Phase, Role, Scene, Wire};
 use super::placement;
 use super::playback::Playback;
 use crate::flow::Direction;
@@ -36,6 +36,8 @@ pub struct TopologyResponse {
     pub drawn: usize,
     /// Where the boxes and labels went.
     pub placement: placement::Placement,
+    /// Where the packet stopped at was drawn.
+    pub stepped_at: Option<Pos2>,
 }
 
 /// The colour of a protocol's edges and packets.
@@ -112,6 +114,9 @@ pub struct View<'a> {
     /// The scene's edges ([`placement::Groups::new`]).
     pub groups: &'a placement::Groups,
     pub playback: &'a Playback,
+    /// The packet ([`Scene::wire`]) the step mode stopped at: drawn alone,
+    /// halfway along its edge, ringed and labelled.
+    pub stepped: Option<usize>,
     /// The connection the other panels show.
     pub selected: Option<usize>,
     pub presenter: bool,
@@ -125,12 +130,16 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         scene,
         groups,
         playback,
+        stepped,
         selected,
         presenter,
         max_hosts,
     } = view;
     let mut response = TopologyResponse::default();
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
+    // Only what is visible: the panel beside can cover part of the space
+    // the layout offers.
+    let rect = rect.intersect(ui.clip_rect());
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals().clone();
     let scale = if presenter { 1.5 } else { 1.0 };
@@ -138,11 +147,15 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     // Packets on the way. Packets are in time order, so only those whose
     // time is just ahead of the playhead can be flying.
     let start = scene.packet_at(t);
-    let flying: Vec<(usize, f32)> = scene.packets[start..]
-        .iter()
-        .enumerate()
-        .map_while(|(k, p)| playback.in_flight(p.t).map(|f| (start + k, f)))
-        .collect();
+    let flying: Vec<(usize, f32)> = match stepped.map(|k| scene.wire[k]) {
+        Some(Wire::Tcp(i)) => vec![(i as usize, 0.5)],
+        Some(Wire::Dns(_)) => Vec::new(),
+        None => scene.packets[start..]
+            .iter()
+            .enumerate()
+            .map_while(|(k, p)| playback.in_flight(p.t).map(|f| (start + k, f)))
+            .collect(),
+    };
     let horizon = flying.last().map_or(t, |&(i, _)| scene.packets[i].t);
     let visible = visible_hosts(scene, t, horizon, selected, max_hosts);
     // The legend takes the bottom strip; nothing else goes there.
@@ -158,14 +171,30 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     let many = scene.conns.len() > 200;
     let spacing = 14.0 * scale;
     let sel_group = selected.and_then(|c| groups.of_conn.get(c).copied());
-    let mut ends = Vec::with_capacity(groups.groups.len());
+    let mut routes: Vec<Vec<Pos2>> = Vec::with_capacity(groups.groups.len());
     let mut wanted = Vec::new();
+    let mut drawn_edges = Vec::new();
+    let route_boxes = boxes.len() <= placement::ROUTED_BOXES;
     for (gi, g) in groups.groups.iter().enumerate() {
         let (a, b) = placement::edge_ends(&pos, g, spacing);
-        ends.push((a, b));
         if !(visible[g.client] && visible[g.server]) {
+            routes.push(vec![a, b]);
             continue;
         }
+        // Around the boxes of other hosts, not under them: an edge under
+        // a box reads as a connection to that host.
+        let route = if route_boxes {
+            let others: Vec<Rect> = boxes
+                .iter()
+                .filter(|(h, _)| **h != g.client && **h != g.server)
+                .map(|(_, r)| *r)
+                .collect();
+            placement::route(a, b, &others, canvas, 8.0 * scale)
+        } else {
+            vec![a, b]
+        };
+        routes.push(route);
+        let route = &routes[gi];
         let active = g.conns.iter().any(|&ci| {
             let c = &scene.conns[ci];
             c.start <= horizon && t <= c.end
@@ -189,25 +218,45 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             color.gamma_multiply(if visuals.dark_mode { 0.8 } else { 0.45 })
         };
         let encrypted = scene.conns[g.conns[0]].encrypted();
-        if encrypted {
-            // A double line: the tunnel TLS builds.
-            let d = (b - a).normalized();
-            let n = Vec2::new(-d.y, d.x) * (width + 2.0);
-            painter.line_segment([a + n, b + n], Stroke::new(width * 0.6, color));
-            painter.line_segment([a - n, b - n], Stroke::new(width * 0.6, color));
-        } else {
-            painter.line_segment([a, b], Stroke::new(width, color));
+        for w in route.windows(2) {
+            let (p, q) = (w[0], w[1]);
+            if encrypted {
+                // A double line: the tunnel TLS builds.
+                let d = (q - p).normalized();
+                let n = Vec2::new(-d.y, d.x) * (width + 2.0);
+                painter.line_segment([p + n, q + n], Stroke::new(width * 0.6, color));
+                painter.line_segment([p - n, q - n], Stroke::new(width * 0.6, color));
+            } else {
+                painter.line_segment([p, q], Stroke::new(width, color));
+            }
         }
         // The visible part of the edge, from box border to box border; the
         // arrowhead at the server's border says who called whom.
+        let k = route.len();
         let from = boxes
             .get(&g.client)
-            .map_or(a, |r| placement::exit_point(*r, a, b));
+            .map_or(a, |r| placement::exit_point(*r, a, route[1]));
         let to = boxes
             .get(&g.server)
-            .map_or(b, |r| placement::exit_point(*r, b, a));
-        arrowhead(&painter, from, to, color, scale);
+            .map_or(b, |r| placement::exit_point(*r, b, route[k - 2]));
+        arrowhead(
+            &painter,
+            if k > 2 { route[k - 2] } else { from },
+            to,
+            color,
+            scale,
+        );
+        drawn_edges.push((gi, g.client, g.server, route.clone()));
         if !many || active || sel_group == Some(gi) {
+            // The label goes by the longest visible stretch of the path.
+            let mut visible_path = route.clone();
+            visible_path[0] = from;
+            visible_path[k - 1] = to;
+            let (from, to) = visible_path
+                .windows(2)
+                .map(|w| (w[0], w[1]))
+                .max_by(|x, y| x.0.distance(x.1).total_cmp(&y.0.distance(y.1)))
+                .unwrap_or((from, to));
             wanted.push(placement::Wanted {
                 group: gi,
                 from,
@@ -223,6 +272,17 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     // DNS: who asked the server (faint, always), then the MX question and
     // answer as a dotted line while they travel.
     let mut asked: Vec<(usize, usize)> = Vec::new();
+    let dns_route = |x: usize, y: usize| {
+        if !route_boxes {
+            return vec![pos[x], pos[y]];
+        }
+        let others: Vec<Rect> = boxes
+            .iter()
+            .filter(|(h, _)| **h != x && **h != y)
+            .map(|(_, r)| *r)
+            .collect();
+        placement::route(pos[x], pos[y], &others, canvas, 8.0 * scale)
+    };
     for d in &scene.dns {
         let pair = (d.from.min(d.to), d.from.max(d.to));
         if !(visible[pair.0] && visible[pair.1]) {
@@ -231,7 +291,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         if asked.len() < 64 && !asked.contains(&pair) {
             asked.push(pair);
             painter.add(Shape::dashed_line(
-                &[pos[pair.0], pos[pair.1]],
+                &dns_route(pair.0, pair.1),
                 Stroke::new(
                     1.0 * scale,
                     Color32::from_rgb(0, 150, 160).gamma_multiply(0.5),
@@ -241,27 +301,36 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             ));
         }
     }
-    for d in &scene.dns {
-        if let Some(f) = playback.in_flight(d.t)
+    let mut dns_texts: Vec<(Pos2, String)> = Vec::new();
+    let stepped_dns = match stepped.map(|k| scene.wire[k]) {
+        Some(Wire::Dns(i)) => Some(i as usize),
+        _ => None,
+    };
+    for (di, d) in scene.dns.iter().enumerate() {
+        let f = match (stepped, stepped_dns) {
+            (Some(_), Some(s)) if s == di => Some(0.5),
+            (Some(_), _) => None,
+            (None, _) => playback.in_flight(d.t),
+        };
+        if let Some(f) = f
             && visible[d.from]
             && visible[d.to]
         {
-            let (a, b) = (pos[d.from], pos[d.to]);
+            let path = dns_route(d.from, d.to);
             painter.add(Shape::dashed_line(
-                &[a, b],
+                &path,
                 Stroke::new(1.5 * scale, Color32::from_rgb(0, 150, 160)),
                 6.0,
                 4.0,
             ));
-            let p = a + (b - a) * f;
+            let p = placement::along(&path, f);
             painter.circle_filled(p, 6.0 * scale, Color32::from_rgb(0, 150, 160));
-            painter.text(
-                p + Vec2::new(0.0, -12.0 * scale),
-                Align2::CENTER_BOTTOM,
-                &d.text,
-                FontId::monospace(12.0 * scale),
-                visuals.text_color(),
-            );
+            if stepped.is_some() {
+                ring(&painter, p, scale, &visuals);
+                response.stepped_at = Some(p);
+            }
+            // Written once the labels are placed, where it covers none.
+            dns_texts.push((p, d.transcript()));
         }
     }
 
@@ -277,12 +346,12 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             continue;
         }
         drawn += 1;
-        let (a, b) = ends[groups.of_conn[p.conn as usize]];
-        let (from, to) = match p.dir {
-            Direction::ClientToServer => (a, b),
-            Direction::ServerToClient => (b, a),
+        let is_stepped = stepped.is_some();
+        let route = &routes[groups.of_conn[p.conn as usize]];
+        let at = match p.dir {
+            Direction::ClientToServer => placement::along(route, f),
+            Direction::ServerToClient => placement::along(route, 1.0 - f),
         };
-        let at = from + (to - from) * f;
         let color = phase_color(p.phase, protocol_color(c.protocol));
         let r = 6.0 * scale;
         if dense {
@@ -321,6 +390,10 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             }
         }
         flags.push((at, p.flags, p.len, p.phase));
+        if is_stepped {
+            ring(&painter, at, scale, &visuals);
+            response.stepped_at = Some(at);
+        }
     }
     if !mesh.is_empty() {
         painter.add(Shape::mesh(mesh));
@@ -371,9 +444,11 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                     break;
                 }
                 Ok(f) => {
-                    let (a, b) = ends[groups.of_conn[hop.conn]];
-                    let (from, to) = if hop.upstream { (a, b) } else { (b, a) };
-                    at = Some(from + (to - from) * f);
+                    let route = &routes[groups.of_conn[hop.conn]];
+                    at = Some(placement::along(
+                        route,
+                        if hop.upstream { f } else { 1.0 - f },
+                    ));
                     moving = true;
                     break;
                 }
@@ -401,26 +476,51 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             },
         }
     }
-    let piles: Vec<Pile> = piles
+    let mut piles: Vec<Pile> = piles
         .into_iter()
-        .map(|(at, color, subjects)| {
-            pile(
-                canvas,
-                &painter,
-                lang,
-                (at, color),
-                &subjects,
-                scale,
-                &visuals,
-            )
-        })
+        .map(|(at, color, subjects)| pile(lang, (at, color), &subjects, scale))
         .collect();
+    // Their subjects, placed like the edge labels: on no box, no envelope,
+    // no other subject; shortened, or left to the hover, when there is no
+    // room.
+    let box_rects: Vec<Rect> = boxes.values().copied().collect();
+    let mut avoid: Vec<Rect> = box_rects
+        .iter()
+        .map(|b| b.expand(3.0))
+        .chain(piles.iter().map(|p| p.envelopes))
+        // The packet stopped at stays in sight.
+        .chain(
+            response
+                .stepped_at
+                .map(|at| Rect::from_center_size(at, Vec2::splat(30.0 * scale))),
+        )
+        .collect();
+    // A little inside the canvas: its right edge meets the transcript's.
+    let inner = canvas.shrink(6.0);
+    let note_font = FontId::proportional(12.0 * scale);
+    for p in &mut piles {
+        for max in [48, 24, 12] {
+            let text = placement::ellipsize(&p.full, max);
+            let size = painter
+                .layout_no_wrap(text.clone(), note_font.clone(), Color32::BLACK)
+                .size()
+                + Vec2::splat(4.0);
+            if let Some(r) = placement::place_note(inner, &avoid, p.envelopes, size) {
+                avoid.push(r.expand(2.0));
+                p.text = text;
+                p.label = Some(r);
+                break;
+            }
+        }
+    }
 
     // Edge labels, where they cover no box, no resting envelope, no other
     // label (placement.rs).
-    let obstacles: Vec<Rect> = piles.iter().flat_map(|p| [p.envelopes, p.label]).collect();
+    let obstacles: Vec<Rect> = piles
+        .iter()
+        .flat_map(|p| std::iter::once(p.envelopes).chain(p.label))
+        .collect();
     let font = FontId::proportional(12.0 * scale);
-    let box_rects: Vec<Rect> = boxes.values().copied().collect();
     let (labels, unplaced) = placement::place_labels(
         canvas,
         &box_rects,
@@ -498,31 +598,87 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             if flags.ack && phase != Phase::Data {
                 text.push("ACK");
             }
-            let text = if phase == Phase::Data {
-                lang.f("{} bytes", len)
-            } else {
-                text.join(", ")
+            let line = stepped
+                .and_then(|k| match scene.wire[k] {
+                    Wire::Tcp(i) => scene.packets[i as usize].line,
+                    Wire::Dns(_) => None,
+                })
+                .and_then(|l| scene.lines.get(l as usize))
+                .filter(|_| phase == Phase::Data);
+            let text = match line {
+                // Stopped at a packet: what it carries, in the protocol's
+                // words.
+                Some(l) => placement::ellipsize(&format!("{} {}", l.speaker(), l.text), 40),
+                None if phase == Phase::Data => lang.f("{} bytes", len),
+                None => text.join(", "),
             };
             let g =
                 painter.layout_no_wrap(text, FontId::monospace(11.0 * scale), visuals.text_color());
-            let min = at + Vec2::new(9.0 * scale, -9.0 * scale - g.size().y);
-            let label = Rect::from_min_size(min, g.size());
-            if box_rects.iter().any(|b| b.intersects(label))
-                || labels.iter().any(|l| l.rect.intersects(label))
-            {
+            // Above right of the packet, else in another corner around it.
+            let (d, sz) = (9.0 * scale, g.size());
+            let spot = [
+                Vec2::new(d, -d - sz.y),
+                Vec2::new(d, d),
+                Vec2::new(-d - sz.x, -d - sz.y),
+                Vec2::new(-d - sz.x, d),
+            ]
+            .into_iter()
+            .map(|o| Rect::from_min_size(at + o, sz))
+            .find(|label| {
+                canvas.contains_rect(*label)
+                    && !box_rects.iter().any(|b| b.intersects(*label))
+                    && !labels.iter().any(|l| l.rect.intersects(*label))
+            });
+            let Some(label) = spot else {
                 continue;
-            }
+            };
             placed.push(at);
-            painter.galley(min, g, visuals.text_color());
+            if stepped.is_some() {
+                painter.rect_filled(
+                    label.expand(2.0),
+                    3.0,
+                    visuals.extreme_bg_color.gamma_multiply(0.9),
+                );
+            }
+            painter.galley(label.min, g, visuals.text_color());
         }
     }
     for p in &piles {
-        draw_pile(&painter, p, scale, &visuals);
+        draw_pile(ui, &painter, p, scale, &visuals);
+    }
+    // The DNS question or answer on the way, beside its dot.
+    let mut taken: Vec<Rect> = box_rects
+        .iter()
+        .copied()
+        .chain(labels.iter().map(|l| l.rect))
+        .chain(
+            piles
+                .iter()
+                .flat_map(|p| std::iter::once(p.envelopes).chain(p.label)),
+        )
+        .collect();
+    taken.extend(
+        response
+            .stepped_at
+            .map(|at| Rect::from_center_size(at, Vec2::splat(30.0 * scale))),
+    );
+    for (at, text) in dns_texts.into_iter().take(8) {
+        let text = crate::trace::text::visible(&text).into_owned();
+        let font = FontId::monospace(12.0 * scale);
+        let g = painter.layout_no_wrap(text, font, visuals.text_color());
+        let dot = Rect::from_center_size(at, Vec2::splat(26.0 * scale));
+        if let Some(r) = placement::place_note(inner, &taken, dot, g.size() + Vec2::splat(4.0)) {
+            painter.rect_filled(r, 3.0, visuals.extreme_bg_color.gamma_multiply(0.9));
+            painter.galley(r.min + Vec2::splat(2.0), g, Color32::from_rgb(0, 130, 140));
+            taken.push(r);
+        }
     }
     response.placement = placement::Placement {
         canvas,
         boxes: boxes.into_iter().collect(),
         labels,
+        notes: piles.iter().filter_map(|p| p.label).collect(),
+        edges: drawn_edges,
         unplaced,
     };
 
@@ -538,6 +694,15 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         );
     }
     response
+}
+
+/// The mark around the packet stopped at.
+fn ring(painter: &egui::Painter, at: Pos2, scale: f32, visuals: &egui::Visuals) {
+    painter.circle_stroke(
+        at,
+        13.0 * scale,
+        Stroke::new(2.5 * scale, visuals.strong_text_color()),
+    );
 }
 
 fn envelope(painter: &egui::Painter, at: Pos2, scale: f32, color: Color32) {
@@ -699,47 +864,29 @@ fn edge_text(scene: &Scene, g: &placement::EdgeGroup, t: f64, lang: Lang) -> Str
 }
 
 /// Messages resting in one place, as drawn: up to three envelopes and the
-/// subject (or the count) above them.
+/// subject (or the count) beside them, where [`placement::place_note`] found
+/// room.
 struct Pile {
     at: Pos2,
     color: Color32,
     count: usize,
+    /// The subject (or the count) in full, on hover when shortened.
+    full: String,
+    /// What is written.
     text: String,
-    /// Where the envelopes and the text are (obstacles for edge labels).
+    /// Where the envelopes are (an obstacle for labels).
     envelopes: Rect,
-    label: Rect,
+    /// Where the text is; None when it fit nowhere.
+    label: Option<Rect>,
 }
 
-fn pile(
-    canvas: Rect,
-    painter: &egui::Painter,
-    lang: Lang,
-    (at, color): (Pos2, Color32),
-    subjects: &[&str],
-    scale: f32,
-    visuals: &egui::Visuals,
-) -> Pile {
+fn pile(lang: Lang, (at, color): (Pos2, Color32), subjects: &[&str], scale: f32) -> Pile {
     let count = subjects.len().min(3);
     let lift = 4.0 * scale * (count - 1) as f32;
-    let text = match subjects {
-        [one] => placement::ellipsize(one, 48),
+    let full = match subjects {
+        [one] => one.to_string(),
         many => lang.f("{} messages", many.len()),
     };
-    let g = painter.layout_no_wrap(
-        text.clone(),
-        FontId::proportional(12.0 * scale),
-        visuals.text_color(),
-    );
-    // Above the envelope: below it sits the host's name when the message
-    // rests there.
-    let mut label = Rect::from_center_size(
-        at - Vec2::new(0.0, lift + 12.0 * scale + g.size().y / 2.0),
-        g.size() + Vec2::splat(4.0),
-    );
-    // Kept inside the canvas: a mailbox at the right edge must not cut
-    // its subject.
-    let shift = (canvas.right() - label.right()).min(0.0) + (canvas.left() - label.left()).max(0.0);
-    label = label.translate(Vec2::new(shift, 0.0));
     let env = Vec2::new(26.0 * scale, 17.0 * scale);
     let envelopes = Rect::from_center_size(at, env)
         .union(Rect::from_center_size(at + Vec2::new(lift, -lift), env));
@@ -747,22 +894,44 @@ fn pile(
         at,
         color,
         count,
-        text,
+        text: full.clone(),
+        full,
         envelopes,
-        label,
+        label: None,
     }
 }
 
-fn draw_pile(painter: &egui::Painter, p: &Pile, scale: f32, visuals: &egui::Visuals) {
+fn draw_pile(ui: &Ui, painter: &egui::Painter, p: &Pile, scale: f32, visuals: &egui::Visuals) {
     for k in (0..p.count).rev() {
         let d = 4.0 * scale * k as f32;
         envelope(painter, p.at + Vec2::new(d, -d), scale, p.color);
     }
-    painter.rect_filled(p.label, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
+    let hover = ui.interact(
+        p.envelopes,
+        ui.scope_id().with(("pile", p.at.x as i32, p.at.y as i32)),
+        Sense::hover(),
+    );
+    let Some(label) = p.label else {
+        hover.on_hover_text(&p.full);
+        return;
+    };
+    if p.text != p.full {
+        hover.on_hover_text(&p.full);
+    }
+    if label.distance_to_pos(p.envelopes.center()) > p.envelopes.height() {
+        // Placed away from its envelope: a thin line says whose it is.
+        let from = placement::exit_point(label, label.center(), p.envelopes.center());
+        let to = placement::exit_point(p.envelopes, p.envelopes.center(), label.center());
+        painter.line_segment(
+            [from, to],
+            Stroke::new(1.0, visuals.text_color().gamma_multiply(0.5)),
+        );
+    }
+    painter.rect_filled(label, 3.0, visuals.extreme_bg_color.gamma_multiply(0.85));
     let g = painter.layout_no_wrap(
         p.text.clone(),
         FontId::proportional(12.0 * scale),
         visuals.text_color(),
     );
-    painter.galley(p.label.min + Vec2::splat(2.0), g, visuals.text_color());
+    painter.galley(label.min + Vec2::splat(2.0), g, visuals.text_color());
 }
