@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the classroom window under Xvfb, for a person to look at
 # (README: "Screenshots"). Usage: .ci/screenshots.sh [OUT_DIR]
-# Needs Xvfb and ImageMagick's `import`; the release binary must be built.
+# Needs Xvfb, ImageMagick's `import` and xdotool; the release binary must be built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-screenshots}
@@ -16,6 +16,9 @@ Xvfb "$display" -screen 0 1600x900x24 -nolisten tcp > /dev/null 2>&1 &
 xvfb=$!
 trap 'kill $xvfb 2> /dev/null || true' EXIT
 sleep 1
+# The pointer starts in the middle of the screen, where it hovers a host
+# box and puts its tooltip into every shot: park it in the corner.
+DISPLAY="$display" xdotool mousemove 1 1
 
 # shot NAME SECONDS ARGS…: opens the window, waits, photographs the screen.
 shot() {
