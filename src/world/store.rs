@@ -136,6 +136,25 @@ struct State {
     next_queue_id: u64,
 }
 
+impl State {
+    /// A user's folder (its name already checked by `folder_name`).
+    fn folder(&self, user: &str, folder: &str) -> Result<&Folder, StoreError> {
+        self.users
+            .get(user)
+            .ok_or(StoreError::NoUser)?
+            .get(folder)
+            .ok_or(StoreError::NoFolder)
+    }
+
+    fn folder_mut(&mut self, user: &str, folder: &str) -> Result<&mut Folder, StoreError> {
+        self.users
+            .get_mut(user)
+            .ok_or(StoreError::NoUser)?
+            .get_mut(folder)
+            .ok_or(StoreError::NoFolder)
+    }
+}
+
 /// The store; share it with `Arc`.
 pub struct Store {
     root: Option<PathBuf>,
@@ -421,12 +440,7 @@ impl Store {
         let folder = folder_name(folder)?;
         let uid = {
             let mut st = self.lock();
-            let f = st
-                .users
-                .get_mut(user)
-                .ok_or(StoreError::NoUser)?
-                .get_mut(&folder)
-                .ok_or(StoreError::NoFolder)?;
+            let f = st.folder_mut(user, &folder)?;
             let uid = f.uidnext;
             f.uidnext += 1;
             f.pending.insert(uid);
@@ -738,12 +752,7 @@ impl Store {
     pub fn snapshot(&self, user: &str, folder: &str) -> Result<FolderSnapshot, StoreError> {
         let folder = folder_name(folder)?;
         let st = self.lock();
-        let f = st
-            .users
-            .get(user)
-            .ok_or(StoreError::NoUser)?
-            .get(&folder)
-            .ok_or(StoreError::NoFolder)?;
+        let f = st.folder(user, &folder)?;
         let visible_below = f.pending.first().copied().unwrap_or(u32::MAX);
         Ok(FolderSnapshot {
             uidvalidity: f.uidvalidity,
@@ -764,12 +773,7 @@ impl Store {
     pub fn claim_recent(&self, user: &str, folder: &str, up_to: u32) -> Result<u32, StoreError> {
         let folder = folder_name(folder)?;
         let mut st = self.lock();
-        let f = st
-            .users
-            .get_mut(user)
-            .ok_or(StoreError::NoUser)?
-            .get_mut(&folder)
-            .ok_or(StoreError::NoFolder)?;
+        let f = st.folder_mut(user, &folder)?;
         let before = f.recent_mark;
         if up_to > before {
             f.recent_mark = up_to;
@@ -788,12 +792,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let folder = folder_name(folder)?;
         let mut st = self.lock();
-        let f = st
-            .users
-            .get_mut(user)
-            .ok_or(StoreError::NoUser)?
-            .get_mut(&folder)
-            .ok_or(StoreError::NoFolder)?;
+        let f = st.folder_mut(user, &folder)?;
         for (uid, flags) in changes {
             if let Some(m) = f.messages.get_mut(uid) {
                 m.flags = flags.clone();
@@ -808,12 +807,7 @@ impl Store {
     pub fn remove(&self, user: &str, folder: &str, uids: &[u32]) -> Result<(), StoreError> {
         let folder = folder_name(folder)?;
         let mut st = self.lock();
-        let f = st
-            .users
-            .get_mut(user)
-            .ok_or(StoreError::NoUser)?
-            .get_mut(&folder)
-            .ok_or(StoreError::NoFolder)?;
+        let f = st.folder_mut(user, &folder)?;
         for uid in uids {
             if f.messages.remove(uid).is_some()
                 && let Some(dir) = self.folder_dir(user, &folder)
