@@ -52,15 +52,19 @@ impl Command {
     /// Read a command from its logical line (literals are moved out of
     /// `fragments`).
     pub fn parse(fragments: &mut [Fragment], mode: Mode) -> Result<Command, CommandError> {
-        let first = match fragments.first() {
-            Some(Fragment::Line(l)) => l.as_slice(),
-            _ => &[],
+        let toks = match tokenize(fragments, mode) {
+            Ok(toks) => toks,
+            Err(why) => {
+                // Parsing moves only literals out: the first line is still
+                // there to take the tag from.
+                let first = match fragments.first() {
+                    Some(Fragment::Line(l)) => l.as_slice(),
+                    _ => &[],
+                };
+                let tag = tag_of(first).unwrap_or_else(|| "*".into());
+                return Err(CommandError::Syntax { tag, why });
+            }
         };
-        let tag = tag_of(first);
-        let toks = tokenize(fragments, mode).map_err(|why| CommandError::Syntax {
-            tag: tag.clone().unwrap_or_else(|| "*".into()),
-            why,
-        })?;
         let mut toks = toks.into_iter();
         let Some(first) = toks.next() else {
             return Err(CommandError::Empty);
@@ -72,16 +76,18 @@ impl Command {
             Tok::Atom(a) if second.is_none() => return Err(CommandError::NoName { tag: a }),
             _ => return Err(CommandError::BadTag),
         };
-        let name = match second {
+        let mut name = match second {
             Some(Tok::Atom(n)) => n,
             _ => return Err(CommandError::NoName { tag }),
         };
         if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(CommandError::BadName { tag });
         }
+        // The atom is ours: upper-cased in place, not copied.
+        name.make_ascii_uppercase();
         Ok(Command {
             tag,
-            name: name.to_ascii_uppercase(),
+            name,
             args: toks.collect(),
         })
     }

@@ -149,7 +149,9 @@ impl State {
         };
         let head = || vec![Fragment::Line(first.to_vec())];
         let message = match dir {
-            Direction::ServerToClient => match Response::parse(&mut head()) {
+            // Only the head of the response matters here; its values are
+            // read when the logical line is complete.
+            Direction::ServerToClient => match Response::parse_head(&mut head()) {
                 Ok(Response::Data { number, name, .. }) if name == "FETCH" => {
                     item_before_literal(last)
                         .and_then(|item| fetched_part(&item))

@@ -17,7 +17,7 @@
 //! text (it may hold an unbalanced quote or parenthesis), so only data
 //! responses go through the tokenizer.
 
-use super::syntax::{Fragment, LiteralForm, Mode, Tok, emit_all, tokenize};
+use super::syntax::{Fragment, LiteralForm, Mode, Tok, emit_all, tokenize_first};
 
 /// A status (§7.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,14 +43,21 @@ impl Status {
     }
 
     fn parse(word: &[u8], tagged: bool) -> Option<Status> {
-        let up = word.to_ascii_uppercase();
-        Some(match up.as_slice() {
-            b"OK" => Status::Ok,
-            b"NO" => Status::No,
-            b"BAD" => Status::Bad,
-            b"PREAUTH" if !tagged => Status::Preauth,
-            b"BYE" if !tagged => Status::Bye,
-            _ => return None,
+        // Compared without an upper-case copy: this runs for every
+        // response line.
+        let is = |name: &[u8]| word.eq_ignore_ascii_case(name);
+        Some(if is(b"OK") {
+            Status::Ok
+        } else if is(b"NO") {
+            Status::No
+        } else if is(b"BAD") {
+            Status::Bad
+        } else if is(b"PREAUTH") && !tagged {
+            Status::Preauth
+        } else if is(b"BYE") && !tagged {
+            Status::Bye
+        } else {
+            return None;
         })
     }
 }
@@ -113,6 +120,22 @@ impl Response {
     /// Read a response from its logical line (literals are moved out of
     /// `fragments`).
     pub fn parse(fragments: &mut [Fragment]) -> Result<Response, ResponseError> {
+        Self::parse_first(fragments, usize::MAX)
+    }
+
+    /// Read a response as [`parse`](Self::parse) does, but of a data
+    /// response only its number and name: `args` holds at most the first
+    /// value after them. What the analyzer needs to know when a literal is
+    /// announced (is this a FETCH response, of which message?), without
+    /// reading and allocating every value of a long FETCH line.
+    pub fn parse_head(fragments: &mut [Fragment]) -> Result<Response, ResponseError> {
+        // `*`, the number (when there is one) and the name.
+        Self::parse_first(fragments, 3)
+    }
+
+    /// [`parse`](Self::parse), reading at most `limit` values of a data
+    /// response (the `*` included).
+    fn parse_first(fragments: &mut [Fragment], limit: usize) -> Result<Response, ResponseError> {
         let first = match fragments.first() {
             Some(Fragment::Line(l)) => l.as_slice(),
             _ => &[],
@@ -142,7 +165,7 @@ impl Response {
             return Err(ResponseError::NotAStatus);
         }
         // `* [number] NAME args`: everything after the star as values.
-        let mut toks = tokenize(fragments, Mode::Lenient)
+        let mut toks = tokenize_first(fragments, Mode::Lenient, limit)
             .unwrap_or_default()
             .into_iter()
             .skip(1)
@@ -151,10 +174,10 @@ impl Response {
         if number.is_some() {
             toks.next();
         }
-        let name = match toks.peek() {
-            Some(Tok::Atom(a)) => {
-                let name = a.to_ascii_uppercase();
-                toks.next();
+        // The atom is ours: upper-cased in place, not copied.
+        let name = match toks.next_if(|t| matches!(t, Tok::Atom(_))) {
+            Some(Tok::Atom(mut name)) => {
+                name.make_ascii_uppercase();
                 name
             }
             _ => String::new(),
@@ -313,6 +336,34 @@ mod tests {
         assert_eq!(parse(&[b"a1 BYE"]), Err(ResponseError::NotAStatus));
         assert_eq!(parse(&[b"+ "]).unwrap(), Response::Continuation(Vec::new()));
         assert_eq!(parse(&[b"+"]).unwrap().emit(), b"+ \r\n");
+    }
+
+    #[test]
+    fn the_head_of_a_data_response() {
+        let line: &[u8] =
+            b"* 557 fetch (UID 557 FLAGS (\\Recent) BODY[HEADER.FIELDS (FROM TO)] {249}";
+        let head = Response::parse_head(&mut [Fragment::Line(line.to_vec())]).unwrap();
+        assert_eq!(
+            head,
+            Response::Data {
+                number: Some(557),
+                name: "FETCH".into(),
+                args: Vec::new()
+            }
+        );
+        // Without a number, the first value after the name is read too.
+        assert_eq!(
+            Response::parse_head(&mut [Fragment::Line(b"* FLAGS (\\Seen) x".to_vec())]).unwrap(),
+            Response::Data {
+                number: None,
+                name: "FLAGS".into(),
+                args: vec![Tok::List(vec![Tok::Atom("\\Seen".into())])]
+            }
+        );
+        assert_eq!(
+            Response::parse_head(&mut [Fragment::Line(b"a1 ok done".to_vec())]).unwrap(),
+            Response::status(Some("a1"), Status::Ok, "done")
+        );
     }
 
     #[test]

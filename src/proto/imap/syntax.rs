@@ -200,11 +200,26 @@ pub(crate) fn emit_all(out: &mut Vec<u8>, toks: &[Tok], form: LiteralForm) {
 /// megabytes). Errors only in [`Mode::Strict`]; the message is the text
 /// of the server's BAD.
 pub fn tokenize(fragments: &mut [Fragment], mode: Mode) -> Result<Vec<Tok>, String> {
+    tokenize_first(fragments, mode, usize::MAX)
+}
+
+/// Like [`tokenize`], but stops after the first `limit` values of the
+/// logical line (the values inside a list count as one). The values read
+/// are the ones [`tokenize`] would give: reading is strictly left to
+/// right. For a caller that needs only the head of a long line (the
+/// analyzer asking whether a literal belongs to a FETCH response): the
+/// values it does not need are neither read nor allocated.
+pub fn tokenize_first(
+    fragments: &mut [Fragment],
+    mode: Mode,
+    limit: usize,
+) -> Result<Vec<Tok>, String> {
     let mut t = Tokenizer {
         fragments,
         at: 0,
         pos: 0,
         mode,
+        limit,
     };
     t.sequence(0, false)
 }
@@ -215,6 +230,8 @@ struct Tokenizer<'a> {
     at: usize,
     pos: usize,
     mode: Mode,
+    /// Top-level values to read at most.
+    limit: usize,
 }
 
 impl Tokenizer<'_> {
@@ -265,6 +282,9 @@ impl Tokenizer<'_> {
     fn sequence(&mut self, depth: usize, in_list: bool) -> Result<Vec<Tok>, String> {
         let mut out = Vec::new();
         loop {
+            if depth == 0 && out.len() >= self.limit {
+                return Ok(out);
+            }
             while self.peek() == Some(b' ') {
                 self.pos += 1;
             }
@@ -393,7 +413,14 @@ impl Tokenizer<'_> {
                 self.pos += 1;
             }
         }
-        Ok(String::from_utf8_lossy(&self.line()[start..self.pos]).into_owned())
+        // Atoms are ASCII nearly always: checking UTF-8 and copying costs
+        // a fraction of the lossy decoder's chunking, and this runs for
+        // every atom of every line the analyzer reads.
+        let bytes = &self.line()[start..self.pos];
+        Ok(match std::str::from_utf8(bytes) {
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        })
     }
 }
 
