@@ -274,21 +274,22 @@ pub fn show(
         .sense(egui::Sense::click())
         .column(Column::exact(50.0))
         .column(Column::exact(120.0))
-        .columns(Column::remainder().at_least(150.0), 2)
+        // Info beside the protocol: on a 1280-pixel projector the last
+        // columns fall off the panel, and a DNS row's question must show.
+        .columns(Column::remainder().at_least(150.0), 3)
         // As wide as their header needs ("Paquetes", "Mensajes"), not cut.
         .columns(Column::auto().at_least(80.0), 4)
-        .column(Column::remainder().at_least(120.0))
         .header(20.0, |mut h| {
             for title in [
                 "#",
                 lang.t("Protocol"),
+                "Info",
                 lang.t("From"),
                 lang.t("To"),
                 lang.t("Packets"),
                 lang.t("Bytes"),
                 lang.t("Messages"),
                 lang.t("Findings"),
-                "Info",
             ] {
                 h.col(|ui| {
                     ui.strong(title);
@@ -305,13 +306,13 @@ pub fn show(
                         [
                             c.flow.to_string(),
                             c.label(),
+                            c.helo.clone().unwrap_or_default(),
                             format!("{} ({})", scene.hosts[c.client_host].name, c.client),
                             format!("{} ({})", scene.hosts[c.server_host].name, c.server),
                             c.packets.to_string(),
                             (c.bytes[0] + c.bytes[1]).to_string(),
                             c.messages.len().to_string(),
                             c.findings.len().to_string(),
-                            c.helo.clone().unwrap_or_default(),
                         ]
                     }
                     Row::Dns(di) => {
@@ -319,13 +320,13 @@ pub fn show(
                         [
                             String::new(),
                             format!("DNS {} (UDP)", f.server.port()),
+                            f.info(),
                             format!("{} ({})", scene.hosts[f.client_host].name, f.client),
                             format!("{} ({})", scene.hosts[f.server_host].name, f.server),
                             f.packets.to_string(),
                             f.bytes.to_string(),
                             String::new(),
                             String::new(),
-                            f.info(),
                         ]
                     }
                 };
