@@ -69,3 +69,10 @@ fi
 shot 7-step-mode-pdu-1280x720 3 "$out/captures/plaintext.pcapng" --presenter --lang es --packet 4
 # 8. The packet list (Wireshark's columns) at the DNS answer, in English.
 shot 8-packet-list-1280x720 3 "$out/captures/plaintext.pcapng" --tab packets --packet 31
+# 9. The lesson's punchline: the same session in clear and over STARTTLS,
+#    side by side, as an eavesdropper without the keys sees each.
+shot 9-compare-clear-tls-1280x720 3 "$out/captures/plaintext.pcapng" --compare "$out/captures/starttls.pcapng"
+# 10. "Decrypt with the key log" off: the STARTTLS capture as the wire shows it.
+shot 10-no-decrypt-eavesdropper-1280x720 3 "$out/captures/starttls.pcapng" --no-decrypt --flow 0 --tab eavesdropper --at 999
+# 11. The Flows tab with the MX lookup as a DNS row.
+shot 11-flows-dns-1280x720 3 "$out/captures/plaintext.pcapng" --tab flows --at 999

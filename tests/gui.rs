@@ -442,7 +442,7 @@ fn the_flows_table_filters_and_a_finding_moves_the_playhead() {
     h.get_by_label("Flows").click();
     h.run_steps(2);
     assert_eq!(h.state().tab, Tab::Flows);
-    h.get_by_label("3 of 3 connections");
+    h.get_by_label("4 of 4 flows");
 
     // A host name typed in the search box keeps only its connections.
     h.get_by_role(egui::accesskit::Role::TextInput).focus();
@@ -450,7 +450,7 @@ fn the_flows_table_filters_and_a_finding_moves_the_playhead() {
     h.get_by_role(egui::accesskit::Role::TextInput)
         .type_text("bob-pc");
     h.run_steps(2);
-    h.get_by_label("1 of 3 connections");
+    h.get_by_label("1 of 4 flows");
     h.get_by_label("POP3 110").click();
     h.run_steps(2);
     assert_eq!(h.state().selected_conn, Some(2), "the row selects its flow");
@@ -463,13 +463,13 @@ fn the_flows_table_filters_and_a_finding_moves_the_playhead() {
         h.key_press(egui::Key::Backspace);
     }
     h.run_steps(1);
-    h.get_by_label("3 of 3 connections");
+    h.get_by_label("4 of 4 flows");
     h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Protocol")
         .click();
     h.run_steps(2);
     h.get_by_label("SMTP").click();
     h.run_steps(2);
-    h.get_by_label("2 of 3 connections");
+    h.get_by_label("2 of 4 flows");
 
     // A finding is a link to where it happens: its connection, its time.
     // (The first "Findings" is the tab; the table has a column of that name.)
@@ -663,3 +663,52 @@ fn line_text_prefers_the_clients_command() {
     assert_eq!(line.text, "AUTH PLAIN AGFsaWNlAHNlY3JldA==");
     assert_eq!(line.kind, LineKind::Command);
 }
+
+#[test]
+fn the_mx_lookup_is_a_row_of_the_flows_table() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    app.tab = Tab::Flows;
+    let scene = app.scene().unwrap();
+    // One exchange: crepes.fr's question and the DNS server's answer, the
+    // DNS messages' bytes as the capture has them (UDP payloads).
+    let dns = mailscope::gui::flows::dns_flows(scene);
+    assert_eq!(dns.len(), 1);
+    let f = &dns[0];
+    assert_eq!(scene.hosts[f.client_host].name, "crepes.fr");
+    assert_eq!(f.server.to_string(), "127.0.40.53:53");
+    assert_eq!(f.question, "MX hamburger.edu");
+    assert_eq!(f.answers, "MX 10 hamburger.edu, A 127.0.40.3");
+    assert_eq!((f.packets, f.bytes), (2, DNS_BYTES));
+    assert_eq!(f.start, scene.dns[0].t);
+    let mut h = harness(app);
+    h.run_steps(2);
+    // Counted with the three TCP connections, listed like them.
+    h.get_by_label("4 of 4 flows");
+    h.get_by_label("DNS 53 (UDP)");
+    h.get_by_label("MX hamburger.edu? -> MX 10 hamburger.edu, A 127.0.40.3");
+    h.get_by_label(&DNS_BYTES.to_string());
+    // The protocol filter keeps it alone.
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Protocol")
+        .click();
+    h.run_steps(2);
+    h.get_by_label("DNS").click();
+    h.run_steps(2);
+    h.get_by_label("1 of 4 flows");
+    // A click puts the playhead at the question, in the transcript of all
+    // connections.
+    h.get_by_label("DNS 53 (UDP)").click();
+    h.run_steps(2);
+    assert_eq!(h.state().selected_conn, None);
+    assert_eq!(h.state().playback.t, f.start);
+    h.get_by_label("DNS  Q: MX hamburger.edu?");
+    // And in Spanish.
+    h.state_mut().lang = Lang::Es;
+    h.run_steps(2);
+    h.get_by_label("1 de 4 flujos");
+}
+
+/// The question (31 bytes: the 12-byte header, `hamburger.edu` MX IN in 19)
+/// and the answer (102 bytes), as tshark's `udp.length` less the 8-byte UDP
+/// header gives them.
+const DNS_BYTES: u64 = 31 + 102;

@@ -22,7 +22,7 @@ pub(crate) struct GuiArgs {
     #[arg(long)]
     pub dark: bool,
     /// The panel to show: topology, eavesdropper, message, flows, packets,
-    /// findings.
+    /// findings, compare.
     #[arg(long)]
     pub tab: Option<String>,
     /// Select this flow (its id, as `mailscope flows` lists it).
@@ -49,6 +49,10 @@ pub(crate) struct GuiArgs {
     /// Wireshark does): on its edge, with its PDU detail open.
     #[arg(long)]
     pub packet: Option<u64>,
+    /// Show this second capture beside FILE (the Compare panel): the same
+    /// session in clear and over TLS, each as an eavesdropper sees it.
+    #[arg(long, value_name = "FILE2", requires = "file")]
+    pub compare: Option<PathBuf>,
 }
 
 #[cfg(feature = "gui")]
@@ -72,9 +76,10 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         Some("flows") => Some(Tab::Flows),
         Some("packets") => Some(Tab::Packets),
         Some("findings") => Some(Tab::Findings),
+        Some("compare") => Some(Tab::Compare),
         Some(other) => {
             return Err(usage(format!(
-                "--tab takes topology, eavesdropper, message, flows, packets or findings, not {other:?}"
+                "--tab takes topology, eavesdropper, message, flows, packets, findings or compare, not {other:?}"
             )));
         }
     };
@@ -96,10 +101,10 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         start.speed = args.speed.or(start.speed);
         return mailscope::gui::run(start).map_err(Failure::input);
     }
-    if let Some(f) = &args.file
-        && !f.exists()
-    {
-        return Err(Failure::input(format!("no such file: {}", f.display())));
+    for f in args.file.iter().chain(&args.compare) {
+        if !f.exists() {
+            return Err(Failure::input(format!("no such file: {}", f.display())));
+        }
     }
     mailscope::gui::run(Start {
         file: args.file,
@@ -118,6 +123,7 @@ pub(crate) fn run(args: GuiArgs) -> Result<(), Failure> {
         bookmarks: Vec::new(),
         lesson_file: None,
         packet: args.packet,
+        compare: args.compare,
     })
     .map_err(Failure::input)
 }

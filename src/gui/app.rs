@@ -19,7 +19,10 @@ use super::live::{LiveDemo, LivePoll};
 use super::loader::{self, LoadEvent, LoadOptions};
 use super::model::Scene;
 use super::open::OpenDialog;
+pub(in crate::gui) mod comparing;
+pub(in crate::gui) mod decrypt;
 mod stepping;
+pub use decrypt::SwitchState;
 
 use super::pdu::{self, Pdu};
 use super::playback::{Clock, Playback};
@@ -39,6 +42,8 @@ pub enum Tab {
     /// Wireshark's packet list.
     Packets,
     Findings,
+    /// Two captures side by side, as an eavesdropper sees each.
+    Compare,
 }
 
 /// Where the window is with its capture.
@@ -117,6 +122,15 @@ pub struct ClassroomApp {
     pdu_rx: Option<Receiver<Result<Pdu, FetchError>>>,
     /// The packet the list last scrolled to.
     list_shown: Option<usize>,
+    /// What a reload with the decrypt switch flipped keeps of the window.
+    kept: Option<decrypt::Kept>,
+    /// The capture last read with the key log, and whether that decrypted
+    /// anything (the switch is greyed when it would change nothing).
+    decrypted_before: Option<(PathBuf, bool)>,
+    /// A second capture beside this one (the Compare panel).
+    compare: Option<super::compare::Compare>,
+    /// The row picking the second capture, while it is shown.
+    compare_dialog: Option<OpenDialog>,
 }
 
 impl Default for ClassroomApp {
@@ -171,6 +185,10 @@ impl ClassroomApp {
             pdu_for: None,
             pdu_rx: None,
             list_shown: None,
+            kept: None,
+            decrypted_before: None,
+            compare: None,
+            compare_dialog: None,
         }
     }
 
@@ -280,6 +298,7 @@ impl ClassroomApp {
             self.line_packets_rx = None;
             self.selected_msg = None;
         }
+        self.note_decryption(&scene, &path);
         self.scene = Some(Arc::new(scene));
         self.path = Some(path);
         self.status = Status::Ready;
@@ -325,6 +344,7 @@ impl ClassroomApp {
                 Some(Ok(scene)) => {
                     let path = self.path.clone().unwrap_or_default();
                     self.show_scene(*scene, path, false);
+                    self.restore_kept();
                     if std::mem::take(&mut self.play_on_open) {
                         self.playback.play();
                     }
@@ -524,16 +544,21 @@ impl ClassroomApp {
                 self.stepped = None;
             }
             self.follow_pdu(&ctx);
-            if self.show_lists {
+            // The comparison has its own transcripts: its two columns get
+            // the whole width.
+            let compare = self.tab == Tab::Compare;
+            if self.show_lists && !compare {
                 egui::Panel::left("connections")
                     .resizable(true)
                     .default_size(if self.presenter { 300.0 } else { 230.0 })
                     .show(ui, |ui| self.side_list(ui, &scene));
             }
-            egui::Panel::right("transcript")
-                .resizable(true)
-                .default_size(if self.presenter { 560.0 } else { 400.0 })
-                .show(ui, |ui| self.transcript_panel(ui, &scene));
+            if !compare {
+                egui::Panel::right("transcript")
+                    .resizable(true)
+                    .default_size(if self.presenter { 560.0 } else { 400.0 })
+                    .show(ui, |ui| self.transcript_panel(ui, &scene));
+            }
         }
         egui::CentralPanel::default_margins().show(ui, |ui| self.central(ui));
     }
@@ -595,6 +620,7 @@ impl ClassroomApp {
             self.open_dialog = None;
             self.open(p, &ui.ctx().clone());
         }
+        self.comparison_dialog(ui);
     }
 
     fn side_list(&mut self, ui: &mut Ui, scene: &Scene) {
@@ -804,6 +830,15 @@ impl ClassroomApp {
             ] {
                 ui.selectable_value(&mut self.tab, tab, RichText::new(name).strong());
             }
+            if self.compare.is_some() {
+                ui.selectable_value(
+                    &mut self.tab,
+                    Tab::Compare,
+                    RichText::new(lang.t("Compare")).strong(),
+                );
+            }
+            ui.separator();
+            self.decrypt_switch(ui);
             ui.separator();
             // While live, the scene is read from a temporary snapshot: name
             // the file the recording will be saved to instead.
@@ -818,8 +853,11 @@ impl ClassroomApp {
                 None => scene.source.clone(),
             };
             // Cut to the panel: a row wider than the panel would widen the
-            // picture under it beyond what is visible.
-            ui.add(egui::Label::new(RichText::new(source).weak()).truncate());
+            // picture under it beyond what is visible. The comparison
+            // names both of its files itself.
+            if self.tab != Tab::Compare {
+                ui.add(egui::Label::new(RichText::new(source).weak()).truncate());
+            }
             if !scene.warnings.is_empty() {
                 ui.label(
                     RichText::new(format!("! {}", scene.warnings[0]))
@@ -882,9 +920,17 @@ impl ClassroomApp {
                 }
             }
             Tab::Flows => {
-                if let Some(c) = flows::show(ui, lang, &scene, &mut self.filter, self.selected_conn)
-                {
-                    self.select_conn(Some(c));
+                match flows::show(ui, lang, &scene, &mut self.filter, self.selected_conn) {
+                    Some(flows::Pick::Conn(c)) => self.select_conn(Some(c)),
+                    // A DNS exchange has no transcript of its own: the
+                    // playhead goes to its question, in the transcript of
+                    // all connections.
+                    Some(flows::Pick::At(t)) => {
+                        self.select_conn(None);
+                        self.playback.playing = false;
+                        self.playback.seek(t);
+                    }
+                    None => {}
                 }
             }
             Tab::Packets => {
@@ -904,6 +950,7 @@ impl ClassroomApp {
                     self.list_shown = Some(k);
                 }
             }
+            Tab::Compare => self.compare_panel(ui),
             Tab::Findings => {
                 if let Some(i) = flows::findings(ui, lang, &scene) {
                     let f = &scene.findings[i];

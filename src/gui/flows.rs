@@ -2,6 +2,8 @@
 //! list. Both are filtered and virtualised: only the rows on screen are
 //! laid out, so a capture with 100 000 flows scrolls smoothly.
 
+use std::net::SocketAddr;
+
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
@@ -11,72 +13,236 @@ use super::timeline::clock_text;
 use crate::proto::Protocol;
 use crate::trace::Severity;
 
+/// One DNS exchange, as Wireshark's UDP conversations count it: the
+/// datagrams between one client socket and one server socket (RFC 1035
+/// §4.2.1: a question and its answer travel between the same two ports).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DnsFlow {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub client_host: usize,
+    pub server_host: usize,
+    /// The questions asked, `MX hamburger.edu` (several joined by `; `).
+    pub question: String,
+    /// What came back, `MX 10 hamburger.edu, A 127.0.10.3` (empty while
+    /// unanswered).
+    pub answers: String,
+    pub packets: u64,
+    /// DNS message bytes (UDP payloads), both ways.
+    pub bytes: u64,
+    /// When the first datagram was seen.
+    pub start: f64,
+}
+
+impl DnsFlow {
+    /// The Info column: `MX hamburger.edu? -> MX 10 hamburger.edu, …` (an
+    /// ASCII arrow: egui's own font has no `→`).
+    pub fn info(&self) -> String {
+        if self.answers.is_empty() {
+            format!("{}?", self.question)
+        } else {
+            format!("{}? -> {}", self.question, self.answers)
+        }
+    }
+}
+
+/// The scene's DNS datagrams grouped into exchanges, in the order of their
+/// first datagram.
+pub fn dns_flows(scene: &Scene) -> Vec<DnsFlow> {
+    let mut flows: Vec<DnsFlow> = Vec::new();
+    for d in &scene.dns {
+        let (client, server) = if d.query {
+            (d.src, d.dst)
+        } else {
+            (d.dst, d.src)
+        };
+        let (client_host, server_host) = if d.query {
+            (d.from, d.to)
+        } else {
+            (d.to, d.from)
+        };
+        let i = match flows
+            .iter()
+            .position(|f| f.client == client && f.server == server)
+        {
+            Some(i) => i,
+            None => {
+                flows.push(DnsFlow {
+                    client,
+                    server,
+                    client_host,
+                    server_host,
+                    question: String::new(),
+                    answers: String::new(),
+                    packets: 0,
+                    bytes: 0,
+                    start: d.t,
+                });
+                flows.len() - 1
+            }
+        };
+        let f = &mut flows[i];
+        f.packets += 1;
+        f.bytes += u64::from(d.payload_len);
+        // `MX hamburger.edu?` asks; `MX hamburger.edu -> …` answers.
+        let (question, answers) = match d.text.split_once(" -> ") {
+            Some((q, a)) => (q, a),
+            None => (d.text.trim_end_matches('?'), ""),
+        };
+        if !f.question.split("; ").any(|q| q == question) {
+            if !f.question.is_empty() {
+                f.question.push_str("; ");
+            }
+            f.question.push_str(question);
+        }
+        if !answers.is_empty() {
+            if !f.answers.is_empty() {
+                f.answers.push_str("; ");
+            }
+            f.answers.push_str(answers);
+        }
+    }
+    flows
+}
+
+/// What the protocol filter keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// TCP connections read as this protocol.
+    Tcp(Protocol),
+    /// DNS exchanges (UDP).
+    Dns,
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Row {
+    /// Index into [`Scene::conns`].
+    Conn(usize),
+    /// Index into [`FlowFilter::dns`].
+    Dns(usize),
+}
+
+/// What a click on a row asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pick {
+    /// Select this connection.
+    Conn(usize),
+    /// A DNS exchange: put the playhead at its question.
+    At(f64),
+}
+
 /// The filter of the flows table.
 #[derive(Clone, Debug, Default)]
 pub struct FlowFilter {
     /// Matches host names and addresses (case-insensitive substring).
     pub text: String,
-    pub protocol: Option<Protocol>,
+    pub kind: Option<Kind>,
     pub with_findings: bool,
-    /// Cached rows for the filter above (None: recompute).
-    rows: Option<(String, Option<Protocol>, bool, Vec<usize>)>,
+    /// The scene's DNS exchanges, and the scene they were read from.
+    dns: Option<(usize, Vec<DnsFlow>)>,
+    /// Cached rows for the scene and the filter above (None: recompute).
+    rows: Option<(RowsKey, Vec<Row>)>,
+}
+
+/// What the cached rows were computed for: the scene (its address and
+/// sizes: another capture, or the same one read again, is another scene)
+/// and the filter.
+type RowsKey = ((usize, usize, usize), String, Option<Kind>, bool);
+
+fn scene_key(scene: &Scene) -> (usize, usize, usize) {
+    (
+        scene as *const Scene as usize,
+        scene.conns.len(),
+        scene.dns.len(),
+    )
 }
 
 impl FlowFilter {
-    /// The connections that pass the filter.
-    pub fn rows(&mut self, scene: &Scene) -> &[usize] {
-        let key = (self.text.clone(), self.protocol, self.with_findings);
-        let stale = self
-            .rows
-            .as_ref()
-            .is_none_or(|(t, p, f, _)| (t, p, f) != (&key.0, &key.1, &key.2));
-        if stale {
+    /// The scene's DNS exchanges.
+    pub fn dns(&mut self, scene: &Scene) -> &[DnsFlow] {
+        let key = scene as *const Scene as usize;
+        if self.dns.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.dns = Some((key, dns_flows(scene)));
+        }
+        &self.dns.as_ref().expect("just filled").1
+    }
+
+    /// The rows that pass the filter: the connections, then the DNS
+    /// exchanges.
+    pub fn rows(&mut self, scene: &Scene) -> &[Row] {
+        let key: RowsKey = (
+            scene_key(scene),
+            self.text.clone(),
+            self.kind,
+            self.with_findings,
+        );
+        if self.rows.as_ref().is_none_or(|(k, _)| *k != key) {
             let needle = self.text.to_lowercase();
-            let rows = scene
+            let matches = |names: [&str; 4]| {
+                needle.is_empty() || names.iter().any(|s| s.to_lowercase().contains(&needle))
+            };
+            let mut rows: Vec<Row> = scene
                 .conns
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| self.protocol.is_none_or(|p| p == c.protocol))
+                .filter(|(_, c)| self.kind.is_none_or(|k| k == Kind::Tcp(c.protocol)))
                 .filter(|(_, c)| !self.with_findings || !c.findings.is_empty())
                 .filter(|(_, c)| {
-                    needle.is_empty()
-                        || [
-                            &scene.hosts[c.client_host].name,
-                            &scene.hosts[c.server_host].name,
-                            &c.client.to_string(),
-                            &c.server.to_string(),
-                        ]
-                        .iter()
-                        .any(|s| s.to_lowercase().contains(&needle))
+                    matches([
+                        &scene.hosts[c.client_host].name,
+                        &scene.hosts[c.server_host].name,
+                        &c.client.to_string(),
+                        &c.server.to_string(),
+                    ])
                 })
-                .map(|(i, _)| i)
+                .map(|(i, _)| Row::Conn(i))
                 .collect();
-            self.rows = Some((key.0, key.1, key.2, rows));
+            // The analyzer raises no finding on DNS.
+            if self.kind.is_none_or(|k| k == Kind::Dns) && !self.with_findings {
+                let dns = self.dns(scene).to_vec();
+                rows.extend(
+                    dns.iter()
+                        .enumerate()
+                        .filter(|(_, f)| {
+                            matches([
+                                &scene.hosts[f.client_host].name,
+                                &scene.hosts[f.server_host].name,
+                                &f.client.to_string(),
+                                &f.server.to_string(),
+                            ])
+                        })
+                        .map(|(i, _)| Row::Dns(i)),
+                );
+            }
+            self.rows = Some((key, rows));
         }
-        &self.rows.as_ref().expect("just filled").3
+        &self.rows.as_ref().expect("just filled").1
     }
 }
 
-/// Draws the table; returns the connection clicked.
+/// Draws the table; returns what a click on a row asks for.
 pub fn show(
     ui: &mut Ui,
     lang: Lang,
     scene: &Scene,
     filter: &mut FlowFilter,
     selected: Option<usize>,
-) -> Option<usize> {
+) -> Option<Pick> {
     let mut clicked = None;
     ui.horizontal(|ui| {
-        ui.label(lang.t("Search"));
-        ui.text_edit_singleline(&mut filter.text);
+        let search = ui.label(lang.t("Search"));
+        ui.text_edit_singleline(&mut filter.text)
+            .labelled_by(search.id);
         let protocol = ui.label(lang.t("Protocol"));
         egui::ComboBox::from_id_salt("proto-filter")
-            .selected_text(match filter.protocol {
+            .selected_text(match filter.kind {
                 None => lang.t("All protocols").to_string(),
-                Some(p) => p.as_str().to_uppercase(),
+                Some(Kind::Tcp(p)) => p.as_str().to_uppercase(),
+                Some(Kind::Dns) => "DNS".to_string(),
             })
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut filter.protocol, None, lang.t("All protocols"));
+                ui.selectable_value(&mut filter.kind, None, lang.t("All protocols"));
                 for p in [
                     Protocol::Smtp,
                     Protocol::Pop3,
@@ -84,28 +250,40 @@ pub fn show(
                     Protocol::Tls,
                     Protocol::Unknown,
                 ] {
-                    ui.selectable_value(&mut filter.protocol, Some(p), p.as_str().to_uppercase());
+                    ui.selectable_value(
+                        &mut filter.kind,
+                        Some(Kind::Tcp(p)),
+                        p.as_str().to_uppercase(),
+                    );
                 }
+                ui.selectable_value(&mut filter.kind, Some(Kind::Dns), "DNS");
             })
             .response
             .labelled_by(protocol.id);
         ui.checkbox(&mut filter.with_findings, lang.t("With findings only"));
     });
     let rows = filter.rows(scene).to_vec();
-    ui.label(lang.f2("{} of {} connections", rows.len(), scene.conns.len()));
+    let dns = filter.dns(scene).to_vec();
+    let total = scene.conns.len() + dns.len();
+    // TCP connections and DNS exchanges alike, as Wireshark's
+    // conversations count both.
+    ui.label(lang.f2("{} of {} flows", rows.len(), total));
     TableBuilder::new(ui)
         .id_salt("flows")
         .striped(true)
         .sense(egui::Sense::click())
         .column(Column::exact(50.0))
         .column(Column::exact(120.0))
-        .columns(Column::remainder().at_least(150.0), 2)
+        // Info beside the protocol: on a 1280-pixel projector the last
+        // columns fall off the panel, and a DNS row's question must show.
+        .columns(Column::remainder().at_least(150.0), 3)
         // As wide as their header needs ("Paquetes", "Mensajes"), not cut.
         .columns(Column::auto().at_least(80.0), 4)
         .header(20.0, |mut h| {
             for title in [
                 "#",
                 lang.t("Protocol"),
+                "Info",
                 lang.t("From"),
                 lang.t("To"),
                 lang.t("Packets"),
@@ -120,26 +298,48 @@ pub fn show(
         })
         .body(|body| {
             body.rows(20.0, rows.len(), |mut row| {
-                let ci = rows[row.index()];
-                let c = &scene.conns[ci];
-                row.set_selected(selected == Some(ci));
-                let cells = [
-                    c.flow.to_string(),
-                    c.label(),
-                    format!("{} ({})", scene.hosts[c.client_host].name, c.client),
-                    format!("{} ({})", scene.hosts[c.server_host].name, c.server),
-                    c.packets.to_string(),
-                    (c.bytes[0] + c.bytes[1]).to_string(),
-                    c.messages.len().to_string(),
-                    c.findings.len().to_string(),
-                ];
+                let r = rows[row.index()];
+                let cells = match r {
+                    Row::Conn(ci) => {
+                        let c = &scene.conns[ci];
+                        row.set_selected(selected == Some(ci));
+                        [
+                            c.flow.to_string(),
+                            c.label(),
+                            c.helo.clone().unwrap_or_default(),
+                            format!("{} ({})", scene.hosts[c.client_host].name, c.client),
+                            format!("{} ({})", scene.hosts[c.server_host].name, c.server),
+                            c.packets.to_string(),
+                            (c.bytes[0] + c.bytes[1]).to_string(),
+                            c.messages.len().to_string(),
+                            c.findings.len().to_string(),
+                        ]
+                    }
+                    Row::Dns(di) => {
+                        let f = &dns[di];
+                        [
+                            String::new(),
+                            format!("DNS {} (UDP)", f.server.port()),
+                            f.info(),
+                            format!("{} ({})", scene.hosts[f.client_host].name, f.client),
+                            format!("{} ({})", scene.hosts[f.server_host].name, f.server),
+                            f.packets.to_string(),
+                            f.bytes.to_string(),
+                            String::new(),
+                            String::new(),
+                        ]
+                    }
+                };
                 for text in cells {
                     row.col(|ui| {
                         ui.add(egui::Label::new(text).truncate().selectable(false));
                     });
                 }
                 if row.response().clicked() {
-                    clicked = Some(ci);
+                    clicked = Some(match r {
+                        Row::Conn(ci) => Pick::Conn(ci),
+                        Row::Dns(di) => Pick::At(dns[di].start),
+                    });
                 }
             });
         });

@@ -74,6 +74,9 @@ const TABLES: &[&[(&str, &str)]] = &[
     super::lesson::SPANISH,
     super::demo_menu::SPANISH,
     super::pdu::SPANISH,
+    super::compare::SPANISH,
+    super::app::decrypt::SPANISH,
+    super::app::comparing::SPANISH,
 ];
 
 fn spanish(english: &str) -> Option<&'static str> {
@@ -225,7 +228,7 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("{} messages", "{} mensajes"),
     ("{} more", "{} más"),
     ("{} more in the Flows tab", "{} más en la pestaña Flujos"),
-    ("{} of {} connections", "{} de {} conexiones"),
+    ("{} of {} flows", "{} de {} flujos"),
     ("{} packets on the way", "{} paquetes en camino"),
 ];
 
@@ -415,8 +418,13 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/gui");
         let mut missing = Vec::new();
         let mut seen = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        // The panels and the app's own files under `app/` and `model/`.
+        let files: Vec<std::path::PathBuf> = ["", "/app", "/model"]
+            .iter()
+            .flat_map(|sub| std::fs::read_dir(format!("{dir}{sub}")).unwrap())
+            .map(|e| e.unwrap().path())
+            .collect();
+        for path in files {
             if path.extension().is_none_or(|e| e != "rs") || path.ends_with("i18n.rs") {
                 continue;
             }

@@ -56,6 +56,10 @@ pub struct Lesson {
     pub speed: Option<f64>,
     #[serde(default)]
     pub bookmarks: Vec<Bookmark>,
+    /// A second capture shown beside the first (the Compare panel),
+    /// relative like `capture`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<PathBuf>,
 }
 
 /// A lesson file that cannot be read or written.
@@ -103,6 +107,7 @@ impl Lesson {
             at: Some(app.playback.t),
             speed: Some(app.playback.speed),
             bookmarks: app.bookmarks.clone(),
+            compare: app.comparison().map(|c| c.sides[1].path.clone()),
         })
     }
 
@@ -126,6 +131,9 @@ impl Lesson {
         }
         let dir = folder_of(path);
         lesson.capture = dir.join(&lesson.capture);
+        if let Some(c) = &mut lesson.compare {
+            *c = dir.join(&*c);
+        }
         for k in &mut lesson.keylogs {
             *k = dir.join(&*k);
         }
@@ -140,6 +148,9 @@ impl Lesson {
         let dir = absolute(&folder_of(path));
         let mut written = self.clone();
         written.capture = relative_to(&dir, &self.capture);
+        if let Some(c) = &mut written.compare {
+            *c = relative_to(&dir, c);
+        }
         for k in &mut written.keylogs {
             *k = relative_to(&dir, k);
         }
@@ -165,6 +176,7 @@ impl Lesson {
             at: self.at,
             speed: self.speed,
             bookmarks: self.bookmarks.clone(),
+            compare: self.compare.clone(),
             ..Start::default()
         }
     }
@@ -241,6 +253,12 @@ pub(crate) fn menu(app: &mut ClassroomApp, ui: &mut egui::Ui) {
             Ok(()) => lang.f("Saved to {}", file.display()),
             Err(e) => e.to_string(),
         });
+        ui.close();
+    }
+    ui.separator();
+    // The lesson's punchline: this session beside the same one over TLS.
+    if ui.button(lang.t("Compare with another capture…")).clicked() {
+        app.ask_for_comparison();
         ui.close();
     }
     if app.selected_conn.is_some() {
@@ -342,6 +360,7 @@ mod tests {
                 at: 0.125,
                 note: "aquí cruza la contraseña".into(),
             }],
+            compare: Some(capture.with_file_name("tls.pcapng")),
         }
     }
 
@@ -357,6 +376,7 @@ mod tests {
         assert_eq!(written["capture"], "caps/plain.pcapng");
         assert_eq!(written["lang"], "es");
         assert_eq!(written["tab"], "eavesdropper");
+        assert_eq!(written["compare"], "caps/tls.pcapng");
         let back = Lesson::load(&file).unwrap();
         assert_eq!(back.capture, dir.join("caps/plain.pcapng"));
         assert_eq!(

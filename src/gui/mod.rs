@@ -8,10 +8,11 @@
 
 pub(crate) mod app;
 pub mod bytes;
+pub mod compare;
 pub mod demo_menu;
 pub(crate) mod eavesdropper;
 pub(crate) mod export;
-pub(crate) mod flows;
+pub mod flows;
 pub mod i18n;
 pub(crate) mod inspector;
 pub mod lesson;
@@ -28,7 +29,7 @@ pub(crate) mod transcript;
 
 use std::path::PathBuf;
 
-pub use app::{ClassroomApp, Tab};
+pub use app::{ClassroomApp, SwitchState, Tab};
 use i18n::Lang;
 pub use loader::LoadError;
 
@@ -62,6 +63,9 @@ pub struct Start {
     pub lesson_file: Option<PathBuf>,
     /// Step by packet and stop at this packet (capture number from 1).
     pub packet: Option<u64>,
+    /// A second capture to show beside the first (`--compare`): the same
+    /// session in clear and over TLS.
+    pub compare: Option<PathBuf>,
 }
 
 /// The native window could not be opened (no display, no OpenGL).
@@ -113,6 +117,13 @@ pub fn app_for(start: &Start, ctx: &egui::Context) -> ClassroomApp {
             apply_start(&mut app, start);
         } else {
             app.open(f.clone(), ctx);
+        }
+    }
+    if let Some(second) = &start.compare {
+        if app.scene().is_some() {
+            app.compare_with_now(second.clone());
+        } else {
+            app.compare_with(second.clone(), ctx);
         }
     }
     if let Some(tab) = start.tab {

@@ -168,6 +168,8 @@ pub struct DnsEvent {
     /// A question (to port 53) rather than an answer.
     pub query: bool,
     pub frame_len: u32,
+    /// The UDP payload: the DNS message's own bytes.
+    pub payload_len: u32,
     /// `MX hamburger.edu?` or `MX hamburger.edu -> 10 hamburger.edu`.
     pub text: String,
 }
@@ -435,7 +437,8 @@ pub struct SceneBuilder {
     flows: Vec<FlowAnalysis>,
     packets: Vec<PacketSeen>,
     packets_dropped: u64,
-    udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String, u32)>,
+    /// (index, time, source, destination, text, frame and payload lengths).
+    udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String, [u32; 2])>,
     /// Message bytes per (flow, message number in the flow).
     raw: MessageBytes,
     names: Vec<(IpAddr, String)>,
@@ -472,7 +475,8 @@ impl SceneBuilder {
             return;
         }
         if let Some(text) = describe_dns(payload, dst.port() == 53) {
-            self.udp.push((index, ts, src, dst, text, frame_len));
+            let lens = [frame_len, payload.len() as u32];
+            self.udp.push((index, ts, src, dst, text, lens));
         }
     }
 
@@ -658,7 +662,7 @@ impl SceneBuilder {
             });
         }
 
-        for (index, ts, src, dst, text, frame_len) in std::mem::take(&mut self.udp) {
+        for (index, ts, src, dst, text, [frame_len, payload_len]) in std::mem::take(&mut self.udp) {
             let from = hosts.get(src.ip());
             let to = hosts.get(dst.ip());
             let dns = if dst.port() == 53 { to } else { from };
@@ -672,6 +676,7 @@ impl SceneBuilder {
                 dst,
                 query: dst.port() == 53,
                 frame_len,
+                payload_len,
                 text,
             });
         }
