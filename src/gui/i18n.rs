@@ -74,6 +74,7 @@ const TABLES: &[&[(&str, &str)]] = &[
     super::lesson::SPANISH,
     super::demo_menu::SPANISH,
     super::pdu::SPANISH,
+    super::crowd::SPANISH,
 ];
 
 fn spanish(english: &str) -> Option<&'static str> {
