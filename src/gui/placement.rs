@@ -217,13 +217,10 @@ pub fn body(rect: Rect, box_h: f32, band: bool) -> Rect {
 }
 
 /// Boxes one column holds in `height` before it wraps into another: as
-/// many as fit with a gap between them, and never so many that the rows
-/// (spread over the height less one box) come closer than a box's height.
+/// many as fit with a gap between them.
 pub fn rows_per_column(height: f32, box_h: f32) -> usize {
     let gap = gap(box_h);
-    let with_gaps = ((height + gap) / (box_h + gap)).floor();
-    let apart = ((height - box_h) / (box_h + 2.0)).floor();
-    with_gaps.min(apart).max(1.0) as usize
+    ((height + gap) / (box_h + gap)).floor().max(1.0) as usize
 }
 
 /// The ends of edge `g` between host centres `pos`, moved off the straight
