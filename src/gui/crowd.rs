@@ -633,7 +633,7 @@ pub fn draw_node(
     let response = ui.interact(r, ui.scope_id().with(("crowd", c.key)), sense);
     // Named like a button, for screen readers (and the tests).
     let name = title(lang, c);
-    response.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, &name));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
     let response = response.on_hover_text(names.join("\n"));
     !c.rest && response.clicked()
 }
