@@ -102,8 +102,10 @@ pub struct ClassroomApp {
     pub last_packets: (usize, usize),
     /// Where the topology drew the packet stopped at, in its last frame.
     pub last_stepped_at: Option<egui::Pos2>,
-    /// Hosts drawn at most in the topology of a big capture.
+    /// Boxes drawn at most in the topology of a big capture.
     pub max_hosts: usize,
+    /// The crowds of clients opened by a click (`super::crowd`).
+    pub open_crowds: std::collections::BTreeSet<super::crowd::Key>,
     /// Where "Export the sequence diagram" writes (default: the current
     /// folder).
     pub export_dir: Option<PathBuf>,
@@ -176,6 +178,7 @@ impl ClassroomApp {
             last_packets: (0, 0),
             last_stepped_at: None,
             max_hosts: topology::MAX_HOSTS_DRAWN,
+            open_crowds: Default::default(),
             export_dir: None,
             show_lists: true,
             step_by: StepBy::Event,
@@ -292,6 +295,7 @@ impl ClassroomApp {
         self.pdu_for = None;
         self.pdu_rx = None;
         if !keep_playhead {
+            self.open_crowds.clear();
             self.selected_conn = None;
             self.selected_line = None;
             self.line_packets = None;
@@ -880,8 +884,15 @@ impl ClassroomApp {
                         selected: self.selected_conn,
                         presenter: self.presenter,
                         max_hosts: self.max_hosts,
+                        open_crowds: &self.open_crowds,
                     },
                 );
+                if let Some(key) = r.crowd_clicked {
+                    self.open_crowds.insert(key);
+                }
+                if r.gather_all {
+                    self.open_crowds.clear();
+                }
                 self.last_packets = (r.in_flight, r.drawn);
                 self.last_stepped_at = r.stepped_at;
                 self.last_placement = Some(r.placement);

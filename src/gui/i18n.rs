@@ -77,6 +77,7 @@ const TABLES: &[&[(&str, &str)]] = &[
     super::compare::SPANISH,
     super::app::decrypt::SPANISH,
     super::app::comparing::SPANISH,
+    super::crowd::SPANISH,
 ];
 
 fn spanish(english: &str) -> Option<&'static str> {

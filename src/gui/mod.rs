@@ -9,6 +9,7 @@
 pub(crate) mod app;
 pub mod bytes;
 pub mod compare;
+pub mod crowd;
 pub mod demo_menu;
 pub(crate) mod eavesdropper;
 pub(crate) mod export;

@@ -101,7 +101,7 @@ pub fn capped_name(name: &str) -> String {
 /// band along the top (DNS). Senders' agents and clients of anything sit
 /// left, servers to the right of their clients, mailbox readers right of
 /// their server ([`super::model::Host::column`]). `None` for hidden hosts.
-fn lanes(scene: &Scene, visible: &[bool]) -> Vec<Option<(usize, bool)>> {
+pub fn lanes(scene: &Scene, visible: &[bool]) -> Vec<Option<(usize, bool)>> {
     let mut lane: Vec<Option<(usize, bool)>> = scene
         .hosts
         .iter()
@@ -136,19 +136,12 @@ fn lanes(scene: &Scene, visible: &[bool]) -> Vec<Option<(usize, bool)>> {
 /// whole canvas is used; a column of one host is lifted or lowered from its
 /// neighbour's height, so the edge between them has room for its label.
 pub fn layout(scene: &Scene, visible: &[bool], rect: Rect, box_h: f32) -> Vec<(Pos2, f32)> {
-    let gap = box_h * 0.45;
+    let gap = gap(box_h);
     let lane = lanes(scene, visible);
     let band: Vec<usize> = (0..lane.len())
         .filter(|&i| matches!(lane[i], Some((_, true))))
         .collect();
-    let body = if band.is_empty() {
-        rect
-    } else {
-        Rect::from_min_max(
-            Pos2::new(rect.left(), rect.top() + box_h + 2.0 * gap),
-            rect.max,
-        )
-    };
+    let body = body(rect, box_h, !band.is_empty());
     // Lanes in use, in order, without the empty ones.
     let mut used: Vec<usize> = lane
         .iter()
@@ -172,7 +165,7 @@ pub fn layout(scene: &Scene, visible: &[bool], rect: Rect, box_h: f32) -> Vec<(P
             (h.role == Role::Other, h.row, std::cmp::Reverse(h.bytes), i)
         });
     }
-    let per_column = ((body.height() + gap) / (box_h + gap)).floor().max(1.0) as usize;
+    let per_column = rows_per_column(body.height(), box_h);
     let subs: Vec<usize> = members
         .iter()
         .map(|m| m.len().div_ceil(per_column).max(1))
@@ -204,6 +197,30 @@ pub fn layout(scene: &Scene, visible: &[bool], rect: Rect, box_h: f32) -> Vec<(P
         out[i] = (Pos2::new(x, rect.top() + gap + box_h / 2.0), w - gap);
     }
     out
+}
+
+/// The space between two boxes of a column.
+pub fn gap(box_h: f32) -> f32 {
+    box_h * 0.45
+}
+
+/// The part of `rect` the columns use: below the DNS band when there is one.
+pub fn body(rect: Rect, box_h: f32, band: bool) -> Rect {
+    if band {
+        Rect::from_min_max(
+            Pos2::new(rect.left(), rect.top() + box_h + 2.0 * gap(box_h)),
+            rect.max,
+        )
+    } else {
+        rect
+    }
+}
+
+/// Boxes one column holds in `height` before it wraps into another: as
+/// many as fit with a gap between them.
+pub fn rows_per_column(height: f32, box_h: f32) -> usize {
+    let gap = gap(box_h);
+    ((height + gap) / (box_h + gap)).floor().max(1.0) as usize
 }
 
 /// The ends of edge `g` between host centres `pos`, moved off the straight
@@ -428,6 +445,21 @@ pub struct Placement {
     /// Groups whose label fit nowhere, even shortened (their text is on the
     /// edge's hover).
     pub unplaced: Vec<usize>,
+    /// The crowds of clients drawn as one node each (their rectangles are
+    /// among `boxes` too).
+    pub crowds: Vec<CrowdNode>,
+}
+
+/// A crowd of clients as drawn ([`super::crowd`]).
+#[derive(Clone, Debug)]
+pub struct CrowdNode {
+    /// The server its members are clients of; None for a whole column's.
+    pub server: Option<usize>,
+    /// Members.
+    pub count: usize,
+    /// What did not fit of an opened crowd.
+    pub rest: bool,
+    pub rect: Rect,
 }
 
 impl Default for Placement {
@@ -439,6 +471,7 @@ impl Default for Placement {
             notes: Vec::new(),
             edges: Vec::new(),
             unplaced: Vec::new(),
+            crowds: Vec::new(),
         }
     }
 }

@@ -9,10 +9,11 @@
 //! three-phase lesson of TCP. A message travels as an envelope along every
 //! connection it crossed ([`Journey`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Stroke, Ui, Vec2};
 
+use super::crowd::{self, Crowds};
 use super::i18n::Lang;
 use super::model::{Host, Phase, Role, Scene, Wire};
 use super::placement;
@@ -38,6 +39,10 @@ pub struct TopologyResponse {
     pub placement: placement::Placement,
     /// Where the packet stopped at was drawn.
     pub stepped_at: Option<Pos2>,
+    /// A crowd of clients was clicked (to open it).
+    pub crowd_clicked: Option<crowd::Key>,
+    /// "Gather the clients again" was clicked.
+    pub gather_all: bool,
 }
 
 /// The colour of a protocol's edges and packets.
@@ -66,18 +71,14 @@ fn phase_color(phase: Phase, proto: Color32) -> Color32 {
 /// network) only the hosts of the connections at the playhead are drawn,
 /// placed as they come and go.
 pub const FIXED_HOSTS: usize = 40;
-/// Hosts drawn at most at once, by default (`ClassroomApp::max_hosts`).
+/// Boxes drawn at most at once, by default (`ClassroomApp::max_hosts`);
+/// the clients of a crowd ([`crowd`]) are one box.
 pub const MAX_HOSTS_DRAWN: usize = 80;
 
-/// Which hosts are drawn when the connections alive from `t` to
-/// `horizon` (the furthest packet on the way) are shown.
-pub fn visible_hosts(
-    scene: &Scene,
-    t: f64,
-    horizon: f64,
-    selected: Option<usize>,
-    max_hosts: usize,
-) -> Vec<bool> {
+/// Which hosts are shown when the connections alive from `t` to `horizon`
+/// (the furthest packet on the way) are shown; [`crowd::gather`] then
+/// decides which of them get a box.
+pub fn visible_hosts(scene: &Scene, t: f64, horizon: f64, selected: Option<usize>) -> Vec<bool> {
     let n = scene.hosts.len();
     if n <= FIXED_HOSTS {
         return vec![true; n];
@@ -87,22 +88,6 @@ pub fn visible_hosts(
         if (c.start <= horizon && c.end >= t) || selected == Some(ci) {
             visible[c.client_host] = true;
             visible[c.server_host] = true;
-        }
-    }
-    let mut shown: Vec<usize> = (0..n).filter(|&h| visible[h]).collect();
-    if shown.len() > max_hosts {
-        // Servers first (few, and every connection needs one), then the
-        // busiest clients.
-        shown.sort_by_key(|&h| {
-            let host = &scene.hosts[h];
-            (
-                host.role != Role::MailServer,
-                std::cmp::Reverse(host.bytes),
-                h,
-            )
-        });
-        for &h in &shown[max_hosts..] {
-            visible[h] = false;
         }
     }
     visible
@@ -120,8 +105,10 @@ pub struct View<'a> {
     /// The connection the other panels show.
     pub selected: Option<usize>,
     pub presenter: bool,
-    /// Hosts drawn at most at once.
+    /// Boxes drawn at most at once.
     pub max_hosts: usize,
+    /// The crowds a click opened.
+    pub open_crowds: &'a BTreeSet<crowd::Key>,
 }
 
 /// Draws the picture.
@@ -134,6 +121,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         selected,
         presenter,
         max_hosts,
+        open_crowds,
     } = view;
     let mut response = TopologyResponse::default();
     let (rect, _) = ui.allocate_exact_size(ui.available_size(), Sense::hover());
@@ -157,25 +145,39 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             .collect(),
     };
     let horizon = flying.last().map_or(t, |&(i, _)| scene.packets[i].t);
-    let visible = visible_hosts(scene, t, horizon, selected, max_hosts);
+    let mut visible = visible_hosts(scene, t, horizon, selected);
     // The legend takes the bottom strip; nothing else goes there.
     let legend_h = 28.0 * scale;
     let canvas = Rect::from_min_max(rect.min, rect.max - Vec2::new(0.0, legend_h));
     let box_h = 54.0 * scale;
-    let crowded = visible.iter().filter(|v| **v).count() > MAX_HOSTS_DRAWN;
-    let places = placement::layout(scene, &visible, canvas.shrink(12.0 * scale), box_h);
+    // Clients gathered into crowds where the boxes would not fit.
+    let area = canvas.shrink(12.0 * scale);
+    let band = (0..visible.len()).any(|h| visible[h] && scene.hosts[h].role == Role::Dns);
+    let room = crowd::Room::new(area, box_h, scale, band);
+    let crowds = crowd::gather(scene, groups, &mut visible, room, open_crowds, max_hosts);
+    let mut places = placement::layout(scene, &crowds.laid, area, box_h);
+    crowds.spread(&mut places);
     let pos: Vec<Pos2> = places.iter().map(|p| p.0).collect();
-    let boxes = host_boxes(&painter, scene, &visible, &places, box_h, scale, crowded);
+    let boxes = host_boxes(&painter, lang, scene, &crowds, &places, box_h, scale);
 
-    // Edges: one per group of connections between the same two hosts.
+    // Edges: one per group of connections between the same two hosts (or
+    // between a crowd and a server, per protocol).
     let many = scene.conns.len() > 200;
     let spacing = 14.0 * scale;
-    let sel_group = selected.and_then(|c| groups.of_conn.get(c).copied());
-    let mut routes: Vec<Vec<Pos2>> = Vec::with_capacity(groups.groups.len());
+    let sel_group = selected
+        .filter(|&c| c < groups.of_conn.len())
+        .map(|c| crowds.edge_of_conn(groups, c));
+    let mut routes: Vec<Vec<Pos2>> = Vec::with_capacity(crowds.edge_count());
     let mut wanted = Vec::new();
     let mut drawn_edges = Vec::new();
     let route_boxes = boxes.len() <= placement::ROUTED_BOXES;
-    for (gi, g) in groups.groups.iter().enumerate() {
+    for gi in 0..crowds.edge_count() {
+        if crowds.merged(gi) {
+            // Drawn as its crowd's edge.
+            routes.push(Vec::new());
+            continue;
+        }
+        let g = crowds.edge(groups, gi);
         let (a, b) = placement::edge_ends(&pos, g, spacing);
         if !(visible[g.client] && visible[g.server]) {
             routes.push(vec![a, b]);
@@ -217,7 +219,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             // Idle edges stay visible on a dark background too.
             color.gamma_multiply(if visuals.dark_mode { 0.8 } else { 0.45 })
         };
-        let encrypted = scene.conns[g.conns[0]].encrypted();
+        let encrypted = g.conns.iter().all(|&c| scene.conns[c].encrypted());
         for w in route.windows(2) {
             let (p, q) = (w[0], w[1]);
             if encrypted {
@@ -284,7 +286,8 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         placement::route(pos[x], pos[y], &others, canvas, 8.0 * scale)
     };
     for d in &scene.dns {
-        let pair = (d.from.min(d.to), d.from.max(d.to));
+        let (x, y) = (crowds.node(d.from), crowds.node(d.to));
+        let pair = (x.min(y), x.max(y));
         if !(visible[pair.0] && visible[pair.1]) {
             continue;
         }
@@ -316,7 +319,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             && visible[d.from]
             && visible[d.to]
         {
-            let path = dns_route(d.from, d.to);
+            let path = dns_route(crowds.node(d.from), crowds.node(d.to));
             painter.add(Shape::dashed_line(
                 &path,
                 Stroke::new(1.5 * scale, Color32::from_rgb(0, 150, 160)),
@@ -347,7 +350,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         }
         drawn += 1;
         let is_stepped = stepped.is_some();
-        let route = &routes[groups.of_conn[p.conn as usize]];
+        let route = &routes[crowds.edge_of_conn(groups, p.conn as usize)];
         let at = match p.dir {
             Direction::ClientToServer => placement::along(route, f),
             Direction::ServerToClient => placement::along(route, 1.0 - f),
@@ -444,7 +447,7 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
                     break;
                 }
                 Ok(f) => {
-                    let route = &routes[groups.of_conn[hop.conn]];
+                    let route = &routes[crowds.edge_of_conn(groups, hop.conn)];
                     at = Some(placement::along(
                         route,
                         if hop.upstream { f } else { 1.0 - f },
@@ -539,10 +542,18 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
     }
     // Hosts on top of the edges.
     for (&h, &r) in &boxes {
-        draw_host(ui, &painter, lang, &scene.hosts[h], r, scale);
+        match crowds.of_host[h] {
+            Some(k) => {
+                let c = &crowds.nodes[k];
+                if crowd::draw_node(ui, &painter, lang, scene, c, r) {
+                    response.crowd_clicked = Some(c.key);
+                }
+            }
+            None => draw_host(ui, &painter, lang, &scene.hosts[h], r, scale),
+        }
     }
     for l in &labels {
-        let g = &groups.groups[l.group];
+        let g = crowds.edge(groups, l.group);
         let warn = l.full.contains('\n');
         let fg = if warn {
             Color32::from_rgb(220, 30, 30)
@@ -673,6 +684,16 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
             taken.push(r);
         }
     }
+    let crowds = crowds
+        .nodes
+        .iter()
+        .map(|c| placement::CrowdNode {
+            server: c.key.0,
+            count: c.members.len(),
+            rest: c.rest,
+            rect: boxes[&c.rep()],
+        })
+        .collect();
     response.placement = placement::Placement {
         canvas,
         boxes: boxes.into_iter().collect(),
@@ -680,9 +701,30 @@ pub fn show(ui: &mut Ui, lang: Lang, view: View<'_>) -> TopologyResponse {
         notes: piles.iter().filter_map(|p| p.label).collect(),
         edges: drawn_edges,
         unplaced,
+        crowds,
     };
 
     legend(&painter, rect, lang, scale, visuals.text_color());
+    if !open_crowds.is_empty() {
+        // Bottom right, in the legend's strip: nothing else is there.
+        let text = egui::RichText::new(lang.t("Gather the clients again")).size(12.0 * scale);
+        let w = painter
+            .layout_no_wrap(
+                text.text().to_string(),
+                FontId::proportional(12.0 * scale),
+                Color32::BLACK,
+            )
+            .size()
+            .x;
+        let at = Rect::from_min_max(
+            Pos2::new(
+                rect.right() - w - 24.0 * scale,
+                rect.bottom() - legend_h + 3.0,
+            ),
+            rect.right_bottom() - Vec2::new(6.0, 3.0),
+        );
+        response.gather_all = ui.put(at, egui::Button::new(text)).clicked();
+    }
     response.drawn = drawn;
     if response.in_flight > drawn {
         painter.text(
@@ -738,21 +780,29 @@ fn legend(painter: &egui::Painter, rect: Rect, lang: Lang, scale: f32, text: Col
     }
 }
 
-/// Host boxes (host index → rectangle) for the visible hosts: as wide as
+/// Host boxes (host index → rectangle) for the hosts laid out: as wide as
 /// the capped name, the role and the address need, no wider than the host's
-/// column allows. Hundreds of clients (crowded) are dots, not boxes.
+/// column allows. A crowd's box is its first member's.
 fn host_boxes(
     painter: &egui::Painter,
+    lang: Lang,
     scene: &Scene,
-    visible: &[bool],
+    crowds: &Crowds,
     places: &[(Pos2, f32)],
     box_h: f32,
     scale: f32,
-    crowded: bool,
 ) -> BTreeMap<usize, Rect> {
     let mut out = BTreeMap::new();
     for (i, h) in scene.hosts.iter().enumerate() {
-        if !visible[i] || (crowded && h.role != Role::MailServer) {
+        if !crowds.laid[i] {
+            continue;
+        }
+        if let Some(k) = crowds.of_host[i] {
+            let c = &crowds.nodes[k];
+            out.insert(
+                i,
+                crowd::node_box(painter, lang, c, places[i], box_h, scale),
+            );
             continue;
         }
         let (p, max_w) = places[i];
@@ -766,7 +816,9 @@ fn host_boxes(
         .into_iter()
         .map(|(t, f)| painter.layout_no_wrap(t, f, Color32::BLACK).size().x)
         .fold(0.0f32, f32::max);
-        let w = (w + 16.0 * scale).max(110.0 * scale).min(max_w.max(60.0));
+        let w = (w + 16.0 * scale)
+            .max(crowd::BOX_W * scale)
+            .min(max_w.max(crowd::TIGHT_BOX_W));
         out.insert(i, Rect::from_center_size(p, Vec2::new(w, box_h)));
     }
     out
