@@ -301,12 +301,28 @@ fn the_window_follows_the_demo_live_and_can_replay_it() {
     h.state_mut().run_demo(target.clone(), &ctx);
     wait_for(&mut h, "the first live snapshot", |a| a.scene().is_some());
     assert!(h.state().is_live());
+    // Every host already has the role and place it ends with, though only
+    // the first hops are in the capture yet: the layout does not reshuffle.
+    let places = |a: &ClassroomApp| {
+        let mut v: Vec<_> = (a.scene().unwrap().hosts.iter())
+            .map(|h| (h.name.clone(), h.role, h.column, h.row))
+            .collect();
+        v.sort_by(|x, y| x.0.cmp(&y.0));
+        v
+    };
+    let first = places(h.state());
+    assert!(
+        h.state().scene().unwrap().conns.len() < 3,
+        "the first snapshot came after the whole demo"
+    );
     h.get_by_label("live: following the demo");
     h.get_by_label("live.pcapng (recording)");
     assert!(h.state().playback.playing, "live follows in real time");
     wait_for(&mut h, "the end of the demo", |a| !a.is_live());
     let scene = h.state().scene().unwrap();
     assert_eq!(scene.conns.len(), 3, "submission, relay, retrieval");
+    assert_eq!(first, places(h.state()));
+    assert_eq!(first.len(), 5, "{first:?}");
     assert_eq!(scene.journeys.len(), 1);
     assert_eq!(scene.journeys[0].hops.len(), 3, "one message, three hops");
     assert!(target.exists(), "the final capture is written");

@@ -25,6 +25,7 @@ pub fn wire_only() -> LoadOptions {
     LoadOptions {
         keylogs: Vec::new(),
         no_decrypt: true,
+        stage: None,
     }
 }
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use super::loader::{self, LoadError, LoadOptions};
 use super::model::Scene;
-use crate::world::demo::{DemoOptions, run_with};
+use crate::world::demo::{DemoOptions, Stage, run_with, stage};
 use crate::world::recorder::Recorder;
 use crate::world::tls::KeyLogCollector;
 
@@ -27,7 +27,7 @@ use crate::world::tls::KeyLogCollector;
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(300);
 
 enum Event {
-    Started(Recorder, Arc<KeyLogCollector>),
+    Started(Recorder, Arc<KeyLogCollector>, Stage),
     Finished(Result<(), DemoError>),
 }
 
@@ -82,6 +82,8 @@ pub struct LiveDemo {
     /// The demo has ended and its capture is written.
     done: bool,
     analysing: Option<(Reading, Receiver<Result<Scene, LoadError>>)>,
+    /// The demo's path, known once its world is up.
+    stage: Option<Stage>,
     load: LoadOptions,
     wake: Arc<dyn Fn() + Send + Sync>,
 }
@@ -110,8 +112,11 @@ impl LiveDemo {
                     let started_tx = tx.clone();
                     let report = rt
                         .block_on(run_with(&options, |world| {
-                            let _ = started_tx
-                                .send(Event::Started(world.recorder.clone(), world.pki.key_log()));
+                            let _ = started_tx.send(Event::Started(
+                                world.recorder.clone(),
+                                world.pki.key_log(),
+                                stage(&options, world),
+                            ));
                         }))
                         .map_err(DemoError::Run)?;
                     let file = std::fs::File::create(&out).map_err(|source| DemoError::Create {
@@ -148,6 +153,7 @@ impl LiveDemo {
             snapshot_len: 0,
             done: false,
             analysing: None,
+            stage: None,
             load,
             wake,
         }
@@ -156,7 +162,13 @@ impl LiveDemo {
     /// Analyses `path` on a thread of its own.
     fn analyse(&mut self, reading: Reading, path: PathBuf) {
         let (tx, rx) = channel();
-        let (load, wake) = (self.load.clone(), self.wake.clone());
+        let mut load = self.load.clone();
+        // A snapshot places the hosts of hops still to come; the final
+        // capture is read as any capture is, from its packets alone.
+        if matches!(reading, Reading::Snapshot) {
+            load.stage = self.stage.clone();
+        }
+        let wake = self.wake.clone();
         std::thread::Builder::new()
             .name("mailscope-live-load".into())
             .spawn(move || {
@@ -171,7 +183,10 @@ impl LiveDemo {
     pub fn poll(&mut self) -> LivePoll {
         while let Ok(ev) = self.rx.try_recv() {
             match ev {
-                Event::Started(r, k) => self.recording = Some((r, k)),
+                Event::Started(r, k, stage) => {
+                    self.recording = Some((r, k));
+                    self.stage = Some(stage);
+                }
                 Event::Finished(Ok(())) => self.done = true,
                 Event::Finished(Err(e)) => return LivePoll::Failed(e),
             }

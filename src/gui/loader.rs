@@ -15,6 +15,7 @@ use std::sync::mpsc::{Receiver, channel};
 use super::model::{MessageBytes, Scene, SceneBuilder};
 use crate::analysis::{AnalyzeOptions, Driver, KeySources, Observed, RunOptions};
 use crate::trace::{DialogueOptions, MessageHook, MessageRecord, RawMessage};
+use crate::world::demo::Stage;
 
 /// What the loading thread tells the window.
 pub enum LoadEvent {
@@ -47,6 +48,9 @@ pub struct LoadOptions {
     /// Read no secrets at all: show only what an eavesdropper without the
     /// keys sees.
     pub no_decrypt: bool,
+    /// The path a demo still running will take: its hosts are placed from
+    /// the first snapshot on ([`SceneBuilder::expect`]).
+    pub stage: Option<Stage>,
 }
 
 /// Analyses `path` on a new thread. `wake` is called after each event so
@@ -84,6 +88,9 @@ pub fn analyze(
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Scene, LoadError> {
     let builder = RefCell::new(SceneBuilder::new());
+    if let Some(stage) = &options.stage {
+        builder.borrow_mut().expect(stage);
+    }
     // The hook sees each message before its bytes are dropped. It keeps
     // them in a store of its own: the finished flows keep their hook, so a
     // hook holding the builder would make a cycle.

@@ -26,6 +26,7 @@ use crate::trace::text::visible;
 use crate::trace::{
     Credential, Finding, LineKind, MessagePaths, MessageRecord, PathKey, Severity, Via,
 };
+use crate::world::demo::Stage;
 
 /// Packets kept for the animation at most; later ones are counted only
 /// (the analysis itself still reads them all).
@@ -442,6 +443,8 @@ pub struct SceneBuilder {
     /// Message bytes per (flow, message number in the flow).
     raw: MessageBytes,
     names: Vec<(IpAddr, String)>,
+    /// The path a demo still running will take ([`SceneBuilder::expect`]).
+    stage: Option<Stage>,
     warnings: Vec<String>,
     first_ts: Option<Timestamp>,
 }
@@ -493,6 +496,13 @@ impl SceneBuilder {
         self.names = names.to_vec();
     }
 
+    /// The hops a demo still running will make: their hosts take the roles
+    /// and columns of the whole path from the first snapshot, before their
+    /// connections are in the capture (the live view, [`super::live`]).
+    pub fn expect(&mut self, stage: &Stage) {
+        self.stage = Some(stage.clone());
+    }
+
     pub fn warning(&mut self, w: String) {
         self.warnings.push(w);
     }
@@ -528,6 +538,17 @@ impl SceneBuilder {
         let mut hosts = HostTable::default();
         for (addr, name) in &self.names {
             hosts.name(*addr, name.clone(), 3);
+        }
+        if let Some(stage) = self.stage.take() {
+            for (client, server, protocol) in stage.hops {
+                let (c, s) = (hosts.get(client), hosts.get(server.ip()));
+                hosts.served(s, protocol, server.port());
+                hosts.client_of(c, s, protocol, server.port());
+            }
+            if let Some(dns) = stage.dns {
+                let h = hosts.get(dns);
+                hosts.dns(h);
+            }
         }
 
         for a in std::mem::take(&mut self.flows) {

@@ -17,6 +17,7 @@
 //! domain's.
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::agents::{self, AgentSettings, Pace};
@@ -24,7 +25,7 @@ use super::running::{ALICE, BOB, World, WorldOptions};
 use super::servers::Service;
 use super::topology::PortPlan;
 use super::transcript;
-use crate::proto::TlsMode;
+use crate::proto::{Protocol, TlsMode};
 
 /// How Bob reads his mail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +66,58 @@ impl Default for DemoOptions {
             tls_suite: None,
             open_relay: false,
         }
+    }
+}
+
+/// The path the demo's mail takes, known before the first packet: who
+/// will connect to which service, and who answers DNS. The window's live
+/// view places the hosts from it, so the picture does not reshuffle as
+/// the connections come one by one.
+#[derive(Clone, Debug, Default)]
+pub struct Stage {
+    /// (client, server, protocol) of each hop, in the order they happen.
+    pub hops: Vec<(IpAddr, SocketAddr, Protocol)>,
+    /// The DNS server crepes.fr asks for the MX.
+    pub dns: Option<IpAddr>,
+}
+
+/// How Alice's agent submits: the service, its TLS, and the credentials.
+/// An open relay takes the message on SMTP's port 25 from anyone, as an MX
+/// does (RFC 5321 §3.6.2), where submission (RFC 6409) would ask who is
+/// sending; port 25 has no implicit TLS, only STARTTLS.
+fn submission(opts: &DemoOptions) -> (Service, TlsMode, (&'static str, &'static str)) {
+    match (opts.open_relay, opts.tls) {
+        (true, TlsMode::Implicit) => (Service::Smtp, TlsMode::Starttls, ("", "")),
+        (true, tls) => (Service::Smtp, tls, ("", "")),
+        (false, TlsMode::Implicit) => (Service::Smtps, TlsMode::Implicit, ALICE),
+        (false, tls) => (Service::Submission, tls, ALICE),
+    }
+}
+
+/// How Bob's agent reads his mailbox.
+fn reading(opts: &DemoOptions) -> Service {
+    match (opts.read, opts.tls) {
+        (ReadWith::Pop3, TlsMode::Implicit) => Service::Pop3s,
+        (ReadWith::Pop3, _) => Service::Pop3,
+        (ReadWith::Imap, TlsMode::Implicit) => Service::Imaps,
+        (ReadWith::Imap, _) => Service::Imap,
+    }
+}
+
+/// The demo's path in `world`: Alice's submission, crepes.fr's relay to
+/// hamburger.edu (after the MX lookup), Bob's reading.
+pub fn stage(opts: &DemoOptions, world: &World) -> Stage {
+    let t = &world.topology;
+    let hop = |client: IpAddr, server: &super::topology::Machine, service: Service| {
+        (client, world.address(server, service), service.protocol())
+    };
+    Stage {
+        hops: vec![
+            hop(t.alice_pc.addr, &t.crepes, submission(opts).0),
+            hop(t.crepes.addr, &t.hamburger, Service::Smtp),
+            hop(t.bob_pc.addr, &t.hamburger, reading(opts)),
+        ],
+        dns: Some(t.dns.addr),
     }
 }
 
@@ -116,15 +169,7 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
     );
     let tls_config = world.pki.client_config().map_err(io::Error::other)?;
 
-    // An open relay takes the message on SMTP's port 25 from anyone, as
-    // an MX does (RFC 5321 §3.6.2), where submission (RFC 6409) would ask
-    // who is sending; port 25 has no implicit TLS, only STARTTLS.
-    let (submission, tls, (user, password)) = match (opts.open_relay, opts.tls) {
-        (true, TlsMode::Implicit) => (Service::Smtp, TlsMode::Starttls, ("", "")),
-        (true, tls) => (Service::Smtp, tls, ("", "")),
-        (false, TlsMode::Implicit) => (Service::Smtps, TlsMode::Implicit, ALICE),
-        (false, tls) => (Service::Submission, tls, ALICE),
-    };
+    let (submission, tls, (user, password)) = submission(opts);
     let alice = AgentSettings {
         from: t.alice_pc.addr,
         client_name: t.alice_pc.name.clone(),
@@ -150,12 +195,7 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
     }
     pace.pause().await;
 
-    let service = match (opts.read, opts.tls) {
-        (ReadWith::Pop3, TlsMode::Implicit) => Service::Pop3s,
-        (ReadWith::Pop3, _) => Service::Pop3,
-        (ReadWith::Imap, TlsMode::Implicit) => Service::Imaps,
-        (ReadWith::Imap, _) => Service::Imap,
-    };
+    let service = reading(opts);
     let bob = AgentSettings {
         from: t.bob_pc.addr,
         client_name: t.bob_pc.name.clone(),
