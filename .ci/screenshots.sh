@@ -48,6 +48,15 @@ shot 3-tls-connection 3 "$out/captures/starttls.pcapng" --no-decrypt --flow 0 --
 # 4. The classroom set-up: presenter mode, Spanish, dark.
 shot 4-presenter-spanish-dark 3 "$out/captures/plaintext.pcapng" --presenter --dark --lang es --flow 2 --line "PASS hungry"
 
+# 12. Zeek's smtp.pcap at 1600×900, presenter mode, dark: the projector's
+#     other common size.
+zeek=../shared/captures/zeek/smtp/smtp.pcap
+if [ -f "$zeek" ]; then
+    shot 12-zeek-smtp-presenter-dark-1600x900 3 "$zeek" --presenter --dark --at 999999999
+else
+    echo "skipped: $zeek is absent" >&2
+fi
+
 # The projector's size: 1280×720, on a screen of its own.
 kill $xvfb 2> /dev/null || true
 wait $xvfb 2> /dev/null || true
@@ -76,3 +85,22 @@ shot 9-compare-clear-tls-1280x720 3 "$out/captures/plaintext.pcapng" --compare "
 shot 10-no-decrypt-eavesdropper-1280x720 3 "$out/captures/starttls.pcapng" --no-decrypt --flow 0 --tab eavesdropper --at 999
 # 11. The Flows tab with the MX lookup as a DNS row.
 shot 11-flows-dns-1280x720 3 "$out/captures/plaintext.pcapng" --tab flows --at 999
+# 13. nDPI's pop3.pcap, read in place: one client, one server, several
+#     connections.
+ndpi=../shared/captures/ndpi/pop3/pop3.pcap
+if [ -f "$ndpi" ]; then
+    shot 13-ndpi-pop3-1280x720 3 "$ndpi" --at 999999999
+else
+    echo "skipped: $ndpi is absent" >&2
+fi
+# 14. A 200 MB capture of real mail flows (../shared/bench's generator,
+#     made here and removed after), mid-play: crowd mode gathers the
+#     clients of the busiest servers. Its 694 s are half played at 347 s.
+bench=../shared/bench/make-mail-pcap.py
+if [ -f "$bench" ]; then
+    python3 "$bench" --seed 1 --size 200MiB -q --out "$out/captures/bench-200MiB.pcap"
+    shot 14-bench-200MB-mid-play-1280x720 25 "$out/captures/bench-200MiB.pcap" --at 347 --play
+    rm -f "$out/captures/bench-200MiB.pcap"
+else
+    echo "skipped: $bench is absent" >&2
+fi

@@ -181,6 +181,17 @@ fn labels_hold_on_zeeks_smtp_capture() {
         assert_eq!(scene.conns.len(), 6, "{what}");
         assert_eq!(p.boxes.len(), scene.hosts.len(), "{what}");
         assert_eq!(p.labels.len(), 6, "{what}: one label per connection");
+        // TLS on a port that says nothing more is "TLS 443", not
+        // "TLS 443 (TLS)"; a mail protocol keeps its TLS mode.
+        let mut names: Vec<String> = scene.conns.iter().map(|c| c.label()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "SMTP 25", "SMTP 25", "TCP 5050", "TLS 443", "TLS 443", "TLS 5223"
+            ],
+            "{what}"
+        );
     }
 }
 

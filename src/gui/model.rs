@@ -108,6 +108,8 @@ impl Conn {
             p => p.as_str().to_uppercase(),
         };
         let tls = match self.tls.as_ref().map(|t| t.mode) {
+            // "TLS 443" says it already.
+            _ if self.protocol == Protocol::Tls => "",
             Some(TlsMode::Implicit) => " (TLS)",
             Some(TlsMode::Starttls) => " (STARTTLS)",
             _ => "",
