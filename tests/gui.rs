@@ -680,6 +680,58 @@ fn line_text_prefers_the_clients_command() {
     assert_eq!(line.kind, LineKind::Command);
 }
 
+/// On a projector's 1280×720 the Flows table shows all its columns beside
+/// the transcript: the connections list gives way (the table lists the
+/// same connections), and no header is broken over two lines.
+#[test]
+fn the_flows_table_fits_beside_the_transcript_at_1280() {
+    let mut app = ClassroomApp::new(Lang::En);
+    app.open_now(plain_demo());
+    let mut h = Harness::builder()
+        .with_size(egui::Vec2::new(1280.0, 720.0))
+        .with_max_steps(100)
+        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+    h.run_steps(2);
+    let listed = "#0 SMTP 587  alice-pc.crepes.fr -> crepes.fr";
+    assert!(
+        h.query_by_label(listed).is_some(),
+        "the list beside the topology"
+    );
+    h.get_by_label("Flows").click();
+    h.run_steps(3);
+    assert_eq!(h.state().tab, Tab::Flows);
+    let transcript = h.get_by_label("Transcript — All connections").rect();
+    let header = |name: &str| {
+        h.get_all_by_label(name)
+            .map(|n| n.rect())
+            .filter(|r| r.top() > 80.0)
+            .min_by(|a, b| a.top().total_cmp(&b.top()))
+            .unwrap_or_else(|| panic!("no header {name:?}"))
+    };
+    let protocol = header("Protocol");
+    for name in [
+        "#", "Info", "From", "To", "Packets", "Bytes", "Messages", "Findings",
+    ] {
+        let r = header(name);
+        assert!(
+            r.right() <= transcript.left(),
+            "{name} ends at {} under the transcript at {}",
+            r.right(),
+            transcript.left()
+        );
+        assert_eq!(r.top(), protocol.top(), "{name}");
+        assert!(r.height() < 30.0, "{name} on two lines: {r:?}");
+    }
+    assert!(
+        h.query_by_label("Connections").is_some(),
+        "the top bar's switch"
+    );
+    assert!(
+        h.query_by_label(listed).is_none(),
+        "the connections list gave way to the table"
+    );
+}
+
 #[test]
 fn the_mx_lookup_is_a_row_of_the_flows_table() {
     let mut app = ClassroomApp::new(Lang::En);

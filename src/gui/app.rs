@@ -551,7 +551,9 @@ impl ClassroomApp {
             // The comparison has its own transcripts: its two columns get
             // the whole width.
             let compare = self.tab == Tab::Compare;
-            if self.show_lists && !compare {
+            // The Flows table is the list of connections, with more
+            // columns: it gets the list's width on a projector's 1280 px.
+            if self.show_lists && !compare && self.tab != Tab::Flows {
                 egui::Panel::left("connections")
                     .resizable(true)
                     .default_size(if self.presenter { 300.0 } else { 230.0 })

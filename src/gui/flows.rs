@@ -229,7 +229,6 @@ pub fn show(
     filter: &mut FlowFilter,
     selected: Option<usize>,
 ) -> Option<Pick> {
-    let mut clicked = None;
     ui.horizontal(|ui| {
         let search = ui.label(lang.t("Search"));
         ui.text_edit_singleline(&mut filter.text)
@@ -268,15 +267,33 @@ pub fn show(
     // TCP connections and DNS exchanges alike, as Wireshark's
     // conversations count both.
     ui.label(lang.f2("{} of {} flows", rows.len(), total));
+    // Scrolled sideways where even then the columns do not fit (presenter
+    // mode's bigger type at 1280 px): no column is out of reach.
+    egui::ScrollArea::horizontal()
+        .id_salt("flows-wide")
+        .show(ui, |ui| table(ui, lang, scene, &rows, &dns, selected))
+        .inner
+}
+
+/// The table of [`show`]; returns the row clicked.
+fn table(
+    ui: &mut Ui,
+    lang: Lang,
+    scene: &Scene,
+    rows: &[Row],
+    dns: &[DnsFlow],
+    selected: Option<usize>,
+) -> Option<Pick> {
+    let mut clicked = None;
     TableBuilder::new(ui)
         .id_salt("flows")
         .striped(true)
         .sense(egui::Sense::click())
-        .column(Column::exact(50.0))
+        .column(Column::exact(40.0))
         .column(Column::exact(120.0))
         // Info beside the protocol: on a 1280-pixel projector the last
         // columns fall off the panel, and a DNS row's question must show.
-        .columns(Column::remainder().at_least(150.0), 3)
+        .columns(Column::remainder().at_least(100.0), 3)
         // As wide as their header needs ("Paquetes", "Mensajes"), not cut.
         .columns(Column::auto().at_least(80.0), 4)
         .header(20.0, |mut h| {
@@ -292,7 +309,12 @@ pub fn show(
                 lang.t("Findings"),
             ] {
                 h.col(|ui| {
-                    ui.strong(title);
+                    // On one line: a header cut short says more than one
+                    // broken in two ("Paquete / s").
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(title).strong())
+                            .wrap_mode(egui::TextWrapMode::Extend),
+                    );
                 });
             }
         })
