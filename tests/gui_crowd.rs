@@ -1,6 +1,6 @@
 //! Crowd mode on a capture with many clients (egui_kittest, real fonts):
 //! a small capture from `../shared/bench/make-mail-pcap.py` (2 MiB, made
-//! in a temporary folder in well under a second), at 1280×720, at the
+//! in a temporary folder in well under a second), at 1280×720 and 1600×900, at the
 //! instant with the most connections alive.
 //! The clients of the busiest servers are gathered into nodes "N clients",
 //! the counts add up to the clients shown, no two boxes overlap, and a
@@ -52,85 +52,88 @@ fn clients_of_busy_servers_are_one_node_that_opens_on_click() {
         eprintln!("skipped: ../shared/bench/make-mail-pcap.py is absent");
         return;
     };
-    let mut app = ClassroomApp::new(Lang::En);
-    app.open_now(&path);
-    assert!(app.error().is_none(), "{:?}", app.error());
-    // The busiest instant: the start of the connection that has the most
-    // others alive with it (a real network's rush hour).
-    let mid = {
-        let conns = &app.scene().unwrap().conns;
-        conns
+    // The projector's two common sizes.
+    for (w, h) in [(1280.0, 720.0), (1600.0, 900.0)] {
+        let mut app = ClassroomApp::new(Lang::En);
+        app.open_now(&path);
+        assert!(app.error().is_none(), "{:?}", app.error());
+        // The busiest instant: the start of the connection that has the most
+        // others alive with it (a real network's rush hour).
+        let mid = {
+            let conns = &app.scene().unwrap().conns;
+            conns
+                .iter()
+                .map(|a| a.start)
+                .max_by_key(|&t| conns.iter().filter(|c| c.start <= t && t <= c.end).count())
+                .unwrap()
+        };
+        app.playback.seek(mid);
+        let mut harness = Harness::builder()
+            .with_size(egui::Vec2::new(w, h))
+            .with_max_steps(100)
+            // The bench capture's subjects include CJK text (U+914D) that the
+            // test fonts lack; the real window draws such glyphs as boxes too.
+            .allow_missing_glyphs()
+            .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+        harness.run_steps(4);
+        let p = harness.state().last_placement.clone().unwrap();
+        assert!(
+            !p.crowds.is_empty(),
+            "no crowd among {} boxes",
+            p.boxes.len()
+        );
+        boxes_apart(&p);
+        // Every client alive at the playhead is in a crowd or has its box.
+        let scene = harness.state().scene().unwrap();
+        let alive: std::collections::BTreeSet<usize> = scene
+            .conns
             .iter()
-            .map(|a| a.start)
-            .max_by_key(|&t| conns.iter().filter(|c| c.start <= t && t <= c.end).count())
-            .unwrap()
-    };
-    app.playback.seek(mid);
-    let mut harness = Harness::builder()
-        .with_size(egui::Vec2::new(1280.0, 720.0))
-        .with_max_steps(100)
-        // The bench capture's subjects include CJK text (U+914D) that the
-        // test fonts lack; the real window draws such glyphs as boxes too.
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
-    harness.run_steps(4);
-    let p = harness.state().last_placement.clone().unwrap();
-    assert!(
-        !p.crowds.is_empty(),
-        "no crowd among {} boxes",
-        p.boxes.len()
-    );
-    boxes_apart(&p);
-    // Every client alive at the playhead is in a crowd or has its box.
-    let scene = harness.state().scene().unwrap();
-    let alive: std::collections::BTreeSet<usize> = scene
-        .conns
-        .iter()
-        .filter(|c| c.start <= mid && mid <= c.end)
-        .map(|c| c.client_host)
-        .collect();
-    let gathered: usize = p.crowds.iter().map(|c| c.count).sum();
-    let apart = p
-        .boxes
-        .iter()
-        .filter(|(h, r)| alive.contains(h) && !p.crowds.iter().any(|c| c.rect == *r))
-        .count();
-    assert!(gathered >= 2 * p.crowds.len(), "{:?}", p.crowds);
-    assert!(
-        gathered + apart >= alive.len(),
-        "{gathered} gathered + {apart} apart < {} alive",
-        alive.len()
-    );
-    // The biggest crowd of one server, clicked, opens.
-    let biggest = p
-        .crowds
-        .iter()
-        .filter(|c| c.server.is_some())
-        .max_by_key(|c| c.count)
-        .expect("a crowd of one server")
-        .clone();
-    let name = format!("{} clients", biggest.count);
-    // Two crowds can have the same count: the one clicked is the one
-    // drawn where the placement put the biggest.
-    harness
-        .query_all_by_label(&name)
-        .find(|n| biggest.rect.contains(n.rect().center()))
-        .unwrap_or_else(|| panic!("no node {name:?} at {:?}", biggest.rect))
-        .click();
-    harness.run_steps(4);
-    assert_eq!(harness.state().open_crowds.len(), 1);
-    let opened = harness.state().last_placement.clone().unwrap();
-    boxes_apart(&opened);
-    assert!(
-        !opened
+            .filter(|c| c.start <= mid && mid <= c.end)
+            .map(|c| c.client_host)
+            .collect();
+        let gathered: usize = p.crowds.iter().map(|c| c.count).sum();
+        let apart = p
+            .boxes
+            .iter()
+            .filter(|(h, r)| alive.contains(h) && !p.crowds.iter().any(|c| c.rect == *r))
+            .count();
+        assert!(gathered >= 2 * p.crowds.len(), "{:?}", p.crowds);
+        assert!(
+            gathered + apart >= alive.len(),
+            "{gathered} gathered + {apart} apart < {} alive",
+            alive.len()
+        );
+        // The biggest crowd of one server, clicked, opens.
+        let biggest = p
             .crowds
             .iter()
-            .any(|c| c.server == biggest.server && !c.rest && c.count == biggest.count),
-        "still gathered: {:?}",
-        opened.crowds
-    );
-    // And "Gather the clients again" closes it.
-    harness.get_by_label("Gather the clients again").click();
-    harness.run_steps(4);
-    assert!(harness.state().open_crowds.is_empty());
+            .filter(|c| c.server.is_some())
+            .max_by_key(|c| c.count)
+            .expect("a crowd of one server")
+            .clone();
+        let name = format!("{} clients", biggest.count);
+        // Two crowds can have the same count: the one clicked is the one
+        // drawn where the placement put the biggest.
+        harness
+            .query_all_by_label(&name)
+            .find(|n| biggest.rect.contains(n.rect().center()))
+            .unwrap_or_else(|| panic!("no node {name:?} at {:?}", biggest.rect))
+            .click();
+        harness.run_steps(4);
+        assert_eq!(harness.state().open_crowds.len(), 1);
+        let opened = harness.state().last_placement.clone().unwrap();
+        boxes_apart(&opened);
+        assert!(
+            !opened
+                .crowds
+                .iter()
+                .any(|c| c.server == biggest.server && !c.rest && c.count == biggest.count),
+            "still gathered: {:?}",
+            opened.crowds
+        );
+        // And "Gather the clients again" closes it.
+        harness.get_by_label("Gather the clients again").click();
+        harness.run_steps(4);
+        assert!(harness.state().open_crowds.is_empty());
+    }
 }

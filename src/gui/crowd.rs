@@ -297,16 +297,15 @@ fn try_gather(
         .map(|c| c.div_ceil(room.rows))
         .sum::<usize>();
     // A lesson's picture (every host always in place: the demo, Zeek's
-    // smtp.pcap) is drawn as it is, and so is one whose boxes all fit, even
-    // narrow: no crowd.
+    // smtp.pcap) is drawn as it is: no crowd.
     if scene.hosts.len() <= super::topology::FIXED_HOSTS {
         return (build(scene, groups, visible, &by_key, &forms), Ok(()));
     }
-    let target = if room.fits(&count(&forms), room.most_columns) {
-        room.most_columns
-    } else {
-        room.columns.max(least).min(room.most_columns)
-    };
+    // A real network's picture keeps its boxes BOX_W wide, where a name and
+    // an address can be read: 80 boxes squeezed to TIGHT_BOX_W at 1600×900
+    // fit, but their addresses ran over their borders and the edges made a
+    // thicket. Narrower boxes only where even a node per column needs it.
+    let target = room.columns.max(least).min(room.most_columns);
     // 1. The biggest crowds first: the fewest nodes for the room won.
     let mut order: Vec<Key> = by_key
         .iter()
