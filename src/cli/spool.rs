@@ -115,7 +115,11 @@ mod tests {
             s.write_all(&c).unwrap();
         }
         assert!(s.file.is_some());
-        assert_eq!(s.memory.capacity(), IN_MEMORY, "it never grew past the limit");
+        assert_eq!(
+            s.memory.capacity(),
+            IN_MEMORY,
+            "it never grew past the limit"
+        );
         // A write bigger than the whole buffer goes straight to the file.
         let mut big = vec![b'y'; IN_MEMORY + 7];
         big[0] = 9;
