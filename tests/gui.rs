@@ -732,6 +732,38 @@ fn the_flows_table_fits_beside_the_transcript_at_1280() {
     );
 }
 
+/// Presenter mode in Spanish at 1280×720: the tabs' row ends before the
+/// transcript; the decrypt switch says "Descifrar" there (the sentence ran
+/// under the transcript), and the whole sentence where there is room.
+#[test]
+fn the_decrypt_switch_fits_the_presenters_row_at_1280() {
+    for (w, h, label) in [
+        (1280.0, 720.0, "Descifrar"),
+        (1600.0, 900.0, "Descifrar con el registro de claves"),
+    ] {
+        let mut app = ClassroomApp::new(Lang::Es);
+        app.open_now(plain_demo());
+        // As `gui --presenter` starts: the connections list folded.
+        app.presenter = true;
+        app.show_lists = false;
+        let mut h = Harness::builder()
+            .with_size(egui::Vec2::new(w, h))
+            .with_max_steps(100)
+            .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+        h.run_steps(3);
+        let transcript = h
+            .get_by_label("Transcripción — Todas las conexiones")
+            .rect();
+        let switch = h.get_by_label(label).rect();
+        assert!(
+            switch.right() <= transcript.left(),
+            "{label:?} at {w}: ends at {} under the transcript at {}",
+            switch.right(),
+            transcript.left()
+        );
+    }
+}
+
 #[test]
 fn the_mx_lookup_is_a_row_of_the_flows_table() {
     let mut app = ClassroomApp::new(Lang::En);

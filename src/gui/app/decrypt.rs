@@ -150,9 +150,27 @@ impl ClassroomApp {
         let lang = self.lang;
         let state = self.decrypt_switch_state();
         let mut on = self.decrypting();
+        // The whole sentence where the row has room for it; "Decrypt" alone
+        // in presenter mode at 1280 px, where the sentence ran under the
+        // transcript (the hover text says the rest).
+        let full = lang.t("Decrypt with the key log");
+        let font = egui::TextStyle::Button.resolve(ui.style());
+        let need = ui
+            .painter()
+            .layout_no_wrap(full.to_string(), font, egui::Color32::BLACK)
+            .size()
+            .x
+            + ui.spacing().icon_width
+            + ui.spacing().icon_spacing
+            + ui.spacing().item_spacing.x;
+        let text = if ui.available_width() >= need {
+            full
+        } else {
+            lang.t("Decrypt")
+        };
         let r = ui.add_enabled(
             state == SwitchState::Usable,
-            egui::Checkbox::new(&mut on, lang.t("Decrypt with the key log")),
+            egui::Checkbox::new(&mut on, text),
         );
         let why = match state {
             SwitchState::Usable if self.decrypting() => lang.t(
@@ -176,6 +194,7 @@ impl ClassroomApp {
 
 /// (English, Spanish) for the switch, sorted by the English text.
 pub const SPANISH: &[(&str, &str)] = &[
+    ("Decrypt", "Descifrar"),
     (
         "Decrypt with the key log",
         "Descifrar con el registro de claves",
