@@ -12,8 +12,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 mod hosts;
+mod journeys;
 
 use hosts::HostTable;
+use journeys::journeys;
 
 use crate::analysis::PacketSeen;
 use crate::analysis::{FlowAnalysis, RelayWatch};
@@ -23,9 +25,7 @@ use crate::flow::Direction;
 use crate::proto::tls::TlsSummary;
 use crate::proto::{Protocol, TlsMode};
 use crate::trace::text::visible;
-use crate::trace::{
-    Credential, Finding, LineKind, MessagePaths, MessageRecord, PathKey, Severity, Via,
-};
+use crate::trace::{Credential, Finding, LineKind, MessageRecord, Severity};
 use crate::world::demo::Stage;
 
 /// Packets kept for the animation at most; later ones are counted only
@@ -864,93 +864,6 @@ fn shown_safely(m: &mut MessageRecord) {
     }
 }
 
-/// The paths of the messages (`trace::paths`, the same definition as
-/// `analyze`'s `message_path` records): submission → relay → retrieval,
-/// and messages seen on one connection only.
-fn journeys(scene: &Scene) -> Vec<Journey> {
-    let mut paths = MessagePaths::default();
-    for (i, m) in scene.messages.iter().enumerate() {
-        let c = &scene.conns[m.conn];
-        paths.add(&m.record, i, c.client, c.server);
-    }
-    paths
-        .all()
-        .into_iter()
-        .map(|path| {
-            let mut hops: Vec<Hop> = path
-                .hops
-                .iter()
-                .map(|h| {
-                    let m = &scene.messages[h.message];
-                    let upstream = matches!(m.record.via, Via::Data | Via::Bdat | Via::Append);
-                    let t_start = transfer_start(scene, m);
-                    Hop {
-                        msg: h.message,
-                        conn: m.conn,
-                        t_start,
-                        t_end: m.t,
-                        t_first: first_data_packet(scene, m.conn, upstream, t_start, m.t),
-                        upstream,
-                    }
-                })
-                .collect();
-            hops.sort_by(|a, b| a.t_end.total_cmp(&b.t_end));
-            Journey {
-                key: match path.key {
-                    PathKey::MessageId(id) => id,
-                    PathKey::Sha256(h) => h,
-                },
-                subject: path.subject,
-                hops,
-            }
-        })
-        .collect()
-}
-
-/// When the transfer of `m` began: the last command on its connection
-/// that starts a transfer, at or before the message's last byte.
-fn transfer_start(scene: &Scene, m: &Msg) -> f64 {
-    let conn = &scene.conns[m.conn];
-    let before = conn.lines.partition_point(|&i| scene.lines[i].t <= m.t);
-    conn.lines[..before]
-        .iter()
-        .rev()
-        .map(|&i| &scene.lines[i])
-        .filter(|l| l.kind == LineKind::Command)
-        .find(|l| starts_transfer(&l.text))
-        .map_or(m.t, |l| l.t)
-}
-
-/// Whether a client command starts a message transfer: SMTP DATA/BDAT
-/// (RFC 5321 §4.1.1.4, RFC 3030), POP3 RETR/TOP (RFC 1939), IMAP FETCH,
-/// UID FETCH and APPEND (RFC 9051), the IMAP ones after their tag.
-fn starts_transfer(command: &str) -> bool {
-    let mut words = command.split_whitespace();
-    let first = words.next().unwrap_or_default().to_ascii_uppercase();
-    if matches!(first.as_str(), "DATA" | "BDAT" | "RETR" | "TOP") {
-        return true;
-    }
-    let second = words.next().unwrap_or_default().to_ascii_uppercase();
-    let third = words.next().unwrap_or_default().to_ascii_uppercase();
-    matches!(second.as_str(), "FETCH" | "APPEND") || (second == "UID" && third == "FETCH")
-}
-
-/// Time of the first packet with payload from the message's sender on
-/// `conn` in `(after, until]`; `until` when there is none.
-fn first_data_packet(scene: &Scene, conn: usize, upstream: bool, after: f64, until: f64) -> f64 {
-    let dir = if upstream {
-        Direction::ClientToServer
-    } else {
-        Direction::ServerToClient
-    };
-    let from = scene.packets.partition_point(|p| p.t <= after);
-    scene.packets[from..]
-        .iter()
-        .take_while(|p| p.t <= until)
-        .find(|p| p.conn as usize == conn && p.dir == dir && p.len > 0)
-        .map_or(until, |p| p.t)
-}
-
 /// Lines and DNS events merged in time order (both lists are sorted), a
 /// note on MX after the first answer with one.
 fn feed(scene: &Scene) -> Vec<Feed> {
@@ -1039,7 +952,7 @@ mod tests {
             "a5 UID FETCH 7 BODY[]",
             "a6 APPEND INBOX {310}",
         ] {
-            assert!(starts_transfer(c), "{c}");
+            assert!(journeys::starts_transfer(c), "{c}");
         }
         for c in [
             ".",
@@ -1048,7 +961,7 @@ mod tests {
             "a1 LOGIN bob hungry",
             "a2 SELECT INBOX",
         ] {
-            assert!(!starts_transfer(c), "{c}");
+            assert!(!journeys::starts_transfer(c), "{c}");
         }
     }
 }
