@@ -63,7 +63,9 @@ wait $xvfb 2> /dev/null || true
 Xvfb "$display" -screen 0 1280x720x24 -nolisten tcp > /dev/null 2>&1 &
 xvfb=$!
 sleep 1
-# A new screen puts the pointer back in its middle: park it again.
+# A new screen puts the pointer back in its middle: park it again (where
+# the Xvfb build lets it move at all; where it does not, a box under the
+# middle of the screen shows its tooltip).
 DISPLAY="$display" xdotool mousemove 1 1
 # 5. Presenter mode in Spanish at 1280×720, at the end: every label placed.
 shot 5-presenter-spanish-1280x720 3 "$out/captures/plaintext.pcapng" --presenter --lang es --at 999

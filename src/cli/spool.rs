@@ -11,8 +11,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 /// Kept in memory before the file takes over. Small: once spilled, the
 /// kernel's page cache keeps the recent part in memory anyway, and what
 /// stays here is resident for the whole run (4 MiB measured 12 MB less
-/// peak RSS than 16 MiB on the 200 MiB bench, at no measurable cost in
-/// time).
+/// peak RSS than 16 MiB on the 200 MiB bench).
 const IN_MEMORY: usize = 4 << 20;
 
 pub struct Spool {
