@@ -19,6 +19,7 @@ use super::live::{LiveDemo, LivePoll};
 use super::loader::{self, LoadEvent, LoadOptions};
 use super::model::Scene;
 use super::open::OpenDialog;
+mod background;
 pub(in crate::gui) mod comparing;
 pub(in crate::gui) mod decrypt;
 mod stepping;
@@ -317,18 +318,7 @@ impl ClassroomApp {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        if let Some(rx) = &self.line_packets_rx {
-            match rx.try_recv() {
-                Ok(read) => {
-                    self.line_packets = Some(read);
-                    self.line_packets_rx = None;
-                }
-                Err(std::sync::mpsc::TryRecvError::Empty) => {
-                    ctx.request_repaint_after(std::time::Duration::from_millis(20))
-                }
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.line_packets_rx = None,
-            }
-        }
+        background::receive(&mut self.line_packets_rx, &mut self.line_packets, ctx);
         if let Status::Loading {
             rx, read, total, ..
         } = &mut self.status
@@ -492,10 +482,10 @@ impl ClassroomApp {
         }
         let _ = scene;
         if left {
-            self.step_previous();
+            self.step(Step::Previous);
         }
         if right {
-            self.step_next();
+            self.step(Step::Next);
         }
     }
 
@@ -536,10 +526,8 @@ impl ClassroomApp {
                 );
                 ui.add_space(4.0);
             });
-            match step {
-                Some(Step::Next) => self.step_next(),
-                Some(Step::Previous) => self.step_previous(),
-                None => {}
+            if let Some(step) = step {
+                self.step(step);
             }
             // Played or moved by other means: no longer stopped at a packet.
             if self.stepped.is_some()

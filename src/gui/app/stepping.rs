@@ -5,8 +5,8 @@
 use super::super::bytes;
 use super::super::model::{Scene, Wire};
 use super::super::pdu::{self, Pdu};
-use super::super::timeline::StepBy;
-use super::ClassroomApp;
+use super::super::timeline::{Step, StepBy};
+use super::{ClassroomApp, background};
 
 impl ClassroomApp {
     /// Moves the playhead to wire packet `k` and stops there: the packet
@@ -24,63 +24,42 @@ impl ClassroomApp {
         self.stepped_t = self.playback.t;
     }
 
-    /// Next, by the chosen granularity.
-    pub fn step_next(&mut self) {
+    /// Previous or Next, by the chosen granularity. Past either end the
+    /// playhead stops at that end.
+    pub fn step(&mut self, step: Step) {
         let Some(scene) = self.scene.clone() else {
             return;
         };
         self.playback.playing = false;
+        let end = match step {
+            Step::Next => self.playback.duration(),
+            Step::Previous => 0.0,
+        };
         match self.step_by {
             StepBy::Event => {
                 self.stepped = None;
-                let t = scene
-                    .next_marker(self.playback.t)
-                    .map_or(self.playback.duration(), |m| m.t);
-                self.playback.seek(t);
-            }
-            StepBy::Packet => {
-                // From a packet stopped at, the one after it (several can
-                // share a timestamp); else the first not yet arrived.
-                let k = match self.stepped {
-                    Some(k) => k + 1,
-                    None => (0..scene.wire.len())
-                        .find(|&k| scene.wire_t(k) >= self.playback.t - 1e-12)
-                        .unwrap_or(scene.wire.len()),
+                let marker = match step {
+                    Step::Next => scene.next_marker(self.playback.t),
+                    Step::Previous => scene.previous_marker(self.playback.t),
                 };
-                if k < scene.wire.len() {
-                    self.step_to(k);
-                } else {
-                    self.stepped = None;
-                    self.playback.seek(self.playback.duration());
-                }
-            }
-        }
-    }
-
-    /// Previous, by the chosen granularity.
-    pub fn step_previous(&mut self) {
-        let Some(scene) = self.scene.clone() else {
-            return;
-        };
-        self.playback.playing = false;
-        match self.step_by {
-            StepBy::Event => {
-                self.stepped = None;
-                let t = scene.previous_marker(self.playback.t).map_or(0.0, |m| m.t);
-                self.playback.seek(t);
+                self.playback.seek(marker.map_or(end, |m| m.t));
             }
             StepBy::Packet => {
-                let k = match self.stepped {
-                    Some(k) => k.checked_sub(1),
-                    None => (0..scene.wire.len())
-                        .rev()
-                        .find(|&k| scene.wire_t(k) < self.playback.t - 1e-12),
+                // From a packet stopped at, the one beside it (several can
+                // share a timestamp); else the first not yet arrived, or
+                // the last already sent.
+                let (t, n) = (self.playback.t, scene.wire.len());
+                let k = match (step, self.stepped) {
+                    (Step::Next, Some(k)) => Some(k + 1).filter(|&k| k < n),
+                    (Step::Previous, Some(k)) => k.checked_sub(1),
+                    (Step::Next, None) => (0..n).find(|&k| scene.wire_t(k) >= t - 1e-12),
+                    (Step::Previous, None) => (0..n).rev().find(|&k| scene.wire_t(k) < t - 1e-12),
                 };
                 match k {
                     Some(k) => self.step_to(k),
                     None => {
                         self.stepped = None;
-                        self.playback.seek(0.0);
+                        self.playback.seek(end);
                     }
                 }
             }
@@ -126,18 +105,7 @@ impl ClassroomApp {
 
     /// Starts reading the stopped-at packet's bytes when it changed.
     pub(super) fn follow_pdu(&mut self, ctx: &egui::Context) {
-        if let Some(rx) = &self.pdu_rx {
-            match rx.try_recv() {
-                Ok(read) => {
-                    self.pdu = Some(read);
-                    self.pdu_rx = None;
-                }
-                Err(std::sync::mpsc::TryRecvError::Empty) => {
-                    ctx.request_repaint_after(std::time::Duration::from_millis(20))
-                }
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.pdu_rx = None,
-            }
-        }
+        background::receive(&mut self.pdu_rx, &mut self.pdu, ctx);
         if self.stepped == self.pdu_for {
             return;
         }
