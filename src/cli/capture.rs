@@ -1,17 +1,28 @@
 //! `mailscope capture -i IFACE [-w out.pcapng] [-f FILTER] [-c COUNT]`
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use super::Failure;
 
+/// The flags of `mailscope capture`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct CaptureArgs {
+    /// Interface to listen on, e.g. eth0 or lo.
+    #[arg(short, long)]
+    interface: String,
+    /// Write the packets to this pcapng file.
+    #[arg(short = 'w', long)]
+    write: Option<PathBuf>,
+    /// BPF capture filter (default: the mail ports).
+    #[arg(short = 'f', long)]
+    filter: Option<String>,
+    /// Stop after this many packets.
+    #[arg(short = 'c', long)]
+    count: Option<u64>,
+}
+
 #[cfg(not(feature = "live"))]
-pub fn run(
-    _interface: &str,
-    _write: Option<&Path>,
-    _filter: Option<&str>,
-    _count: Option<u64>,
-    _quiet: bool,
-) -> Result<(), Failure> {
+pub fn run(_args: &CaptureArgs, _quiet: bool) -> Result<(), Failure> {
     Err(Failure {
         code: 2,
         message: "live capture is not built in: install libpcap-dev and rebuild with \
@@ -21,13 +32,7 @@ pub fn run(
 }
 
 #[cfg(feature = "live")]
-pub fn run(
-    interface: &str,
-    write: Option<&Path>,
-    filter: Option<&str>,
-    count: Option<u64>,
-    quiet: bool,
-) -> Result<(), Failure> {
+pub fn run(args: &CaptureArgs, quiet: bool) -> Result<(), Failure> {
     use std::io::{self, BufWriter, Write};
 
     use mailscope::analysis::PipelineOptions;
@@ -39,9 +44,10 @@ pub fn run(
     use mailscope::report::flows::write_json_line;
     use mailscope::trace::{FlowRecord, Record};
 
-    let filter = filter.unwrap_or(MAIL_PORTS_FILTER);
+    let interface = args.interface.as_str();
+    let filter = args.filter.as_deref().unwrap_or(MAIL_PORTS_FILTER);
     let mut live = LiveCapture::open(interface, filter).map_err(Failure::input)?;
-    let mut writer = match write {
+    let mut writer = match &args.write {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .map_err(|e| Failure::input(format!("cannot create {}: {e}", path.display())))?;
@@ -65,7 +71,7 @@ pub fn run(
     let mut print_error: Option<io::Error> = None;
     let mut seen = 0u64;
     loop {
-        if count.is_some_and(|c| seen >= c) {
+        if args.count.is_some_and(|c| seen >= c) {
             break;
         }
         let Some(packet) = live.next_packet().map_err(Failure::input)? else {

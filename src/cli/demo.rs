@@ -3,31 +3,140 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::PathBuf;
 
 use super::Failure;
 use mailscope::proto::TlsMode;
 use mailscope::world::agents::{ATTACHMENT, ATTACHMENT_NAME};
 use mailscope::world::demo::{self, DemoOptions, ReadWith};
+use mailscope::world::topology;
 
-pub struct DemoArgs<'a> {
-    pub tls: TlsMode,
-    pub read: ReadWith,
-    pub write: &'a Path,
-    pub speed: f64,
-    pub net: [u8; 3],
-    pub ports: Option<mailscope::world::topology::PortPlan>,
-    pub keep: bool,
-    pub keylog: Option<&'a Path>,
-    /// Record the real loopback traffic with libpcap instead of the taps.
-    pub capture_lo: bool,
-    pub alice_domain: String,
-    pub bob_domain: String,
-    pub cipher: Option<u16>,
-    /// Follow the demo in the classroom window.
-    pub gui: bool,
-    /// crepes.fr relays for anyone; Alice submits on port 25 without AUTH.
-    pub open_relay: bool,
+/// The flags of `mailscope demo`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct DemoArgs {
+    /// How the user agents protect their connections: none (the lesson
+    /// on eavesdropping), starttls (587/110/143 with STARTTLS/STLS) or
+    /// implicit (465/995/993).
+    #[arg(long, value_enum, default_value = "starttls")]
+    tls: TlsArg,
+    /// How Bob reads his mail.
+    #[arg(long, value_enum, default_value = "pop3")]
+    read: ReadArg,
+    /// Where to write the capture.
+    #[arg(short = 'w', long = "write", default_value = "alice-to-bob.pcapng")]
+    write: PathBuf,
+    /// Pace of the user agents: 1 = a step every 150 ms, 2 = twice as
+    /// fast, 0 = no pauses (default 1; with --gui, a step a second,
+    /// to narrate).
+    #[arg(long)]
+    speed: Option<f64>,
+    /// First three bytes of the hosts' loopback addresses.
+    #[arg(long, default_value = "127.0.10")]
+    net: String,
+    /// Ports: standard, offset, offset=N, or service=port,… (smtp,
+    /// submission, smtps, pop3, pop3s, imap, imaps, dns).
+    #[arg(long)]
+    ports: Option<String>,
+    /// POP3: leave the message on the server.
+    #[arg(long)]
+    keep: bool,
+    /// Also write the TLS key log (SSLKEYLOGFILE format) to this file.
+    #[arg(long)]
+    keylog: Option<PathBuf>,
+    /// Record the real loopback traffic through libpcap instead of the
+    /// socket taps (feature `live`, root or cap_net_raw).
+    #[arg(long)]
+    capture_lo: bool,
+    /// Alice's domain (her mail server's name).
+    #[arg(long, default_value = "crepes.fr")]
+    alice_domain: String,
+    /// Bob's domain (his mail server's name).
+    #[arg(long, default_value = "hamburger.edu")]
+    bob_domain: String,
+    /// Use only this TLS cipher suite, by its IANA name: one of TLS 1.3's
+    /// (TLS_AES_128_GCM_SHA256, …) or TLS 1.2's ECDHE_ECDSA AEAD suites
+    /// (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, …), which also picks
+    /// the TLS version.
+    #[arg(long)]
+    cipher: Option<String>,
+    /// Open the classroom window and follow the demo live while it
+    /// records; the capture can be replayed afterwards.
+    #[arg(long)]
+    gui: bool,
+    /// crepes.fr relays for anyone: Alice's agent hands it the message
+    /// on port 25 without authenticating (the lesson on open relays;
+    /// `analyze` shows an `open-relay` finding).
+    #[arg(long)]
+    open_relay: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum TlsArg {
+    None,
+    Starttls,
+    Implicit,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ReadArg {
+    Pop3,
+    Imap,
+}
+
+impl DemoArgs {
+    /// The demo the flags ask for, or a usage error (exit code 2) on a
+    /// domain, address, suite or port plan that does not parse.
+    fn options(&self) -> Result<DemoOptions, Failure> {
+        let usage = |m: String| Failure {
+            code: 2,
+            message: m,
+        };
+        for d in [&self.alice_domain, &self.bob_domain] {
+            topology::check_domain(d).map_err(usage)?;
+        }
+        let speed = self.speed.unwrap_or(if self.gui {
+            super::gui::narrated_speed()
+        } else {
+            1.0
+        });
+        if self.alice_domain.eq_ignore_ascii_case(&self.bob_domain) {
+            return Err(usage("Alice and Bob need two different domains".into()));
+        }
+        let net = topology::parse_net(&self.net).map_err(usage)?;
+        let tls_suite = self
+            .cipher
+            .as_deref()
+            .map(mailscope::world::tls::suite_by_name)
+            .transpose()
+            .map_err(usage)?;
+        let ports = match &self.ports {
+            Some(spec) => {
+                let mut p = topology::PortPlan::standard();
+                p.apply(spec).map_err(usage)?;
+                Some(p)
+            }
+            None => None,
+        };
+        Ok(DemoOptions {
+            tls: match self.tls {
+                TlsArg::None => TlsMode::None,
+                TlsArg::Starttls => TlsMode::Starttls,
+                TlsArg::Implicit => TlsMode::Implicit,
+            },
+            read: match self.read {
+                ReadArg::Pop3 => ReadWith::Pop3,
+                ReadArg::Imap => ReadWith::Imap,
+            },
+            speed,
+            net,
+            ports,
+            keep: self.keep,
+            alice_domain: self.alice_domain.clone(),
+            bob_domain: self.bob_domain.clone(),
+            tls_suite,
+            open_relay: self.open_relay,
+        })
+    }
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -48,21 +157,10 @@ fn attachment_of(message: &[u8]) -> Option<(String, Vec<u8>)> {
     ))
 }
 
-pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
-    let opts = DemoOptions {
-        tls: args.tls,
-        read: args.read,
-        speed: args.speed,
-        net: args.net,
-        ports: args.ports,
-        keep: args.keep,
-        alice_domain: args.alice_domain.clone(),
-        bob_domain: args.bob_domain.clone(),
-        tls_suite: args.cipher,
-        open_relay: args.open_relay,
-    };
+pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), Failure> {
+    let opts = args.options()?;
     if args.gui {
-        return super::gui::demo(opts, args.write);
+        return super::gui::demo(opts, &args.write);
     }
     #[cfg(not(feature = "live"))]
     if args.capture_lo {
@@ -74,7 +172,7 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
     }
     #[cfg(feature = "live")]
     let lo = if args.capture_lo {
-        Some(loopback::Recording::start(args.net)?)
+        Some(loopback::Recording::start(opts.net)?)
     } else {
         None
     };
@@ -86,7 +184,7 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
     out.write_all(report.transcript.as_bytes())?;
 
     let key_log = report.world.key_log();
-    let file = File::create(args.write)
+    let file = File::create(&args.write)
         .map_err(|e| Failure::input(format!("cannot create {}: {e}", args.write.display())))?;
     let mut w = BufWriter::new(file);
     #[cfg(feature = "live")]
@@ -97,7 +195,7 @@ pub fn run(args: DemoArgs<'_>, quiet: bool) -> Result<(), Failure> {
     #[cfg(not(feature = "live"))]
     let packets = report.world.recorder.write_pcapng(&mut w, &key_log)?;
     w.flush()?;
-    if let Some(path) = args.keylog {
+    if let Some(path) = &args.keylog {
         std::fs::write(path, &key_log)
             .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
     }

@@ -107,62 +107,7 @@ enum Command {
     },
     /// Run the Alice → Bob delivery path on loopback, print its
     /// transcript and record it as a pcapng capture.
-    Demo {
-        /// How the user agents protect their connections: none (the lesson
-        /// on eavesdropping), starttls (587/110/143 with STARTTLS/STLS) or
-        /// implicit (465/995/993).
-        #[arg(long, value_enum, default_value = "starttls")]
-        tls: TlsArg,
-        /// How Bob reads his mail.
-        #[arg(long, value_enum, default_value = "pop3")]
-        read: ReadArg,
-        /// Where to write the capture.
-        #[arg(short = 'w', long = "write", default_value = "alice-to-bob.pcapng")]
-        write: PathBuf,
-        /// Pace of the user agents: 1 = a step every 150 ms, 2 = twice as
-        /// fast, 0 = no pauses (default 1; with --gui, a step a second,
-        /// to narrate).
-        #[arg(long)]
-        speed: Option<f64>,
-        /// First three bytes of the hosts' loopback addresses.
-        #[arg(long, default_value = "127.0.10")]
-        net: String,
-        /// Ports: standard, offset, offset=N, or service=port,… (smtp,
-        /// submission, smtps, pop3, pop3s, imap, imaps, dns).
-        #[arg(long)]
-        ports: Option<String>,
-        /// POP3: leave the message on the server.
-        #[arg(long)]
-        keep: bool,
-        /// Also write the TLS key log (SSLKEYLOGFILE format) to this file.
-        #[arg(long)]
-        keylog: Option<PathBuf>,
-        /// Record the real loopback traffic through libpcap instead of the
-        /// socket taps (feature `live`, root or cap_net_raw).
-        #[arg(long)]
-        capture_lo: bool,
-        /// Alice's domain (her mail server's name).
-        #[arg(long, default_value = "crepes.fr")]
-        alice_domain: String,
-        /// Bob's domain (his mail server's name).
-        #[arg(long, default_value = "hamburger.edu")]
-        bob_domain: String,
-        /// Use only this TLS cipher suite, by its IANA name: one of TLS 1.3's
-        /// (TLS_AES_128_GCM_SHA256, …) or TLS 1.2's ECDHE_ECDSA AEAD suites
-        /// (TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, …), which also picks
-        /// the TLS version.
-        #[arg(long)]
-        cipher: Option<String>,
-        /// Open the classroom window and follow the demo live while it
-        /// records; the capture can be replayed afterwards.
-        #[arg(long)]
-        gui: bool,
-        /// crepes.fr relays for anyone: Alice's agent hands it the message
-        /// on port 25 without authenticating (the lesson on open relays;
-        /// `analyze` shows an `open-relay` finding).
-        #[arg(long)]
-        open_relay: bool,
-    },
+    Demo(demo::DemoArgs),
     /// The classroom window: the capture animated as hosts, connections
     /// and packets, with transcripts, the message inspector and what an
     /// eavesdropper reads.
@@ -171,20 +116,7 @@ enum Command {
     /// STARTTLS and implicit TLS) for students to talk to by hand.
     Serve(serve::ServeArgs),
     /// Capture mail traffic from a network interface (cargo feature `live`).
-    Capture {
-        /// Interface to listen on, e.g. eth0 or lo.
-        #[arg(short, long)]
-        interface: String,
-        /// Write the packets to this pcapng file.
-        #[arg(short = 'w', long)]
-        write: Option<PathBuf>,
-        /// BPF capture filter (default: the mail ports).
-        #[arg(short = 'f', long)]
-        filter: Option<String>,
-        /// Stop after this many packets.
-        #[arg(short = 'c', long)]
-        count: Option<u64>,
-    },
+    Capture(capture::CaptureArgs),
 }
 
 /// Where TLS secrets come from (issue 6).
@@ -203,19 +135,6 @@ pub(crate) struct KeyArgs {
 }
 
 /// A failure with its exit code.
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum TlsArg {
-    None,
-    Starttls,
-    Implicit,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum ReadArg {
-    Pop3,
-    Imap,
-}
-
 pub(crate) struct Failure {
     pub code: i32,
     pub message: String,
@@ -265,88 +184,10 @@ pub fn main() -> i32 {
         Command::Creds { file, json, keys } => creds::run(&file, json, &keys, cli.quiet),
         Command::Flows { file, json } => flows::run(&file, json, cli.quiet),
         Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
-        Command::Demo {
-            tls,
-            read,
-            write,
-            speed,
-            net,
-            ports,
-            keep,
-            keylog,
-            capture_lo,
-            alice_domain,
-            bob_domain,
-            cipher,
-            gui,
-            open_relay,
-        } => (|| {
-            let usage = |m: String| Failure {
-                code: 2,
-                message: m,
-            };
-            for d in [&alice_domain, &bob_domain] {
-                mailscope::world::topology::check_domain(d).map_err(usage)?;
-            }
-            let speed = speed.unwrap_or(if gui { gui::narrated_speed() } else { 1.0 });
-            if alice_domain.eq_ignore_ascii_case(&bob_domain) {
-                return Err(usage("Alice and Bob need two different domains".into()));
-            }
-            let net = mailscope::world::topology::parse_net(&net).map_err(usage)?;
-            let cipher = cipher
-                .as_deref()
-                .map(mailscope::world::tls::suite_by_name)
-                .transpose()
-                .map_err(usage)?;
-            let ports = match ports {
-                Some(spec) => {
-                    let mut p = mailscope::world::topology::PortPlan::standard();
-                    p.apply(&spec).map_err(usage)?;
-                    Some(p)
-                }
-                None => None,
-            };
-            demo::run(
-                demo::DemoArgs {
-                    tls: match tls {
-                        TlsArg::None => mailscope::proto::TlsMode::None,
-                        TlsArg::Starttls => mailscope::proto::TlsMode::Starttls,
-                        TlsArg::Implicit => mailscope::proto::TlsMode::Implicit,
-                    },
-                    read: match read {
-                        ReadArg::Pop3 => mailscope::world::demo::ReadWith::Pop3,
-                        ReadArg::Imap => mailscope::world::demo::ReadWith::Imap,
-                    },
-                    write: &write,
-                    speed,
-                    net,
-                    ports,
-                    keep,
-                    keylog: keylog.as_deref(),
-                    capture_lo,
-                    alice_domain,
-                    bob_domain,
-                    cipher,
-                    gui,
-                    open_relay,
-                },
-                cli.quiet,
-            )
-        })(),
+        Command::Demo(args) => demo::run(&args, cli.quiet),
         Command::Gui(args) => gui::run(args),
         Command::Serve(args) => serve::run(&args, cli.quiet),
-        Command::Capture {
-            interface,
-            write,
-            filter,
-            count,
-        } => capture::run(
-            &interface,
-            write.as_deref(),
-            filter.as_deref(),
-            count,
-            cli.quiet,
-        ),
+        Command::Capture(args) => capture::run(&args, cli.quiet),
     };
     match result {
         Ok(()) => 0,
