@@ -147,12 +147,9 @@ fn connection(ui: &mut Ui, lang: Lang, scene: &Scene, ci: usize, c: &Conn, t: f6
                     }
                     // What the wire shows of the encrypted part: who sent
                     // how many bytes, and when.
-                    let sizes: Vec<_> = c
-                        .lines
-                        .iter()
-                        .map(|&i| &scene.lines[i])
-                        .filter(|l| l.kind == LineKind::Tls && l.t <= t)
-                        .collect();
+                    let sizes = of_conn(&c.lines, &scene.lines, |l| {
+                        l.kind == LineKind::Tls && l.t <= t
+                    });
                     if !sizes.is_empty() {
                         ui.label(lang.t("Encrypted, as the wire shows it:"));
                         for l in sizes.iter().take(40) {
@@ -177,44 +174,31 @@ fn connection(ui: &mut Ui, lang: Lang, scene: &Scene, ci: usize, c: &Conn, t: f6
                 }
             }
 
-            let creds: Vec<_> = c
-                .credentials
-                .iter()
-                .map(|&i| &scene.credentials[i])
-                .filter(|cr| cr.t <= t && cr.record.tls.is_none())
-                .collect();
+            let creds = of_conn(&c.credentials, &scene.credentials, |cr| {
+                cr.t <= t && cr.record.tls.is_none()
+            });
             if !creds.is_empty() {
-                ui.add_space(4.0);
-                ui.label(
-                    RichText::new(lang.t("Credentials in clear"))
-                        .size(big)
-                        .strong()
-                        .color(DANGER),
-                );
+                in_clear_heading(ui, lang.t("Credentials in clear"), big);
                 for cr in creds {
                     let r = &cr.record;
                     egui::Grid::new(("cred", ci, cr.t.to_bits())).show(ui, |ui| {
                         ui.label(lang.t("Mechanism"));
                         ui.label(RichText::new(&r.mechanism).monospace());
                         ui.end_row();
-                        ui.label(lang.t("Username"));
-                        ui.label(
-                            RichText::new(r.username.clone().unwrap_or_default())
-                                .monospace()
-                                .size(big)
-                                .color(DANGER)
-                                .strong(),
-                        );
-                        ui.end_row();
-                        ui.label(lang.t("Password"));
-                        ui.label(
-                            RichText::new(r.password.clone().unwrap_or_default())
-                                .monospace()
-                                .size(big)
-                                .color(DANGER)
-                                .strong(),
-                        );
-                        ui.end_row();
+                        for (key, secret) in [
+                            (lang.t("Username"), &r.username),
+                            (lang.t("Password"), &r.password),
+                        ] {
+                            ui.label(key);
+                            ui.label(
+                                RichText::new(secret.clone().unwrap_or_default())
+                                    .monospace()
+                                    .size(big)
+                                    .color(DANGER)
+                                    .strong(),
+                            );
+                            ui.end_row();
+                        }
                         for e in &r.evidence {
                             ui.label(lang.t("Raw line on the wire"));
                             ui.label(RichText::new(e).monospace().background_color(
@@ -231,20 +215,11 @@ fn connection(ui: &mut Ui, lang: Lang, scene: &Scene, ci: usize, c: &Conn, t: f6
                 }
             }
 
-            let msgs: Vec<_> = c
-                .messages
-                .iter()
-                .map(|&i| &scene.messages[i])
-                .filter(|m| m.t <= t && m.record.tls.is_none())
-                .collect();
+            let msgs = of_conn(&c.messages, &scene.messages, |m| {
+                m.t <= t && m.record.tls.is_none()
+            });
             if !msgs.is_empty() && !c.encrypted() {
-                ui.add_space(4.0);
-                ui.label(
-                    RichText::new(lang.t("Messages in clear"))
-                        .size(big)
-                        .strong()
-                        .color(DANGER),
-                );
+                in_clear_heading(ui, lang.t("Messages in clear"), big);
                 for m in msgs {
                     let r = &m.record;
                     ui.label(
@@ -267,6 +242,18 @@ fn connection(ui: &mut Ui, lang: Lang, scene: &Scene, ci: usize, c: &Conn, t: f6
                 }
             }
         });
+}
+
+/// The entries of a scene list `all` that a connection's `ids` point
+/// at and `keep` accepts.
+fn of_conn<'a, T>(ids: &[usize], all: &'a [T], keep: impl Fn(&T) -> bool) -> Vec<&'a T> {
+    ids.iter().map(|&i| &all[i]).filter(|x| keep(x)).collect()
+}
+
+/// The red heading over a kind of thing the eavesdropper read in clear.
+fn in_clear_heading(ui: &mut Ui, text: &str, big: f32) {
+    ui.add_space(4.0);
+    ui.label(RichText::new(text).size(big).strong().color(DANGER));
 }
 
 #[cfg(test)]

@@ -179,8 +179,18 @@ impl FlowFilter {
         );
         if self.rows.as_ref().is_none_or(|(k, _)| *k != key) {
             let needle = self.text.to_lowercase();
-            let matches = |names: [&str; 4]| {
-                needle.is_empty() || names.iter().any(|s| s.to_lowercase().contains(&needle))
+            // A connection or DNS exchange matches by either end's host
+            // name or address.
+            let matches = |hosts: [usize; 2], addrs: [SocketAddr; 2]| {
+                if needle.is_empty() {
+                    return true;
+                }
+                let addrs = addrs.map(|a| a.to_string());
+                hosts
+                    .iter()
+                    .map(|&h| scene.hosts[h].name.as_str())
+                    .chain(addrs.iter().map(String::as_str))
+                    .any(|s| s.to_lowercase().contains(&needle))
             };
             let mut rows: Vec<Row> = scene
                 .conns
@@ -188,14 +198,7 @@ impl FlowFilter {
                 .enumerate()
                 .filter(|(_, c)| self.kind.is_none_or(|k| k == Kind::Tcp(c.protocol)))
                 .filter(|(_, c)| !self.with_findings || !c.findings.is_empty())
-                .filter(|(_, c)| {
-                    matches([
-                        &scene.hosts[c.client_host].name,
-                        &scene.hosts[c.server_host].name,
-                        &c.client.to_string(),
-                        &c.server.to_string(),
-                    ])
-                })
+                .filter(|(_, c)| matches([c.client_host, c.server_host], [c.client, c.server]))
                 .map(|(i, _)| Row::Conn(i))
                 .collect();
             // The analyzer raises no finding on DNS.
@@ -205,12 +208,7 @@ impl FlowFilter {
                     dns.iter()
                         .enumerate()
                         .filter(|(_, f)| {
-                            matches([
-                                &scene.hosts[f.client_host].name,
-                                &scene.hosts[f.server_host].name,
-                                &f.client.to_string(),
-                                &f.server.to_string(),
-                            ])
+                            matches([f.client_host, f.server_host], [f.client, f.server])
                         })
                         .map(|(i, _)| Row::Dns(i)),
                 );

@@ -173,35 +173,35 @@ pub fn decode(scene: &Scene, k: usize, p: &PacketBytes) -> Pdu {
         && (net.ether_type == ETHERTYPE_IPV4 || net.ether_type == ETHERTYPE_IPV6)
         && let Ok((ip, _)) = etherparse::LaxIpSlice::from_slice(net.data)
     {
-        let layer = match &ip {
+        // The two versions name their hop count and length differently.
+        let (title, hops, protocol, length) = match &ip {
             etherparse::LaxIpSlice::Ipv4(v4) => {
                 let h = v4.header();
-                Layer {
-                    title: "IPv4".into(),
-                    fields: vec![
-                        ("Source", ip.source_addr().to_string()),
-                        ("Destination", ip.destination_addr().to_string()),
-                        ("Time to live", h.ttl().to_string()),
-                        ("Protocol", ip_protocol_name(h.protocol().0)),
-                        ("Total length", h.total_len().to_string()),
-                    ],
-                }
+                let hops = ("Time to live", h.ttl());
+                (
+                    "IPv4",
+                    hops,
+                    h.protocol().0,
+                    ("Total length", h.total_len()),
+                )
             }
             etherparse::LaxIpSlice::Ipv6(v6) => {
                 let h = v6.header();
-                Layer {
-                    title: "IPv6".into(),
-                    fields: vec![
-                        ("Source", ip.source_addr().to_string()),
-                        ("Destination", ip.destination_addr().to_string()),
-                        ("Hop limit", h.hop_limit().to_string()),
-                        ("Protocol", ip_protocol_name(ip.payload().ip_number.0)),
-                        ("Payload length", h.payload_length().to_string()),
-                    ],
-                }
+                let hops = ("Hop limit", h.hop_limit());
+                let length = ("Payload length", h.payload_length());
+                ("IPv6", hops, ip.payload().ip_number.0, length)
             }
         };
-        layers.push(layer);
+        layers.push(Layer {
+            title: title.into(),
+            fields: vec![
+                ("Source", ip.source_addr().to_string()),
+                ("Destination", ip.destination_addr().to_string()),
+                (hops.0, hops.1.to_string()),
+                ("Protocol", ip_protocol_name(protocol)),
+                (length.0, length.1.to_string()),
+            ],
+        });
     }
     // The transport, from the analysis' own decoder.
     let packet = Packet {
