@@ -36,49 +36,54 @@ pub enum Stream {
     Switching,
 }
 
+/// What every variant of [`Stream`] is underneath.
+trait Socket: AsyncRead + AsyncWrite + Unpin {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Socket for T {}
+
+impl Stream {
+    /// The socket of the moment; none while switching to TLS.
+    fn socket(&mut self) -> Option<Pin<&mut dyn Socket>> {
+        match self {
+            Stream::Server(s) => Some(Pin::new(s)),
+            Stream::ServerTls(s) => Some(Pin::new(s.as_mut())),
+            Stream::Client(s) => Some(Pin::new(s)),
+            Stream::ClientTls(s) => Some(Pin::new(s.as_mut())),
+            Stream::Switching => None,
+        }
+    }
+}
+
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Server(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::ServerTls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-            Stream::Client(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::ClientTls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-            Stream::Switching => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        match self.get_mut().socket() {
+            Some(s) => s.poll_read(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
         }
     }
 }
 
+// Flushing or shutting down while switching has nothing to do.
 impl AsyncWrite for Stream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Server(s) => Pin::new(s).poll_write(cx, b),
-            Stream::ServerTls(s) => Pin::new(s.as_mut()).poll_write(cx, b),
-            Stream::Client(s) => Pin::new(s).poll_write(cx, b),
-            Stream::ClientTls(s) => Pin::new(s.as_mut()).poll_write(cx, b),
-            Stream::Switching => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        match self.get_mut().socket() {
+            Some(s) => s.poll_write(cx, b),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
         }
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Server(s) => Pin::new(s).poll_flush(cx),
-            Stream::ServerTls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-            Stream::Client(s) => Pin::new(s).poll_flush(cx),
-            Stream::ClientTls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-            Stream::Switching => Poll::Ready(Ok(())),
-        }
+        self.get_mut()
+            .socket()
+            .map_or(Poll::Ready(Ok(())), |s| s.poll_flush(cx))
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Server(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::ServerTls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-            Stream::Client(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::ClientTls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-            Stream::Switching => Poll::Ready(Ok(())),
-        }
+        self.get_mut()
+            .socket()
+            .map_or(Poll::Ready(Ok(())), |s| s.poll_shutdown(cx))
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use super::super::store::{INBOX, StoredMessage, unix_now};
+use super::super::store::{INBOX, Store, StoreError, StoredMessage, unix_now};
 use super::dates::parse_date_time;
 use super::flags::parse_flags;
 use super::list::DELIMITER;
@@ -30,11 +30,10 @@ impl Session {
         if name.eq_ignore_ascii_case(INBOX) {
             return no("[ALREADYEXISTS] INBOX always exists");
         }
-        let user = self.user();
-        match self.store_op(move |s| s.create_folder(&user, &name)).await {
-            Ok(()) => ok("CREATE completed"),
-            Err(e) => store_error(&e),
-        }
+        self.change_folders("CREATE completed", move |s, user| {
+            s.create_folder(user, &name)
+        })
+        .await
     }
 
     /// DELETE (§6.3.4).
@@ -45,11 +44,10 @@ impl Session {
         if self.is_selected(&name) {
             return no("[INUSE] the mailbox is selected; CLOSE it first");
         }
-        let user = self.user();
-        match self.store_op(move |s| s.delete_folder(&user, &name)).await {
-            Ok(()) => ok("DELETE completed"),
-            Err(e) => store_error(&e),
-        }
+        self.change_folders("DELETE completed", move |s, user| {
+            s.delete_folder(user, &name)
+        })
+        .await
     }
 
     /// RENAME (§6.3.5).
@@ -63,12 +61,22 @@ impl Session {
         if self.is_selected(&from) {
             return no("[INUSE] the mailbox is selected; CLOSE it first");
         }
+        self.change_folders("RENAME completed", move |s, user| {
+            s.rename_folder(user, &from, &to)
+        })
+        .await
+    }
+
+    /// Carries out a change to the user's folders on the store: OK with
+    /// `done`, else the store's NO.
+    async fn change_folders(
+        &mut self,
+        done: &str,
+        change: impl FnOnce(&Store, &str) -> Result<(), StoreError> + Send + 'static,
+    ) -> Reply {
         let user = self.user();
-        match self
-            .store_op(move |s| s.rename_folder(&user, &from, &to))
-            .await
-        {
-            Ok(()) => ok("RENAME completed"),
+        match self.store_op(move |s| change(s, &user)).await {
+            Ok(()) => ok(done),
             Err(e) => store_error(&e),
         }
     }
@@ -84,15 +92,13 @@ impl Session {
 
     /// STATUS (§6.3.10): counters of a folder without selecting it.
     pub(super) fn cmd_status(&mut self, args: &[Tok]) -> Reply {
+        const SYNTAX: &str = "syntax: STATUS mailbox (items)";
         let [name, Tok::List(items)] = args else {
-            return bad("syntax: STATUS mailbox (items)");
+            return bad(SYNTAX);
         };
-        let Some(name) = name.astring_text() else {
-            return bad("syntax: STATUS mailbox (items)");
-        };
-        let snap = match self.host.store.snapshot(&self.user(), &name) {
-            Ok(s) => s,
-            Err(e) => return store_error(&e),
+        let (name, snap) = match self.named_folder(name, SYNTAX) {
+            Ok(folder) => folder,
+            Err(reply) => return reply,
         };
         let mut parts = Vec::new();
         for item in items {

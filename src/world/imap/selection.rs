@@ -91,15 +91,13 @@ impl Session {
         // A failed SELECT leaves no mailbox selected (§6.3.1), and a new
         // SELECT closes the old one without expunging.
         self.selected = None;
+        const SYNTAX: &str = "syntax: SELECT mailbox";
         let [name] = args else {
-            return bad("syntax: SELECT mailbox");
+            return bad(SYNTAX);
         };
-        let Some(name) = name.astring_text() else {
-            return bad("syntax: SELECT mailbox");
-        };
-        let snap = match self.host.store.snapshot(&self.user(), &name) {
-            Ok(s) => s,
-            Err(e) => return store_error(&e),
+        let (name, snap) = match self.named_folder(name, SYNTAX) {
+            Ok(folder) => folder,
+            Err(reply) => return reply,
         };
         let Ok(name) = folder_name(&name) else {
             return no("[NONEXISTENT] no such mailbox");
@@ -230,6 +228,25 @@ impl Session {
         }
         sel.uidnext = snap.uidnext;
         sel.uidvalidity = snap.uidvalidity;
+    }
+
+    /// The folder a command names, read from the store: its name and
+    /// snapshot, or the reply that ends the command (BAD `syntax` when
+    /// the name is no astring, else the store's NO).
+    pub(super) fn named_folder(
+        &self,
+        name: &Tok,
+        syntax: &str,
+    ) -> Result<(String, FolderSnapshot), Reply> {
+        let Some(name) = name.astring_text() else {
+            return Err(bad(syntax));
+        };
+        let snap = self
+            .host
+            .store
+            .snapshot(&self.user(), &name)
+            .map_err(|e| store_error(&e))?;
+        Ok((name, snap))
     }
 
     /// The snapshot of the selected folder.
