@@ -7,7 +7,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -15,16 +14,20 @@ use mailscope::gui::i18n::Lang;
 use mailscope::gui::{ClassroomApp, Tab};
 use mailscope::trace::LineKind;
 
+use common::window::{demo_once, harness, harness_sized, wait_for};
 use common::{run_demo, temp_dir};
 
 /// The plaintext demo (AUTH PLAIN and POP3 USER/PASS in clear), made once.
 fn plain_demo() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let path = temp_dir("gui-plain").join("plain.pcapng");
-        run_demo("none", "pop3", "127.0.40", &path, &[]);
-        path
-    })
+    demo_once(
+        &PATH,
+        "gui-plain",
+        "plain.pcapng",
+        "none",
+        "pop3",
+        "127.0.40",
+    )
 }
 
 /// The STARTTLS demo, with its key log left out of the capture so the
@@ -39,27 +42,6 @@ fn tls_demo() -> &'static Path {
         common::strip_secrets(&with_keys, &path);
         path
     })
-}
-
-fn harness(app: ClassroomApp) -> Harness<'static, ClassroomApp> {
-    Harness::builder()
-        .with_size(egui::Vec2::new(1600.0, 900.0))
-        .with_max_steps(100)
-        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app)
-}
-
-/// Steps the window until `done` holds (the analysis runs on a thread).
-fn wait_for(h: &mut Harness<'_, ClassroomApp>, what: &str, done: impl Fn(&ClassroomApp) -> bool) {
-    let start = Instant::now();
-    while !done(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_steps(2);
 }
 
 /// Opens `path` the way a user does: "Open…", type the path, "Open".
@@ -687,10 +669,7 @@ fn line_text_prefers_the_clients_command() {
 fn the_flows_table_fits_beside_the_transcript_at_1280() {
     let mut app = ClassroomApp::new(Lang::En);
     app.open_now(plain_demo());
-    let mut h = Harness::builder()
-        .with_size(egui::Vec2::new(1280.0, 720.0))
-        .with_max_steps(100)
-        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+    let mut h = harness_sized(app, 1280.0, 720.0);
     h.run_steps(2);
     let listed = "#0 SMTP 587  alice-pc.crepes.fr -> crepes.fr";
     assert!(
@@ -746,10 +725,7 @@ fn the_decrypt_switch_fits_the_presenters_row_at_1280() {
         // As `gui --presenter` starts: the connections list folded.
         app.presenter = true;
         app.show_lists = false;
-        let mut h = Harness::builder()
-            .with_size(egui::Vec2::new(w, h))
-            .with_max_steps(100)
-            .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+        let mut h = harness_sized(app, w, h);
         h.run_steps(3);
         let transcript = h
             .get_by_label("Transcripción — Todas las conexiones")

@@ -10,7 +10,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -19,49 +18,41 @@ use mailscope::gui::lesson::Lesson;
 use mailscope::gui::{ClassroomApp, SwitchState, Tab};
 use mailscope::trace::LineKind;
 
-use common::{run_demo, temp_dir};
+use common::window::{demo_once, harness, wait_for};
 
 /// Bob reads with POP3 after STLS; the capture keeps the demo's secrets
 /// (a Decryption Secrets Block), so the window can read inside TLS.
 fn starttls_capture() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let path = temp_dir("gui-eaves-tls").join("starttls.pcapng");
-        run_demo("starttls", "pop3", "127.0.171", &path, &[]);
-        path
-    })
+    demo_once(
+        &PATH,
+        "gui-eaves-tls",
+        "starttls.pcapng",
+        "starttls",
+        "pop3",
+        "127.0.171",
+    )
 }
 
 /// The same session without TLS.
 fn clear_capture() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let path = temp_dir("gui-eaves-clear").join("clear.pcapng");
-        run_demo("none", "pop3", "127.0.172", &path, &[]);
-        path
-    })
+    demo_once(
+        &PATH,
+        "gui-eaves-clear",
+        "clear.pcapng",
+        "none",
+        "pop3",
+        "127.0.172",
+    )
 }
 
-fn harness(app: ClassroomApp) -> Harness<'static, ClassroomApp> {
-    Harness::builder()
-        .with_size(egui::Vec2::new(1600.0, 900.0))
-        .with_max_steps(100)
-        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app)
-}
-
-/// Steps the window until the capture read again has arrived.
+/// Steps the window until the capture read again has arrived (the first
+/// frame carries out the click that starts the reading).
 fn wait_for_reload(h: &mut Harness<'_, ClassroomApp>) {
-    let start = Instant::now();
     h.run_steps(1);
-    while h.state().is_loading() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the capture was never read again"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_steps(3);
+    wait_for(h, "the capture to be read again", |a| !a.is_loading());
+    h.run_steps(1);
 }
 
 #[test]

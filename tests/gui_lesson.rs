@@ -7,18 +7,12 @@
 
 mod common;
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use mailscope::gui::i18n::Lang;
 use mailscope::gui::lesson::{Bookmark, Lesson};
 use mailscope::gui::{ClassroomApp, Start, Tab, app_for};
 
-fn harness(app: ClassroomApp) -> Harness<'static, ClassroomApp> {
-    Harness::builder()
-        .with_size(egui::Vec2::new(1280.0, 720.0))
-        .with_max_steps(100)
-        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app)
-}
+use common::window::harness_sized;
 
 /// The flow id of the selected connection.
 fn selected_flow(app: &ClassroomApp) -> Option<u64> {
@@ -56,7 +50,7 @@ fn a_lesson_saved_from_the_menu_opens_the_window_as_it_was() {
         ..Start::default()
     };
     let app = app_for(&start, &egui::Context::default());
-    let mut h = harness(app);
+    let mut h = harness_sized(app, 1280.0, 720.0);
     h.run_steps(2);
     assert_eq!(selected_flow(h.state()), Some(pop3));
 
@@ -111,7 +105,7 @@ fn a_lesson_saved_from_the_menu_opens_the_window_as_it_was() {
     assert_eq!(again.bookmarks, h.state().bookmarks);
 
     // A click on the bookmark puts the playhead back there.
-    let mut h = harness(again);
+    let mut h = harness_sized(again, 1280.0, 720.0);
     h.state_mut().playback.seek(0.0);
     h.run_steps(1);
     h.get_by_label("Clase").click();

@@ -9,10 +9,11 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use egui_kittest::Harness;
 use mailscope::gui::ClassroomApp;
 use mailscope::gui::i18n::Lang;
 use mailscope::gui::placement::{Placement, segment_hits_rect};
+
+use common::window::harness_sized;
 
 fn demo_capture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/alice-to-bob-path.pcapng")
@@ -33,10 +34,7 @@ fn drawn(
     assert!(app.error().is_none(), "{:?}", app.error());
     let t = at.unwrap_or_else(|| app.playback.duration());
     app.playback.seek(t);
-    let mut harness = Harness::builder()
-        .with_size(egui::Vec2::new(w, h))
-        .with_max_steps(100)
-        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+    let mut harness = harness_sized(app, w, h);
     harness.run_steps(4);
     let app = harness.into_state();
     let placement = app.last_placement.clone().expect("the topology was drawn");
@@ -261,10 +259,7 @@ fn the_top_bar_is_one_row_on_a_projector() {
     let mut app = ClassroomApp::new(Lang::Es);
     app.presenter = true;
     app.open_now(&demo_capture());
-    let mut harness = Harness::builder()
-        .with_size(egui::Vec2::new(1280.0, 720.0))
-        .with_max_steps(100)
-        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+    let mut harness = harness_sized(app, 1280.0, 720.0);
     harness.run_steps(4);
     let first = harness.get_by_label("mailscope").rect();
     let last = harness.get_by_label("Oscuro").rect();

@@ -9,7 +9,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -18,30 +17,16 @@ use mailscope::gui::i18n::Lang;
 use mailscope::gui::model::Wire;
 use mailscope::gui::timeline::StepBy;
 
+use common::window::{harness, harness_sized, wait_for};
+
 fn demo_capture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/alice-to-bob-path.pcapng")
-}
-
-fn harness(app: ClassroomApp, w: f32, h: f32) -> Harness<'static, ClassroomApp> {
-    Harness::builder()
-        .with_size(egui::Vec2::new(w, h))
-        .with_max_steps(100)
-        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app)
 }
 
 /// Steps the window until the detail of the packet stopped at is read
 /// (on a thread, from the file).
 fn wait_for_pdu(h: &mut Harness<'_, ClassroomApp>) {
-    let start = Instant::now();
-    while h.state().pdu().is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the packet's detail never came"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    h.run_steps(2);
+    wait_for(h, "the packet's detail", |a| a.pdu().is_some());
 }
 
 /// (flags, TCP payload length, capture number) of the packet stopped at.
@@ -60,7 +45,7 @@ fn one_packet_per_step_from_the_start() {
     let mut app = ClassroomApp::new(Lang::En);
     app.open_now(&demo_capture());
     app.step_by = StepBy::Packet;
-    let mut h = harness(app, 1600.0, 900.0);
+    let mut h = harness(app);
     h.run_steps(2);
     assert_eq!(h.state().playback.t, 0.0);
     let mut seen = Vec::new();
@@ -114,7 +99,7 @@ fn the_pdu_detail_of_the_syn_ack_and_the_greeting_is_exact() {
     let mut app = ClassroomApp::new(Lang::En);
     app.open_now(&demo_capture());
     app.step_by = StepBy::Packet;
-    let mut h = harness(app, 1600.0, 900.0);
+    let mut h = harness(app);
     h.run_steps(2);
     h.get_by_label("Next packet").click();
     h.run_steps(1);
@@ -181,7 +166,7 @@ fn the_packet_list_and_the_step_mode_speak_spanish() {
     app.open_now(&demo_capture());
     app.step_by = StepBy::Packet;
     app.tab = mailscope::gui::Tab::Packets;
-    let mut h = harness(app, 1280.0, 720.0);
+    let mut h = harness_sized(app, 1280.0, 720.0);
     h.run_steps(2);
     h.get_by_label("Siguiente paquete").click();
     h.run_steps(1);
@@ -239,7 +224,7 @@ fn the_mx_lookup_is_a_step_and_a_transcript_line() {
             .expect("an event before the lookup")
             .t;
         app.playback.seek(before);
-        let mut h = harness(app, 1600.0, 900.0);
+        let mut h = harness(app);
         h.run_steps(2);
         let next = match lang {
             Lang::En => "Next event",
@@ -284,7 +269,7 @@ fn the_mx_lookup_is_a_step_and_a_transcript_line() {
             .position(|w| *w == Wire::Dns(0))
             .unwrap();
         app.step_to(k - 1);
-        let mut h = harness(app, 1600.0, 900.0);
+        let mut h = harness(app);
         h.run_steps(2);
         h.get_by_label(match lang {
             Lang::En => "Next packet",

@@ -4,6 +4,8 @@
 pub mod classroom;
 pub mod clients;
 pub mod raw;
+#[cfg(feature = "gui")]
+pub mod window;
 
 use std::path::{Path, PathBuf};
 
