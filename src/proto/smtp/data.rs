@@ -270,7 +270,7 @@ impl State {
             }
         }
         let seen_before = self.dot.saw_bare_dot();
-        let read = self.dot.line(line.text, line.ending);
+        let read = self.dot.read_line(&line);
         if !seen_before && self.dot.saw_bare_dot() {
             // Once per message: the first such line is the one to look at.
             out.finding(
