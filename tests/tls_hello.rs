@@ -19,7 +19,7 @@ use std::path::Path;
 
 use common::{own_captures_dir, shared_captures_dir};
 use mailscope::analysis::Pipeline;
-use mailscope::flow::{Direction, StreamEvent, StreamHandler};
+use mailscope::flow::{Direction, Piece, StreamEvent, StreamHandler};
 use mailscope::proto::tls::{TlsSummary, TlsTracker, looks_like_handshake, looks_like_record};
 
 /// Feeds one flow's bytes to a tracker from where TLS starts.
@@ -35,7 +35,7 @@ impl StreamHandler for TlsFeeder {
     fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
         let started = &mut self.started[dir.index()];
         match event {
-            StreamEvent::Data { bytes, .. } => {
+            StreamEvent::Data(Piece { bytes, .. }) => {
                 if !*started {
                     *started = self.implicit
                         || looks_like_handshake(bytes)

@@ -57,10 +57,10 @@ impl StreamHandler for Checker {
     fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
         let d = dir.index();
         match event {
-            StreamEvent::Data { offset, bytes, .. } => {
-                assert_eq!(offset, self.next[d], "{dir:?}: data not contiguous");
-                self.next[d] += bytes.len() as u64;
-                self.delivered[d] += bytes.len() as u64;
+            StreamEvent::Data(p) => {
+                assert_eq!(p.offset, self.next[d], "{dir:?}: data not contiguous");
+                self.next[d] += p.bytes.len() as u64;
+                self.delivered[d] += p.bytes.len() as u64;
             }
             StreamEvent::Gap { offset, len } => {
                 assert_eq!(offset, self.next[d], "{dir:?}: gap not contiguous");

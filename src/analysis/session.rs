@@ -19,8 +19,7 @@
 //! TLS-intercepting proxy goes on in clear and is read as such.
 
 use super::tls_layer::TlsLayer;
-use crate::capture::Timestamp;
-use crate::flow::{Direction, FinishedFlow, FlowSummary, StreamEvent, StreamHandler};
+use crate::flow::{Direction, FinishedFlow, FlowSummary, Piece, StreamEvent, StreamHandler};
 use crate::proto::detect::{ProtocolSniffer, is_implicit_tls_port};
 use crate::proto::tls::{TlsSummary, looks_like_handshake, looks_like_record};
 use crate::proto::{MailParser, new_parser};
@@ -30,20 +29,42 @@ use crate::trace::{
     Verdict,
 };
 
-/// A piece of stream held back until the protocol is known.
-enum Held {
-    Data {
-        dir: Direction,
-        offset: u64,
-        bytes: Vec<u8>,
-        packet: u64,
-        ts: Timestamp,
-    },
-    Gap {
-        dir: Direction,
-        offset: u64,
-        len: u64,
-    },
+/// A piece of stream held back until the protocol is known: the event,
+/// with its bytes copied into `bytes` (the held event cannot borrow them:
+/// its own slice is empty).
+struct Held {
+    dir: Direction,
+    event: StreamEvent<'static>,
+    bytes: Vec<u8>,
+}
+
+impl Held {
+    fn new(dir: Direction, event: StreamEvent<'_>) -> Held {
+        let (event, bytes) = match event {
+            StreamEvent::Data(p) => {
+                let at = Piece {
+                    offset: p.offset,
+                    bytes: &[],
+                    packet: p.packet,
+                    ts: p.ts,
+                };
+                (StreamEvent::Data(at), p.bytes.to_vec())
+            }
+            StreamEvent::Gap { offset, len } => (StreamEvent::Gap { offset, len }, Vec::new()),
+        };
+        Held { dir, event, bytes }
+    }
+
+    /// The event as it came.
+    fn event(&self) -> StreamEvent<'_> {
+        match self.event {
+            StreamEvent::Data(p) => StreamEvent::Data(Piece {
+                bytes: &self.bytes,
+                ..p
+            }),
+            gap => gap,
+        }
+    }
 }
 
 /// Where the flow's bytes go now.
@@ -117,16 +138,10 @@ impl FlowSession {
             self.skip = t.inner_start;
             // The set-up's packets, so its transcript lines find them.
             for h in &held {
-                if let Held::Data {
-                    dir,
-                    offset,
-                    packet,
-                    ts,
-                    ..
-                } = h
-                    && *offset < t.inner_start[dir.index()]
+                if let StreamEvent::Data(p) = h.event
+                    && p.offset < t.inner_start[h.dir.index()]
                 {
-                    self.dialogue.data_arrived(*dir, *offset, *packet, *ts);
+                    self.dialogue.data_arrived(h.dir, p.offset, p.packet, p.ts);
                 }
             }
             tunnel_lines(t, &mut self.dialogue);
@@ -146,25 +161,8 @@ impl FlowSession {
                 None => Stage::Nothing,
             }
         };
-        for h in held {
-            match h {
-                Held::Data {
-                    dir,
-                    offset,
-                    bytes,
-                    packet,
-                    ts,
-                } => self.read(
-                    dir,
-                    StreamEvent::Data {
-                        offset,
-                        bytes: &bytes,
-                        packet,
-                        ts,
-                    },
-                ),
-                Held::Gap { dir, offset, len } => self.read(dir, StreamEvent::Gap { offset, len }),
-            }
+        for h in &held {
+            self.read(h.dir, h.event());
         }
     }
 
@@ -190,22 +188,16 @@ impl FlowSession {
         // A proxy tunnel's set-up is not the flow's protocol.
         let skip = self.skip[dir.index()];
         let event = match event {
-            StreamEvent::Data {
-                offset,
-                bytes,
-                packet,
-                ts,
-            } if offset < skip => {
-                let cut = ((skip - offset) as usize).min(bytes.len());
-                if cut == bytes.len() {
+            StreamEvent::Data(p) if p.offset < skip => {
+                let cut = ((skip - p.offset) as usize).min(p.bytes.len());
+                if cut == p.bytes.len() {
                     return;
                 }
-                StreamEvent::Data {
+                StreamEvent::Data(Piece {
                     offset: skip,
-                    bytes: &bytes[cut..],
-                    packet,
-                    ts,
-                }
+                    bytes: &p.bytes[cut..],
+                    ..p
+                })
             }
             StreamEvent::Gap { offset, len } if offset < skip => {
                 if offset + len <= skip {
@@ -220,14 +212,9 @@ impl FlowSession {
         };
         let out = &mut self.dialogue;
         match event {
-            StreamEvent::Data {
-                offset,
-                bytes,
-                packet,
-                ts,
-            } => {
-                out.data_arrived(dir, offset, packet, ts);
-                self.read_bytes(dir, offset, bytes);
+            StreamEvent::Data(p) => {
+                out.data_arrived(dir, p.offset, p.packet, p.ts);
+                self.read_bytes(dir, p.offset, p.bytes);
             }
             StreamEvent::Gap { offset, len } => match &mut self.stage {
                 Stage::Plain(p) | Stage::Upgrading(p) => p.gap(dir, len, out),
@@ -403,21 +390,7 @@ impl StreamHandler for FlowSession {
             self.read(dir, event);
             return;
         };
-        match event {
-            StreamEvent::Data {
-                offset,
-                bytes,
-                packet,
-                ts,
-            } => held.push(Held::Data {
-                dir,
-                offset,
-                bytes: bytes.to_vec(),
-                packet,
-                ts,
-            }),
-            StreamEvent::Gap { offset, len } => held.push(Held::Gap { dir, offset, len }),
-        }
+        held.push(Held::new(dir, event));
         if let Some(verdict) = self.sniffer.decided() {
             self.start_reading(&verdict);
         }

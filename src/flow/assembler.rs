@@ -32,8 +32,8 @@
 
 use std::collections::BTreeMap;
 
-use super::StreamEvent;
 use super::seq::SeqNumber;
+use super::{Piece, StreamEvent};
 use crate::capture::Timestamp;
 
 /// Default out-of-order buffer per direction: 4 MiB, several maximal
@@ -292,12 +292,12 @@ impl Assembler {
                 let piece_end = stop.min(captured_end);
                 let bytes =
                     &payload[(self.next_off - start) as usize..(piece_end - start) as usize];
-                out(StreamEvent::Data {
+                out(StreamEvent::Data(Piece {
                     offset: self.next_off,
                     bytes,
                     packet,
                     ts,
-                });
+                }));
                 self.stats.delivered += bytes.len() as u64;
                 self.advance(bytes.len() as u64);
             } else {
@@ -338,12 +338,12 @@ impl Assembler {
             let captured_end = off + seg.data.len() as u64;
             if self.next_off < captured_end {
                 let bytes = &seg.data[skip as usize..];
-                out(StreamEvent::Data {
+                out(StreamEvent::Data(Piece {
                     offset: self.next_off,
                     bytes,
                     packet: seg.packet,
                     ts: seg.ts,
-                });
+                }));
                 self.stats.delivered += bytes.len() as u64;
                 self.advance(bytes.len() as u64);
             }
@@ -462,15 +462,14 @@ mod tests {
     impl Sink {
         fn take(&mut self) -> impl FnMut(StreamEvent<'_>) + '_ {
             |d| match d {
-                StreamEvent::Data {
-                    offset,
-                    bytes,
-                    packet,
-                    ..
-                } => {
-                    assert_eq!(offset, self.bytes.len() as u64, "deliveries are contiguous");
-                    self.bytes.extend_from_slice(bytes);
-                    self.packets.push((offset, packet));
+                StreamEvent::Data(p) => {
+                    assert_eq!(
+                        p.offset,
+                        self.bytes.len() as u64,
+                        "deliveries are contiguous"
+                    );
+                    self.bytes.extend_from_slice(p.bytes);
+                    self.packets.push((p.offset, p.packet));
                 }
                 StreamEvent::Gap { offset, len } => {
                     assert_eq!(offset, self.bytes.len() as u64);

@@ -40,14 +40,9 @@ impl StreamHandler for CollectedStreams {
     fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
         let d = dir.index();
         match event {
-            StreamEvent::Data {
-                offset,
-                bytes,
-                packet,
-                ..
-            } => {
-                self.pieces[d].push((offset, packet));
-                self.data[d].extend_from_slice(bytes);
+            StreamEvent::Data(p) => {
+                self.pieces[d].push((p.offset, p.packet));
+                self.data[d].extend_from_slice(p.bytes);
             }
             StreamEvent::Gap { offset, len } => self.gaps[d].push((offset, len)),
         }

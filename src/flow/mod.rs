@@ -54,15 +54,20 @@ impl Direction {
 /// A piece of reassembled stream handed to a [`StreamHandler`].
 #[derive(Clone, Copy, Debug)]
 pub enum StreamEvent<'a> {
-    /// In-order bytes at stream `offset`, carried by capture packet `packet`.
-    Data {
-        offset: u64,
-        bytes: &'a [u8],
-        packet: u64,
-        ts: Timestamp,
-    },
+    /// In-order bytes.
+    Data(Piece<'a>),
     /// Bytes known to be missing from the capture.
     Gap { offset: u64, len: u64 },
+}
+
+/// In-order bytes at stream `offset`, carried by capture packet `packet`
+/// (one struct, so a handler can take it or pass it on whole).
+#[derive(Clone, Copy, Debug)]
+pub struct Piece<'a> {
+    pub offset: u64,
+    pub bytes: &'a [u8],
+    pub packet: u64,
+    pub ts: Timestamp,
 }
 
 /// Receives one flow's reassembled streams. The analyzer's protocol layers

@@ -23,28 +23,30 @@ use super::tree::{MimeTree, PartFields};
 /// reports structured, and those of `PART_FIELDS`. `Subject` and
 /// `Received` are read raw, by offset.
 pub(crate) static MESSAGE_FIELDS: LazyLock<MessageParser> = LazyLock::new(|| {
-    MessageParser::new()
+    let fields = MessageParser::new()
         .header_id(HeaderName::MessageId)
         .header_address(HeaderName::From)
         .header_address(HeaderName::To)
         .header_address(HeaderName::Cc)
-        .header_date(HeaderName::Date)
-        // What the top part is: read here once, handed to the MIME tree.
-        .header_content_type(HeaderName::ContentType)
-        .header_content_type(HeaderName::ContentDisposition)
-        .header_text(HeaderName::ContentTransferEncoding)
-        .default_header_ignore()
+        .header_date(HeaderName::Date);
+    // What the top part is: read here once, handed to the MIME tree.
+    part_fields(fields)
 });
 
 /// What a MIME part is: its type, disposition and transfer encoding
 /// (RFC 2045 §5, §6; RFC 2183).
-pub(crate) static PART_FIELDS: LazyLock<MessageParser> = LazyLock::new(|| {
-    MessageParser::new()
+pub(crate) static PART_FIELDS: LazyLock<MessageParser> =
+    LazyLock::new(|| part_fields(MessageParser::new()));
+
+/// `parser` reading a part's type, disposition and transfer encoding too,
+/// and no other field.
+fn part_fields(parser: MessageParser) -> MessageParser {
+    parser
         .header_content_type(HeaderName::ContentType)
         .header_content_type(HeaderName::ContentDisposition)
         .header_text(HeaderName::ContentTransferEncoding)
         .default_header_ignore()
-});
+}
 
 /// Only where each field starts and ends.
 pub(crate) static FIELD_BOUNDS: LazyLock<MessageParser> = LazyLock::new(|| {

@@ -315,20 +315,15 @@ impl ProtocolSniffer {
 impl StreamHandler for ProtocolSniffer {
     fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
         let Some(reader) = self.tunnel_reader.as_mut() else {
-            if let StreamEvent::Data { bytes, packet, .. } = event {
-                self.observe(dir, bytes, packet);
+            if let StreamEvent::Data(p) = event {
+                self.observe(dir, p.bytes, p.packet);
             }
             return;
         };
         match event {
-            StreamEvent::Data {
-                offset,
-                bytes,
-                packet,
-                ..
-            } => {
-                reader.data(dir, offset, bytes);
-                self.pending.push((dir, offset, bytes.len(), packet));
+            StreamEvent::Data(p) => {
+                reader.data(dir, p.offset, p.bytes);
+                self.pending.push((dir, p.offset, p.bytes.len(), p.packet));
             }
             StreamEvent::Gap { .. } => reader.gap(),
         }
@@ -546,12 +541,12 @@ mod tests {
         for (i, (dir, bytes)) in script.iter().enumerate() {
             s.on_event(
                 *dir,
-                StreamEvent::Data {
+                StreamEvent::Data(crate::flow::Piece {
                     offset: off[dir.index()],
                     bytes,
                     packet: i as u64,
                     ts: Timestamp::default(),
-                },
+                }),
             );
             off[dir.index()] += bytes.len() as u64;
         }

@@ -47,7 +47,7 @@
 //! attack needs the mix: CRLF lines that a strict reader takes as text
 //! around an end that a lenient one takes as the end.)
 
-use super::lines::Ending;
+use super::lines::{Ending, Line};
 
 /// Writes `text` as dot-stuffed lines followed by the terminator `.CRLF`:
 /// every line ends with CRLF (a bare LF becomes CRLF, RFC 5321 §2.3.8; a
@@ -151,6 +151,19 @@ impl Unstuffer {
     /// The next line (`text` without its ending). A piece of a line
     /// ([`Ending::None`]) is text as it is, and so is the piece after it.
     pub(crate) fn line<'a>(&mut self, text: &'a [u8], ending: Ending) -> DotLine<'a> {
+        self.next(text, ending, memchr::memchr(b'\r', text).is_some())
+    }
+
+    /// [`line`](Self::line) for a line of the analyzer's [`LineReader`]
+    /// (`proto::lines`), which found the line's bare CRs while looking for
+    /// its end: nearly every line has none, and is not scanned again.
+    ///
+    /// [`LineReader`]: super::lines::LineReader
+    pub(crate) fn read_line<'a>(&mut self, line: &Line<'a>) -> DotLine<'a> {
+        self.next(line.text, line.ending, line.bare_cr)
+    }
+
+    fn next<'a>(&mut self, text: &'a [u8], ending: Ending, bare_cr: bool) -> DotLine<'a> {
         let at_start = self.position;
         self.position = match ending {
             Ending::None => Position::MidLine,
@@ -159,7 +172,7 @@ impl Unstuffer {
             },
         };
         let line_start = matches!(at_start, Position::LineStart { .. });
-        if hides_bare_cr_dot(text, line_start, ending) {
+        if bare_cr && hides_bare_cr_dot(text, line_start, ending) {
             self.bare_dot = true;
         }
         if ending == Ending::CrLf {
@@ -208,8 +221,7 @@ impl Unstuffer {
 /// part of the text. A line cut in pieces ([`Ending::None`]) has no
 /// ending to count.
 fn hides_bare_cr_dot(text: &[u8], line_start: bool, ending: Ending) -> bool {
-    // Nearly every line has no CR in its text: one vectorised scan for it
-    // settles those (this runs on every line of every message).
+    // Only for a text known to hold a CR (see `Unstuffer::next`).
     let Some(first_cr) = memchr::memchr(b'\r', text) else {
         return false;
     };

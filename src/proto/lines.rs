@@ -56,6 +56,11 @@ pub struct Line<'a> {
     pub end: u64,
     /// Cut at [`MAX_LINE`]: the rest of the line follows as further pieces.
     pub overlong: bool,
+    /// The text holds a CR, which is a bare CR (RFC 5321 §2.3.8 forbids
+    /// it): the CR of a CRLF ending is not part of the text. The scan that
+    /// finds the line's end finds it too, so the dot-stuffing reader's
+    /// smuggling check (`proto::dot`) need not scan the line again.
+    pub bare_cr: bool,
 }
 
 impl Line<'_> {
@@ -113,16 +118,16 @@ impl LineReader {
     /// The next complete line from `input` (plus what was held back), or
     /// `None` when more bytes are needed; then all of `input` was consumed.
     pub fn next_line<'a, 'b: 'a>(&'a mut self, input: &mut &'b [u8]) -> Option<Line<'a>> {
-        let nl = memchr_nl(input);
         if self.partial.is_empty() {
             let start = self.pos;
+            let (nl, bare_cr) = line_end(input);
             return match nl {
                 Some(i) if i < MAX_LINE => {
                     let (line, rest) = input.split_at(i + 1);
                     *input = rest;
                     self.pos += line.len() as u64;
                     self.in_overlong = false;
-                    Some(ended(line, start))
+                    Some(ended(line, start, Some(bare_cr)))
                 }
                 _ if input.len() >= MAX_LINE => {
                     let (line, rest) = input.split_at(MAX_LINE);
@@ -142,7 +147,7 @@ impl LineReader {
         }
         // A line started in an earlier piece: gather it in `partial`.
         let room = MAX_LINE - self.partial.len();
-        match nl {
+        match memchr_nl(input) {
             Some(i) if i < room => {
                 self.partial.extend_from_slice(&input[..=i]);
                 self.pos += i as u64 + 1;
@@ -152,7 +157,7 @@ impl LineReader {
                 // one; both keep their allocations.
                 std::mem::swap(&mut self.held, &mut self.partial);
                 self.partial.clear();
-                Some(ended(&self.held, self.partial_start))
+                Some(ended(&self.held, self.partial_start, None))
             }
             _ if input.len() >= room => {
                 self.partial.extend_from_slice(&input[..room]);
@@ -222,11 +227,15 @@ impl LineReader {
             start,
             end: start + self.held.len() as u64,
             overlong: false,
+            bare_cr: has_cr(&self.held),
         })
     }
 }
 
-fn ended(line: &[u8], start: u64) -> Line<'_> {
+/// A line with its LF at the end; `bare_cr` when the scan that found the
+/// LF already knows (else the text is scanned for it: a line gathered
+/// from pieces).
+fn ended(line: &[u8], start: u64, bare_cr: Option<bool>) -> Line<'_> {
     let end = start + line.len() as u64;
     let body = &line[..line.len() - 1];
     let (text, ending) = match body.strip_suffix(b"\r") {
@@ -239,6 +248,7 @@ fn ended(line: &[u8], start: u64) -> Line<'_> {
         start,
         end,
         overlong: false,
+        bare_cr: bare_cr.unwrap_or_else(|| has_cr(text)),
     }
 }
 
@@ -249,6 +259,7 @@ fn cut(line: &[u8], start: u64) -> Line<'_> {
         start,
         end: start + line.len() as u64,
         overlong: true,
+        bare_cr: has_cr(line),
     }
 }
 
@@ -256,6 +267,23 @@ fn cut(line: &[u8], start: u64) -> Line<'_> {
 /// this is the analyzer's hottest loop).
 fn memchr_nl(bytes: &[u8]) -> Option<usize> {
     memchr::memchr(b'\n', bytes)
+}
+
+/// The position of the first `\n`, and whether a CR other than the one
+/// right before it comes first (a bare CR, see [`Line::bare_cr`]; also
+/// when no `\n` follows the CR in `bytes`). One scan for either byte
+/// settles nearly every line: its first CR is the CR of its CRLF.
+fn line_end(bytes: &[u8]) -> (Option<usize>, bool) {
+    match memchr::memchr2(b'\n', b'\r', bytes) {
+        Some(i) if bytes[i] == b'\n' => (Some(i), false),
+        Some(i) if bytes.get(i + 1) == Some(&b'\n') => (Some(i + 1), false),
+        Some(i) => (memchr_nl(&bytes[i + 1..]).map(|j| i + 1 + j), true),
+        None => (None, false),
+    }
+}
+
+fn has_cr(text: &[u8]) -> bool {
+    memchr::memchr(b'\r', text).is_some()
 }
 
 #[cfg(test)]
@@ -305,6 +333,47 @@ mod tests {
     fn crlf_split_between_pieces() {
         let got = lines_of(&[b"250 OK\r", b"\n"]);
         assert_eq!(got, vec![("250 OK".into(), Ending::CrLf, 0, 8)]);
+    }
+
+    #[test]
+    fn bare_cr_is_found_with_the_line_end() {
+        let wire: &[u8] = b"a\r\nb\rc\r\n.\r\r\nd\r\re\nf\n\r";
+        let mut want = Vec::new();
+        let mut r = LineReader::new();
+        let mut input = wire;
+        while let Some(l) = r.next_line(&mut input) {
+            want.push((l.text.to_vec(), l.bare_cr));
+        }
+        if let Some(l) = r.finish() {
+            want.push((l.text.to_vec(), l.bare_cr));
+        }
+        let expected: Vec<(Vec<u8>, bool)> = [
+            (&b"a"[..], false),
+            (b"b\rc", true),
+            (b".\r", true),
+            (b"d\r\re", true),
+            (b"f", false),
+            (b"\r", true),
+        ]
+        .iter()
+        .map(|(t, cr)| (t.to_vec(), *cr))
+        .collect();
+        assert_eq!(want, expected);
+        // Cut anywhere, a line gathered from pieces says the same.
+        for at in 1..wire.len() {
+            let mut r = LineReader::new();
+            let mut got = Vec::new();
+            for piece in [&wire[..at], &wire[at..]] {
+                let mut input = piece;
+                while let Some(l) = r.next_line(&mut input) {
+                    got.push((l.text.to_vec(), l.bare_cr));
+                }
+            }
+            if let Some(l) = r.finish() {
+                got.push((l.text.to_vec(), l.bare_cr));
+            }
+            assert_eq!(got, expected, "cut at {at}");
+        }
     }
 
     #[test]

@@ -137,6 +137,18 @@ const VOCABULARY: &[&str] = &[
     "\x00",
 ];
 
+/// Every parser reads `pieces` (from the client where the flag is set)
+/// without panicking; what it finds does not matter.
+fn survives(pieces: Vec<(bool, Vec<u8>)>) {
+    let script: Vec<(Direction, Vec<u8>)> = pieces
+        .into_iter()
+        .map(|(c, b)| (if c { C } else { S }, b))
+        .collect();
+    for (new, protocol, _) in PARSERS {
+        let _ = outcome(new().as_mut(), protocol, &script);
+    }
+}
+
 fn dialogue_piece() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(
         prop_oneof![
@@ -153,13 +165,7 @@ proptest! {
     #[test]
     fn word_salad_is_survived(pieces in proptest::collection::vec(
         (any::<bool>(), dialogue_piece()), 0..30)) {
-        let script: Vec<(Direction, Vec<u8>)> = pieces
-            .into_iter()
-            .map(|(c, b)| (if c { C } else { S }, b))
-            .collect();
-        for (new, protocol, _) in PARSERS {
-            let _ = outcome(new().as_mut(), protocol, &script);
-        }
+        survives(pieces);
     }
 
     #[test]
@@ -174,12 +180,6 @@ proptest! {
     #[test]
     fn garbage_is_survived(pieces in proptest::collection::vec(
         (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..40)) {
-        let script: Vec<(Direction, Vec<u8>)> = pieces
-            .into_iter()
-            .map(|(c, b)| (if c { C } else { S }, b))
-            .collect();
-        for (new, protocol, _) in PARSERS {
-            let _ = outcome(new().as_mut(), protocol, &script);
-        }
+        survives(pieces);
     }
 }

@@ -233,36 +233,38 @@ fn socks5(client: &[u8], server: &[u8]) -> Option<TunnelState> {
         }
         s += 2;
     }
-    let request = client.get(c..)?;
-    if request.len() < 4 {
-        return None;
-    }
-    if request[0] != 5 || request[1] != 1 {
+    // CONNECT (01), answered "succeeded" (00).
+    let Some((host, port, request_len)) = socks5_message(client.get(c..)?, 1)? else {
         return Some(TunnelState::None);
-    }
-    let (host, addr_len) = socks5_address(&request[3..])?;
-    let port_at = 3 + addr_len;
-    let port = u16::from_be_bytes([*request.get(port_at)?, *request.get(port_at + 1)?]);
-    let reply = server.get(s..)?;
-    if reply.len() < 4 {
-        return None;
-    }
-    if reply[0] != 5 || reply[1] != 0 {
+    };
+    let Some((_, _, reply_len)) = socks5_message(server.get(s..)?, 0)? else {
         return Some(TunnelState::None);
-    }
-    let (_, bound_len) = socks5_address(&reply[3..])?;
-    let reply_len = 3 + bound_len + 2;
-    if reply.len() < reply_len {
-        return None;
-    }
+    };
     Some(TunnelState::Open(Tunnel {
         kind: TunnelKind::Socks5,
         host,
         port,
         user,
         password,
-        inner_start: [(c + port_at + 2) as u64, (s + reply_len) as u64],
+        inner_start: [(c + request_len) as u64, (s + reply_len) as u64],
     }))
+}
+
+/// A SOCKS5 request or reply with the command or reply code `code`: both
+/// are `05 code 00 atyp addr port` (RFC 1928 §4, §6). The address, the
+/// port and the message's length; `None` while bytes are missing,
+/// `Some(None)` when the bytes are not that message.
+fn socks5_message(bytes: &[u8], code: u8) -> Option<Option<(String, u16, usize)>> {
+    if bytes.len() < 4 {
+        return None;
+    }
+    if bytes[0] != 5 || bytes[1] != code {
+        return Some(None);
+    }
+    let (host, addr_len) = socks5_address(&bytes[3..])?;
+    let port_at = 3 + addr_len;
+    let port = u16::from_be_bytes([*bytes.get(port_at)?, *bytes.get(port_at + 1)?]);
+    Some(Some((host, port, port_at + 2)))
 }
 
 /// A SOCKS5 address (`atyp` then the address) and its length in bytes.

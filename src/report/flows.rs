@@ -39,18 +39,12 @@ pub fn write_table(
     flows: &[FlowRecord],
 ) -> io::Result<()> {
     write_headline(out, capture)?;
-    let w_client = flows
-        .iter()
-        .map(|f| f.client.to_string().len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    let w_server = flows
-        .iter()
-        .map(|f| f.server.to_string().len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
+    // An address column is as wide as its longest address, and at least
+    // as wide as its heading.
+    let width =
+        |addr: fn(&FlowRecord) -> String| flows.iter().map(|f| addr(f).len()).fold(6, usize::max);
+    let w_client = width(|f| f.client.to_string());
+    let w_server = width(|f| f.server.to_string());
     writeln!(
         out,
         "{:>4}  {:<w_client$}  {:<w_server$}  {:<7}  {:<8}  {:>7}  {:>10}  {:>10}  {:>4}  {:<6}  {:>9}",

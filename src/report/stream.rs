@@ -165,14 +165,9 @@ impl<W: Write> StreamPrinter<W> {
 impl<W: Write> StreamHandler for StreamPrinter<W> {
     fn on_event(&mut self, dir: Direction, event: StreamEvent<'_>) {
         match event {
-            StreamEvent::Data {
-                offset,
-                bytes,
-                packet,
-                ..
-            } => match self.format {
-                StreamFormat::Text => self.text(dir, bytes),
-                StreamFormat::Hex => self.hex(dir, offset, bytes, packet),
+            StreamEvent::Data(p) => match self.format {
+                StreamFormat::Text => self.text(dir, p.bytes),
+                StreamFormat::Hex => self.hex(dir, p.offset, p.bytes, p.packet),
             },
             StreamEvent::Gap { offset, len } => {
                 self.flush_line(dir);
@@ -192,14 +187,15 @@ impl<W: Write> StreamHandler for StreamPrinter<W> {
 mod tests {
     use super::*;
     use crate::capture::Timestamp;
+    use crate::flow::Piece;
 
     fn data(bytes: &[u8]) -> StreamEvent<'_> {
-        StreamEvent::Data {
+        StreamEvent::Data(Piece {
             offset: 0,
             bytes,
             packet: 0,
             ts: Timestamp::default(),
-        }
+        })
     }
 
     #[test]

@@ -22,12 +22,7 @@ impl<R: Read> CaptureReader<R> {
         else {
             unreachable!("next_legacy is only called for pcap layouts")
         };
-        let have = self.input.fill(16)?;
-        if have == 0 {
-            return Ok(None);
-        }
-        if have < 16 {
-            self.stop(WarningKind::TruncatedRecord { have: have as u64 });
+        if !self.whole_record(16)? {
             return Ok(None);
         }
         let h = &self.input.unread()[..16];
@@ -42,9 +37,7 @@ impl<R: Read> CaptureReader<R> {
             });
             return Ok(None);
         }
-        let have = self.input.fill(16 + caplen)?;
-        if have < 16 + caplen {
-            self.stop(WarningKind::TruncatedRecord { have: have as u64 });
+        if !self.whole_record(16 + caplen)? {
             return Ok(None);
         }
         let input = &self.input.unread()[..16 + caplen];

@@ -206,6 +206,17 @@ impl<R: Read> CaptureReader<R> {
         self.stopped = true;
     }
 
+    /// Whether the next `len` bytes (a record, or its header) are all
+    /// there to read. If not, the capture ends here: quietly where no byte
+    /// is left, with a warning where the file stops inside the record.
+    fn whole_record(&mut self, len: usize) -> Result<bool, CaptureError> {
+        let have = self.input.fill(len)?;
+        if have > 0 && have < len {
+            self.stop(WarningKind::TruncatedRecord { have: have as u64 });
+        }
+        Ok(have >= len)
+    }
+
     /// The next packet, or `None` at the end of the capture (or after
     /// damage that stops reading; see [`warnings`](Self::warnings)).
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {

@@ -57,12 +57,7 @@ impl<R: Read> CaptureReader<R> {
     /// The next packet block of a pcapng file, acting on the blocks before it.
     pub(super) fn next_ng(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         loop {
-            let have = self.input.fill(12)?;
-            if have == 0 {
-                return Ok(None);
-            }
-            if have < 12 {
-                self.stop(WarningKind::TruncatedRecord { have: have as u64 });
+            if !self.whole_record(12)? {
                 return Ok(None);
             }
             let b = &self.input.unread()[..12];
@@ -89,9 +84,7 @@ impl<R: Read> CaptureReader<R> {
                 });
                 return Ok(None);
             }
-            let have = self.input.fill(block_len)?;
-            if have < block_len {
-                self.stop(WarningKind::TruncatedRecord { have: have as u64 });
+            if !self.whole_record(block_len)? {
                 return Ok(None);
             }
             let action = self.parse_ng_block(block_type, block_len, big_endian);

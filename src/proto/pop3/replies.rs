@@ -138,7 +138,7 @@ impl State {
         };
         // RFC 1939 §3: a leading "." was doubled by the server; a lone
         // "." between CRLFs ends the response (see `proto::dot`).
-        let body = match self.dot.line(line.text, line.ending) {
+        let body = match self.dot.read_line(&line) {
             DotLine::End => {
                 self.client_moved_on = false;
                 if let Some(Multi::Message(m)) = self.multi.take() {

@@ -65,6 +65,17 @@ use crate::trace::{
 /// Message lines kept to be read again as commands if DATA is rejected.
 const MAX_REPLAY: usize = 64 * 1024;
 
+/// Appends `line` as it was on the wire to `kept` if `kept` stays within
+/// [`MAX_REPLAY`]; false, and nothing appended, if it would not.
+fn keep_wire_line(kept: &mut Vec<u8>, line: &Line) -> bool {
+    if kept.len() + line.wire_len() as usize > MAX_REPLAY {
+        return false;
+    }
+    kept.extend_from_slice(line.text);
+    kept.extend_from_slice(line.ending.as_bytes());
+    true
+}
+
 /// Messages held at once, and their bytes: beyond, the oldest are handed
 /// on as sent (memory stays bounded whatever a client pipelines).
 pub(super) const MAX_HELD: usize = 16;
@@ -240,15 +251,10 @@ impl State {
             r.mark.get_or_insert(out.transcript.len());
             r.sent += line.wire_len();
             r.sent_lines += 1;
-            if !r.replay_overflow {
-                if r.replay.len() + line.wire_len() as usize <= MAX_REPLAY {
-                    r.replay.extend_from_slice(line.text);
-                    r.replay.extend_from_slice(line.ending.as_bytes());
-                } else {
-                    r.replay_overflow = true;
-                    r.replay = Vec::new();
-                    self.keep_packets(out);
-                }
+            if !r.replay_overflow && !keep_wire_line(&mut r.replay, &line) {
+                r.replay_overflow = true;
+                r.replay = Vec::new();
+                self.keep_packets(out);
             }
         }
         let Some(r) = self.incoming.as_mut() else {
@@ -260,17 +266,12 @@ impl State {
                 dot.shown = true;
                 out.data_line(C, b".", dot.start, dot.end);
             }
-            if !dot.overflow {
-                if dot.after.len() + line.wire_len() as usize <= MAX_REPLAY {
-                    dot.after.extend_from_slice(line.text);
-                    dot.after.extend_from_slice(line.ending.as_bytes());
-                } else {
-                    dot.overflow = true;
-                }
+            if !dot.overflow && !keep_wire_line(&mut dot.after, &line) {
+                dot.overflow = true;
             }
         }
         let seen_before = self.dot.saw_bare_dot();
-        let read = self.dot.line(line.text, line.ending);
+        let read = self.dot.read_line(&line);
         if !seen_before && self.dot.saw_bare_dot() {
             // Once per message: the first such line is the one to look at.
             out.finding(
