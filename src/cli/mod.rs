@@ -51,6 +51,10 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Threads reading the flows, behind one capture reader (default:
+        /// the machine's cores). The records are the same at any number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
     /// The textbook transcript (C:/S: lines) of each mail flow.
     Dialog {
@@ -253,7 +257,12 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Analyze { file, json, keys } => analyze::run(&file, json, &keys, cli.quiet),
+        Command::Analyze {
+            file,
+            json,
+            keys,
+            threads,
+        } => analyze::run(&file, json, &keys, run::threads(threads), cli.quiet),
         Command::Dialog {
             file,
             flow,
