@@ -1,10 +1,12 @@
-//! `analyze --threads N` (issue 18): the flows' readers on N workers behind
-//! one capture reader give the records of one thread. The contract is the
-//! same set of records; this implementation also keeps their order (the
-//! collector puts the flows back in the order they ended), so both are
-//! checked: on every capture of the project and of the shared corpus, with
-//! and without `--keylog`, and on a generated capture with enough flows
-//! and bytes to fill the batches and the bounded queues many times.
+//! `--threads N` (issue 18): the flows' readers on N workers behind one
+//! capture reader give the output of one thread, for `analyze`, `dialog`
+//! and `creds`. The contract is the same set of records; this
+//! implementation also keeps their order (the collector puts the flows back
+//! in the order they ended), so both are checked: on every capture of the
+//! project and of the shared corpus, on a demo capture whose TLS secrets
+//! are in its own Decryption Secrets Block, and on a generated capture
+//! with enough flows and bytes to fill the batches and the bounded queues
+//! many times.
 
 mod common;
 
@@ -84,6 +86,25 @@ fn decrypted_flows_are_the_same_on_three_threads() {
     assert!(analyze(&fake, "3", &[]).contains("tls-decrypt-failed"));
     same_records(&fake, &[]);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `dialog` and `creds` read through the same driver: the same output,
+/// in the same order (both list flows by id).
+#[test]
+fn dialog_and_creds_are_the_same_on_three_threads() {
+    for file in capture_files(&own_captures_dir()) {
+        let file = file.to_str().unwrap();
+        for command in [&["dialog", "--json"][..], &["dialog"], &["creds", "--json"]] {
+            let run = |threads: &str| {
+                let mut args = command.to_vec();
+                args.extend(["--threads", threads, file]);
+                let out = mailscope(&args);
+                assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+                stdout(&out)
+            };
+            assert_eq!(run("1"), run("3"), "{command:?} {file}");
+        }
+    }
 }
 
 /// A second in nanoseconds.

@@ -70,6 +70,10 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Threads reading the flows, behind one capture reader (default:
+        /// the machine's cores). The output is the same at any number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
     /// Write every message as .eml, its attachments decoded, and index.json.
     Extract {
@@ -89,6 +93,10 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Threads reading the flows, behind one capture reader (default:
+        /// the machine's cores). The output is the same at any number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
     /// List the TCP flows of a capture (one row per connection).
     Flows {
@@ -269,9 +277,23 @@ pub fn main() -> i32 {
             full,
             json,
             keys,
-        } => dialog::run(&file, flow, full, json, &keys, cli.quiet),
+            threads,
+        } => dialog::run(
+            &file,
+            flow,
+            full,
+            json,
+            &keys,
+            run::threads(threads),
+            cli.quiet,
+        ),
         Command::Extract { file, output, keys } => extract::run(&file, &output, &keys, cli.quiet),
-        Command::Creds { file, json, keys } => creds::run(&file, json, &keys, cli.quiet),
+        Command::Creds {
+            file,
+            json,
+            keys,
+            threads,
+        } => creds::run(&file, json, &keys, run::threads(threads), cli.quiet),
         Command::Flows { file, json } => flows::run(&file, json, cli.quiet),
         Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
         Command::Demo {
