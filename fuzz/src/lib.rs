@@ -20,8 +20,7 @@
 //! `fuzz/make_corpus.py` writes seeds in this format from the readable
 //! dialogues in `fuzz/seeds/`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use mailscope::capture::Timestamp;
 use mailscope::flow::Direction;
@@ -78,7 +77,7 @@ pub fn dialogue_options(options: u8) -> DialogueOptions {
 
 /// A message hook that looks at everything it is given (like `extract`).
 pub fn hook() -> MessageHook {
-    Rc::new(RefCell::new(
+    Arc::new(Mutex::new(
         |record: &mut mailscope::trace::MessageRecord,
          raw: &mailscope::trace::RawMessage,
          parts: &[Vec<u8>]| {

@@ -23,7 +23,8 @@ pub fn completer(hook: Option<MessageHook>) -> MessageCompleter {
         let record = &mut out.messages[index];
         record.set_info(info);
         if let Some(hook) = &hook {
-            (hook.borrow_mut())(record, raw, &contents);
+            // A hook that panicked poisoned nothing we rely on.
+            (hook.lock().unwrap_or_else(|e| e.into_inner()))(record, raw, &contents);
         }
         from_mismatch(out, index);
     })

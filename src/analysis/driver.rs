@@ -46,6 +46,9 @@ pub struct RunOptions {
     pub observe_udp: bool,
     /// Where TLS secrets come from.
     pub keys: KeySources,
+    /// Workers for the flows' readers (`--threads N`, see
+    /// `analysis::workers`); 0 or 1: everything on the calling thread.
+    pub threads: usize,
 }
 
 /// What the full analysis keeps besides its records.
@@ -89,8 +92,8 @@ impl FlowReader for FlowSession {
 
 /// One capture being read.
 pub struct Driver<R = File> {
-    pipeline: Pipeline<R>,
-    keys: Option<SharedKeyLog>,
+    pub(super) pipeline: Pipeline<R>,
+    pub(super) keys: Option<SharedKeyLog>,
     warnings: Vec<String>,
 }
 
@@ -210,7 +213,8 @@ impl<R: Read> Driver<R> {
         result
     }
 
-    /// The full analysis: a [`FlowSession`] per flow (or for `only_flow`).
+    /// The full analysis: a [`FlowSession`] per flow (or for `only_flow`),
+    /// on `options.run.threads` workers when there are several.
     pub fn analyze(
         &mut self,
         options: &AnalyzeOptions,
@@ -221,6 +225,16 @@ impl<R: Read> Driver<R> {
         let only = options.run.only_flow;
         let dialogue_options = options.dialogue;
         let hook = options.hook.clone();
+        if options.run.threads > 1 && only.is_none() {
+            return self.run_parallel(
+                options.run.threads,
+                options.run.order,
+                |start| Some(new_session(&start, dialogue_options, hook.clone())),
+                on_flow,
+                progress,
+                on_packet,
+            );
+        }
         self.run(
             options.run.order,
             |start| {

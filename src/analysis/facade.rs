@@ -41,6 +41,9 @@ pub struct Options {
     /// Hand flows on in id order instead of as they end (costs memory on
     /// captures with long flows).
     pub by_id: bool,
+    /// Workers for the flows (see [`RunOptions::threads`]); the records
+    /// are the same, in the same order, at any number.
+    pub threads: usize,
 }
 
 /// Analyses the capture at `path`, handing every record to `on_record`;
@@ -60,6 +63,7 @@ pub fn analyze(
             Order::AsTheyEnd
         },
         keys: options.keys.clone(),
+        threads: options.threads,
         ..RunOptions::default()
     };
     let mut driver = Driver::open(path, &run)?;

@@ -14,6 +14,8 @@
 //!   world's live transcript).
 //! * `order`: finished flows put back in id order.
 //! * `relay`: `open-relay`, from the hops of one message across flows.
+//! * `workers`: `--threads N`, the flows' readers on N worker threads
+//!   behind the one reader.
 
 mod completion;
 pub(crate) mod driver;
@@ -25,6 +27,7 @@ pub(crate) mod pipeline;
 mod relay;
 pub(crate) mod session;
 mod tls_layer;
+mod workers;
 
 use std::path::PathBuf;
 

@@ -118,9 +118,15 @@ impl<R: Read> Pipeline<R> {
     /// Open TLS with `keys`, and add to them the TLS key logs of the
     /// capture's Decryption Secrets Blocks as they are read.
     pub fn collect_secrets(&mut self, keys: SharedKeyLog) {
+        self.on_tls_key_log(move |data| keys.borrow_mut().add(data));
+    }
+
+    /// Calls `hook` with the TLS key log of every Decryption Secrets Block
+    /// read from now on (replacing [`collect_secrets`](Self::collect_secrets)).
+    pub(crate) fn on_tls_key_log(&mut self, mut hook: impl FnMut(&[u8]) + 'static) {
         self.reader.on_secrets(Box::new(move |kind, data| {
             if kind == SECRETS_TLS_KEY_LOG {
-                keys.borrow_mut().add(data);
+                hook(data);
             }
         }));
     }

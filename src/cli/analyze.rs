@@ -11,21 +11,28 @@ use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
 use mailscope::trace::MessagePaths;
 
-pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
+pub fn run(
+    file: &Path,
+    json: bool,
+    keys: &KeyArgs,
+    threads: usize,
+    quiet: bool,
+) -> Result<(), Failure> {
     if json {
-        json_lines(file, keys, quiet)
+        json_lines(file, keys, threads, quiet)
     } else {
-        table(file, keys, quiet)
+        table(file, keys, threads, quiet)
     }
 }
 
 /// The records of the library's [`analyze`](mailscope::analysis::analyze),
 /// as JSON Lines: the `capture` record and its findings first (they are
 /// complete only at the end, so the flows' records wait in a spool).
-fn json_lines(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
+fn json_lines(file: &Path, keys: &KeyArgs, threads: usize, quiet: bool) -> Result<(), Failure> {
     let options = Options {
         keys: keys.sources(),
         by_id: false,
+        threads,
     };
     // Buffered: serde writes many small pieces.
     let mut spool = JsonLines::new(io::BufWriter::with_capacity(1 << 16, Spool::new()));
@@ -50,7 +57,7 @@ fn json_lines(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
 }
 
 /// The human summary, its tables sorted by flow.
-fn table(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
+fn table(file: &Path, keys: &KeyArgs, threads: usize, quiet: bool) -> Result<(), Failure> {
     let mut paths = MessagePaths::default();
     let mut relays = RelayWatch::default();
     let mut messages = 0usize;
@@ -59,6 +66,7 @@ fn table(file: &Path, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
         run: RunOptions {
             order: Order::ById,
             keys: keys.sources(),
+            threads,
             ..RunOptions::default()
         },
         ..AnalyzeOptions::default()

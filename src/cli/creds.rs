@@ -6,15 +6,24 @@ use std::path::Path;
 use super::run;
 use super::{Failure, KeyArgs, output_error};
 use super::{human_stdout, json_stdout};
-use mailscope::analysis::{AnalyzeOptions, FlowAnalysis};
+use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, RunOptions};
 use mailscope::report::flows::write_json_line;
 use mailscope::report::summary::write_credentials;
 use mailscope::trace::{Credential, Record};
 
-pub fn run(file: &Path, json: bool, keys: &KeyArgs, quiet: bool) -> Result<(), Failure> {
+pub fn run(
+    file: &Path,
+    json: bool,
+    keys: &KeyArgs,
+    threads: usize,
+    quiet: bool,
+) -> Result<(), Failure> {
     let mut creds: Vec<(Credential, String)> = Vec::new();
     let options = AnalyzeOptions {
-        run: run::by_id(keys),
+        run: RunOptions {
+            threads,
+            ..run::by_id(keys)
+        },
         ..AnalyzeOptions::default()
     };
     run::analyze(file, &options, quiet, |a: FlowAnalysis| {

@@ -17,11 +17,14 @@ pub fn run(
     full: bool,
     json: bool,
     keys: &KeyArgs,
+    threads: usize,
     quiet: bool,
 ) -> Result<(), Failure> {
     let options = AnalyzeOptions {
         run: RunOptions {
             only_flow: flow,
+            // `--flow N` reads on one thread (it stops after flow N).
+            threads,
             ..run::by_id(keys)
         },
         dialogue: DialogueOptions {

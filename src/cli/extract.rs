@@ -4,9 +4,8 @@
 //! Messages are written the moment they are complete, so an extract of a
 //! capture of any size holds at most one message in memory.
 
-use std::cell::RefCell;
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use super::Failure;
 use super::run;
@@ -17,11 +16,11 @@ use mailscope::trace::{MessageHook, MessageRecord, RawMessage};
 pub fn run(file: &Path, dir: &Path, keys: &super::KeyArgs, quiet: bool) -> Result<(), Failure> {
     let extractor = Extractor::new(dir)
         .map_err(|e| Failure::input(format!("cannot write to {}: {e}", dir.display())))?;
-    let state = Rc::new(RefCell::new((extractor, None::<std::io::Error>)));
-    let hook_state = Rc::clone(&state);
-    let hook: MessageHook = Rc::new(RefCell::new(
+    let state = Arc::new(Mutex::new((extractor, None::<std::io::Error>)));
+    let hook_state = Arc::clone(&state);
+    let hook: MessageHook = Arc::new(Mutex::new(
         move |record: &mut MessageRecord, raw: &RawMessage, contents: &[Vec<u8>]| {
-            let mut s = hook_state.borrow_mut();
+            let mut s = hook_state.lock().unwrap_or_else(|e| e.into_inner());
             if s.1.is_none()
                 && let Err(e) = s.0.write(record, raw, contents)
             {
@@ -40,9 +39,10 @@ pub fn run(file: &Path, dir: &Path, keys: &super::KeyArgs, quiet: bool) -> Resul
     run::analyze(file, &options, quiet, |_| {})?;
     // The hook's other owners (the options, the sessions) are gone.
     drop(options);
-    let (extractor, error) = Rc::try_unwrap(state)
+    let (extractor, error) = Arc::try_unwrap(state)
         .map_err(|_| Failure::input("internal error: extract hook still in use"))?
-        .into_inner();
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(e) = error {
         return Err(Failure::input(format!(
             "cannot write to {}: {e}",

@@ -51,6 +51,10 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Threads reading the flows, behind one capture reader (default:
+        /// the machine's cores). The records are the same at any number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
     /// The textbook transcript (C:/S: lines) of each mail flow.
     Dialog {
@@ -66,6 +70,10 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Threads reading the flows, behind one capture reader (default:
+        /// the machine's cores). The output is the same at any number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
     /// Write every message as .eml, its attachments decoded, and index.json.
     Extract {
@@ -85,6 +93,10 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
+        /// Threads reading the flows, behind one capture reader (default:
+        /// the machine's cores). The output is the same at any number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
     /// List the TCP flows of a capture (one row per connection).
     Flows {
@@ -172,16 +184,35 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Analyze { file, json, keys } => analyze::run(&file, json, &keys, cli.quiet),
+        Command::Analyze {
+            file,
+            json,
+            keys,
+            threads,
+        } => analyze::run(&file, json, &keys, run::threads(threads), cli.quiet),
         Command::Dialog {
             file,
             flow,
             full,
             json,
             keys,
-        } => dialog::run(&file, flow, full, json, &keys, cli.quiet),
+            threads,
+        } => dialog::run(
+            &file,
+            flow,
+            full,
+            json,
+            &keys,
+            run::threads(threads),
+            cli.quiet,
+        ),
         Command::Extract { file, output, keys } => extract::run(&file, &output, &keys, cli.quiet),
-        Command::Creds { file, json, keys } => creds::run(&file, json, &keys, cli.quiet),
+        Command::Creds {
+            file,
+            json,
+            keys,
+            threads,
+        } => creds::run(&file, json, &keys, run::threads(threads), cli.quiet),
         Command::Flows { file, json } => flows::run(&file, json, cli.quiet),
         Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
         Command::Demo(args) => demo::run(&args, cli.quiet),

@@ -71,6 +71,14 @@ fn with_progress(
     Ok(driver)
 }
 
+/// The workers of `--threads` (default: the machine's cores).
+pub fn threads(asked: Option<u16>) -> usize {
+    asked.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    )
+}
+
 /// The options of a command that reads every flow in id order.
 pub fn by_id(keys: &KeyArgs) -> RunOptions {
     RunOptions {

@@ -9,8 +9,8 @@
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 
 use super::model::{MessageBytes, Scene, SceneBuilder};
 use crate::analysis::{AnalyzeOptions, Driver, KeySources, Observed, RunOptions};
@@ -94,12 +94,13 @@ pub fn analyze(
     // The hook sees each message before its bytes are dropped. It keeps
     // them in a store of its own: the finished flows keep their hook, so a
     // hook holding the builder would make a cycle.
-    let store: Rc<RefCell<MessageBytes>> = Rc::default();
+    let store: Arc<Mutex<MessageBytes>> = Arc::default();
     let hook: MessageHook = {
         let store = store.clone();
-        Rc::new(RefCell::new(
+        Arc::new(Mutex::new(
             move |record: &mut MessageRecord, raw: &RawMessage, _parts: &[Vec<u8>]| {
-                store.borrow_mut().add(record.flow, &raw.bytes);
+                let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+                store.add(record.flow, &raw.bytes);
             },
         ))
     };
@@ -146,7 +147,8 @@ pub fn analyze(
     );
     drop(analyze_options);
     let mut builder = builder.into_inner();
-    builder.message_bytes(std::mem::take(&mut *store.borrow_mut()));
+    let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+    builder.message_bytes(std::mem::take(&mut *store));
     if let Err(e) = result {
         // Packets read before the damage are kept: the scene shows them
         // with the error as a warning.

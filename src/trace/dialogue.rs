@@ -11,9 +11,8 @@
 //! dialogue which layer is being written ([`Layer`]) and completes each
 //! message through the [`MessageCompleter`] it installs.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use super::finding::{Finding, FindingCode, Severity};
 use super::protocol::Protocol;
@@ -37,13 +36,15 @@ pub struct DialogueOptions {
 /// Called with every finished message before its content is dropped:
 /// `extract` writes the `.eml` and attachments here and fills in the paths.
 /// The slices are the decoded attachments, in the order of
-/// `record.attachments`.
-pub type MessageHook = Rc<RefCell<dyn FnMut(&mut MessageRecord, &RawMessage, &[Vec<u8>])>>;
+/// `record.attachments`. Send, so that `analyze --threads N` can share it
+/// between the workers that own the sessions.
+pub type MessageHook = Arc<Mutex<dyn FnMut(&mut MessageRecord, &RawMessage, &[Vec<u8>]) + Send>>;
 
 /// Completes a message the moment a parser hands it over (message
 /// `index` of the dialogue): reads what it says about itself and applies
-/// the rules that need it. Installed by the analysis session.
-pub type MessageCompleter = Box<dyn FnMut(&mut Dialogue, usize, &RawMessage)>;
+/// the rules that need it. Installed by the analysis session. Send: a
+/// finished flow's dialogue goes from a worker thread to the collector.
+pub type MessageCompleter = Box<dyn FnMut(&mut Dialogue, usize, &RawMessage) + Send>;
 
 /// Which layer of the flow the parser is reading.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

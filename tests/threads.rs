@@ -1,0 +1,180 @@
+//! `--threads N` (issue 18): the flows' readers on N workers behind one
+//! capture reader give the output of one thread, for `analyze`, `dialog`
+//! and `creds`. The contract is the same set of records; this
+//! implementation also keeps their order (the collector puts the flows back
+//! in the order they ended), so both are checked: on every capture of the
+//! project and of the shared corpus, on a demo capture whose TLS secrets
+//! are in its own Decryption Secrets Block, and on a generated capture
+//! with enough flows and bytes to fill the batches and the bounded queues
+//! many times.
+
+mod common;
+
+use std::io::BufWriter;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use common::{capture_files, mailscope, own_captures_dir, shared_captures_dir, stderr, stdout};
+use mailscope::capture::builder::{Conversation, Dir};
+use mailscope::capture::writer::PcapNgWriter;
+
+/// `analyze --json --threads N [extra…] file`.
+fn analyze(file: &Path, threads: &str, extra: &[&str]) -> String {
+    let mut args = vec!["analyze", "--json", "--threads", threads];
+    args.extend(extra);
+    args.push(file.to_str().unwrap());
+    let out = mailscope(&args);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    stdout(&out)
+}
+
+/// One thread and three give the same records, in the same order.
+fn same_records(file: &Path, extra: &[&str]) -> usize {
+    let one = analyze(file, "1", extra);
+    let three = analyze(file, "3", extra);
+    let sorted = |s: &str| {
+        let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(
+        sorted(&one),
+        sorted(&three),
+        "{}: --threads 3 gives other records than --threads 1",
+        file.display()
+    );
+    assert_eq!(one, three, "{}: same records, other order", file.display());
+    one.lines().count()
+}
+
+fn all_captures() -> Vec<PathBuf> {
+    let mut files = capture_files(&own_captures_dir());
+    match shared_captures_dir() {
+        Some(dir) => files.extend(capture_files(&dir)),
+        None => eprintln!("../shared/captures is absent: only the project's own captures"),
+    }
+    files
+}
+
+#[test]
+fn every_capture_gives_the_same_records_on_three_threads() {
+    let files = all_captures();
+    assert!(files.len() >= 20, "{files:?}");
+    let records: usize = files.iter().map(|f| same_records(f, &[])).sum();
+    assert!(records >= 200, "only {records} records");
+}
+
+/// The demo's capture keeps the server's TLS secrets in a Decryption
+/// Secrets Block: they reach the flows on whichever worker reads them (and
+/// with `--no-decrypt` nobody gets them). `tls-implicit-465.pcapng` has a
+/// block whose keys do not fit: the same findings on any thread.
+#[test]
+fn decrypted_flows_are_the_same_on_three_threads() {
+    let dir = common::temp_dir("threads-tls");
+    let path = dir.join("starttls-imap.pcapng");
+    common::run_demo("starttls", "imap", "127.0.218", &path, &[]);
+    let decrypted = |out: &str| out.matches("\"type\":\"credential\"").count();
+    let with_keys = analyze(&path, "3", &[]);
+    let without = analyze(&path, "3", &["--no-decrypt"]);
+    assert!(
+        decrypted(&with_keys) > decrypted(&without),
+        "the keys did not reach the workers:\n{with_keys}"
+    );
+    same_records(&path, &[]);
+    same_records(&path, &["--no-decrypt"]);
+    let fake = own_captures_dir().join("tls-implicit-465.pcapng");
+    assert!(analyze(&fake, "3", &[]).contains("tls-decrypt-failed"));
+    same_records(&fake, &[]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `dialog` and `creds` read through the same driver: the same output,
+/// in the same order (both list flows by id).
+#[test]
+fn dialog_and_creds_are_the_same_on_three_threads() {
+    for file in capture_files(&own_captures_dir()) {
+        let file = file.to_str().unwrap();
+        for command in [&["dialog", "--json"][..], &["dialog"], &["creds", "--json"]] {
+            let run = |threads: &str| {
+                let mut args = command.to_vec();
+                args.extend(["--threads", threads, file]);
+                let out = mailscope(&args);
+                assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+                stdout(&out)
+            };
+            assert_eq!(run("1"), run("3"), "{command:?} {file}");
+        }
+    }
+}
+
+/// A second in nanoseconds.
+const SECOND: u64 = 1_000_000_000;
+
+/// `flows` SMTP sessions that overlap in time, each delivering a message of
+/// about `size` bytes; every tenth is cut short by a reset.
+fn busy_capture(path: &Path, flows: u32, size: usize) {
+    let mut frames = Vec::new();
+    for i in 0..flows {
+        let client: SocketAddr = format!("10.1.{}.{}:{}", i / 250, 1 + i % 250, 40_000 + i)
+            .parse()
+            .unwrap();
+        let server: SocketAddr = format!("192.0.2.{}:25", 1 + i % 7).parse().unwrap();
+        let mut c = Conversation::new(
+            client,
+            server,
+            1_700_000_000 * SECOND + u64::from(i) * 3_000_000,
+        );
+        c.handshake();
+        c.line(Dir::ServerToClient, "220 mx.example ESMTP");
+        c.line(Dir::ClientToServer, &format!("EHLO client{i}.example"));
+        c.line(Dir::ServerToClient, "250 mx.example");
+        c.line(
+            Dir::ClientToServer,
+            &format!("MAIL FROM:<user{i}@crepes.fr>"),
+        );
+        c.line(Dir::ServerToClient, "250 OK");
+        c.line(Dir::ClientToServer, "RCPT TO:<bob@hamburger.edu>");
+        c.line(Dir::ServerToClient, "250 OK");
+        c.line(Dir::ClientToServer, "DATA");
+        c.line(Dir::ServerToClient, "354 go ahead");
+        let mut message = format!(
+            "From: user{i}@crepes.fr\r\nTo: bob@hamburger.edu\r\nSubject: batch {i}\r\nMessage-ID: <{}@crepes.fr>\r\n\r\n",
+            i % 50
+        );
+        while message.len() < size {
+            message.push_str(&format!(
+                "line {} of message {i}, some words to read\r\n",
+                message.len()
+            ));
+        }
+        message.push_str(".\r\n");
+        c.client_sends(message.as_bytes());
+        if i % 10 == 9 {
+            c.reset(Dir::ClientToServer);
+        } else {
+            c.line(Dir::ServerToClient, "250 queued");
+            c.line(Dir::ClientToServer, "QUIT");
+            c.line(Dir::ServerToClient, "221 bye");
+            c.close();
+        }
+        frames.extend(c.into_frames());
+    }
+    frames.sort_by_key(|f| f.ts_nanos);
+    let file = BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut w = PcapNgWriter::new(file).unwrap();
+    let iface = w.add_interface(1, 0, None).unwrap();
+    for f in &frames {
+        w.write_packet(iface, f.ts_nanos, &f.data).unwrap();
+    }
+}
+
+#[test]
+fn a_busy_capture_gives_the_same_records_on_three_threads() {
+    let dir = common::temp_dir("threads");
+    let path = dir.join("busy.pcapng");
+    busy_capture(&path, 600, 24 << 10);
+    assert!(std::fs::metadata(&path).unwrap().len() > 10 << 20);
+    let records = same_records(&path, &[]);
+    assert!(records > 600 * 3, "{records} records");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
