@@ -46,7 +46,7 @@ use super::driver::{Driver, FlowReader, FlowStart, Order};
 use super::order::InOrder;
 use super::pipeline::Observed;
 use crate::capture::{CaptureError, Timestamp};
-use crate::flow::{Direction, FinishedFlow, FlowSummary, StreamEvent, StreamHandler};
+use crate::flow::{Direction, FinishedFlow, FlowSummary, Piece, StreamEvent, StreamHandler};
 use crate::proto::tls::keylog::KeyLog;
 
 /// A batch is sent once it holds this many bytes of stream…
@@ -164,12 +164,12 @@ impl StreamHandler for Forwarder {
         self.router
             .borrow_mut()
             .push(self.worker, |batch| match event {
-                StreamEvent::Data {
+                StreamEvent::Data(Piece {
                     offset,
                     bytes,
                     packet,
                     ts,
-                } => Event::Data {
+                }) => Event::Data {
                     id,
                     dir,
                     offset,
@@ -241,12 +241,12 @@ fn work<F, N>(
                 } => {
                     if let Some(r) = readers.get_mut(&id) {
                         let bytes = &bytes[range];
-                        let event = StreamEvent::Data {
+                        let event = StreamEvent::Data(Piece {
                             offset,
                             bytes,
                             packet,
                             ts,
-                        };
+                        });
                         r.on_event(dir, event);
                     }
                 }
