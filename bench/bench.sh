@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Throughput and memory of the analyzer on a large generated capture
-# (default 1 GiB): `flows --json` (reassembly only), `analyze --json` (the
-# mail dialogues, messages, hashes) and `extract` (the same, writing every
-# message and attachment to disk), compared with tshark reading the file.
+# (default 1 GiB): `cat` (the ceiling), `flows --json` (reassembly only),
+# `analyze --json` on 1 and on N threads (the mail dialogues, messages,
+# hashes; THREADS=N, default the machine's cores) and `extract` (the same,
+# writing every message and attachment to disk), compared with tshark
+# dissecting the mail protocols; then the ratios between them.
 #
 #   bench/bench.sh [SIZE]        e.g. bench/bench.sh 200MiB
 #
@@ -18,31 +20,52 @@ if [ ! -f "$pcap" ]; then
   python3 ../shared/bench/make-mail-pcap.py --size "$size" --out "$pcap" --seed 1 -q
 fi
 cargo build --release --quiet
-bytes=$(stat -c %s "$pcap")
+bytes=$(stat -L -c %s "$pcap")
 cat "$pcap" > /dev/null   # into the page cache
 
-measure() { # label, command...
-  local label=$1; shift
+threads=${THREADS:-$(nproc)}
+declare -A secs
+measure() { # key, label, command...
+  local key=$1 label=$2; shift 2
   local t0 t1 rss
   t0=$(date +%s.%N)
   rss=$( { /usr/bin/time -f '%M' "$@" > /dev/null; } 2>&1 | tail -1 )
   t1=$(date +%s.%N)
-  python3 - "$label" "$t0" "$t1" "$bytes" "$rss" <<'PY'
+  secs[$key]=$(python3 -c "print($t1 - $t0)")
+  python3 - "$label" "${secs[$key]}" "$bytes" "$rss" <<'PY'
 import sys
-label, t0, t1, size, rss = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-secs = t1 - t0
-print(f"{label:<28} {secs:8.2f} s  {size/secs/1e9:6.2f} GB/s  peak RSS {rss/1024:7.1f} MiB")
+label, secs, size, rss = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+print(f"{label:<44} {secs:8.2f} s  {size/secs/1e9:6.2f} GB/s  peak RSS {rss/1024:7.1f} MiB")
 PY
 }
+ratio() { # label, numerator key, denominator key
+  [ -n "${secs[$2]:-}" ] && [ -n "${secs[$3]:-}" ] || return 0
+  python3 -c "print(f'{\"$1\":<44} {${secs[$2]} / ${secs[$3]}:8.2f}x')"
+}
 
-echo "input: $pcap ($bytes bytes)"
-measure "mailscope flows --json" target/release/mailscope flows --json --quiet "$pcap"
-measure "mailscope analyze --json" target/release/mailscope analyze --json --quiet "$pcap"
+echo "input: $pcap ($bytes bytes), $threads threads, $(nproc) cores"
+measure cat "cat (the ceiling)" cat "$pcap"
+measure flows "mailscope flows --json" target/release/mailscope flows --json --quiet "$pcap"
+measure analyze1 "mailscope analyze --json --threads 1" \
+  target/release/mailscope analyze --json --quiet --threads 1 "$pcap"
+measure analyzeN "mailscope analyze --json --threads $threads" \
+  target/release/mailscope analyze --json --quiet --threads "$threads" "$pcap"
 out=target/bench/extract
 rm -rf "$out"
-measure "mailscope extract" target/release/mailscope extract --quiet "$pcap" -o "$out"
+measure extract "mailscope extract" target/release/mailscope extract --quiet "$pcap" -o "$out"
 echo "extract wrote $(find "$out/messages" -type f | wc -l) messages, $(du -sh "$out" | cut -f1)"
 rm -rf "$out"
+# tshark dissecting the mail protocols (what a person would run to see the
+# same dialogues); minutes on a large file, BENCH_TSHARK=0 skips it.
 if command -v tshark > /dev/null && [ "${BENCH_TSHARK:-1}" = 1 ]; then
-  measure "tshark -q -z conv,tcp" tshark -r "$pcap" -q -z conv,tcp
+  measure tshark "tshark -Y 'smtp || pop || imap'" \
+    tshark -r "$pcap" -Y "smtp || pop || imap" -T fields -e frame.number
 fi
+echo
+echo "ratios (time over time)"
+ratio "analyze, 1 thread / flows" analyze1 flows
+ratio "analyze, $threads threads / flows" analyzeN flows
+ratio "analyze, 1 thread / cat" analyze1 cat
+ratio "analyze, 1 thread / $threads threads (speed-up)" analyze1 analyzeN
+ratio "tshark / analyze, 1 thread" tshark analyze1
+ratio "tshark / analyze, $threads threads" tshark analyzeN
