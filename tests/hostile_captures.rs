@@ -113,18 +113,10 @@ fn boundaries(bytes: &[u8]) -> Vec<usize> {
     out
 }
 
-fn all_captures() -> Vec<std::path::PathBuf> {
-    let mut files = common::capture_files(&common::own_captures_dir());
-    if let Some(shared) = common::shared_captures_dir() {
-        files.extend(common::capture_files(&shared));
-    }
-    files
-}
-
 #[test]
 fn truncated_at_every_block_boundary_and_in_the_middle() {
     let mut runs = 0;
-    for path in all_captures() {
+    for path in common::all_captures() {
         let original = std::fs::read(&path).unwrap();
         analyze(original.clone()).expect("the original reads");
         let b = boundaries(&original);
@@ -160,7 +152,7 @@ fn truncated_at_every_block_boundary_and_in_the_middle() {
 #[test]
 fn bit_flips_in_every_block_header() {
     let mut runs = 0;
-    for path in all_captures() {
+    for path in common::all_captures() {
         let original = std::fs::read(&path).unwrap();
         let b = boundaries(&original);
         // The first 12 blocks of each file: type and length fields (8

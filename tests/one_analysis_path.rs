@@ -7,9 +7,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use common::{capture_files, json_lines, own_captures_dir, shared_captures_dir};
+use common::{all_captures, json_lines};
 use serde_json::Value;
 
 /// `(protocol, tls)` of every `flow` record of `command --json file`.
@@ -22,15 +21,6 @@ fn verdicts(command: &str, file: &str) -> BTreeMap<u64, (String, String)> {
             (r["id"].as_u64().unwrap(), (text("protocol"), text("tls")))
         })
         .collect()
-}
-
-fn all_captures() -> Vec<PathBuf> {
-    let mut files = capture_files(&own_captures_dir());
-    match shared_captures_dir() {
-        Some(dir) => files.extend(capture_files(&dir)),
-        None => eprintln!("../shared/captures is absent: only the project's own captures"),
-    }
-    files
 }
 
 #[test]

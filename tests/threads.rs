@@ -12,9 +12,9 @@ mod common;
 
 use std::io::BufWriter;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{capture_files, mailscope, own_captures_dir, shared_captures_dir, stderr, stdout};
+use common::{all_captures, capture_files, mailscope, own_captures_dir, stderr, stdout};
 use mailscope::capture::builder::{Conversation, Dir};
 use mailscope::capture::writer::PcapNgWriter;
 
@@ -45,15 +45,6 @@ fn same_records(file: &Path, extra: &[&str]) -> usize {
     );
     assert_eq!(one, three, "{}: same records, other order", file.display());
     one.lines().count()
-}
-
-fn all_captures() -> Vec<PathBuf> {
-    let mut files = capture_files(&own_captures_dir());
-    match shared_captures_dir() {
-        Some(dir) => files.extend(capture_files(&dir)),
-        None => eprintln!("../shared/captures is absent: only the project's own captures"),
-    }
-    files
 }
 
 #[test]

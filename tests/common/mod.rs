@@ -44,6 +44,17 @@ pub fn own_captures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("captures")
 }
 
+/// Every capture the corpus tests read: the project's own, then the shared
+/// corpus (`../shared/captures`) when it is there (said on stderr when not).
+pub fn all_captures() -> Vec<PathBuf> {
+    let mut files = capture_files(&own_captures_dir());
+    match shared_captures_dir() {
+        Some(dir) => files.extend(capture_files(&dir)),
+        None => eprintln!("../shared/captures is absent: only the project's own captures"),
+    }
+    files
+}
+
 /// Runs the analyzer over `path`, keeping every flow's bytes.
 pub fn collect_flows(path: &Path) -> Vec<(FlowSummary, CollectedStreams)> {
     let mut pipeline = Pipeline::open(path, PipelineOptions::default())
