@@ -359,7 +359,11 @@ fn an_ordinary_tls_disconnect_is_logged_in_plain_words() {
     let mut log = String::new();
     for _ in 0..4800 {
         log = std::fs::read_to_string(&room.stderr_log).unwrap();
-        if log.contains("submissions session with") {
+        // Wait for the whole line, up to its newline.
+        let whole_line = log
+            .split_inclusive('\n')
+            .any(|l| l.contains("submissions session with") && l.ends_with('\n'));
+        if whole_line {
             break;
         }
         std::thread::sleep(Duration::from_millis(25));

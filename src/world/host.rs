@@ -376,7 +376,12 @@ impl Host {
 
     pub fn log(&self, what: std::fmt::Arguments<'_>) {
         if self.log_sessions {
-            eprintln!("[{}] {what}", self.name);
+            // One write per line: stderr is unbuffered, and `eprintln!`
+            // would hand each formatted piece to the kernel separately, so
+            // a reader of the log could see half a line.
+            use std::io::Write;
+            let line = format!("[{}] {what}\n", self.name);
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
     }
 }
