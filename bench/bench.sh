@@ -2,8 +2,10 @@
 # Throughput and memory of the analyzer on a large generated capture
 # (default 1 GiB): `cat` (the ceiling), `flows --json` (reassembly only),
 # `analyze --json` on 1 and on N threads (the mail dialogues, messages,
-# hashes; THREADS=N, default the machine's cores) and `extract` (the same,
-# writing every message and attachment to disk), compared with tshark
+# hashes; THREADS=N, default the machine's cores) and `extract` on 1 and N
+# threads (the same, writing every message and attachment into EXTRACT_DIR,
+# default target/bench/extract; a tmpfs such as /dev/shm/x takes the disk's
+# write-back out of the figure), compared with tshark
 # dissecting the mail protocols; then the ratios between them.
 #
 #   bench/bench.sh [SIZE]        e.g. bench/bench.sh 200MiB
@@ -45,15 +47,20 @@ ratio() { # label, numerator key, denominator key
 
 echo "input: $pcap ($bytes bytes), $threads threads, $(nproc) cores"
 measure cat "cat (the ceiling)" cat "$pcap"
-measure flows "mailscope flows --json" target/release/mailscope flows --json --quiet "$pcap"
+measure flows "mailscope flows --json --threads 1" \
+  target/release/mailscope flows --json --quiet --threads 1 "$pcap"
 measure analyze1 "mailscope analyze --json --threads 1" \
   target/release/mailscope analyze --json --quiet --threads 1 "$pcap"
 measure analyzeN "mailscope analyze --json --threads $threads" \
   target/release/mailscope analyze --json --quiet --threads "$threads" "$pcap"
-out=target/bench/extract
+out=${EXTRACT_DIR:-target/bench/extract}
 rm -rf "$out"
-measure extract "mailscope extract" target/release/mailscope extract --quiet "$pcap" -o "$out"
+measure extract1 "mailscope extract --threads 1" \
+  target/release/mailscope extract --quiet --threads 1 "$pcap" -o "$out"
 echo "extract wrote $(find "$out/messages" -type f | wc -l) messages, $(du -sh "$out" | cut -f1)"
+rm -rf "$out"
+measure extractN "mailscope extract --threads $threads" \
+  target/release/mailscope extract --quiet --threads "$threads" "$pcap" -o "$out"
 rm -rf "$out"
 # tshark dissecting the mail protocols (what a person would run to see the
 # same dialogues); minutes on a large file, BENCH_TSHARK=0 skips it.
@@ -67,5 +74,6 @@ ratio "analyze, 1 thread / flows" analyze1 flows
 ratio "analyze, $threads threads / flows" analyzeN flows
 ratio "analyze, 1 thread / cat" analyze1 cat
 ratio "analyze, 1 thread / $threads threads (speed-up)" analyze1 analyzeN
+ratio "extract, 1 thread / $threads threads (speed-up)" extract1 extractN
 ratio "tshark / analyze, 1 thread" tshark analyze1
 ratio "tshark / analyze, $threads threads" tshark analyzeN

@@ -1,6 +1,6 @@
 //! `--threads N` (issue 18): the flows' readers on N workers behind one
-//! capture reader give the output of one thread, for `analyze`, `dialog`
-//! and `creds`. The contract is the same set of records; this
+//! capture reader give the output of one thread, for `analyze`, `dialog`,
+//! `creds`, `flows` and `extract` (the same files under the same names). The contract is the same set of records; this
 //! implementation also keeps their order (the collector puts the flows back
 //! in the order they ended), so both are checked: on every capture of the
 //! project and of the shared corpus, on a demo capture whose TLS secrets
@@ -10,9 +10,13 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::io::BufWriter;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use common::{all_captures, capture_files, mailscope, own_captures_dir, stderr, stdout};
 use mailscope::capture::builder::{Conversation, Dir};
@@ -98,6 +102,111 @@ fn dialog_and_creds_are_the_same_on_three_threads() {
     }
 }
 
+#[test]
+fn flows_are_the_same_on_three_threads() {
+    for file in all_captures() {
+        let file = file.to_str().unwrap();
+        let run = |threads: &str| {
+            let out = mailscope(&["flows", "--json", "--threads", threads, file]);
+            assert!(out.status.success(), "{file}: {}", stderr(&out));
+            stdout(&out)
+        };
+        assert_eq!(run("1"), run("3"), "flows {file}");
+    }
+}
+
+/// Every file under `dir` (relative path → SHA-256 of its bytes).
+fn tree(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let hash = format!("{:x}", Sha256::digest(std::fs::read(&path).unwrap()));
+                out.insert(path.strip_prefix(dir).unwrap().to_path_buf(), hash);
+            }
+        }
+    }
+    out
+}
+
+/// `extract --threads N` into a fresh folder; its files.
+fn extract(file: &Path, threads: &str, dir: &Path) -> BTreeMap<PathBuf, String> {
+    let _ = std::fs::remove_dir_all(dir);
+    let (file, out) = (file.to_str().unwrap(), dir.to_str().unwrap());
+    let run = mailscope(&["extract", "--threads", threads, "-o", out, file]);
+    assert!(run.status.success(), "{file}: {}", stderr(&run));
+    tree(dir)
+}
+
+/// `extract` on one thread and on three writes the same files under the
+/// same names, and its index holds `analyze`'s message records in their
+/// order, message N being the N-th that has bytes.
+fn same_extract(file: &Path, scratch: &Path) -> usize {
+    let one = extract(file, "1", scratch);
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(scratch.join("index.json")).unwrap()).unwrap();
+    let three = extract(file, "3", scratch);
+    assert_eq!(
+        one,
+        three,
+        "{}: other files on three threads",
+        file.display()
+    );
+    let analyzed: Vec<Value> = analyze(file, "1", &[])
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["type"] == "message")
+        .collect();
+    let mut numbered = 0;
+    let mut indexed = Vec::new();
+    for mut record in index.as_array().unwrap().clone() {
+        if let Some(eml) = record.as_object_mut().unwrap().remove("eml") {
+            numbered += 1;
+            assert_eq!(
+                eml,
+                format!("messages/{numbered:04}.eml"),
+                "{}",
+                file.display()
+            );
+            let hash = &one[Path::new(eml.as_str().unwrap())];
+            assert_eq!(&record["sha256"], hash, "{}", file.display());
+        }
+        for a in record["attachments"].as_array_mut().unwrap() {
+            if let Some(path) = a.as_object_mut().unwrap().remove("path") {
+                let prefix = format!("attachments/{numbered:04}/");
+                assert!(path.as_str().unwrap().starts_with(&prefix), "{path}");
+                assert!(
+                    one.contains_key(Path::new(path.as_str().unwrap())),
+                    "{path}"
+                );
+            }
+        }
+        indexed.push(record);
+    }
+    assert_eq!(
+        indexed,
+        analyzed,
+        "{}: index.json is not analyze's",
+        file.display()
+    );
+    numbered
+}
+
+#[test]
+fn extract_writes_the_same_files_on_three_threads() {
+    let scratch = common::temp_dir("threads-extract");
+    let numbered: usize = all_captures()
+        .iter()
+        .map(|f| same_extract(f, &scratch.join("out")))
+        .sum();
+    assert!(numbered >= 60, "only {numbered} messages written");
+    std::fs::remove_dir_all(&scratch).unwrap();
+}
+
 /// A second in nanoseconds.
 const SECOND: u64 = 1_000_000_000;
 
@@ -167,5 +276,17 @@ fn a_busy_capture_gives_the_same_records_on_three_threads() {
     assert!(std::fs::metadata(&path).unwrap().len() > 10 << 20);
     let records = same_records(&path, &[]);
     assert!(records > 600 * 3, "{records} records");
+    // 540 complete messages and 60 cut short by the reset.
+    assert_eq!(same_extract(&path, &dir.join("out")), 600);
+    let out = |t: &str| {
+        stdout(&mailscope(&[
+            "flows",
+            "--json",
+            "--threads",
+            t,
+            path.to_str().unwrap(),
+        ]))
+    };
+    assert_eq!(out("1"), out("3"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

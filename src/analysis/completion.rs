@@ -23,8 +23,7 @@ pub fn completer(hook: Option<MessageHook>) -> MessageCompleter {
         let record = &mut out.messages[index];
         record.set_info(info);
         if let Some(hook) = &hook {
-            // A hook that panicked poisoned nothing we rely on.
-            (hook.lock().unwrap_or_else(|e| e.into_inner()))(record, raw, &contents);
+            hook(record, raw, &contents);
         }
         from_mismatch(out, index);
     })

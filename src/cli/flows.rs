@@ -10,7 +10,7 @@ use mailscope::proto::detect::ProtocolSniffer;
 use mailscope::report::flows::{write_capture_json, write_json_line, write_table};
 use mailscope::trace::{FlowRecord, Record};
 
-pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
+pub fn run(file: &Path, json: bool, threads: usize, quiet: bool) -> Result<(), Failure> {
     // The capture record comes first but is complete only at the end, so
     // flow records (small) wait in id order until then.
     let mut flows: Vec<FlowRecord> = Vec::new();
@@ -21,10 +21,11 @@ pub fn run(file: &Path, json: bool, quiet: bool) -> Result<(), Failure> {
             files: Vec::new(),
             no_decrypt: true,
         },
+        threads,
         ..RunOptions::default()
     };
     // The recognizer alone: the same decision `analyze` makes.
-    let driver = run::read(
+    let driver = run::read_shared(
         file,
         &options,
         quiet,

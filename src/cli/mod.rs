@@ -51,10 +51,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
-        /// Threads reading the flows, behind one capture reader (default:
-        /// the machine's cores). The records are the same at any number.
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-        threads: Option<u16>,
+        #[command(flatten)]
+        threads: Threads,
     },
     /// The textbook transcript (C:/S: lines) of each mail flow.
     Dialog {
@@ -70,10 +68,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
-        /// Threads reading the flows, behind one capture reader (default:
-        /// the machine's cores). The output is the same at any number.
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-        threads: Option<u16>,
+        #[command(flatten)]
+        threads: Threads,
     },
     /// Write every message as .eml, its attachments decoded, and index.json.
     Extract {
@@ -83,6 +79,8 @@ enum Command {
         output: PathBuf,
         #[command(flatten)]
         keys: KeyArgs,
+        #[command(flatten)]
+        threads: Threads,
     },
     /// The credentials that travelled in clear (and, with keys, those
     /// that TLS protected).
@@ -93,10 +91,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         keys: KeyArgs,
-        /// Threads reading the flows, behind one capture reader (default:
-        /// the machine's cores). The output is the same at any number.
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-        threads: Option<u16>,
+        #[command(flatten)]
+        threads: Threads,
     },
     /// List the TCP flows of a capture (one row per connection).
     Flows {
@@ -105,6 +101,8 @@ enum Command {
         /// JSON Lines: a `capture` record, then one `flow` record per flow.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        threads: Threads,
     },
     /// Print one flow's reassembled conversation, like Wireshark's
     /// "Follow TCP Stream".
@@ -129,6 +127,25 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Capture mail traffic from a network interface (cargo feature `live`).
     Capture(capture::CaptureArgs),
+}
+
+/// `--threads N`: the workers that read the flows (`analysis::workers`).
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub(crate) struct Threads {
+    /// Threads reading the flows, behind one capture reader (default: the
+    /// machine's cores). The output is the same at any number.
+    #[arg(long = "threads", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    asked: Option<u16>,
+}
+
+impl Threads {
+    /// The number asked for, or the machine's cores.
+    pub fn count(self) -> usize {
+        self.asked.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        )
+    }
 }
 
 /// Where TLS secrets come from (issue 6).
@@ -189,7 +206,7 @@ pub fn main() -> i32 {
             json,
             keys,
             threads,
-        } => analyze::run(&file, json, &keys, run::threads(threads), cli.quiet),
+        } => analyze::run(&file, json, &keys, threads.count(), cli.quiet),
         Command::Dialog {
             file,
             flow,
@@ -197,23 +214,24 @@ pub fn main() -> i32 {
             json,
             keys,
             threads,
-        } => dialog::run(
-            &file,
-            flow,
-            full,
-            json,
-            &keys,
-            run::threads(threads),
-            cli.quiet,
-        ),
-        Command::Extract { file, output, keys } => extract::run(&file, &output, &keys, cli.quiet),
+        } => dialog::run(&file, flow, full, json, &keys, threads.count(), cli.quiet),
+        Command::Extract {
+            file,
+            output,
+            keys,
+            threads,
+        } => extract::run(&file, &output, &keys, threads.count(), cli.quiet),
         Command::Creds {
             file,
             json,
             keys,
             threads,
-        } => creds::run(&file, json, &keys, run::threads(threads), cli.quiet),
-        Command::Flows { file, json } => flows::run(&file, json, cli.quiet),
+        } => creds::run(&file, json, &keys, threads.count(), cli.quiet),
+        Command::Flows {
+            file,
+            json,
+            threads,
+        } => flows::run(&file, json, threads.count(), cli.quiet),
         Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
         Command::Demo(args) => demo::run(&args, cli.quiet),
         Command::Gui(args) => gui::run(args),

@@ -52,6 +52,35 @@ pub fn read<R: FlowReader>(
     })
 }
 
+/// [`read`] for readers that can be made on any thread: on
+/// `options.threads` workers when there are several (`flows --threads`).
+pub fn read_shared<R>(
+    file: &Path,
+    options: &RunOptions,
+    quiet: bool,
+    new_reader: impl Fn(FlowStart<'_>) -> Option<R> + Sync,
+    on_flow: impl FnMut(R::Output),
+) -> Result<Driver, Failure>
+where
+    R: FlowReader,
+    R::Output: Send,
+{
+    with_progress(file, options, quiet, |driver, progress| {
+        if options.threads > 1 && options.only_flow.is_none() {
+            driver.run_parallel(
+                options.threads,
+                options.order,
+                new_reader,
+                on_flow,
+                progress,
+                |_| {},
+            )
+        } else {
+            driver.run(options.order, new_reader, on_flow, progress, |_| {})
+        }
+    })
+}
+
 /// Opens the capture, shows a progress bar while `go` reads it (unless
 /// `quiet`), then the warnings.
 fn with_progress(
@@ -69,14 +98,6 @@ fn with_progress(
     })?;
     finish_reading(&driver, bar, quiet);
     Ok(driver)
-}
-
-/// The workers of `--threads` (default: the machine's cores).
-pub fn threads(asked: Option<u16>) -> usize {
-    asked.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        usize::from,
-    )
 }
 
 /// The options of a command that reads every flow in id order.

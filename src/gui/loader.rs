@@ -97,12 +97,12 @@ pub fn analyze(
     let store: Arc<Mutex<MessageBytes>> = Arc::default();
     let hook: MessageHook = {
         let store = store.clone();
-        Arc::new(Mutex::new(
+        Arc::new(
             move |record: &mut MessageRecord, raw: &RawMessage, _parts: &[Vec<u8>]| {
                 let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
                 store.add(record.flow, &raw.bytes);
             },
-        ))
+        )
     };
     let analyze_options = AnalyzeOptions {
         run: RunOptions {

@@ -16,11 +16,26 @@ use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::mail::safe_name::{numbered_copy, safe_file_name};
 use crate::trace::{MessageRecord, RawMessage};
 
-/// Writes messages and attachments under one directory.
+/// What provisional names start with: a dot, so that a listing of the
+/// folder does not show them, and a word that says what they are.
+const STAGED: &str = ".staged-";
+
+/// Writes messages and attachments under one directory, in two steps so
+/// that `--threads N` gives the same files as one thread:
+/// 1. [`Stager::stage`], on whichever worker completes a message, writes
+///    its bytes and attachments at once under a provisional name (memory
+///    holds one message at a time, and the workers write in parallel);
+/// 2. [`Extractor::place`], on the collector, which sees the flows in the
+///    order they ended at any number of threads, gives each message the
+///    next number (`messages/NNNN.eml`, `attachments/NNNN/`) by renaming,
+///    and appends its record to `index.json`. The numbers are therefore
+///    the positions of the message records in `analyze --json`.
 pub struct Extractor {
     dir: PathBuf,
     /// Number of the last `.eml` file.
@@ -33,6 +48,74 @@ pub struct Extractor {
     index: io::BufWriter<File>,
 }
 
+/// The first step of [`Extractor`]: shared by the workers.
+pub struct Stager {
+    dir: PathBuf,
+    next: AtomicU64,
+    /// The first error; nothing more is staged after it.
+    error: Mutex<Option<io::Error>>,
+}
+
+impl Stager {
+    /// Writes the message's bytes to `messages/.staged-K.eml` and its
+    /// attachments to `attachments/.staged-K/<name>`, and points the
+    /// record at them. A message of which no byte is held (all lost in a
+    /// gap, or an empty retrieval) gets no `.eml`: its record goes to
+    /// `index.json` without one.
+    pub fn stage(&self, record: &mut MessageRecord, raw: &RawMessage, contents: &[Vec<u8>]) {
+        if raw.bytes.is_empty() || self.failed() {
+            return;
+        }
+        let tag = format!("{STAGED}{}", self.next.fetch_add(1, Ordering::Relaxed));
+        if let Err(e) = self.write(&tag, record, raw, contents) {
+            let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
+            error.get_or_insert(e);
+        }
+    }
+
+    fn write(
+        &self,
+        tag: &str,
+        record: &mut MessageRecord,
+        raw: &RawMessage,
+        contents: &[Vec<u8>],
+    ) -> io::Result<()> {
+        let eml = format!("messages/{tag}.eml");
+        create_new(&self.dir.join(&eml))?.write_all(&raw.bytes)?;
+        record.eml = Some(eml);
+        if record.attachments.is_empty() {
+            return Ok(());
+        }
+        let folder = format!("attachments/{tag}");
+        make_real_dir(&self.dir.join(&folder))?;
+        let mut taken = HashSet::new();
+        for (i, (info, content)) in record.attachments.iter_mut().zip(contents).enumerate() {
+            let name = safe_file_name(
+                info.filename.as_deref(),
+                i + 1,
+                &info.content_type,
+                &mut taken,
+            );
+            let (mut file, name) = create_unique(&self.dir.join(&folder), name, &mut taken)?;
+            file.write_all(content)?;
+            info.path = Some(format!("{folder}/{name}"));
+        }
+        Ok(())
+    }
+
+    fn failed(&self) -> bool {
+        self.error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    /// The first error of any worker, if there was one.
+    pub fn take_error(&self) -> Option<io::Error> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
 impl Extractor {
     /// Creates `dir` (and `messages/`, `attachments/`) if needed.
     pub fn new(dir: &Path) -> io::Result<Self> {
@@ -40,6 +123,7 @@ impl Extractor {
         for sub in ["messages", "attachments"] {
             make_real_dir(&dir.join(sub))?;
         }
+        remove_staged(dir)?;
         let mut index = io::BufWriter::new(create_or_replace(&dir.join("index.json"))?);
         index.write_all(b"[")?;
         Ok(Extractor {
@@ -51,48 +135,56 @@ impl Extractor {
         })
     }
 
-    /// Writes `messages/NNNN.eml` and `attachments/NNNN/<name>` for one
-    /// message and fills in the record's paths. A message of which no byte
-    /// is held (all lost in a gap, or an empty retrieval) gets no `.eml`:
-    /// its record is in `index.json`, without `eml`.
-    pub fn write(
-        &mut self,
-        record: &mut MessageRecord,
-        raw: &RawMessage,
-        contents: &[Vec<u8>],
-    ) -> io::Result<()> {
-        if raw.bytes.is_empty() {
-            return self.index_record(record);
+    /// The stager that writes into the same directory.
+    pub fn stager(&self) -> Stager {
+        Stager {
+            dir: self.dir.clone(),
+            next: AtomicU64::new(0),
+            error: Mutex::new(None),
         }
-        // The next free number: an earlier extract into the same directory
-        // keeps its files.
-        let (mut file, number) = loop {
+    }
+
+    /// Gives a staged message its number: `messages/NNNN.eml` and
+    /// `attachments/NNNN/`, the next number that neither exists (an
+    /// earlier extract into the same directory keeps its files), and
+    /// appends the record, with its final paths, to `index.json`.
+    pub fn place(&mut self, record: &mut MessageRecord) -> io::Result<()> {
+        let Some(staged) = record.eml.take() else {
+            return self.index_record(record);
+        };
+        let tag = staged
+            .strip_prefix("messages/")
+            .and_then(|s| s.strip_suffix(".eml"))
+            .filter(|t| t.starts_with(STAGED))
+            .ok_or_else(|| io::Error::other(format!("not a staged message: {staged}")))?
+            .to_string();
+        let with_folder = record.attachments.iter().any(|a| a.path.is_some());
+        let number = loop {
             self.number += 1;
+            if self.number > 1_000_000 {
+                return Err(io::Error::other("no free message number"));
+            }
             let number = format!("{:04}", self.number);
-            match create_new(&self.dir.join(format!("messages/{number}.eml"))) {
-                Ok(f) => break (f, number),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && self.number < 1_000_000 => {}
-                Err(e) => return Err(e),
+            if with_folder && exists(&self.dir.join(format!("attachments/{number}"))) {
+                continue;
+            }
+            let to = self.dir.join(format!("messages/{number}.eml"));
+            if move_new(&self.dir.join(&staged), &to)? {
+                break number;
             }
         };
         self.written += 1;
-        file.write_all(&raw.bytes)?;
         record.eml = Some(format!("messages/{number}.eml"));
-        if !record.attachments.is_empty() {
-            let folder = format!("attachments/{number}");
-            make_real_dir(&self.dir.join(&folder))?;
-            let mut taken = HashSet::new();
-            for (i, (info, content)) in record.attachments.iter_mut().zip(contents).enumerate() {
-                let name = safe_file_name(
-                    info.filename.as_deref(),
-                    i + 1,
-                    &info.content_type,
-                    &mut taken,
-                );
-                let (file, name) = self.create_unique(&folder, name, &mut taken)?;
-                let mut file = file;
-                file.write_all(content)?;
-                info.path = Some(format!("{folder}/{name}"));
+        if with_folder {
+            let (from, to) = (
+                format!("attachments/{tag}"),
+                format!("attachments/{number}"),
+            );
+            fs::rename(self.dir.join(&from), self.dir.join(&to))?;
+            for info in &mut record.attachments {
+                if let Some(path) = &mut info.path {
+                    *path = path.replacen(&from, &to, 1);
+                }
             }
         }
         self.index_record(record)
@@ -110,35 +202,75 @@ impl Extractor {
         Ok(())
     }
 
-    /// Creates `folder/name`, or the next free variant of the name when
-    /// something (a file, a planted symlink) is already there.
-    fn create_unique(
-        &self,
-        folder: &str,
-        name: String,
-        taken: &mut HashSet<String>,
-    ) -> io::Result<(File, String)> {
-        let mut candidate = name.clone();
-        for n in 2..10_000 {
-            match create_new(&self.dir.join(folder).join(&candidate)) {
-                Ok(f) => return Ok((f, candidate)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    candidate = numbered_copy(&name, n);
-                    if !taken.insert(candidate.to_lowercase()) {
-                        continue;
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(io::Error::other(format!("no free name for {name}")))
-    }
-
-    /// Closes `index.json` and returns how many messages were written.
+    /// Closes `index.json`, removes what was staged and never placed (a
+    /// run that stopped on an error), and returns how many messages were
+    /// written.
     pub fn finish(mut self) -> io::Result<usize> {
         self.index.write_all(b"\n]\n")?;
         self.index.flush()?;
+        remove_staged(&self.dir)?;
         Ok(self.written)
+    }
+}
+
+/// Removes the provisional files and folders of [`Stager`] (those of a run
+/// that stopped on an error, or was killed, before they were placed).
+fn remove_staged(dir: &Path) -> io::Result<()> {
+    for sub in ["messages", "attachments"] {
+        for entry in fs::read_dir(dir.join(sub))? {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().starts_with(STAGED) {
+                // `file_type` does not follow a symlink, and neither does
+                // `remove_dir_all`: only what is in the folder goes.
+                if entry.file_type()?.is_dir() {
+                    fs::remove_dir_all(entry.path())?;
+                } else {
+                    fs::remove_file(entry.path())?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates `folder/name`, or the next free variant of the name when
+/// something (a file, a planted symlink) is already there.
+fn create_unique(
+    folder: &Path,
+    name: String,
+    taken: &mut HashSet<String>,
+) -> io::Result<(File, String)> {
+    let mut candidate = name.clone();
+    for n in 2..10_000 {
+        match create_new(&folder.join(&candidate)) {
+            Ok(f) => return Ok((f, candidate)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                candidate = numbered_copy(&name, n);
+                if !taken.insert(candidate.to_lowercase()) {
+                    continue;
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!("no free name for {name}")))
+}
+
+/// Whether anything (a symlink included, not followed) is at `path`.
+fn exists(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
+}
+
+/// Moves `from` to `to` unless something is at `to` already (false then).
+/// A hard link fails on anything there, a planted symlink included, so
+/// nothing is overwritten; where the file system has no hard links, a
+/// check and a rename do (rename replaces a symlink, never follows it).
+fn move_new(from: &Path, to: &Path) -> io::Result<bool> {
+    match fs::hard_link(from, to) {
+        Ok(()) => fs::remove_file(from).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(_) if exists(to) => Ok(false),
+        Err(_) => fs::rename(from, to).map(|()| true),
     }
 }
 
@@ -244,6 +376,21 @@ pub(crate) mod temp {
 mod tests {
     use super::*;
 
+    /// One message through both steps, as one thread does it.
+    fn write(
+        ex: &mut Extractor,
+        record: &mut MessageRecord,
+        raw: &RawMessage,
+        contents: &[Vec<u8>],
+    ) -> io::Result<()> {
+        let stager = ex.stager();
+        stager.stage(record, raw, contents);
+        match stager.take_error() {
+            Some(e) => Err(e),
+            None => ex.place(record),
+        }
+    }
+
     #[test]
     fn planted_symlinks_are_not_followed() {
         let base = std::env::temp_dir().join(format!("mailscope-extract-{}", std::process::id()));
@@ -252,7 +399,8 @@ mod tests {
         let dir = base.join("out");
         fs::create_dir_all(&outside).unwrap();
         fs::create_dir_all(dir.join("attachments")).unwrap();
-        // A symlink where the attachment folder of message 1 will go.
+        // A symlink where the attachment folder of message 1 would go:
+        // the number is taken, the message becomes 0002.
         std::os::unix::fs::symlink(&outside, dir.join("attachments/0001")).unwrap();
         let mut ex = Extractor::new(&dir).unwrap();
         let mut raw = RawMessage::new(crate::trace::Via::Data, crate::trace::Part::Full, "DATA");
@@ -267,29 +415,49 @@ mod tests {
         };
         let mut record = MessageRecord::new(0, crate::trace::Protocol::Smtp, &raw);
         record.set_info(info);
-        let err = ex
-            .write(&mut record, &raw, &[b"data".to_vec()])
-            .unwrap_err();
-        assert!(err.to_string().contains("symlink"), "{err}");
+        let pristine = record.clone();
+        write(&mut ex, &mut record, &raw, &[b"data".to_vec()]).unwrap();
+        assert_eq!(record.eml.as_deref(), Some("messages/0002.eml"));
+        assert_eq!(
+            record.attachments[0].path.as_deref(),
+            Some("attachments/0002/f.txt")
+        );
+        assert_eq!(
+            fs::read(dir.join("attachments/0002/f.txt")).unwrap(),
+            b"data"
+        );
         assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
-        // A planted file symlink in a real folder: the name is skipped.
-        let dir = base.join("out2");
-        fs::create_dir_all(dir.join("attachments/0002")).unwrap();
-        std::os::unix::fs::symlink(outside.join("f.txt"), dir.join("attachments/0002/f.txt"))
-            .unwrap();
-        let mut ex = Extractor::new(&dir).unwrap();
-        ex.write(&mut record, &raw, &[b"one".to_vec()]).unwrap();
-        let mut record2 = record.clone();
-        ex.write(&mut record2, &raw, &[b"two".to_vec()]).unwrap();
+        // A symlink planted where the stager writes: the name is skipped.
+        fs::create_dir_all(dir.join("attachments/.staged-0")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.join("f.txt"),
+            dir.join("attachments/.staged-0/f.txt"),
+        )
+        .unwrap();
+        let mut record2 = pristine.clone();
+        write(&mut ex, &mut record2, &raw, &[b"two".to_vec()]).unwrap();
         assert_eq!(
             record2.attachments[0].path.as_deref(),
-            Some("attachments/0002/f (2).txt")
+            Some("attachments/0003/f (2).txt")
         );
         assert!(!outside.join("f.txt").exists());
+        // A symlink planted as a staged message file is not followed either.
+        std::os::unix::fs::symlink(outside.join("m"), dir.join("messages/.staged-0.eml")).unwrap();
+        let mut record3 = pristine.clone();
+        let err = write(&mut ex, &mut record3, &raw, &[b"3".to_vec()]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert!(!outside.join("m").exists());
         assert_eq!(ex.finish().unwrap(), 2);
         let index: serde_json::Value =
             serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();
-        assert_eq!(index[1]["eml"], "messages/0002.eml");
+        assert_eq!(index[1]["eml"], "messages/0003.eml");
+        // What was staged and never placed is gone.
+        let mut left: Vec<_> = fs::read_dir(dir.join("messages"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["0002.eml", "0003.eml"]);
         fs::remove_dir_all(&base).unwrap();
     }
 
@@ -301,12 +469,12 @@ mod tests {
         // An empty IMAP literal (`BODY[] {0}`), then a real message.
         let empty = RawMessage::new(crate::trace::Via::Fetch, crate::trace::Part::Full, "FETCH");
         let mut record = MessageRecord::new(0, crate::trace::Protocol::Imap, &empty);
-        ex.write(&mut record, &empty, &[]).unwrap();
+        write(&mut ex, &mut record, &empty, &[]).unwrap();
         assert_eq!(record.eml, None);
         let mut raw = RawMessage::new(crate::trace::Via::Data, crate::trace::Part::Full, "DATA");
         raw.bytes = b"Subject: x\r\n\r\nhi\r\n".to_vec();
         let mut record = MessageRecord::new(0, crate::trace::Protocol::Smtp, &raw);
-        ex.write(&mut record, &raw, &[]).unwrap();
+        write(&mut ex, &mut record, &raw, &[]).unwrap();
         assert_eq!(ex.finish().unwrap(), 1);
         let files: Vec<_> = fs::read_dir(base.join("messages"))
             .unwrap()

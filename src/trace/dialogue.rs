@@ -12,7 +12,7 @@
 //! message through the [`MessageCompleter`] it installs.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::finding::{Finding, FindingCode, Severity};
 use super::protocol::Protocol;
@@ -36,9 +36,11 @@ pub struct DialogueOptions {
 /// Called with every finished message before its content is dropped:
 /// `extract` writes the `.eml` and attachments here and fills in the paths.
 /// The slices are the decoded attachments, in the order of
-/// `record.attachments`. Send, so that `analyze --threads N` can share it
-/// between the workers that own the sessions.
-pub type MessageHook = Arc<Mutex<dyn FnMut(&mut MessageRecord, &RawMessage, &[Vec<u8>]) + Send>>;
+/// `record.attachments`. `Fn + Send + Sync`: with `--threads N` the
+/// workers that own the sessions call it at the same time, so a hook with
+/// state of its own guards it itself (and `extract` writes files from
+/// every worker at once).
+pub type MessageHook = Arc<dyn Fn(&mut MessageRecord, &RawMessage, &[Vec<u8>]) + Send + Sync>;
 
 /// Completes a message the moment a parser hands it over (message
 /// `index` of the dialogue): reads what it says about itself and applies
