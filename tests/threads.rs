@@ -290,3 +290,26 @@ fn a_busy_capture_gives_the_same_records_on_three_threads() {
     assert_eq!(out("1"), out("3"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The window's loader on three workers draws the scene of one thread:
+/// hosts, connections, packets, transcript lines, messages and findings.
+#[test]
+fn the_window_loads_the_same_scene_on_three_threads() {
+    use mailscope::gui::loader::{LoadOptions, analyze};
+    let scene = |file: &Path, threads: usize| {
+        let options = LoadOptions {
+            threads: Some(threads),
+            ..LoadOptions::default()
+        };
+        format!("{:?}", analyze(file, &options, |_, _| {}).unwrap())
+    };
+    let dir = common::temp_dir("threads-window");
+    let busy = dir.join("busy.pcapng");
+    busy_capture(&busy, 200, 4 << 10);
+    let mut files = all_captures();
+    files.push(busy);
+    for file in &files {
+        assert_eq!(scene(file, 1), scene(file, 3), "{}", file.display());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -26,6 +26,7 @@ pub fn wire_only() -> LoadOptions {
         keylogs: Vec::new(),
         no_decrypt: true,
         stage: None,
+        threads: None,
     }
 }
 

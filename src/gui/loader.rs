@@ -51,6 +51,9 @@ pub struct LoadOptions {
     /// The path a demo still running will take: its hosts are placed from
     /// the first snapshot on ([`SceneBuilder::expect`]).
     pub stage: Option<Stage>,
+    /// Workers reading the flows (`--threads`); None: the machine's cores.
+    /// The scene is the same at any number.
+    pub threads: Option<usize>,
 }
 
 /// Analyses `path` on a new thread. `wake` is called after each event so
@@ -107,6 +110,9 @@ pub fn analyze(
     let analyze_options = AnalyzeOptions {
         run: RunOptions {
             observe_udp: true,
+            threads: options
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             keys: KeySources {
                 files: options.keylogs.clone(),
                 no_decrypt: options.no_decrypt,
