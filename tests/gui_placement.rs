@@ -214,6 +214,20 @@ fn subjects_and_edges_hold_on_zeeks_capture_in_presenter_spanish() {
             "{what}: the resting message's subject is written"
         );
         assert_eq!(p.edges.len(), 6, "{what}");
+        // Boxes one above the other leave room between them for the edges
+        // and labels that run there: at least half a box (they sat 25 px
+        // apart at 1280x720, the edges under the envelope).
+        for (i, (_, a)) in p.boxes.iter().enumerate() {
+            for (_, b) in &p.boxes[i + 1..] {
+                let side_by_side = a.x_range().intersects(b.x_range());
+                let gap = (b.top() - a.bottom()).max(a.top() - b.bottom());
+                assert!(
+                    !side_by_side || gap >= a.height() / 2.0,
+                    "{what}: boxes {a:?} and {b:?} are {gap} px apart"
+                );
+            }
+        }
+        eprintln!("{what}: labels without room: {:?}", p.unplaced);
         // Not every label has room on the small canvas (they are on the
         // edge's hover then); none is drawn over anything.
         p.unplaced.clear();

@@ -184,8 +184,12 @@ pub fn layout(scene: &Scene, visible: &[bool], rect: Rect, box_h: f32) -> Vec<(P
                 let lift = if k % 2 == 1 { -0.28 } else { 0.22 };
                 body.center().y + (body.height() - box_h) * lift
             } else {
+                // Rows spread over the height with a quarter of their
+                // spacing above the first and below the last (not half):
+                // the room between the rows is where their edges and
+                // labels run, the margins only hold the column's notes.
                 let h = body.height() - box_h;
-                body.top() + box_h / 2.0 + h * (r as f32 + 0.5) / in_sub as f32
+                body.top() + box_h / 2.0 + h * (r as f32 + 0.25) / (in_sub as f32 - 0.5)
             };
             out[i] = (Pos2::new(x, y), sub_w - gap * 0.5);
         }
