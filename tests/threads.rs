@@ -117,20 +117,13 @@ fn flows_are_the_same_on_three_threads() {
 
 /// Every file under `dir` (relative path → SHA-256 of its bytes).
 fn tree(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let hash = format!("{:x}", Sha256::digest(std::fs::read(&path).unwrap()));
-                out.insert(path.strip_prefix(dir).unwrap().to_path_buf(), hash);
-            }
-        }
-    }
-    out
+    common::files_under(dir, |_| true)
+        .into_iter()
+        .map(|path| {
+            let hash = format!("{:x}", Sha256::digest(std::fs::read(&path).unwrap()));
+            (path.strip_prefix(dir).unwrap().to_path_buf(), hash)
+        })
+        .collect()
 }
 
 /// `extract --threads N` into a fresh folder; its files.

@@ -18,8 +18,8 @@ pub fn shared_captures_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-/// Every capture file under `dir`, sorted.
-pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir` (in its folders too) that `keep` accepts, sorted.
+pub fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -27,16 +27,23 @@ pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng" | "cap")
-            ) {
+            } else if keep(&path) {
                 out.push(path);
             }
         }
     }
     out.sort();
     out
+}
+
+/// Every capture file under `dir`, sorted.
+pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir, |path| {
+        matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("pcap" | "pcapng" | "cap")
+        )
+    })
 }
 
 /// The project's own fixtures in `captures/`.
