@@ -20,7 +20,7 @@
 //! `fuzz/make_corpus.py` writes seeds in this format from the readable
 //! dialogues in `fuzz/seeds/`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mailscope::capture::Timestamp;
 use mailscope::flow::Direction;
@@ -77,14 +77,14 @@ pub fn dialogue_options(options: u8) -> DialogueOptions {
 
 /// A message hook that looks at everything it is given (like `extract`).
 pub fn hook() -> MessageHook {
-    Arc::new(Mutex::new(
+    Arc::new(
         |record: &mut mailscope::trace::MessageRecord,
          raw: &mailscope::trace::RawMessage,
          parts: &[Vec<u8>]| {
             let total: usize = parts.iter().map(Vec::len).sum();
             std::hint::black_box((record.attachments.len(), raw.bytes.len(), total));
         },
-    ))
+    )
 }
 
 /// Plays the script into `parser` as the analyzer would (piece `i` is
