@@ -15,7 +15,12 @@ fuzz_target!(|data: &[u8]| {
         // Packets are numbered in order.
         assert!(last_index.is_none_or(|l| packet.index > l));
         last_index = Some(packet.index);
-        std::hint::black_box((packet.ts, packet.linktype, packet.interface, packet.is_truncated()));
+        std::hint::black_box((
+            packet.ts,
+            packet.linktype,
+            packet.interface,
+            packet.is_truncated(),
+        ));
         std::hint::black_box(packet.data.iter().fold(0u8, |a, &b| a ^ b));
     }
     std::hint::black_box((reader.format().as_str(), reader.stats().packets));

@@ -38,7 +38,12 @@ fuzz_target!(|data: &[u8]| {
         for literal_plus in [false, true] {
             let wire = cmd.emit(literal_plus);
             let back = Command::parse(&mut fragments(&wire), Mode::Strict);
-            assert_eq!(back.as_ref(), Ok(&cmd), "{:?}", String::from_utf8_lossy(&wire));
+            assert_eq!(
+                back.as_ref(),
+                Ok(&cmd),
+                "{:?}",
+                String::from_utf8_lossy(&wire)
+            );
         }
     }
 });

@@ -64,7 +64,11 @@ fuzz_target!(|data: &[u8]| {
     write_capture_json(&mut out, &capture).unwrap();
     let mut json = json.finish().unwrap();
     for path in std::mem::take(&mut paths).multi_flow() {
-        mailscope::report::flows::write_json_line(&mut json, &mailscope::trace::Record::MessagePath(path.record())).unwrap();
+        mailscope::report::flows::write_json_line(
+            &mut json,
+            &mailscope::trace::Record::MessagePath(path.record()),
+        )
+        .unwrap();
     }
     summary.write(&mut out, &capture, paths).unwrap();
     std::hint::black_box((out.len(), json.len()));

@@ -126,14 +126,19 @@ fuzz_target!(|input: Input| {
             payload: &payload,
             wire_len: len as u32 + s.cut as u32,
         };
-        table.process(i as u64, Timestamp::from_nanos(ts), &seg, &mut |f| finished.push(f));
+        table.process(i as u64, Timestamp::from_nanos(ts), &seg, &mut |f| {
+            finished.push(f)
+        });
     }
     table.finish_all(&mut |f| finished.push(f));
     for flow in &finished {
         let c = &flow.handler;
         for d in 0..2 {
             let st = &flow.summary.streams[d];
-            assert_eq!(st.delivered, c.delivered[d], "delivered bytes differ from stats");
+            assert_eq!(
+                st.delivered, c.delivered[d],
+                "delivered bytes differ from stats"
+            );
             assert_eq!(st.gaps, c.gaps[d], "gap count differs from stats");
             assert_eq!(st.gap_bytes, c.gap_bytes[d], "gap bytes differ from stats");
         }
