@@ -1,38 +1,32 @@
 //! `mailscope analyze FILE [--json]`
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
 
 use super::spool::Spool;
-use super::{Failure, KeyArgs, human_stdout, output_error, print_warnings, progress, run};
-use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RelayWatch, RunOptions};
+use super::{Failure, Input, human_stdout, output_error, print_warnings, progress, run};
+use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RelayWatch};
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
 use mailscope::trace::MessagePaths;
 
-pub fn run(
-    file: &Path,
-    json: bool,
-    keys: &KeyArgs,
-    threads: usize,
-    quiet: bool,
-) -> Result<(), Failure> {
+pub fn run(input: &Input, json: bool, quiet: bool) -> Result<(), Failure> {
     if json {
-        json_lines(file, keys, threads, quiet)
+        json_lines(input, quiet)
     } else {
-        table(file, keys, threads, quiet)
+        table(input, quiet)
     }
 }
 
 /// The records of the library's [`analyze`](mailscope::analysis::analyze),
 /// as JSON Lines: the `capture` record and its findings first (they are
 /// complete only at the end, so the flows' records wait in a spool).
-fn json_lines(file: &Path, keys: &KeyArgs, threads: usize, quiet: bool) -> Result<(), Failure> {
+fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
+    let file = &input.file;
     let options = Options {
-        keys: keys.sources(),
+        keys: input.keys.sources(),
         by_id: false,
-        threads,
+        threads: input.threads.count(),
     };
     // Buffered: serde writes many small pieces.
     let mut spool = JsonLines::new(io::BufWriter::with_capacity(1 << 16, Spool::new()));
@@ -57,18 +51,14 @@ fn json_lines(file: &Path, keys: &KeyArgs, threads: usize, quiet: bool) -> Resul
 }
 
 /// The human summary, its tables sorted by flow.
-fn table(file: &Path, keys: &KeyArgs, threads: usize, quiet: bool) -> Result<(), Failure> {
+fn table(input: &Input, quiet: bool) -> Result<(), Failure> {
+    let file = &input.file;
     let mut paths = MessagePaths::default();
     let mut relays = RelayWatch::default();
     let mut messages = 0usize;
     let mut summary = Summary::default();
     let options = AnalyzeOptions {
-        run: RunOptions {
-            order: Order::ById,
-            keys: keys.sources(),
-            threads,
-            ..RunOptions::default()
-        },
+        run: input.run_options(Order::ById),
         ..AnalyzeOptions::default()
     };
     let driver = run::analyze(file, &options, quiet, |a: FlowAnalysis| {

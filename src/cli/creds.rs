@@ -1,32 +1,22 @@
 //! `mailscope creds FILE [--json]`
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use super::run;
-use super::{Failure, KeyArgs, output_error};
+use super::{Failure, Input, output_error};
 use super::{human_stdout, json_stdout};
-use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, RunOptions};
+use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Order};
 use mailscope::report::flows::write_json_line;
 use mailscope::report::summary::write_credentials;
 use mailscope::trace::{Credential, Record};
 
-pub fn run(
-    file: &Path,
-    json: bool,
-    keys: &KeyArgs,
-    threads: usize,
-    quiet: bool,
-) -> Result<(), Failure> {
+pub fn run(input: &Input, json: bool, quiet: bool) -> Result<(), Failure> {
     let mut creds: Vec<(Credential, String)> = Vec::new();
     let options = AnalyzeOptions {
-        run: RunOptions {
-            threads,
-            ..run::by_id(keys)
-        },
+        run: input.run_options(Order::ById),
         ..AnalyzeOptions::default()
     };
-    run::analyze(file, &options, quiet, |a: FlowAnalysis| {
+    run::analyze(&input.file, &options, quiet, |a: FlowAnalysis| {
         let server = a.summary.server.to_string();
         creds.extend(
             a.dialogue

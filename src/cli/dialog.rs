@@ -1,31 +1,28 @@
 //! `mailscope dialog FILE [--flow N] [--full] [--json]`
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use super::run;
-use super::{Failure, KeyArgs, output_error};
+use super::{Failure, Input, output_error};
 use super::{human_stdout, json_stdout};
-use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, RunOptions};
+use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Order, RunOptions};
 use mailscope::report::flows::write_json_line;
 use mailscope::report::transcript::write_transcript;
 use mailscope::trace::DialogueOptions;
 
 pub fn run(
-    file: &Path,
+    input: &Input,
     flow: Option<u64>,
     full: bool,
     json: bool,
-    keys: &KeyArgs,
-    threads: usize,
     quiet: bool,
 ) -> Result<(), Failure> {
+    let file = &input.file;
     let options = AnalyzeOptions {
         run: RunOptions {
-            only_flow: flow,
             // `--flow N` reads on one thread (it stops after flow N).
-            threads,
-            ..run::by_id(keys)
+            only_flow: flow,
+            ..input.run_options(Order::ById)
         },
         dialogue: DialogueOptions {
             transcript: true,

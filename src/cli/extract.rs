@@ -10,19 +10,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::Failure;
 use super::run;
-use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, RunOptions};
+use super::{Failure, Input};
+use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Order};
 use mailscope::report::extract::Extractor;
 use mailscope::trace::{MessageHook, MessageRecord, RawMessage};
 
-pub fn run(
-    file: &Path,
-    dir: &Path,
-    keys: &super::KeyArgs,
-    threads: usize,
-    quiet: bool,
-) -> Result<(), Failure> {
+pub fn run(input: &Input, dir: &Path, quiet: bool) -> Result<(), Failure> {
     let cannot_write =
         |e: std::io::Error| Failure::input(format!("cannot write to {}: {e}", dir.display()));
     let mut extractor = Extractor::new(dir).map_err(cannot_write)?;
@@ -36,16 +30,12 @@ pub fn run(
         )
     };
     let options = AnalyzeOptions {
-        run: RunOptions {
-            keys: keys.sources(),
-            threads,
-            ..RunOptions::default()
-        },
+        run: input.run_options(Order::AsTheyEnd),
         hook: Some(hook),
         ..AnalyzeOptions::default()
     };
     let mut placed = Ok(());
-    run::analyze(file, &options, quiet, |mut a: FlowAnalysis| {
+    run::analyze(&input.file, &options, quiet, |mut a: FlowAnalysis| {
         for record in &mut a.dialogue.messages {
             if placed.is_ok() {
                 placed = extractor.place(record);

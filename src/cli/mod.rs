@@ -44,19 +44,16 @@ enum Command {
     /// Analyse the mail in a capture: flows, messages, credentials sent in
     /// clear, findings.
     Analyze {
-        /// A pcap or pcapng file.
-        file: PathBuf,
+        #[command(flatten)]
+        input: Input,
         /// JSON Lines (the records of docs/output-schema.md).
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        keys: KeyArgs,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// The textbook transcript (C:/S: lines) of each mail flow.
     Dialog {
-        file: PathBuf,
+        #[command(flatten)]
+        input: Input,
         /// Only this flow (ids as listed by `mailscope flows`).
         #[arg(long)]
         flow: Option<u64>,
@@ -66,33 +63,23 @@ enum Command {
         /// JSON Lines: one object per transcript line.
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        keys: KeyArgs,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// Write every message as .eml, its attachments decoded, and index.json.
     Extract {
-        file: PathBuf,
+        #[command(flatten)]
+        input: Input,
         /// Output directory (created if needed; nothing is written outside it).
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
-        #[command(flatten)]
-        keys: KeyArgs,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// The credentials that travelled in clear (and, with keys, those
     /// that TLS protected).
     Creds {
-        file: PathBuf,
+        #[command(flatten)]
+        input: Input,
         /// JSON Lines: one `credential` record per line.
         #[arg(long)]
         json: bool,
-        #[command(flatten)]
-        keys: KeyArgs,
-        #[command(flatten)]
-        threads: Threads,
     },
     /// List the TCP flows of a capture (one row per connection).
     Flows {
@@ -127,6 +114,18 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Capture mail traffic from a network interface (cargo feature `live`).
     Capture(capture::CaptureArgs),
+}
+
+/// What every command of the full analysis reads, and how: the capture,
+/// where TLS secrets come from, and the workers.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Input {
+    /// A pcap or pcapng file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub threads: Threads,
 }
 
 /// `--threads N`: the workers that read the flows (`analysis::workers`).
@@ -201,32 +200,15 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Analyze {
-            file,
-            json,
-            keys,
-            threads,
-        } => analyze::run(&file, json, &keys, threads.count(), cli.quiet),
+        Command::Analyze { input, json } => analyze::run(&input, json, cli.quiet),
         Command::Dialog {
-            file,
+            input,
             flow,
             full,
             json,
-            keys,
-            threads,
-        } => dialog::run(&file, flow, full, json, &keys, threads.count(), cli.quiet),
-        Command::Extract {
-            file,
-            output,
-            keys,
-            threads,
-        } => extract::run(&file, &output, &keys, threads.count(), cli.quiet),
-        Command::Creds {
-            file,
-            json,
-            keys,
-            threads,
-        } => creds::run(&file, json, &keys, threads.count(), cli.quiet),
+        } => dialog::run(&input, flow, full, json, cli.quiet),
+        Command::Extract { input, output } => extract::run(&input, &output, cli.quiet),
+        Command::Creds { input, json } => creds::run(&input, json, cli.quiet),
         Command::Flows {
             file,
             json,

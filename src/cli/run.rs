@@ -100,12 +100,16 @@ fn with_progress(
     Ok(driver)
 }
 
-/// The options of a command that reads every flow in id order.
-pub fn by_id(keys: &KeyArgs) -> RunOptions {
-    RunOptions {
-        order: Order::ById,
-        keys: keys.sources(),
-        ..RunOptions::default()
+impl super::Input {
+    /// How the driver reads this input: its keys and workers, flows given
+    /// in `order`.
+    pub fn run_options(&self, order: Order) -> RunOptions {
+        RunOptions {
+            order,
+            keys: self.keys.sources(),
+            threads: self.threads.count(),
+            ..RunOptions::default()
+        }
     }
 }
 
