@@ -227,16 +227,21 @@ fn time_readout(ui: &mut Ui, lang: Lang, scene: &Scene, playback: &Playback) {
         _ => end.clone(),
     };
     let now_short = now.trim_end_matches(" UTC").to_string();
+    let end_short = short_end.trim_end_matches(" UTC");
+    // The time of day alone, for captures with dates (the date on hover).
+    let clock = now_short
+        .split_once(' ')
+        .filter(|(d, _)| d.contains('-'))
+        .map_or(now_short.clone(), |(_, clock)| clock.to_string());
     let candidates = [
         full.clone(),
         format!("{now} / {short_end}"),
-        format!("{now_short} / {}", short_end.trim_end_matches(" UTC")),
+        format!("{now_short} / {end_short}"),
+        // Where the end is still in view matters more than the date.
+        format!("{clock} / {end_short}"),
         now.clone(),
         now_short.clone(),
-        now_short
-            .split_once(' ')
-            .filter(|(d, _)| d.contains('-'))
-            .map_or(now_short.clone(), |(_, clock)| clock.to_string()),
+        clock.clone(),
     ];
     let font = egui::TextStyle::Monospace.resolve(ui.style());
     let room = ui.available_width() - 4.0;
