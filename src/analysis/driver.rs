@@ -224,19 +224,9 @@ impl<R: Read> Driver<R> {
     ) -> Result<(), CaptureError> {
         let only = options.run.only_flow;
         let dialogue_options = options.dialogue;
-        let hook = options.hook.clone();
-        if options.run.threads > 1 && only.is_none() {
-            return self.run_parallel(
-                options.run.threads,
-                options.run.order,
-                |start| Some(new_session(&start, dialogue_options, hook.clone())),
-                on_flow,
-                progress,
-                on_packet,
-            );
-        }
-        self.run(
-            options.run.order,
+        let hook = &options.hook;
+        self.run_on(
+            &options.run,
             |start| {
                 (only.is_none() || only == Some(start.id))
                     .then(|| new_session(&start, dialogue_options, hook.clone()))

@@ -40,6 +40,7 @@ pub use keys::KeySources;
 pub use pipeline::{Observed, PacketSeen, Pipeline, PipelineOptions};
 pub use relay::RelayWatch;
 pub use session::{FlowAnalysis, FlowSession};
+pub use workers::machine_cores;
 
 /// Why a run could not start or go on.
 #[derive(Debug, thiserror::Error)]

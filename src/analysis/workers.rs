@@ -42,7 +42,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 use rustc_hash::{FxHashMap, FxHasher};
 
-use super::driver::{Driver, FlowReader, FlowStart, Order};
+use super::driver::{Driver, FlowReader, FlowStart, Order, RunOptions};
 use super::order::InOrder;
 use super::pipeline::Observed;
 use crate::capture::{CaptureError, Timestamp};
@@ -323,12 +323,49 @@ fn release<O>(
     }
 }
 
+/// The workers `--threads` gives by default: the machine's cores.
+pub fn machine_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl<R: Read> Driver<R> {
+    /// Reads the capture as `options` ask: on `options.threads` workers
+    /// when there are several ([`Self::run_parallel`]), else on the calling
+    /// thread ([`Driver::run`]). `--flow N` reads on one thread, which stops
+    /// once flow N is over.
+    pub fn run_on<F, N>(
+        &mut self,
+        options: &RunOptions,
+        new_reader: N,
+        on_flow: impl FnMut(F::Output),
+        progress: impl FnMut(u64),
+        on_packet: impl FnMut(Observed<'_>),
+    ) -> Result<(), CaptureError>
+    where
+        F: FlowReader,
+        F::Output: Send,
+        N: Fn(FlowStart<'_>) -> Option<F> + Sync,
+    {
+        if options.threads > 1 && options.only_flow.is_none() {
+            let threads = options.threads;
+            self.run_parallel(
+                threads,
+                options.order,
+                new_reader,
+                on_flow,
+                progress,
+                on_packet,
+            )
+        } else {
+            self.run(options.order, new_reader, on_flow, progress, on_packet)
+        }
+    }
+
     /// [`Driver::run`] with the flows' readers on `threads` workers (see
     /// the module's notes): `new_reader` runs on the workers, `on_flow`,
     /// `progress` and `on_packet` on the calling thread, and `on_flow` sees
     /// the outputs in the order [`Driver::run`] gives them.
-    pub fn run_parallel<F, N>(
+    fn run_parallel<F, N>(
         &mut self,
         threads: usize,
         order: Order,

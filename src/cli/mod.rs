@@ -140,10 +140,8 @@ pub(crate) struct Threads {
 impl Threads {
     /// The number asked for, or the machine's cores.
     pub fn count(self) -> usize {
-        self.asked.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            usize::from,
-        )
+        self.asked
+            .map_or_else(mailscope::analysis::machine_cores, usize::from)
     }
 }
 

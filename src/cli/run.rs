@@ -66,18 +66,7 @@ where
     R::Output: Send,
 {
     with_progress(file, options, quiet, |driver, progress| {
-        if options.threads > 1 && options.only_flow.is_none() {
-            driver.run_parallel(
-                options.threads,
-                options.order,
-                new_reader,
-                on_flow,
-                progress,
-                |_| {},
-            )
-        } else {
-            driver.run(options.order, new_reader, on_flow, progress, |_| {})
-        }
+        driver.run_on(options, new_reader, on_flow, progress, |_| {})
     })
 }
 

@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 
 use super::model::{MessageBytes, Scene, SceneBuilder};
-use crate::analysis::{AnalyzeOptions, Driver, KeySources, Observed, RunOptions};
+use crate::analysis::{AnalyzeOptions, Driver, KeySources, Observed, RunOptions, machine_cores};
 use crate::trace::{DialogueOptions, MessageHook, MessageRecord, RawMessage};
 use crate::world::demo::Stage;
 
@@ -110,9 +110,7 @@ pub fn analyze(
     let analyze_options = AnalyzeOptions {
         run: RunOptions {
             observe_udp: true,
-            threads: options
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            threads: options.threads.unwrap_or_else(machine_cores),
             keys: KeySources {
                 files: options.keylogs.clone(),
                 no_decrypt: options.no_decrypt,
