@@ -23,5 +23,5 @@ run() {
 }
 export -f run
 export BIN SECONDS_ LOGS
-printf '%s\n' capture_reader pipeline tcp_assembler smtp pop3 imap imap_grammar tls_records mime |
+printf '%s\n' capture_reader pipeline tcp_assembler smtp pop3 imap imap_grammar tls_records mime packet_filter |
     xargs -P "$JOBS" -I{} bash -c 'run {}'

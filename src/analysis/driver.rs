@@ -19,6 +19,7 @@ use super::order::InOrder;
 use super::pipeline::{Observed, Pipeline, PipelineOptions};
 use super::session::{FlowAnalysis, FlowSession};
 use super::tls_layer::TlsLayer;
+use crate::capture::selection::PacketSelection;
 use crate::capture::{CaptureError, CaptureReader};
 use crate::flow::{FlowSummary, StreamHandler};
 use crate::proto::detect::ProtocolSniffer;
@@ -49,6 +50,8 @@ pub struct RunOptions {
     /// Workers for the flows' readers (`--threads N`, see
     /// `analysis::workers`); 0 or 1: everything on the calling thread.
     pub threads: usize,
+    /// The frames to read (`--filter`, `--since`, `--until`).
+    pub selection: PacketSelection,
 }
 
 /// What the full analysis keeps besides its records.
@@ -101,6 +104,7 @@ fn pipeline_options(options: &RunOptions) -> PipelineOptions {
     PipelineOptions {
         stop_after_flow: options.only_flow,
         observe_udp: options.observe_udp,
+        selection: options.selection.clone(),
         ..PipelineOptions::default()
     }
 }

@@ -30,6 +30,7 @@ use super::driver::{AnalyzeOptions, Driver, Order, RunOptions};
 use super::keys::KeySources;
 use super::relay::RelayWatch;
 use super::session::FlowAnalysis;
+use crate::capture::selection::PacketSelection;
 use crate::trace::{CaptureRecord, MessagePaths, Record};
 
 /// What [`analyze`] reads and how.
@@ -44,6 +45,8 @@ pub struct Options {
     /// Workers for the flows (see [`RunOptions::threads`]); the records
     /// are the same, in the same order, at any number.
     pub threads: usize,
+    /// The frames to read (`--filter`, `--since`, `--until`).
+    pub selection: PacketSelection,
 }
 
 /// Analyses the capture at `path`, handing every record to `on_record`;
@@ -64,6 +67,7 @@ pub fn analyze(
         },
         keys: options.keys.clone(),
         threads: options.threads,
+        selection: options.selection.clone(),
         ..RunOptions::default()
     };
     let mut driver = Driver::open(path, &run)?;

@@ -19,6 +19,7 @@ use std::path::Path;
 
 use crate::capture::Timestamp;
 use crate::capture::decode::{DecodeStats, Skipped, TcpFlags, UdpDatagram};
+use crate::capture::selection::PacketSelection;
 use crate::capture::writer::SECRETS_TLS_KEY_LOG;
 use crate::capture::{CaptureError, CaptureReader, DecodeOutcome, Decoder};
 use crate::flow::{Direction, FinishedFlow, FlowConfig, FlowTable, PortSet, StreamHandler};
@@ -35,6 +36,9 @@ pub struct PipelineOptions {
     /// Hand UDP datagrams to the observer of
     /// [`run_observed`](Pipeline::run_observed) too.
     pub observe_udp: bool,
+    /// The frames to read (`--filter`, `--since`, `--until`); the others
+    /// are counted in [`DecodeStats::filtered_out`] and skipped.
+    pub selection: PacketSelection,
 }
 
 impl Default for PipelineOptions {
@@ -47,6 +51,7 @@ impl Default for PipelineOptions {
             },
             stop_after_flow: None,
             observe_udp: false,
+            selection: PacketSelection::default(),
         }
     }
 }
@@ -196,6 +201,7 @@ impl<R: Read> Pipeline<R> {
         let stats = &mut self.decode_stats;
         let mut since_progress = 0u32;
         let stop_after = self.options.stop_after_flow;
+        let read_all = self.options.selection.is_everything();
         let done = std::cell::Cell::new(false);
         let mut on_flow = |flow: FinishedFlow<H>| {
             if Some(flow.summary.id) == stop_after {
@@ -207,41 +213,46 @@ impl<R: Read> Pipeline<R> {
             && let Some(packet) = self.reader.next_packet()?
         {
             let ts = packet.ts;
-            match self.decoder.decode(&packet) {
-                DecodeOutcome::Tcp(seg) => {
-                    stats.tcp += 1;
-                    let (flow, dir) = table.process(packet.index, packet.ts, &seg, &mut on_flow);
-                    on_packet(Observed::Tcp(PacketSeen {
-                        index: packet.index,
-                        ts,
-                        flow,
-                        dir,
-                        flags: seg.flags,
-                        seq: seg.seq,
-                        payload_len: seg.wire_len,
-                        frame_len: packet.orig_len,
-                    }));
-                }
-                DecodeOutcome::Skipped(why) => match why {
-                    Skipped::NotTcp => {
-                        stats.not_tcp += 1;
-                        if self.options.observe_udp
-                            && let Some(udp) = Decoder::udp(&packet)
-                        {
-                            on_packet(Observed::Udp {
-                                index: packet.index,
-                                ts,
-                                datagram: udp,
-                                frame_len: packet.orig_len,
-                            });
-                        }
+            if !read_all && !self.options.selection.admits(&packet) {
+                stats.filtered_out += 1;
+            } else {
+                match self.decoder.decode(&packet) {
+                    DecodeOutcome::Tcp(seg) => {
+                        stats.tcp += 1;
+                        let (flow, dir) =
+                            table.process(packet.index, packet.ts, &seg, &mut on_flow);
+                        on_packet(Observed::Tcp(PacketSeen {
+                            index: packet.index,
+                            ts,
+                            flow,
+                            dir,
+                            flags: seg.flags,
+                            seq: seg.seq,
+                            payload_len: seg.wire_len,
+                            frame_len: packet.orig_len,
+                        }));
                     }
-                    Skipped::FragmentHeld => stats.fragments += 1,
-                    Skipped::FragmentDropped => stats.fragments_dropped += 1,
-                    Skipped::Truncated => stats.truncated += 1,
-                    Skipped::Malformed => stats.malformed += 1,
-                    Skipped::UnsupportedLinktype(_) => stats.unsupported_linktype += 1,
-                },
+                    DecodeOutcome::Skipped(why) => match why {
+                        Skipped::NotTcp => {
+                            stats.not_tcp += 1;
+                            if self.options.observe_udp
+                                && let Some(udp) = Decoder::udp(&packet)
+                            {
+                                on_packet(Observed::Udp {
+                                    index: packet.index,
+                                    ts,
+                                    datagram: udp,
+                                    frame_len: packet.orig_len,
+                                });
+                            }
+                        }
+                        Skipped::FragmentHeld => stats.fragments += 1,
+                        Skipped::FragmentDropped => stats.fragments_dropped += 1,
+                        Skipped::Truncated => stats.truncated += 1,
+                        Skipped::Malformed => stats.malformed += 1,
+                        Skipped::UnsupportedLinktype(_) => stats.unsupported_linktype += 1,
+                    },
+                }
             }
             since_progress += 1;
             if since_progress == 1 << 16 {

@@ -274,4 +274,12 @@ pub struct DecodeStats {
     pub truncated: u64,
     pub malformed: u64,
     pub unsupported_linktype: u64,
+    /// Frames left out by `--filter`, `--since` or `--until` (the key is
+    /// absent when nothing was left out).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub filtered_out: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -8,15 +8,22 @@
 //! * [`writer`] and [`builder`] write captures: the mail world's recordings,
 //!   and the project's own fixtures in `captures/` (scripted by the test
 //!   support code in `tests/support/`).
+//! * [`filter`] (`--filter`, pcap-filter(7) syntax) and [`time_window`]
+//!   (`--since`/`--until`) choose the frames an analysis reads
+//!   ([`selection`]).
 //! * `live` (cargo feature `live`) captures from a network interface.
 
 pub mod builder;
+pub mod civil_time;
 pub(crate) mod decode;
 pub(crate) mod defrag;
+pub mod filter;
 pub mod link;
 #[cfg(feature = "live")]
 pub mod live;
 pub(crate) mod reader;
+pub mod selection;
+pub mod time_window;
 pub mod writer;
 
 pub use decode::{DecodeOutcome, Decoder, TcpFlags, TcpSegment};

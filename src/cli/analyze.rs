@@ -27,6 +27,7 @@ fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
         keys: input.keys.sources(),
         by_id: false,
         threads: input.threads.count(),
+        selection: input.selection.selection()?,
     };
     // Buffered: serde writes many small pieces.
     let mut spool = JsonLines::new(io::BufWriter::with_capacity(1 << 16, Spool::new()));
@@ -58,7 +59,7 @@ fn table(input: &Input, quiet: bool) -> Result<(), Failure> {
     let mut messages = 0usize;
     let mut summary = Summary::default();
     let options = AnalyzeOptions {
-        run: input.run_options(Order::ById),
+        run: input.run_options(Order::ById)?,
         ..AnalyzeOptions::default()
     };
     let driver = run::analyze(file, &options, quiet, |a: FlowAnalysis| {

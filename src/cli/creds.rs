@@ -13,7 +13,7 @@ use mailscope::trace::{Credential, Record};
 pub fn run(input: &Input, json: bool, quiet: bool) -> Result<(), Failure> {
     let mut creds: Vec<(Credential, String)> = Vec::new();
     let options = AnalyzeOptions {
-        run: input.run_options(Order::ById),
+        run: input.run_options(Order::ById)?,
         ..AnalyzeOptions::default()
     };
     run::analyze(&input.file, &options, quiet, |a: FlowAnalysis| {

@@ -22,7 +22,7 @@ pub fn run(
         run: RunOptions {
             // `--flow N` reads on one thread (it stops after flow N).
             only_flow: flow,
-            ..input.run_options(Order::ById)
+            ..input.run_options(Order::ById)?
         },
         dialogue: DialogueOptions {
             transcript: true,

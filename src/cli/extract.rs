@@ -30,7 +30,7 @@ pub fn run(input: &Input, dir: &Path, quiet: bool) -> Result<(), Failure> {
         )
     };
     let options = AnalyzeOptions {
-        run: input.run_options(Order::AsTheyEnd),
+        run: input.run_options(Order::AsTheyEnd)?,
         hook: Some(hook),
         ..AnalyzeOptions::default()
     };

@@ -6,11 +6,18 @@ use std::path::Path;
 use super::{Failure, output_error, run};
 use super::{human_stdout, json_stdout};
 use mailscope::analysis::{KeySources, Order, RunOptions};
+use mailscope::capture::selection::PacketSelection;
 use mailscope::proto::detect::ProtocolSniffer;
 use mailscope::report::flows::{write_capture_json, write_json_line, write_table};
 use mailscope::trace::{FlowRecord, Record};
 
-pub fn run(file: &Path, json: bool, threads: usize, quiet: bool) -> Result<(), Failure> {
+pub fn run(
+    file: &Path,
+    json: bool,
+    threads: usize,
+    selection: PacketSelection,
+    quiet: bool,
+) -> Result<(), Failure> {
     // The capture record comes first but is complete only at the end, so
     // flow records (small) wait in id order until then.
     let mut flows: Vec<FlowRecord> = Vec::new();
@@ -22,6 +29,7 @@ pub fn run(file: &Path, json: bool, threads: usize, quiet: bool) -> Result<(), F
             no_decrypt: true,
         },
         threads,
+        selection,
         ..RunOptions::default()
     };
     // The recognizer alone: the same decision `analyze` makes.

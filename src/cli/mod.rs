@@ -14,6 +14,7 @@ mod flows;
 mod gui;
 mod progress;
 mod run;
+mod selection;
 mod serve;
 mod spool;
 mod stream;
@@ -90,6 +91,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         threads: Threads,
+        #[command(flatten)]
+        selection: selection::SelectionArgs,
     },
     /// Print one flow's reassembled conversation, like Wireshark's
     /// "Follow TCP Stream".
@@ -101,6 +104,8 @@ enum Command {
         /// Hex dump instead of text.
         #[arg(long)]
         raw: bool,
+        #[command(flatten)]
+        selection: selection::SelectionArgs,
     },
     /// Run the Alice → Bob delivery path on loopback, print its
     /// transcript and record it as a pcapng capture.
@@ -126,6 +131,8 @@ pub(crate) struct Input {
     pub keys: KeyArgs,
     #[command(flatten)]
     pub threads: Threads,
+    #[command(flatten)]
+    pub selection: selection::SelectionArgs,
 }
 
 /// `--threads N`: the workers that read the flows (`analysis::workers`).
@@ -211,8 +218,18 @@ pub fn main() -> i32 {
             file,
             json,
             threads,
-        } => flows::run(&file, json, threads.count(), cli.quiet),
-        Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
+            selection,
+        } => selection
+            .selection()
+            .and_then(|selection| flows::run(&file, json, threads.count(), selection, cli.quiet)),
+        Command::Stream {
+            file,
+            flow,
+            raw,
+            selection,
+        } => selection
+            .selection()
+            .and_then(|selection| stream::run(&file, flow, raw, selection, cli.quiet)),
         Command::Demo(args) => demo::run(&args, cli.quiet),
         Command::Gui(args) => gui::run(args),
         Command::Serve(args) => serve::run(&args, cli.quiet),

@@ -90,15 +90,16 @@ fn with_progress(
 }
 
 impl super::Input {
-    /// How the driver reads this input: its keys and workers, flows given
-    /// in `order`.
-    pub fn run_options(&self, order: Order) -> RunOptions {
-        RunOptions {
+    /// How the driver reads this input: its keys, workers and frames,
+    /// flows given in `order`.
+    pub fn run_options(&self, order: Order) -> Result<RunOptions, Failure> {
+        Ok(RunOptions {
             order,
             keys: self.keys.sources(),
             threads: self.threads.count(),
+            selection: self.selection.selection()?,
             ..RunOptions::default()
-        }
+        })
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::{Failure, output_error, run};
 use mailscope::analysis::{FlowReader, KeySources, RunOptions};
+use mailscope::capture::selection::PacketSelection;
 use mailscope::flow::{Direction, FlowSummary, StreamEvent, StreamHandler};
 use mailscope::proto::detect::ProtocolSniffer;
 use mailscope::report::stream::{StreamFormat, StreamPrinter};
@@ -42,13 +43,20 @@ impl<W: Write> FlowReader for Follow<W> {
     }
 }
 
-pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Failure> {
+pub fn run(
+    file: &Path,
+    flow_id: u64,
+    raw: bool,
+    selection: PacketSelection,
+    quiet: bool,
+) -> Result<(), Failure> {
     let options = RunOptions {
         only_flow: Some(flow_id),
         keys: KeySources {
             files: Vec::new(),
             no_decrypt: true,
         },
+        selection,
         ..RunOptions::default()
     };
     let color = io::stdout().is_terminal();

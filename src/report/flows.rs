@@ -17,11 +17,16 @@ pub fn write_capture_json(out: &mut impl Write, capture: &CaptureRecord) -> io::
     Ok(())
 }
 
-/// The first line of `flows` and `analyze`: the file and what it holds.
+/// The first line of `flows` and `analyze`: the file and what it holds
+/// (and how much of it `--filter`/`--since`/`--until` left out).
 pub(crate) fn write_headline(out: &mut impl Write, capture: &CaptureRecord) -> io::Result<()> {
+    let left_out = match capture.decode.filtered_out {
+        0 => String::new(),
+        n => format!(", {n} packets left out by the filter"),
+    };
     writeln!(
         out,
-        "{} ({}, {} packets, {} bytes, {} TCP flows)",
+        "{} ({}, {} packets, {} bytes, {} TCP flows{left_out})",
         capture.file, capture.format, capture.packets, capture.bytes, capture.tcp_flows
     )
 }

@@ -1,36 +1,14 @@
-//! Calendar maths for IMAP dates (RFC 3501 §9: date, date-time): day
-//! numbers of the proleptic Gregorian calendar, INTERNALDATE in FETCH,
-//! the dates of SEARCH and the date-time of APPEND.
+//! IMAP dates (RFC 3501 §9: date, date-time): INTERNALDATE in FETCH, the
+//! dates of SEARCH and the date-time of APPEND, on the day numbers of
+//! `capture::civil_time`.
+
+use crate::capture::civil_time::civil_from_days;
+pub(super) use crate::capture::civil_time::days_from_civil;
 
 /// The month names of IMAP dates (§9: date-month).
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-
-/// Days since 1970-01-01 of a date of the proleptic Gregorian calendar.
-pub(super) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = month as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number (the inverse of [`days_from_civil`]).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
-    (year, month, day)
-}
 
 /// INTERNALDATE: `"17-Jul-1996 02:44:25 +0000"`, always in UTC here.
 pub(super) fn internal_date(secs: i64) -> String {
