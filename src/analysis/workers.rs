@@ -33,18 +33,18 @@
 //! `--threads 1`.
 
 use std::cell::RefCell;
-use std::hash::{Hash, Hasher};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHashMap;
 
 use super::driver::{Driver, FlowReader, FlowStart, Order, RunOptions};
 use super::order::InOrder;
 use super::pipeline::Observed;
+use crate::capture::flow_hash::bucket_of;
 use crate::capture::{CaptureError, Timestamp};
 use crate::flow::{Direction, FinishedFlow, FlowSummary, Piece, StreamEvent, StreamHandler};
 use crate::proto::tls::keylog::KeyLog;
@@ -185,18 +185,6 @@ impl StreamHandler for Forwarder {
                 },
             });
     }
-}
-
-/// The worker of a flow: a hash of its two endpoints that does not depend
-/// on which one is the client (the symmetric flow hash of Suricata's
-/// `autofp` and of Zeek's cluster). Deterministic, so a run is repeatable.
-fn worker_of(a: SocketAddr, b: SocketAddr, workers: usize) -> usize {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h = FxHasher::default();
-    lo.hash(&mut h);
-    hi.hash(&mut h);
-    // The high bits of an Fx hash are the well mixed ones.
-    ((h.finish() >> 32) % workers as u64) as usize
 }
 
 /// What a worker sends back: the flow's end number, id and reader output.
@@ -409,7 +397,7 @@ impl<R: Read> Driver<R> {
             let mut ended = 0u64;
             let result = self.pipeline.run_observed(
                 |id, client, server| {
-                    let worker = worker_of(client, server, threads);
+                    let worker = bucket_of(client, server, threads);
                     router
                         .borrow_mut()
                         .push(worker, |_| Event::Start { id, client, server });

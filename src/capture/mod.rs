@@ -18,11 +18,14 @@ pub mod civil_time;
 pub(crate) mod decode;
 pub(crate) mod defrag;
 pub mod filter;
+pub mod flow_hash;
+pub(crate) mod frame_layers;
 pub mod link;
 #[cfg(feature = "live")]
 pub mod live;
 pub(crate) mod reader;
 pub mod selection;
+pub mod shard;
 pub mod time_window;
 pub mod writer;
 

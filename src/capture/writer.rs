@@ -292,16 +292,25 @@ impl<W: Write> PcapNgWriter<W> {
         }
         let stored = &data[..iface.stored_len(data.len())];
         let units = nanos_to_units(ts_nanos, iface.tsresol)?;
-        let mut body = Vec::with_capacity(20 + stored.len() + 3);
-        body.extend_from_slice(&interface.to_le_bytes());
+        // The block is written in pieces straight to the output (no copy of
+        // the packet: `shard` writes every frame of a capture through here).
+        // 32 = type, length, interface, timestamp (2 × 4), captured length,
+        // original length, trailing length; no options.
+        let padding = padding_for(stored.len());
+        let total = len_u32(32 + stored.len() + padding, "block")?;
+        let mut head = [0u8; 28];
+        head[0..4].copy_from_slice(&BLOCK_EPB.to_le_bytes());
+        head[4..8].copy_from_slice(&total.to_le_bytes());
+        head[8..12].copy_from_slice(&interface.to_le_bytes());
         // The 64-bit timestamp is stored as two 32-bit halves, high first.
-        body.extend_from_slice(&((units >> 32) as u32).to_le_bytes());
-        body.extend_from_slice(&(units as u32).to_le_bytes());
-        body.extend_from_slice(&len_u32(stored.len(), "packet")?.to_le_bytes());
-        body.extend_from_slice(&orig_len.to_le_bytes());
-        push_padded(&mut body, stored);
-        // No options: an EPB may simply end after the padded packet data.
-        self.write_block(BLOCK_EPB, &body)
+        head[12..16].copy_from_slice(&((units >> 32) as u32).to_le_bytes());
+        head[16..20].copy_from_slice(&(units as u32).to_le_bytes());
+        head[20..24].copy_from_slice(&len_u32(stored.len(), "packet")?.to_le_bytes());
+        head[24..28].copy_from_slice(&orig_len.to_le_bytes());
+        self.out.write_all(&head)?;
+        self.out.write_all(stored)?;
+        self.out.write_all(&[0u8; 3][..padding])?;
+        self.out.write_all(&total.to_le_bytes())
     }
 
     /// Write a Simple Packet Block (§4.4). An SPB has no interface id (it
@@ -355,10 +364,16 @@ impl<W: Write> PcapNgWriter<W> {
     /// (the `SSLKEYLOGFILE` text format). A reader should see it before the
     /// packets it decrypts, so write it early.
     pub fn write_decryption_secrets(&mut self, tls_key_log: &[u8]) -> io::Result<()> {
-        let mut body = Vec::with_capacity(8 + tls_key_log.len() + 3);
-        body.extend_from_slice(&SECRETS_TLS_KEY_LOG.to_le_bytes());
-        body.extend_from_slice(&len_u32(tls_key_log.len(), "secrets")?.to_le_bytes());
-        push_padded(&mut body, tls_key_log);
+        self.write_secrets(SECRETS_TLS_KEY_LOG, tls_key_log)
+    }
+
+    /// Write a Decryption Secrets Block of any secrets type (§4.7), as
+    /// read from another capture (`shard` copies them into every shard).
+    pub fn write_secrets(&mut self, secrets_type: u32, data: &[u8]) -> io::Result<()> {
+        let mut body = Vec::with_capacity(8 + data.len() + 3);
+        body.extend_from_slice(&secrets_type.to_le_bytes());
+        body.extend_from_slice(&len_u32(data.len(), "secrets")?.to_le_bytes());
+        push_padded(&mut body, data);
         self.write_block(BLOCK_DSB, &body)
     }
 

@@ -16,6 +16,7 @@ mod progress;
 mod run;
 mod selection;
 mod serve;
+mod shard;
 mod spool;
 mod stream;
 
@@ -119,6 +120,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Capture mail traffic from a network interface (cargo feature `live`).
     Capture(capture::CaptureArgs),
+    /// Split captures into N pcapng files by a symmetric hash of each
+    /// connection's endpoints, to analyse the pieces apart.
+    Shard(shard::ShardArgs),
 }
 
 /// What every command of the full analysis reads, and how: the capture,
@@ -234,6 +238,7 @@ pub fn main() -> i32 {
         Command::Gui(args) => gui::run(args),
         Command::Serve(args) => serve::run(&args, cli.quiet),
         Command::Capture(args) => capture::run(&args, cli.quiet),
+        Command::Shard(args) => shard::run(&args, cli.quiet),
     };
     match result {
         Ok(()) => 0,

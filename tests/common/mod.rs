@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod busy;
 pub mod classroom;
 pub mod clients;
 pub mod raw;

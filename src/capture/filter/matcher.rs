@@ -10,167 +10,15 @@
 //! 802.1Q/802.1ad tags (`host 10.0.0.1` matches a tagged frame), as
 //! Wireshark's display filters do; libpcap needs `vlan and host 10.0.0.1`.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use super::syntax::{Arith, Dir, Expr, Layer, Primitive};
 use super::tokens::{ArithOp, RelOp};
-use crate::capture::Packet;
-use crate::capture::link::{self, ETHERTYPE_IPV4, ETHERTYPE_IPV6, LINKTYPE_ETHERNET};
-
-const ETHERTYPE_ARP: u16 = 0x0806;
-const ETHERTYPE_RARP: u16 = 0x8035;
-
-/// The filter read past the captured bytes: the packet is rejected.
-#[derive(Debug)]
-pub(super) struct OutOfBounds;
-
-/// What one frame holds, found once.
-pub(super) struct Layers<'a> {
-    frame: &'a [u8],
-    wire_len: u32,
-    linktype: u16,
-    /// EtherType of the network packet (after any VLAN tags).
-    ether_type: Option<u16>,
-    /// Where the network header starts in `frame`.
-    net_at: usize,
-    ip: Option<IpLayer>,
-}
-
-struct IpLayer {
-    src: IpAddr,
-    dst: IpAddr,
-    /// The upper-layer protocol (after IPv6 extension headers).
-    protocol: u8,
-    /// Where that protocol's header starts in the frame; None for an IPv4
-    /// fragment other than the first (its bytes are not a header).
-    transport_at: Option<usize>,
-}
-
-impl<'a> Layers<'a> {
-    pub(super) fn of(packet: &Packet<'a>) -> Layers<'a> {
-        let frame = packet.data;
-        let mut layers = Layers {
-            frame,
-            wire_len: packet.orig_len,
-            linktype: packet.linktype,
-            ether_type: None,
-            net_at: 0,
-            ip: None,
-        };
-        let Ok(net) = link::network_packet(packet.linktype, frame) else {
-            return layers;
-        };
-        layers.ether_type = Some(net.ether_type);
-        layers.net_at = frame.len() - net.data.len();
-        layers.ip = match net.ether_type {
-            ETHERTYPE_IPV4 => ipv4(net.data, layers.net_at),
-            ETHERTYPE_IPV6 => ipv6(net.data, layers.net_at),
-            _ => None,
-        };
-        layers
-    }
-
-    fn is_ipv4(&self) -> bool {
-        self.ether_type == Some(ETHERTYPE_IPV4)
-    }
-
-    fn is_ipv6(&self) -> bool {
-        self.ether_type == Some(ETHERTYPE_IPV6)
-    }
-
-    fn is_arp(&self, layer: Option<Layer>) -> bool {
-        match layer {
-            Some(Layer::Arp) => self.ether_type == Some(ETHERTYPE_ARP),
-            Some(Layer::Rarp) => self.ether_type == Some(ETHERTYPE_RARP),
-            _ => matches!(self.ether_type, Some(ETHERTYPE_ARP | ETHERTYPE_RARP)),
-        }
-    }
-
-    fn byte(&self, at: usize) -> Result<u8, OutOfBounds> {
-        self.frame.get(at).copied().ok_or(OutOfBounds)
-    }
-
-    fn bytes<const N: usize>(&self, at: usize) -> Result<[u8; N], OutOfBounds> {
-        self.frame
-            .get(at..at + N)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(OutOfBounds)
-    }
-
-    /// The IP protocol of the packet, if it is IP (IPv4 for `icmp`/`igmp`,
-    /// IPv6 for `icmp6`, either for the others).
-    fn carries(&self, layer: Layer) -> bool {
-        let Some(ip) = &self.ip else { return false };
-        let family_ok = match layer {
-            Layer::Icmp | Layer::Igmp => self.is_ipv4(),
-            Layer::Icmp6 => self.is_ipv6(),
-            _ => true,
-        };
-        family_ok && Some(ip.protocol) == layer.ip_protocol()
-    }
-
-    /// The source and destination MAC of an Ethernet frame.
-    fn macs(&self) -> Option<([u8; 6], [u8; 6])> {
-        if self.linktype != LINKTYPE_ETHERNET || self.frame.len() < 14 {
-            return None;
-        }
-        let dst = self.frame[0..6].try_into().ok()?;
-        let src = self.frame[6..12].try_into().ok()?;
-        Some((src, dst))
-    }
-}
-
-fn ipv4(data: &[u8], at: usize) -> Option<IpLayer> {
-    if data.len() < 20 || data[0] >> 4 != 4 {
-        return None;
-    }
-    let header_len = (data[0] & 0x0f) as usize * 4;
-    let fragment_offset = u16::from_be_bytes([data[6], data[7]]) & 0x1fff;
-    Some(IpLayer {
-        src: IpAddr::V4(Ipv4Addr::new(data[12], data[13], data[14], data[15])),
-        dst: IpAddr::V4(Ipv4Addr::new(data[16], data[17], data[18], data[19])),
-        protocol: data[9],
-        transport_at: (fragment_offset == 0).then_some(at + header_len),
-    })
-}
-
-/// RFC 8200 §4: walks the extension headers to the upper-layer protocol.
-fn ipv6(data: &[u8], at: usize) -> Option<IpLayer> {
-    if data.len() < 40 || data[0] >> 4 != 6 {
-        return None;
-    }
-    let src: [u8; 16] = data[8..24].try_into().ok()?;
-    let dst: [u8; 16] = data[24..40].try_into().ok()?;
-    let mut next = data[6];
-    let mut offset = 40usize;
-    let mut first_fragment = true;
-    // Hop-by-hop (0), routing (43), fragment (44), destination options (60).
-    for _ in 0..8 {
-        match next {
-            0 | 43 | 60 => {
-                let h = data.get(offset..offset + 2)?;
-                next = h[0];
-                offset += (h[1] as usize + 1) * 8;
-            }
-            44 => {
-                let h = data.get(offset..offset + 8)?;
-                next = h[0];
-                first_fragment = u16::from_be_bytes([h[2], h[3]]) >> 3 == 0;
-                offset += 8;
-            }
-            _ => break,
-        }
-    }
-    Some(IpLayer {
-        src: IpAddr::V6(Ipv6Addr::from(src)),
-        dst: IpAddr::V6(Ipv6Addr::from(dst)),
-        protocol: next,
-        transport_at: first_fragment.then_some(at + offset),
-    })
-}
+use crate::capture::frame_layers::{ETHERTYPE_ARP, ETHERTYPE_RARP, FrameLayers, OutOfBounds};
+use crate::capture::link::LINKTYPE_ETHERNET;
 
 /// Does `expr` keep this packet?
-pub(super) fn matches(expr: &Expr, l: &Layers<'_>) -> Result<bool, OutOfBounds> {
+pub(super) fn matches(expr: &Expr, l: &FrameLayers<'_>) -> Result<bool, OutOfBounds> {
     Ok(match expr {
         Expr::And(a, b) => matches(a, l)? && matches(b, l)?,
         Expr::Or(a, b) => matches(a, l)? || matches(b, l)?,
@@ -218,7 +66,7 @@ fn in_net(addr: IpAddr, net: IpAddr, prefix: u8) -> bool {
 /// A host or net test: on IP, and on the addresses inside ARP/RARP for
 /// IPv4 (pcap-filter(7): `host` without a family "may be ip, arp or rarp").
 fn address_test(
-    l: &Layers<'_>,
+    l: &FrameLayers<'_>,
     family: Option<Layer>,
     dir: Dir,
     test: impl Fn(&IpAddr) -> bool,
@@ -233,7 +81,7 @@ fn address_test(
         return Ok(by_dir(dir, ip.src, ip.dst, &test));
     }
     let want_arp = matches!(family, None | Some(Layer::Arp | Layer::Rarp));
-    if want_arp && l.is_arp(family) {
+    if want_arp && is_arp(l, family) {
         // RFC 826: sender protocol address at 14, target at 24 (Ethernet
         // and IPv4 sizes, which is what libpcap assumes too).
         let at = l.net_at;
@@ -244,7 +92,7 @@ fn address_test(
     Ok(false)
 }
 
-fn primitive(p: &Primitive, l: &Layers<'_>) -> Result<bool, OutOfBounds> {
+fn primitive(p: &Primitive, l: &FrameLayers<'_>) -> Result<bool, OutOfBounds> {
     match p {
         Primitive::Host { family, dir, addr } => address_test(l, *family, *dir, |a| a == addr),
         Primitive::Net {
@@ -264,10 +112,10 @@ fn primitive(p: &Primitive, l: &Layers<'_>) -> Result<bool, OutOfBounds> {
         } => {
             let Some(ip) = &l.ip else { return Ok(false) };
             let ok = match transport {
-                Some(t) => l.carries(*t),
+                Some(t) => carries(l, *t),
                 None => [Layer::Tcp, Layer::Udp, Layer::Sctp]
                     .into_iter()
-                    .any(|t| l.carries(t)),
+                    .any(|t| carries(l, t)),
             };
             let Some(at) = ip.transport_at.filter(|_| ok) else {
                 return Ok(false);
@@ -282,7 +130,7 @@ fn primitive(p: &Primitive, l: &Layers<'_>) -> Result<bool, OutOfBounds> {
             Layer::Ip6 => l.is_ipv6(),
             Layer::Arp => l.ether_type == Some(ETHERTYPE_ARP),
             Layer::Rarp => l.ether_type == Some(ETHERTYPE_RARP),
-            transport => l.carries(*transport),
+            transport => carries(l, *transport),
         }),
         Primitive::IpProto { family, number } => {
             let family_ok = match family {
@@ -319,7 +167,7 @@ fn primitive(p: &Primitive, l: &Layers<'_>) -> Result<bool, OutOfBounds> {
 
 /// The value of an arithmetic expression; None when it reads a protocol
 /// the packet does not carry (the relation is then false).
-fn value(a: &Arith, l: &Layers<'_>) -> Result<Option<u32>, OutOfBounds> {
+fn value(a: &Arith, l: &FrameLayers<'_>) -> Result<Option<u32>, OutOfBounds> {
     Ok(Some(match a {
         Arith::Number(n) => *n,
         Arith::Len => l.wire_len,
@@ -358,7 +206,7 @@ fn value(a: &Arith, l: &Layers<'_>) -> Result<Option<u32>, OutOfBounds> {
                 Layer::Rarp => (l.ether_type == Some(ETHERTYPE_RARP)).then_some(l.net_at),
                 // pcap-filter(7): `tcp[]`, `udp[]`… read IPv4 packets only
                 // (for IPv6, `ip6[40 + n]`); tcpdump users count on that.
-                transport if l.is_ipv4() && l.carries(*transport) => {
+                transport if l.is_ipv4() && carries(l, *transport) => {
                     l.ip.as_ref().and_then(|ip| ip.transport_at)
                 }
                 _ => None,
@@ -374,4 +222,25 @@ fn value(a: &Arith, l: &Layers<'_>) -> Result<Option<u32>, OutOfBounds> {
             }
         }
     }))
+}
+
+/// ARP or RARP, as `family` asks (either without one).
+fn is_arp(l: &FrameLayers<'_>, family: Option<Layer>) -> bool {
+    match family {
+        Some(Layer::Arp) => l.ether_type == Some(ETHERTYPE_ARP),
+        Some(Layer::Rarp) => l.ether_type == Some(ETHERTYPE_RARP),
+        _ => l.is_arp_or_rarp(),
+    }
+}
+
+/// Does the packet carry `layer` over IP (IPv4 for `icmp`/`igmp`, IPv6
+/// for `icmp6`, either for the others)?
+fn carries(l: &FrameLayers<'_>, layer: Layer) -> bool {
+    let Some(ip) = &l.ip else { return false };
+    let family_ok = match layer {
+        Layer::Icmp | Layer::Igmp => l.is_ipv4(),
+        Layer::Icmp6 => l.is_ipv6(),
+        _ => true,
+    };
+    family_ok && Some(ip.protocol) == layer.ip_protocol()
 }

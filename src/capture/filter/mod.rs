@@ -20,6 +20,7 @@ pub use syntax::{Arith, Dir, Expr, Layer, Primitive};
 pub use tokens::{ArithOp, RelOp};
 
 use super::Packet;
+use super::frame_layers::FrameLayers;
 
 /// A filter that cannot be read, with where the trouble starts.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -68,7 +69,7 @@ impl PacketFilter {
     /// Does the filter keep this frame? A filter that reads past the
     /// captured bytes rejects it, as BPF does.
     pub fn matches(&self, packet: &Packet<'_>) -> bool {
-        matcher::matches(&self.expr, &matcher::Layers::of(packet)).unwrap_or(false)
+        matcher::matches(&self.expr, &FrameLayers::of(packet)).unwrap_or(false)
     }
 }
 
