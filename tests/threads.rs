@@ -11,8 +11,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::BufWriter;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -20,8 +18,6 @@ use sha2::{Digest, Sha256};
 
 use common::busy::busy_capture;
 use common::{all_captures, capture_files, mailscope, own_captures_dir, stderr, stdout};
-use mailscope::capture::builder::{Conversation, Dir};
-use mailscope::capture::writer::PcapNgWriter;
 
 /// `analyze --json --threads N [extra…] file`.
 fn analyze(file: &Path, threads: &str, extra: &[&str]) -> String {

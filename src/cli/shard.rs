@@ -69,6 +69,9 @@ pub fn run(args: &ShardArgs, quiet: bool) -> Result<(), Failure> {
     report(args, &paths, &stats, packets, left_out).map_err(output_error)
 }
 
+/// A Decryption Secrets Block as read: its type and its bytes.
+type Secrets = (u32, Vec<u8>);
+
 /// Reads one input into the sharder; returns the frames read and those
 /// the selection left out.
 fn shard_one(
@@ -80,7 +83,7 @@ fn shard_one(
     let mut reader = CaptureReader::open(input)?;
     // Secrets blocks are handed over as the reader meets them, before the
     // frame that follows them: write them first.
-    let secrets: Rc<RefCell<Vec<(u32, Vec<u8>)>>> = Rc::default();
+    let secrets: Rc<RefCell<Vec<Secrets>>> = Rc::default();
     let sink = secrets.clone();
     reader.on_secrets(Box::new(move |kind, data| {
         sink.borrow_mut().push((kind, data.to_vec()))
@@ -100,7 +103,7 @@ fn shard_one(
             left_out += 1;
         }
         count = count.wrapping_add(1);
-        if count % (1 << 16) == 0
+        if count.is_multiple_of(1 << 16)
             && let Some(bar) = &bar
         {
             bar.set_position(reader.stats().file_offset);
