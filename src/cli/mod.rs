@@ -83,8 +83,8 @@ enum Command {
     },
     /// List the TCP flows of a capture (one row per connection).
     Flows {
-        /// A pcap or pcapng file.
-        file: PathBuf,
+        #[command(flatten)]
+        captures: Captures,
         /// JSON Lines: a `capture` record, then one `flow` record per flow.
         #[arg(long)]
         json: bool,
@@ -94,7 +94,8 @@ enum Command {
     /// Print one flow's reassembled conversation, like Wireshark's
     /// "Follow TCP Stream".
     Stream {
-        file: PathBuf,
+        #[command(flatten)]
+        captures: Captures,
         /// Flow id, as listed by `mailscope flows` (Wireshark's tcp.stream).
         #[arg(long)]
         flow: u64,
@@ -120,12 +121,23 @@ enum Command {
 /// where TLS secrets come from, and the workers.
 #[derive(clap::Args, Debug)]
 pub(crate) struct Input {
-    /// A pcap or pcapng file.
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub captures: Captures,
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
     pub threads: Threads,
+}
+
+/// The capture: one or several inputs read as one (`capture::MergedReader`).
+#[derive(clap::Args, Debug)]
+pub(crate) struct Captures {
+    /// pcap or pcapng files (gzip or zstd compressed too, recognized by
+    /// their first bytes), directories of them (the files directly in
+    /// each, by name), or - for stdin. Several are read as one capture,
+    /// packet by packet in timestamp order, as mergecap merges them.
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
 }
 
 /// `--threads N`: the workers that read the flows (`analysis::workers`).
@@ -208,11 +220,15 @@ pub fn main() -> i32 {
         Command::Extract { input, output } => extract::run(&input, &output, cli.quiet),
         Command::Creds { input, json } => creds::run(&input, json, cli.quiet),
         Command::Flows {
-            file,
+            captures,
             json,
             threads,
-        } => flows::run(&file, json, threads.count(), cli.quiet),
-        Command::Stream { file, flow, raw } => stream::run(&file, flow, raw, cli.quiet),
+        } => flows::run(&captures, json, threads.count(), cli.quiet),
+        Command::Stream {
+            captures,
+            flow,
+            raw,
+        } => stream::run(&captures, flow, raw, cli.quiet),
         Command::Demo(args) => demo::run(&args, cli.quiet),
         Command::Gui(args) => gui::run(args),
         Command::Serve(args) => serve::run(&args, cli.quiet),

@@ -1,7 +1,6 @@
 //! `mailscope stream FILE --flow N [--raw]`
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
 
 use super::{Failure, output_error, run};
 use mailscope::analysis::{FlowReader, KeySources, RunOptions};
@@ -42,7 +41,7 @@ impl<W: Write> FlowReader for Follow<W> {
     }
 }
 
-pub fn run(file: &Path, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Failure> {
+pub fn run(file: &super::Captures, flow_id: u64, raw: bool, quiet: bool) -> Result<(), Failure> {
     let options = RunOptions {
         only_flow: Some(flow_id),
         keys: KeySources {
