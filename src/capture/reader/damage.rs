@@ -20,6 +20,18 @@ pub enum CaptureError {
     TruncatedHeader(usize),
     #[error("no capture to read: {0}")]
     NoCaptures(String),
+    #[error(
+        "the {compression} stream is damaged or cut short before the capture's header: {detail}"
+    )]
+    Decompression {
+        compression: &'static str,
+        detail: String,
+    },
+    #[error("the {compression}-compressed input holds no capture: {inner}")]
+    NotACaptureInside {
+        compression: &'static str,
+        inner: Box<CaptureError>,
+    },
 }
 
 /// Something wrong inside a capture that we could read past (or stop at)

@@ -33,6 +33,16 @@ pub enum Compression {
     Zstd,
 }
 
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
 /// An input with its compression removed.
 pub(super) struct Decompressed {
     pub stream: Box<dyn Read>,

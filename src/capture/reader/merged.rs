@@ -165,11 +165,21 @@ impl MergedReader<Box<dyn Read>> {
 fn open_part(source: &InputSource) -> Result<Part<Box<dyn Read>>, CaptureError> {
     let opened = source.open()?;
     let compression = opened.compression;
-    let reader = CaptureReader::new(opened.stream).map_err(|e| match compression {
-        Compression::None => e,
-        // Say what was inside the compression, which was fine.
-        Compression::Gzip => CaptureError::NotACapture(format!("inside the gzip compression: {e}")),
-        Compression::Zstd => CaptureError::NotACapture(format!("inside the zstd compression: {e}")),
+    let damage = opened.damage.clone();
+    let reader = CaptureReader::new(opened.stream).map_err(|e| {
+        let damaged = damage.as_ref().and_then(|d| d.borrow_mut().take());
+        match (compression, damaged) {
+            (Compression::None, _) => e,
+            // The decompressor failed before the capture began.
+            (_, Some(damaged)) => CaptureError::Decompression {
+                compression: compression.as_str(),
+                detail: damaged.to_string(),
+            },
+            (_, None) => CaptureError::NotACaptureInside {
+                compression: compression.as_str(),
+                inner: Box::new(e),
+            },
+        }
     })?;
     Ok(Part {
         name: source.name(),

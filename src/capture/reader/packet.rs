@@ -37,7 +37,9 @@ pub struct CaptureStats {
     pub last_ts: Option<Timestamp>,
     /// Distinct link types seen, in order of appearance.
     pub linktypes: Vec<u16>,
-    /// Bytes of the file consumed so far (for progress bars).
+    /// Bytes of the file consumed so far (for progress bars; not part of
+    /// any record).
+    #[serde(skip)]
     pub file_offset: u64,
 }
 
