@@ -108,13 +108,7 @@ fn pieces_of_a_capture_give_the_records_of_the_whole() {
             let capture = capture_record(&records);
             let whole_capture = capture_record(&whole_records);
             // (Not `format`: editcap writes pcapng pieces of a pcap.)
-            for key in [
-                "linktypes",
-                "packets",
-                "bytes",
-                "first_ts",
-                "last_ts",
-            ] {
+            for key in ["linktypes", "packets", "bytes", "first_ts", "last_ts"] {
                 assert_eq!(capture[key], whole_capture[key], "{rel} {key}");
             }
             let files = capture["files"].as_array().unwrap();

@@ -137,7 +137,7 @@ pub(crate) struct Captures {
     /// each, by name), or - for stdin. Several are read as one capture,
     /// packet by packet in timestamp order, as mergecap merges them.
     #[arg(value_name = "FILE", required = true, num_args = 1..)]
-    pub files: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
 }
 
 /// `--threads N`: the workers that read the flows (`analysis::workers`).

@@ -20,12 +20,12 @@ impl KeyArgs {
 impl Captures {
     /// The inputs to read: directories replaced by their files.
     pub fn sources(&self) -> Result<Vec<InputSource>, Failure> {
-        Ok(expand_inputs(&self.files)?)
+        Ok(expand_inputs(&self.paths)?)
     }
 
     /// How the inputs are named in messages.
     pub fn name(&self) -> String {
-        self.files
+        self.paths
             .iter()
             .map(|f| f.display().to_string())
             .collect::<Vec<_>>()

@@ -195,17 +195,25 @@ fn open_part(source: &InputSource) -> Result<Part<Box<dyn Read>>, CaptureError> 
 impl<R: Read> MergedReader<R> {
     /// One capture already open (a pipe, bytes in memory), shown as `name`.
     pub fn single(name: impl Into<String>, reader: CaptureReader<R>) -> Self {
+        MergedReader::of(vec![(name.into(), reader)])
+    }
+
+    /// Captures already open, each with the name its warnings show.
+    pub fn of(readers: Vec<(String, CaptureReader<R>)>) -> Self {
         MergedReader {
-            parts: vec![Part {
-                name: name.into(),
-                reader,
-                compression: Compression::None,
-                len: None,
-                consumed: None,
-                damage: None,
-                head: None,
-            }],
-            several: false,
+            several: readers.len() > 1,
+            parts: readers
+                .into_iter()
+                .map(|(name, reader)| Part {
+                    name,
+                    reader,
+                    compression: Compression::None,
+                    len: None,
+                    consumed: None,
+                    damage: None,
+                    head: None,
+                })
+                .collect(),
             skipped: Vec::new(),
             current: None,
             primed: false,
@@ -403,5 +411,90 @@ impl<R> MergedReader<R> {
                 None => p.reader.stats().file_offset,
             })
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A classic pcap (little-endian, microseconds) of link type
+    /// `linktype` with one packet per (second, payload byte).
+    fn pcap(linktype: u32, packets: &[(u32, u8)]) -> Vec<u8> {
+        let mut v = Vec::new();
+        for x in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, linktype] {
+            v.extend_from_slice(&x.to_le_bytes());
+        }
+        for &(sec, byte) in packets {
+            for x in [sec, 0, 1, 1] {
+                v.extend_from_slice(&x.to_le_bytes());
+            }
+            v.push(byte);
+        }
+        v
+    }
+
+    /// (index, second, payload byte, link type) of every packet handed out.
+    fn read_all(mut merged: MergedReader<&[u8]>) -> Vec<(u64, i64, u8, u16)> {
+        let mut out = Vec::new();
+        while let Some(p) = merged.next_packet().unwrap() {
+            out.push((
+                p.index,
+                p.ts.as_nanos() / 1_000_000_000,
+                p.data[0],
+                p.linktype,
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn interleaves_by_time_with_global_indexes_and_each_files_link_type() {
+        let a = pcap(1, &[(1, b'a'), (3, b'b'), (3, b'c'), (7, b'd')]);
+        let b = pcap(113, &[(2, b'x'), (3, b'y'), (9, b'z')]);
+        let merged = MergedReader::of(vec![
+            ("b".into(), CaptureReader::new(&b[..]).unwrap()),
+            ("a".into(), CaptureReader::new(&a[..]).unwrap()),
+        ]);
+        // On equal times the input being read goes on: after x (from b),
+        // b's y at 3 comes before a's b and c at 3.
+        assert_eq!(
+            read_all(merged),
+            vec![
+                (0, 1, b'a', 1),
+                (1, 2, b'x', 113),
+                (2, 3, b'y', 113),
+                (3, 3, b'b', 1),
+                (4, 3, b'c', 1),
+                (5, 7, b'd', 1),
+                (6, 9, b'z', 113),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_input_keeps_its_own_numbering_and_warnings_name_files_only_when_several() {
+        let a = pcap(1, &[(1, b'a'), (2, b'b')]);
+        let mut cut = pcap(1, &[(5, b'q'), (6, b'r')]);
+        cut.truncate(cut.len() - 3);
+        let single = MergedReader::single("a", CaptureReader::new(&a[..]).unwrap());
+        assert_eq!(read_all(single), vec![(0, 1, b'a', 1), (1, 2, b'b', 1)]);
+
+        let mut merged = MergedReader::of(vec![
+            ("a.pcap".into(), CaptureReader::new(&a[..]).unwrap()),
+            ("cut.pcap".into(), CaptureReader::new(&cut[..]).unwrap()),
+        ]);
+        while merged.next_packet().unwrap().is_some() {}
+        let warnings: Vec<String> = merged.warnings().iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            warnings,
+            vec![
+                "cut.pcap: capture truncated at byte 41: the last record is incomplete (14 bytes present) and was dropped"
+            ]
+        );
+        let stats = merged.stats();
+        assert_eq!((stats.packets, stats.bytes), (3, 3));
+        assert_eq!(merged.inputs().len(), 2);
+        assert_eq!(merged.inputs()[1].stats.packets, 1);
     }
 }
