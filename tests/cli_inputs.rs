@@ -433,3 +433,89 @@ fn bad_inputs_warn_or_fail_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("has no files"), "{}", stderr(&out));
 }
+
+/// The blocks of a little-endian pcapng (as the demo writes it): type,
+/// total length, body, total length.
+fn pcapng_blocks(bytes: &[u8]) -> Vec<(u32, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let kind = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        out.push((kind, &bytes[at..at + len]));
+        at += len;
+    }
+    assert_eq!(at, bytes.len());
+    out
+}
+
+/// The demo's capture cut in three pieces, each a pcapng of its own (a
+/// Section Header and the Interface Description, then a third of the
+/// packets), its Decryption Secrets Block moved to the last piece: TLS
+/// opened in the first pieces is decrypted with keys read from the last,
+/// on one thread and on three. (editcap cannot write pieces of a capture
+/// with secrets, so they are cut here.)
+#[test]
+fn secrets_from_any_piece_decrypt_the_whole() {
+    const SHB: u32 = 0x0A0D_0D0A;
+    const IDB: u32 = 1;
+    const DSB: u32 = 0x0A;
+    let dir = temp_dir("pieces-tls");
+    let whole = dir.join("starttls-imap.pcapng");
+    common::run_demo("starttls", "imap", "127.0.219", &whole, &[]);
+    let bytes = std::fs::read(&whole).unwrap();
+    let blocks = pcapng_blocks(&bytes);
+    let header = |kind: u32| blocks.iter().find(|b| b.0 == kind).unwrap().1;
+    let (shb, idb, dsb) = (header(SHB), header(IDB), header(DSB));
+    let rest: Vec<&[u8]> = blocks
+        .iter()
+        .filter(|b| ![SHB, IDB, DSB].contains(&b.0))
+        .map(|b| b.1)
+        .collect();
+    let third = rest.len().div_ceil(3);
+    let mut pieces = Vec::new();
+    for (i, chunk) in rest.chunks(third).enumerate() {
+        let mut piece = shb.to_vec();
+        if i == 2 {
+            piece.extend(dsb);
+        }
+        piece.extend(idb);
+        chunk.iter().for_each(|b| piece.extend(*b));
+        let path = dir.join(format!("piece-{i}.pcapng"));
+        std::fs::write(&path, piece).unwrap();
+        pieces.push(path);
+    }
+    let credentials = |records: &[Value]| {
+        records
+            .iter()
+            .filter(|r| r["type"] == "credential" && r["tls"] == "decrypted")
+            .count()
+    };
+    let expected = json_lines(&["analyze", "--json", s(&whole)]);
+    assert!(credentials(&expected) > 0);
+    for threads in ["1", "3"] {
+        let records = json_lines(&[
+            "analyze",
+            "--json",
+            "--threads",
+            threads,
+            s(&pieces[0]),
+            s(&pieces[1]),
+            s(&pieces[2]),
+        ]);
+        assert_eq!(
+            analysis_records(&records),
+            analysis_records(&expected),
+            "--threads {threads}"
+        );
+    }
+    let without = json_lines(&[
+        "analyze",
+        "--json",
+        "--no-decrypt",
+        s(&pieces[0]),
+        s(&pieces[1]),
+        s(&pieces[2]),
+    ]);
+    assert_eq!(credentials(&without), 0);
+}
