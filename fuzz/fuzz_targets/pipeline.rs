@@ -12,7 +12,6 @@
 //! among the seeds make the fuzzer damage real records, tags and secrets.
 #![no_main]
 
-
 use libfuzzer_sys::fuzz_target;
 use mailscope::analysis::{AnalyzeOptions, Driver, FlowAnalysis, Order, RunOptions, flow_records};
 use mailscope::capture::CaptureReader;
