@@ -232,3 +232,42 @@ fn shard_names_sort_in_order_and_a_bad_count_is_refused() {
     assert!(stderr(&out).contains("no-such.pcapng"), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_pieces_of_a_rotated_capture_shard_as_the_whole() {
+    let Some(shared) = common::shared_captures_dir() else {
+        return;
+    };
+    common::clients::require("editcap");
+    let dir = scratch("pieces");
+    let whole = shared.join("ndpi/pop3/pop3.pcap");
+    let piece = dir.join("piece.pcap");
+    let status = std::process::Command::new("editcap")
+        .args(["-c", "40", whole.to_str().unwrap(), piece.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut pieces: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pieces.sort();
+    assert_eq!(pieces.len(), 4, "144 packets in pieces of 40");
+    let out = dir.join("out");
+    let mut args = vec!["shard", "--json", "-n", "2", "-o", out.to_str().unwrap()];
+    args.extend(pieces.iter().rev().map(|p| p.to_str().unwrap()));
+    let shards = json_lines(&args);
+    assert_eq!(shards[0]["packets"], 144);
+    let mut parts = Vec::new();
+    for f in shards[0]["files"].as_array().unwrap() {
+        parts.extend(json_lines(&["analyze", "--json", f.as_str().unwrap()]));
+    }
+    let whole = json_lines(&["analyze", "--json", whole.to_str().unwrap()]);
+    assert_eq!(facts(&parts), facts(&whole));
+    assert_eq!(
+        facts(&whole).len(),
+        6 + 4 + 4,
+        "six POP3 sessions, four messages, four logins"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

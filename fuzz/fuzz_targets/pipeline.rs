@@ -12,8 +12,6 @@
 //! among the seeds make the fuzzer damage real records, tags and secrets.
 #![no_main]
 
-use std::path::Path;
-
 use libfuzzer_sys::fuzz_target;
 use mailscope::analysis::{AnalyzeOptions, Driver, FlowAnalysis, Order, RunOptions, flow_records};
 use mailscope::capture::CaptureReader;
@@ -59,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
     if result.is_err() {
         return;
     }
-    let capture = driver.capture_record(Path::new("fuzz.pcap"));
+    let capture = driver.capture_record();
     let mut out = Vec::new();
     write_capture_json(&mut out, &capture).unwrap();
     let mut json = json.finish().unwrap();

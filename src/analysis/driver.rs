@@ -7,7 +7,6 @@
 //! with sessions and a packet observer. So a flow's `protocol` and `tls`
 //! come from one decision ([`ProtocolSniffer`]) whatever the command.
 
-use std::fs::File;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -20,7 +19,7 @@ use super::pipeline::{Observed, Pipeline, PipelineOptions};
 use super::session::{FlowAnalysis, FlowSession};
 use super::tls_layer::TlsLayer;
 use crate::capture::selection::PacketSelection;
-use crate::capture::{CaptureError, CaptureReader};
+use crate::capture::{CaptureError, CaptureReader, InputSource, InputStream};
 use crate::flow::{FlowSummary, StreamHandler};
 use crate::proto::detect::ProtocolSniffer;
 use crate::proto::tls::decrypt::SharedKeyLog;
@@ -93,8 +92,8 @@ impl FlowReader for FlowSession {
     }
 }
 
-/// One capture being read.
-pub struct Driver<R = File> {
+/// One capture being read (one input, or several merged in time order).
+pub struct Driver<R = InputStream> {
     pub(super) pipeline: Pipeline<R>,
     pub(super) keys: Option<SharedKeyLog>,
     warnings: Vec<String>,
@@ -109,11 +108,18 @@ fn pipeline_options(options: &RunOptions) -> PipelineOptions {
     }
 }
 
-impl Driver<File> {
+impl Driver<InputStream> {
     /// Opens the capture and reads the key logs (the capture's own secrets
     /// are read as the packets are).
     pub fn open(path: &Path, options: &RunOptions) -> Result<Self, Error> {
-        Driver::with_pipeline(Pipeline::open(path, pipeline_options(options))?, options)
+        Driver::open_inputs(&[InputSource::from_arg(path)], options)
+    }
+
+    /// [`Driver::open`] for several inputs read as one capture, in
+    /// timestamp order (see `capture::MergedReader`).
+    pub fn open_inputs(sources: &[InputSource], options: &RunOptions) -> Result<Self, Error> {
+        let pipeline = Pipeline::open_inputs(sources, pipeline_options(options))?;
+        Driver::with_pipeline(pipeline, options)
     }
 }
 
@@ -139,12 +145,12 @@ impl<R: Read> Driver<R> {
         &self.pipeline
     }
 
-    /// The `capture` record of the file read (`file` is the name it
-    /// shows), with [`Driver::warnings`]: every command reports the same.
-    pub fn capture_record(&self, file: &Path) -> CaptureRecord {
+    /// The `capture` record of the inputs read (named as they were
+    /// given; `-` for stdin or a capture opened with [`Driver::new`]), with
+    /// [`Driver::warnings`]: every command reports the same.
+    pub fn capture_record(&self) -> CaptureRecord {
         let pipeline = &self.pipeline;
         let mut capture = CaptureRecord::new(
-            file,
             pipeline.reader(),
             pipeline.decode_stats(),
             pipeline.flows_seen(),

@@ -30,6 +30,7 @@ use super::driver::{AnalyzeOptions, Driver, Order, RunOptions};
 use super::keys::KeySources;
 use super::relay::RelayWatch;
 use super::session::FlowAnalysis;
+use crate::capture::InputSource;
 use crate::capture::selection::PacketSelection;
 use crate::trace::{CaptureRecord, MessagePaths, Record};
 
@@ -56,9 +57,18 @@ pub struct Options {
 pub fn analyze(
     path: impl AsRef<Path>,
     options: &Options,
+    on_record: impl FnMut(Record<'_>),
+) -> Result<CaptureRecord, Error> {
+    analyze_inputs(&[InputSource::from_arg(path.as_ref())], options, on_record)
+}
+
+/// [`analyze`] over several inputs read as one capture, in timestamp order
+/// (the pieces of a rotated capture give the records of the whole).
+pub fn analyze_inputs(
+    sources: &[InputSource],
+    options: &Options,
     mut on_record: impl FnMut(Record<'_>),
 ) -> Result<CaptureRecord, Error> {
-    let path = path.as_ref();
     let run = RunOptions {
         order: if options.by_id {
             Order::ById
@@ -70,7 +80,7 @@ pub fn analyze(
         selection: options.selection.clone(),
         ..RunOptions::default()
     };
-    let mut driver = Driver::open(path, &run)?;
+    let mut driver = Driver::open_inputs(sources, &run)?;
     let mut paths = MessagePaths::default();
     let mut relays = RelayWatch::default();
     let mut messages = 0usize;
@@ -97,7 +107,7 @@ pub fn analyze(
         on_record(Record::Finding(&f));
     }
     // Key log lines not understood come first, as the driver lists them.
-    Ok(driver.capture_record(path))
+    Ok(driver.capture_record())
 }
 
 /// One flow's records, in the contract's order. `messages_before` is the

@@ -12,7 +12,6 @@
 //! # Ok::<(), mailscope::capture::CaptureError>(())
 //! ```
 
-use std::fs::File;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -21,7 +20,9 @@ use crate::capture::Timestamp;
 use crate::capture::decode::{DecodeStats, Skipped, TcpFlags, UdpDatagram};
 use crate::capture::selection::PacketSelection;
 use crate::capture::writer::SECRETS_TLS_KEY_LOG;
-use crate::capture::{CaptureError, CaptureReader, DecodeOutcome, Decoder};
+use crate::capture::{
+    CaptureError, CaptureReader, DecodeOutcome, Decoder, InputSource, InputStream, MergedReader,
+};
 use crate::flow::{Direction, FinishedFlow, FlowConfig, FlowTable, PortSet, StreamHandler};
 use crate::proto::detect::MAIL_PORTS;
 use crate::proto::tls::decrypt::SharedKeyLog;
@@ -88,34 +89,44 @@ pub enum Observed<'a> {
     },
 }
 
-/// Reads one capture and feeds its TCP segments to a flow table.
+/// Reads one capture (which may be several inputs merged in time order)
+/// and feeds its TCP segments to a flow table.
 pub struct Pipeline<R> {
-    reader: CaptureReader<R>,
+    reader: MergedReader<R>,
     decoder: Decoder,
     options: PipelineOptions,
     decode_stats: DecodeStats,
-    file_len: Option<u64>,
     flows_seen: u64,
 }
 
-impl Pipeline<File> {
+impl Pipeline<InputStream> {
+    /// The capture file at `path` (gzip or zstd compressed too; `-` is
+    /// stdin).
     pub fn open(path: impl AsRef<Path>, options: PipelineOptions) -> Result<Self, CaptureError> {
-        let reader = CaptureReader::open(&path)?;
-        let file_len = std::fs::metadata(path).ok().map(|m| m.len());
-        let mut p = Pipeline::new(reader, options);
-        p.file_len = file_len;
-        Ok(p)
+        Pipeline::open_inputs(&[InputSource::from_arg(path.as_ref())], options)
+    }
+
+    /// Several inputs read as one capture, in timestamp order.
+    pub fn open_inputs(
+        sources: &[InputSource],
+        options: PipelineOptions,
+    ) -> Result<Self, CaptureError> {
+        Ok(Pipeline::merged(MergedReader::open(sources)?, options))
     }
 }
 
 impl<R: Read> Pipeline<R> {
+    /// A capture already open (a pipe, bytes in memory).
     pub fn new(reader: CaptureReader<R>, options: PipelineOptions) -> Self {
+        Pipeline::merged(MergedReader::single("-", reader), options)
+    }
+
+    fn merged(reader: MergedReader<R>, options: PipelineOptions) -> Self {
         Pipeline {
             reader,
             decoder: Decoder::new(),
             options,
             decode_stats: DecodeStats::default(),
-            file_len: None,
             flows_seen: 0,
         }
     }
@@ -136,7 +147,7 @@ impl<R: Read> Pipeline<R> {
         }));
     }
 
-    pub fn reader(&self) -> &CaptureReader<R> {
+    pub fn reader(&self) -> &MergedReader<R> {
         &self.reader
     }
 
@@ -149,9 +160,10 @@ impl<R: Read> Pipeline<R> {
         self.flows_seen
     }
 
-    /// Size of the input file, when known (for progress display).
+    /// Size of the input files, when known (for progress display; see
+    /// [`MergedReader::progress`]).
     pub fn file_len(&self) -> Option<u64> {
-        self.file_len
+        self.reader.total_len()
     }
 
     /// Runs to the end of the capture. `new_handler(id, client, server)`
@@ -258,14 +270,14 @@ impl<R: Read> Pipeline<R> {
             if since_progress == 1 << 16 {
                 since_progress = 0;
                 self.decoder.expire(ts);
-                progress(self.reader.stats().file_offset);
+                progress(self.reader.progress());
             }
         }
         if !done.get() {
             table.finish_all(&mut on_flow);
         }
         self.flows_seen = table.flows_seen();
-        progress(self.reader.stats().file_offset);
+        progress(self.reader.progress());
         Ok(())
     }
 }

@@ -31,8 +31,13 @@ pub mod writer;
 
 pub use decode::{DecodeOutcome, Decoder, TcpFlags, TcpSegment};
 pub use reader::{
-    CaptureError, CaptureFormat, CaptureReader, CaptureStats, CaptureWarning, Packet,
+    CaptureError, CaptureFormat, CaptureReader, CaptureStats, CaptureWarning, Compression,
+    InputSource, InputSummary, MergedReader, Packet, expand_inputs,
 };
+
+/// The byte stream of an input opened by name (a file or stdin, its
+/// compression removed).
+pub type InputStream = Box<dyn std::io::Read>;
 
 /// A point in time as nanoseconds since the Unix epoch (UTC).
 ///

@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, Write};
 use super::spool::Spool;
 use super::{Failure, Input, human_stdout, output_error, print_warnings, progress, run};
 use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RelayWatch};
+use mailscope::capture::InputSource;
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
@@ -22,7 +23,7 @@ pub fn run(input: &Input, json: bool, quiet: bool) -> Result<(), Failure> {
 /// as JSON Lines: the `capture` record and its findings first (they are
 /// complete only at the end, so the flows' records wait in a spool).
 fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
-    let file = &input.file;
+    let sources = input.captures.sources()?;
     let options = Options {
         keys: input.keys.sources(),
         by_id: false,
@@ -31,8 +32,16 @@ fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
     };
     // Buffered: serde writes many small pieces.
     let mut spool = JsonLines::new(io::BufWriter::with_capacity(1 << 16, Spool::new()));
-    let bar = progress::bar(std::fs::metadata(file).ok().map(|m| m.len()), quiet);
-    let capture = mailscope::analysis::analyze(file, &options, |record| spool.write(&record))?;
+    let total: u64 = sources
+        .iter()
+        .filter_map(|s| match s {
+            InputSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            InputSource::Stdin => None,
+        })
+        .sum();
+    let bar = progress::bar((total > 0).then_some(total), quiet);
+    let capture =
+        mailscope::analysis::analyze_inputs(&sources, &options, |record| spool.write(&record))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -53,7 +62,7 @@ fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
 
 /// The human summary, its tables sorted by flow.
 fn table(input: &Input, quiet: bool) -> Result<(), Failure> {
-    let file = &input.file;
+    let file = &input.captures;
     let mut paths = MessagePaths::default();
     let mut relays = RelayWatch::default();
     let mut messages = 0usize;
@@ -71,7 +80,7 @@ fn table(input: &Input, quiet: bool) -> Result<(), Failure> {
         messages += a.dialogue.messages.len();
     })?;
     summary.add_findings(relays.findings());
-    let capture = driver.capture_record(file);
+    let capture = driver.capture_record();
     let mut out = human_stdout();
     summary
         .write(&mut out, &capture, paths)

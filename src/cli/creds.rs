@@ -16,7 +16,7 @@ pub fn run(input: &Input, json: bool, quiet: bool) -> Result<(), Failure> {
         run: input.run_options(Order::ById)?,
         ..AnalyzeOptions::default()
     };
-    run::analyze(&input.file, &options, quiet, |a: FlowAnalysis| {
+    run::analyze(&input.captures, &options, quiet, |a: FlowAnalysis| {
         let server = a.summary.server.to_string();
         creds.extend(
             a.dialogue

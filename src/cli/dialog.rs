@@ -17,7 +17,7 @@ pub fn run(
     json: bool,
     quiet: bool,
 ) -> Result<(), Failure> {
-    let file = &input.file;
+    let file = &input.captures;
     let options = AnalyzeOptions {
         run: RunOptions {
             // `--flow N` reads on one thread (it stops after flow N).

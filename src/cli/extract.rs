@@ -35,7 +35,7 @@ pub fn run(input: &Input, dir: &Path, quiet: bool) -> Result<(), Failure> {
         ..AnalyzeOptions::default()
     };
     let mut placed = Ok(());
-    run::analyze(&input.file, &options, quiet, |mut a: FlowAnalysis| {
+    run::analyze(&input.captures, &options, quiet, |mut a: FlowAnalysis| {
         for record in &mut a.dialogue.messages {
             if placed.is_ok() {
                 placed = extractor.place(record);

@@ -1,18 +1,16 @@
 //! `mailscope flows FILE [--json]`
 
-use std::io::{self, Write};
-use std::path::Path;
-
-use super::{Failure, output_error, run};
+use super::{Captures, Failure, output_error, run};
 use super::{human_stdout, json_stdout};
 use mailscope::analysis::{KeySources, Order, RunOptions};
 use mailscope::capture::selection::PacketSelection;
 use mailscope::proto::detect::ProtocolSniffer;
 use mailscope::report::flows::{write_capture_json, write_json_line, write_table};
 use mailscope::trace::{FlowRecord, Record};
+use std::io::{self, Write};
 
 pub fn run(
-    file: &Path,
+    file: &Captures,
     json: bool,
     threads: usize,
     selection: PacketSelection,
@@ -40,7 +38,7 @@ pub fn run(
         |start| Some(ProtocolSniffer::new(start.server.port())),
         |(summary, verdict)| flows.push(FlowRecord::new(&summary, &verdict)),
     )?;
-    let capture = driver.capture_record(file);
+    let capture = driver.capture_record();
 
     let mut out = if json { json_stdout() } else { human_stdout() };
     let written = (|| -> io::Result<()> {

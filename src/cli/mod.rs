@@ -85,8 +85,8 @@ enum Command {
     },
     /// List the TCP flows of a capture (one row per connection).
     Flows {
-        /// A pcap or pcapng file.
-        file: PathBuf,
+        #[command(flatten)]
+        captures: Captures,
         /// JSON Lines: a `capture` record, then one `flow` record per flow.
         #[arg(long)]
         json: bool,
@@ -98,7 +98,8 @@ enum Command {
     /// Print one flow's reassembled conversation, like Wireshark's
     /// "Follow TCP Stream".
     Stream {
-        file: PathBuf,
+        #[command(flatten)]
+        captures: Captures,
         /// Flow id, as listed by `mailscope flows` (Wireshark's tcp.stream).
         #[arg(long)]
         flow: u64,
@@ -129,14 +130,25 @@ enum Command {
 /// where TLS secrets come from, and the workers.
 #[derive(clap::Args, Debug)]
 pub(crate) struct Input {
-    /// A pcap or pcapng file.
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub captures: Captures,
     #[command(flatten)]
     pub keys: KeyArgs,
     #[command(flatten)]
     pub threads: Threads,
     #[command(flatten)]
     pub selection: selection::SelectionArgs,
+}
+
+/// The capture: one or several inputs read as one (`capture::MergedReader`).
+#[derive(clap::Args, Debug)]
+pub(crate) struct Captures {
+    /// pcap or pcapng files (gzip or zstd compressed too, recognized by
+    /// their first bytes), directories of them (the files directly in
+    /// each, by name), or - for stdin. Several are read as one capture,
+    /// packet by packet in timestamp order, as mergecap merges them.
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub paths: Vec<PathBuf>,
 }
 
 /// `--threads N`: the workers that read the flows (`analysis::workers`).
@@ -219,21 +231,21 @@ pub fn main() -> i32 {
         Command::Extract { input, output } => extract::run(&input, &output, cli.quiet),
         Command::Creds { input, json } => creds::run(&input, json, cli.quiet),
         Command::Flows {
-            file,
+            captures,
             json,
             threads,
             selection,
-        } => selection
-            .selection()
-            .and_then(|selection| flows::run(&file, json, threads.count(), selection, cli.quiet)),
+        } => selection.selection().and_then(|selection| {
+            flows::run(&captures, json, threads.count(), selection, cli.quiet)
+        }),
         Command::Stream {
-            file,
+            captures,
             flow,
             raw,
             selection,
         } => selection
             .selection()
-            .and_then(|selection| stream::run(&file, flow, raw, selection, cli.quiet)),
+            .and_then(|selection| stream::run(&captures, flow, raw, selection, cli.quiet)),
         Command::Demo(args) => demo::run(&args, cli.quiet),
         Command::Gui(args) => gui::run(args),
         Command::Serve(args) => serve::run(&args, cli.quiet),

@@ -2,13 +2,11 @@
 //! warnings on stderr, and the error of `--flow N` when there is no such
 //! flow.
 
-use std::path::Path;
-
-use super::{Failure, KeyArgs, print_warnings, progress};
+use super::{Captures, Failure, KeyArgs, print_warnings, progress};
 use mailscope::analysis::{
     AnalyzeOptions, Driver, FlowAnalysis, FlowReader, FlowStart, KeySources, Order, RunOptions,
 };
-use mailscope::capture::CaptureError;
+use mailscope::capture::{CaptureError, InputSource, expand_inputs};
 
 impl KeyArgs {
     pub fn sources(&self) -> KeySources {
@@ -16,6 +14,22 @@ impl KeyArgs {
             files: self.files.clone(),
             no_decrypt: self.no_decrypt,
         }
+    }
+}
+
+impl Captures {
+    /// The inputs to read: directories replaced by their files.
+    pub fn sources(&self) -> Result<Vec<InputSource>, Failure> {
+        Ok(expand_inputs(&self.paths)?)
+    }
+
+    /// How the inputs are named in messages.
+    pub fn name(&self) -> String {
+        self.paths
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -29,25 +43,25 @@ impl From<mailscope::analysis::Error> for Failure {
 /// options' order). Returns the driver, which knows the capture's
 /// statistics.
 pub fn analyze(
-    file: &Path,
+    captures: &Captures,
     options: &AnalyzeOptions,
     quiet: bool,
     on_flow: impl FnMut(FlowAnalysis),
 ) -> Result<Driver, Failure> {
-    with_progress(file, &options.run, quiet, |driver, progress| {
+    with_progress(captures, &options.run, quiet, |driver, progress| {
         driver.analyze(options, on_flow, progress, |_| {})
     })
 }
 
 /// Runs the driver with another reader per flow (`flows`, `stream`).
 pub fn read<R: FlowReader>(
-    file: &Path,
+    captures: &Captures,
     options: &RunOptions,
     quiet: bool,
     new_reader: impl FnMut(FlowStart<'_>) -> Option<R>,
     on_flow: impl FnMut(R::Output),
 ) -> Result<Driver, Failure> {
-    with_progress(file, options, quiet, |driver, progress| {
+    with_progress(captures, options, quiet, |driver, progress| {
         driver.run(options.order, new_reader, on_flow, progress, |_| {})
     })
 }
@@ -55,7 +69,7 @@ pub fn read<R: FlowReader>(
 /// [`read`] for readers that can be made on any thread: on
 /// `options.threads` workers when there are several (`flows --threads`).
 pub fn read_shared<R>(
-    file: &Path,
+    captures: &Captures,
     options: &RunOptions,
     quiet: bool,
     new_reader: impl Fn(FlowStart<'_>) -> Option<R> + Sync,
@@ -65,7 +79,7 @@ where
     R: FlowReader,
     R::Output: Send,
 {
-    with_progress(file, options, quiet, |driver, progress| {
+    with_progress(captures, options, quiet, |driver, progress| {
         driver.run_on(options, new_reader, on_flow, progress, |_| {})
     })
 }
@@ -73,12 +87,12 @@ where
 /// Opens the capture, shows a progress bar while `go` reads it (unless
 /// `quiet`), then the warnings.
 fn with_progress(
-    file: &Path,
+    captures: &Captures,
     options: &RunOptions,
     quiet: bool,
     go: impl FnOnce(&mut Driver, &mut dyn FnMut(u64)) -> Result<(), CaptureError>,
 ) -> Result<Driver, Failure> {
-    let mut driver = Driver::open(file, options)?;
+    let mut driver = Driver::open_inputs(&captures.sources()?, options)?;
     let bar = progress::bar(driver.pipeline().file_len(), quiet);
     go(&mut driver, &mut |done| {
         if let Some(bar) = &bar {
@@ -113,13 +127,13 @@ fn finish_reading(driver: &Driver, bar: Option<indicatif::ProgressBar>, quiet: b
 }
 
 /// The error of `--flow N` when the capture has no flow N.
-pub fn no_such_flow(file: &Path, flow: u64, flows_seen: u64) -> Failure {
+pub fn no_such_flow(captures: &Captures, flow: u64, flows_seen: u64) -> Failure {
     let has = match flows_seen {
         0 => "it has no TCP flow".to_string(),
         n => format!("it has flows 0 to {}; see `mailscope flows`", n - 1),
     };
     Failure {
         code: 2,
-        message: format!("no flow {flow} in {} ({has})", file.display()),
+        message: format!("no flow {flow} in {} ({has})", captures.name()),
     }
 }

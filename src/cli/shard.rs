@@ -1,14 +1,15 @@
-//! `mailscope shard INPUT... -n N -o DIR`: the capture split into N pcapng
+//! `mailscope shard FILE... -n N -o DIR`: the capture (several files,
+//! directories, stdin, compressed: read as one, `capture::MergedReader`) split into N pcapng
 //! files by the symmetric flow hash (`capture::shard`), for analysing the
 //! pieces apart (`spark/mailscope_job.py` runs one task per shard).
 
 use std::cell::RefCell;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 
-use mailscope::capture::CaptureReader;
+use mailscope::capture::MergedReader;
 use mailscope::capture::selection::PacketSelection;
 use mailscope::capture::shard::{ShardStats, Sharder};
 
@@ -16,10 +17,8 @@ use super::{Failure, json_stdout, output_error, print_warnings, progress};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct ShardArgs {
-    /// pcap or pcapng files, read one after the other (rotated pieces of
-    /// one capture, in order).
-    #[arg(required = true, value_name = "INPUT")]
-    inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    inputs: super::Captures,
     /// How many shards.
     #[arg(short = 'n', long = "shards", value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
     shards: u16,
@@ -56,12 +55,7 @@ pub fn run(args: &ShardArgs, quiet: bool) -> Result<(), Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     let write_error = |e: io::Error| Failure::input(format!("cannot write a shard: {e}"));
     let mut sharder = Sharder::new(outputs).map_err(write_error)?;
-    let (mut packets, mut left_out) = (0u64, 0u64);
-    for input in &args.inputs {
-        let (read, skipped) = shard_one(input, &selection, &mut sharder, quiet)?;
-        packets += read;
-        left_out += skipped;
-    }
+    let (packets, left_out) = shard_all(&args.inputs, &selection, &mut sharder, quiet)?;
     let (outs, stats) = sharder.finish().map_err(write_error)?;
     for w in outs {
         w.into_inner().map_err(|e| write_error(e.into_error()))?;
@@ -72,15 +66,15 @@ pub fn run(args: &ShardArgs, quiet: bool) -> Result<(), Failure> {
 /// A Decryption Secrets Block as read: its type and its bytes.
 type Secrets = (u32, Vec<u8>);
 
-/// Reads one input into the sharder; returns the frames read and those
-/// the selection left out.
-fn shard_one(
-    input: &Path,
+/// Reads the inputs, as one capture, into the sharder; returns the frames
+/// read and those the selection left out.
+fn shard_all(
+    inputs: &super::Captures,
     selection: &PacketSelection,
     sharder: &mut Sharder<BufWriter<File>>,
     quiet: bool,
 ) -> Result<(u64, u64), Failure> {
-    let mut reader = CaptureReader::open(input)?;
+    let mut reader = MergedReader::open(&inputs.sources()?)?;
     // Secrets blocks are handed over as the reader meets them, before the
     // frame that follows them: write them first.
     let secrets: Rc<RefCell<Vec<Secrets>>> = Rc::default();
@@ -88,7 +82,7 @@ fn shard_one(
     reader.on_secrets(Box::new(move |kind, data| {
         sink.borrow_mut().push((kind, data.to_vec()))
     }));
-    let bar = progress::bar(fs::metadata(input).ok().map(|m| m.len()), quiet);
+    let bar = progress::bar(reader.total_len(), quiet);
     let write_error = |e: io::Error| Failure::input(format!("cannot write a shard: {e}"));
     let everything = selection.is_everything();
     let mut left_out = 0u64;
@@ -106,7 +100,7 @@ fn shard_one(
         if count.is_multiple_of(1 << 16)
             && let Some(bar) = &bar
         {
-            bar.set_position(reader.stats().file_offset);
+            bar.set_position(reader.progress());
         }
     }
     for (kind, data) in secrets.borrow_mut().drain(..) {
@@ -115,11 +109,7 @@ fn shard_one(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let warnings: Vec<String> = reader
-        .warnings()
-        .iter()
-        .map(|w| format!("{}: {w}", input.display()))
-        .collect();
+    let warnings: Vec<String> = reader.warnings().iter().map(|w| w.to_string()).collect();
     print_warnings(&warnings, quiet);
     Ok((reader.stats().packets, left_out))
 }
@@ -135,7 +125,7 @@ fn report(
     if args.json {
         let record = serde_json::json!({
             "type": "shards",
-            "inputs": args.inputs,
+            "inputs": args.inputs.paths,
             "packets": packets,
             "filtered_out": left_out,
             "files": paths,

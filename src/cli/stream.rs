@@ -1,7 +1,6 @@
 //! `mailscope stream FILE --flow N [--raw]`
 
 use std::io::{self, IsTerminal, Write};
-use std::path::Path;
 
 use super::{Failure, output_error, run};
 use mailscope::analysis::{FlowReader, KeySources, RunOptions};
@@ -44,7 +43,7 @@ impl<W: Write> FlowReader for Follow<W> {
 }
 
 pub fn run(
-    file: &Path,
+    file: &super::Captures,
     flow_id: u64,
     raw: bool,
     selection: PacketSelection,

@@ -158,7 +158,7 @@ pub fn analyze(
         // with the error as a warning.
         builder.warning(format!("reading stopped: {e}"));
     }
-    builder.host_names(driver.pipeline().reader().host_names());
+    builder.host_names(&driver.pipeline().reader().host_names());
     for w in driver.warnings() {
         builder.warning(w);
     }

@@ -238,6 +238,9 @@ impl Finding {
             WarningKind::UnknownInterface { .. } => {
                 (Severity::Medium, FindingCode::CaptureUnknownInterface)
             }
+            WarningKind::NotRead { .. } | WarningKind::Decompression { .. } => {
+                (Severity::Medium, FindingCode::CaptureCorrupt)
+            }
         };
         Finding {
             flow: None,

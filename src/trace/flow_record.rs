@@ -3,13 +3,12 @@
 //! and the TLS facts (`tls_info`) of a flow that used TLS.
 
 use std::net::SocketAddr;
-use std::path::Path;
 
 use serde::Serialize;
 
 use super::protocol::{Protocol, TlsMode, Verdict};
 use crate::capture::decode::DecodeStats;
-use crate::capture::{CaptureReader, CaptureWarning, Timestamp};
+use crate::capture::{CaptureWarning, InputSummary, MergedReader, Timestamp};
 use crate::flow::{FlowState, FlowSummary, table::ClientEvidence};
 
 /// The leading `capture` record.
@@ -27,6 +26,10 @@ pub struct CaptureRecord {
     pub truncated_packets: u64,
     pub decode: DecodeStats,
     pub warnings: Vec<String>,
+    /// With several inputs: each file's own counts, in the order named
+    /// (absent with one input).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<InputSummary>,
     /// The damage the reader met, each a capture `finding` record
     /// ([`Finding::of_capture`](super::Finding::of_capture)).
     #[serde(skip)]
@@ -34,17 +37,14 @@ pub struct CaptureRecord {
 }
 
 impl CaptureRecord {
-    pub fn new<R>(
-        file: &Path,
-        reader: &CaptureReader<R>,
-        decode: &DecodeStats,
-        tcp_flows: u64,
-    ) -> Self {
+    pub fn new<R>(reader: &MergedReader<R>, decode: &DecodeStats, tcp_flows: u64) -> Self {
         let s = reader.stats();
+        let damage = reader.warnings();
         CaptureRecord {
-            file: file.display().to_string(),
-            format: reader.format().as_str(),
-            linktypes: s.linktypes.clone(),
+            // With several inputs, `file` lists them all.
+            file: reader.names().join(" "),
+            format: reader.format_name(),
+            linktypes: s.linktypes,
             packets: s.packets,
             bytes: s.bytes,
             first_ts: s.first_ts,
@@ -52,12 +52,9 @@ impl CaptureRecord {
             tcp_flows,
             truncated_packets: s.truncated_packets,
             decode: decode.clone(),
-            warnings: reader
-                .warnings()
-                .iter()
-                .map(CaptureWarning::to_string)
-                .collect(),
-            damage: reader.warnings().to_vec(),
+            warnings: damage.iter().map(CaptureWarning::to_string).collect(),
+            files: reader.inputs(),
+            damage,
         }
     }
 }

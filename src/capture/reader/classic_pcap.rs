@@ -8,7 +8,7 @@ use std::io::Read;
 
 use pcap_parser::{parse_pcap_frame, parse_pcap_frame_be};
 
-use super::{CaptureError, CaptureReader, Layout, MAX_RECORD_LEN, Packet, WarningKind};
+use super::{CaptureError, CaptureReader, HandedOut, Layout, MAX_RECORD_LEN, Packet, WarningKind};
 use crate::capture::Timestamp;
 
 impl<R: Read> CaptureReader<R> {
@@ -60,13 +60,14 @@ impl<R: Read> CaptureReader<R> {
         let index = self.stats.packets;
         self.stats.count_packet(ts, caplen, orig_len, linktype);
         self.consume(16 + caplen);
-        let record = self.input.just_consumed(16 + caplen);
-        Ok(Some(Packet {
+        Ok(self.hand_out(HandedOut {
             index,
             ts,
             linktype,
             interface: 0,
-            data: &record[16..],
+            consumed: 16 + caplen,
+            data_off: 16,
+            caplen,
             orig_len,
         }))
     }
@@ -138,6 +139,7 @@ mod tests {
         assert_eq!(
             r.warnings(),
             &[CaptureWarning {
+                file: None,
                 offset: 24 + 21,
                 kind: WarningKind::TruncatedRecord { have: 19 }
             }]

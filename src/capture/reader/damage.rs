@@ -18,13 +18,32 @@ pub enum CaptureError {
     NotACapture(String),
     #[error("the capture header is cut short ({0} bytes): the file is truncated")]
     TruncatedHeader(usize),
+    #[error("no capture to read: {0}")]
+    NoCaptures(String),
+    #[error(
+        "the {compression} stream is damaged or cut short before the capture's header: {detail}"
+    )]
+    Decompression {
+        compression: &'static str,
+        detail: String,
+    },
+    #[error("the {compression}-compressed input holds no capture: {inner}")]
+    NotACaptureInside {
+        compression: &'static str,
+        inner: Box<CaptureError>,
+    },
 }
 
 /// Something wrong inside a capture that we could read past (or stop at)
 /// without losing what came before.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CaptureWarning {
-    /// Byte offset in the file where the problem starts.
+    /// The input the problem is in, when several were read together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Byte offset in the file where the problem starts (in the
+    /// decompressed capture for a compressed file, except for
+    /// [`WarningKind::Decompression`], which counts compressed bytes).
     pub offset: u64,
     pub kind: WarningKind,
 }
@@ -40,10 +59,18 @@ pub enum WarningKind {
     UnknownBlock { block_type: u32 },
     /// A packet names an interface that no IDB described; skipped.
     UnknownInterface { interface: u32 },
+    /// One of several inputs could not be read at all; the others were.
+    NotRead { detail: String },
+    /// The compressed stream is damaged or cut short; the packets before
+    /// were read.
+    Decompression { detail: String },
 }
 
 impl std::fmt::Display for CaptureWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}: ")?;
+        }
         match &self.kind {
             WarningKind::TruncatedRecord { have } => write!(
                 f,
@@ -63,6 +90,12 @@ impl std::fmt::Display for CaptureWarning {
             WarningKind::UnknownInterface { interface } => write!(
                 f,
                 "packet at byte {} refers to undeclared interface {interface}; skipped",
+                self.offset
+            ),
+            WarningKind::NotRead { detail } => write!(f, "skipped, not read: {detail}"),
+            WarningKind::Decompression { detail } => write!(
+                f,
+                "the compressed file is damaged or cut short after {} compressed bytes ({detail}); the packets before were read",
                 self.offset
             ),
         }

@@ -20,12 +20,18 @@
 //!   names, secrets, unknown blocks).
 //! * `packet`: what the reader hands out ([`Packet`], [`CaptureStats`]).
 //! * `damage`: what can go wrong ([`CaptureError`], [`CaptureWarning`]).
+//! * `decompress`: gzip and zstd captures, recognized by their first bytes.
+//! * `inputs`: files, directories and stdin named as the capture.
+//! * `merged`: several inputs read as one capture, in timestamp order.
 //!
 //! This file recognizes the format from the file's first bytes and hands
 //! each call to the parser of that format.
 
 mod classic_pcap;
 mod damage;
+mod decompress;
+mod inputs;
+mod merged;
 mod packet;
 mod pcapng_blocks;
 mod stream_buffer;
@@ -38,6 +44,9 @@ use std::path::Path;
 use pcap_parser::parse_pcap_header;
 
 pub use damage::{CaptureError, CaptureWarning, WarningKind};
+pub use decompress::Compression;
+pub use inputs::{InputSource, expand_inputs};
+pub use merged::{InputSummary, MergedReader};
 pub use packet::{CaptureStats, Packet};
 use pcapng_blocks::Interface;
 use stream_buffer::StreamBuffer;
@@ -92,6 +101,26 @@ pub struct CaptureReader<R> {
     on_secrets: Option<SecretsHook>,
     /// Names from Name Resolution Blocks, in file order.
     host_names: Vec<(IpAddr, String)>,
+    /// Where the packet handed out by the last `next_packet` lies in the
+    /// buffer, so that [`last_packet`](CaptureReader::last_packet) can hand
+    /// it out again (the merged reader decides after reading a packet
+    /// whether to pass it on, and the borrow checker does not let it keep
+    /// the first borrow across that decision).
+    last: Option<HandedOut>,
+}
+
+/// A packet handed out, as offsets into the bytes just consumed.
+#[derive(Clone, Copy, Debug)]
+struct HandedOut {
+    index: u64,
+    ts: crate::capture::Timestamp,
+    linktype: u16,
+    interface: u32,
+    /// Length of the record or block the packet came in.
+    consumed: usize,
+    data_off: usize,
+    caplen: usize,
+    orig_len: u32,
 }
 
 /// See [`CaptureReader::on_secrets`].
@@ -131,6 +160,7 @@ impl<R: Read> CaptureReader<R> {
             stopped: false,
             on_secrets: None,
             host_names: Vec::new(),
+            last: None,
         };
         reader.read_header()?;
         Ok(reader)
@@ -196,6 +226,7 @@ impl<R: Read> CaptureReader<R> {
 
     fn warn(&mut self, kind: WarningKind) {
         self.warnings.push(CaptureWarning {
+            file: None,
             offset: self.input.offset(),
             kind,
         });
@@ -220,6 +251,8 @@ impl<R: Read> CaptureReader<R> {
     /// The next packet, or `None` at the end of the capture (or after
     /// damage that stops reading; see [`warnings`](Self::warnings)).
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        // Reading may refill the buffer and move the last packet's bytes.
+        self.last = None;
         if self.stopped {
             return Ok(None);
         }
@@ -237,6 +270,28 @@ impl<R: Read> CaptureReader<R> {
 }
 
 impl<R> CaptureReader<R> {
+    /// Remembers the packet just consumed and hands it out.
+    fn hand_out(&mut self, packet: HandedOut) -> Option<Packet<'_>> {
+        self.last = Some(packet);
+        self.last_packet()
+    }
+
+    /// The packet the last [`next_packet`](CaptureReader::next_packet)
+    /// returned, again (None if it returned none). Its bytes stay in the
+    /// buffer until the next call of `next_packet`.
+    pub fn last_packet(&self) -> Option<Packet<'_>> {
+        let h = self.last?;
+        let record = self.input.just_consumed(h.consumed);
+        Some(Packet {
+            index: h.index,
+            ts: h.ts,
+            linktype: h.linktype,
+            interface: h.interface,
+            data: &record[h.data_off..h.data_off + h.caplen],
+            orig_len: h.orig_len,
+        })
+    }
+
     /// Calls `hook(secrets_type, payload)` for every Decryption Secrets
     /// Block read from now on.
     pub fn on_secrets(&mut self, hook: SecretsHook) {

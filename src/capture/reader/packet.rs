@@ -7,11 +7,15 @@ use crate::capture::Timestamp;
 #[derive(Clone, Copy, Debug)]
 pub struct Packet<'a> {
     /// 0-based position among the packets of the file (Wireshark's frame
-    /// number minus one). Every reassembled byte refers back to this.
+    /// number minus one); with several inputs merged, the position in the
+    /// merged stream (`mergecap`'s frame number minus one). Every
+    /// reassembled byte refers back to this.
     pub index: u64,
     pub ts: Timestamp,
     /// LINKTYPE_* value of the interface the packet was captured on.
     pub linktype: u16,
+    /// The interface's id within the packet's own file (pcapng ids are per
+    /// section, so merged files repeat them).
     pub interface: u32,
     /// The captured bytes (may be shorter than `orig_len` with a snaplen).
     pub data: &'a [u8],
@@ -37,7 +41,9 @@ pub struct CaptureStats {
     pub last_ts: Option<Timestamp>,
     /// Distinct link types seen, in order of appearance.
     pub linktypes: Vec<u16>,
-    /// Bytes of the file consumed so far (for progress bars).
+    /// Bytes of the file consumed so far (for progress bars; not part of
+    /// any record).
+    #[serde(skip)]
     pub file_offset: u64,
 }
 

@@ -13,7 +13,8 @@ use pcap_parser::PcapError;
 use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
 
 use super::{
-    CaptureError, CaptureReader, CaptureWarning, Layout, MAX_RECORD_LEN, Packet, WarningKind,
+    CaptureError, CaptureReader, CaptureWarning, HandedOut, Layout, MAX_RECORD_LEN, Packet,
+    WarningKind,
 };
 use crate::capture::Timestamp;
 
@@ -143,6 +144,7 @@ impl<R: Read> CaptureReader<R> {
             };
             let Some(iface) = iface else {
                 self.warnings.push(CaptureWarning {
+                    file: None,
                     offset: self.input.offset() - block_len as u64,
                     kind: WarningKind::UnknownInterface {
                         interface: iface_id,
@@ -164,13 +166,14 @@ impl<R: Read> CaptureReader<R> {
             let index = self.stats.packets;
             self.stats
                 .count_packet(ts, caplen, orig_len, iface.linktype);
-            let block = self.input.just_consumed(block_len);
-            return Ok(Some(Packet {
+            return Ok(self.hand_out(HandedOut {
                 index,
                 ts,
                 linktype: iface.linktype,
                 interface: iface_id,
-                data: &block[data_off..data_off + caplen],
+                consumed: block_len,
+                data_off,
+                caplen,
                 orig_len,
             }));
         }
