@@ -5,7 +5,8 @@
 # hashes; THREADS=N, default the machine's cores) and `extract` on 1 and N
 # threads (the same, writing every message and attachment into EXTRACT_DIR,
 # default target/bench/extract; a tmpfs such as /dev/shm/x takes the disk's
-# write-back out of the figure), compared with tshark
+# write-back out of the figure), `shard -n N` into the same place, compared
+# with tshark
 # dissecting the mail protocols; then the ratios between them.
 #
 #   bench/bench.sh [SIZE]        e.g. bench/bench.sh 200MiB
@@ -62,6 +63,11 @@ rm -rf "$out"
 measure extractN "mailscope extract --threads $threads" \
   target/release/mailscope extract --quiet --threads "$threads" "$pcap" -o "$out"
 rm -rf "$out"
+# shard (issue 19): the capture split into THREADS pcapng files by the
+# flow hash, in one pass; it must keep up with `flows`.
+measure shard "mailscope shard -n $threads" \
+  target/release/mailscope shard --quiet -n "$threads" -o "$out" "$pcap"
+rm -rf "$out"
 # tshark dissecting the mail protocols (what a person would run to see the
 # same dialogues); minutes on a large file, BENCH_TSHARK=0 skips it.
 if command -v tshark > /dev/null && [ "${BENCH_TSHARK:-1}" = 1 ]; then
@@ -75,5 +81,6 @@ ratio "analyze, $threads threads / flows" analyzeN flows
 ratio "analyze, 1 thread / cat" analyze1 cat
 ratio "analyze, 1 thread / $threads threads (speed-up)" analyze1 analyzeN
 ratio "extract, 1 thread / $threads threads (speed-up)" extract1 extractN
+ratio "shard / flows" shard flows
 ratio "tshark / analyze, 1 thread" tshark analyze1
 ratio "tshark / analyze, $threads threads" tshark analyzeN

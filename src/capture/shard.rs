@@ -1,5 +1,5 @@
 //! `mailscope shard`: one capture split into N pcapng files by the
-//! symmetric flow hash ([`flow_hash`](super::flow_hash)), in one streaming
+//! symmetric flow hash (`capture::flow_hash`), in one streaming
 //! pass, so that each file can be analysed on its own (on another core,
 //! another machine, a Spark executor) and the shards together give
 //! exactly the messages of the whole.

@@ -1,4 +1,4 @@
-//! `mailscope shard FILE... -n N -o DIR`: the capture (several files,
+//! `mailscope shard FILE… -n N -o DIR`: the capture (several files,
 //! directories, stdin, compressed: read as one, `capture::MergedReader`) split into N pcapng
 //! files by the symmetric flow hash (`capture::shard`), for analysing the
 //! pieces apart (`spark/mailscope_job.py` runs one task per shard).
