@@ -31,13 +31,34 @@ fn s(p: &Path) -> &str {
 }
 
 /// The records after the capture record and the findings about the
-/// capture file itself (those name the inputs, which differ).
+/// capture file itself, without the `file` of flow records (those name
+/// the inputs, which differ; `flow_files` checks them).
 fn analysis_records(records: &[Value]) -> Vec<Value> {
     records
         .iter()
         .filter(|r| r["type"] != "capture")
         .filter(|r| !(r["type"] == "finding" && r["flow"].is_null() && r["offset"].is_number()))
         .cloned()
+        .map(|mut r| {
+            if let Some(o) = r.as_object_mut() {
+                o.remove("file");
+            }
+            r
+        })
+        .collect()
+}
+
+/// Each flow record's `file` and `first_packet`.
+fn flow_files(records: &[Value]) -> Vec<(String, u64)> {
+    records
+        .iter()
+        .filter(|r| r["type"] == "flow")
+        .map(|r| {
+            let file = r["file"]
+                .as_str()
+                .expect("a flow of several inputs names its file");
+            (file.to_string(), r["first_packet"].as_u64().unwrap())
+        })
         .collect()
 }
 
@@ -124,6 +145,17 @@ fn pieces_of_a_capture_give_the_records_of_the_whole() {
         }
         // The capture record of the pieces named in order lists them.
         let records = json_lines(&["analyze", "--json", in_order[0], in_order[1], in_order[2]]);
+        // Each flow names the piece its first packet is in: piece k holds
+        // the packets k × every to (k + 1) × every - 1.
+        for (file, first) in flow_files(&records) {
+            assert_eq!(file, in_order[(first / every as u64) as usize], "{rel}");
+        }
+        // A single input: the capture record names it, flows do not.
+        assert!(
+            whole_records
+                .iter()
+                .all(|r| r.get("file").is_none() || r["type"] == "capture")
+        );
         let files = capture_record(&records)["files"]
             .as_array()
             .unwrap()

@@ -72,7 +72,10 @@ fn dialog_json_lines_carry_packets() {
     assert_eq!(
         lines[0],
         json!({"flow": 0, "ts": lines[0]["ts"], "dir": "s2c", "kind": "reply",
-               "text": "220 hamburger.edu", "packets": [3]})
+               "text": "220 hamburger.edu", "packets": [3],
+               // SHA-256 of the endpoints and the first packet's time
+               // (trace::FlowUid), checked with Python's hashlib.
+               "flow_uid": "Fa082f8173f96603a25a8f869"})
     );
     assert_eq!(lines[1]["text"], "HELO crepes.fr");
     assert_eq!(lines[1]["dir"], "c2s");

@@ -23,17 +23,25 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// What must not change when a capture is cut into shards: each flow (its
-/// endpoints and protocol), each message (its SHA-256) and each
+/// `flow_uid`, endpoints and protocol), each message (its SHA-256) and each
 /// credential, counted with multiplicity.
 fn facts(records: &[Value]) -> Vec<String> {
     let mut out: Vec<String> = records
         .iter()
         .filter_map(|r| match r["type"].as_str()? {
             "flow" => Some(format!(
-                "flow {} {} {} {} {}",
-                r["client"], r["server"], r["protocol"], r["bytes_c2s"], r["bytes_s2c"]
+                "flow {} {} {} {} {} {}",
+                r["flow_uid"],
+                r["client"],
+                r["server"],
+                r["protocol"],
+                r["bytes_c2s"],
+                r["bytes_s2c"]
             )),
-            "message" => Some(format!("message {} {}", r["sha256"], r["size"])),
+            "message" => Some(format!(
+                "message {} {} {}",
+                r["flow_uid"], r["sha256"], r["size"]
+            )),
             "credential" => Some(format!(
                 "credential {} {} {} {}",
                 r["protocol"], r["mechanism"], r["username"], r["password"]

@@ -81,6 +81,7 @@ pub fn analyze_inputs(
         ..RunOptions::default()
     };
     let mut driver = Driver::open_inputs(sources, &run)?;
+    let files = driver.pipeline().reader().input_files();
     let mut paths = MessagePaths::default();
     let mut relays = RelayWatch::default();
     let mut messages = 0usize;
@@ -90,6 +91,7 @@ pub fn analyze_inputs(
             ..AnalyzeOptions::default()
         },
         |mut a: FlowAnalysis| {
+            a.file = files.file_of(a.summary.first_packet).map(str::to_string);
             for (i, m) in a.dialogue.messages.iter().enumerate() {
                 paths.add(m, messages + i, a.summary.client, a.summary.server);
             }

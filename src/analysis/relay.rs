@@ -52,7 +52,7 @@ use std::net::SocketAddr;
 use super::session::FlowAnalysis;
 use crate::capture::Timestamp;
 use crate::proto::smtp::path::domain_of;
-use crate::trace::{Finding, FindingCode, PathKey, Protocol, Severity, Via};
+use crate::trace::{Finding, FindingCode, FlowUid, PathKey, Protocol, Severity, Via};
 
 /// Messages followed; beyond this new ones are not (the same bound as the
 /// message paths).
@@ -64,6 +64,7 @@ const MAX_HOPS: usize = crate::trace::paths::MAX_HOPS;
 #[derive(Clone, Debug)]
 struct Hop {
     flow: u64,
+    uid: FlowUid,
     client: SocketAddr,
     server: SocketAddr,
     /// The name in the server's 220 greeting.
@@ -119,6 +120,7 @@ impl RelayWatch {
             }
             hops.push(Hop {
                 flow: d.flow,
+                uid: FlowUid::of(a.summary.client, a.summary.server, a.summary.start),
                 client: a.summary.client,
                 server: a.summary.server,
                 server_name: d.server_name.clone(),
@@ -184,6 +186,7 @@ fn relayed(a: &Hop, b: &Hop) -> Option<Finding> {
     };
     Some(Finding {
         flow: Some(a.flow),
+        flow_uid: Some(a.uid),
         severity: Severity::Medium,
         code: FindingCode::OpenRelay,
         message: format!(
@@ -251,10 +254,12 @@ mod tests {
     }
 
     fn hop(flow: u64, client: &str, server: &str, names: (&str, &str), rcpt: &[&str]) -> Hop {
+        let (client, server) = (client.parse().unwrap(), server.parse().unwrap());
         Hop {
             flow,
-            client: client.parse().unwrap(),
-            server: server.parse().unwrap(),
+            uid: FlowUid::of(client, server, Timestamp::from_nanos(flow as i64)),
+            client,
+            server,
             server_name: Some(names.0.to_string()),
             helo: Some(names.1.to_string()),
             authenticated: false,

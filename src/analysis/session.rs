@@ -25,8 +25,8 @@ use crate::proto::tls::{TlsSummary, looks_like_handshake, looks_like_record};
 use crate::proto::{MailParser, new_parser};
 use crate::trace::text::printable;
 use crate::trace::{
-    Credential, Dialogue, FindingCode, LineKind, Protocol, Severity, TlsMode, Tunnel, TunnelKind,
-    Verdict,
+    Credential, Dialogue, FindingCode, FlowUid, LineKind, Protocol, Severity, TlsMode, Tunnel,
+    TunnelKind, Verdict,
 };
 
 /// A piece of stream held back until the protocol is known: the event,
@@ -108,6 +108,10 @@ pub struct FlowAnalysis {
     pub dialogue: Dialogue,
     /// TLS records and handshake facts, when the flow used TLS.
     pub tls: Option<TlsSummary>,
+    /// The input file of the flow's first packet, when several were read
+    /// as one capture (set by whoever collects the flows: see
+    /// `capture::InputFiles`).
+    pub file: Option<String>,
 }
 
 impl FlowSession {
@@ -314,11 +318,18 @@ impl FlowSession {
         if verdict.protocol.is_mail() || verdict.protocol == Protocol::Tls {
             gap_findings(&summary, out);
         }
+        // Every record of the flow carries its name across captures.
+        let uid = Some(FlowUid::of(summary.client, summary.server, summary.start));
+        out.messages.iter_mut().for_each(|m| m.flow_uid = uid);
+        out.transactions.iter_mut().for_each(|t| t.flow_uid = uid);
+        out.credentials.iter_mut().for_each(|c| c.flow_uid = uid);
+        out.findings.iter_mut().for_each(|f| f.flow_uid = uid);
         FlowAnalysis {
             summary,
             verdict,
             tls: self.tls.summary(),
             dialogue: self.dialogue,
+            file: None,
         }
     }
 }
@@ -408,7 +419,10 @@ impl FlowAnalysis {
     pub fn flow_record(&self) -> crate::trace::AnalyzedFlowRecord<'_> {
         let d = &self.dialogue;
         crate::trace::AnalyzedFlowRecord {
-            flow: crate::trace::FlowRecord::new(&self.summary, &self.verdict),
+            flow: crate::trace::FlowRecord {
+                file: self.file.clone(),
+                ..crate::trace::FlowRecord::new(&self.summary, &self.verdict)
+            },
             messages: d.messages.len(),
             credentials: d.credentials.len(),
             findings: d.findings.len(),

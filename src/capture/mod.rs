@@ -32,7 +32,7 @@ pub mod writer;
 pub use decode::{DecodeOutcome, Decoder, TcpFlags, TcpSegment};
 pub use reader::{
     CaptureError, CaptureFormat, CaptureReader, CaptureStats, CaptureWarning, Compression,
-    InputSource, InputSummary, MergedReader, Packet, expand_inputs,
+    InputFiles, InputSource, InputSummary, MergedReader, Packet, expand_inputs,
 };
 
 /// The byte stream of an input opened by name (a file or stdin, its

@@ -8,7 +8,7 @@ use super::{human_stdout, json_stdout};
 use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Order, RunOptions};
 use mailscope::report::flows::write_json_line;
 use mailscope::report::transcript::write_transcript;
-use mailscope::trace::DialogueOptions;
+use mailscope::trace::{DialogueOptions, FlowUid, TranscriptLine};
 
 pub fn run(
     input: &Input,
@@ -39,10 +39,11 @@ pub fn run(
             return;
         }
         result = if json {
+            let flow_uid = FlowUid::of(a.summary.client, a.summary.server, a.summary.start);
             a.dialogue
                 .transcript
                 .iter()
-                .try_for_each(|line| write_json_line(&mut out, line))
+                .try_for_each(|line| write_json_line(&mut out, &LineOfFlow { line, flow_uid }))
         } else {
             write_transcript(&mut out, &a)
         };
@@ -54,4 +55,12 @@ pub fn run(
         return Err(run::no_such_flow(file, n, driver.pipeline().flows_seen()));
     }
     Ok(())
+}
+
+/// A transcript line of `dialog --json`, with its flow's `flow_uid`.
+#[derive(serde::Serialize)]
+struct LineOfFlow<'a> {
+    #[serde(flatten)]
+    line: &'a TranscriptLine,
+    flow_uid: FlowUid,
 }

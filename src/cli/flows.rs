@@ -39,6 +39,10 @@ pub fn run(
         |(summary, verdict)| flows.push(FlowRecord::new(&summary, &verdict)),
     )?;
     let capture = driver.capture_record();
+    let files = driver.pipeline().reader().input_files();
+    for f in &mut flows {
+        f.file = files.file_of(f.first_packet).map(str::to_string);
+    }
 
     let mut out = if json { json_stdout() } else { human_stdout() };
     let written = (|| -> io::Result<()> {

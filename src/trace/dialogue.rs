@@ -431,6 +431,7 @@ impl Dialogue {
         }
         self.findings.push(Finding {
             flow: Some(self.flow),
+            flow_uid: None,
             severity,
             code,
             message: message.into(),
@@ -455,6 +456,7 @@ impl Credential {
     pub fn new(mechanism: impl Into<String>) -> Self {
         Credential {
             flow: 0,
+            flow_uid: None,
             protocol: Protocol::Unknown,
             mechanism: mechanism.into(),
             username: None,

@@ -215,6 +215,9 @@ impl std::fmt::Display for FindingCode {
 pub struct Finding {
     /// None for a finding about the capture file rather than one flow.
     pub flow: Option<u64>,
+    /// The flow's [`FlowUid`](super::FlowUid), set when the flow is over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_uid: Option<super::FlowUid>,
     pub severity: Severity,
     pub code: FindingCode,
     pub message: String,
@@ -244,6 +247,7 @@ impl Finding {
         };
         Finding {
             flow: None,
+            flow_uid: None,
             severity,
             code,
             message: w.to_string(),

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use super::FlowUid;
 use super::protocol::{Protocol, TlsMode, Verdict};
 use crate::capture::decode::DecodeStats;
 use crate::capture::{CaptureWarning, InputSummary, MergedReader, Timestamp};
@@ -63,6 +64,8 @@ impl CaptureRecord {
 #[derive(Clone, Debug, Serialize)]
 pub struct FlowRecord {
     pub id: u64,
+    /// The connection's name across captures and runs (`FlowUid`).
+    pub flow_uid: FlowUid,
     #[serde(serialize_with = "endpoint")]
     pub client: SocketAddr,
     #[serde(serialize_with = "endpoint")]
@@ -83,6 +86,10 @@ pub struct FlowRecord {
     pub client_evidence: ClientEvidence,
     pub protocol_reason: &'static str,
     pub first_packet: u64,
+    /// The input file of the first packet, when several files were read
+    /// as one capture (with one, the `capture` record names it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     /// The proxy tunnel the mail went through (HTTP CONNECT, SOCKS4/5):
     /// its kind and the target the client asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +107,7 @@ impl FlowRecord {
         let [c2s, s2c] = &summary.streams;
         FlowRecord {
             id: summary.id,
+            flow_uid: FlowUid::of(summary.client, summary.server, summary.start),
             client: summary.client,
             server: summary.server,
             protocol: verdict.protocol,
@@ -117,6 +125,7 @@ impl FlowRecord {
             client_evidence: summary.client_evidence,
             protocol_reason: verdict.reason,
             first_packet: summary.first_packet,
+            file: None,
             tunnel: verdict.tunnel.clone(),
         }
     }

@@ -29,8 +29,10 @@ pub(crate) mod records;
 pub mod text;
 
 pub use dialogue::{Dialogue, DialogueOptions, Layer, MessageCompleter, MessageHook};
+mod flow_uid;
 pub use finding::{Finding, FindingCode, Severity};
 pub use flow_record::{AnalyzedFlowRecord, CaptureRecord, FlowRecord, TlsSummary};
+pub use flow_uid::FlowUid;
 pub use paths::{MessagePath, MessagePaths, PathKey};
 pub use protocol::{Protocol, TlsMode, Tunnel, TunnelKind, Verdict};
 pub use record::Record;

@@ -48,6 +48,8 @@ impl PathKey {
 #[derive(Clone, Debug, Serialize)]
 pub struct Hop {
     pub flow: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_uid: Option<super::FlowUid>,
     pub via: Via,
     /// Index of the `message` record (in the output, or in the window's
     /// list of messages).
@@ -147,6 +149,7 @@ impl MessagePaths {
         if path.hops.len() < MAX_HOPS {
             path.hops.push(Hop {
                 flow: record.flow,
+                flow_uid: record.flow_uid,
                 via: record.via,
                 message: index,
                 ts: record.ts,

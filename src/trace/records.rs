@@ -172,6 +172,9 @@ impl RawMessage {
 #[derive(Clone, Debug, Serialize)]
 pub struct MessageRecord {
     pub flow: u64,
+    /// The flow's [`FlowUid`](super::FlowUid), set when the flow is over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_uid: Option<super::FlowUid>,
     pub protocol: Protocol,
     pub via: Via,
     pub helo: Option<String>,
@@ -217,6 +220,7 @@ impl MessageRecord {
     pub fn new(flow: u64, protocol: Protocol, raw: &RawMessage) -> Self {
         MessageRecord {
             flow,
+            flow_uid: None,
             protocol,
             via: raw.via,
             helo: raw.helo.clone(),
@@ -278,6 +282,9 @@ impl MessageRecord {
 #[derive(Clone, Debug, Serialize)]
 pub struct Credential {
     pub flow: u64,
+    /// The flow's [`FlowUid`](super::FlowUid), set when the flow is over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_uid: Option<super::FlowUid>,
     pub protocol: Protocol,
     /// `PLAIN`, `LOGIN`, `CRAM-MD5`, `XOAUTH2`, `USER-PASS`, `APOP`,
     /// `IMAP-LOGIN`, or another SASL mechanism name as sent.
@@ -337,6 +344,9 @@ pub struct Recipient {
 #[derive(Clone, Debug, Serialize)]
 pub struct Transaction {
     pub flow: u64,
+    /// The flow's [`FlowUid`](super::FlowUid), set when the flow is over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_uid: Option<super::FlowUid>,
     pub helo: Option<String>,
     pub mail_from: Option<String>,
     /// The recipients the server accepted (a 2xx reply to their RCPT). As

@@ -111,6 +111,46 @@ pub struct MergedReader<R> {
     /// The head handed out last, when it was a copy.
     served: OwnedPacket,
     next_index: u64,
+    /// Which input each stretch of packet indexes came from, shared with
+    /// whoever names the file of a record ([`InputFiles`]).
+    files: InputFiles,
+}
+
+/// The file each packet of a merged capture came from: the inputs' names
+/// and, in packet-index order, the first index of each stretch read from
+/// one input (rotated pieces make one stretch each; overlapping captures
+/// one per switch). Cheap to clone; filled in as packets are read.
+#[derive(Clone, Debug, Default)]
+pub struct InputFiles {
+    names: Rc<Vec<String>>,
+    runs: Rc<RefCell<Vec<(u64, usize)>>>,
+}
+
+impl InputFiles {
+    /// True when the capture is made of several inputs (records then name
+    /// their file).
+    pub fn several(&self) -> bool {
+        self.names.len() > 1
+    }
+
+    /// The file packet `index` was read from; None with a single input
+    /// (the `capture` record names it) or before that packet was read.
+    pub fn file_of(&self, index: u64) -> Option<&str> {
+        if !self.several() {
+            return None;
+        }
+        let runs = self.runs.borrow();
+        let at = runs.partition_point(|&(first, _)| first <= index);
+        let (_, part) = *runs.get(at.checked_sub(1)?)?;
+        self.names.get(part).map(String::as_str)
+    }
+
+    fn note(&self, index: u64, part: usize) {
+        let mut runs = self.runs.borrow_mut();
+        if runs.last().is_none_or(|&(_, p)| p != part) {
+            runs.push((index, part));
+        }
+    }
 }
 
 impl MergedReader<Box<dyn Read>> {
@@ -150,6 +190,10 @@ impl MergedReader<Box<dyn Read>> {
                 ),
             });
         }
+        let files = InputFiles {
+            names: Rc::new(parts.iter().map(|p| p.name.clone()).collect()),
+            runs: Rc::default(),
+        };
         Ok(MergedReader {
             parts,
             several,
@@ -158,6 +202,7 @@ impl MergedReader<Box<dyn Read>> {
             primed: false,
             served: OwnedPacket::default(),
             next_index: 0,
+            files,
         })
     }
 }
@@ -200,6 +245,10 @@ impl<R: Read> MergedReader<R> {
 
     /// Captures already open, each with the name its warnings show.
     pub fn of(readers: Vec<(String, CaptureReader<R>)>) -> Self {
+        let files = InputFiles {
+            names: Rc::new(readers.iter().map(|(name, _)| name.clone()).collect()),
+            runs: Rc::default(),
+        };
         MergedReader {
             several: readers.len() > 1,
             parts: readers
@@ -219,7 +268,13 @@ impl<R: Read> MergedReader<R> {
             primed: false,
             served: OwnedPacket::default(),
             next_index: 0,
+            files,
         }
+    }
+
+    /// The file of each packet, as it is read (see [`InputFiles`]).
+    pub fn input_files(&self) -> InputFiles {
+        self.files.clone()
     }
 
     /// The next packet of the merged stream, or `None` at the end of every
@@ -253,6 +308,7 @@ impl<R: Read> MergedReader<R> {
                 }
                 self.current = Some(i);
                 let index = self.take_index();
+                self.files.note(index, i);
                 return Ok(Some(self.served.packet(index)));
             };
             let bound = self
@@ -266,6 +322,7 @@ impl<R: Read> MergedReader<R> {
             match ts {
                 Some(ts) if bound.is_none_or(|b| ts <= b) => {
                     let index = self.take_index();
+                    self.files.note(index, c);
                     return Ok(self.parts[c].reader.last_packet().map(|mut p| {
                         p.index = index;
                         p

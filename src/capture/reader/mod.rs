@@ -46,7 +46,7 @@ use pcap_parser::parse_pcap_header;
 pub use damage::{CaptureError, CaptureWarning, WarningKind};
 pub use decompress::Compression;
 pub use inputs::{InputSource, expand_inputs};
-pub use merged::{InputSummary, MergedReader};
+pub use merged::{InputFiles, InputSummary, MergedReader};
 pub use packet::{CaptureStats, Packet};
 use pcapng_blocks::Interface;
 use stream_buffer::StreamBuffer;

@@ -281,6 +281,7 @@ impl State {
     ) {
         out.transaction(Transaction {
             flow: 0,
+            flow_uid: None,
             helo: self.helo.clone().or_else(|| self.helo_claimed.clone()),
             rcpt_to: tx.envelope(),
             mail_from: tx.mail_from.clone(),
