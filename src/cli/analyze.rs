@@ -1,22 +1,118 @@
-//! `mailscope analyze FILE [--json]`
+//! `mailscope analyze FILE... [--json | --format text|json|parquet -o DIR]`
 
 use std::io::{self, BufWriter, Write};
+use std::path::Path;
 
 use super::spool::Spool;
 use super::{Failure, Input, human_stdout, output_error, print_warnings, progress, run};
 use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RelayWatch};
 use mailscope::capture::InputSource;
 use mailscope::report::analysis::JsonLines;
+use mailscope::report::columnar::{ParquetTables, TABLES};
 use mailscope::report::flows::write_capture_json;
 use mailscope::report::summary::Summary;
 use mailscope::trace::MessagePaths;
 
-pub fn run(input: &Input, json: bool, quiet: bool) -> Result<(), Failure> {
-    if json {
-        json_lines(input, quiet)
-    } else {
-        table(input, quiet)
+/// What `analyze` writes (`--format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Tables for people (the default).
+    Text,
+    /// JSON Lines (`--json`).
+    Json,
+    /// Parquet files, one per table.
+    Parquet,
+}
+
+/// Where the output goes, as the flags chose it.
+pub enum Output<'a> {
+    Text,
+    Json,
+    Parquet(&'a Path),
+}
+
+impl Format {
+    /// The output the flags ask for, or a usage error (exit code 2) when
+    /// `-o` comes without `--format parquet` (stdout is where the others
+    /// go).
+    pub fn chosen(
+        json: bool,
+        format: Option<Format>,
+        output: Option<&Path>,
+    ) -> Result<Output<'_>, Failure> {
+        let format = format.unwrap_or(if json { Format::Json } else { Format::Text });
+        match (format, output) {
+            (Format::Parquet, Some(dir)) => Ok(Output::Parquet(dir)),
+            (Format::Text, None) => Ok(Output::Text),
+            (Format::Json, None) => Ok(Output::Json),
+            // clap requires -o with parquet; say so anyway.
+            (Format::Parquet, None) => Err(Failure {
+                code: 2,
+                message: "--format parquet needs -o DIR".into(),
+            }),
+            (_, Some(_)) => Err(Failure {
+                code: 2,
+                message: "-o DIR goes with --format parquet (text and JSON go to stdout)".into(),
+            }),
+        }
     }
+}
+
+pub fn run(input: &Input, output: Output<'_>, quiet: bool) -> Result<(), Failure> {
+    match output {
+        Output::Text => table(input, quiet),
+        Output::Json => json_lines(input, quiet),
+        Output::Parquet(dir) => parquet(input, dir, quiet),
+    }
+}
+
+/// The records of `--json` as Parquet tables in `dir`
+/// (`report::columnar`); a line on stderr says what was written.
+fn parquet(input: &Input, dir: &Path, quiet: bool) -> Result<(), Failure> {
+    let sources = input.captures.sources()?;
+    let options = Options {
+        keys: input.keys.sources(),
+        by_id: false,
+        threads: input.threads.count(),
+        selection: input.selection.selection()?,
+    };
+    let only_file = match sources.as_slice() {
+        [one] => Some(one.name()),
+        _ => None,
+    };
+    let mut tables =
+        ParquetTables::create(dir, only_file).map_err(|e| Failure::input(e.to_string()))?;
+    let bar = progress::bar(input_bytes(&sources), quiet);
+    let capture =
+        mailscope::analysis::analyze_inputs(&sources, &options, |record| tables.write(&record))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    print_warnings(&capture.warnings, quiet);
+    let rows = tables
+        .finish(&capture)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    if !quiet {
+        let counts: Vec<String> = TABLES
+            .iter()
+            .zip(rows)
+            .map(|(table, n)| format!("{n} {table}"))
+            .collect();
+        eprintln!("wrote {} in {}", counts.join(", "), dir.display());
+    }
+    Ok(())
+}
+
+/// The size of the inputs that are files (for the progress bar).
+fn input_bytes(sources: &[InputSource]) -> Option<u64> {
+    let total: u64 = sources
+        .iter()
+        .filter_map(|s| match s {
+            InputSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            InputSource::Stdin => None,
+        })
+        .sum();
+    (total > 0).then_some(total)
 }
 
 /// The records of the library's [`analyze`](mailscope::analysis::analyze),
@@ -32,14 +128,7 @@ fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
     };
     // Buffered: serde writes many small pieces.
     let mut spool = JsonLines::new(io::BufWriter::with_capacity(1 << 16, Spool::new()));
-    let total: u64 = sources
-        .iter()
-        .filter_map(|s| match s {
-            InputSource::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-            InputSource::Stdin => None,
-        })
-        .sum();
-    let bar = progress::bar((total > 0).then_some(total), quiet);
+    let bar = progress::bar(input_bytes(&sources), quiet);
     let capture =
         mailscope::analysis::analyze_inputs(&sources, &options, |record| spool.write(&record))?;
     if let Some(bar) = bar {

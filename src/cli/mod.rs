@@ -48,9 +48,23 @@ enum Command {
     Analyze {
         #[command(flatten)]
         input: Input,
-        /// JSON Lines (the records of docs/output-schema.md).
-        #[arg(long)]
+        /// JSON Lines (the records of docs/output-schema.md); the same as
+        /// `--format json`.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// `text` (tables for people), `json` (JSON Lines) or `parquet`
+        /// (six tables, flows to transactions, in the directory -o names).
+        #[arg(long, value_enum)]
+        format: Option<analyze::Format>,
+        /// The directory `--format parquet` writes its tables to (created
+        /// if needed).
+        #[arg(
+            short = 'o',
+            long = "output",
+            value_name = "DIR",
+            required_if_eq("format", "parquet")
+        )]
+        output: Option<PathBuf>,
     },
     /// The textbook transcript (C:/S: lines) of each mail flow.
     Dialog {
@@ -221,7 +235,13 @@ pub fn main() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Analyze { input, json } => analyze::run(&input, json, cli.quiet),
+        Command::Analyze {
+            input,
+            json,
+            format,
+            output,
+        } => analyze::Format::chosen(json, format, output.as_deref())
+            .and_then(|format| analyze::run(&input, format, cli.quiet)),
         Command::Dialog {
             input,
             flow,

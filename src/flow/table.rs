@@ -114,6 +114,17 @@ pub enum ClientEvidence {
     FirstPacket,
 }
 
+impl ClientEvidence {
+    /// The JSON's (and the Parquet column's) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientEvidence::Syn => "syn",
+            ClientEvidence::Port => "port",
+            ClientEvidence::FirstPacket => "first-packet",
+        }
+    }
+}
+
 /// Everything the table knows about a flow, without its handler.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct FlowSummary {

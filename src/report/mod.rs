@@ -3,6 +3,7 @@
 //! followed stream of one flow, and a connection as a sequence diagram.
 
 pub mod analysis;
+pub mod columnar;
 // Drawn for the window's "Export the sequence diagram", its only user.
 #[cfg(feature = "gui")]
 pub(crate) mod diagram;

@@ -72,6 +72,17 @@ pub enum TunnelKind {
     Socks5,
 }
 
+impl TunnelKind {
+    /// The JSON's (and the Parquet column's) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TunnelKind::HttpConnect => "http-connect",
+            TunnelKind::Socks4 => "socks4",
+            TunnelKind::Socks5 => "socks5",
+        }
+    }
+}
+
 /// A tunnel that was set up: where the client asked to go, and where the
 /// tunnelled bytes start in each direction (stream offsets).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

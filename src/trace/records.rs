@@ -325,6 +325,17 @@ pub enum TxStatus {
     Aborted,
 }
 
+impl TxStatus {
+    /// The JSON's (and the Parquet column's) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxStatus::Delivered => "delivered",
+            TxStatus::Rejected => "rejected",
+            TxStatus::Aborted => "aborted",
+        }
+    }
+}
+
 /// One RCPT TO of a transaction and the server's reply to it (the
 /// `recipients` of a `transaction` record), as Zeek's `smtp.log` and
 /// Arkime keep every recipient the client named.
