@@ -10,9 +10,10 @@ about the same capture analyzed whole, in one process: the sharded,
 distributed run must find the same messages, flows, credentials,
 transactions, attachments and message paths.
 
-Cases: a synthetic 8 MiB capture (shared/bench/make-mail-pcap.py) in 4
-shards; captures/alice-to-bob-path.pcapng whole and in 4 shards (its
-message crosses three connections, so the paths are not trivial).
+Cases: captures/alice-to-bob-path.pcapng whole (its message crosses
+three connections); the same with two more captures (messages seen on one
+connection only, and one more path) cut into 4 shards; a synthetic 8 MiB
+capture (shared/bench/make-mail-pcap.py) cut into 4 shards.
 """
 
 import collections
@@ -50,10 +51,11 @@ def run(cmd, **kw):
     return done.stdout.decode("utf-8")
 
 
-def whole_records(binary, capture):
-    """`analyze --json` of the capture, records grouped by type."""
+def whole_records(binary, captures):
+    """`analyze --json` of the captures read as one, records grouped by
+    type."""
     by_type = collections.defaultdict(list)
-    for line in run([binary, "analyze", capture, "--json"]).splitlines():
+    for line in run([binary, "analyze", *captures, "--json"]).splitlines():
         if line.strip():
             record = json.loads(line)
             by_type[record["type"]].append(record)
@@ -127,13 +129,22 @@ def check(name, condition, detail=""):
         print(f"  FAIL {name} {detail}")
 
 
-def compare(case, binary, capture, inputs, tmp, min_paths):
+def compare(case, binary, captures, inputs, tmp, min_paths, min_lone=0):
     print(f"== {case}")
-    whole = whole_records(binary, capture)
+    whole = whole_records(binary, captures)
     expected_paths = whole["message_path"]
     # The test is void if the capture has no path to follow.
     check(f"{case}: the whole capture has at least {min_paths} message path(s)",
           len(expected_paths) >= min_paths, f"(it has {len(expected_paths)})")
+    # Keyed messages seen on one connection only must not become paths:
+    # make sure some are there to be left out.
+    connections = collections.defaultdict(set)
+    for m in whole["message"]:
+        if m.get("message_id") is not None or (m["part"] == "full" and m["size"] > 0):
+            connections[path_key(m)].add(m["flow_uid"])
+    lone = sum(1 for uids in connections.values() if len(uids) == 1)
+    check(f"{case}: the whole capture has at least {min_lone} key(s) on one connection only",
+          lone >= min_lone, f"(it has {lone})")
 
     out = os.path.join(tmp, case + "-out")
     stdout = spark_submit(binary, out, inputs)
@@ -233,18 +244,23 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="mailscope-spark-test-")
     try:
-        # The alice capture: one message submitted, relayed and retrieved.
-        compare("alice-whole", binary, alice, [alice], tmp, min_paths=1)
-        run([binary, "shard", alice, "-n", "4", "-o", os.path.join(tmp, "alice-shards")])
-        compare("alice-shards", binary, alice, [os.path.join(tmp, "alice-shards")], tmp,
-                min_paths=1)
+        # The alice capture: one message submitted, relayed and retrieved
+        # (a path of three hops), whole.
+        compare("alice-whole", binary, [alice], [alice], tmp, min_paths=1)
+        # The same, beside two captures with messages seen once and one
+        # more path, read as one capture and cut into 4 shards.
+        mixed = [alice] + [os.path.join(REPO, "captures", name) for name in
+                           ("pop3-unterminated.pcapng", "smtp-crepes-hamburger.pcapng")]
+        run([binary, "shard", *mixed, "-n", "4", "-o", os.path.join(tmp, "mixed-shards")])
+        compare("mixed-shards", binary, mixed, [os.path.join(tmp, "mixed-shards")], tmp,
+                min_paths=2, min_lone=2)
 
         bench = os.path.join(tmp, "bench.pcap")
         run([sys.executable, maker, "--size", "8MiB", "--seed", "3", "--out", bench, "-q"])
         shards = os.path.join(tmp, "shards")
         run([binary, "shard", bench, "-n", "4", "-o", shards])
         check("bench: 4 shards written", len(os.listdir(shards)) == 4, f"{os.listdir(shards)}")
-        compare("bench-shards", binary, bench, [shards], tmp, min_paths=1)
+        compare("bench-shards", binary, [bench], [shards], tmp, min_paths=100)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
