@@ -14,7 +14,7 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 command -v java >/dev/null || { echo "spark/ci.sh: no Java runtime (apt-get install -y openjdk-17-jre-headless)" >&2; exit 1; }
 
-python3 -m pip install --quiet --disable-pip-version-check \
+python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
     pyspark==4.3.0 pyarrow==26.0.1 pandas==2.3.3 numpy==2.4.6
 
 # A no-op when the release binary is up to date.
