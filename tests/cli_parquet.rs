@@ -17,17 +17,9 @@ use arrow_array::{Array, Float64Array, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use common::busy::busy_capture;
 use common::{all_captures, json_lines, mailscope, stderr, temp_dir};
+use mailscope::report::columnar::TABLES;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Map, Value, json};
-
-const TABLES: [&str; 6] = [
-    "flows",
-    "messages",
-    "attachments",
-    "credentials",
-    "findings",
-    "transactions",
-];
 
 /// Every row of `DIR/<table>.parquet`, as JSON objects keyed by column.
 /// Timestamps become `{"us": N}` so the comparison can allow for the

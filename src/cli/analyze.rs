@@ -69,13 +69,7 @@ pub fn run(input: &Input, output: Output<'_>, quiet: bool) -> Result<(), Failure
 /// The records of `--json` as Parquet tables in `dir`
 /// (`report::columnar`); a line on stderr says what was written.
 fn parquet(input: &Input, dir: &Path, quiet: bool) -> Result<(), Failure> {
-    let sources = input.captures.sources()?;
-    let options = Options {
-        keys: input.keys.sources(),
-        by_id: false,
-        threads: input.threads.count(),
-        selection: input.selection.selection()?,
-    };
+    let (sources, options) = facade_options(input)?;
     let only_file = match sources.as_slice() {
         [one] => Some(one.name()),
         _ => None,
@@ -103,6 +97,20 @@ fn parquet(input: &Input, dir: &Path, quiet: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The inputs and the facade's options the flags give (`--json` and
+/// `--format parquet` both write the records of
+/// [`analyze_inputs`](mailscope::analysis::analyze_inputs)).
+fn facade_options(input: &Input) -> Result<(Vec<InputSource>, Options), Failure> {
+    let sources = input.captures.sources()?;
+    let options = Options {
+        keys: input.keys.sources(),
+        by_id: false,
+        threads: input.threads.count(),
+        selection: input.selection.selection()?,
+    };
+    Ok((sources, options))
+}
+
 /// The size of the inputs that are files (for the progress bar).
 fn input_bytes(sources: &[InputSource]) -> Option<u64> {
     let total: u64 = sources
@@ -119,13 +127,7 @@ fn input_bytes(sources: &[InputSource]) -> Option<u64> {
 /// as JSON Lines: the `capture` record and its findings first (they are
 /// complete only at the end, so the flows' records wait in a spool).
 fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
-    let sources = input.captures.sources()?;
-    let options = Options {
-        keys: input.keys.sources(),
-        by_id: false,
-        threads: input.threads.count(),
-        selection: input.selection.selection()?,
-    };
+    let (sources, options) = facade_options(input)?;
     // Buffered: serde writes many small pieces.
     let mut spool = JsonLines::new(io::BufWriter::with_capacity(1 << 16, Spool::new()));
     let bar = progress::bar(input_bytes(&sources), quiet);
