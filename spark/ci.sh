@@ -17,7 +17,12 @@ command -v java >/dev/null || { echo "spark/ci.sh: no Java runtime (apt-get inst
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
     pyspark==4.3.0 pyarrow==26.0.1 pandas==2.3.3 numpy==2.4.6
 
-# A no-op when the release binary is up to date.
-cargo build --release --quiet
+# The binary under test: MAILSCOPE_BIN when set (CI passes the one
+# `cargo test --release` built), else the release build, made here.
+bin="${MAILSCOPE_BIN:-}"
+if [ -z "$bin" ]; then
+    cargo build --release --quiet
+    bin=target/release/mailscope
+fi
 
-python3 spark/test_mailscope_job.py target/release/mailscope
+python3 spark/test_mailscope_job.py "$bin"
