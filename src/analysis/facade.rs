@@ -15,7 +15,8 @@
 //! Records come as flows end: each flow's `flow` record, then its
 //! `message`, `transaction`, `credential` and `finding` records; after the
 //! last flow, one `message_path` record per message seen on several flows,
-//! then the findings only several flows can show (`open-relay`: a server
+//! then the findings only several flows can show (`auth-guessing`: one
+//! client refused again and again at one server; `open-relay`: a server
 //! relaying an unauthenticated client's message, `analysis::relay`), each
 //! naming the flow it is about. A flow record's `findings` counts that
 //! flow's own.
@@ -26,9 +27,9 @@
 use std::path::Path;
 
 use super::Error;
+use super::cross_flow::CrossFlowWatch;
 use super::driver::{AnalyzeOptions, Driver, Order, RunOptions};
 use super::keys::KeySources;
-use super::relay::RelayWatch;
 use super::session::FlowAnalysis;
 use crate::capture::InputSource;
 use crate::capture::selection::PacketSelection;
@@ -83,7 +84,7 @@ pub fn analyze_inputs(
     let mut driver = Driver::open_inputs(sources, &run)?;
     let files = driver.pipeline().reader().input_files();
     let mut paths = MessagePaths::default();
-    let mut relays = RelayWatch::default();
+    let mut cross_flow = CrossFlowWatch::default();
     let mut messages = 0usize;
     driver.analyze(
         &AnalyzeOptions {
@@ -95,7 +96,7 @@ pub fn analyze_inputs(
             for (i, m) in a.dialogue.messages.iter().enumerate() {
                 paths.add(m, messages + i, a.summary.client, a.summary.server);
             }
-            relays.add(&a);
+            cross_flow.add(&a);
             flow_records(&mut a, messages, &mut on_record);
             messages += a.dialogue.messages.len();
         },
@@ -105,7 +106,7 @@ pub fn analyze_inputs(
     for path in paths.multi_flow() {
         on_record(Record::MessagePath(path.record()));
     }
-    for f in relays.findings() {
+    for f in cross_flow.findings() {
         on_record(Record::Finding(&f));
     }
     // Key log lines not understood come first, as the driver lists them.

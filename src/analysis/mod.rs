@@ -13,18 +13,24 @@
 //! * `endpoint`: a dialogue read from an endpoint's plaintext view (the
 //!   world's live transcript).
 //! * `order`: finished flows put back in id order.
-//! * `relay`: `open-relay`, from the hops of one message across flows.
+//! * `cross_flow`: the findings only several flows show, from
+//!   `relay` (`open-relay`, the hops of one message across flows) and
+//!   `login_guessing` (`auth-guessing`, one client's refused logins).
+//! * `sender_checks`: what a message's headers say about its sender.
 //! * `workers`: `--threads N`, the flows' readers on N worker threads
 //!   behind the one reader.
 
 mod completion;
+mod cross_flow;
 pub(crate) mod driver;
 mod endpoint;
 mod facade;
 pub(crate) mod keys;
+mod login_guessing;
 mod order;
 pub(crate) mod pipeline;
 mod relay;
+mod sender_checks;
 pub(crate) mod session;
 mod tls_layer;
 mod workers;
@@ -33,12 +39,12 @@ use std::path::PathBuf;
 
 pub use crate::capture::decode::DecodeStats;
 pub use completion::completer as message_completer;
+pub use cross_flow::CrossFlowWatch;
 pub use driver::{AnalyzeOptions, Driver, FlowReader, FlowStart, Order, RunOptions, new_session};
 pub use endpoint::read_endpoint_view;
 pub use facade::{Options, analyze, analyze_inputs, flow_records};
 pub use keys::KeySources;
 pub use pipeline::{Observed, PacketSeen, Pipeline, PipelineOptions};
-pub use relay::RelayWatch;
 pub use session::{FlowAnalysis, FlowSession};
 pub use workers::machine_cores;
 

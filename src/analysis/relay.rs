@@ -42,9 +42,8 @@
 //! relay. Only DNS (the domain's MX records) or S's configuration would
 //! separate them.
 //!
-//! One definition for every output: `analyze --json` (after the
-//! `message_path` records), the `analyze` table and the window feed a
-//! [`RelayWatch`] the flows they read and show its findings.
+//! One definition for every output: the [`RelayWatch`] inside
+//! `cross_flow`'s watch, which every command and the window feed.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;

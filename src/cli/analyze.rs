@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::spool::Spool;
 use super::{Failure, Input, human_stdout, output_error, print_warnings, progress, run};
-use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Options, Order, RelayWatch};
+use mailscope::analysis::{AnalyzeOptions, CrossFlowWatch, FlowAnalysis, Options, Order};
 use mailscope::capture::InputSource;
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::columnar::{ParquetTables, TABLES};
@@ -155,7 +155,7 @@ fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
 fn table(input: &Input, quiet: bool) -> Result<(), Failure> {
     let file = &input.captures;
     let mut paths = MessagePaths::default();
-    let mut relays = RelayWatch::default();
+    let mut cross_flow = CrossFlowWatch::default();
     let mut messages = 0usize;
     let mut summary = Summary::default();
     let options = AnalyzeOptions {
@@ -166,11 +166,11 @@ fn table(input: &Input, quiet: bool) -> Result<(), Failure> {
         for (i, m) in a.dialogue.messages.iter().enumerate() {
             paths.add(m, messages + i, a.summary.client, a.summary.server);
         }
-        relays.add(&a);
+        cross_flow.add(&a);
         summary.add(&a, messages);
         messages += a.dialogue.messages.len();
     })?;
-    summary.add_findings(relays.findings());
+    summary.add_findings(cross_flow.findings());
     let capture = driver.capture_record();
     let mut out = human_stdout();
     summary

@@ -240,6 +240,9 @@ pub const SPANISH: &[(&str, &str)] = &[
 /// does not compile until it has its Spanish.
 fn finding_es(code: FindingCode) -> &'static str {
     match code {
+        FindingCode::AuthGuessing => {
+            "Muchos inicios de sesión rechazados de un cliente contra un servidor en poco tiempo: alguien adivina contraseñas"
+        }
         FindingCode::BareLf => "Líneas que terminan en LF solo, sin CRLF: el protocolo exige CRLF",
         FindingCode::CaptureCorrupt => "Un registro del fichero de captura está dañado y se saltó",
         FindingCode::CaptureTruncated => {
@@ -252,6 +255,9 @@ fn finding_es(code: FindingCode) -> &'static str {
             "Un paquete nombra una interfaz que la captura nunca describió"
         }
         FindingCode::DataRejected => "El servidor rechazó el mensaje en DATA: no se entregó",
+        FindingCode::DisplayNameSpoof => {
+            "El nombre visible del remitente muestra una dirección que no es la suya: quien lee ve el nombre, no la dirección"
+        }
         FindingCode::FromMismatch => {
             "El remitente del sobre (MAIL FROM) no coincide con el From: del mensaje: posible suplantación"
         }
@@ -271,6 +277,9 @@ fn finding_es(code: FindingCode) -> &'static str {
         }
         FindingCode::ProtocolAnomaly => {
             "Algo que no sigue el protocolo (un comando o una respuesta fuera de lugar)"
+        }
+        FindingCode::ReplyToMismatch => {
+            "Las respuestas van a un dominio distinto del del remitente (Reply-To:): las recibe otra persona"
         }
         FindingCode::SmtpSmuggling => {
             "El texto del mensaje tiene un \".\" solo junto a un LF o CR sueltos: un servidor y el cliente que le reenvía el correo pueden no estar de acuerdo en dónde acaba el mensaje, y el resto puede volverse un mensaje falsificado (SMTP smuggling)"

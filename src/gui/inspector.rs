@@ -39,15 +39,19 @@ pub enum Tab {
     Mime,
     Body,
     Attachments,
+    /// The `Received:` hops and the links: where it came from and where
+    /// it sends its reader.
+    Path,
     Raw,
 }
 
 impl Tab {
-    const ALL: [Tab; 5] = [
+    const ALL: [Tab; 6] = [
         Tab::Headers,
         Tab::Mime,
         Tab::Body,
         Tab::Attachments,
+        Tab::Path,
         Tab::Raw,
     ];
 
@@ -58,6 +62,7 @@ impl Tab {
             Tab::Mime => "MIME structure",
             Tab::Body => "Body",
             Tab::Attachments => "Attachments",
+            Tab::Path => "Path and links",
             Tab::Raw => "Raw source",
         }
     }
@@ -262,8 +267,10 @@ pub fn show(ui: &mut egui::Ui, lang: Lang, scene: &Scene, msg: usize, state: &mu
     let Some(parsed) = cache.as_ref() else {
         // The bytes were not kept: only what the analyzer recorded is known.
         ui.label(lang.t("Not kept: over the memory budget"));
-        if *tab == Tab::Attachments {
-            recorded_attachments(ui, lang, m);
+        match tab {
+            Tab::Attachments => recorded_attachments(ui, lang, m),
+            Tab::Path => path_tab(ui, lang, m),
+            _ => {}
         }
         return;
     };
@@ -281,6 +288,7 @@ pub fn show(ui: &mut egui::Ui, lang: Lang, scene: &Scene, msg: usize, state: &mu
                 }
             }
             Tab::Attachments => attachments_tab(ui, lang, parsed, folder, status),
+            Tab::Path => path_tab(ui, lang, m),
             Tab::Raw => raw_tab(ui, lang, parsed, m.raw.as_ref().map_or(0, |r| r.len())),
         });
 }
@@ -326,6 +334,12 @@ fn summary(ui: &mut egui::Ui, lang: Lang, scene: &Scene, m: &Msg) {
             ui.label(egui::RichText::new(lang.t("To")).strong());
             ui.label(to);
             ui.end_row();
+            // Where answers go, when not to the sender (RFC 5322 §3.6.2).
+            if !r.reply_to.is_empty() {
+                ui.label(egui::RichText::new("Reply-To").strong());
+                ui.label(r.reply_to.join(", "));
+                ui.end_row();
+            }
             ui.label(egui::RichText::new(lang.t("Date")).strong());
             ui.label(r.date.as_deref().unwrap_or(none));
             ui.end_row();
@@ -491,6 +505,63 @@ fn attachments_tab(
     }
 }
 
+/// The `Received:` hops, oldest first (the way the message travelled),
+/// with the delay at each, then the message's links. Read from the record:
+/// shown whether or not the bytes were kept.
+fn path_tab(ui: &mut egui::Ui, lang: Lang, m: &Msg) {
+    let r = &m.record;
+    ui.label(egui::RichText::new(lang.t("Received: hops, oldest first")).strong());
+    if r.received_hops.is_empty() {
+        ui.label(lang.t("No Received: headers"));
+    } else {
+        let none = "–";
+        egui::Grid::new("inspector-received-hops")
+            .num_columns(6)
+            .striped(true)
+            .show(ui, |ui| {
+                for title in ["#", "From", "By", "With", "Time", "Delay"] {
+                    ui.label(egui::RichText::new(lang.t(title)).strong());
+                }
+                ui.end_row();
+                for (i, h) in r.received_hops.iter().enumerate() {
+                    ui.label((i + 1).to_string());
+                    let from = match (&h.from, &h.from_ip) {
+                        (Some(name), Some(ip)) if name == ip => format!("[{ip}]"),
+                        (Some(name), Some(ip)) => format!("{name} [{ip}]"),
+                        (Some(name), None) => name.clone(),
+                        (None, Some(ip)) => format!("[{ip}]"),
+                        (None, None) => none.to_string(),
+                    };
+                    ui.label(from);
+                    ui.label(h.by.as_deref().unwrap_or(none));
+                    let with = match (&h.with, &h.id) {
+                        (Some(w), Some(id)) => format!("{w} id {id}"),
+                        (Some(w), None) => w.clone(),
+                        (None, Some(id)) => format!("id {id}"),
+                        (None, None) => none.to_string(),
+                    };
+                    ui.label(with);
+                    ui.label(h.time.as_deref().unwrap_or(none));
+                    ui.label(
+                        h.delay_secs
+                            .map_or_else(|| none.to_string(), |d| lang.f("{} s", d)),
+                    );
+                    ui.end_row();
+                }
+            });
+    }
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new(lang.t("Links in the message")).strong());
+    if r.urls.is_empty() {
+        ui.label(lang.t("No links"));
+    }
+    for url in &r.urls {
+        // As text, never as a hyperlink: a link from a stranger's message
+        // is evidence, not something to open from the classroom screen.
+        ui.label(egui::RichText::new(url).monospace());
+    }
+}
+
 /// What the analyzer recorded of the attachments when the bytes are gone.
 fn recorded_attachments(ui: &mut egui::Ui, lang: Lang, m: &Msg) {
     let list = &m.record.attachments;
@@ -528,23 +599,34 @@ fn raw_tab(ui: &mut egui::Ui, lang: Lang, parsed: &Parsed, total: usize) {
 /// (English, Spanish) for the strings only the inspector shows, sorted by
 /// the English text.
 pub(super) const SPANISH: &[(&str, &str)] = &[
+    ("#", "#"),
+    ("By", "Por"),
     ("Carried by", "Transportado por"),
     ("Could not save {}: {}", "No se pudo guardar {}: {}"),
     ("Date", "Fecha"),
+    ("Delay", "Demora"),
     (
         "Incomplete: part of the message was not captured",
         "Incompleto: una parte del mensaje no se capturó",
     ),
+    ("Links in the message", "Enlaces del mensaje"),
     (
         "MIME too deeply nested: over {} levels",
         "MIME anidado demasiado profundo: más de {} niveles",
     ),
     ("Named in the message: {}", "Nombre en el mensaje: {}"),
+    ("No Received: headers", "Sin cabeceras Received:"),
     ("No attachments", "Sin adjuntos"),
+    ("No links", "Sin enlaces"),
     ("No message selected", "Ningún mensaje seleccionado"),
     ("No text body", "Sin cuerpo de texto"),
     ("Part", "Parte"),
     ("Part headers", "Cabeceras de la parte"),
+    ("Path and links", "Recorrido y enlaces"),
+    (
+        "Received: hops, oldest first",
+        "Saltos Received:, del más antiguo al más reciente",
+    ),
     ("Save into folder", "Guardar en la carpeta"),
     (
         "Select a part to see its headers",
@@ -555,8 +637,10 @@ pub(super) const SPANISH: &[(&str, &str)] = &[
         "Se muestran los primeros {} de {} bytes",
     ),
     ("Size", "Tamaño"),
+    ("With", "Con"),
     ("{} more headers not shown", "{} cabeceras más sin mostrar"),
     ("{} on {}", "{} en {}"),
+    ("{} s", "{} s"),
 ];
 
 #[cfg(test)]
@@ -675,6 +759,37 @@ mod tests {
         harness.get_by_label("Raw source").click();
         harness.run();
         assert_eq!(harness.state().tab, Tab::Raw);
+    }
+
+    #[test]
+    fn path_tab_lists_the_hops_oldest_first_and_the_links() {
+        let m = crate::mail::samples::crlf(&[
+            "Received: from crepes.fr (crepes.fr [10.0.0.1]) by hamburger.edu with ESMTPS id 4711;",
+            " Mon, 4 Mar 2024 10:15:03 +0100",
+            "Received: from [192.168.1.7] by crepes.fr with ESMTPSA id 17; Mon, 4 Mar 2024 10:14:00 +0100",
+            "From: alice@crepes.fr",
+            "Reply-To: replies@elsewhere.example",
+            "Subject: path",
+            "",
+            "See https://crepes.fr/menu.",
+        ]);
+        for keep in [true, false] {
+            let scene = scene_with(&m, keep);
+            let mut harness = egui_kittest::Harness::new_ui_state(
+                |ui, state: &mut InspectorState| show(ui, Lang::Es, &scene, 0, state),
+                InspectorState::default(),
+            );
+            harness.run();
+            harness.get_by_label("replies@elsewhere.example");
+            harness.get_by_label("Recorrido y enlaces").click();
+            harness.run();
+            assert_eq!(harness.state().tab, Tab::Path);
+            harness.get_by_label("[192.168.1.7]");
+            harness.get_by_label("crepes.fr [10.0.0.1]");
+            harness.get_by_label("ESMTPS id 4711");
+            harness.get_by_label("63 s");
+            harness.get_by_label("https://crepes.fr/menu");
+        }
     }
 
     #[test]

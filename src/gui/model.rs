@@ -18,7 +18,7 @@ use hosts::HostTable;
 use journeys::journeys;
 
 use crate::analysis::PacketSeen;
-use crate::analysis::{FlowAnalysis, RelayWatch};
+use crate::analysis::{CrossFlowWatch, FlowAnalysis};
 use crate::capture::Timestamp;
 use crate::capture::decode::TcpFlags;
 use crate::flow::Direction;
@@ -512,11 +512,11 @@ impl SceneBuilder {
     /// Orders, names and places everything.
     pub fn finish(mut self, source: impl Into<String>) -> Scene {
         self.flows.sort_by_key(|f| f.summary.id);
-        // Findings only several flows show (`open-relay`): `analyze`'s rule
+        // Findings only several flows show (`open-relay`, `auth-guessing`): `analyze`'s rules
         // on the same flows, each given to the flow it names.
-        let mut relays = RelayWatch::default();
-        self.flows.iter().for_each(|a| relays.add(a));
-        for f in relays.findings() {
+        let mut cross_flow = CrossFlowWatch::default();
+        self.flows.iter().for_each(|a| cross_flow.add(a));
+        for f in cross_flow.findings() {
             if let Some(a) = self.flows.iter_mut().find(|a| f.flow == Some(a.summary.id)) {
                 a.dialogue.findings.push(f);
             }

@@ -72,16 +72,23 @@ impl ParsedMail<'_> {
         if marked || part.file_name().is_some() {
             return None;
         }
+        let text = self.decoded_text(part);
+        Some(if html { html_to_text(&text) } else { text })
+    }
+
+    /// A text leaf's content as text: its transfer encoding undone, its
+    /// `charset=` read (any charset the table knows; without one, UTF-8,
+    /// else windows-1252).
+    pub(crate) fn decoded_text(&self, part: &Part) -> String {
         let bytes = part.encoding().decode(&self.raw()[part.body.clone()]).bytes;
-        let text = match part
+        match part
             .content_type
             .param("charset")
             .and_then(|c| charset_decoder(c.as_bytes()))
         {
             Some(decode) => decode(&bytes),
             None => utf8_or_windows_1252(&bytes).into_owned(),
-        };
-        Some(if html { html_to_text(&text) } else { text })
+        }
     }
 }
 

@@ -37,19 +37,20 @@
 // read the tree and the headers too. Built without the window, the body
 // and some of the tree's helpers have no reader.
 pub(crate) mod attachments;
-#[cfg_attr(not(feature = "gui"), allow(dead_code))]
 pub(crate) mod body;
 mod boundaries;
 mod digest;
 pub(crate) mod header_text;
 pub(crate) mod headers;
 pub(crate) mod parse;
+pub(crate) mod received;
 pub(crate) mod safe_name;
 #[cfg(test)]
 pub(crate) mod samples;
 mod transfer;
 #[cfg_attr(not(feature = "gui"), allow(dead_code))]
 pub(crate) mod tree;
+mod urls;
 
 use mail_parser::{Address, HeaderName};
 use serde::Serialize;
@@ -58,7 +59,9 @@ pub use digest::{hex, md5_hex, sha256_hex};
 use header_text::{display_name, unstructured, utf8_or_windows_1252};
 use headers::{header_end, unfold};
 use parse::{MESSAGE_FIELDS, ParsedMail};
+pub use received::{MAX_RECEIVED_HOPS, ReceivedHop};
 use tree::PartFields;
+pub use urls::{MAX_URL_BYTES, MAX_URLS};
 
 /// One attachment: a MIME part that is not one of the message's bodies
 /// (RFC 2183 `attachment` disposition, a file name, or a type other than
@@ -106,6 +109,15 @@ pub struct MessageInfo {
     pub date: Option<String>,
     /// `Received:` headers, top (newest) first, unfolded.
     pub received: Vec<String>,
+    /// The same fields taken apart, oldest first (`received`).
+    pub received_hops: Vec<ReceivedHop>,
+    /// `Reply-To:` addresses (RFC 5322 §3.6.2).
+    pub reply_to: Vec<String>,
+    /// The `List-Id:` of a mailing list's message (RFC 2919), which sets
+    /// Reply-To to the list as a matter of course.
+    pub list_id: Option<String>,
+    /// Web and FTP links of the text and HTML parts (`urls`).
+    pub urls: Vec<String>,
     pub attachments: Vec<AttachmentInfo>,
     /// The bytes end inside a part (a part runs to the end, or a
     /// multipart never saw its closing line). When the message is known
@@ -163,12 +175,32 @@ pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageIn
             .filter(|(name, _)| name.eq_ignore_ascii_case("Received"))
             .map(|(_, value)| unfold(value))
             .collect(),
+        received_hops: received::hops_oldest_first(
+            msg.headers()
+                .iter()
+                .filter(|h| h.name == HeaderName::Received)
+                // One hop per field, a field mail-parser could not read
+                // included (empty), so hops and `received` line up.
+                .map(|h| {
+                    h.value
+                        .as_received()
+                        .map(ReceivedHop::of)
+                        .unwrap_or_default()
+                })
+                .collect(),
+        ),
+        reply_to: addresses(msg.reply_to()),
+        list_id: msg
+            .header_raw("List-Id")
+            .map(|v| unfold(v).trim().to_string()),
+        urls: Vec::new(),
         attachments: Vec::new(),
         open_at_end: true,
     };
     let root = msg.parts.first().map(PartFields::of);
     let mail = ParsedMail::with_root(raw, root);
     info.open_at_end = mail.open_at_end();
+    info.urls = mail.urls();
     for a in mail.attachments() {
         info.attachments.push(AttachmentInfo {
             filename: a.given_name,

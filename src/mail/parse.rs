@@ -20,14 +20,16 @@ use super::tree::{MimeTree, PartFields};
 // header is still recorded, so raw values and offsets stay right).
 
 /// What a message says about itself (`inspect`): the fields mailscope
-/// reports structured, and those of `PART_FIELDS`. `Subject` and
-/// `Received` are read raw, by offset.
+/// reports structured (`Received` taken apart into hops, and kept raw
+/// too), and those of `PART_FIELDS`. `Subject` is read raw, by offset.
 pub(crate) static MESSAGE_FIELDS: LazyLock<MessageParser> = LazyLock::new(|| {
     let fields = MessageParser::new()
         .header_id(HeaderName::MessageId)
         .header_address(HeaderName::From)
         .header_address(HeaderName::To)
         .header_address(HeaderName::Cc)
+        .header_address(HeaderName::ReplyTo)
+        .header_received(HeaderName::Received)
         .header_date(HeaderName::Date);
     // What the top part is: read here once, handed to the MIME tree.
     part_fields(fields)

@@ -32,6 +32,10 @@ impl Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingCode {
+    /// At least three refused logins from one client address to one server
+    /// within a few minutes, across its SMTP, POP3 and IMAP connections
+    /// (`analysis::login_guessing`).
+    AuthGuessing,
     /// A line ended with LF alone (RFC 5321 §2.3.8 requires CRLF).
     BareLf,
     /// The capture file itself is damaged: a record was cut short.
@@ -44,6 +48,9 @@ pub enum FindingCode {
     CaptureUnknownInterface,
     /// The server refused the message at the end of DATA/BDAT.
     DataRejected,
+    /// The From: display name holds an address that is not the sender's
+    /// (`"boss@hamburger.edu" <attacker@evil.example>`).
+    DisplayNameSpoof,
     /// The envelope sender's domain is not the From: header's.
     FromMismatch,
     /// Bytes of the stream are missing from the capture.
@@ -62,6 +69,8 @@ pub enum FindingCode {
     Pop3DeletionsNotCommitted,
     /// Something that does not follow the protocol.
     ProtocolAnomaly,
+    /// Reply-To: sends the answers to a domain other than the From:'s.
+    ReplyToMismatch,
     /// SMTP message text with a lone "." next to a bare LF or CR: where
     /// the message ends depends on who reads it (SMTP smuggling).
     SmtpSmuggling,
@@ -83,13 +92,15 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in the order of the enum (sorted by name).
-    pub const ALL: [FindingCode; 22] = [
+    pub const ALL: [FindingCode; 25] = [
+        FindingCode::AuthGuessing,
         FindingCode::BareLf,
         FindingCode::CaptureTruncated,
         FindingCode::CaptureCorrupt,
         FindingCode::CaptureUnknownBlock,
         FindingCode::CaptureUnknownInterface,
         FindingCode::DataRejected,
+        FindingCode::DisplayNameSpoof,
         FindingCode::FromMismatch,
         FindingCode::GapInStream,
         FindingCode::MessageTruncated,
@@ -98,6 +109,7 @@ impl FindingCode {
         FindingCode::PlaintextAuth,
         FindingCode::Pop3DeletionsNotCommitted,
         FindingCode::ProtocolAnomaly,
+        FindingCode::ReplyToMismatch,
         FindingCode::SmtpSmuggling,
         FindingCode::StarttlsNotUsed,
         FindingCode::StarttlsRefused,
@@ -111,12 +123,14 @@ impl FindingCode {
     /// The kebab-case name of the JSON records.
     pub fn as_str(self) -> &'static str {
         match self {
+            FindingCode::AuthGuessing => "auth-guessing",
             FindingCode::BareLf => "bare-lf",
             FindingCode::CaptureTruncated => "capture-truncated",
             FindingCode::CaptureCorrupt => "capture-corrupt",
             FindingCode::CaptureUnknownBlock => "capture-unknown-block",
             FindingCode::CaptureUnknownInterface => "capture-unknown-interface",
             FindingCode::DataRejected => "data-rejected",
+            FindingCode::DisplayNameSpoof => "display-name-spoof",
             FindingCode::FromMismatch => "from-mismatch",
             FindingCode::GapInStream => "gap-in-stream",
             FindingCode::MessageTruncated => "message-truncated",
@@ -125,6 +139,7 @@ impl FindingCode {
             FindingCode::PlaintextAuth => "plaintext-auth",
             FindingCode::Pop3DeletionsNotCommitted => "pop3-deletions-not-committed",
             FindingCode::ProtocolAnomaly => "protocol-anomaly",
+            FindingCode::ReplyToMismatch => "reply-to-mismatch",
             FindingCode::SmtpSmuggling => "smtp-smuggling",
             FindingCode::StarttlsNotUsed => "starttls-not-used",
             FindingCode::StarttlsRefused => "starttls-refused",
@@ -140,6 +155,9 @@ impl FindingCode {
     /// finding's own message gives the particulars of the case).
     pub fn meaning(self) -> &'static str {
         match self {
+            FindingCode::AuthGuessing => {
+                "Many refused logins from one client to one server in a short time: someone guessing passwords"
+            }
             FindingCode::BareLf => {
                 "Lines end with LF alone instead of CRLF, which the protocol requires"
             }
@@ -155,6 +173,9 @@ impl FindingCode {
             }
             FindingCode::DataRejected => {
                 "The server refused the message at the end of DATA: it was not delivered"
+            }
+            FindingCode::DisplayNameSpoof => {
+                "The sender's display name shows an address that is not the real sender's: a reader sees the name, not the address"
             }
             FindingCode::FromMismatch => {
                 "The envelope sender (MAIL FROM) does not match the message's From: possible spoofing"
@@ -177,6 +198,9 @@ impl FindingCode {
             }
             FindingCode::ProtocolAnomaly => {
                 "Something that does not follow the protocol (a command or reply out of place)"
+            }
+            FindingCode::ReplyToMismatch => {
+                "Replies go to a domain other than the sender's (Reply-To:): answers reach someone else"
             }
             FindingCode::SmtpSmuggling => {
                 "The message text holds a lone \".\" next to a bare LF or CR: a server and a relaying client may disagree about where the message ends, and the rest can become a forged message (SMTP smuggling)"

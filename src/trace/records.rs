@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::protocol::Protocol;
 use crate::capture::Timestamp;
 use crate::flow::Direction;
-use crate::mail::{AttachmentInfo, MessageInfo};
+use crate::mail::{AttachmentInfo, MessageInfo, ReceivedHop};
 
 /// What a transcript line is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -196,6 +196,17 @@ pub struct MessageRecord {
     pub command: String,
     /// `Received:` headers, newest (top) first: the path the message took.
     pub received: Vec<String>,
+    /// The same fields taken apart, oldest first, with the delay between
+    /// hops ([`ReceivedHop`]).
+    pub received_hops: Vec<ReceivedHop>,
+    /// `Reply-To:` addresses: where answers go.
+    pub reply_to: Vec<String>,
+    /// Web and FTP links of its text and HTML parts, attached messages
+    /// included; each once, at most [`MAX_URLS`](crate::mail::MAX_URLS).
+    pub urls: Vec<String>,
+    /// The `List-Id:` of a mailing list's message (not in the records).
+    #[serde(skip)]
+    pub list_id: Option<String>,
     /// Display name of the From: header, RFC 2047-decoded.
     pub from_name: Option<String>,
     pub number: Option<u64>,
@@ -240,6 +251,10 @@ impl MessageRecord {
             ts: raw.ts,
             command: raw.command.clone(),
             received: Vec::new(),
+            received_hops: Vec::new(),
+            reply_to: Vec::new(),
+            urls: Vec::new(),
+            list_id: None,
             from_name: None,
             number: raw.number,
             uid: raw.uid,
@@ -274,6 +289,10 @@ impl MessageRecord {
             }
         }
         self.received = info.received;
+        self.received_hops = info.received_hops;
+        self.reply_to = info.reply_to;
+        self.urls = info.urls;
+        self.list_id = info.list_id;
         self.from_name = info.from_name;
     }
 }

@@ -39,6 +39,8 @@
 //!   look as if they did: POP3 responses without their final ".", an open
 //!   relay, a relay for an authenticated user, an MX taking inbound mail.
 //! * [`smuggling`]: SMTP smuggling, as the world's server refuses it.
+//! * [`investigation`]: password guessing across SMTP, POP3 and IMAP, and
+//!   the phishing message the guessed account then sends.
 //!
 //! [`catalog`] describes every sample, including the exact number of
 //! payload bytes an analyzer should reassemble per direction; [`readme`]
@@ -56,6 +58,7 @@ pub mod file_formats;
 pub mod frame_edits;
 pub mod hostile_names;
 pub mod imap;
+pub mod investigation;
 pub mod ip_layer;
 pub mod link_layers;
 pub mod mail_path;
@@ -78,6 +81,7 @@ use std::net::SocketAddr;
 use file_formats::{smtp_classic, snaplen_truncated, unknown_block};
 use hostile_names::smtp_hostile_names;
 use imap::imap_bob;
+use investigation::auth_guessing;
 use ip_layer::{ipv4_fragments, tcp_ipv6};
 use link_layers::{bsd_loop, bsd_null, linux_sll, linux_sll2, multi_interface};
 use mail_path::alice_to_bob_path;
@@ -181,6 +185,7 @@ pub fn catalog() -> Vec<Sample> {
         smtp_relay_after_auth(),
         smtp_inbound_mx(),
         smtp_smuggling(),
+        auth_guessing(),
     ]
 }
 

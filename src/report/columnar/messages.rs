@@ -7,16 +7,64 @@ use std::sync::Arc;
 
 use arrow_array::ArrayRef;
 use arrow_array::builder::{
-    BooleanBuilder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, StructBuilder,
+    TimestampMicrosecondBuilder,
 };
-use arrow_schema::{DataType, Field, SchemaRef};
+use arrow_schema::{DataType, Field, Fields, SchemaRef};
 
 use super::columns::{
     Endpoints, FlowContext, FlowKey, TextList, append_texts, micros, signed, text_list_field,
     timestamp_builder, timestamp_field,
 };
 use super::table::{Rows, schema_of};
+use crate::mail::ReceivedHop;
 use crate::trace::MessageRecord;
+
+/// The text fields of one `received_hops` struct, in the JSON's order;
+/// `delay_secs` follows them.
+const HOP_TEXTS: [&str; 8] = [
+    "from",
+    "from_ip",
+    "from_rdns",
+    "by",
+    "with",
+    "id",
+    "for",
+    "time",
+];
+
+fn hop_fields() -> Fields {
+    let mut fields: Vec<Field> = HOP_TEXTS
+        .iter()
+        .map(|name| Field::new(*name, DataType::Utf8, true))
+        .collect();
+    fields.push(Field::new("delay_secs", DataType::Int64, true));
+    Fields::from(fields)
+}
+
+/// One struct of the `received_hops` list. The field builders' types are
+/// the ones `hop_fields` declares, so the lookups cannot miss.
+fn add_hop(s: &mut StructBuilder, h: &ReceivedHop) {
+    let texts = [
+        &h.from,
+        &h.from_ip,
+        &h.from_rdns,
+        &h.by,
+        &h.with,
+        &h.id,
+        &h.for_,
+        &h.time,
+    ];
+    for (i, text) in texts.into_iter().enumerate() {
+        if let Some(b) = s.field_builder::<StringBuilder>(i) {
+            b.append_option(text.as_ref());
+        }
+    }
+    if let Some(b) = s.field_builder::<Int64Builder>(HOP_TEXTS.len()) {
+        b.append_option(h.delay_secs);
+    }
+    s.append(true);
+}
 
 pub(super) struct MessageRows {
     len: usize,
@@ -43,6 +91,9 @@ pub(super) struct MessageRows {
     complete: BooleanBuilder,
     attachments: Int64Builder,
     received: TextList,
+    received_hops: ListBuilder<StructBuilder>,
+    reply_to: TextList,
+    urls: TextList,
     number: Int64Builder,
     uid: Int64Builder,
     deleted: BooleanBuilder,
@@ -78,6 +129,9 @@ impl Default for MessageRows {
             complete: BooleanBuilder::new(),
             attachments: Int64Builder::new(),
             received: list(),
+            received_hops: ListBuilder::new(StructBuilder::from_fields(hop_fields(), 0)),
+            reply_to: list(),
+            urls: list(),
             number: Int64Builder::new(),
             uid: Int64Builder::new(),
             deleted: BooleanBuilder::new(),
@@ -116,6 +170,12 @@ impl MessageRows {
         self.attachments
             .append_value(signed(m.attachments.len() as u64));
         append_texts(&mut self.received, &m.received);
+        for h in &m.received_hops {
+            add_hop(self.received_hops.values(), h);
+        }
+        self.received_hops.append(true);
+        append_texts(&mut self.reply_to, &m.reply_to);
+        append_texts(&mut self.urls, &m.urls);
         self.number.append_option(m.number.map(signed));
         self.uid.append_option(m.uid.map(signed));
         self.deleted.append_option(m.deleted);
@@ -151,6 +211,13 @@ impl Rows for MessageRows {
             Field::new("complete", DataType::Boolean, false),
             Field::new("attachments", DataType::Int64, false),
             text_list_field("received", false),
+            Field::new_list(
+                "received_hops",
+                Field::new_list_field(DataType::Struct(hop_fields()), true),
+                false,
+            ),
+            text_list_field("reply_to", false),
+            text_list_field("urls", false),
             Field::new("number", DataType::Int64, true),
             Field::new("uid", DataType::Int64, true),
             Field::new("deleted", DataType::Boolean, true),
@@ -169,7 +236,7 @@ impl Rows for MessageRows {
         let mut columns: Vec<ArrayRef> = vec![Arc::new(self.message.finish())];
         columns.extend(self.key.finish());
         columns.extend(self.endpoints.finish());
-        columns.extend::<[ArrayRef; 25]>([
+        columns.extend::<[ArrayRef; 28]>([
             Arc::new(self.protocol.finish()),
             Arc::new(self.via.finish()),
             Arc::new(self.part.finish()),
@@ -190,6 +257,9 @@ impl Rows for MessageRows {
             Arc::new(self.complete.finish()),
             Arc::new(self.attachments.finish()),
             Arc::new(self.received.finish()),
+            Arc::new(self.received_hops.finish()),
+            Arc::new(self.reply_to.finish()),
+            Arc::new(self.urls.finish()),
             Arc::new(self.number.finish()),
             Arc::new(self.uid.finish()),
             Arc::new(self.deleted.finish()),
