@@ -230,6 +230,22 @@ fn alice_to_bob_totals_and_top_lists() {
     );
 }
 
+/// The same rules hold on every capture of the corpus (the project's and,
+/// when present, `../shared/captures`): damaged ones, TLS, IPv6, tunnels.
+#[test]
+fn every_capture_summary_equals_its_records() {
+    for file in common::all_captures() {
+        let p = file.to_str().unwrap();
+        let summary = summary_json(p);
+        let records = json_lines(&["analyze", "--json", p]);
+        assert_eq!(
+            counted_part(&summary),
+            expected_from_records(&records),
+            "{p}"
+        );
+    }
+}
+
 #[test]
 fn the_overview_opens_the_text_and_summary_prints_only_it() {
     let full = stdout(&mailscope(&["analyze", ALICE]));

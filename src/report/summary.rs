@@ -9,7 +9,7 @@ use super::overview::Overview;
 use super::table::{col, table, width};
 use crate::analysis::FlowAnalysis;
 use crate::trace::{CaptureRecord, MessagePaths, PathKey};
-use crate::trace::{Credential, Finding, MessageRecord};
+use crate::trace::{Credential, Finding, MessageRecord, Protocol};
 
 /// The most characters of a finding's message a line shows (the longest
 /// the program writes itself, the open relay's, is about 400).
@@ -115,7 +115,7 @@ impl Summary {
                     // The envelope and the header apart: a header From
                     // that is not the MAIL FROM (a spoof) shows on its row.
                     let envelope = match m.protocol {
-                        crate::trace::Protocol::Smtp => m.mail_from.as_deref().unwrap_or("-"),
+                        Protocol::Smtp => m.mail_from.as_deref().unwrap_or("-"),
                         _ => "-",
                     };
                     let to = match &m.rcpt_to {
@@ -151,7 +151,7 @@ impl Summary {
                 &[
                     col("#", n),
                     col("flow", n),
-                    col("via", 24),
+                    col("via", width::VIA),
                     col("mail from", width::ADDRESS),
                     col("header from", width::NAMED_ADDRESS),
                     col("to", width::ADDRESS),

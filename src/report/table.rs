@@ -83,6 +83,9 @@ pub mod width {
     pub const TEXT: usize = 40;
     /// A short token from the wire (a SASL mechanism, a TLS version).
     pub const TOKEN: usize = 16;
+    /// How a message travelled: `FETCH 12 1.2.HEADER (deleted)`; the IMAP
+    /// section comes from the wire.
+    pub const VIA: usize = 24;
 }
 
 #[cfg(test)]
