@@ -1,17 +1,20 @@
-//! `mailscope analyze FILE... [--json | --format text|json|parquet -o DIR]`
+//! `mailscope analyze FILE... [--summary] [--json | --format text|json|parquet -o DIR]`
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::spool::Spool;
-use super::{Failure, Input, human_stdout, output_error, print_warnings, progress, run};
+use super::{
+    Failure, Input, human_stdout, json_stdout, output_error, print_warnings, progress, run,
+};
 use mailscope::analysis::{AnalyzeOptions, CrossFlowWatch, FlowAnalysis, Options, Order};
 use mailscope::capture::InputSource;
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::columnar::{ParquetTables, TABLES};
-use mailscope::report::flows::write_capture_json;
+use mailscope::report::flows::{write_capture_json, write_json_line};
+use mailscope::report::overview::Overview;
 use mailscope::report::summary::Summary;
-use mailscope::trace::MessagePaths;
+use mailscope::trace::{CaptureRecord, Finding, MessagePaths};
 
 /// What `analyze` writes (`--format`).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,18 +32,39 @@ pub enum Output<'a> {
     Text,
     Json,
     Parquet(&'a Path),
+    /// `--summary`: the headline and the overview only, as text or (with
+    /// `--json`) as one `summary` object.
+    Summary {
+        json: bool,
+    },
 }
 
 impl Format {
     /// The output the flags ask for, or a usage error (exit code 2) when
     /// `-o` comes without `--format parquet` (stdout is where the others
-    /// go).
+    /// go), or `--summary` with parquet (the overview is one object, not
+    /// a table of rows).
     pub fn chosen(
         json: bool,
         format: Option<Format>,
         output: Option<&Path>,
+        summary: bool,
     ) -> Result<Output<'_>, Failure> {
         let format = format.unwrap_or(if json { Format::Json } else { Format::Text });
+        if summary {
+            return match (format, output) {
+                (Format::Text, None) => Ok(Output::Summary { json: false }),
+                (Format::Json, None) => Ok(Output::Summary { json: true }),
+                (Format::Parquet, _) => Err(Failure {
+                    code: 2,
+                    message: "--summary writes text or JSON, not parquet".into(),
+                }),
+                (_, Some(_)) => Err(Failure {
+                    code: 2,
+                    message: "-o DIR goes with --format parquet (--summary goes to stdout)".into(),
+                }),
+            };
+        }
         match (format, output) {
             (Format::Parquet, Some(dir)) => Ok(Output::Parquet(dir)),
             (Format::Text, None) => Ok(Output::Text),
@@ -63,6 +87,7 @@ pub fn run(input: &Input, output: Output<'_>, quiet: bool) -> Result<(), Failure
         Output::Text => table(input, quiet),
         Output::Json => json_lines(input, quiet),
         Output::Parquet(dir) => parquet(input, dir, quiet),
+        Output::Summary { json } => overview(input, json, quiet),
     }
 }
 
@@ -153,28 +178,60 @@ fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
 
 /// The human summary, its tables sorted by flow.
 fn table(input: &Input, quiet: bool) -> Result<(), Failure> {
-    let file = &input.captures;
     let mut paths = MessagePaths::default();
-    let mut cross_flow = CrossFlowWatch::default();
-    let mut messages = 0usize;
     let mut summary = Summary::default();
-    let options = AnalyzeOptions {
-        run: input.run_options(Order::ById)?,
-        ..AnalyzeOptions::default()
-    };
-    let driver = run::analyze(file, &options, quiet, |a: FlowAnalysis| {
+    let (capture, cross_flow) = each_flow(input, quiet, |a, messages| {
         for (i, m) in a.dialogue.messages.iter().enumerate() {
             paths.add(m, messages + i, a.summary.client, a.summary.server);
         }
-        cross_flow.add(&a);
-        summary.add(&a, messages);
-        messages += a.dialogue.messages.len();
+        summary.add(a, messages);
     })?;
-    summary.add_findings(cross_flow.findings());
-    let capture = driver.capture_record();
+    summary.add_findings(cross_flow);
     let mut out = human_stdout();
     summary
         .write(&mut out, &capture, paths)
         .and_then(|()| out.flush())
         .map_err(output_error)
+}
+
+/// `--summary`: the headline and the overview, or the `summary` object.
+/// Only the counts are kept, not the tables' rows.
+fn overview(input: &Input, json: bool, quiet: bool) -> Result<(), Failure> {
+    let mut overview = Overview::default();
+    let (capture, cross_flow) = each_flow(input, quiet, |a, _| overview.add(a))?;
+    overview.add_findings(&cross_flow);
+    let record = overview.record(&capture);
+    let written = if json {
+        let mut out = json_stdout();
+        write_json_line(&mut out, &record).and_then(|()| out.flush())
+    } else {
+        let mut out = human_stdout();
+        record
+            .write_with_headline(&mut out)
+            .and_then(|()| out.flush())
+    };
+    written.map_err(output_error)
+}
+
+/// Runs the analysis in flow order, handing `on_flow` each flow and the
+/// number of messages before it; returns the capture record and the
+/// findings only several flows together show (`open-relay`,
+/// `auth-guessing`).
+fn each_flow(
+    input: &Input,
+    quiet: bool,
+    mut on_flow: impl FnMut(&FlowAnalysis, usize),
+) -> Result<(CaptureRecord, Vec<Finding>), Failure> {
+    let mut cross_flow = CrossFlowWatch::default();
+    let mut messages = 0usize;
+    let options = AnalyzeOptions {
+        run: input.run_options(Order::ById)?,
+        ..AnalyzeOptions::default()
+    };
+    let driver = run::analyze(&input.captures, &options, quiet, |a: FlowAnalysis| {
+        cross_flow.add(&a);
+        on_flow(&a, messages);
+        messages += a.dialogue.messages.len();
+    })?;
+    Ok((driver.capture_record(), cross_flow.findings()))
 }

@@ -65,6 +65,10 @@ enum Command {
             required_if_eq("format", "parquet")
         )]
         output: Option<PathBuf>,
+        /// Only the headline and the overview (totals, top talkers,
+        /// senders, recipients, users); with --json one `summary` object.
+        #[arg(long)]
+        summary: bool,
     },
     /// The textbook transcript (C:/S: lines) of each mail flow.
     Dialog {
@@ -240,7 +244,8 @@ pub fn main() -> i32 {
             json,
             format,
             output,
-        } => analyze::Format::chosen(json, format, output.as_deref())
+            summary,
+        } => analyze::Format::chosen(json, format, output.as_deref(), summary)
             .and_then(|format| analyze::run(&input, format, cli.quiet)),
         Command::Dialog {
             input,

@@ -1,12 +1,19 @@
-//! The human summary of `mailscope analyze`: flows, messages, credentials,
-//! findings and message paths, as tables for a terminal.
+//! The human summary of `mailscope analyze`: the overview, then flows,
+//! messages, credentials, findings and message paths, as tables for a
+//! terminal.
 
 use std::io::{self, Write};
 
 use super::analysis::cell;
+use super::overview::Overview;
+use super::table::{col, table, width};
 use crate::analysis::FlowAnalysis;
 use crate::trace::{CaptureRecord, MessagePaths, PathKey};
-use crate::trace::{Credential, Finding, MessageRecord};
+use crate::trace::{Credential, Finding, MessageRecord, Protocol};
+
+/// The most characters of a finding's message a line shows (the longest
+/// the program writes itself, the open relay's, is about 400).
+const FINDING_MESSAGE: usize = 600;
 
 /// Rows gathered while the flows go by.
 #[derive(Default)]
@@ -16,10 +23,12 @@ pub struct Summary {
     credentials: Vec<(Credential, String)>,
     findings: Vec<Finding>,
     tls: Vec<[String; 7]>,
+    overview: Overview,
 }
 
 impl Summary {
     pub fn add(&mut self, a: &FlowAnalysis, messages_before: usize) {
+        self.overview.add(a);
         let s = &a.summary;
         let d = &a.dialogue;
         self.flows.push([
@@ -61,6 +70,7 @@ impl Summary {
     /// Findings that several flows show (`open-relay`), each counted with
     /// the flow it names.
     pub fn add_findings(&mut self, findings: Vec<Finding>) {
+        self.overview.add_findings(&findings);
         for f in &findings {
             let id = f.flow.map(|n| n.to_string());
             if let Some(row) = self.flows.iter_mut().find(|r| Some(&r[0]) == id.as_ref()) {
@@ -78,25 +88,36 @@ impl Summary {
         paths: MessagePaths,
     ) -> io::Result<()> {
         super::flows::write_headline(out, capture)?;
+        self.overview.record(capture).write_text(out)?;
         writeln!(out, "\nFlows")?;
+        let n = width::NUMBER;
         table(
             out,
             &[
-                "id", "client", "server", "proto", "tls", "state", "msgs", "creds", "findings",
+                col("id", n),
+                col("client", width::ENDPOINT),
+                col("server", width::ENDPOINT),
+                col("proto", width::WORD),
+                col("tls", width::WORD),
+                col("state", width::WORD),
+                col("msgs", n),
+                col("creds", n),
+                col("findings", n),
             ],
             &self.flows,
         )?;
         if !self.messages.is_empty() {
             writeln!(out, "\nMessages")?;
-            let rows: Vec<[String; 9]> = self
+            let rows: Vec<[String; 10]> = self
                 .messages
                 .iter()
                 .map(|(i, m)| {
-                    let from = m
-                        .mail_from
-                        .clone()
-                        .or_else(|| m.from.first().cloned())
-                        .unwrap_or_default();
+                    // The envelope and the header apart: a header From
+                    // that is not the MAIL FROM (a spoof) shows on its row.
+                    let envelope = match m.protocol {
+                        Protocol::Smtp => m.mail_from.as_deref().unwrap_or("-"),
+                        _ => "-",
+                    };
                     let to = match &m.rcpt_to {
                         Some(r) => r.join(", "),
                         None => m.to.join(", "),
@@ -114,27 +135,30 @@ impl Summary {
                         i.to_string(),
                         m.flow.to_string(),
                         how,
-                        cell(&from, 32),
-                        cell(&to, 32),
-                        cell(m.subject.as_deref().unwrap_or(""), 40),
+                        envelope.to_string(),
+                        m.header_from(),
+                        to,
+                        m.subject.clone().unwrap_or_default(),
                         m.size.to_string(),
                         if m.complete { "yes" } else { "NO" }.to_string(),
-                        cell(&names.join(", "), 40),
+                        names.join(", "),
                     ]
                 })
                 .collect();
+            let n = width::NUMBER;
             table(
                 out,
                 &[
-                    "#",
-                    "flow",
-                    "via",
-                    "from",
-                    "to",
-                    "subject",
-                    "bytes",
-                    "complete",
-                    "attachments",
+                    col("#", n),
+                    col("flow", n),
+                    col("via", width::VIA),
+                    col("mail from", width::ADDRESS),
+                    col("header from", width::NAMED_ADDRESS),
+                    col("to", width::ADDRESS),
+                    col("subject", width::TEXT),
+                    col("bytes", n),
+                    col("complete", width::WORD),
+                    col("attachments", width::TEXT),
                 ],
                 &rows,
             )?;
@@ -154,13 +178,13 @@ impl Summary {
             table(
                 out,
                 &[
-                    "flow",
-                    "tls",
-                    "version",
-                    "server name",
-                    "cipher",
-                    "records c→s/s→c",
-                    "decrypted",
+                    col("flow", width::NUMBER),
+                    col("tls", width::WORD),
+                    col("version", width::TOKEN),
+                    col("server name", width::TEXT),
+                    col("cipher", width::TEXT),
+                    col("records c→s/s→c", 2 * width::NUMBER + 1),
+                    col("decrypted", 2 * width::NUMBER + 10),
                 ],
                 &self.tls,
             )?;
@@ -176,7 +200,9 @@ impl Summary {
                     f.severity.as_str(),
                     f.flow.map_or_else(|| "-".to_string(), |n| n.to_string()),
                     f.code,
-                    f.message
+                    // Findings quote the wire (a user name, a reply): a
+                    // line, not a table, but still not a screenful.
+                    cell(&f.message, FINDING_MESSAGE)
                 )?;
             }
         }
@@ -186,7 +212,7 @@ impl Summary {
             for path in &multi {
                 let (hops, total) = (&path.hops, path.hops_total);
                 let id = match &path.key {
-                    PathKey::MessageId(id) => id.clone(),
+                    PathKey::MessageId(id) => cell(id, 80),
                     PathKey::Sha256(h) => format!("sha256:{h}"),
                 };
                 let steps: Vec<String> = hops
@@ -206,10 +232,12 @@ impl Summary {
                 } else {
                     String::new()
                 };
+                // Quoted as Rust quotes it, then cut (the quotes count).
+                let subject = format!("{:?}", path.subject.as_deref().unwrap_or(""));
                 writeln!(
                     out,
-                    "  {id} {:?}\n    {}{more}",
-                    path.subject.as_deref().unwrap_or(""),
+                    "  {id} {}\n    {}{more}",
+                    cell(&subject, width::TEXT + 2),
                     steps.join("\n    ")
                 )?;
             }
@@ -219,6 +247,18 @@ impl Summary {
 }
 
 impl MessageRecord {
+    /// The header From as a reader sees it: `Bob Boss <attacker@evil.example>`
+    /// with a display name, the address alone without one, empty when the
+    /// message has no From.
+    pub fn header_from(&self) -> String {
+        match (self.from_name.as_deref(), self.from.first()) {
+            (Some(name), Some(address)) if !name.is_empty() => format!("{name} <{address}>"),
+            (_, Some(address)) => address.clone(),
+            (Some(name), None) => name.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
     /// `DATA`, `RETR 2`, `FETCH header`… for a table.
     pub fn via_label(&self) -> String {
         let via = self.via.as_str().to_string();
@@ -272,60 +312,25 @@ fn credential_table(out: &mut impl Write, creds: &[&(Credential, String)]) -> io
     table(
         out,
         &[
-            "flow",
-            "proto",
-            "server",
-            "mechanism",
-            "username",
-            "password",
-            "result",
+            col("flow", width::NUMBER),
+            col("proto", width::WORD),
+            col("server", width::ENDPOINT),
+            col("mechanism", width::TOKEN),
+            col("username", width::ADDRESS),
+            col("password", width::ADDRESS),
+            col("result", width::WORD),
         ],
         &rows,
     )?;
     for (c, _) in creds.iter().copied() {
         if let Some(note) = &c.note {
-            writeln!(out, "  flow {} {}: {note}", c.flow, c.mechanism)?;
+            writeln!(
+                out,
+                "  flow {} {}: {note}",
+                c.flow,
+                cell(&c.mechanism, width::TOKEN)
+            )?;
         }
-    }
-    Ok(())
-}
-
-/// A plain table with columns as wide as their widest cell (every cell's
-/// unsafe characters written out first, so the widths are what is shown).
-fn table<const N: usize>(
-    out: &mut impl Write,
-    header: &[&str; N],
-    rows: &[[String; N]],
-) -> io::Result<()> {
-    let rows: Vec<[String; N]> = rows
-        .iter()
-        .map(|row| {
-            row.clone()
-                .map(|c| crate::trace::text::visible(&c).into_owned())
-        })
-        .collect();
-    let rows = &rows;
-    let mut width = header.map(|h| h.chars().count());
-    for row in rows {
-        for (w, c) in width.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| -> String {
-        let mut s = String::from(" ");
-        for (c, w) in cells.iter().zip(width) {
-            s.push(' ');
-            s.push_str(c);
-            for _ in c.chars().count()..w {
-                s.push(' ');
-            }
-            s.push(' ');
-        }
-        s.trim_end().to_string()
-    };
-    writeln!(out, "{}", line(header.to_vec()))?;
-    for row in rows {
-        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
     }
     Ok(())
 }
