@@ -52,7 +52,8 @@ enum Command {
         /// `--format json`.
         #[arg(long, conflicts_with = "format")]
         json: bool,
-        /// `text` (tables for people), `json` (JSON Lines) or `parquet`
+        /// `text` (tables for people), `json` (JSON Lines), `ecs` (JSON
+        /// Lines in the Elastic Common Schema, for a SIEM) or `parquet`
         /// (six tables, flows to transactions, in the directory -o names).
         #[arg(long, value_enum)]
         format: Option<analyze::Format>,
