@@ -308,3 +308,29 @@ fn a_second_run_into_the_same_folder_is_safe() {
     assert_eq!(fs::read(dir.join("index.jsonl")).unwrap(), index);
     fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn the_same_index_on_any_number_of_threads() {
+    let capture = "captures/smtp-attached-messages.pcapng";
+    let mut seen = Vec::new();
+    for threads in ["1", "3"] {
+        let dir = temp_dir(&format!("att-threads-{threads}"));
+        let out = mailscope(&[
+            "extract",
+            "--attachments-only",
+            "--threads",
+            threads,
+            "-o",
+            dir.to_str().unwrap(),
+            capture,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        seen.push((
+            listing(&dir),
+            fs::read(dir.join("index.jsonl")).unwrap(),
+            fs::read(dir.join("index.csv")).unwrap(),
+        ));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+    assert_eq!(seen[0], seen[1]);
+}

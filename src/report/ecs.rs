@@ -444,9 +444,9 @@ fn merge(into: &mut Value, more: Value) {
     }
 }
 
-/// The event without its nulls, empty strings' absent cousins: keys
-/// whose value is null, an empty array or an empty object are left out
-/// (ECS has no field for "not known").
+/// The event without what is not known: keys whose value is null, an
+/// empty array or an empty object are left out (a SIEM reads an absent
+/// field as unknown; a null or `[]` would be a value to it).
 fn prune(v: Value) -> Value {
     match v {
         Value::Object(map) => {
