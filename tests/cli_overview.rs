@@ -320,7 +320,7 @@ fn summary_with_parquet_is_a_usage_error() {
     ]);
     assert_eq!(
         stderr(&out),
-        "mailscope: --summary writes text or JSON, not parquet\n"
+        "mailscope: --summary writes text or JSON, not parquet or ECS\n"
     );
 }
 

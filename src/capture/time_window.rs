@@ -90,8 +90,9 @@ fn fraction_nanos(fraction: &str) -> Option<i64> {
     Some(nanos)
 }
 
-/// RFC 3339 §5.6 date-time: full-date "T" partial-time [time-offset].
-fn rfc3339(t: &str) -> Result<i64, &'static str> {
+/// RFC 3339 §5.6 date-time: full-date "T" partial-time [time-offset],
+/// as nanoseconds since the epoch (also read by `report::ecs`).
+pub(crate) fn rfc3339(t: &str) -> Result<i64, &'static str> {
     let b = t.as_bytes();
     let number = |from: usize, len: usize| -> Result<i64, &'static str> {
         let digits = b.get(from..from + len).ok_or("it ends too soon")?;

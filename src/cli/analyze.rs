@@ -1,4 +1,4 @@
-//! `mailscope analyze FILE... [--summary] [--json | --format text|json|parquet -o DIR]`
+//! `mailscope analyze FILE... [--summary] [--json | --format text|json|ecs | --format parquet -o DIR]`
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -11,6 +11,7 @@ use mailscope::analysis::{AnalyzeOptions, CrossFlowWatch, FlowAnalysis, Options,
 use mailscope::capture::InputSource;
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::columnar::{ParquetTables, TABLES};
+use mailscope::report::ecs::EcsLines;
 use mailscope::report::flows::{write_capture_json, write_json_line};
 use mailscope::report::overview::Overview;
 use mailscope::report::summary::Summary;
@@ -25,12 +26,15 @@ pub enum Format {
     Json,
     /// Parquet files, one per table.
     Parquet,
+    /// JSON Lines in the Elastic Common Schema, one event per record.
+    Ecs,
 }
 
 /// Where the output goes, as the flags chose it.
 pub enum Output<'a> {
     Text,
     Json,
+    Ecs,
     Parquet(&'a Path),
     /// `--summary`: the headline and the overview only, as text or (with
     /// `--json`) as one `summary` object.
@@ -55,9 +59,9 @@ impl Format {
             return match (format, output) {
                 (Format::Text, None) => Ok(Output::Summary { json: false }),
                 (Format::Json, None) => Ok(Output::Summary { json: true }),
-                (Format::Parquet, _) => Err(Failure {
+                (Format::Parquet | Format::Ecs, _) => Err(Failure {
                     code: 2,
-                    message: "--summary writes text or JSON, not parquet".into(),
+                    message: "--summary writes text or JSON, not parquet or ECS".into(),
                 }),
                 (_, Some(_)) => Err(Failure {
                     code: 2,
@@ -69,6 +73,7 @@ impl Format {
             (Format::Parquet, Some(dir)) => Ok(Output::Parquet(dir)),
             (Format::Text, None) => Ok(Output::Text),
             (Format::Json, None) => Ok(Output::Json),
+            (Format::Ecs, None) => Ok(Output::Ecs),
             // clap requires -o with parquet; say so anyway.
             (Format::Parquet, None) => Err(Failure {
                 code: 2,
@@ -76,7 +81,8 @@ impl Format {
             }),
             (_, Some(_)) => Err(Failure {
                 code: 2,
-                message: "-o DIR goes with --format parquet (text and JSON go to stdout)".into(),
+                message: "-o DIR goes with --format parquet (text, JSON and ECS go to stdout)"
+                    .into(),
             }),
         }
     }
@@ -86,6 +92,7 @@ pub fn run(input: &Input, output: Output<'_>, quiet: bool) -> Result<(), Failure
     match output {
         Output::Text => table(input, quiet),
         Output::Json => json_lines(input, quiet),
+        Output::Ecs => ecs_lines(input, quiet),
         Output::Parquet(dir) => parquet(input, dir, quiet),
         Output::Summary { json } => overview(input, json, quiet),
     }
@@ -174,6 +181,27 @@ fn json_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
         out.flush()
     })();
     written.map_err(output_error)
+}
+
+/// The records of `--json` as Elastic Common Schema events
+/// (`report::ecs`), straight to stdout as the flows end: nothing waits
+/// for the end but the capture's own findings, which come last.
+fn ecs_lines(input: &Input, quiet: bool) -> Result<(), Failure> {
+    let (sources, options) = facade_options(input)?;
+    let stdout = io::stdout();
+    let mut events = EcsLines::new(BufWriter::with_capacity(1 << 16, stdout.lock()));
+    let bar = progress::bar(input_bytes(&sources), quiet);
+    let capture =
+        mailscope::analysis::analyze_inputs(&sources, &options, |record| events.write(&record))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    print_warnings(&capture.warnings, quiet);
+    events.write_capture(&capture);
+    events
+        .finish()
+        .and_then(|mut out| out.flush())
+        .map_err(output_error)
 }
 
 /// The human summary, its tables sorted by flow.

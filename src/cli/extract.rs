@@ -1,5 +1,8 @@
 //! `mailscope extract FILE -o DIR`: every message as `.eml`, its
 //! attachments decoded, and `index.json` (docs/output-schema.md § extract).
+//! With `--attachments-only`: each distinct attachment once as
+//! `DIR/ab/<sha256>`, and `index.jsonl` / `index.csv` (one row per
+//! attachment of a message), for antivirus and YARA (README § extract).
 //!
 //! Messages are written the moment they are complete, on whichever worker
 //! reads their flow, so an extract of a capture of any size holds at most
@@ -13,13 +16,13 @@ use std::sync::Arc;
 use super::run;
 use super::{Failure, Input};
 use mailscope::analysis::{AnalyzeOptions, FlowAnalysis, Order};
-use mailscope::report::extract::Extractor;
+use mailscope::report::extract::{Extractor, Layout};
 use mailscope::trace::{MessageHook, MessageRecord, RawMessage};
 
-pub fn run(input: &Input, dir: &Path, quiet: bool) -> Result<(), Failure> {
+pub fn run(input: &Input, dir: &Path, layout: Layout, quiet: bool) -> Result<(), Failure> {
     let cannot_write =
         |e: std::io::Error| Failure::input(format!("cannot write to {}: {e}", dir.display()));
-    let mut extractor = Extractor::new(dir).map_err(cannot_write)?;
+    let mut extractor = Extractor::with_layout(dir, layout).map_err(cannot_write)?;
     let stager = Arc::new(extractor.stager());
     let hook: MessageHook = {
         let stager = Arc::clone(&stager);
@@ -50,10 +53,19 @@ pub fn run(input: &Input, dir: &Path, quiet: bool) -> Result<(), Failure> {
         .finish()
         .map_err(|e| Failure::input(format!("cannot write {}: {e}", dir.display())))?;
     if !quiet {
-        eprintln!(
-            "mailscope: {written} message(s) written to {}",
-            dir.display()
-        );
+        match layout {
+            Layout::Messages => eprintln!(
+                "mailscope: {} message(s) written to {}",
+                written.messages,
+                dir.display()
+            ),
+            Layout::Attachments => eprintln!(
+                "mailscope: {} attachment(s), {} distinct, indexed in {}",
+                written.attachments,
+                written.distinct,
+                dir.display()
+            ),
+        }
     }
     Ok(())
 }

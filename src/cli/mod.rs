@@ -52,7 +52,8 @@ enum Command {
         /// `--format json`.
         #[arg(long, conflicts_with = "format")]
         json: bool,
-        /// `text` (tables for people), `json` (JSON Lines) or `parquet`
+        /// `text` (tables for people), `json` (JSON Lines), `ecs` (JSON
+        /// Lines in the Elastic Common Schema, for a SIEM) or `parquet`
         /// (six tables, flows to transactions, in the directory -o names).
         #[arg(long, value_enum)]
         format: Option<analyze::Format>,
@@ -84,13 +85,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write every message as .eml, its attachments decoded, and index.json.
+    /// Write every message as .eml, its attachments decoded, and index.json
+    /// (or with --attachments-only, the attachments by SHA-256 and an index).
     Extract {
         #[command(flatten)]
         input: Input,
         /// Output directory (created if needed; nothing is written outside it).
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        /// Only the attachments, for antivirus and YARA: each distinct
+        /// content once as DIR/ab/<sha256> (no name from the wire), and
+        /// index.jsonl and index.csv with a row per attachment (message,
+        /// file name as sent, type, hashes). No .eml files.
+        #[arg(long)]
+        attachments_only: bool,
     },
     /// The credentials that travelled in clear (and, with keys, those
     /// that TLS protected).
@@ -253,7 +261,18 @@ pub fn main() -> i32 {
             full,
             json,
         } => dialog::run(&input, flow, full, json, cli.quiet),
-        Command::Extract { input, output } => extract::run(&input, &output, cli.quiet),
+        Command::Extract {
+            input,
+            output,
+            attachments_only,
+        } => {
+            let layout = if attachments_only {
+                mailscope::report::extract::Layout::Attachments
+            } else {
+                mailscope::report::extract::Layout::Messages
+            };
+            extract::run(&input, &output, layout, cli.quiet)
+        }
         Command::Creds { input, json } => creds::run(&input, json, cli.quiet),
         Command::Flows {
             captures,

@@ -1,5 +1,8 @@
 //! `extract`: each message as an `.eml` file, its attachments decoded, and
-//! an `index.json` (docs/output-schema.md § extract).
+//! an `index.json` (docs/output-schema.md § extract); or, with
+//! `--attachments-only` ([`Layout::Attachments`]), each distinct
+//! attachment once under its SHA-256 and an index of where each was seen,
+//! for antivirus and YARA to run over.
 //!
 //! File names come from the capture, that is from strangers, and some are
 //! written to hurt: `../../.bashrc`, `/etc/passwd`, `C:\Windows\evil.exe`,
@@ -22,6 +25,46 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::mail::safe_name::{numbered_copy, safe_file_name};
 use crate::trace::{MessageRecord, RawMessage};
 
+/// What `extract` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `messages/NNNN.eml`, `attachments/NNNN/<name>` and `index.json`.
+    Messages,
+    /// Each distinct attachment content once, as `<ab>/<sha256>` (`ab` its
+    /// first two hex digits), and `index.jsonl` and `index.csv`, one row
+    /// per attachment of a message. No `.eml`, and no name from the wire
+    /// in any path.
+    Attachments,
+}
+
+/// The columns of `index.csv` (and the keys of `index.jsonl`), in order.
+pub const ATTACHMENT_COLUMNS: [&str; 13] = [
+    "sha256",
+    "md5",
+    "size",
+    "path",
+    "name",
+    "content_type",
+    "complete",
+    "part",
+    "message",
+    "message_id",
+    "subject",
+    "flow",
+    "flow_uid",
+];
+
+/// What an extract wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// `.eml` files ([`Layout::Messages`]).
+    pub messages: usize,
+    /// Index rows: attachments of messages ([`Layout::Attachments`]).
+    pub attachments: usize,
+    /// Distinct contents among them (files new or already there).
+    pub distinct: usize,
+}
+
 /// What provisional names start with: a dot, so that a listing of the
 /// folder does not show them, and a word that says what they are.
 const STAGED: &str = ".staged-";
@@ -38,6 +81,7 @@ const STAGED: &str = ".staged-";
 ///    the positions of the message records in `analyze --json`.
 pub struct Extractor {
     dir: PathBuf,
+    layout: Layout,
     /// Number of the last `.eml` file.
     number: usize,
     written: usize,
@@ -45,12 +89,21 @@ pub struct Extractor {
     indexed: usize,
     /// `index.json`, written as the messages come (a JSON array, one
     /// record per element), so memory does not grow with the capture.
+    /// With [`Layout::Attachments`], `index.jsonl` under a provisional
+    /// name until [`finish`](Self::finish).
     index: io::BufWriter<File>,
+    /// [`Layout::Attachments`]: `index.csv`, provisional as `index`.
+    csv: Option<io::BufWriter<File>>,
+    /// [`Layout::Attachments`]: the rows written, and the distinct
+    /// contents among them.
+    rows: usize,
+    distinct: HashSet<String>,
 }
 
 /// The first step of [`Extractor`]: shared by the workers.
 pub struct Stager {
     dir: PathBuf,
+    layout: Layout,
     next: AtomicU64,
     /// The first error; nothing more is staged after it.
     error: Mutex<Option<io::Error>>,
@@ -66,8 +119,15 @@ impl Stager {
         if raw.bytes.is_empty() || self.failed() {
             return;
         }
+        if self.layout == Layout::Attachments && record.attachments.is_empty() {
+            return;
+        }
         let tag = format!("{STAGED}{}", self.next.fetch_add(1, Ordering::Relaxed));
-        if let Err(e) = self.write(&tag, record, raw, contents) {
+        let written = match self.layout {
+            Layout::Messages => self.write(&tag, record, raw, contents),
+            Layout::Attachments => self.store(&tag, record, contents),
+        };
+        if let Err(e) = written {
             let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
             error.get_or_insert(e);
         }
@@ -103,6 +163,38 @@ impl Stager {
         Ok(())
     }
 
+    /// [`Layout::Attachments`]: each attachment's content to
+    /// `<ab>/<sha256>` unless that file is there already (an attachment
+    /// seen before, in this run or an earlier one into the same
+    /// directory). The content goes to a provisional file first and is
+    /// linked into place only whole, with a link that fails on anything
+    /// already there, so two workers storing the same content at once, or
+    /// a run killed halfway, leave one whole file. What is there must be a
+    /// regular file of the content's size: a symlink, a folder or a file
+    /// of another size at that name is refused.
+    fn store(&self, tag: &str, record: &mut MessageRecord, contents: &[Vec<u8>]) -> io::Result<()> {
+        for (i, (info, content)) in record.attachments.iter_mut().zip(contents).enumerate() {
+            let sha = info.sha256.as_str();
+            if sha.len() != 64 || !sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return Err(io::Error::other(format!("not a SHA-256: {sha:?}")));
+            }
+            let path = format!("{}/{sha}", &sha[..2]);
+            make_real_dir(&self.dir.join(&sha[..2]))?;
+            let target = self.dir.join(&path);
+            if !stored(&target, content.len())? {
+                let temp = self.dir.join(format!("{tag}-{i}"));
+                create_new(&temp)?.write_all(content)?;
+                if !move_new(&temp, &target)? {
+                    // Another worker stored it first.
+                    fs::remove_file(&temp)?;
+                    stored(&target, content.len())?;
+                }
+            }
+            info.path = Some(path);
+        }
+        Ok(())
+    }
+
     fn failed(&self) -> bool {
         self.error
             .lock()
@@ -119,19 +211,45 @@ impl Stager {
 impl Extractor {
     /// Creates `dir` (and `messages/`, `attachments/`) if needed.
     pub fn new(dir: &Path) -> io::Result<Self> {
+        Self::with_layout(dir, Layout::Messages)
+    }
+
+    /// Creates `dir` (and with [`Layout::Messages`], `messages/` and
+    /// `attachments/`) if needed. With [`Layout::Attachments`] the index
+    /// is written under provisional names and replaces an earlier one
+    /// only in [`finish`](Self::finish); the contents an earlier run
+    /// stored stay (they are named by what they hold).
+    pub fn with_layout(dir: &Path, layout: Layout) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
-        for sub in ["messages", "attachments"] {
-            make_real_dir(&dir.join(sub))?;
-        }
-        remove_staged(dir)?;
-        let mut index = io::BufWriter::new(create_or_replace(&dir.join("index.json"))?);
-        index.write_all(b"[")?;
+        let (index, csv) = match layout {
+            Layout::Messages => {
+                for sub in ["messages", "attachments"] {
+                    make_real_dir(&dir.join(sub))?;
+                }
+                remove_staged(dir, &["messages", "attachments"])?;
+                let mut index = io::BufWriter::new(create_or_replace(&dir.join("index.json"))?);
+                index.write_all(b"[")?;
+                (index, None)
+            }
+            Layout::Attachments => {
+                remove_staged(dir, &["."])?;
+                let index = io::BufWriter::new(create_new(&dir.join(STAGED_JSONL))?);
+                let mut csv = io::BufWriter::new(create_new(&dir.join(STAGED_CSV))?);
+                csv.write_all(ATTACHMENT_COLUMNS.join(",").as_bytes())?;
+                csv.write_all(b"\r\n")?;
+                (index, Some(csv))
+            }
+        };
         Ok(Extractor {
             dir: dir.to_path_buf(),
+            layout,
             number: 0,
             written: 0,
             indexed: 0,
             index,
+            csv,
+            rows: 0,
+            distinct: HashSet::new(),
         })
     }
 
@@ -139,6 +257,7 @@ impl Extractor {
     pub fn stager(&self) -> Stager {
         Stager {
             dir: self.dir.clone(),
+            layout: self.layout,
             next: AtomicU64::new(0),
             error: Mutex::new(None),
         }
@@ -148,7 +267,13 @@ impl Extractor {
     /// `attachments/NNNN/`, the next number that neither exists (an
     /// earlier extract into the same directory keeps its files), and
     /// appends the record, with its final paths, to `index.json`.
+    ///
+    /// With [`Layout::Attachments`]: appends a row for each of its
+    /// attachments to the index.
     pub fn place(&mut self, record: &mut MessageRecord) -> io::Result<()> {
+        if self.layout == Layout::Attachments {
+            return self.index_attachments(record);
+        }
         let Some(staged) = record.eml.take() else {
             return self.index_record(record);
         };
@@ -202,21 +327,126 @@ impl Extractor {
         Ok(())
     }
 
-    /// Closes `index.json`, removes what was staged and never placed (a
-    /// run that stopped on an error), and returns how many messages were
-    /// written.
-    pub fn finish(mut self) -> io::Result<usize> {
-        self.index.write_all(b"\n]\n")?;
-        self.index.flush()?;
-        remove_staged(&self.dir)?;
-        Ok(self.written)
+    /// [`Layout::Attachments`]: one row per attachment of the message
+    /// (its index among the `message` records of `analyze --json`, from
+    /// 0), to `index.jsonl` and `index.csv`.
+    fn index_attachments(&mut self, record: &MessageRecord) -> io::Result<()> {
+        let message = self.indexed;
+        self.indexed += 1;
+        let flow_uid = record.flow_uid.map(|u| u.to_string());
+        for a in &record.attachments {
+            self.rows += 1;
+            if a.path.is_some() && !self.distinct.contains(&a.sha256) {
+                self.distinct.insert(a.sha256.clone());
+            }
+            let row = serde_json::json!({
+                "sha256": a.sha256,
+                "md5": a.md5,
+                "size": a.size,
+                "path": a.path,
+                "name": a.filename,
+                "content_type": a.content_type,
+                "complete": a.complete,
+                "part": a.part,
+                "message": message,
+                "message_id": record.message_id,
+                "subject": record.subject,
+                "flow": record.flow,
+                "flow_uid": flow_uid,
+            });
+            serde_json::to_writer(&mut self.index, &row).map_err(io::Error::other)?;
+            self.index.write_all(b"\n")?;
+            if let Some(csv) = &mut self.csv {
+                let cells: Vec<String> = ATTACHMENT_COLUMNS
+                    .iter()
+                    .map(|column| match &row[column] {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(text) => csv_cell(text),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                csv.write_all(cells.join(",").as_bytes())?;
+                csv.write_all(b"\r\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the index (with [`Layout::Attachments`], puts `index.jsonl`
+    /// and `index.csv` in place of any earlier ones), removes what was
+    /// staged and never placed (a run that stopped on an error), and says
+    /// what was written.
+    pub fn finish(mut self) -> io::Result<Written> {
+        match self.layout {
+            Layout::Messages => {
+                self.index.write_all(b"\n]\n")?;
+                self.index.flush()?;
+                remove_staged(&self.dir, &["messages", "attachments"])?;
+            }
+            Layout::Attachments => {
+                self.index.flush()?;
+                if let Some(csv) = &mut self.csv {
+                    csv.flush()?;
+                }
+                // `rename` replaces what is at the name, a symlink
+                // included, and never follows it.
+                fs::rename(self.dir.join(STAGED_JSONL), self.dir.join("index.jsonl"))?;
+                fs::rename(self.dir.join(STAGED_CSV), self.dir.join("index.csv"))?;
+                remove_staged(&self.dir, &["."])?;
+            }
+        }
+        Ok(Written {
+            messages: self.written,
+            attachments: self.rows,
+            distinct: self.distinct.len(),
+        })
+    }
+}
+
+/// The provisional names of `index.jsonl` and `index.csv`.
+const STAGED_JSONL: &str = ".staged-index.jsonl";
+const STAGED_CSV: &str = ".staged-index.csv";
+
+/// A CSV cell (RFC 4180): quoted when it holds a quote or a comma, quotes
+/// doubled. Control characters (NUL, line breaks, tabs, escapes) and
+/// bidirectional overrides are written out (`\u{0}`, `\n`: `trace::text::
+/// visible`), so a row is one line whatever a name holds; text a
+/// spreadsheet would run as a formula (it starts with `=`, `+`, `-` or
+/// `@`) gets a `'` before it. `index.jsonl` has the text as it was.
+fn csv_cell(text: &str) -> String {
+    let text = crate::trace::text::visible(text);
+    let guarded = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.into_owned()
+    };
+    if guarded.contains(['"', ',', '\r', '\n']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+/// Whether the content of `len` bytes is at `path` already: false when
+/// nothing is there; an error when something else is (a symlink, a
+/// folder, a file of another size), which is left alone.
+fn stored(path: &Path, len: usize) -> io::Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() && m.len() == len as u64 => Ok(true),
+        Ok(_) => Err(io::Error::other(format!(
+            "{} exists and is not that attachment (a symlink, a folder or another file there is refused)",
+            path.display()
+        ))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
 /// Removes the provisional files and folders of [`Stager`] (those of a run
-/// that stopped on an error, or was killed, before they were placed).
-fn remove_staged(dir: &Path) -> io::Result<()> {
-    for sub in ["messages", "attachments"] {
+/// that stopped on an error, or was killed, before they were placed) in
+/// the folders `subs` of `dir`.
+fn remove_staged(dir: &Path, subs: &[&str]) -> io::Result<()> {
+    for sub in subs {
         for entry in fs::read_dir(dir.join(sub))? {
             let entry = entry?;
             if entry.file_name().to_string_lossy().starts_with(STAGED) {
@@ -283,7 +513,17 @@ fn make_real_dir(path: &Path) -> io::Result<()> {
             "{} exists and is not a directory (a symlink is refused)",
             path.display()
         ))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => fs::create_dir(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(path) {
+            // Another worker made it in between.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if fs::symlink_metadata(path)?.file_type().is_dir() {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+            made => made,
+        },
         Err(e) => Err(e),
     }
 }
@@ -447,7 +687,7 @@ mod tests {
         let err = write(&mut ex, &mut record3, &raw, &[b"3".to_vec()]).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert!(!outside.join("m").exists());
-        assert_eq!(ex.finish().unwrap(), 2);
+        assert_eq!(ex.finish().unwrap().messages, 2);
         let index: serde_json::Value =
             serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();
         assert_eq!(index[1]["eml"], "messages/0003.eml");
@@ -459,6 +699,17 @@ mod tests {
         left.sort();
         assert_eq!(left, ["0002.eml", "0003.eml"]);
         fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn csv_cells_are_one_line_and_never_a_formula() {
+        assert_eq!(csv_cell("plain.txt"), "plain.txt");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("a\r\nb\0c"), "a\\r\\nb\\u{0}c");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_cell("-2+3"), "'-2+3");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
     }
 
     #[test]
@@ -475,7 +726,7 @@ mod tests {
         raw.bytes = b"Subject: x\r\n\r\nhi\r\n".to_vec();
         let mut record = MessageRecord::new(0, crate::trace::Protocol::Smtp, &raw);
         write(&mut ex, &mut record, &raw, &[]).unwrap();
-        assert_eq!(ex.finish().unwrap(), 1);
+        assert_eq!(ex.finish().unwrap().messages, 1);
         let files: Vec<_> = fs::read_dir(base.join("messages"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

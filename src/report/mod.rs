@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod columnar;
+pub mod ecs;
 // Drawn for the window's "Export the sequence diagram", its only user.
 #[cfg(feature = "gui")]
 pub(crate) mod diagram;
