@@ -223,6 +223,7 @@ impl<W: Write> EcsLines<W> {
                     "from": {"address": m.from},
                     "to": {"address": m.to},
                     "cc": {"address": m.cc},
+                    "reply_to": {"address": m.reply_to},
                     "subject": m.subject,
                     "message_id": m.message_id,
                     "origination_timestamp": origination,
@@ -243,6 +244,8 @@ impl<W: Write> EcsLines<W> {
                     // `origination_timestamp` can hold.
                     "date": if origination.is_none() { m.date.as_deref() } else { None },
                     "tls": m.tls,
+                    // ECS has one `url` per event, not a message's list.
+                    "urls": m.urls,
                 },
             }),
         );
