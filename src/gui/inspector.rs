@@ -510,7 +510,7 @@ fn attachments_tab(
 /// shown whether or not the bytes were kept.
 fn path_tab(ui: &mut egui::Ui, lang: Lang, m: &Msg) {
     let r = &m.record;
-    ui.label(egui::RichText::new(lang.t("Received: hops, oldest first")).strong());
+    ui.label(egui::RichText::new(lang.t("Hops of the Received: headers, oldest first")).strong());
     if r.received_hops.is_empty() {
         ui.label(lang.t("No Received: headers"));
     } else {
@@ -605,6 +605,10 @@ pub(super) const SPANISH: &[(&str, &str)] = &[
     ("Could not save {}: {}", "No se pudo guardar {}: {}"),
     ("Date", "Fecha"),
     ("Delay", "Demora"),
+    (
+        "Hops of the Received: headers, oldest first",
+        "Saltos de las cabeceras Received:, del más antiguo al más reciente",
+    ),
     (
         "Incomplete: part of the message was not captured",
         "Incompleto: una parte del mensaje no se capturó",

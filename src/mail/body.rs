@@ -81,14 +81,19 @@ impl ParsedMail<'_> {
     /// else windows-1252).
     pub(crate) fn decoded_text(&self, part: &Part) -> String {
         let bytes = part.encoding().decode(&self.raw()[part.body.clone()]).bytes;
-        match part
-            .content_type
-            .param("charset")
-            .and_then(|c| charset_decoder(c.as_bytes()))
-        {
-            Some(decode) => decode(&bytes),
-            None => utf8_or_windows_1252(&bytes).into_owned(),
-        }
+        charset_text(part, &bytes)
+    }
+}
+
+/// A text leaf's decoded bytes read in its charset.
+pub(crate) fn charset_text(part: &Part, bytes: &[u8]) -> String {
+    match part
+        .content_type
+        .param("charset")
+        .and_then(|c| charset_decoder(c.as_bytes()))
+    {
+        Some(decode) => decode(bytes),
+        None => utf8_or_windows_1252(bytes).into_owned(),
     }
 }
 

@@ -47,8 +47,18 @@ impl ParsedMail<'_> {
                 "text/html" => true,
                 _ => continue,
             };
-            let text = self.decoded_text(part);
-            scan(&text, html, &mut found);
+            let bytes = part.encoding().decode(&self.raw()[part.body.clone()]).bytes;
+            // Most parts hold no link: in a charset that writes ASCII as
+            // ASCII (all but UTF-16 and UTF-32), one without "://" is
+            // passed by before its text is made.
+            let wide = part.content_type.param("charset").is_some_and(|c| {
+                c.to_ascii_lowercase().starts_with("utf-16")
+                    || c.to_ascii_lowercase().starts_with("utf-32")
+            });
+            if !wide && memchr::memmem::find(&bytes, b"://").is_none() {
+                continue;
+            }
+            scan(&super::body::charset_text(part, &bytes), html, &mut found);
         }
         found.list
     }
@@ -270,6 +280,18 @@ mod tests {
                 "https://evil.example/login?a=1&b=2&c=3",
             ]
         );
+    }
+
+    #[test]
+    fn a_utf16_part_is_read_in_its_charset() {
+        let m = crlf(&[
+            "From: a@example.org",
+            "Content-Type: text/plain; charset=UTF-16LE",
+            "Content-Transfer-Encoding: base64",
+            "",
+            "cwBlAGUAIABoAHQAdABwADoALwAvAHcAaQBkAGUALgBlAHgAYQBtAHAAbABlAC8AeAAgAG8AawA=",
+        ]);
+        assert_eq!(inspect(&m, None).urls, ["http://wide.example/x"]);
     }
 
     #[test]
