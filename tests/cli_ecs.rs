@@ -381,7 +381,7 @@ fn a_finding_event_says_what_its_record_says() {
     same_time(&e, &f["ts"]);
     assert_eq!(
         e["event"],
-        json!({"kind": "alert", "category": ["network"], "type": ["info"],
+        json!({"kind": "alert", "category": ["authentication"], "type": ["info"],
                "code": "plaintext-auth", "severity": 3, "risk_score": 73.0,
                "module": "mailscope", "dataset": "mailscope.finding"})
     );

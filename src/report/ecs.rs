@@ -26,8 +26,8 @@ use serde_json::{Map, Value, json};
 use crate::capture::Timestamp;
 use crate::capture::civil_time::civil_from_days;
 use crate::trace::{
-    AnalyzedFlowRecord, CaptureRecord, Credential, Finding, FlowUid, MessageRecord, Protocol,
-    Record, Severity, TlsMode, Transaction, TxStatus,
+    AnalyzedFlowRecord, CaptureRecord, Credential, Finding, FindingCode, FlowUid, MessageRecord,
+    Protocol, Record, Severity, TlsMode, Transaction, TxStatus,
 };
 
 /// The ECS version the events follow (and the field list of
@@ -325,7 +325,7 @@ impl<W: Write> EcsLines<W> {
             f.ts.or(ends.map(|e| e.start))
                 .or(fallback)
                 .unwrap_or_default();
-        let mut e = base(ts, "finding", "alert", &["network"], &["info"]);
+        let mut e = base(ts, "finding", "alert", &[category_of(f.code)], &["info"]);
         if let Some(id) = f.flow {
             merge(&mut e, on_flow(id, ends));
         }
@@ -345,6 +345,22 @@ impl<W: Write> EcsLines<W> {
             }),
         );
         prune(e)
+    }
+}
+
+/// The ECS category of a finding: what a SIEM files it under (logins,
+/// mail, or the connection itself).
+fn category_of(code: FindingCode) -> &'static str {
+    match code {
+        FindingCode::AuthGuessing | FindingCode::PlaintextAuth => "authentication",
+        FindingCode::DisplayNameSpoof
+        | FindingCode::ReplyToMismatch
+        | FindingCode::FromMismatch
+        | FindingCode::DataRejected
+        | FindingCode::MessageTruncated
+        | FindingCode::OpenRelay
+        | FindingCode::SmtpSmuggling => "email",
+        _ => "network",
     }
 }
 
