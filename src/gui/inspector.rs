@@ -347,7 +347,10 @@ fn summary(ui: &mut egui::Ui, lang: Lang, scene: &Scene, m: &Msg) {
             ui.label(lang.f("{} bytes", r.size));
             ui.end_row();
             ui.label(egui::RichText::new("SHA-256").strong());
-            ui.label(egui::RichText::new(&r.sha256).monospace());
+            // Wrapped: 64 hex digits in presenter mode are wider than the
+            // panel at 1280×720, and an unwrapped label would widen the
+            // panel's layout, so the tab row below would not wrap.
+            ui.add(egui::Label::new(egui::RichText::new(&r.sha256).monospace()).wrap());
             ui.end_row();
             ui.label(egui::RichText::new(lang.t("Carried by")).strong());
             ui.label(carried);
