@@ -347,10 +347,16 @@ fn summary(ui: &mut egui::Ui, lang: Lang, scene: &Scene, m: &Msg) {
             ui.label(lang.f("{} bytes", r.size));
             ui.end_row();
             ui.label(egui::RichText::new("SHA-256").strong());
-            // Wrapped: 64 hex digits in presenter mode are wider than the
-            // panel at 1280×720, and an unwrapped label would widen the
-            // panel's layout, so the tab row below would not wrap.
-            ui.add(egui::Label::new(egui::RichText::new(&r.sha256).monospace()).wrap());
+            // Two rows of 32 digits, and wrapped beyond that: 64 hex digits
+            // in presenter mode are wider than the panel at 1280×720 (an
+            // unwrapped label would widen the panel's layout, so the tab
+            // row below would not wrap), and where egui broke the line
+            // itself the first row still ran under the transcript.
+            let sha = match (r.sha256.get(..32), r.sha256.get(32..)) {
+                (Some(a), Some(b)) if !b.is_empty() => format!("{a}\n{b}"),
+                _ => r.sha256.clone(),
+            };
+            ui.add(egui::Label::new(egui::RichText::new(sha).monospace()).wrap());
             ui.end_row();
             ui.label(egui::RichText::new(lang.t("Carried by")).strong());
             ui.label(carried);
@@ -517,41 +523,45 @@ fn path_tab(ui: &mut egui::Ui, lang: Lang, m: &Msg) {
     if r.received_hops.is_empty() {
         ui.label(lang.t("No Received: headers"));
     } else {
+        // One hop a block of two wrapping lines, not a six-column grid: a
+        // `Received:` time alone is 25 characters, and in the narrow panel
+        // of a 1280×720 projector the grid's last columns ran off the
+        // edge. Wrapped lines fit any width.
         let none = "–";
-        egui::Grid::new("inspector-received-hops")
-            .num_columns(6)
-            .striped(true)
-            .show(ui, |ui| {
-                for title in ["#", "From", "By", "With", "Time", "Delay"] {
-                    ui.label(egui::RichText::new(lang.t(title)).strong());
-                }
-                ui.end_row();
-                for (i, h) in r.received_hops.iter().enumerate() {
-                    ui.label((i + 1).to_string());
-                    let from = match (&h.from, &h.from_ip) {
-                        (Some(name), Some(ip)) if name == ip => format!("[{ip}]"),
-                        (Some(name), Some(ip)) => format!("{name} [{ip}]"),
-                        (Some(name), None) => name.clone(),
-                        (None, Some(ip)) => format!("[{ip}]"),
-                        (None, None) => none.to_string(),
-                    };
-                    ui.label(from);
-                    ui.label(h.by.as_deref().unwrap_or(none));
-                    let with = match (&h.with, &h.id) {
-                        (Some(w), Some(id)) => format!("{w} id {id}"),
-                        (Some(w), None) => w.clone(),
-                        (None, Some(id)) => format!("id {id}"),
-                        (None, None) => none.to_string(),
-                    };
-                    ui.label(with);
-                    ui.label(h.time.as_deref().unwrap_or(none));
-                    ui.label(
-                        h.delay_secs
-                            .map_or_else(|| none.to_string(), |d| lang.f("{} s", d)),
-                    );
-                    ui.end_row();
-                }
+        for (i, h) in r.received_hops.iter().enumerate() {
+            let from = match (&h.from, &h.from_ip) {
+                (Some(name), Some(ip)) if name == ip => format!("[{ip}]"),
+                (Some(name), Some(ip)) => format!("{name} [{ip}]"),
+                (Some(name), None) => name.clone(),
+                (None, Some(ip)) => format!("[{ip}]"),
+                (None, None) => none.to_string(),
+            };
+            let with = match (&h.with, &h.id) {
+                (Some(w), Some(id)) => format!("{w} id {id}"),
+                (Some(w), None) => w.clone(),
+                (None, Some(id)) => format!("id {id}"),
+                (None, None) => none.to_string(),
+            };
+            ui.horizontal_wrapped(|ui| {
+                ui.label(egui::RichText::new(format!("{}.", i + 1)).strong());
+                ui.label(from);
+                ui.weak(lang.t("received by"));
+                ui.label(h.by.as_deref().unwrap_or(none));
             });
+            ui.indent(("inspector-hop", i), |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.weak(lang.t("with"));
+                    ui.label(with);
+                    ui.weak("·");
+                    ui.label(h.time.as_deref().unwrap_or(none));
+                    if let Some(d) = h.delay_secs {
+                        ui.weak("·");
+                        ui.weak(lang.t("delay"));
+                        ui.label(lang.f("{} s", d));
+                    }
+                });
+            });
+        }
     }
     ui.add_space(8.0);
     ui.label(egui::RichText::new(lang.t("Links in the message")).strong());
@@ -602,12 +612,9 @@ fn raw_tab(ui: &mut egui::Ui, lang: Lang, parsed: &Parsed, total: usize) {
 /// (English, Spanish) for the strings only the inspector shows, sorted by
 /// the English text.
 pub(super) const SPANISH: &[(&str, &str)] = &[
-    ("#", "#"),
-    ("By", "Por"),
     ("Carried by", "Transportado por"),
     ("Could not save {}: {}", "No se pudo guardar {}: {}"),
     ("Date", "Fecha"),
-    ("Delay", "Demora"),
     (
         "Hops of the Received: headers, oldest first",
         "Saltos de las cabeceras Received:, del más antiguo al más reciente",
@@ -644,7 +651,9 @@ pub(super) const SPANISH: &[(&str, &str)] = &[
         "Se muestran los primeros {} de {} bytes",
     ),
     ("Size", "Tamaño"),
-    ("With", "Con"),
+    ("delay", "demora"),
+    ("received by", "recibido por"),
+    ("with", "con"),
     ("{} more headers not shown", "{} cabeceras más sin mostrar"),
     ("{} on {}", "{} en {}"),
     ("{} s", "{} s"),
@@ -796,6 +805,50 @@ mod tests {
             harness.get_by_label("ESMTPS id 4711");
             harness.get_by_label("63 s");
             harness.get_by_label("https://crepes.fr/menu");
+        }
+    }
+
+    #[test]
+    fn hops_fit_a_narrow_panel() {
+        // A presenter-mode panel at 1280×720 is some 700 px wide; a hop's
+        // time alone is 25 characters. Every part of every hop must stay
+        // inside the panel (a six-column grid ran its Time and Delay
+        // columns off the edge).
+        let m = crate::mail::samples::crlf(&[
+            "Received: from relay2.destination.example (relay2.destination.example [10.0.0.20])",
+            " by mx.destination.example with ESMTPS id final-0123456789; Thu, 10 Apr 2025 12:02:00 +0000",
+            "Received: from client.origin.example (client.origin.example [10.0.0.1])",
+            " by relay2.destination.example with ESMTP id relay-abcdefghij; Thu, 10 Apr 2025 12:00:00 +0000",
+            "From: alice@origin.example",
+            "Subject: narrow",
+            "",
+            "Hello.",
+        ]);
+        let scene = scene_with(&m, true);
+        let width = 420.0;
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(egui::Vec2::new(width, 700.0))
+            .build_ui_state(
+                |ui, state: &mut InspectorState| show(ui, Lang::Es, &scene, 0, state),
+                InspectorState {
+                    tab: Tab::Path,
+                    ..InspectorState::default()
+                },
+            );
+        harness.run();
+        for label in [
+            "relay2.destination.example [10.0.0.20]",
+            "mx.destination.example",
+            "ESMTPS id final-0123456789",
+            "2025-04-10T12:02:00Z",
+            "120 s",
+        ] {
+            let rect = harness.get_by_label(label).rect();
+            assert!(
+                rect.max.x <= width,
+                "{label:?} ends at x = {} in a {width} px panel",
+                rect.max.x
+            );
         }
     }
 

@@ -25,6 +25,7 @@
 //! and ends in `…`: the host, what matters most, is at the start).
 
 use super::parse::ParsedMail;
+use super::transfer::Encoding;
 use super::tree::PartKind;
 
 /// Links kept per message.
@@ -47,7 +48,17 @@ impl ParsedMail<'_> {
                 "text/html" => true,
                 _ => continue,
             };
-            let bytes = part.encoding().decode(&self.raw()[part.body.clone()]).bytes;
+            // A part sent as it is (7bit, 8bit) is read in place; only an
+            // encoded one is decoded into a copy.
+            let body = &self.raw()[part.body.clone()];
+            let decoded;
+            let bytes: &[u8] = match part.encoding() {
+                Encoding::Identity => body,
+                encoding => {
+                    decoded = encoding.decode(body).bytes;
+                    &decoded
+                }
+            };
             // Most parts hold no link: in a charset that writes ASCII as
             // ASCII (all but UTF-16 and UTF-32), one without "://" is
             // passed by before its text is made.
@@ -55,10 +66,10 @@ impl ParsedMail<'_> {
                 c.to_ascii_lowercase().starts_with("utf-16")
                     || c.to_ascii_lowercase().starts_with("utf-32")
             });
-            if !wide && memchr::memmem::find(&bytes, b"://").is_none() {
+            if !wide && memchr::memmem::find(bytes, b"://").is_none() {
                 continue;
             }
-            scan(&super::body::charset_text(part, &bytes), html, &mut found);
+            scan(&super::body::charset_text(part, bytes), html, &mut found);
         }
         found.list
     }

@@ -44,19 +44,31 @@ impl FlowUid {
     }
 }
 
+impl FlowUid {
+    /// Calls `f` with the written form, `F` and 24 hex digits, made on
+    /// the stack without the formatting machinery: every record of a flow
+    /// carries it, so on a big capture it is written millions of times.
+    fn with_text<T>(&self, f: impl FnOnce(&str) -> T) -> T {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [b'F'; 25];
+        for (i, b) in self.0.iter().enumerate() {
+            text[1 + 2 * i] = DIGITS[(b >> 4) as usize];
+            text[2 + 2 * i] = DIGITS[(b & 15) as usize];
+        }
+        // Only ASCII was written, so this is never the empty default.
+        f(std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
 impl std::fmt::Display for FlowUid {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("F")?;
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        self.with_text(|t| f.write_str(t))
     }
 }
 
 impl Serialize for FlowUid {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        self.with_text(|t| s.serialize_str(t))
     }
 }
 
