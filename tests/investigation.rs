@@ -206,3 +206,76 @@ fn the_window_shows_the_same_findings() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// `Authentication-Results:` of a real capture (suricata-verify's `pop3`,
+/// mail fetched from a Microsoft 365 tenant): the verdicts of both
+/// servers that received the bounce, topmost first, in Microsoft's layout
+/// (its authserv-id after the first result).
+#[test]
+fn authentication_results_of_a_real_capture() {
+    let Some(dir) = common::shared_captures_dir() else {
+        eprintln!("../shared/captures is not there: skipped");
+        return;
+    };
+    let path = dir.join("suricata-verify/pop3/input.pcap");
+    let records = records(path.to_str().unwrap(), "1");
+    let messages: Vec<&Value> = records.iter().filter(|r| r["type"] == "message").collect();
+    let with_results: Vec<u64> = messages
+        .iter()
+        .filter(|m| !m["auth_results"].as_array().unwrap().is_empty())
+        .map(|m| m["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(with_results, vec![72, 94]);
+    let bounce = messages.iter().find(|m| m["number"] == 94).unwrap();
+    let verdict = |id: &str, method: &str, result: &str, props: &[&str]| {
+        json!({"authserv_id": id, "method": method, "result": result, "reason": null,
+               "properties": props})
+    };
+    assert_eq!(
+        bounce["auth_results"],
+        json!([
+            verdict(
+                "ingenierianumar.com",
+                "spf",
+                "none",
+                &["smtp.helo=062-smtp-out.jci.com"]
+            ),
+            verdict("ingenierianumar.com", "dkim", "none", &["header.d=none"]),
+            verdict(
+                "ingenierianumar.com",
+                "dmarc",
+                "fail",
+                &["action=none", "header.from=jci.com"]
+            ),
+            verdict(
+                "jci.com",
+                "spf",
+                "none",
+                &["smtp.mailfrom=ingenierianumar.com"]
+            ),
+            verdict("jci.com", "dkim", "none", &["header.d=none"]),
+            verdict(
+                "jci.com",
+                "dmarc",
+                "none",
+                &["action=none", "header.from=ingenierianumar.com"]
+            ),
+        ])
+    );
+    // The same verdicts in ECS, under `mailscope` (ECS has no field for
+    // them), where an absent reason is left out rather than null.
+    let ecs = json_lines(&["analyze", "--format", "ecs", path.to_str().unwrap()]);
+    let event = ecs
+        .iter()
+        .find(|e| {
+            e["mailscope"]["auth_results"]
+                .as_array()
+                .is_some_and(|a| a.len() == 6)
+        })
+        .expect("an ECS event with the bounce's six verdicts");
+    assert_eq!(
+        event["mailscope"]["auth_results"][2],
+        json!({"authserv_id": "ingenierianumar.com", "method": "dmarc", "result": "fail",
+               "properties": ["action=none", "header.from=jci.com"]})
+    );
+}

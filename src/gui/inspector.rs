@@ -274,6 +274,10 @@ pub fn show(ui: &mut egui::Ui, lang: Lang, scene: &Scene, msg: usize, state: &mu
         }
         return;
     };
+    // Solid scroll bars: egui's default ones float over the content, and
+    // wrapped text (headers, verdicts, hops) ran under the bar, its last
+    // characters hidden at the panel's edge.
+    ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
     egui::ScrollArea::vertical()
         .id_salt(("inspector", tab.title()))
         .auto_shrink([false, false])
@@ -375,7 +379,11 @@ fn summary(ui: &mut egui::Ui, lang: Lang, scene: &Scene, m: &Msg) {
     }
 }
 
-/// Header lines as a two-column grid: `Name:` and the decoded value.
+/// Header lines, each its `Name:` and the decoded value, the value
+/// wrapping after the name. Not a two-column grid: real mail has names
+/// like `X-MS-Exchange-CrossTenant-OriginalArrivalTime:` (46 characters),
+/// and a grid's name column that wide pushed every value out of a
+/// presenter-mode panel at 1280×720.
 ///
 /// Each value is announced to screen readers together with its name
 /// ("Subject: Año nuevo"): a value read alone does not say which header
@@ -386,19 +394,17 @@ fn headers_grid(ui: &mut egui::Ui, lang: Lang, id: &str, headers: &[(String, Str
         ui.label(lang.t("(none)"));
         return;
     }
-    egui::Grid::new(id)
-        .num_columns(2)
-        .striped(true)
-        .show(ui, |ui| {
-            for (name, value) in headers.iter().take(MAX_HEADER_ROWS) {
-                let (name, value) = (visible(name), visible(value));
+    ui.push_id(id, |ui| {
+        for (name, value) in headers.iter().take(MAX_HEADER_ROWS) {
+            let (name, value) = (visible(name), visible(value));
+            ui.horizontal_wrapped(|ui| {
                 ui.label(egui::RichText::new(format!("{name}:")).monospace().strong());
                 let spoken = format!("{name}: {value}");
-                ui.label(value.as_ref())
+                ui.add(egui::Label::new(value.as_ref()).wrap())
                     .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &spoken));
-                ui.end_row();
-            }
-        });
+            });
+        }
+    });
     if headers.len() > MAX_HEADER_ROWS {
         ui.label(lang.f("{} more headers not shown", headers.len() - MAX_HEADER_ROWS));
     }
@@ -536,11 +542,13 @@ fn path_tab(ui: &mut egui::Ui, lang: Lang, m: &Msg) {
                 (None, Some(ip)) => format!("[{ip}]"),
                 (None, None) => none.to_string(),
             };
+            // "ESMTPS id 4711": the protocol with the receiving server's
+            // queue id, or either alone.
             let with = match (&h.with, &h.id) {
-                (Some(w), Some(id)) => format!("{w} id {id}"),
-                (Some(w), None) => w.clone(),
-                (None, Some(id)) => format!("id {id}"),
-                (None, None) => none.to_string(),
+                (Some(w), Some(id)) => Some(format!("{w} id {id}")),
+                (Some(w), None) => Some(w.clone()),
+                (None, Some(id)) => Some(format!("id {id}")),
+                (None, None) => None,
             };
             ui.horizontal_wrapped(|ui| {
                 ui.label(egui::RichText::new(format!("{}.", i + 1)).strong());
@@ -548,21 +556,37 @@ fn path_tab(ui: &mut egui::Ui, lang: Lang, m: &Msg) {
                 ui.weak(lang.t("received by"));
                 ui.label(h.by.as_deref().unwrap_or(none));
             });
-            ui.indent(("inspector-hop", i), |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.weak(lang.t("with"));
-                    ui.label(with);
-                    ui.weak("·");
-                    ui.label(h.time.as_deref().unwrap_or(none));
-                    if let Some(d) = h.delay_secs {
-                        ui.weak("·");
-                        ui.weak(lang.t("delay"));
-                        ui.label(lang.f("{} s", d));
-                    }
+            // The second line says only what the field gave.
+            let mut details: Vec<(Option<&str>, String)> = Vec::new();
+            if let Some(w) = with {
+                let word = h.with.is_some().then(|| lang.t("with"));
+                details.push((word, w));
+            }
+            if let Some(t) = &h.time {
+                details.push((None, t.clone()));
+            }
+            if let Some(d) = h.delay_secs {
+                details.push((Some(lang.t("delay")), lang.f("{} s", d)));
+            }
+            if !details.is_empty() {
+                ui.indent(("inspector-hop", i), |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        for (n, (word, text)) in details.into_iter().enumerate() {
+                            if n > 0 {
+                                ui.weak("·");
+                            }
+                            if let Some(word) = word {
+                                ui.weak(word);
+                            }
+                            ui.label(text);
+                        }
+                    });
                 });
-            });
+            }
         }
     }
+    ui.add_space(8.0);
+    auth_results(ui, lang, &r.auth_results);
     ui.add_space(8.0);
     ui.label(egui::RichText::new(lang.t("Links in the message")).strong());
     if r.urls.is_empty() {
@@ -572,6 +596,50 @@ fn path_tab(ui: &mut egui::Ui, lang: Lang, m: &Msg) {
         // As text, never as a hyperlink: a link from a stranger's message
         // is evidence, not something to open from the classroom screen.
         ui.label(egui::RichText::new(url).monospace());
+    }
+}
+
+/// The verdicts of the `Authentication-Results:` fields (RFC 8601),
+/// topmost first, each with the server that wrote it: a pass in green, a
+/// failure in red, so a class sees at once which message failed DMARC.
+fn auth_results(ui: &mut egui::Ui, lang: Lang, results: &[crate::mail::AuthResult]) {
+    ui.label(egui::RichText::new(lang.t("Authentication results, topmost first")).strong());
+    if results.is_empty() {
+        ui.label(lang.t("No Authentication-Results: headers"));
+        return;
+    }
+    let dark = ui.visuals().dark_mode;
+    for r in results {
+        let colour = match r.result.as_str() {
+            "pass" if dark => Some(egui::Color32::from_rgb(110, 210, 130)),
+            "pass" => Some(egui::Color32::from_rgb(0, 128, 50)),
+            "fail" | "softfail" | "permerror" | "temperror" => Some(ui.visuals().error_fg_color),
+            _ => None,
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(egui::RichText::new(&r.method).strong());
+            let mut result = egui::RichText::new(&r.result).strong();
+            if let Some(c) = colour {
+                result = result.color(c);
+            }
+            ui.label(result);
+            if let Some(id) = &r.authserv_id {
+                ui.weak(lang.t("according to"));
+                ui.label(id);
+            }
+            if let Some(reason) = &r.reason {
+                ui.weak(format!("({reason})"));
+            }
+        });
+        // The properties on a line of their own, one label that wraps at
+        // the blanks between them: placed after the verdict, a long one
+        // (a HELO name) ran past the panel's edge.
+        if !r.properties.is_empty() {
+            ui.indent(("inspector-auth", &r.method, &r.properties), |ui| {
+                let text = egui::RichText::new(r.properties.join("  ")).monospace();
+                ui.add(egui::Label::new(text).wrap());
+            });
+        }
     }
 }
 
@@ -612,6 +680,10 @@ fn raw_tab(ui: &mut egui::Ui, lang: Lang, parsed: &Parsed, total: usize) {
 /// (English, Spanish) for the strings only the inspector shows, sorted by
 /// the English text.
 pub(super) const SPANISH: &[(&str, &str)] = &[
+    (
+        "Authentication results, topmost first",
+        "Resultados de autenticación, del más reciente al más antiguo",
+    ),
     ("Carried by", "Transportado por"),
     ("Could not save {}: {}", "No se pudo guardar {}: {}"),
     ("Date", "Fecha"),
@@ -629,6 +701,10 @@ pub(super) const SPANISH: &[(&str, &str)] = &[
         "MIME anidado demasiado profundo: más de {} niveles",
     ),
     ("Named in the message: {}", "Nombre en el mensaje: {}"),
+    (
+        "No Authentication-Results: headers",
+        "Sin cabeceras Authentication-Results:",
+    ),
     ("No Received: headers", "Sin cabeceras Received:"),
     ("No attachments", "Sin adjuntos"),
     ("No links", "Sin enlaces"),
@@ -651,6 +727,7 @@ pub(super) const SPANISH: &[(&str, &str)] = &[
         "Se muestran los primeros {} de {} bytes",
     ),
     ("Size", "Tamaño"),
+    ("according to", "según"),
     ("delay", "demora"),
     ("received by", "recibido por"),
     ("with", "con"),
@@ -783,6 +860,8 @@ mod tests {
             "Received: from crepes.fr (crepes.fr [10.0.0.1]) by hamburger.edu with ESMTPS id 4711;",
             " Mon, 4 Mar 2024 10:15:03 +0100",
             "Received: from [192.168.1.7] by crepes.fr with ESMTPSA id 17; Mon, 4 Mar 2024 10:14:00 +0100",
+            "Authentication-Results: mx.hamburger.edu; spf=pass smtp.mailfrom=crepes.fr;",
+            " dmarc=fail (p=reject) header.from=crepes.fr",
             "From: alice@crepes.fr",
             "Reply-To: replies@elsewhere.example",
             "Subject: path",
@@ -805,6 +884,12 @@ mod tests {
             harness.get_by_label("ESMTPS id 4711");
             harness.get_by_label("63 s");
             harness.get_by_label("https://crepes.fr/menu");
+            // The verdicts, with the server that gave them.
+            harness.get_by_label("dmarc");
+            harness.get_by_label("fail");
+            assert_eq!(harness.get_all_by_label("según").count(), 2);
+            assert_eq!(harness.get_all_by_label("mx.hamburger.edu").count(), 2);
+            harness.get_by_label("header.from=crepes.fr");
         }
     }
 

@@ -37,6 +37,7 @@
 // read the tree and the headers too. Built without the window, the body
 // and some of the tree's helpers have no reader.
 pub(crate) mod attachments;
+mod auth_results;
 pub(crate) mod body;
 mod boundaries;
 mod digest;
@@ -55,6 +56,7 @@ mod urls;
 use mail_parser::{Address, HeaderName};
 use serde::Serialize;
 
+pub use auth_results::{AuthResult, MAX_AUTH_RESULTS};
 pub use digest::{hex, md5_hex, sha256_hex};
 use header_text::{display_name, unstructured, utf8_or_windows_1252};
 use headers::{header_end, unfold};
@@ -111,6 +113,9 @@ pub struct MessageInfo {
     pub received: Vec<String>,
     /// The same fields taken apart, oldest first (`received`).
     pub received_hops: Vec<ReceivedHop>,
+    /// The `Authentication-Results:` fields taken apart, topmost first
+    /// (RFC 8601): what receiving servers concluded of SPF, DKIM, DMARC.
+    pub auth_results: Vec<AuthResult>,
     /// `Reply-To:` addresses (RFC 5322 §3.6.2).
     pub reply_to: Vec<String>,
     /// The `List-Id:` of a mailing list's message (RFC 2919), which sets
@@ -188,6 +193,11 @@ pub fn inspect(raw: &[u8], mut contents: Option<&mut Vec<Vec<u8>>>) -> MessageIn
                         .unwrap_or_default()
                 })
                 .collect(),
+        ),
+        auth_results: auth_results::parse_fields(
+            msg.headers_raw()
+                .filter(|(name, _)| name.eq_ignore_ascii_case("Authentication-Results"))
+                .map(|(_, value)| value),
         ),
         reply_to: addresses(msg.reply_to()),
         list_id: msg

@@ -246,6 +246,8 @@ impl<W: Write> EcsLines<W> {
                     "tls": m.tls,
                     // ECS has one `url` per event, not a message's list.
                     "urls": m.urls,
+                    // ECS has no fields for SPF, DKIM and DMARC verdicts.
+                    "auth_results": m.auth_results,
                 },
             }),
         );

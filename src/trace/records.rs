@@ -199,6 +199,11 @@ pub struct MessageRecord {
     /// The same fields taken apart, oldest first, with the delay between
     /// hops ([`ReceivedHop`]).
     pub received_hops: Vec<ReceivedHop>,
+    /// Its `Authentication-Results:` fields taken apart, topmost first:
+    /// the SPF, DKIM and DMARC verdicts of the servers that received it
+    /// ([`AuthResult`](crate::mail::AuthResult)), at most
+    /// [`MAX_AUTH_RESULTS`](crate::mail::MAX_AUTH_RESULTS).
+    pub auth_results: Vec<crate::mail::AuthResult>,
     /// `Reply-To:` addresses: where answers go.
     pub reply_to: Vec<String>,
     /// Web and FTP links of its text and HTML parts, attached messages
@@ -252,6 +257,7 @@ impl MessageRecord {
             command: raw.command.clone(),
             received: Vec::new(),
             received_hops: Vec::new(),
+            auth_results: Vec::new(),
             reply_to: Vec::new(),
             urls: Vec::new(),
             list_id: None,
@@ -290,6 +296,7 @@ impl MessageRecord {
         }
         self.received = info.received;
         self.received_hops = info.received_hops;
+        self.auth_results = info.auth_results;
         self.reply_to = info.reply_to;
         self.urls = info.urls;
         self.list_id = info.list_id;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow_array::ArrayRef;
 use arrow_array::builder::{
-    BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, StructBuilder,
+    ArrayBuilder, BooleanBuilder, Int64Builder, ListBuilder, StringBuilder, StructBuilder,
     TimestampMicrosecondBuilder,
 };
 use arrow_schema::{DataType, Field, Fields, SchemaRef};
@@ -17,7 +17,7 @@ use super::columns::{
     timestamp_builder, timestamp_field,
 };
 use super::table::{Rows, schema_of};
-use crate::mail::ReceivedHop;
+use crate::mail::{AuthResult, ReceivedHop};
 use crate::trace::MessageRecord;
 
 /// The text fields of one `received_hops` struct, in the JSON's order;
@@ -66,6 +66,52 @@ fn add_hop(s: &mut StructBuilder, h: &ReceivedHop) {
     s.append(true);
 }
 
+/// The fields of one `auth_results` struct, in the JSON's order.
+fn auth_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("authserv_id", DataType::Utf8, true),
+        Field::new("method", DataType::Utf8, false),
+        Field::new("result", DataType::Utf8, false),
+        Field::new("reason", DataType::Utf8, true),
+        text_list_field("properties", false),
+    ])
+}
+
+/// An empty `auth_results` struct builder, its field builders of the
+/// types `auth_fields` declares (built by hand: the generic one would
+/// make the properties list a builder of unknown element type).
+fn auth_builder() -> StructBuilder {
+    StructBuilder::new(
+        auth_fields(),
+        vec![
+            Box::new(StringBuilder::new()) as Box<dyn ArrayBuilder>,
+            Box::new(StringBuilder::new()),
+            Box::new(StringBuilder::new()),
+            Box::new(StringBuilder::new()),
+            Box::new(TextList::new(StringBuilder::new())),
+        ],
+    )
+}
+
+/// One struct of the `auth_results` list.
+fn add_auth_result(s: &mut StructBuilder, r: &AuthResult) {
+    let texts = [
+        r.authserv_id.as_deref(),
+        Some(r.method.as_str()),
+        Some(r.result.as_str()),
+        r.reason.as_deref(),
+    ];
+    for (i, text) in texts.into_iter().enumerate() {
+        if let Some(b) = s.field_builder::<StringBuilder>(i) {
+            b.append_option(text);
+        }
+    }
+    if let Some(b) = s.field_builder::<TextList>(texts.len()) {
+        append_texts(b, &r.properties);
+    }
+    s.append(true);
+}
+
 pub(super) struct MessageRows {
     len: usize,
     message: Int64Builder,
@@ -92,6 +138,7 @@ pub(super) struct MessageRows {
     attachments: Int64Builder,
     received: TextList,
     received_hops: ListBuilder<StructBuilder>,
+    auth_results: ListBuilder<StructBuilder>,
     reply_to: TextList,
     urls: TextList,
     number: Int64Builder,
@@ -130,6 +177,7 @@ impl Default for MessageRows {
             attachments: Int64Builder::new(),
             received: list(),
             received_hops: ListBuilder::new(StructBuilder::from_fields(hop_fields(), 0)),
+            auth_results: ListBuilder::new(auth_builder()),
             reply_to: list(),
             urls: list(),
             number: Int64Builder::new(),
@@ -174,6 +222,10 @@ impl MessageRows {
             add_hop(self.received_hops.values(), h);
         }
         self.received_hops.append(true);
+        for r in &m.auth_results {
+            add_auth_result(self.auth_results.values(), r);
+        }
+        self.auth_results.append(true);
         append_texts(&mut self.reply_to, &m.reply_to);
         append_texts(&mut self.urls, &m.urls);
         self.number.append_option(m.number.map(signed));
@@ -216,6 +268,11 @@ impl Rows for MessageRows {
                 Field::new_list_field(DataType::Struct(hop_fields()), true),
                 false,
             ),
+            Field::new_list(
+                "auth_results",
+                Field::new_list_field(DataType::Struct(auth_fields()), true),
+                false,
+            ),
             text_list_field("reply_to", false),
             text_list_field("urls", false),
             Field::new("number", DataType::Int64, true),
@@ -236,7 +293,7 @@ impl Rows for MessageRows {
         let mut columns: Vec<ArrayRef> = vec![Arc::new(self.message.finish())];
         columns.extend(self.key.finish());
         columns.extend(self.endpoints.finish());
-        columns.extend::<[ArrayRef; 28]>([
+        columns.extend::<[ArrayRef; 29]>([
             Arc::new(self.protocol.finish()),
             Arc::new(self.via.finish()),
             Arc::new(self.part.finish()),
@@ -258,6 +315,7 @@ impl Rows for MessageRows {
             Arc::new(self.attachments.finish()),
             Arc::new(self.received.finish()),
             Arc::new(self.received_hops.finish()),
+            Arc::new(self.auth_results.finish()),
             Arc::new(self.reply_to.finish()),
             Arc::new(self.urls.finish()),
             Arc::new(self.number.finish()),
