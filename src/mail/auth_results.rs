@@ -154,16 +154,33 @@ fn strip_comments(value: &str) -> String {
     out
 }
 
+/// Where a scan of a value stands with respect to quoted strings
+/// (RFC 5322 §3.2.4: `"…"`, with `\` quoting the next character).
+#[derive(Default)]
+struct Quotes {
+    quoted: bool,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Takes `c` in; true when `c` is inside (or opens or closes) a quoted
+    /// string.
+    fn step(&mut self, c: char) -> bool {
+        let delimiter = !self.escaped && c == '"';
+        if delimiter {
+            self.quoted = !self.quoted;
+        }
+        self.escaped = self.quoted && !self.escaped && c == '\\';
+        self.quoted || delimiter
+    }
+}
+
 /// `text` split at each `sep` outside a quoted string.
 fn split_outside_quotes(text: &str, sep: char) -> Vec<String> {
     let mut parts = vec![String::new()];
-    let mut quoted = false;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     for c in text.chars() {
-        if !escaped && c == '"' {
-            quoted = !quoted;
-        }
-        escaped = quoted && !escaped && c == '\\';
+        let quoted = quotes.step(c);
         if c == sep && !quoted {
             parts.push(String::new());
         } else if let Some(last) = parts.last_mut() {
@@ -178,14 +195,10 @@ fn split_outside_quotes(text: &str, sep: char) -> Vec<String> {
 /// `header . d=x`), outside quoted strings.
 fn words(segment: &str) -> Vec<String> {
     let mut joined = String::with_capacity(segment.len());
-    let mut quoted = false;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     let mut pending_blank = false;
     for c in segment.chars() {
-        if !escaped && c == '"' {
-            quoted = !quoted;
-        }
-        escaped = quoted && !escaped && c == '\\';
+        let quoted = quotes.step(c);
         if !quoted && c.is_whitespace() {
             pending_blank = true;
             continue;
