@@ -150,6 +150,43 @@ fn a_transcript_line_shows_the_bytes_of_its_packets() {
     h.get_by_label("Packets of the line");
 }
 
+/// In Spanish, the packet panel's copy of a message line reads as the
+/// transcript does: the analyzer's note translated, not in English.
+#[test]
+fn the_packet_panel_translates_the_analyzers_note() {
+    let mut app = ClassroomApp::new(Lang::Es);
+    app.open_now(plain_demo());
+    let end = app.playback.duration();
+    app.playback.seek(end);
+    let scene = app.scene().unwrap();
+    let i = scene
+        .lines
+        .iter()
+        .position(|l| l.kind == LineKind::Data && l.text.starts_with("[message: "))
+        .expect("a message line");
+    let line = &scene.lines[i];
+    let english = format!("{} {}", line.speaker(), line.text);
+    let spanish = format!(
+        "{} {}",
+        line.speaker(),
+        Lang::Es.note(line.kind, &line.text)
+    );
+    assert_ne!(english, spanish);
+    app.select_line(i);
+    let mut h = harness(app);
+    h.run_steps(2);
+    wait_for(&mut h, "the packets of the line", |a| !a.reading_packets());
+    h.get_by_label("Paquetes de la línea");
+    assert!(
+        h.query_by_label(&english).is_none(),
+        "{english:?} is shown untranslated"
+    );
+    assert!(
+        h.query_all_by_label(&spanish).next().is_some(),
+        "{spanish:?} is not shown"
+    );
+}
+
 #[test]
 fn the_message_inspector_shows_subject_and_attachment() {
     let mut app = ClassroomApp::new(Lang::En);

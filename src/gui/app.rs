@@ -739,7 +739,10 @@ impl ClassroomApp {
             ui.separator();
             ui.heading(lang.t("Packets of the line"));
             let line = &scene.lines[i];
-            ui.label(RichText::new(format!("{} {}", line.speaker(), line.text)).monospace());
+            // The analyzer's notes in the window's language, as the
+            // transcript shows them; the wire's own words as they came.
+            let text = lang.note(line.kind, &line.text);
+            ui.label(RichText::new(format!("{} {}", line.speaker(), text)).monospace());
             if line.decrypted {
                 ui.label(lang.t("Decrypted with the key log"));
             }
