@@ -41,7 +41,7 @@ pub use crate::capture::decode::DecodeStats;
 pub use completion::completer as message_completer;
 pub use cross_flow::CrossFlowWatch;
 pub use driver::{AnalyzeOptions, Driver, FlowReader, FlowStart, Order, RunOptions, new_session};
-pub use endpoint::read_endpoint_view;
+pub use endpoint::{messages_in_endpoint_view, read_endpoint_view};
 pub use facade::{Options, analyze, analyze_inputs, flow_records};
 pub use keys::KeySources;
 pub use pipeline::{Observed, PacketSeen, Pipeline, PipelineOptions};

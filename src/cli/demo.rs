@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::Failure;
 use mailscope::proto::TlsMode;
 use mailscope::world::agents::{ATTACHMENT, ATTACHMENT_NAME};
-use mailscope::world::demo::{self, DemoOptions, ReadWith};
+use mailscope::world::demo::{self, Attack, Defence, DemoOptions, ReadWith};
 use mailscope::world::topology;
 
 /// The flags of `mailscope demo`.
@@ -34,7 +34,7 @@ pub(crate) struct DemoArgs {
     #[arg(long, default_value = "127.0.10")]
     net: String,
     /// Ports: standard, offset, offset=N, or service=port,… (smtp,
-    /// submission, smtps, pop3, pop3s, imap, imaps, dns).
+    /// submission, smtps, pop3, pop3s, imap, imaps, dns, https).
     #[arg(long)]
     ports: Option<String>,
     /// POP3: leave the message on the server.
@@ -68,6 +68,30 @@ pub(crate) struct DemoArgs {
     /// `analyze` shows an `open-relay` finding).
     #[arg(long)]
     open_relay: bool,
+    /// An attack lesson: Eve (eve.example) sits on the path from
+    /// crepes.fr to hamburger.edu. eavesdrop: she only listens, and where
+    /// STARTTLS is used sees only TLS records. strip-starttls: she blanks
+    /// STARTTLS out of the EHLO reply, so the relay goes in clear and she
+    /// reads the message (`analyze` shows `starttls-stripped`).
+    #[arg(long, value_enum)]
+    attack: Option<AttackArg>,
+    /// A defence: mta-sts: hamburger.edu publishes an MTA-STS policy in
+    /// enforce mode (a TXT record and a policy over HTTPS, RFC 8461) and
+    /// crepes.fr applies it, so it delivers only over TLS; against
+    /// strip-starttls the message stays queued at crepes.fr.
+    #[arg(long, value_enum)]
+    defend: Option<DefenceArg>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum AttackArg {
+    Eavesdrop,
+    StripStarttls,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum DefenceArg {
+    MtaSts,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -135,6 +159,13 @@ impl DemoArgs {
             bob_domain: self.bob_domain.clone(),
             tls_suite,
             open_relay: self.open_relay,
+            attack: self.attack.map(|a| match a {
+                AttackArg::Eavesdrop => Attack::Eavesdrop,
+                AttackArg::StripStarttls => Attack::StripStarttls,
+            }),
+            defend: self.defend.map(|d| match d {
+                DefenceArg::MtaSts => Defence::MtaSts,
+            }),
         })
     }
 }
@@ -201,6 +232,31 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), Failure> {
     }
 
     let secrets = key_log.lines().count();
+    if let Some(why) = &report.held {
+        if !quiet {
+            writeln!(out)?;
+            writeln!(out, "Alice's server answered: {}", report.submit_reply)?;
+            writeln!(
+                out,
+                "crepes.fr did not deliver the message and keeps it queued (it will retry, then return it to Alice): {why}"
+            )?;
+            eve_summary(&mut out, &report)?;
+            writeln!(
+                out,
+                "Capture written to {} ({packets} packets). Try: mailscope analyze {}",
+                args.write.display(),
+                args.write.display()
+            )?;
+        }
+        // A defence that holds the message back is the lesson, not a
+        // failure; without one, a held message is.
+        return match args.defend {
+            Some(_) => Ok(()),
+            None => Err(Failure::input(format!(
+                "the message was not delivered: {why}"
+            ))),
+        };
+    }
     let received = attachment_of(&report.received);
     let intact = received
         .as_ref()
@@ -231,6 +287,9 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), Failure> {
                 "Bob's copy has no attachment: it was damaged on the way"
             )?,
         }
+        if args.attack.is_some() {
+            eve_summary(&mut out, &report)?;
+        }
         writeln!(
             out,
             "Capture written to {} ({packets} packets{}). Try: mailscope dialog {}",
@@ -245,6 +304,34 @@ pub fn run(args: &DemoArgs, quiet: bool) -> Result<(), Failure> {
     }
     if !intact {
         return Err(Failure::input("the message did not arrive intact"));
+    }
+    Ok(())
+}
+
+/// What Eve got out of the attack, in one line: the messages she read in
+/// clear, and whether they are the message crepes.fr relayed.
+fn eve_summary(out: &mut impl Write, report: &demo::DemoReport) -> std::io::Result<()> {
+    let name = mailscope::world::topology::EVE_NAME;
+    if report.eve_read.is_empty() {
+        let why = match report.held {
+            Some(_) => "crepes.fr would not send it in clear",
+            None => "the relay was encrypted",
+        };
+        return writeln!(out, "Eve ({name}) read no message: {why}");
+    }
+    for m in &report.eve_read {
+        let same = m.ends_with(&report.sent);
+        writeln!(
+            out,
+            "Eve ({name}) read a message in clear on the path: {} bytes, sha256 {}{}",
+            m.len(),
+            mailscope::mail::sha256_hex(m),
+            if same {
+                ", Alice's message with crepes.fr's Received: line"
+            } else {
+                ""
+            }
+        )?;
     }
     Ok(())
 }

@@ -781,17 +781,7 @@ fn describe_dns(payload: &[u8], is_query: bool) -> Option<String> {
     if rcode != 0 {
         return Some(format!("{question} -> error {rcode}"));
     }
-    let answers: Vec<String> = records
-        .iter()
-        .map(|r| match r {
-            Record::Mx {
-                preference,
-                exchange,
-                ..
-            } => format!("MX {preference} {exchange}"),
-            Record::A { addr, .. } => format!("A {addr}"),
-        })
-        .collect();
+    let answers: Vec<String> = records.iter().map(Record::data_text).collect();
     Some(format!("{question} -> {}", answers.join(", ")))
 }
 

@@ -118,6 +118,8 @@ impl Classroom {
             smtp_port: opts.ports.smtp,
             tls: pki.client_config().map_err(io::Error::other)?,
             retry_base: Duration::from_secs(5),
+            via: None,
+            mta_sts: None,
         };
         tasks.push(tokio::spawn(relay::run(host.clone(), settings, wake)));
         Ok(Classroom {

@@ -9,6 +9,9 @@
 //! 3. hamburger.edu stores it in Bob's mailbox;
 //! 4. Bob's user agent reads it with POP3 or IMAP.
 //!
+//! With `attack` (the attack lessons) Eve sits on the path between the two
+//! servers (`world::eve`).
+//!
 //! With `open_relay` (the lesson on open relays) crepes.fr relays for
 //! anyone: Alice's agent hands it the message on port 25 without
 //! authenticating, and crepes.fr passes it on all the same. The capture
@@ -21,7 +24,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::agents::{self, AgentSettings, Pace};
-use super::running::{ALICE, BOB, World, WorldOptions};
+use super::running::{ALICE, BOB, EveOnPath, World, WorldOptions};
 use super::servers::Service;
 use super::topology::PortPlan;
 use super::transcript;
@@ -50,6 +53,29 @@ pub struct DemoOptions {
     /// crepes.fr relays for anyone, and Alice's agent submits on port 25
     /// without AUTH.
     pub open_relay: bool,
+    /// Eve's attack, if this is an attack lesson.
+    pub attack: Option<Attack>,
+    /// The defence hamburger.edu and crepes.fr put up.
+    pub defend: Option<Defence>,
+}
+
+/// The defences of the attack lessons (`demo --defend`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Defence {
+    /// hamburger.edu publishes an MTA-STS policy in enforce mode (RFC
+    /// 8461) and crepes.fr applies it: no delivery without TLS.
+    MtaSts,
+}
+
+/// The attack lessons (`demo --attack`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attack {
+    /// Eve, on the path from crepes.fr to hamburger.edu, only listens: where
+    /// STARTTLS is used she sees nothing but TLS records.
+    Eavesdrop,
+    /// Eve, on the path from crepes.fr to hamburger.edu, blanks STARTTLS
+    /// out of the EHLO reply and reads the message in clear.
+    StripStarttls,
 }
 
 impl Default for DemoOptions {
@@ -65,6 +91,8 @@ impl Default for DemoOptions {
             bob_domain: "hamburger.edu".into(),
             tls_suite: None,
             open_relay: false,
+            attack: None,
+            defend: None,
         }
     }
 }
@@ -111,12 +139,17 @@ pub fn stage(opts: &DemoOptions, world: &World) -> Stage {
     let hop = |client: IpAddr, server: &super::topology::Machine, service: Service| {
         (client, world.address(server, service), service.protocol())
     };
+    let mut hops = vec![hop(t.alice_pc.addr, &t.crepes, submission(opts).0)];
+    match &t.eve {
+        Some(eve) => {
+            hops.push(hop(t.crepes.addr, eve, Service::Smtp));
+            hops.push(hop(eve.addr, &t.hamburger, Service::Smtp));
+        }
+        None => hops.push(hop(t.crepes.addr, &t.hamburger, Service::Smtp)),
+    }
+    hops.push(hop(t.bob_pc.addr, &t.hamburger, reading(opts)));
     Stage {
-        hops: vec![
-            hop(t.alice_pc.addr, &t.crepes, submission(opts).0),
-            hop(t.crepes.addr, &t.hamburger, Service::Smtp),
-            hop(t.bob_pc.addr, &t.hamburger, reading(opts)),
-        ],
+        hops,
         dns: Some(t.dns.addr),
     }
 }
@@ -132,6 +165,11 @@ pub struct DemoReport {
     pub submit_reply: String,
     /// The textbook transcript of every connection.
     pub transcript: String,
+    /// The messages Eve read in clear on the path (attack lessons).
+    pub eve_read: Vec<Vec<u8>>,
+    /// Why crepes.fr still holds the message, when it could not deliver
+    /// it (a defence refused the path); Bob then reads nothing.
+    pub held: Option<String>,
 }
 
 pub async fn run(opts: &DemoOptions) -> io::Result<DemoReport> {
@@ -152,6 +190,10 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
         plaintext_auth: opts.tls == TlsMode::None,
         tls_suite: opts.tls_suite,
         open_relay: opts.open_relay,
+        eve: opts.attack.map(|attack| EveOnPath {
+            strip_starttls: attack == Attack::StripStarttls,
+        }),
+        mta_sts: opts.defend == Some(Defence::MtaSts),
         ..WorldOptions::default()
     };
     let mut world = World::start(&world_opts).await?;
@@ -183,18 +225,84 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
     };
     let submit_reply = agents::submit(&alice, &alice_addr, &bob_addr, &sent).await?;
 
-    let hamburger = world.hamburger.clone();
-    if !world
-        .wait_for_mail(&hamburger, BOB.0, 1, Duration::from_secs(30))
-        .await
-    {
-        return Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("the message did not reach {} within 30 s", t.bob_domain),
-        ));
-    }
+    let held = match wait_for_delivery(&world, Duration::from_secs(30)).await {
+        Delivery::Delivered => None,
+        Delivery::Held(why) => Some(why),
+        Delivery::TimedOut => {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the message did not reach {} within 30 s", t.bob_domain),
+            ));
+        }
+    };
     pace.pause().await;
+    let received = match held {
+        None => read_bobs_mail(opts, &world, &alice).await?,
+        Some(_) => Vec::new(),
+    };
+    // Let the servers see the clients' FINs and close their side.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    world.shutdown();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let transcript = transcript::render(&world.recorder, &world.topology, &world.services);
+    let eve_read = match &world.topology.eve {
+        Some(eve) => super::eve::messages_read(&world.recorder, eve.addr),
+        None => Vec::new(),
+    };
+    Ok(DemoReport {
+        eve_read,
+        held,
+        world,
+        sent,
+        received,
+        submit_reply,
+        transcript,
+    })
+}
 
+/// Where the message went after Alice's submission.
+enum Delivery {
+    /// It is in Bob's mailbox.
+    Delivered,
+    /// crepes.fr tried, failed, and keeps it queued: why.
+    Held(String),
+    TimedOut,
+}
+
+/// Wait until the message is in Bob's mailbox, or crepes.fr's queue says
+/// a try failed (with a defence in place, that is the lesson's end).
+async fn wait_for_delivery(world: &World, limit: Duration) -> Delivery {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if world
+            .wait_for_mail(&world.hamburger, BOB.0, 1, Duration::ZERO)
+            .await
+        {
+            return Delivery::Delivered;
+        }
+        let failed = world
+            .crepes
+            .store
+            .queued()
+            .into_iter()
+            .find_map(|q| q.last_error);
+        if let Some(why) = failed {
+            return Delivery::Held(why);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Delivery::TimedOut;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Bob's agent reads his mailbox (POP3 or IMAP, as `opts` says).
+async fn read_bobs_mail(
+    opts: &DemoOptions,
+    world: &World,
+    alice: &AgentSettings,
+) -> io::Result<Vec<u8>> {
+    let t = &world.topology;
     let service = reading(opts);
     let bob = AgentSettings {
         from: t.bob_pc.addr,
@@ -204,22 +312,10 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
         tls: opts.tls,
         user: BOB.0.into(),
         password: BOB.1.into(),
-        ..alice
+        ..alice.clone()
     };
-    let received = match opts.read {
-        ReadWith::Pop3 => agents::read_pop3(&bob, opts.keep).await?,
-        ReadWith::Imap => agents::read_imap(&bob).await?,
-    };
-    // Let the servers see the clients' FINs and close their side.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    world.shutdown();
-    tokio::time::sleep(Duration::from_millis(10)).await;
-    let transcript = transcript::render(&world.recorder, &world.topology, &world.services);
-    Ok(DemoReport {
-        world,
-        sent,
-        received,
-        submit_reply,
-        transcript,
-    })
+    match opts.read {
+        ReadWith::Pop3 => agents::read_pop3(&bob, opts.keep).await,
+        ReadWith::Imap => agents::read_imap(&bob).await,
+    }
 }

@@ -24,6 +24,7 @@ use super::recorder::Recorder;
 
 pub const TYPE_A: u16 = 1;
 pub const TYPE_MX: u16 = 15;
+pub const TYPE_TXT: u16 = 16;
 const CLASS_IN: u16 = 1;
 const RCODE_NXDOMAIN: u16 = 3;
 const RCODE_FORMERR: u16 = 1;
@@ -36,12 +37,28 @@ pub struct Zone {
     pub mx: BTreeMap<String, (u16, String)>,
     /// host name → IPv4 address
     pub a: BTreeMap<String, Ipv4Addr>,
+    /// name → text records (MTA-STS's `_mta-sts` record, RFC 8461 §3.1)
+    pub txt: BTreeMap<String, Vec<String>>,
 }
 
 impl Zone {
     fn knows(&self, name: &str) -> bool {
-        self.mx.contains_key(name) || self.a.contains_key(name)
+        self.mx.contains_key(name) || self.a.contains_key(name) || self.txt.contains_key(name)
     }
+}
+
+/// A TXT record's data: the text as character-strings of at most 255
+/// bytes, each after its length byte (RFC 1035 §3.3.14).
+fn txt_rdata(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + 1);
+    for chunk in text.as_bytes().chunks(255) {
+        out.push(chunk.len() as u8);
+        out.extend_from_slice(chunk);
+    }
+    if text.is_empty() {
+        out.push(0);
+    }
+    out
 }
 
 /// Append a name as labels (RFC 1035 §3.1). Labels longer than 63 bytes
@@ -157,6 +174,11 @@ pub fn answer(zone: &Zone, msg: &[u8]) -> Option<Vec<u8>> {
         {
             answers.push((name.clone(), TYPE_A, ip.octets().to_vec()));
         }
+        if qtype == TYPE_TXT {
+            for text in zone.txt.get(&name).into_iter().flatten() {
+                answers.push((name.clone(), TYPE_TXT, txt_rdata(text)));
+            }
+        }
     }
     let mut out = header(rcode, answers.len() as u16, additional.len() as u16);
     put_name(&mut out, &name);
@@ -180,6 +202,36 @@ pub enum Record {
         name: String,
         addr: Ipv4Addr,
     },
+    /// The character-strings joined, as SPF and MTA-STS read them (RFC
+    /// 7208 §3.3).
+    Txt {
+        name: String,
+        text: String,
+    },
+}
+
+impl Record {
+    /// The owner name.
+    pub fn name(&self) -> &str {
+        match self {
+            Record::Mx { name, .. } | Record::A { name, .. } | Record::Txt { name, .. } => name,
+        }
+    }
+
+    /// The type and data as a zone file writes them: `MX 10 hamburger.edu`,
+    /// `A 127.0.10.3`, `TXT "v=STSv1; id=1;"` (the text escaped: it comes
+    /// from the wire and may hold anything).
+    pub fn data_text(&self) -> String {
+        match self {
+            Record::Mx {
+                preference,
+                exchange,
+                ..
+            } => format!("MX {preference} {}", exchange.escape_debug()),
+            Record::A { addr, .. } => format!("A {addr}"),
+            Record::Txt { text, .. } => format!("TXT \"{}\"", text.escape_debug()),
+        }
+    }
 }
 
 /// Parse a response: its rcode and all records (answer and additional).
@@ -213,6 +265,19 @@ pub fn parse_response(msg: &[u8]) -> Option<(u16, Vec<Record>)> {
                 name,
                 addr: Ipv4Addr::new(data[0], data[1], data[2], data[3]),
             }),
+            TYPE_TXT => {
+                let mut text = Vec::with_capacity(len);
+                let mut rest = data;
+                while let Some((&n, tail)) = rest.split_first() {
+                    let n = (n as usize).min(tail.len());
+                    text.extend_from_slice(&tail[..n]);
+                    rest = &tail[n..];
+                }
+                records.push(Record::Txt {
+                    name,
+                    text: String::from_utf8_lossy(&text).into_owned(),
+                });
+            }
             _ => {}
         }
         pos = data_at + len;
@@ -234,6 +299,7 @@ pub fn type_name(t: u16) -> String {
     match t {
         TYPE_A => "A".into(),
         TYPE_MX => "MX".into(),
+        TYPE_TXT => "TXT".into(),
         other => format!("TYPE{other}"),
     }
 }
@@ -252,17 +318,18 @@ pub async fn serve(socket: UdpSocket, zone: Arc<Zone>, recorder: Recorder) -> io
     }
 }
 
-/// Ask `server` for the mail exchangers of `domain`, from the address
-/// `bind`. Returns (exchange host, its address) by preference. Retries
-/// three times, one second apart, as UDP may lose datagrams.
-pub async fn lookup_mx(
+/// Ask `server` about `name` and `qtype` from the address `bind`: the
+/// records of the answer. Retries three times, one second apart, as UDP
+/// may lose datagrams; NXDOMAIN is a `NotFound` error.
+pub async fn lookup(
     server: SocketAddr,
     bind: SocketAddr,
-    domain: &str,
-) -> io::Result<Vec<(String, Option<Ipv4Addr>)>> {
+    name: &str,
+    qtype: u16,
+) -> io::Result<Vec<Record>> {
     let socket = UdpSocket::bind(bind).await?;
-    let id = (std::process::id() as u16) ^ (domain.len() as u16).rotate_left(7);
-    let q = query(id, domain, TYPE_MX);
+    let id = (std::process::id() as u16) ^ (name.len() as u16).rotate_left(7) ^ qtype;
+    let q = query(id, name, qtype);
     let mut buf = vec![0u8; 1500];
     for _ in 0..3 {
         socket.send_to(&q, server).await?;
@@ -283,36 +350,78 @@ pub async fn lookup_mx(
         if rcode == RCODE_NXDOMAIN {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("{domain}: no such domain"),
+                format!("{name}: no such domain"),
             ));
         }
-        let mut mx: Vec<(u16, String)> = records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Mx {
-                    preference,
-                    exchange,
-                    ..
-                } => Some((*preference, exchange.clone())),
-                _ => None,
-            })
-            .collect();
-        mx.sort();
-        return Ok(mx
-            .into_iter()
-            .map(|(_, host)| {
-                let addr = records.iter().find_map(|r| match r {
-                    Record::A { name, addr } if *name == host => Some(*addr),
-                    _ => None,
-                });
-                (host, addr)
-            })
-            .collect());
+        return Ok(records);
     }
     Err(io::Error::new(
         io::ErrorKind::TimedOut,
         "DNS server did not answer",
     ))
+}
+
+/// The mail exchangers of `domain`: (exchange host, its address) by
+/// preference.
+pub async fn lookup_mx(
+    server: SocketAddr,
+    bind: SocketAddr,
+    domain: &str,
+) -> io::Result<Vec<(String, Option<Ipv4Addr>)>> {
+    let records = lookup(server, bind, domain, TYPE_MX).await?;
+    let mut mx: Vec<(u16, String)> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Mx {
+                preference,
+                exchange,
+                ..
+            } => Some((*preference, exchange.clone())),
+            _ => None,
+        })
+        .collect();
+    mx.sort();
+    Ok(mx
+        .into_iter()
+        .map(|(_, host)| {
+            let addr = records.iter().find_map(|r| match r {
+                Record::A { name, addr } if *name == host => Some(*addr),
+                _ => None,
+            });
+            (host, addr)
+        })
+        .collect())
+}
+
+/// The text records of `name`; none when the name does not exist.
+pub async fn lookup_txt(
+    server: SocketAddr,
+    bind: SocketAddr,
+    name: &str,
+) -> io::Result<Vec<String>> {
+    match lookup(server, bind, name, TYPE_TXT).await {
+        Ok(records) => Ok(records
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Txt { text, .. } => Some(text),
+                _ => None,
+            })
+            .collect()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The address of the host `name`.
+pub async fn lookup_a(server: SocketAddr, bind: SocketAddr, name: &str) -> io::Result<Ipv4Addr> {
+    lookup(server, bind, name, TYPE_A)
+        .await?
+        .into_iter()
+        .find_map(|r| match r {
+            Record::A { addr, .. } => Some(addr),
+            _ => None,
+        })
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{name} has no address")))
 }
 
 #[cfg(test)]
@@ -324,6 +433,27 @@ mod tests {
         z.mx.insert("hamburger.edu".into(), (10, "mail.hamburger.edu".into()));
         z.a.insert("mail.hamburger.edu".into(), Ipv4Addr::new(127, 0, 10, 3));
         z
+    }
+
+    #[test]
+    fn txt_records_split_at_255_bytes_and_join_again() {
+        let mut z = zone();
+        let long = "v=STSv1; id=1; ".to_string() + &"x".repeat(300);
+        z.txt
+            .insert("_mta-sts.hamburger.edu".into(), vec![long.clone()]);
+        let a = answer(&z, &query(9, "_mta-sts.hamburger.edu", TYPE_TXT)).unwrap();
+        let (rcode, records) = parse_response(&a).unwrap();
+        assert_eq!(rcode, 0);
+        assert_eq!(
+            records,
+            [Record::Txt {
+                name: "_mta-sts.hamburger.edu".into(),
+                text: long
+            }]
+        );
+        // Two character-strings on the wire: 255 bytes, then the rest.
+        assert_eq!(txt_rdata(&"y".repeat(300))[0], 255);
+        assert_eq!(txt_rdata(&"y".repeat(300))[256], 45);
     }
 
     #[test]

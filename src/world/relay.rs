@@ -10,6 +10,11 @@
 //!    failed; we do not, so the lesson sees a clear failure);
 //! 4. MAIL FROM, RCPT TO for each recipient, DATA, the message, QUIT.
 //!
+//! With MTA-STS (`mta_sts`), a domain whose policy is in enforce mode
+//! gets its mail only over TLS, from an exchanger its policy names; when
+//! that cannot be had (STARTTLS missing, stripped, or failing) the message
+//! stays queued, as for a 4xx (RFC 8461 §5.1).
+//!
 //! A 4xx reply or a connection that fails is a temporary failure: the
 //! message stays queued and is tried again after a delay that doubles each
 //! time (RFC 5321 §4.5.4.1). A 5xx reply is permanent: the sender gets a
@@ -27,7 +32,9 @@ use tokio::sync::Notify;
 use super::client;
 use super::dns;
 use super::host::Host;
+use super::mta_sts::Mode;
 use super::store::{INBOX, Queued, unix_now};
+use super::sts_sender::StsSender;
 use crate::proto::smtp::{Command, EnhancedStatus, Path, Reply, domain_of};
 
 /// After this many temporary failures the message is bounced.
@@ -45,6 +52,12 @@ pub struct RelaySettings {
     pub tls: Arc<rustls::ClientConfig>,
     /// First retry delay; doubles with each failure.
     pub retry_base: Duration,
+    /// Where the route to every exchanger leads instead (Eve's relay, in
+    /// the attack lessons): connections go there, while DNS, the TLS
+    /// server name and any MTA-STS policy still speak of the exchanger.
+    pub via: Option<SocketAddr>,
+    /// Apply MTA-STS (RFC 8461) to every delivery.
+    pub mta_sts: Option<Arc<StsSender>>,
 }
 
 /// What happened to one recipient.
@@ -124,8 +137,9 @@ async fn attempt(host: &Arc<Host>, settings: &RelaySettings, q: Queued) {
     } else {
         let delay = settings.retry_base.as_secs_f64() * f64::from(1u32 << q.attempts.min(16));
         let next = unix_now() + delay.ceil().max(1.0) as i64;
+        let why = retry.first().map(|(_, w)| w.clone()).unwrap_or_default();
         host.store
-            .reschedule(q.id, retry.into_iter().map(|(r, _)| r).collect(), next)
+            .reschedule(q.id, retry.into_iter().map(|(r, _)| r).collect(), next, why)
     };
     if let Err(e) = result {
         host.log(format_args!("queue {}: {e}", q.id));
@@ -165,11 +179,29 @@ async fn deliver_domain(
     let (exchange, Some(addr)) = exchangers[0].clone() else {
         return Err(io::Error::other("MX host has no address"));
     };
-    let mut conn = client::connect(
-        settings.bind,
-        SocketAddr::new(addr.into(), settings.smtp_port),
-    )
-    .await?;
+    let all = |o: Outcome| rcpts.iter().map(|r| (r.clone(), o.clone())).collect();
+    // MTA-STS (RFC 8461 §5): in enforce mode, deliver only to an exchanger
+    // the policy names (§4.1), only over TLS with a valid certificate
+    // (§4.2); otherwise keep the message.
+    let mut enforced = None;
+    if let Some(sts) = &settings.mta_sts {
+        let (known, how) = sts.policy_for(domain).await;
+        host.log(format_args!("queue {}: MTA-STS for {domain}: {how}", q.id));
+        enforced = known.filter(|k| k.policy.mode == Mode::Enforce);
+    }
+    if let Some(k) = &enforced
+        && !k.policy.allows_mx(&exchange)
+    {
+        return Ok(all(Outcome::Temporary(format!(
+            "MTA-STS policy of {domain} (id {}): the exchanger {exchange} is not one of its mx ({}); not delivering",
+            k.id,
+            k.policy.mx.join(", ")
+        ))));
+    }
+    let target = settings
+        .via
+        .unwrap_or(SocketAddr::new(addr.into(), settings.smtp_port));
+    let mut conn = client::connect(settings.bind, target).await?;
     let greeting = client::smtp_reply(&mut conn).await?;
     if greeting.code != 220 {
         let o = classify(&greeting);
@@ -183,6 +215,16 @@ async fn deliver_domain(
             conn.connect_tls(settings.tls.clone(), &exchange).await?;
             ehlo = client::smtp(&mut conn, &hello).await?;
         }
+    }
+    if let Some(k) = &enforced
+        && !conn.is_tls()
+    {
+        let _ = client::smtp(&mut conn, &Command::Quit).await;
+        let _ = conn.shutdown().await;
+        return Ok(all(Outcome::Temporary(format!(
+            "MTA-STS policy of {domain} (mode enforce, id {}) requires TLS, but {exchange} offered no STARTTLS: not delivering in clear",
+            k.id
+        ))));
     }
     if !ehlo.is_positive() {
         let o = classify(&ehlo);

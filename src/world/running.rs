@@ -2,7 +2,7 @@
 //! their services, and Alice's relay queue.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,11 +13,15 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use super::dns::{self, Zone};
+use super::eve::{self, EveSettings};
 use super::host::{Accounts, AuthThrottle, Host, Policy};
+use super::mta_sts::{self, Mode, StsRecord};
+use super::policy_server;
 use super::recorder::Recorder;
 use super::relay::{self, RelaySettings};
 use super::servers::{self, Service};
 use super::store::Store;
+use super::sts_sender::StsSender;
 use super::tls::Pki;
 use super::topology::{Machine, PortPlan, Topology};
 
@@ -50,6 +54,19 @@ pub struct WorldOptions {
     pub log_sessions: bool,
     /// Only this TLS cipher suite (IANA number); rustls' defaults if None.
     pub tls_suite: Option<u16>,
+    /// Put Eve on the path from crepes.fr to hamburger.edu.
+    pub eve: Option<EveOnPath>,
+    /// hamburger.edu publishes an MTA-STS policy in enforce mode (the TXT
+    /// record and the HTTPS server of `mta-sts.hamburger.edu`) and
+    /// crepes.fr applies MTA-STS to its deliveries.
+    pub mta_sts: bool,
+}
+
+/// What Eve does on the path (`world::eve`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EveOnPath {
+    /// Blank STARTTLS out of hamburger.edu's EHLO reply.
+    pub strip_starttls: bool,
 }
 
 impl Default for WorldOptions {
@@ -68,6 +85,8 @@ impl Default for WorldOptions {
             retry_base: Duration::from_secs(1),
             log_sessions: false,
             tls_suite: None,
+            eve: None,
+            mta_sts: false,
         }
     }
 }
@@ -134,7 +153,10 @@ fn open_store(opts: &WorldOptions, which: &str) -> io::Result<Arc<Store>> {
 
 impl World {
     pub async fn start(opts: &WorldOptions) -> io::Result<World> {
-        let topology = Topology::named(opts.net, &opts.alice_domain, &opts.bob_domain);
+        let mut topology = Topology::named(opts.net, &opts.alice_domain, &opts.bob_domain);
+        if opts.eve.is_some() {
+            topology = topology.with_eve();
+        }
         let ports = match opts.ports {
             Some(p) => p,
             None => PortPlan::automatic(topology.crepes.addr),
@@ -176,6 +198,16 @@ impl World {
                 zone.a.insert(m.name.clone(), a);
             }
         }
+        let policy = opts.mta_sts.then(|| mta_sts_policy(&topology));
+        if let (Some(_), IpAddr::V4(a)) = (&policy, topology.hamburger.addr) {
+            let domain = &topology.bob_domain;
+            let record = StsRecord {
+                id: format!("{}", super::store::unix_now()),
+            };
+            zone.txt
+                .insert(mta_sts::record_name(domain), vec![record.emit()]);
+            zone.a.insert(mta_sts::policy_host(domain), a);
+        }
         let dns_addr = SocketAddr::new(topology.dns.addr, ports.dns);
         let udp = UdpSocket::bind(dns_addr).await?;
         let dns_recorder = recorder.clone();
@@ -205,6 +237,13 @@ impl World {
         if opts.bob_online {
             world.start_bob().await?;
         }
+        if let Some(policy) = &policy {
+            world.serve_policy(policy).await?;
+        }
+        let via = match (opts.eve, &world.topology.eve) {
+            (Some(on_path), Some(eve)) => Some(world.start_eve(on_path, eve.addr).await?),
+            _ => None,
+        };
         for (host, wake, machine) in [
             (
                 world.crepes.clone(),
@@ -223,6 +262,16 @@ impl World {
                 smtp_port: ports.smtp,
                 tls: world.pki.client_config().map_err(io::Error::other)?,
                 retry_base: opts.retry_base,
+                // Eve sits on crepes.fr's way out.
+                via: via.filter(|_| machine.addr == world.topology.crepes.addr),
+                mta_sts: (opts.mta_sts && machine.addr == world.topology.crepes.addr)
+                    .then(|| {
+                        world.pki.client_config().map(|tls| {
+                            Arc::new(StsSender::new(dns_addr, machine.addr, ports.https, tls))
+                        })
+                    })
+                    .transpose()
+                    .map_err(io::Error::other)?,
             };
             world
                 .tasks
@@ -252,6 +301,42 @@ impl World {
             tasks.push(task);
         }
         Ok(tasks)
+    }
+
+    /// Serve hamburger.edu's MTA-STS policy over HTTPS from its address,
+    /// as `mta-sts.hamburger.edu` (RFC 8461 §3.3).
+    async fn serve_policy(&mut self, policy: &mta_sts::Policy) -> io::Result<()> {
+        let name = mta_sts::policy_host(&self.topology.bob_domain);
+        let config = self.pki.server_config(&name).map_err(io::Error::other)?;
+        let at = self.address(&self.topology.hamburger, Service::Https);
+        let (local, task) =
+            policy_server::listen(at, TlsAcceptor::from(config), policy, self.recorder.clone())
+                .await
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {at}: {e}")))?;
+        self.services.push((local, Service::Https));
+        self.tasks.push(task);
+        Ok(())
+    }
+
+    /// Start Eve's relay at `addr` towards hamburger.edu's SMTP port;
+    /// returns where it listens.
+    async fn start_eve(&mut self, on_path: EveOnPath, addr: IpAddr) -> io::Result<SocketAddr> {
+        let settings = EveSettings {
+            listen: SocketAddr::new(addr, self.ports.smtp),
+            upstream: self.address(&self.topology.hamburger, Service::Smtp),
+            strip_starttls: on_path.strip_starttls,
+        };
+        let (local, task) = eve::listen(settings, self.recorder.clone())
+            .await
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("Eve cannot listen on {}: {e}", settings.listen),
+                )
+            })?;
+        self.services.push((local, Service::Smtp));
+        self.tasks.push(task);
+        Ok(local)
     }
 
     /// Start (or restart) Bob's server.
@@ -313,6 +398,15 @@ impl World {
         for t in self.tasks.drain(..) {
             t.abort();
         }
+    }
+}
+
+/// hamburger.edu's policy: enforce, its own exchanger only, a day.
+fn mta_sts_policy(topology: &Topology) -> mta_sts::Policy {
+    mta_sts::Policy {
+        mode: Mode::Enforce,
+        mx: vec![topology.hamburger.name.clone()],
+        max_age: 86_400,
     }
 }
 

@@ -31,6 +31,9 @@ pub enum Service {
     Pop3s,
     Imap,
     Imaps,
+    /// The web server of the MTA-STS policy (`world::policy_server`): not a
+    /// mail service, so not in [`Service::ALL`].
+    Https,
 }
 
 impl Service {
@@ -49,12 +52,16 @@ impl Service {
             Service::Smtp | Service::Submission | Service::Smtps => Protocol::Smtp,
             Service::Pop3 | Service::Pop3s => Protocol::Pop3,
             Service::Imap | Service::Imaps => Protocol::Imap,
+            Service::Https => Protocol::Unknown,
         }
     }
 
     /// TLS from the first byte (RFC 8314)?
     pub fn implicit_tls(self) -> bool {
-        matches!(self, Service::Smtps | Service::Pop3s | Service::Imaps)
+        matches!(
+            self,
+            Service::Smtps | Service::Pop3s | Service::Imaps | Service::Https
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -66,6 +73,7 @@ impl Service {
             Service::Pop3s => "pop3s",
             Service::Imap => "imap",
             Service::Imaps => "imaps",
+            Service::Https => "https",
         }
     }
 
@@ -78,6 +86,7 @@ impl Service {
             Service::Pop3s => plan.pop3s,
             Service::Imap => plan.imap,
             Service::Imaps => plan.imaps,
+            Service::Https => plan.https,
         }
     }
 }
@@ -130,6 +139,7 @@ async fn session(
         }
         Service::Pop3 | Service::Pop3s => pop3_server::run_session(conn, host).await,
         Service::Imap | Service::Imaps => imap::run_session(conn, host).await,
+        Service::Https => Err(io::Error::other("the HTTPS port serves no mail session")),
     }
 }
 

@@ -125,6 +125,9 @@ pub struct Queued {
     pub attempts: u32,
     /// Unix seconds of the next try.
     pub next_attempt: i64,
+    /// Why the last try failed (shown by `demo`, kept with the envelope).
+    #[serde(default)]
+    pub last_error: Option<String>,
     #[serde(skip)]
     pub data: Arc<Vec<u8>>,
 }
@@ -535,6 +538,7 @@ impl Store {
                 rcpt_to,
                 attempts: 0,
                 next_attempt: 0,
+                last_error: None,
                 data: Arc::new(data.to_vec()),
             }
         });
@@ -831,6 +835,7 @@ impl Store {
             rcpt_to,
             attempts: 0,
             next_attempt: 0,
+            last_error: None,
             data: Arc::new(data.to_vec()),
         };
         self.save_queued(&q, true)?;
@@ -856,7 +861,13 @@ impl Store {
     }
 
     /// Remember a failed attempt and when to try again.
-    pub fn reschedule(&self, id: u64, rcpt_to: Vec<String>, next_attempt: i64) -> io::Result<()> {
+    pub fn reschedule(
+        &self,
+        id: u64,
+        rcpt_to: Vec<String>,
+        next_attempt: i64,
+        why: String,
+    ) -> io::Result<()> {
         let mut st = self.lock();
         let Some(q) = st.queue.get_mut(&id) else {
             return Ok(());
@@ -864,6 +875,7 @@ impl Store {
         q.attempts += 1;
         q.rcpt_to = rcpt_to;
         q.next_attempt = next_attempt;
+        q.last_error = Some(why);
         let q = q.clone();
         self.save_queued(&q, false)
     }
@@ -1175,13 +1187,14 @@ mod tests {
             )
             .unwrap();
         store
-            .reschedule(id, vec!["bob@hamburger.edu".into()], 99)
+            .reschedule(id, vec!["bob@hamburger.edu".into()], 99, "421 busy".into())
             .unwrap();
         drop(store);
         let store = Store::open(&root).unwrap();
         let q = store.queued();
         assert_eq!(q.len(), 1);
         assert_eq!((q[0].attempts, q[0].next_attempt), (1, 99));
+        assert_eq!(q[0].last_error.as_deref(), Some("421 busy"));
         assert_eq!(q[0].data.as_slice(), b"m\r\n");
         store.dequeue(id).unwrap();
         assert!(Store::open(&root).unwrap().queued().is_empty());

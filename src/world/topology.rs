@@ -11,6 +11,9 @@
 //!                                                   127.0.10.3                  127.0.10.4
 //! ```
 //!
+//! In the attack lessons a sixth machine, Eve (`eve.example`, `.66`), sits
+//! on the path between the two mail servers (`world::eve`).
+//!
 //! Ports below 1024 need privileges; when the process cannot bind them,
 //! every port moves up by [`PortPlan::OFFSET`] (25 → 10025, 587 → 10587…).
 
@@ -27,6 +30,8 @@ pub struct PortPlan {
     pub imap: u16,
     pub imaps: u16,
     pub dns: u16,
+    /// HTTPS, for the MTA-STS policy (RFC 8461 §3.3).
+    pub https: u16,
 }
 
 impl PortPlan {
@@ -34,7 +39,8 @@ impl PortPlan {
     pub const OFFSET: u16 = 10_000;
 
     /// The IANA ports: SMTP 25 (RFC 5321), submission 587 (RFC 6409),
-    /// submissions 465 (RFC 8314), POP3 110 / 995, IMAP 143 / 993, DNS 53.
+    /// submissions 465 (RFC 8314), POP3 110 / 995, IMAP 143 / 993, DNS 53,
+    /// HTTPS 443.
     pub fn standard() -> PortPlan {
         PortPlan {
             smtp: 25,
@@ -45,6 +51,7 @@ impl PortPlan {
             imap: 143,
             imaps: 993,
             dns: 53,
+            https: 443,
         }
     }
 
@@ -70,12 +77,13 @@ impl PortPlan {
             imap: s.imap + offset,
             imaps: s.imaps + offset,
             dns: s.dns + offset,
+            https: s.https + offset,
         }
     }
 
     /// Apply a `--ports` value: `standard`, `offset`, `offset=N`, or a
     /// comma-separated list of `service=port` (smtp, submission, smtps,
-    /// pop3, pop3s, imap, imaps, dns) changing only those.
+    /// pop3, pop3s, imap, imaps, dns, https) changing only those.
     pub fn apply(&mut self, spec: &str) -> Result<(), String> {
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match item {
@@ -101,6 +109,7 @@ impl PortPlan {
                         "imap" => &mut self.imap,
                         "imaps" => &mut self.imaps,
                         "dns" => &mut self.dns,
+                        "https" => &mut self.https,
                         other => return Err(format!("unknown service {other:?} in --ports")),
                     };
                     *slot = port;
@@ -110,6 +119,9 @@ impl PortPlan {
         Ok(())
     }
 }
+
+/// Eve's host name.
+pub const EVE_NAME: &str = "eve.example";
 
 /// One simulated machine.
 #[derive(Clone, Debug)]
@@ -126,6 +138,9 @@ pub struct Topology {
     pub dns: Machine,
     pub hamburger: Machine,
     pub bob_pc: Machine,
+    /// Eve, the attacker on the path between the two mail servers; only in
+    /// the attack lessons (`demo --attack`).
+    pub eve: Option<Machine>,
     /// Alice's and Bob's domains (the mail servers' names by default).
     pub alice_domain: String,
     pub bob_domain: String,
@@ -152,20 +167,37 @@ impl Topology {
             hamburger: machine(bob_domain, 3),
             bob_pc: machine(&format!("bob-pc.{bob_domain}"), 4),
             dns: machine("dns.local", 53),
+            eve: None,
             alice_domain: alice_domain.into(),
             bob_domain: bob_domain.into(),
         }
     }
 
+    /// Put Eve on the path, at `net.66` under a name of the example
+    /// domain (RFC 2606), which no real host has.
+    pub fn with_eve(mut self) -> Topology {
+        let IpAddr::V4(a) = self.crepes.addr else {
+            return self;
+        };
+        let [n0, n1, n2, _] = a.octets();
+        self.eve = Some(Machine {
+            name: EVE_NAME.into(),
+            addr: IpAddr::V4(Ipv4Addr::new(n0, n1, n2, 66)),
+        });
+        self
+    }
+
     /// All machines, for the capture's name table.
-    pub fn machines(&self) -> [&Machine; 5] {
-        [
+    pub fn machines(&self) -> Vec<&Machine> {
+        let mut all = vec![
             &self.alice_pc,
             &self.crepes,
             &self.dns,
             &self.hamburger,
             &self.bob_pc,
-        ]
+        ];
+        all.extend(self.eve.as_ref());
+        all
     }
 
     /// The name of the machine with this address.

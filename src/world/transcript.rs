@@ -17,6 +17,7 @@ use super::servers::Service;
 use super::topology::Topology;
 use crate::analysis::read_endpoint_view;
 use crate::flow::Direction;
+use crate::trace::text::printable;
 use crate::trace::{DialogueOptions, Protocol};
 
 /// The `C:`/`S:` lines of one piece of a session (between TLS switches).
@@ -26,7 +27,7 @@ fn dialogue_lines(protocol: Protocol, pieces: &[(Direction, &[u8])]) -> Vec<Stri
         full: false,
     };
     let Some(out) = read_endpoint_view(protocol, pieces.iter().copied(), options) else {
-        return Vec::new();
+        return plain_lines(pieces);
     };
     out.transcript
         .iter()
@@ -38,6 +39,24 @@ fn dialogue_lines(protocol: Protocol, pieces: &[(Direction, &[u8])]) -> Vec<Stri
             format!("{who}: {}", l.text)
         })
         .collect()
+}
+
+/// The lines of a session mailscope has no grammar for (the HTTPS fetch
+/// of an MTA-STS policy) as they are, made safe to print.
+fn plain_lines(pieces: &[(Direction, &[u8])]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (dir, bytes) in pieces {
+        let who = match dir {
+            Direction::ClientToServer => "C",
+            Direction::ServerToClient => "S",
+        };
+        let text = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        for line in text.split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            lines.push(format!("{who}: {}", printable(line)));
+        }
+    }
+    lines
 }
 
 /// The transcript lines of one connection, with a marker where TLS began.
@@ -84,16 +103,7 @@ fn describe_dns(payload: &[u8]) -> String {
         Some((0, records)) => {
             let parts: Vec<String> = records
                 .iter()
-                .map(|r| match r {
-                    dns::Record::Mx {
-                        name,
-                        preference,
-                        exchange,
-                    } => {
-                        format!("{name} MX {preference} {exchange}")
-                    }
-                    dns::Record::A { name, addr } => format!("{name} A {addr}"),
-                })
+                .map(|r| format!("{} {}", r.name().escape_debug(), r.data_text()))
                 .collect();
             format!("A: {}", parts.join("; "))
         }
