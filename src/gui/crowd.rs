@@ -233,7 +233,12 @@ fn candidates(
         let (Some((l, false)), Some((s, _))) = (lane[h], home[h]) else {
             continue;
         };
-        if serves[h] || matches!(scene.hosts[h].role, Role::MailServer | Role::Dns) {
+        if serves[h]
+            || matches!(
+                scene.hosts[h].role,
+                Role::MailServer | Role::Interceptor | Role::Dns
+            )
+        {
             continue;
         }
         by_key.entry((Some(s), l)).or_default().push(h);

@@ -222,7 +222,12 @@ pub const SPANISH: &[(&str, &str)] = &[
     ("live: following the demo", "en vivo: siguiendo la demo"),
     ("mail server", "servidor de correo"),
     ("messages", "mensajes"),
+    ("strips STARTTLS", "elimina STARTTLS"),
     ("user agent", "agente de usuario"),
+    (
+        "was STARTTLS: blanked on the path",
+        "era STARTTLS: borrado en el camino",
+    ),
     ("{} (recording)", "{} (grabando)"),
     ("{} bytes", "{} bytes"),
     ("{} connections, {} packets", "{} conexiones, {} paquetes"),

@@ -25,7 +25,7 @@ use crate::flow::Direction;
 use crate::proto::tls::TlsSummary;
 use crate::proto::{Protocol, TlsMode};
 use crate::trace::text::visible;
-use crate::trace::{Credential, Finding, LineKind, MessageRecord, Severity};
+use crate::trace::{Credential, Finding, FindingCode, LineKind, MessageRecord, Severity};
 use crate::world::demo::Stage;
 
 /// Packets kept for the animation at most; later ones are counted only
@@ -43,6 +43,11 @@ pub enum Role {
     UserAgent,
     /// Accepts mail (SMTP) or keeps mailboxes (POP3/IMAP).
     MailServer,
+    /// A mail server, or something posing as one, whose SMTP session came
+    /// with STARTTLS blanked out of the EHLO reply (`starttls-stripped`):
+    /// the attacker on the path of the attack lessons (`demo --attack`),
+    /// or the server behind a middlebox that did it. Drawn in red.
+    Interceptor,
     /// Answers DNS questions (the MX lookup).
     Dns,
     /// Anything else seen in the capture.
@@ -565,6 +570,9 @@ impl SceneBuilder {
             let protocol = d.protocol;
             hosts.served(server_host, protocol, s.server.port());
             hosts.client_of(client_host, server_host, protocol, s.server.port());
+            if d.has_finding(FindingCode::StarttlsStripped) {
+                hosts.stripped_starttls(server_host);
+            }
             if let Some(h) = &d.helo {
                 hosts.name(s.client.ip(), visible(h).into_owned(), 1);
             }

@@ -108,7 +108,7 @@ pub fn lanes(scene: &Scene, visible: &[bool]) -> Vec<Option<(usize, bool)>> {
         .zip(visible)
         .map(|(h, &v)| {
             v.then_some(match h.role {
-                Role::UserAgent | Role::MailServer => (h.column, false),
+                Role::UserAgent | Role::MailServer | Role::Interceptor => (h.column, false),
                 Role::Dns => (0, true),
                 Role::Other => (0, false),
             })

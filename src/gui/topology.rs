@@ -824,24 +824,30 @@ fn host_boxes(
     out
 }
 
+/// The frame of a host that stripped STARTTLS (`Role::Interceptor`).
+pub const INTERCEPTOR_RED: Color32 = Color32::from_rgb(200, 30, 30);
+
 /// One host's box: name (capped, the full one on hover), role, address.
 fn draw_host(ui: &Ui, painter: &egui::Painter, lang: Lang, h: &Host, r: Rect, scale: f32) {
     let fill = match h.role {
         Role::UserAgent => Color32::from_rgb(255, 244, 214),
         Role::MailServer => Color32::from_rgb(220, 234, 255),
+        Role::Interceptor => Color32::from_rgb(255, 205, 205),
         Role::Dns => Color32::from_rgb(214, 245, 245),
         Role::Other => Color32::from_gray(235),
     };
     painter.rect_filled(r, 8.0, fill);
-    painter.rect_stroke(
-        r,
-        8.0,
-        Stroke::new(1.5 * scale, Color32::from_gray(90)),
-        egui::StrokeKind::Inside,
-    );
+    // The attacker's box gets a red frame, thick enough to see from the
+    // back of a classroom.
+    let stroke = match h.role {
+        Role::Interceptor => Stroke::new(3.0 * scale, INTERCEPTOR_RED),
+        _ => Stroke::new(1.5 * scale, Color32::from_gray(90)),
+    };
+    painter.rect_stroke(r, 8.0, stroke, egui::StrokeKind::Inside);
     let role = match h.role {
         Role::UserAgent => lang.t("user agent"),
         Role::MailServer => lang.t("mail server"),
+        Role::Interceptor => lang.t("strips STARTTLS"),
         Role::Dns => lang.t("DNS server"),
         Role::Other => lang.t("host"),
     };

@@ -33,6 +33,9 @@ pub fn line_color(ui: &Ui, dir: Direction, kind: LineKind) -> Color32 {
 /// Draws the lines said by `t`; returns the index (into `scene.lines`) of
 /// a line that was clicked. `selected` is the line clicked before,
 /// `current` the line of the moment (highlighted).
+/// Said beside a blanked EHLO line (`starttls-stripped`).
+pub const BLANKED_NOTE: &str = "was STARTTLS: blanked on the path";
+
 pub fn show(
     ui: &mut Ui,
     lang: Lang,
@@ -113,10 +116,23 @@ pub fn show(
                 if conn.is_none() {
                     text = format!("#{:<3} {text}", scene.conns[l.conn].flow);
                 }
+                // The EHLO reply line an attacker on the path blanked:
+                // marked in red, with what it said before.
+                let blanked = l.dir == Direction::ServerToClient
+                    && crate::proto::smtp::is_blanked_starttls_line(&l.text);
+                if blanked {
+                    text = format!("{text}   <- {}", lang.t(BLANKED_NOTE));
+                }
                 let mut rich = RichText::new(text)
                     .monospace()
                     .size(size)
                     .color(line_color(ui, l.dir, l.kind));
+                if blanked {
+                    rich = rich
+                        .background_color(Color32::from_rgb(255, 205, 205))
+                        .color(super::topology::INTERCEPTOR_RED)
+                        .strong();
+                }
                 if matches!(l.kind, LineKind::Tls | LineKind::Gap) {
                     rich = rich.italics();
                 }

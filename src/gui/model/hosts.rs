@@ -21,6 +21,8 @@ struct HostDraft {
     serves_mail: bool,
     serves_mailbox: bool,
     dns: bool,
+    /// Served an SMTP session whose STARTTLS offer came blanked.
+    stripped: bool,
     bytes: u64,
     /// SMTP servers this host sent to.
     smtp_to: Vec<usize>,
@@ -37,6 +39,7 @@ impl HostTable {
                 serves_mail: false,
                 serves_mailbox: false,
                 dns: false,
+                stripped: false,
                 bytes: 0,
                 smtp_to: Vec::new(),
                 reads_from: Vec::new(),
@@ -92,6 +95,10 @@ impl HostTable {
         self.hosts[h].dns = true;
     }
 
+    pub(super) fn stripped_starttls(&mut self, h: usize) {
+        self.hosts[h].stripped = true;
+    }
+
     /// Roles, names and places. Columns follow the SMTP hops: a host's
     /// column is one more than the deepest host that sent it mail (user
     /// agents that submit sit in column 0); readers sit one right of the
@@ -128,7 +135,9 @@ impl HostTable {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let role = if h.serves_mail || h.serves_mailbox {
+                let role = if h.stripped {
+                    Role::Interceptor
+                } else if h.serves_mail || h.serves_mailbox {
                     Role::MailServer
                 } else if h.dns {
                     Role::Dns

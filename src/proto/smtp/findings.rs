@@ -56,11 +56,7 @@ impl State {
     /// could encrypt. The extension is not the server's, and the session
     /// stays in clear.
     pub(super) fn check_stripped(&mut self, out: &mut Dialogue) {
-        let blanked = self.extensions.iter().any(|e| {
-            e.len() == "STARTTLS".len()
-                && e.starts_with("XXXX")
-                && e.bytes().all(|b| b == b'X' || b == b'A')
-        });
+        let blanked = self.extensions.iter().any(|e| is_blanked_starttls(e));
         if blanked && !out.has_finding(FindingCode::StarttlsStripped) {
             out.finding(
                 Severity::High,
@@ -69,4 +65,20 @@ impl State {
             );
         }
     }
+}
+
+/// An EHLO keyword that is STARTTLS overwritten with X's, keeping its
+/// length (`XXXXXXXA`, as SMTP-"inspecting" firewalls and strippers write
+/// it): the mark of `starttls-stripped`.
+pub fn is_blanked_starttls(keyword: &str) -> bool {
+    keyword.len() == "STARTTLS".len()
+        && keyword.starts_with("XXXX")
+        && keyword.bytes().all(|b| b == b'X' || b == b'A')
+}
+
+/// The same on a transcript line of the EHLO reply (`250-XXXXXXXA`).
+pub fn is_blanked_starttls_line(line: &str) -> bool {
+    line.strip_prefix("250")
+        .and_then(|rest| rest.strip_prefix(['-', ' ']))
+        .is_some_and(|k| is_blanked_starttls(k.trim_end()))
 }

@@ -42,6 +42,7 @@ mod bdat;
 pub(crate) mod command;
 mod data;
 mod findings;
+pub use findings::{is_blanked_starttls, is_blanked_starttls_line};
 pub(crate) mod parser;
 pub(crate) mod path;
 mod replies;
