@@ -123,6 +123,7 @@ fn main() {
                 ..Policy::default()
             },
             log_sessions: false,
+            mta_sts: false,
             record: false,
         })
         .await

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::Failure;
 use mailscope::world::classroom::{Classroom, ClassroomOptions};
 use mailscope::world::host::{Accounts, Policy};
+use mailscope::world::servers::Service;
 use mailscope::world::topology::PortPlan;
 
 /// The options of `mailscope serve`.
@@ -34,6 +35,11 @@ pub struct ServeArgs {
     /// otherwise); by default SMTP checks no sender, as in the lesson.
     #[arg(long)]
     strict_sender: bool,
+    /// Publish an MTA-STS policy in enforce mode (RFC 8461): the TXT
+    /// record `_mta-sts.DOMAIN` in the room's DNS and the policy at
+    /// https://mta-sts.DOMAIN/.well-known/mta-sts.txt on the https port.
+    #[arg(long)]
+    mta_sts: bool,
     /// Keep the mail in this directory (it survives restarts).
     #[arg(long = "store", default_value = "mailscope-mail")]
     store_dir: PathBuf,
@@ -117,6 +123,7 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
             policy,
             log_sessions: !quiet,
             record: args.write.is_some(),
+            mta_sts: args.mta_sts,
         })
         .await
         .map_err(|e| Failure::input(format!("cannot start: {e}")))?;
@@ -150,6 +157,16 @@ pub fn run(args: &ServeArgs, quiet: bool) -> Result<(), Failure> {
                     "refused (use STARTTLS/STLS first)"
                 }
             )?;
+            if let Some((at, _)) = room.services.iter().find(|(_, s)| *s == Service::Https) {
+                writeln!(
+                    out,
+                    "MTA-STS: TXT _mta-sts.{} in the DNS on port {}, policy at https://mta-sts.{}:{}/.well-known/mta-sts.txt",
+                    args.domain,
+                    ports.dns,
+                    args.domain,
+                    at.port()
+                )?;
+            }
             writeln!(out, "ready; Ctrl-C to stop")?;
             out.flush()?;
         }

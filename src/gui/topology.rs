@@ -866,12 +866,20 @@ fn draw_host(ui: &Ui, painter: &egui::Painter, lang: Lang, h: &Host, r: Rect, sc
         g,
         Color32::BLACK,
     );
-    painter.text(
-        r.center() + Vec2::new(0.0, 4.0 * scale),
-        Align2::CENTER_CENTER,
-        role,
-        FontId::proportional(11.0 * scale),
-        Color32::from_gray(60),
+    // The role in smaller type when the box is narrower than the words
+    // ("agente de usuario" in a presenter's narrow column), never below
+    // eight points.
+    let grey = Color32::from_gray(60);
+    let mut size = 11.0 * scale;
+    let mut g = painter.layout_no_wrap(role.to_string(), FontId::proportional(size), grey);
+    if g.size().x > inner {
+        size = (size * inner / g.size().x).max(8.0);
+        g = painter.layout_no_wrap(role.to_string(), FontId::proportional(size), grey);
+    }
+    painter.galley(
+        r.center() + Vec2::new(-g.size().x / 2.0, 4.0 * scale - g.size().y / 2.0),
+        g,
+        grey,
     );
     painter.text(
         r.center_bottom() - Vec2::new(0.0, 4.0 * scale),

@@ -16,10 +16,13 @@ use tokio_rustls::TlsAcceptor;
 
 use super::dns::{self, Zone};
 use super::host::{Accounts, AuthThrottle, Host, Policy};
+use super::mta_sts;
+use super::policy_server;
 use super::recorder::Recorder;
 use super::relay::{self, RelaySettings};
 use super::servers::{self, Service};
 use super::store::Store;
+use super::sts_sender::StsSender;
 use super::tls::{CA_CERT_FILE, CaOrigin, Pki};
 use super::topology::PortPlan;
 
@@ -36,6 +39,10 @@ pub struct ClassroomOptions {
     pub log_sessions: bool,
     /// Record every session for a capture (`serve -w`).
     pub record: bool,
+    /// Publish an MTA-STS policy in enforce mode for the domain (RFC
+    /// 8461: the `_mta-sts` TXT record in the room's DNS, the policy over
+    /// HTTPS on the https port) and apply MTA-STS when relaying.
+    pub mta_sts: bool,
 }
 
 pub struct Classroom {
@@ -106,20 +113,54 @@ impl Classroom {
         if let IpAddr::V4(a) = opts.listen {
             zone.a.insert(opts.domain.clone(), a);
         }
+        if opts.mta_sts {
+            let policy = mta_sts::Policy {
+                mode: mta_sts::Mode::Enforce,
+                mx: vec![opts.domain.clone()],
+                max_age: 86_400,
+            };
+            let record = mta_sts::StsRecord {
+                id: format!("{}", super::store::unix_now()),
+            };
+            let host = mta_sts::policy_host(&opts.domain);
+            zone.txt
+                .insert(mta_sts::record_name(&opts.domain), vec![record.emit()]);
+            if let IpAddr::V4(a) = opts.listen {
+                zone.a.insert(host.clone(), a);
+            }
+            let config = pki
+                .server_config_for(&host, &certificate_names(opts.listen))
+                .map_err(io::Error::other)?;
+            let at = SocketAddr::new(opts.listen, opts.ports.https);
+            let (local, task) =
+                policy_server::listen(at, TlsAcceptor::from(config), &policy, recorder.clone())
+                    .await
+                    .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {at}: {e}")))?;
+            services.push((local, Service::Https));
+            tasks.push(task);
+        }
         let dns_addr = SocketAddr::new(opts.listen, opts.ports.dns);
         let udp = UdpSocket::bind(dns_addr).await?;
         let rec = recorder.clone();
         tasks.push(tokio::spawn(async move {
             let _ = dns::serve(udp, Arc::new(zone), rec).await;
         }));
+        let settings_tls = pki.client_config().map_err(io::Error::other)?;
         let settings = RelaySettings {
             dns: dns_addr,
             bind: opts.listen,
             smtp_port: opts.ports.smtp,
-            tls: pki.client_config().map_err(io::Error::other)?,
+            tls: settings_tls.clone(),
             retry_base: Duration::from_secs(5),
             via: None,
-            mta_sts: None,
+            mta_sts: opts.mta_sts.then(|| {
+                Arc::new(StsSender::new(
+                    dns_addr,
+                    opts.listen,
+                    opts.ports.https,
+                    settings_tls.clone(),
+                ))
+            }),
         };
         tasks.push(tokio::spawn(relay::run(host.clone(), settings, wake)));
         Ok(Classroom {
