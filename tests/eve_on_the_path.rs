@@ -11,7 +11,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{json_lines, mailscope, stderr, stdout};
+use common::json_lines;
 use mailscope::world::demo::{self, Attack, Defence, DemoOptions, DemoReport};
 use serde_json::Value;
 
@@ -237,19 +237,8 @@ fn mta_sts_without_eve_delivers_over_tls() {
 fn the_command_line_says_what_eve_read_and_why_the_message_waits() {
     let dir = common::temp_dir("eve-cli");
     let strip = dir.join("strip.pcapng");
-    let out = mailscope(&[
-        "demo",
-        "--speed",
-        "0",
-        "--net",
-        "127.0.143",
-        "--attack",
-        "strip-starttls",
-        "-w",
-        strip.to_str().unwrap(),
-    ]);
-    let text = stdout(&out);
-    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let attack = ["--attack", "strip-starttls"];
+    let text = common::run_demo("starttls", "pop3", "127.0.143", &strip, &attack);
     let eve_line = text
         .lines()
         .find(|l| l.starts_with("Eve (eve.example) read a message in clear on the path: "))
@@ -260,21 +249,8 @@ fn the_command_line_says_what_eve_read_and_why_the_message_waits() {
     );
 
     let held = dir.join("held.pcapng");
-    let out = mailscope(&[
-        "demo",
-        "--speed",
-        "0",
-        "--net",
-        "127.0.143",
-        "--attack",
-        "strip-starttls",
-        "--defend",
-        "mta-sts",
-        "-w",
-        held.to_str().unwrap(),
-    ]);
-    let text = stdout(&out);
-    assert!(out.status.success(), "{text}{}", stderr(&out));
+    let defended = ["--attack", "strip-starttls", "--defend", "mta-sts"];
+    let text = common::run_demo("starttls", "pop3", "127.0.143", &held, &defended);
     assert!(
         text.contains("\ncrepes.fr did not deliver the message and keeps it queued (it will retry, then return it to Alice): MTA-STS policy of hamburger.edu"),
         "{text}"

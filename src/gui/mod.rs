@@ -14,6 +14,7 @@ pub mod demo_menu;
 pub(crate) mod eavesdropper;
 pub(crate) mod export;
 pub mod flows;
+pub(crate) mod host_box;
 pub mod i18n;
 pub(crate) mod inspector;
 pub mod lesson;

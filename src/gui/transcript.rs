@@ -130,7 +130,7 @@ pub fn show(
                 if blanked {
                     rich = rich
                         .background_color(Color32::from_rgb(255, 205, 205))
-                        .color(super::topology::INTERCEPTOR_RED)
+                        .color(super::host_box::INTERCEPTOR_RED)
                         .strong();
                 }
                 if matches!(l.kind, LineKind::Tls | LineKind::Gap) {
