@@ -132,6 +132,8 @@ fn eve_strips_starttls_and_reads_alices_message() {
     assert_eq!(on_eves_leg.len(), 1);
     assert_eq!(on_eves_leg[0]["sha256"], sha.as_str());
     assert_eq!(on_eves_leg[0]["size"], read.len());
+    // No MTA-STS record in this capture: nothing to hold the session to.
+    assert_eq!(findings(&records, "mta-sts-violation"), Vec::<u64>::new());
     assert!(tshark_reads(&pcap) > 100);
 }
 
@@ -213,6 +215,21 @@ fn mta_sts_keeps_the_message_from_eve() {
         .collect();
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(messages[0].1.ends_with(".2:587"), "{messages:?}");
+    // The TXT answer in the capture holds both of Eve's legs to the
+    // policy: each an SMTP session without TLS to hamburger.edu's
+    // exchanger (by its greeting, and by its address), with no message.
+    let violations: Vec<(String, String)> = findings(&records, "mta-sts-violation")
+        .into_iter()
+        .map(|f| endpoints(&records, f))
+        .collect();
+    assert_eq!(violations.len(), 2, "{records:?}");
+    assert!(violations[0].1 == "127.0.141.66:25" && violations[1].1 == "127.0.141.3:25");
+    for f in records.iter().filter(|r| r["code"] == "mta-sts-violation") {
+        assert_eq!(f["severity"], "medium");
+        let m = f["message"].as_str().unwrap();
+        assert!(m.contains(" (hamburger.edu), an exchanger of hamburger.edu, whose MTA-STS record (_mta-sts.hamburger.edu, id "), "{m}");
+        assert!(m.ends_with("no message went: TLS was not to be had, and a sender applying the policy stops there (RFC 8461 §5.1), keeping the mail queued"), "{m}");
+    }
     tshark_reads(&pcap);
 }
 
@@ -231,6 +248,10 @@ fn mta_sts_without_eve_delivers_over_tls() {
             .transcript
             .contains("\nC: GET /.well-known/mta-sts.txt HTTP/1.1\n")
     );
+    // The policy met: the TXT record is in the capture, and no finding.
+    let pcap = capture(&report, "eve-sts-met");
+    let records = json_lines(&["analyze", "--json", pcap.to_str().unwrap()]);
+    assert_eq!(findings(&records, "mta-sts-violation"), Vec::<u64>::new());
 }
 
 #[test]

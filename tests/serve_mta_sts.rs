@@ -34,14 +34,19 @@ fn curl(url_path: &str, ca: &std::path::Path) -> (String, String) {
     (body.to_string(), status.to_string())
 }
 
-/// The TXT records of `name` from the room's DNS, asked over UDP.
-fn txt(name: &str) -> Vec<String> {
+/// The TXT records of `name` from the room's DNS at `ip`, asked over UDP.
+fn txt(ip: &str, name: &str) -> Vec<String> {
+    ask(ip, name, 16)
+}
+
+/// The records of type `qtype` (TXT as text, MX as the exchanger's name).
+fn ask(ip: &str, name: &str, qtype: u16) -> Vec<String> {
     let script = r#"
 import socket, struct, sys
 name, port = sys.argv[1], int(sys.argv[2])
 q = struct.pack(">HHHHHH", 0x4d53, 0x0100, 1, 0, 0, 0)
 q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
-q += struct.pack(">HH", 16, 1)
+q += struct.pack(">HH", int(sys.argv[4]), 1)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(5)
 s.sendto(q, (sys.argv[3], port))
@@ -61,9 +66,11 @@ for _ in range(an):
         i += 1 + data[i]
     if rtype == 16:
         print(text.decode())
+    if rtype == 15:
+        print("mx")
 "#;
     let out = Command::new("python3")
-        .args(["-c", script, name, &DNS.to_string(), IP])
+        .args(["-c", script, name, &DNS.to_string(), ip, &qtype.to_string()])
         .output()
         .expect("python3 runs");
     assert!(
@@ -88,7 +95,7 @@ fn the_room_publishes_its_policy_in_dns_and_over_https() {
         "{}",
         room.banner
     );
-    let records = txt("_mta-sts.hamburger.edu");
+    let records = txt(IP, "_mta-sts.hamburger.edu");
     assert_eq!(records.len(), 1, "{records:?}");
     let id = records[0]
         .strip_prefix("v=STSv1; id=")
@@ -114,4 +121,56 @@ fn without_the_switch_there_is_no_policy() {
     let room = Classroom::start("127.0.146.2", &[]);
     assert!(!room.banner.contains("MTA-STS"), "{}", room.banner);
     assert!(!room.banner.contains("https"), "{}", room.banner);
+}
+
+/// A student who ignores the policy and sends in clear: the room's
+/// capture holds the TXT and MX answers and the session, and `analyze`
+/// says what a sender applying MTA-STS would not have done.
+#[test]
+fn mail_sent_in_clear_despite_the_policy_is_a_finding() {
+    let ip = "127.0.146.3";
+    let dir = common::temp_dir("serve-sts-capture");
+    let capture = dir.join("room.pcapng");
+    let room = Classroom::start(ip, &["--mta-sts", "-w", capture.to_str().unwrap()]);
+    assert_eq!(txt(ip, "_mta-sts.hamburger.edu").len(), 1);
+    assert_eq!(ask(ip, "hamburger.edu", 15), ["mx"]);
+    let script = r#"
+import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], 10025, local_hostname="lab-pc")
+s.sendmail("alice@crepes.fr", ["bob@hamburger.edu"], "Subject: in clear\r\n\r\nhi\r\n")
+s.quit()
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, ip])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(room.wait_inbox("bob", 1).len(), 1);
+    assert!(room.stop().success());
+    let records = common::json_lines(&["analyze", "--json", capture.to_str().unwrap()]);
+    let found: Vec<(String, String)> = records
+        .iter()
+        .filter(|r| r["type"] == "finding" && r["code"] == "mta-sts-violation")
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{records:?}");
+    assert_eq!(found[0].0, "high");
+    let m = &found[0].1;
+    assert!(
+        m.starts_with("127.0.0.1:")
+            && m.contains(&format!(
+                " talked SMTP without TLS to {ip}:10025 (hamburger.edu), an exchanger of hamburger.edu, whose MTA-STS record (_mta-sts.hamburger.edu, id "
+            ))
+            && m.ends_with("is in this capture; 1 message(s) went in clear: a sender applying the policy in enforce mode would not have delivered them (RFC 8461 §5)"),
+        "{m}"
+    );
 }

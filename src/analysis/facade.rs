@@ -30,6 +30,7 @@ use super::Error;
 use super::cross_flow::CrossFlowWatch;
 use super::driver::{AnalyzeOptions, Driver, Order, RunOptions};
 use super::keys::KeySources;
+use super::pipeline::Observed;
 use super::session::FlowAnalysis;
 use crate::capture::InputSource;
 use crate::capture::selection::PacketSelection;
@@ -79,12 +80,15 @@ pub fn analyze_inputs(
         keys: options.keys.clone(),
         threads: options.threads,
         selection: options.selection.clone(),
+        // The DNS answers, for `mta-sts-violation`.
+        observe_udp: true,
         ..RunOptions::default()
     };
     let mut driver = Driver::open_inputs(sources, &run)?;
     let files = driver.pipeline().reader().input_files();
     let mut paths = MessagePaths::default();
-    let mut cross_flow = CrossFlowWatch::default();
+    // Fed by the flows and by the datagrams, two callbacks of one run.
+    let cross_flow = std::cell::RefCell::new(CrossFlowWatch::default());
     let mut messages = 0usize;
     driver.analyze(
         &AnalyzeOptions {
@@ -96,17 +100,21 @@ pub fn analyze_inputs(
             for (i, m) in a.dialogue.messages.iter().enumerate() {
                 paths.add(m, messages + i, a.summary.client, a.summary.server);
             }
-            cross_flow.add(&a);
+            cross_flow.borrow_mut().add(&a);
             flow_records(&mut a, messages, &mut on_record);
             messages += a.dialogue.messages.len();
         },
         |_| {},
-        |_| {},
+        |packet| {
+            if let Observed::Udp { datagram, .. } = packet {
+                cross_flow.borrow_mut().datagram(datagram.payload);
+            }
+        },
     )?;
     for path in paths.multi_flow() {
         on_record(Record::MessagePath(path.record()));
     }
-    for f in cross_flow.findings() {
+    for f in cross_flow.into_inner().findings() {
         on_record(Record::Finding(&f));
     }
     // Key log lines not understood come first, as the driver lists them.

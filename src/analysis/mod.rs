@@ -27,6 +27,7 @@ mod endpoint;
 mod facade;
 pub(crate) mod keys;
 mod login_guessing;
+mod mta_sts_check;
 mod order;
 pub(crate) mod pipeline;
 mod relay;

@@ -7,7 +7,7 @@ use super::spool::Spool;
 use super::{
     Failure, Input, human_stdout, json_stdout, output_error, print_warnings, progress, run,
 };
-use mailscope::analysis::{AnalyzeOptions, CrossFlowWatch, FlowAnalysis, Options, Order};
+use mailscope::analysis::{AnalyzeOptions, CrossFlowWatch, FlowAnalysis, Observed, Options, Order};
 use mailscope::capture::InputSource;
 use mailscope::report::analysis::JsonLines;
 use mailscope::report::columnar::{ParquetTables, TABLES};
@@ -250,16 +250,30 @@ fn each_flow(
     quiet: bool,
     mut on_flow: impl FnMut(&FlowAnalysis, usize),
 ) -> Result<(CaptureRecord, Vec<Finding>), Failure> {
-    let mut cross_flow = CrossFlowWatch::default();
+    // Fed by the flows and by the datagrams, two callbacks of one run.
+    let cross_flow = std::cell::RefCell::new(CrossFlowWatch::default());
     let mut messages = 0usize;
+    let mut run = input.run_options(Order::ById)?;
+    // The DNS answers, for `mta-sts-violation`.
+    run.observe_udp = true;
     let options = AnalyzeOptions {
-        run: input.run_options(Order::ById)?,
+        run,
         ..AnalyzeOptions::default()
     };
-    let driver = run::analyze(&input.captures, &options, quiet, |a: FlowAnalysis| {
-        cross_flow.add(&a);
-        on_flow(&a, messages);
-        messages += a.dialogue.messages.len();
-    })?;
-    Ok((driver.capture_record(), cross_flow.findings()))
+    let driver = run::analyze_observing(
+        &input.captures,
+        &options,
+        quiet,
+        |a: FlowAnalysis| {
+            cross_flow.borrow_mut().add(&a);
+            on_flow(&a, messages);
+            messages += a.dialogue.messages.len();
+        },
+        |packet| {
+            if let Observed::Udp { datagram, .. } = packet {
+                cross_flow.borrow_mut().datagram(datagram.payload);
+            }
+        },
+    )?;
+    Ok((driver.capture_record(), cross_flow.into_inner().findings()))
 }

@@ -4,7 +4,8 @@
 
 use super::{Captures, Failure, KeyArgs, print_warnings, progress};
 use mailscope::analysis::{
-    AnalyzeOptions, Driver, FlowAnalysis, FlowReader, FlowStart, KeySources, Order, RunOptions,
+    AnalyzeOptions, Driver, FlowAnalysis, FlowReader, FlowStart, KeySources, Observed, Order,
+    RunOptions,
 };
 use mailscope::capture::{CaptureError, InputSource, expand_inputs};
 
@@ -48,8 +49,20 @@ pub fn analyze(
     quiet: bool,
     on_flow: impl FnMut(FlowAnalysis),
 ) -> Result<Driver, Failure> {
+    analyze_observing(captures, options, quiet, on_flow, |_| {})
+}
+
+/// [`analyze`], also handing `on_packet` what the driver observes (the
+/// UDP datagrams, with `observe_udp`).
+pub fn analyze_observing(
+    captures: &Captures,
+    options: &AnalyzeOptions,
+    quiet: bool,
+    on_flow: impl FnMut(FlowAnalysis),
+    on_packet: impl FnMut(Observed<'_>),
+) -> Result<Driver, Failure> {
     with_progress(captures, &options.run, quiet, |driver, progress| {
-        driver.analyze(options, on_flow, progress, |_| {})
+        driver.analyze(options, on_flow, progress, on_packet)
     })
 }
 

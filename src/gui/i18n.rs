@@ -270,6 +270,9 @@ fn finding_es(code: FindingCode) -> &'static str {
             "Faltan bytes de la conexión en la captura: lo que llevaban se perdió"
         }
         FindingCode::MessageTruncated => "Mensaje demasiado grande: solo se guarda el principio",
+        FindingCode::MtaStsViolation => {
+            "Una sesión SMTP sin TLS con un servidor de un dominio cuya política MTA-STS exige TLS"
+        }
         FindingCode::OpenRelay => {
             "El servidor pasó a otro servidor correo para otro dominio de un cliente sin autenticar: relé abierto"
         }

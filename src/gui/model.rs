@@ -447,6 +447,8 @@ pub struct SceneBuilder {
     packets_dropped: u64,
     /// (index, time, source, destination, text, frame and payload lengths).
     udp: Vec<(u64, Timestamp, SocketAddr, SocketAddr, String, [u32; 2])>,
+    /// Findings only several flows (and the DNS answers) show.
+    cross_flow: CrossFlowWatch,
     /// Message bytes per (flow, message number in the flow).
     raw: MessageBytes,
     names: Vec<(IpAddr, String)>,
@@ -481,6 +483,7 @@ impl SceneBuilder {
         frame_len: u32,
     ) {
         self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
+        self.cross_flow.datagram(payload);
         if (src.port() != 53 && dst.port() != 53) || self.udp.len() >= 100_000 {
             return;
         }
@@ -517,9 +520,10 @@ impl SceneBuilder {
     /// Orders, names and places everything.
     pub fn finish(mut self, source: impl Into<String>) -> Scene {
         self.flows.sort_by_key(|f| f.summary.id);
-        // Findings only several flows show (`open-relay`, `auth-guessing`): `analyze`'s rules
+        // Findings only several flows show (`open-relay`, `auth-guessing`,
+        // `mta-sts-violation`): `analyze`'s rules
         // on the same flows, each given to the flow it names.
-        let mut cross_flow = CrossFlowWatch::default();
+        let mut cross_flow = std::mem::take(&mut self.cross_flow);
         self.flows.iter().for_each(|a| cross_flow.add(a));
         for f in cross_flow.findings() {
             if let Some(a) = self.flows.iter_mut().find(|a| f.flow == Some(a.summary.id)) {
@@ -779,7 +783,7 @@ fn greeting_domain(text: &str) -> Option<String> {
 /// `MX hamburger.edu?` for a question, `MX hamburger.edu -> 10
 /// hamburger.edu` for an answer.
 fn describe_dns(payload: &[u8], is_query: bool) -> Option<String> {
-    use crate::world::dns::{Record, parse_question, parse_response, type_name};
+    use crate::proto::dns::{Record, parse_question, parse_response, type_name};
     let (name, qtype) = parse_question(payload)?;
     let question = format!("{} {name}", type_name(qtype));
     if is_query {

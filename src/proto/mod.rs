@@ -7,16 +7,20 @@
 //! * [`smtp`], [`pop3`], [`imap`]: sans-IO dialogue parsers, one per
 //!   protocol, all implementing [`MailParser`]; SMTP and POP3 share the
 //!   loop of a line protocol ([`line_parser`]).
+//! * [`dns`]: DNS messages (the MX, A and TXT answers of the mail path).
+//! * [`mta_sts`]: the MTA-STS record and policy (RFC 8461).
 //! * [`sasl`]: what each authentication mechanism reveals.
 //! * [`tls`]: TLS records and the handshake's version, SNI and cipher;
 //!   with a key log, the records opened.
 
 pub mod detect;
+pub mod dns;
 pub(crate) mod dot;
 pub mod imap;
 pub(crate) mod incoming;
 pub(crate) mod line_parser;
 pub(crate) mod lines;
+pub mod mta_sts;
 pub mod pop3;
 #[cfg(test)]
 mod properties;

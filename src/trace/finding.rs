@@ -57,6 +57,10 @@ pub enum FindingCode {
     GapInStream,
     /// A message bigger than the memory budget: only its start is kept.
     MessageTruncated,
+    /// An SMTP session without TLS to an exchanger of a domain that
+    /// publishes an MTA-STS policy (RFC 8461), the policy's TXT record
+    /// being in the same capture.
+    MtaStsViolation,
     /// A server passed an unauthenticated client's message for a domain
     /// that is not its own on to another server (the message's path across
     /// flows shows it).
@@ -92,7 +96,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in the order of the enum (sorted by name).
-    pub const ALL: [FindingCode; 25] = [
+    pub const ALL: [FindingCode; 26] = [
         FindingCode::AuthGuessing,
         FindingCode::BareLf,
         FindingCode::CaptureTruncated,
@@ -104,6 +108,7 @@ impl FindingCode {
         FindingCode::FromMismatch,
         FindingCode::GapInStream,
         FindingCode::MessageTruncated,
+        FindingCode::MtaStsViolation,
         FindingCode::OpenRelay,
         FindingCode::OverlongLine,
         FindingCode::PlaintextAuth,
@@ -134,6 +139,7 @@ impl FindingCode {
             FindingCode::FromMismatch => "from-mismatch",
             FindingCode::GapInStream => "gap-in-stream",
             FindingCode::MessageTruncated => "message-truncated",
+            FindingCode::MtaStsViolation => "mta-sts-violation",
             FindingCode::OpenRelay => "open-relay",
             FindingCode::OverlongLine => "overlong-line",
             FindingCode::PlaintextAuth => "plaintext-auth",
@@ -185,6 +191,9 @@ impl FindingCode {
             }
             FindingCode::MessageTruncated => {
                 "A message too large to keep: only its beginning is kept"
+            }
+            FindingCode::MtaStsViolation => {
+                "An SMTP session without TLS to a mail server of a domain whose MTA-STS policy demands TLS"
             }
             FindingCode::OpenRelay => {
                 "The server passed an unauthenticated client's mail for another domain on to another server: an open relay"

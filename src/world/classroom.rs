@@ -16,7 +16,6 @@ use tokio_rustls::TlsAcceptor;
 
 use super::dns::{self, Zone};
 use super::host::{Accounts, AuthThrottle, Host, Policy};
-use super::mta_sts;
 use super::policy_server;
 use super::recorder::Recorder;
 use super::relay::{self, RelaySettings};
@@ -25,6 +24,7 @@ use super::store::Store;
 use super::sts_sender::StsSender;
 use super::tls::{CA_CERT_FILE, CaOrigin, Pki};
 use super::topology::PortPlan;
+use crate::proto::mta_sts;
 
 #[derive(Clone, Debug)]
 pub struct ClassroomOptions {

@@ -11,7 +11,6 @@ mod durable;
 pub mod eve;
 pub mod host;
 pub(crate) mod imap;
-pub mod mta_sts;
 pub(crate) mod policy_server;
 pub(crate) mod pop3_server;
 pub(crate) mod recorder;

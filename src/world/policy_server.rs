@@ -18,8 +18,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::client;
 use super::conn::{Line, LineConn};
-use super::mta_sts::{MAX_POLICY, POLICY_PATH, Policy};
 use super::recorder::Recorder;
+use crate::proto::mta_sts::{MAX_POLICY, POLICY_PATH, Policy};
 
 /// The longest request or header line either side reads.
 const MAX_LINE: usize = 8 * 1024;

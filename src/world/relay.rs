@@ -32,9 +32,9 @@ use tokio::sync::Notify;
 use super::client;
 use super::dns;
 use super::host::Host;
-use super::mta_sts::Mode;
 use super::store::{INBOX, Queued, unix_now};
 use super::sts_sender::StsSender;
+use crate::proto::mta_sts::Mode;
 use crate::proto::smtp::{Command, EnhancedStatus, Path, Reply, domain_of};
 
 /// After this many temporary failures the message is bounced.

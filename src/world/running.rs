@@ -15,7 +15,6 @@ use tokio_rustls::TlsAcceptor;
 use super::dns::{self, Zone};
 use super::eve::{self, EveSettings};
 use super::host::{Accounts, AuthThrottle, Host, Policy};
-use super::mta_sts::{self, Mode, StsRecord};
 use super::policy_server;
 use super::recorder::Recorder;
 use super::relay::{self, RelaySettings};
@@ -24,6 +23,7 @@ use super::store::Store;
 use super::sts_sender::StsSender;
 use super::tls::Pki;
 use super::topology::{Machine, PortPlan, Topology};
+use crate::proto::mta_sts::{self, Mode, StsRecord};
 
 /// The course's accounts: AUTH PLAIN of alice/secret is the textbook's
 /// `AGFsaWNlAHNlY3JldA==`, Bob's POP3 password is "hungry".

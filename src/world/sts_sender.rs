@@ -14,9 +14,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use super::dns;
-use super::mta_sts::{Policy, StsRecord, policy_host, record_name};
 use super::policy_server;
 use super::store::unix_now;
+use crate::proto::mta_sts::{Policy, StsRecord, policy_host, record_name};
 
 /// A policy in force for a domain, with the id it came under.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,12 +11,12 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use super::dns;
 use super::recorder::{RecordedConnection, Recorder, ViewEvent};
 use super::servers::Service;
 use super::topology::Topology;
 use crate::analysis::read_endpoint_view;
 use crate::flow::Direction;
+use crate::proto::dns;
 use crate::trace::text::printable;
 use crate::trace::{DialogueOptions, Protocol};
 
