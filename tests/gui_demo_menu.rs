@@ -59,3 +59,31 @@ fn showing_the_options_does_not_change_the_pace() {
     h.run_steps(3);
     assert_eq!(h.state().demo_options.speed, 4.0);
 }
+
+/// The attack lessons from the menu: Eve's attack and the MTA-STS
+/// defence are options of the demo the window runs.
+#[test]
+fn the_demo_menu_puts_eve_on_the_path_and_the_defence_up() {
+    use mailscope::world::demo::{Attack, Defence};
+    let app = ClassroomApp::new(Lang::Es);
+    assert_eq!(app.demo_options.attack, None);
+    let mut h = Harness::builder()
+        .with_size(egui::Vec2::new(1280.0, 720.0))
+        .build_ui_state(|ui, app: &mut ClassroomApp| app.ui(ui), app);
+    h.run_steps(2);
+    h.get_by_label("Eve elimina STARTTLS").click();
+    h.run_steps(1);
+    h.get_by_label("Defensa: MTA-STS (TLS obligatorio)").click();
+    h.run_steps(1);
+    let o = &h.state().demo_options;
+    assert_eq!(
+        (o.attack, o.defend),
+        (Some(Attack::StripStarttls), Some(Defence::MtaSts))
+    );
+    h.get_by_label("Sin atacante").click();
+    h.run_steps(1);
+    h.get_by_label("Defensa: MTA-STS (TLS obligatorio)").click();
+    h.run_steps(1);
+    let o = &h.state().demo_options;
+    assert_eq!((o.attack, o.defend), (None, None));
+}

@@ -1,5 +1,6 @@
 //! The demo's options in the window: how Alice's mail travels (no TLS,
-//! STARTTLS or implicit TLS), how Bob reads it (POP3 or IMAP), and the
+//! STARTTLS or implicit TLS), how Bob reads it (POP3 or IMAP), Eve on the
+//! path and the MTA-STS defence (the attack lessons), and the
 //! pause between two steps of the user agents, so a teacher can run the
 //! variant the lesson needs at a pace that leaves time to talk.
 
@@ -7,7 +8,7 @@ use egui::Ui;
 
 use super::ClassroomApp;
 use crate::trace::TlsMode;
-use crate::world::demo::ReadWith;
+use crate::world::demo::{Attack, Defence, ReadWith};
 
 /// Seconds between two steps of the user agents when the window runs the
 /// demo: slow enough to narrate each command. (The command line's pace,
@@ -54,6 +55,27 @@ pub(crate) fn options(app: &mut ClassroomApp, ui: &mut Ui) -> bool {
         ui.radio_value(&mut o.read, ReadWith::Pop3, "POP3");
         ui.radio_value(&mut o.read, ReadWith::Imap, "IMAP");
     });
+    // The attack lessons: Eve on the path between the two servers, and
+    // the defence that keeps the message from her.
+    ui.strong(lang.t("Eve on the path"));
+    ui.radio_value(&mut o.attack, None, lang.t("No attacker"));
+    ui.radio_value(
+        &mut o.attack,
+        Some(Attack::Eavesdrop),
+        lang.t("Eve only listens"),
+    );
+    ui.radio_value(
+        &mut o.attack,
+        Some(Attack::StripStarttls),
+        lang.t("Eve strips STARTTLS"),
+    );
+    let mut mta_sts = o.defend == Some(Defence::MtaSts);
+    if ui
+        .checkbox(&mut mta_sts, lang.t("Defence: MTA-STS (TLS required)"))
+        .changed()
+    {
+        o.defend = mta_sts.then_some(Defence::MtaSts);
+    }
     let mut step = step_of_speed(o.speed);
     let label = ui.strong(format!(
         "{}: {}",
@@ -82,7 +104,15 @@ pub const SPANISH: &[(&str, &str)] = &[
         "Bob's user agent reads with",
         "El agente de usuario de Bob lee con",
     ),
+    (
+        "Defence: MTA-STS (TLS required)",
+        "Defensa: MTA-STS (TLS obligatorio)",
+    ),
     ("Demo", "Demo"),
+    ("Eve on the path", "Eve en el camino"),
+    ("Eve only listens", "Eve solo escucha"),
+    ("Eve strips STARTTLS", "Eve elimina STARTTLS"),
+    ("No attacker", "Sin atacante"),
     ("Pause between steps", "Pausa entre pasos"),
     (
         "SMTP over TLS from the first byte",
