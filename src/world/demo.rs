@@ -225,7 +225,10 @@ pub async fn run_with(opts: &DemoOptions, started: impl FnOnce(&World)) -> io::R
     };
     let submit_reply = agents::submit(&alice, &alice_addr, &bob_addr, &sent).await?;
 
-    let held = match wait_for_delivery(&world, Duration::from_secs(30)).await {
+    // With a defence, a refused try is the lesson's end; without one, a
+    // failed try is retried as before and only the 30 s limit ends it.
+    let settle = opts.defend.is_some();
+    let held = match wait_for_delivery(&world, settle, Duration::from_secs(30)).await {
         Delivery::Delivered => None,
         Delivery::Held(why) => Some(why),
         Delivery::TimedOut => {
@@ -269,9 +272,9 @@ enum Delivery {
     TimedOut,
 }
 
-/// Wait until the message is in Bob's mailbox, or crepes.fr's queue says
-/// a try failed (with a defence in place, that is the lesson's end).
-async fn wait_for_delivery(world: &World, limit: Duration) -> Delivery {
+/// Wait until the message is in Bob's mailbox, or (with `settle`) until
+/// crepes.fr's queue says a try failed.
+async fn wait_for_delivery(world: &World, settle: bool, limit: Duration) -> Delivery {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         if world
@@ -285,7 +288,8 @@ async fn wait_for_delivery(world: &World, limit: Duration) -> Delivery {
             .store
             .queued()
             .into_iter()
-            .find_map(|q| q.last_error);
+            .find_map(|q| q.last_error)
+            .filter(|_| settle);
         if let Some(why) = failed {
             return Delivery::Held(why);
         }
