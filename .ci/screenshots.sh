@@ -10,6 +10,7 @@ mkdir -p "$out/captures"
 # Real captures, recorded by the embedded demo on loopback.
 $bin demo --tls none -q --speed 0 --net 127.0.50 -w "$out/captures/plaintext.pcapng" > /dev/null
 $bin demo --tls starttls --read imap -q --speed 0 --net 127.0.51 -w "$out/captures/starttls.pcapng" > /dev/null
+$bin demo --attack strip-starttls -q --speed 0 --net 127.0.52 -w "$out/captures/strip.pcapng" > /dev/null
 
 display=":$((70 + RANDOM % 200))"
 Xvfb "$display" -screen 0 1600x900x24 -nolisten tcp > /dev/null 2>&1 &
@@ -89,6 +90,9 @@ shot 9-compare-clear-tls-1280x720 3 "$out/captures/plaintext.pcapng" --compare "
 shot 10-no-decrypt-eavesdropper-1280x720 3 "$out/captures/starttls.pcapng" --no-decrypt --flow 0 --tab eavesdropper --at 999
 # 11. The Flows tab with the MX lookup as a DNS row.
 shot 11-flows-dns-1280x720 3 "$out/captures/plaintext.pcapng" --tab flows --at 999
+# 15. Eve on the path (demo --attack strip-starttls), in Spanish: her box
+#     red, and crepes.fr → Eve's EHLO line with STARTTLS blanked, marked.
+shot 15-eve-strip-starttls-1280x720 3 "$out/captures/strip.pcapng" --presenter --lang es --flow 1 --at 999
 # 13. nDPI's pop3.pcap, read in place: one client, one server, several
 #     connections.
 ndpi=../shared/captures/ndpi/pop3/pop3.pcap
