@@ -8,7 +8,7 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 
-use tokio::net::TcpSocket;
+use tokio::net::{TcpSocket, TcpStream};
 
 use super::conn::{Line, LineConn};
 use crate::proto::dot::{self, DotLine, Unstuffer};
@@ -25,6 +25,12 @@ const MAX_REPLY_LINE: usize = 64 * 1024;
 /// Connect to `server` from the address `from` (each simulated host has its
 /// own loopback address, so the capture shows who talks to whom).
 pub async fn connect(from: IpAddr, server: SocketAddr) -> io::Result<LineConn> {
+    Ok(LineConn::client(connect_stream(from, server).await?))
+}
+
+/// [`connect`]'s socket itself, for a relay that copies bytes rather than
+/// lines (Eve, `world::eve`).
+pub async fn connect_stream(from: IpAddr, server: SocketAddr) -> io::Result<TcpStream> {
     let socket = match from {
         IpAddr::V4(_) => TcpSocket::new_v4()?,
         IpAddr::V6(_) => TcpSocket::new_v6()?,
@@ -32,7 +38,7 @@ pub async fn connect(from: IpAddr, server: SocketAddr) -> io::Result<LineConn> {
     socket.bind(SocketAddr::new(from, 0))?;
     let stream = socket.connect(server).await?;
     stream.set_nodelay(true)?;
-    Ok(LineConn::client(stream))
+    Ok(stream)
 }
 
 fn closed() -> io::Error {

@@ -29,9 +29,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use super::client;
 use super::recorder::{ConnectionId, Recorder, Tapped, ViewEvent};
 use crate::flow::Direction;
 use crate::trace::Protocol;
@@ -86,7 +87,7 @@ async fn relay(socket: TcpStream, settings: EveSettings, recorder: Recorder) -> 
     socket.set_nodelay(true)?;
     let id = recorder.open(socket.peer_addr()?, socket.local_addr()?);
     let client = Tapped::new(socket, recorder.clone(), id);
-    let server = connect_from(settings.listen.ip(), settings.upstream).await?;
+    let server = client::connect_stream(settings.listen.ip(), settings.upstream).await?;
     let (client_read, client_write) = tokio::io::split(client);
     let (server_read, server_write) = server.into_split();
     let upgrade = Arc::new(Upgrade::default());
@@ -95,17 +96,6 @@ async fn relay(socket: TcpStream, settings: EveSettings, recorder: Recorder) -> 
     let down = server_to_client(server_read, client_write, &tap, &upgrade, settings);
     let (a, b) = tokio::join!(up, down);
     a.and(b)
-}
-
-async fn connect_from(from: IpAddr, to: SocketAddr) -> io::Result<TcpStream> {
-    let socket = match from {
-        IpAddr::V4(_) => TcpSocket::new_v4()?,
-        IpAddr::V6(_) => TcpSocket::new_v6()?,
-    };
-    socket.bind(SocketAddr::new(from, 0))?;
-    let stream = socket.connect(to).await?;
-    stream.set_nodelay(true)?;
-    Ok(stream)
 }
 
 /// Notes what Eve read in clear as her connection's endpoint view.

@@ -75,22 +75,27 @@ async fn serve(mut conn: LineConn, acceptor: &TlsAcceptor, body: &str) -> io::Re
     conn.shutdown().await
 }
 
-/// Read header lines up to the empty one; the `Content-Length` if given.
-async fn read_headers(conn: &mut LineConn) -> io::Result<Option<usize>> {
-    let mut length = None;
+/// The headers a side reads of the other's message.
+#[derive(Default)]
+struct Headers {
+    content_length: Option<usize>,
+    content_type: Option<String>,
+}
+
+/// Read header lines up to the empty one.
+async fn read_headers(conn: &mut LineConn) -> io::Result<Headers> {
+    let mut headers = Headers::default();
     for _ in 0..MAX_HEADERS {
         match conn.read_line(MAX_LINE).await? {
-            Some(Line::Text(l)) if l.is_empty() => return Ok(length),
+            Some(Line::Text(l)) if l.is_empty() => return Ok(headers),
             Some(Line::Text(l)) => {
                 let l = String::from_utf8_lossy(&l);
                 if let Some((name, value)) = l.split_once(':') {
-                    if name.trim().eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().ok();
-                    }
-                    if name.trim().eq_ignore_ascii_case("content-type")
-                        && !value.trim().to_ascii_lowercase().starts_with("text/plain")
-                    {
-                        return Err(invalid("the policy is not text/plain"));
+                    let (name, value) = (name.trim(), value.trim());
+                    if name.eq_ignore_ascii_case("content-length") {
+                        headers.content_length = value.parse().ok();
+                    } else if name.eq_ignore_ascii_case("content-type") {
+                        headers.content_type = Some(value.to_ascii_lowercase());
                     }
                 }
             }
@@ -139,8 +144,16 @@ async fn fetch_once(
     if status.split(' ').nth(1) != Some("200") {
         return Err(invalid(&format!("the policy server answered {status:?}")));
     }
-    let length = read_headers(&mut conn)
-        .await?
+    let headers = read_headers(&mut conn).await?;
+    // §3.3: the policy is served as text/plain.
+    if !headers
+        .content_type
+        .is_some_and(|t| t.starts_with("text/plain"))
+    {
+        return Err(invalid("the policy is not text/plain"));
+    }
+    let length = headers
+        .content_length
         .ok_or_else(|| invalid("the policy reply has no Content-Length"))?;
     if length > MAX_POLICY {
         return Err(invalid("the policy is larger than 64 KiB"));
